@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 
 #include "absl/types/span.h"
 #include "base/bytes.h"
@@ -29,12 +30,16 @@ class X25519Scalar {
  public:
   // Random draws a scalar from `prng` and clamps it.
   static X25519Scalar Random(Prng& prng);
-  // FromBytes clamps 32 given bytes (for known-answer tests).
-  static X25519Scalar FromBytes(absl::Span<const uint8_t, 32> bytes);
+  // FromBytes clamps 32 given bytes (for known-answer tests). A fixed-extent
+  // std::span: absl::Span has no extent parameter; a MontPoint, a
+  // std::array<uint8_t, 32> or a uint8_t[32] converts implicitly.
+  static X25519Scalar FromBytes(std::span<const uint8_t, 32> bytes);
 
   const SecretArray<32>& bytes() const { return bytes_; }
 
  private:
+  // Scalars come only from Random or FromBytes, never zero by accident.
+  X25519Scalar() = default;
   SecretArray<32> bytes_;
 };
 
@@ -55,9 +60,10 @@ void X25519Batch(const X25519Scalar& k, absl::Span<const MontPoint> in,
 
 // HashToCurve25519 is RFC 9380's encode_to_curve for the suite
 // curve25519_XMD:SHA-512_ELL2_NU_ with domain separation tag `dst`
-// (1..255 bytes), returning the u-coordinate of the resulting point (which
-// is in the prime-order subgroup). Distinct messages give distinct points
-// except with negligible probability.
+// (1..255 bytes; a longer tag is first hashed as RFC 9380 section 5.3.3
+// says), returning the u-coordinate of the resulting point (which is in the
+// prime-order subgroup). Distinct messages give distinct points except with
+// negligible probability. Constant time in the message's contents.
 MontPoint HashToCurve25519(ByteSpan msg, ByteSpan dst);
 
 // HashToCurve25519Batch hashes many messages, batching the field
@@ -66,7 +72,9 @@ void HashToCurve25519Batch(absl::Span<const ByteSpan> msgs, ByteSpan dst,
                            absl::Span<MontPoint> out);
 
 // X25519Backend names the implementation in use ("avx512ifma" or
-// "portable"), for benchmark output.
+// "portable"), for benchmark output. It is chosen once per process from
+// CPUID and the OS's saved register state; LIAISON_NO_AVX512=1 in the
+// environment forces "portable".
 const char* X25519Backend();
 
 }  // namespace liaison::crypto

@@ -30,6 +30,7 @@ class LocalChannel final : public Channel {
   ~LocalChannel() override { Close(); }
 
   void Close() override {
+    closed_ = true;
     out_->Close();
     in_->Close();
   }
@@ -38,6 +39,7 @@ class LocalChannel final : public Channel {
 
  protected:
   absl::Status DoSend(ByteSpan message) override {
+    if (closed_) return absl::UnavailableError("the channel is closed");
     std::lock_guard<std::mutex> lock(out_->mu);
     if (out_->closed) return absl::UnavailableError("the peer has closed the channel");
     out_->messages.emplace_back(message.begin(), message.end());
@@ -46,6 +48,8 @@ class LocalChannel final : public Channel {
   }
 
   absl::StatusOr<Bytes> DoRecv(size_t max_len) override {
+    // After its own Close an end neither sends nor receives, as a socket.
+    if (closed_) return absl::UnavailableError("the channel is closed");
     std::unique_lock<std::mutex> lock(in_->mu);
     auto ready = [&] { return !in_->messages.empty() || in_->closed; };
     if (timeout_ == absl::InfiniteDuration()) {
@@ -68,6 +72,7 @@ class LocalChannel final : public Channel {
   std::shared_ptr<Queue> out_;
   std::shared_ptr<Queue> in_;
   absl::Duration timeout_ = absl::InfiniteDuration();
+  bool closed_ = false;  // This end was closed (used by its one thread only).
 };
 
 }  // namespace

@@ -1,0 +1,59 @@
+// The subcommands of `liaison`. Each Run* function takes parsed options,
+// does the work through the lower layers, prints for a person, and returns
+// the process exit code (cli/exit_codes.h).
+#ifndef LIAISON_CLI_COMMANDS_H_
+#define LIAISON_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace liaison::cli {
+
+struct KeygenOptions {
+  std::string out_dir;
+};
+int RunKeygen(const KeygenOptions& opts);
+
+struct FingerprintOptions {
+  std::string path;  // a certificate file or an identity directory
+};
+int RunFingerprint(const FingerprintOptions& opts);
+
+// InputOptions select and interpret one input file.
+struct InputOptions {
+  std::string path;
+  std::string format;  // "", "text", "csv", "jsonl"
+  std::string column;
+  std::string field;
+  std::string type;    // "" or "auto": detect per record
+};
+
+struct NormalizeOptions {
+  InputOptions input;
+  std::string output;  // optional: write the normalised records (.csv / .jsonl)
+  bool strict = false; // any rejected record is an error
+};
+int RunNormalize(const NormalizeOptions& opts);
+
+struct PsiOptions {
+  std::string listen;    // ADDR:PORT
+  std::string connect;   // HOST:PORT
+  std::string identity_dir;
+  std::string peer;      // the peer's fingerprint
+  InputOptions input;
+  std::string output;
+  std::string mode = "match";
+  std::string result_to = "both";
+  std::string protocol = "ecdh";
+  std::string rejects_path;   // optional: every rejected record, CSV
+  std::string summary_json;   // optional: the run's summary as JSON
+  double timeout_seconds = 60;
+  uint64_t max_peer_items = 0;  // 0: no limit
+  int threads = 0;
+  bool quiet = false;
+};
+int RunPsi(const PsiOptions& opts);
+
+}  // namespace liaison::cli
+
+#endif  // LIAISON_CLI_COMMANDS_H_

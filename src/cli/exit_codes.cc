@@ -1,0 +1,39 @@
+#include "cli/exit_codes.h"
+
+#include <cstdio>
+#include <string>
+
+#include "base/strings.h"
+
+namespace liaison::cli {
+
+int ExitCode(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kOk: return kExitOk;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return kExitUsage;
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists: return kExitNotFound;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated: return kExitRefused;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted: return kExitMismatch;
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded: return kExitTransport;
+    case absl::StatusCode::kDataLoss: return kExitDataLoss;
+    case absl::StatusCode::kResourceExhausted: return kExitExhausted;
+    default: return kExitInternal;
+  }
+}
+
+int ReportError(std::string_view command, const absl::Status& status) {
+  std::string line = StrCat("liaison ", command, ": error: ", std::string(status.message()));
+  if (status.code() == absl::StatusCode::kDataLoss) {
+    line += " (the peer sent malformed data; this may be an attack)";
+  }
+  line += '\n';
+  std::fputs(line.c_str(), stderr);
+  return ExitCode(status);
+}
+
+}  // namespace liaison::cli

@@ -1,0 +1,97 @@
+// liaison: the command line. Flags are parsed here and nowhere else; the
+// work is done by the Run* functions of cli/commands.h.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <string>
+
+#include "base/version.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+
+namespace {
+
+void AddInputFlags(CLI::App* cmd, liaison::cli::InputOptions& in) {
+  cmd->add_option("--input,-i", in.path, "input file (text, CSV or JSON lines)")->required();
+  cmd->add_option("--format", in.format, "text, csv or jsonl (default: by file extension)")
+      ->check(CLI::IsMember({"text", "csv", "jsonl"}));
+  cmd->add_option("--column", in.column, "CSV column holding the items (by header name)");
+  cmd->add_option("--field", in.field, "JSON-lines field holding the items");
+  cmd->add_option("--type,-t", in.type,
+                  "item type: auto, ipv4, ipv6, cidr, domain, url, email, md5, sha1, "
+                  "sha256, sha512, string (default: auto, per record)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace liaison::cli;
+  CLI::App app{"liaison: answer joint questions over data that cannot be shared"};
+  app.set_version_flag("--version", std::string("liaison ") + liaison::kVersion);
+  app.require_subcommand(1);
+
+  KeygenOptions keygen;
+  auto* keygen_cmd = app.add_subcommand("keygen", "create this node's Ed25519 identity");
+  keygen_cmd->add_option("--out,-o", keygen.out_dir, "directory for node.key and node.crt")
+      ->required();
+
+  FingerprintOptions fingerprint;
+  auto* fingerprint_cmd =
+      app.add_subcommand("fingerprint", "print a certificate's (or identity's) fingerprint");
+  fingerprint_cmd->add_option("path", fingerprint.path, "certificate file or identity directory")
+      ->required();
+
+  NormalizeOptions normalize;
+  auto* normalize_cmd = app.add_subcommand(
+      "normalize", "show what each record of a file becomes, and every record rejected");
+  AddInputFlags(normalize_cmd, normalize.input);
+  normalize_cmd->add_option("--output,-o", normalize.output,
+                            "also write the normalised records (.csv or .jsonl)");
+  normalize_cmd->add_flag("--strict", normalize.strict, "fail if any record is rejected");
+
+  PsiOptions psi;
+  auto* psi_cmd = app.add_subcommand("psi", "privately match this side's items with a peer's");
+  auto* listen = psi_cmd->add_option("--listen", psi.listen, "wait for the peer on ADDR:PORT");
+  auto* connect = psi_cmd->add_option("--connect", psi.connect, "connect to the peer at HOST:PORT");
+  listen->excludes(connect);
+  psi_cmd->add_option("--identity", psi.identity_dir, "this node's identity directory")
+      ->required();
+  psi_cmd->add_option("--peer", psi.peer, "the peer's key fingerprint (sha256:...)")->required();
+  AddInputFlags(psi_cmd, psi.input);
+  psi_cmd->add_option("--output,-o", psi.output,
+                      "result file: .csv or .jsonl rows (match), .json (count)");
+  psi_cmd->add_option("--mode", psi.mode, "match: the shared items; count: only how many")
+      ->check(CLI::IsMember({"match", "count"}));
+  psi_cmd->add_option("--result-to", psi.result_to, "who learns the result: both, me or peer")
+      ->check(CLI::IsMember({"both", "me", "peer"}));
+  psi_cmd->add_option("--protocol", psi.protocol, "ecdh")->check(CLI::IsMember({"ecdh", "ecdh-psi"}));
+  psi_cmd->add_option("--rejects", psi.rejects_path, "write every rejected record to this CSV");
+  psi_cmd->add_option("--summary-json", psi.summary_json, "write the run's summary as JSON");
+  psi_cmd->add_option("--timeout", psi.timeout_seconds,
+                      "seconds to wait for the peer to connect or answer (default 60)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  psi_cmd->add_option("--max-peer-items", psi.max_peer_items,
+                      "refuse a peer bringing more distinct items than this");
+  psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
+  psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  if (*keygen_cmd) return RunKeygen(keygen);
+  if (*fingerprint_cmd) return RunFingerprint(fingerprint);
+  if (*normalize_cmd) return RunNormalize(normalize);
+  if (*psi_cmd) {
+    if (psi.listen.empty() == psi.connect.empty()) {
+      std::fputs("liaison psi: error: give exactly one of --listen ADDR:PORT or --connect HOST:PORT\n",
+                 stderr);
+      return kExitUsage;
+    }
+    return RunPsi(psi);
+  }
+  return kExitUsage;
+}

@@ -1,0 +1,294 @@
+// liaison psi: one side of a private match with a peer, over mutually
+// authenticated TLS. Reads and normalises the input, connects (or waits for
+// the peer), runs the session, writes the result atomically, and prints a
+// one-line summary.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/time/time.h"
+#include "base/atomic_file.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/input_options.h"
+#include "crypto/prng.h"
+#include "data/output.h"
+#include "net/identity.h"
+#include "net/tls_channel.h"
+#include "session/psi_job.h"
+#include "session/record_set.h"
+
+namespace liaison::cli {
+namespace {
+
+constexpr size_t kRejectsShown = 10;
+
+std::string HumanBytes(uint64_t n) {
+  char buf[32];
+  if (n < 1024) {
+    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(n));
+  } else if (n < (uint64_t{1} << 20)) {
+    std::snprintf(buf, sizeof(buf), "%.1f KiB", n / 1024.0);
+  } else if (n < (uint64_t{1} << 30)) {
+    std::snprintf(buf, sizeof(buf), "%.1f MiB", n / 1048576.0);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%.2f GiB", n / 1073741824.0);
+  }
+  return buf;
+}
+
+// Progress redraws one status line on a terminal, at most five times a
+// second; it prints nothing when stderr is not a terminal.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
+  ~Progress() { Clear(); }
+
+  void Update(std::string_view phase, uint64_t done, uint64_t total) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (done != total && now - last_ < std::chrono::milliseconds(200)) return;
+    last_ = now;
+    int pct = total == 0 ? 100 : static_cast<int>(100 * done / total);
+    std::fprintf(stderr, "\r\033[K  %s %llu/%llu (%d%%)", std::string(phase).c_str(),
+                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
+                 pct);
+    shown_ = true;
+  }
+  void Status(std::string_view text) {
+    if (!enabled_) return;
+    std::fprintf(stderr, "\r\033[K  %s", std::string(text).c_str());
+    shown_ = true;
+  }
+  void Clear() {
+    if (shown_) std::fputs("\r\033[K", stderr);
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool shown_ = false;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts,
+                                                          const net::TlsOptions& tls) {
+  const absl::Duration timeout = absl::Seconds(opts.timeout_seconds);
+  if (!opts.connect.empty()) {
+    LIAISON_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(opts.connect));
+    return net::TlsConnect(hp.host, hp.port, tls);
+  }
+  LIAISON_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(opts.listen));
+  LIAISON_ASSIGN_OR_RETURN(auto listener, net::TlsListener::Listen(hp.host, hp.port, tls));
+  // A connection from anyone but the pinned peer (or one that fails its
+  // handshake) is refused, and we keep waiting for the right one until the
+  // timeout.
+  absl::Time deadline = absl::Now() + timeout;
+  absl::Status last_refusal;
+  for (;;) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    absl::StatusOr<std::unique_ptr<net::Channel>> ch = listener->Accept(left);
+    if (ch.ok()) return ch;
+    if (ch.status().code() == absl::StatusCode::kDeadlineExceeded) break;
+    const absl::StatusCode c = ch.status().code();
+    if (c != absl::StatusCode::kPermissionDenied && c != absl::StatusCode::kUnavailable &&
+        c != absl::StatusCode::kDataLoss) {
+      return ch.status();  // the listener itself failed
+    }
+    last_refusal = ch.status();
+    std::fprintf(stderr, "liaison psi: refused a connection: %s\n",
+                 std::string(ch.status().message()).c_str());
+  }
+  if (!last_refusal.ok()) {
+    return absl::PermissionDeniedError(
+        StrCat("the expected peer never connected within ", opts.timeout_seconds,
+               " s; last refused connection: ", std::string(last_refusal.message())));
+  }
+  return absl::DeadlineExceededError(
+      StrCat("no peer connected to ", opts.listen, " within ", opts.timeout_seconds, " s"));
+}
+
+absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects) {
+  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
+  std::string text = "line,reason,raw\n";
+  auto quote = [](std::string_view s) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  for (const data::Reject& r : rejects) {
+    StrAppend(text, r.line, ",", quote(r.reason), ",", quote(r.raw), "\n");
+  }
+  LIAISON_RETURN_IF_ERROR(file->Write(text));
+  return file->Commit();
+}
+
+absl::Status WriteCountResult(const std::string& path, const session::PsiJobResult& r,
+                              uint64_t distinct) {
+  nlohmann::json j = {{"mode", "count"},
+                      {"intersection_size", r.intersection_size},
+                      {"items", distinct},
+                      {"peer_items", r.agreed.peer.set_size}};
+  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
+  LIAISON_RETURN_IF_ERROR(file->Write(j.dump(2) + "\n"));
+  return file->Commit();
+}
+
+}  // namespace
+
+int RunPsi(const PsiOptions& opts) {
+  const auto start = std::chrono::steady_clock::now();
+  auto fail = [](const absl::Status& s) { return ReportError("psi", s); };
+
+  absl::StatusOr<data::InputSpec> spec = ToInputSpec(opts.input);
+  if (!spec.ok()) return fail(spec.status());
+  absl::StatusOr<session::ResultTo> result_to = session::ParseResultTo(opts.result_to);
+  if (!result_to.ok()) return fail(result_to.status());
+  absl::StatusOr<std::string> peer_fp = net::NormalizeFingerprint(opts.peer);
+  if (!peer_fp.ok()) return fail(peer_fp.status());
+  const bool count_mode = opts.mode == "count";
+  const bool i_receive = *result_to != session::ResultTo::kPeer;
+  if (!i_receive && !opts.output.empty()) {
+    return fail(absl::InvalidArgumentError(
+        "--output given, but with --result-to peer this side receives no result"));
+  }
+
+  absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.identity_dir);
+  if (!identity.ok()) return fail(identity.status());
+
+  // Read and normalise the input before touching the network.
+  std::vector<data::Reject> rejects;
+  absl::StatusOr<session::RecordSet> set = session::LoadRecordSet(
+      *spec, data::Profile::V1(), [&](const data::Reject& r) { rejects.push_back(r); });
+  if (!rejects.empty() && !opts.quiet) {
+    for (size_t i = 0; i < rejects.size() && i < kRejectsShown; ++i) {
+      std::fprintf(stderr, "liaison psi: rejected %s\n", FormatReject(rejects[i]).c_str());
+    }
+    if (rejects.size() > kRejectsShown) {
+      std::fprintf(stderr, "liaison psi: ... and %zu more rejected record(s)%s\n",
+                   rejects.size() - kRejectsShown,
+                   opts.rejects_path.empty() ? " (--rejects FILE lists them all)" : "");
+    }
+  }
+  if (!opts.rejects_path.empty()) {
+    absl::Status s = WriteRejects(opts.rejects_path, rejects);
+    if (!s.ok()) return fail(s);
+  }
+  if (!set.ok()) return fail(set.status());
+
+  // Open the result file first, so an unwritable path fails before the
+  // peer is involved; it only appears at its path once complete.
+  std::unique_ptr<data::ResultWriter> writer;
+  if (i_receive && !count_mode && !opts.output.empty()) {
+    absl::StatusOr<std::unique_ptr<data::ResultWriter>> w = data::ResultWriter::Create(opts.output);
+    if (!w.ok()) return fail(w.status());
+    writer = *std::move(w);
+  }
+
+  Progress progress(!opts.quiet);
+  progress.Status(opts.connect.empty() ? "waiting for the peer" : "connecting to the peer");
+  net::TlsOptions tls;
+  tls.identity = &*identity;
+  tls.peer_fingerprint = *peer_fp;
+  tls.connect_timeout = absl::Seconds(opts.timeout_seconds);
+  tls.io_timeout = absl::Seconds(std::max(opts.timeout_seconds, 60.0));
+  absl::StatusOr<std::unique_ptr<net::Channel>> channel = OpenChannel(opts, tls);
+  if (!channel.ok()) {
+    progress.Clear();
+    return fail(channel.status());
+  }
+
+  session::PsiJobParams params;
+  params.output = count_mode ? psi::PsiOutput::kCardinality : psi::PsiOutput::kIntersection;
+  params.result_to = *result_to;
+  if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
+  params.num_threads = opts.threads;
+  params.progress = [&](std::string_view phase, uint64_t done, uint64_t total) {
+    progress.Update(phase, done, total);
+  };
+  crypto::Prng prng = crypto::Prng::FromOsEntropy();
+  absl::StatusOr<session::PsiJobResult> result =
+      session::RunPsiJob(**channel, params, set->keys, prng);
+  (*channel)->Close();
+  progress.Clear();
+  if (!result.ok()) return fail(result.status());
+
+  // Write the result.
+  std::vector<size_t> rows;
+  if (result->received && !count_mode) {
+    rows = set->RecordsOfKeys(result->matched_keys);
+    if (writer) {
+      for (size_t i : rows) {
+        absl::Status s = writer->Write(set->records[i]);
+        if (!s.ok()) return fail(s);
+      }
+      absl::Status s = writer->Commit();
+      if (!s.ok()) return fail(s);
+    } else {
+      for (size_t i : rows) {
+        const data::Record& r = set->records[i];
+        std::printf("%s\t%s\n", std::string(data::TypeName(r.item.type)).c_str(),
+                    r.item.value.c_str());
+      }
+    }
+  }
+  if (result->received && count_mode && !opts.output.empty()) {
+    absl::Status s = WriteCountResult(opts.output, *result, set->keys.size());
+    if (!s.ok()) return fail(s);
+  }
+
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::string outcome;
+  if (!result->received) {
+    outcome = "the peer receives the result";
+  } else if (count_mode) {
+    outcome = StrCat("intersection size ", result->intersection_size);
+  } else {
+    outcome = StrCat("matched ", result->intersection_size, " distinct (", rows.size(), " rows)");
+  }
+  char secs[32];
+  std::snprintf(secs, sizeof(secs), "%.2f", seconds);
+  std::string summary =
+      StrCat("liaison psi: read ", set->records.size() + set->num_rejected, " records, ",
+             set->num_rejected, " rejected, ", set->keys.size(), " distinct; peer had ",
+             result->agreed.peer.set_size, " distinct; ", outcome, "; sent ",
+             HumanBytes(result->bytes_sent), ", received ", HumanBytes(result->bytes_received),
+             "; ", secs, " s\n");
+  if (!opts.quiet) std::fputs(summary.c_str(), writer || count_mode || !result->received ? stdout : stderr);
+
+  if (!opts.summary_json.empty()) {
+    nlohmann::json j = {{"protocol", opts.protocol == "ecdh" ? "ecdh-psi" : opts.protocol},
+                        {"mode", opts.mode},
+                        {"records", set->records.size() + set->num_rejected},
+                        {"rejected", set->num_rejected},
+                        {"distinct", set->keys.size()},
+                        {"peer_distinct", result->agreed.peer.set_size},
+                        {"received", result->received},
+                        {"intersection_size", result->intersection_size},
+                        {"matched_rows", rows.size()},
+                        {"bytes_sent", result->bytes_sent},
+                        {"bytes_received", result->bytes_received},
+                        {"seconds", seconds},
+                        {"peer_fingerprint", *peer_fp},
+                        {"peer_software_version", result->agreed.peer.software_version}};
+    absl::StatusOr<std::unique_ptr<AtomicFile>> f = AtomicFile::Create(opts.summary_json);
+    absl::Status s = f.ok() ? (*f)->Write(j.dump(2) + "\n") : f.status();
+    if (s.ok()) s = (*f)->Commit();
+    if (!s.ok()) return fail(s);
+  }
+  return kExitOk;
+}
+
+}  // namespace liaison::cli

@@ -1,0 +1,74 @@
+// Writing results (matched records) to files: CSV, JSON lines or text,
+// atomically, so a half-written result never appears under its name.
+#ifndef LIAISON_DATA_OUTPUT_H_
+#define LIAISON_DATA_OUTPUT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/atomic_file.h"
+#include "data/input.h"
+
+namespace liaison::data {
+
+struct ResultWriterOptions {
+  // format overrides FormatForPath(path).
+  std::optional<Format> format;
+  // mode is the new file's permission bits. Results reveal what a partner
+  // holds, so by default only the owner may read them.
+  mode_t mode = 0600;
+};
+
+// ResultWriter writes Records, one per row or line, in input order:
+//   CSV (.csv): header "value,type,raw,line", then one row per record;
+//     fields holding ',', '"', CR or LF are quoted with '"' and inner quotes
+//     doubled (RFC 4180); rows end in LF.
+//   JSON lines (.jsonl, .ndjson, .json): one object per line with keys
+//     "value", "type", "raw" (strings) and "line" (a number), in that order.
+//     JSON text must be UTF-8: an invalid UTF-8 byte in a value (possible
+//     for the string type) is written as U+FFFD.
+//   text (anything else): the canonical value, one per line; a value that
+//     holds CR or LF cannot be written as text and is InvalidArgument.
+// Nothing appears at the path until Commit() succeeds (see AtomicFile).
+// Not thread-safe.
+class ResultWriter {
+ public:
+  // Create starts a result file at `path`, in the format its extension
+  // names. Errors are AtomicFile::Create's.
+  static absl::StatusOr<std::unique_ptr<ResultWriter>> Create(
+      const std::string& path);
+  static absl::StatusOr<std::unique_ptr<ResultWriter>> Create(
+      const std::string& path, const ResultWriterOptions& options);
+
+  ResultWriter(const ResultWriter&) = delete;
+  ResultWriter& operator=(const ResultWriter&) = delete;
+  // The destructor discards everything unless Commit() succeeded.
+  ~ResultWriter();
+
+  // Write appends one record. I/O errors are sticky.
+  absl::Status Write(const Record& record);
+
+  // Commit makes the file appear at its path with everything written.
+  absl::Status Commit();
+
+  Format format() const { return format_; }
+  uint64_t num_written() const { return num_written_; }
+
+ private:
+  ResultWriter(std::unique_ptr<AtomicFile> file, Format format);
+
+  std::unique_ptr<AtomicFile> file_;
+  Format format_;
+  uint64_t num_written_ = 0;
+  std::string row_;
+};
+
+}  // namespace liaison::data
+
+#endif  // LIAISON_DATA_OUTPUT_H_

@@ -1,0 +1,220 @@
+#include "session/handshake.h"
+
+#include <charconv>
+#include <optional>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+
+namespace liaison::session {
+namespace {
+
+constexpr uint32_t kMagic = 0x4e534c4c;  // "LLSN" little-endian: liaison session
+constexpr uint8_t kOfferTag = 1;
+constexpr uint8_t kVerdictTag = 2;
+
+Bytes EncodeOffer(const Offer& o) {
+  ByteWriter w;
+  w.U32(kMagic);
+  w.U8(kOfferTag);
+  w.String(o.protocol);
+  w.U32(o.protocol_version);
+  w.String(o.mode);
+  w.String(o.profile_name);
+  w.U32(o.profile_version);
+  w.String(o.profile_digest);
+  w.U64(o.set_size);
+  w.U8(static_cast<uint8_t>(o.result_to));
+  w.String(o.software_version);
+  return w.Take();
+}
+
+absl::Status ExpectHeader(ByteReader& r, uint8_t tag, std::string_view what) {
+  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("session magic"));
+  if (magic != kMagic) {
+    return absl::DataLossError("the peer is not speaking the liaison session protocol");
+  }
+  LIAISON_ASSIGN_OR_RETURN(uint8_t got, r.U8("session message tag"));
+  if (got != tag) {
+    return absl::DataLossError(StrCat("expected the peer's ", what, ", got message tag ",
+                                      static_cast<int>(got)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Offer> DecodeOffer(ByteSpan msg) {
+  ByteReader r(msg);
+  LIAISON_RETURN_IF_ERROR(ExpectHeader(r, kOfferTag, "session offer"));
+  Offer o;
+  LIAISON_ASSIGN_OR_RETURN(o.protocol, r.String("protocol name", 64));
+  LIAISON_ASSIGN_OR_RETURN(o.protocol_version, r.U32("protocol version"));
+  LIAISON_ASSIGN_OR_RETURN(o.mode, r.String("mode", 64));
+  LIAISON_ASSIGN_OR_RETURN(o.profile_name, r.String("profile name", 128));
+  LIAISON_ASSIGN_OR_RETURN(o.profile_version, r.U32("profile version"));
+  LIAISON_ASSIGN_OR_RETURN(o.profile_digest, r.String("profile digest", 128));
+  LIAISON_ASSIGN_OR_RETURN(o.set_size, r.U64("set size"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t result_to, r.U8("result recipients"));
+  if (result_to > static_cast<uint8_t>(ResultTo::kPeer)) {
+    return absl::DataLossError("session offer names unknown result recipients");
+  }
+  o.result_to = static_cast<ResultTo>(result_to);
+  LIAISON_ASSIGN_OR_RETURN(o.software_version, r.String("software version", 64));
+  LIAISON_RETURN_IF_ERROR(r.ExpectEnd("session offer"));
+  return o;
+}
+
+Bytes EncodeVerdict(const absl::Status& verdict) {
+  ByteWriter w;
+  w.U32(kMagic);
+  w.U8(kVerdictTag);
+  w.U8(static_cast<uint8_t>(verdict.code()));
+  w.String(std::string(verdict.message()));
+  return w.Take();
+}
+
+// DecodeVerdict returns the peer's verdict as a status, or an error if the
+// message itself is malformed.
+absl::StatusOr<absl::Status> DecodeVerdict(ByteSpan msg) {
+  ByteReader r(msg);
+  LIAISON_RETURN_IF_ERROR(ExpectHeader(r, kVerdictTag, "session verdict"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t code, r.U8("verdict code"));
+  LIAISON_ASSIGN_OR_RETURN(std::string reason, r.String("verdict reason", 1024));
+  LIAISON_RETURN_IF_ERROR(r.ExpectEnd("session verdict"));
+  if (code == 0) return absl::OkStatus();
+  if (code != static_cast<uint8_t>(absl::StatusCode::kFailedPrecondition) &&
+      code != static_cast<uint8_t>(absl::StatusCode::kPermissionDenied)) {
+    code = static_cast<uint8_t>(absl::StatusCode::kFailedPrecondition);
+  }
+  return absl::Status(static_cast<absl::StatusCode>(code),
+                      StrCat("the peer refused the session: ", reason));
+}
+
+// Recipients describes, from our side's view, who a side's choice sends the
+// result to.
+std::string_view Recipients(ResultTo ours) {
+  switch (ours) {
+    case ResultTo::kBoth: return "both sides";
+    case ResultTo::kMe: return "us only";
+    case ResultTo::kPeer: return "the peer only";
+  }
+  return "?";
+}
+
+// FromPeerView turns the peer's choice into our point of view.
+ResultTo FromPeerView(ResultTo theirs) {
+  switch (theirs) {
+    case ResultTo::kBoth: return ResultTo::kBoth;
+    case ResultTo::kMe: return ResultTo::kPeer;
+    case ResultTo::kPeer: return ResultTo::kMe;
+  }
+  return theirs;
+}
+
+std::string ProfileLabel(const Offer& o) {
+  return StrCat(o.profile_name, " v", o.profile_version, " (sha256 ",
+                o.profile_digest.substr(0, 16), "…)");
+}
+
+// Check returns the first difference between the two offers as a status with
+// one line a person can act on.
+absl::Status Check(const Offer& mine, const Offer& peer) {
+  if (mine.protocol != peer.protocol) {
+    return absl::FailedPreconditionError(StrCat("protocol differs: we run ", mine.protocol,
+                                                ", the peer runs ", peer.protocol));
+  }
+  if (mine.protocol_version != peer.protocol_version) {
+    return absl::FailedPreconditionError(
+        StrCat("protocol version differs: we run ", mine.protocol, " v",
+               mine.protocol_version, ", the peer runs v", peer.protocol_version));
+  }
+  if (mine.mode != peer.mode) {
+    return absl::FailedPreconditionError(StrCat("mode differs: we asked for ", mine.mode,
+                                                ", the peer asked for ", peer.mode));
+  }
+  if (mine.profile_name != peer.profile_name ||
+      mine.profile_version != peer.profile_version ||
+      mine.profile_digest != peer.profile_digest) {
+    return absl::FailedPreconditionError(
+        StrCat("normalisation profile differs: ours is ", ProfileLabel(mine),
+               ", the peer's is ", ProfileLabel(peer)));
+  }
+  if (FromPeerView(peer.result_to) != mine.result_to) {
+    return absl::FailedPreconditionError(
+        StrCat("result recipients differ: we asked for the result to go to ",
+               Recipients(mine.result_to), ", the peer asked for it to go to ",
+               Recipients(FromPeerView(peer.result_to))));
+  }
+  if (!CompatibleSoftware(mine.software_version, peer.software_version)) {
+    return absl::FailedPreconditionError(
+        StrCat("software versions are not compatible: we run liaison ",
+               mine.software_version, ", the peer runs ", peer.software_version));
+  }
+  if (peer.set_size > mine.max_peer_set_size) {
+    return absl::PermissionDeniedError(
+        StrCat("the peer's set of ", peer.set_size, " items exceeds our limit of ",
+               mine.max_peer_set_size));
+  }
+  return absl::OkStatus();
+}
+
+std::optional<std::pair<int, int>> MajorMinor(std::string_view v) {
+  int major = 0, minor = 0;
+  const char* p = v.data();
+  const char* end = v.data() + v.size();
+  auto r1 = std::from_chars(p, end, major);
+  if (r1.ec != std::errc() || r1.ptr == end || *r1.ptr != '.') return std::nullopt;
+  auto r2 = std::from_chars(r1.ptr + 1, end, minor);
+  if (r2.ec != std::errc()) return std::nullopt;
+  return std::make_pair(major, minor);
+}
+
+}  // namespace
+
+std::string_view ResultToName(ResultTo r) {
+  switch (r) {
+    case ResultTo::kBoth: return "both";
+    case ResultTo::kMe: return "me";
+    case ResultTo::kPeer: return "peer";
+  }
+  return "?";
+}
+
+absl::StatusOr<ResultTo> ParseResultTo(std::string_view s) {
+  if (s == "both") return ResultTo::kBoth;
+  if (s == "me") return ResultTo::kMe;
+  if (s == "peer") return ResultTo::kPeer;
+  return absl::InvalidArgumentError(
+      StrCat("result recipients must be both, me or peer, not '", s, "'"));
+}
+
+bool CompatibleSoftware(std::string_view a, std::string_view b) {
+  auto va = MajorMinor(a);
+  auto vb = MajorMinor(b);
+  if (!va || !vb) return false;
+  if (va->first != vb->first) return false;
+  return va->first != 0 || va->second == vb->second;
+}
+
+absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine) {
+  LIAISON_RETURN_IF_ERROR(channel.Send(EncodeOffer(mine)));
+  LIAISON_ASSIGN_OR_RETURN(Bytes peer_msg, channel.Recv());
+  absl::StatusOr<Offer> peer = DecodeOffer(peer_msg);
+  absl::Status verdict = peer.ok() ? Check(mine, *peer)
+                                   : absl::FailedPreconditionError(
+                                         "the session offer received was malformed");
+  LIAISON_RETURN_IF_ERROR(channel.Send(EncodeVerdict(verdict)));
+  if (!peer.ok()) return peer.status();
+  if (!verdict.ok()) return verdict;
+  LIAISON_ASSIGN_OR_RETURN(Bytes verdict_msg, channel.Recv());
+  LIAISON_ASSIGN_OR_RETURN(absl::Status peer_verdict, DecodeVerdict(verdict_msg));
+  if (!peer_verdict.ok()) return peer_verdict;
+
+  Agreed agreed;
+  agreed.peer = *std::move(peer);
+  agreed.i_receive = mine.result_to != ResultTo::kPeer;
+  agreed.peer_receives = mine.result_to != ResultTo::kMe;
+  return agreed;
+}
+
+}  // namespace liaison::session

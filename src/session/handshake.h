@@ -1,0 +1,65 @@
+// The session handshake: before any protocol data moves, the two sides
+// exchange what they are about to do and stop, both of them, on the first
+// thing that differs. It covers the protocol (name and version), the question
+// (mode), the normalisation profile (name, version, digest), who receives the
+// result, the set sizes (against each side's limit) and the software version.
+//
+// Wire (docs/wire/session.md): each side sends one Offer, then one Verdict
+// after checking the peer's Offer. Both messages are sent before the peer's
+// is read, so the handshake is two flights whichever side starts.
+#ifndef LIAISON_SESSION_HANDSHAKE_H_
+#define LIAISON_SESSION_HANDSHAKE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "net/channel.h"
+
+namespace liaison::session {
+
+// ResultTo says which side learns the result, from the speaker's view.
+enum class ResultTo { kBoth, kMe, kPeer };
+
+std::string_view ResultToName(ResultTo r);
+absl::StatusOr<ResultTo> ParseResultTo(std::string_view s);
+
+struct Offer {
+  std::string protocol;        // e.g. "ecdh-psi"
+  uint32_t protocol_version = 0;
+  std::string mode;            // "match" or "count"
+  std::string profile_name;
+  uint32_t profile_version = 0;
+  std::string profile_digest;  // lower-case hex
+  uint64_t set_size = 0;       // unique items this side brings
+  ResultTo result_to = ResultTo::kBoth;
+  std::string software_version;  // liaison::kVersion
+  // max_peer_set_size is this side's limit on the peer's set size; it is
+  // checked locally and not sent.
+  uint64_t max_peer_set_size = UINT64_MAX;
+};
+
+// Agreed is what both sides settled on.
+struct Agreed {
+  Offer peer;          // the peer's offer as received
+  bool i_receive = false;
+  bool peer_receives = false;
+};
+
+// Handshake sends `mine`, reads the peer's offer, checks it and exchanges
+// verdicts. On success both sides have agreed on everything. Errors:
+// FailedPrecondition with one line naming what differed ("normalisation
+// profile differs: ours liaison-indicators v1 (sha256 1a2b…), peer's …") when
+// either side found a mismatch — the peer's reason is relayed; PermissionDenied
+// when a set size exceeds a side's limit; DataLoss for a malformed message;
+// transport errors as the channel returns them.
+absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine);
+
+// CompatibleSoftware reports whether two software versions may run a
+// session together: same major version, and for 0.x versions the same minor
+// version (semantic versioning's rule for pre-1.0 releases).
+bool CompatibleSoftware(std::string_view a, std::string_view b);
+
+}  // namespace liaison::session
+
+#endif  // LIAISON_SESSION_HANDSHAKE_H_

@@ -1,0 +1,56 @@
+// A private-match job between two sides, independent of how they are
+// connected: the session handshake, then the PSI protocol, then the result
+// mapped back to this side's records. The command line runs it over TLS; the
+// tests over LocalPair.
+#ifndef LIAISON_SESSION_PSI_JOB_H_
+#define LIAISON_SESSION_PSI_JOB_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "crypto/prng.h"
+#include "data/profile.h"
+#include "net/channel.h"
+#include "psi/ecdh_psi.h"
+#include "session/handshake.h"
+
+namespace liaison::session {
+
+struct PsiJobParams {
+  std::string protocol = "ecdh-psi";
+  psi::PsiOutput output = psi::PsiOutput::kIntersection;
+  ResultTo result_to = ResultTo::kBoth;
+  uint64_t max_peer_set_size = UINT64_MAX;
+  const data::Profile* profile = &data::Profile::V1();
+  int num_threads = 0;  // 0: all hardware threads
+  psi::ProgressFn progress;
+};
+
+struct PsiJobResult {
+  Agreed agreed;
+  // matched_keys: indices into the job's unique keys that matched
+  // (intersection mode, receiving side only), increasing.
+  std::vector<size_t> matched_keys;
+  uint64_t intersection_size = 0;
+  bool received = false;
+  uint64_t bytes_sent = 0;
+  uint64_t bytes_received = 0;
+  double seconds = 0;
+};
+
+// ModeName is "match" for the intersection and "count" for the cardinality.
+std::string_view ModeName(psi::PsiOutput output);
+
+// RunPsiJob runs the handshake and the protocol named in `params` with this
+// side's distinct match keys (data::MatchKey of each unique canonical item).
+// Errors are those of Handshake and of the protocol; InvalidArgument for an
+// unknown protocol name.
+absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
+                                       absl::Span<const std::string> keys,
+                                       crypto::Prng& prng);
+
+}  // namespace liaison::session
+
+#endif  // LIAISON_SESSION_PSI_JOB_H_

@@ -1,0 +1,351 @@
+// End-to-end tests of `liaison psi`: two real processes, each with its own
+// identity and input file, over mutually authenticated TLS on loopback.
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/version.h"
+#include "data/profile.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/identity.h"
+#include "net/tls_channel.h"
+#include "session/handshake.h"
+#include "testing/subprocess.h"
+
+namespace liaison {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::Process;
+using testing::ProcessResult;
+
+const std::string kBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+std::string ReadFile(const std::string& path) { return testing::ReadFileOrEmpty(path); }
+
+// Values of the `value` column of a result CSV written by liaison.
+std::multiset<std::string> CsvValues(const std::string& path) {
+  std::multiset<std::string> out;
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);  // header
+  while (std::getline(f, line)) {
+    std::string v = line.substr(0, line.find(','));
+    if (v.size() >= 2 && v.front() == '"') v = v.substr(1, v.size() - 2);
+    out.insert(v);
+  }
+  return out;
+}
+
+// HonestOffer is what a real liaison peer offers for a match of `n` items.
+session::Offer HonestOffer(uint64_t n) {
+  session::Offer offer;
+  offer.protocol = "ecdh-psi";
+  offer.protocol_version = 1;
+  offer.mode = "match";
+  offer.profile_name = std::string(data::Profile::V1().name());
+  offer.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
+  offer.profile_digest = data::Profile::V1().digest();
+  offer.set_size = n;
+  offer.software_version = std::string(kVersion);
+  return offer;
+}
+
+class PsiE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/liaison-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    alpha_fp_ = Keygen("alpha");
+    bravo_fp_ = Keygen("bravo");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Keygen(const std::string& name) {
+    ProcessResult r = testing::Run({kBinary, "keygen", "--out", dir_ + "/" + name}, dir_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    auto pos = r.out.find("fingerprint: ");
+    EXPECT_NE(pos, std::string::npos) << r.out;
+    std::string fp = r.out.substr(pos + 13);
+    return fp.substr(0, fp.find('\n'));
+  }
+
+  std::vector<std::string> PsiArgs(const std::string& me, const std::string& peer_fp,
+                                   const std::string& endpoint_flag, const std::string& endpoint,
+                                   const std::string& input,
+                                   std::vector<std::string> extra = {}) {
+    std::vector<std::string> a = {kBinary,     "psi",  endpoint_flag,        endpoint,
+                                  "--identity", dir_ + "/" + me, "--peer", peer_fp,
+                                  "--input",    input,  "--timeout",   "20", "--quiet"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  struct Pair {
+    ProcessResult alpha;
+    ProcessResult bravo;
+  };
+  // RunPair starts bravo listening and alpha connecting, at the same time.
+  Pair RunPair(const std::string& alpha_input, std::vector<std::string> alpha_extra,
+               const std::string& bravo_input, std::vector<std::string> bravo_extra,
+               std::string alpha_peer_fp = "", std::string bravo_peer_fp = "") {
+    std::string endpoint = "127.0.0.1:" + std::to_string(FreePort());
+    if (alpha_peer_fp.empty()) alpha_peer_fp = bravo_fp_;
+    if (bravo_peer_fp.empty()) bravo_peer_fp = alpha_fp_;
+    Process bravo(PsiArgs("bravo", bravo_peer_fp, "--listen", endpoint, bravo_input, bravo_extra),
+                  dir_);
+    Process alpha(PsiArgs("alpha", alpha_peer_fp, "--connect", endpoint, alpha_input, alpha_extra),
+                  dir_);
+    Pair p;
+    p.alpha = alpha.Wait();
+    p.bravo = bravo.Wait();
+    return p;
+  }
+
+  // FakeBravo listens with bravo's identity, for tests that play a hostile
+  // peer in this process.
+  class FakeBravo {
+   public:
+    explicit FakeBravo(PsiE2eTest& t) : identity_(net::Identity::Load(t.dir_ + "/bravo")) {
+      if (!identity_.ok()) return;
+      net::TlsOptions tls;
+      tls.identity = &*identity_;
+      tls.peer_fingerprint = t.alpha_fp_;
+      auto l = net::TlsListener::Listen("127.0.0.1", 0, tls);
+      if (l.ok()) listener_ = *std::move(l);
+    }
+    bool ok() const { return listener_ != nullptr; }
+    std::string endpoint() const { return "127.0.0.1:" + std::to_string(listener_->port()); }
+    absl::StatusOr<std::unique_ptr<net::Channel>> Accept() {
+      return listener_->Accept(absl::Seconds(20));
+    }
+
+   private:
+    absl::StatusOr<net::Identity> identity_;
+    std::unique_ptr<net::TlsListener> listener_;
+  };
+
+  std::string dir_;
+  std::string alpha_fp_;
+  std::string bravo_fp_;
+};
+
+TEST_F(PsiE2eTest, KeygenWritesPrivateKeyWithMode0600AndFingerprintMatches) {
+  struct stat st;
+  ASSERT_EQ(stat((dir_ + "/alpha/node.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  ProcessResult r = testing::Run({kBinary, "fingerprint", dir_ + "/alpha/node.crt"}, dir_);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, alpha_fp_ + "\n");
+  EXPECT_NE(alpha_fp_, bravo_fp_);
+}
+
+TEST_F(PsiE2eTest, HundredThousandItemsGiveExactlyTheTrueIntersection) {
+  // Two lists of 100k IPv4 addresses in different formats and spellings with
+  // a known overlap; the seed is fixed and logged.
+  constexpr uint64_t kSeed = 20261120;
+  SCOPED_TRACE(::testing::Message() << "seed=" << kSeed);
+  std::mt19937_64 rng(kSeed);
+  std::set<uint32_t> a_set, b_set;
+  while (a_set.size() < 100000) a_set.insert(static_cast<uint32_t>(rng()));
+  std::vector<uint32_t> a_vec(a_set.begin(), a_set.end());
+  std::shuffle(a_vec.begin(), a_vec.end(), rng);
+  for (size_t i = 0; i < 30000; ++i) b_set.insert(a_vec[i]);  // the overlap
+  while (b_set.size() < 100000) b_set.insert(static_cast<uint32_t>(rng()));
+  auto ip = [](uint32_t v) {
+    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 255) + "." +
+           std::to_string((v >> 8) & 255) + "." + std::to_string(v & 255);
+  };
+  std::string a_text = "indicator,note\n", b_text = "# bravo's list\n";
+  for (uint32_t v : a_vec) a_text += ip(v) + ",x\n";
+  for (uint32_t v : b_set) {
+    std::string s = ip(v);
+    if (v % 3 == 0) s.replace(s.find('.'), 1, "[.]");  // defanged
+    b_text += s + "\n";
+  }
+  WriteFile(dir_ + "/a.csv", a_text);
+  WriteFile(dir_ + "/b.txt", b_text);
+  std::multiset<std::string> expected;
+  for (uint32_t v : a_set) {
+    if (b_set.count(v)) expected.insert(ip(v));
+  }
+  ASSERT_EQ(expected.size(), 30000u);
+
+  Pair p = RunPair(dir_ + "/a.csv", {"--column", "indicator", "--output", dir_ + "/a-out.csv"},
+                   dir_ + "/b.txt", {"--output", dir_ + "/b-out.csv"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  EXPECT_EQ(CsvValues(dir_ + "/a-out.csv"), expected);
+  EXPECT_EQ(CsvValues(dir_ + "/b-out.csv"), expected);
+}
+
+TEST_F(PsiE2eTest, DuplicatesAreMatchedOnceAndEveryRowIsReported) {
+  WriteFile(dir_ + "/a.txt", "evil.example\nEVIL.example.\n203.0.113.9\nonly-a.example\n");
+  WriteFile(dir_ + "/b.txt", "evil[.]example\n203.0.113[.]9\n203.0.113.9\nonly-b.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--output", dir_ + "/a.jsonl", "--summary-json", dir_ + "/a.json"},
+                   dir_ + "/b.txt", {"--output", dir_ + "/b.csv"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  std::string a = ReadFile(dir_ + "/a.jsonl");
+  EXPECT_THAT(a, HasSubstr("\"raw\":\"EVIL.example.\""));
+  EXPECT_THAT(a, HasSubstr("\"line\":2"));
+  EXPECT_EQ(std::count(a.begin(), a.end(), '\n'), 3);  // 3 rows, 2 distinct
+  EXPECT_EQ(CsvValues(dir_ + "/b.csv"),
+            (std::multiset<std::string>{"evil.example", "203.0.113.9", "203.0.113.9"}));
+  std::string summary = ReadFile(dir_ + "/a.json");
+  EXPECT_THAT(summary, HasSubstr("\"intersection_size\": 2"));
+  EXPECT_THAT(summary, HasSubstr("\"matched_rows\": 3"));
+}
+
+TEST_F(PsiE2eTest, CountModeRevealsOnlyTheSize) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\nc.example\nd.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--mode", "count", "--output", dir_ + "/a.json"},
+                   dir_ + "/b.txt", {"--mode", "count", "--output", dir_ + "/b.json"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  std::string a = ReadFile(dir_ + "/a.json");
+  EXPECT_THAT(a, HasSubstr("\"intersection_size\": 2"));
+  EXPECT_THAT(a, ::testing::Not(HasSubstr("b.example")));
+}
+
+TEST_F(PsiE2eTest, ResultToOneSide) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--result-to", "me", "--output", dir_ + "/a.csv"},
+                   dir_ + "/b.txt", {"--result-to", "peer", "--summary-json", dir_ + "/b.json"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  EXPECT_EQ(CsvValues(dir_ + "/a.csv"), (std::multiset<std::string>{"b.example"}));
+  std::string b = ReadFile(dir_ + "/b.json");
+  EXPECT_THAT(b, HasSubstr("\"received\": false"));
+  EXPECT_THAT(b, HasSubstr("\"intersection_size\": 0"));
+}
+
+TEST_F(PsiE2eTest, WrongPeerFingerprintIsRefusedBeforeAnyData) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  std::string stranger = Keygen("stranger");
+  Pair p = RunPair(dir_ + "/a.txt", {"--output", dir_ + "/a.csv", "--timeout", "4"},
+                   dir_ + "/b.txt", {"--output", dir_ + "/b.csv", "--timeout", "4"},
+                   /*alpha_peer_fp=*/stranger);
+  EXPECT_EQ(p.alpha.exit_code, 4) << p.alpha.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr(stranger.substr(0, 20)));
+  EXPECT_NE(p.bravo.exit_code, 0) << p.bravo.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+  EXPECT_FALSE(fs::exists(dir_ + "/b.csv"));
+}
+
+TEST_F(PsiE2eTest, ModeMismatchStopsBothSidesSayingWhatDiffered) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--mode", "count"}, dir_ + "/b.txt",
+                   {"--output", dir_ + "/b.csv"});
+  EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
+  EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr("mode differs"));
+  EXPECT_THAT(p.bravo.err, HasSubstr("mode differs"));
+  EXPECT_FALSE(fs::exists(dir_ + "/b.csv"));
+}
+
+TEST_F(PsiE2eTest, RecipientMismatchIsRefused) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--result-to", "me"}, dir_ + "/b.txt", {"--result-to", "me"});
+  EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
+  EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr("result recipients differ"));
+}
+
+TEST_F(PsiE2eTest, FileWithNoValidRecordIsAnErrorListingRejects) {
+  WriteFile(dir_ + "/a.txt", "# nothing valid\n999.1.1.1\nnot an indicator\n");
+  ProcessResult r = testing::Run(
+      PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1", dir_ + "/a.txt", {}), dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("no valid record"));
+  // --quiet hides the list; run normalize to see every reject with its line.
+  ProcessResult n = testing::Run({kBinary, "normalize", "--input", dir_ + "/a.txt"}, dir_);
+  EXPECT_EQ(n.exit_code, 2);
+  EXPECT_THAT(n.out, HasSubstr("line 2"));
+  EXPECT_THAT(n.out, HasSubstr("line 3"));
+}
+
+TEST_F(PsiE2eTest, UnreadableInputIsAnError) {
+  ProcessResult r = testing::Run(
+      PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1", dir_ + "/missing.txt", {}), dir_);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("missing.txt"));
+}
+
+// A hostile peer that completes TLS and the session handshake properly and
+// then sends garbage: the liaison process must stop with DataLoss and leave
+// no output file.
+TEST_F(PsiE2eTest, GarbledProtocolMessageFailsWithDataLossAndNoOutput) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\n");
+  FakeBravo bravo(*this);
+  ASSERT_TRUE(bravo.ok());
+  Process alpha(PsiArgs("alpha", bravo_fp_, "--connect", bravo.endpoint(), dir_ + "/a.txt",
+                        {"--output", dir_ + "/a.csv"}),
+                dir_);
+  auto ch = bravo.Accept();
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  session::Offer offer = HonestOffer(2);
+  auto agreed = session::Handshake(**ch, offer);
+  ASSERT_TRUE(agreed.ok()) << agreed.status();
+  ASSERT_TRUE((*ch)->Send(Bytes{0xde, 0xad}).ok());  // not an ecdh-psi header
+  ProcessResult r = alpha.Wait();
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("ecdh-psi"));
+  EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+}
+
+TEST_F(PsiE2eTest, PeerDisconnectingMidProtocolIsUnavailableAndNoOutput) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\n");
+  FakeBravo bravo(*this);
+  ASSERT_TRUE(bravo.ok());
+  Process alpha(PsiArgs("alpha", bravo_fp_, "--connect", bravo.endpoint(), dir_ + "/a.txt",
+                        {"--output", dir_ + "/a.csv"}),
+                dir_);
+  auto ch = bravo.Accept();
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  session::Offer offer = HonestOffer(2);
+  ASSERT_TRUE(session::Handshake(**ch, offer).ok());
+  (*ch)->Close();
+  ProcessResult r = alpha.Wait();
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+}
+
+}  // namespace
+}  // namespace liaison

@@ -1,0 +1,139 @@
+#include "session/handshake.h"
+
+#include <future>
+
+#include "base/bytes.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/channel.h"
+
+namespace liaison::session {
+namespace {
+
+using ::testing::HasSubstr;
+
+Offer BaseOffer() {
+  Offer o;
+  o.protocol = "ecdh-psi";
+  o.protocol_version = 1;
+  o.mode = "match";
+  o.profile_name = "liaison-indicators";
+  o.profile_version = 1;
+  o.profile_digest = std::string(64, 'a');
+  o.set_size = 100;
+  o.result_to = ResultTo::kBoth;
+  o.software_version = "0.1.0";
+  return o;
+}
+
+struct Both {
+  absl::StatusOr<Agreed> a;
+  absl::StatusOr<Agreed> b;
+};
+
+Both RunPair(const Offer& a, const Offer& b) {
+  auto [ca, cb] = net::LocalPair();
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] { return Handshake(*ch, b); });
+  Both out{Handshake(*ca, a), absl::InternalError("unset")};
+  out.b = fb.get();
+  return out;
+}
+
+TEST(HandshakeTest, MatchingOffersAgree) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  b.set_size = 7;
+  Both r = RunPair(a, b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  EXPECT_EQ(r.a->peer.set_size, 7u);
+  EXPECT_EQ(r.b->peer.set_size, 100u);
+  EXPECT_TRUE(r.a->i_receive && r.a->peer_receives);
+}
+
+TEST(HandshakeTest, OneSidedResultAgreesWhenMirrored) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.result_to = ResultTo::kMe;
+  b.result_to = ResultTo::kPeer;
+  Both r = RunPair(a, b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  EXPECT_TRUE(r.a->i_receive);
+  EXPECT_FALSE(r.a->peer_receives);
+  EXPECT_FALSE(r.b->i_receive);
+  EXPECT_TRUE(r.b->peer_receives);
+}
+
+// Each mismatch stops both sides with FailedPrecondition and a line naming
+// what differed.
+struct MismatchCase {
+  const char* name;
+  void (*mutate)(Offer&);
+  const char* expected;
+};
+
+class HandshakeMismatchTest : public ::testing::TestWithParam<MismatchCase> {};
+
+TEST_P(HandshakeMismatchTest, BothSidesStopNamingTheDifference) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  GetParam().mutate(b);
+  Both r = RunPair(a, b);
+  ASSERT_FALSE(r.a.ok());
+  ASSERT_FALSE(r.b.ok());
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.a.status().message(), HasSubstr(GetParam().expected));
+  EXPECT_THAT(r.b.status().message(), HasSubstr(GetParam().expected));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mismatches, HandshakeMismatchTest,
+    ::testing::Values(
+        MismatchCase{"protocol", [](Offer& o) { o.protocol = "rr22-psi"; }, "protocol differs"},
+        MismatchCase{"version", [](Offer& o) { o.protocol_version = 2; },
+                     "protocol version differs"},
+        MismatchCase{"mode", [](Offer& o) { o.mode = "count"; }, "mode differs"},
+        MismatchCase{"profile", [](Offer& o) { o.profile_digest = std::string(64, 'b'); },
+                     "normalisation profile differs"},
+        MismatchCase{"recipients", [](Offer& o) { o.result_to = ResultTo::kMe; },
+                     "result recipients differ"},
+        MismatchCase{"software", [](Offer& o) { o.software_version = "0.9.0"; },
+                     "software versions are not compatible"}),
+    [](const ::testing::TestParamInfo<MismatchCase>& info) { return info.param.name; });
+
+TEST(HandshakeTest, PeerSetOverOurLimitIsPermissionDeniedOnBothSides) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.max_peer_set_size = 50;  // b brings 100
+  Both r = RunPair(a, b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("exceeds our limit of 50"));
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.b.status().message(), HasSubstr("the peer refused the session"));
+}
+
+TEST(HandshakeTest, GarbledOfferIsDataLoss) {
+  auto [ca, cb] = net::LocalPair();
+  ASSERT_TRUE(cb->Send(Bytes{0x4c, 0x4c, 0x53, 0x4e, 1, 0xff}).ok());
+  auto r = Handshake(*ca, BaseOffer());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  // We told the peer why we stop: an offer and then a refusal verdict.
+  ASSERT_TRUE(cb->Recv().ok());
+  auto verdict = cb->Recv();
+  ASSERT_TRUE(verdict.ok());
+}
+
+TEST(HandshakeTest, PeerClosingIsUnavailable) {
+  auto [ca, cb] = net::LocalPair();
+  cb->Close();
+  EXPECT_EQ(Handshake(*ca, BaseOffer()).status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(HandshakeTest, SoftwareCompatibility) {
+  EXPECT_TRUE(CompatibleSoftware("0.1.0", "0.1.7"));
+  EXPECT_FALSE(CompatibleSoftware("0.1.0", "0.2.0"));
+  EXPECT_TRUE(CompatibleSoftware("1.2.0", "1.5.3"));
+  EXPECT_FALSE(CompatibleSoftware("1.2.0", "2.0.0"));
+  EXPECT_FALSE(CompatibleSoftware("garbage", "0.1.0"));
+}
+
+}  // namespace
+}  // namespace liaison::session

@@ -1,0 +1,88 @@
+// Running the liaison binary as a real process from end-to-end tests.
+#ifndef LIAISON_TESTS_TESTING_SUBPROCESS_H_
+#define LIAISON_TESTS_TESTING_SUBPROCESS_H_
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace liaison::testing {
+
+struct ProcessResult {
+  int exit_code = -1;  // -1: killed by a signal
+  std::string out;
+  std::string err;
+};
+
+inline std::string ReadFileOrEmpty(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Process runs `argv` with stdout and stderr sent to files under `scratch`.
+class Process {
+ public:
+  Process(const std::vector<std::string>& argv, const std::string& scratch) {
+    static int counter = 0;
+    std::string base = scratch + "/proc" + std::to_string(++counter) + "_" + std::to_string(getpid());
+    out_path_ = base + ".out";
+    err_path_ = base + ".err";
+    pid_ = fork();
+    if (pid_ == 0) {
+      int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(out, 1);
+      dup2(err, 2);
+      int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process() {
+    if (pid_ > 0 && !waited_) {
+      kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+
+  void Kill(int sig = SIGKILL) { kill(pid_, sig); }
+
+  ProcessResult Wait() {
+    ProcessResult r;
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    waited_ = true;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = ReadFileOrEmpty(out_path_);
+    r.err = ReadFileOrEmpty(err_path_);
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool waited_ = false;
+  std::string out_path_, err_path_;
+};
+
+inline ProcessResult Run(const std::vector<std::string>& argv, const std::string& scratch) {
+  Process p(argv, scratch);
+  return p.Wait();
+}
+
+}  // namespace liaison::testing
+
+#endif  // LIAISON_TESTS_TESTING_SUBPROCESS_H_
