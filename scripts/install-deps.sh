@@ -9,6 +9,7 @@ packages=(
   libidn2-dev liburiparser-dev libre2-dev
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  valgrind  # the constant-time check of the portable crypto code
 )
 
 missing=()

@@ -35,6 +35,10 @@ struct NormalizeOptions {
 };
 int RunNormalize(const NormalizeOptions& opts);
 
+// RunProfile prints the normalisation profile: name, version, digest and the
+// full definition text the digest is computed from.
+int RunProfile();
+
 struct PsiOptions {
   std::string listen;    // ADDR:PORT
   std::string connect;   // HOST:PORT

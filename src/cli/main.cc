@@ -49,6 +49,9 @@ int main(int argc, char** argv) {
                             "also write the normalised records (.csv or .jsonl)");
   normalize_cmd->add_flag("--strict", normalize.strict, "fail if any record is rejected");
 
+  auto* profile_cmd = app.add_subcommand(
+      "profile", "print the normalisation profile's definition and digest");
+
   PsiOptions psi;
   auto* psi_cmd = app.add_subcommand("psi", "privately match this side's items with a peer's");
   auto* listen = psi_cmd->add_option("--listen", psi.listen, "wait for the peer on ADDR:PORT");
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   if (*keygen_cmd) return RunKeygen(keygen);
   if (*fingerprint_cmd) return RunFingerprint(fingerprint);
   if (*normalize_cmd) return RunNormalize(normalize);
+  if (*profile_cmd) return RunProfile();
   if (*psi_cmd) {
     if (psi.listen.empty() == psi.connect.empty()) {
       std::fputs("liaison psi: error: give exactly one of --listen ADDR:PORT or --connect HOST:PORT\n",

@@ -65,4 +65,13 @@ int RunNormalize(const NormalizeOptions& opts) {
   return kExitOk;
 }
 
+int RunProfile() {
+  const data::Profile& profile = data::Profile::V1();
+  std::printf("# profile %s v%d\n# digest sha256 %s\n\n", std::string(profile.name()).c_str(),
+              profile.version(), profile.digest().c_str());
+  std::fwrite(profile.definition().data(), 1, profile.definition().size(), stdout);
+  if (!profile.definition().empty() && profile.definition().back() != '\n') std::fputc('\n', stdout);
+  return kExitOk;
+}
+
 }  // namespace liaison::cli
