@@ -1,0 +1,86 @@
+#include "session/psi_job.h"
+
+#include <future>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/channel.h"
+#include "testing/sets.h"
+
+namespace liaison::session {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+constexpr uint64_t kSeed = 0x10b;
+
+struct Both {
+  absl::StatusOr<PsiJobResult> a;
+  absl::StatusOr<PsiJobResult> b;
+};
+
+Both RunJobs(const PsiJobParams& pa, const std::vector<std::string>& a, const PsiJobParams& pb,
+             const std::vector<std::string>& b) {
+  auto [ca, cb] = net::LocalPair();
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = RunPsiJob(*ch, pb, b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  Both out{RunPsiJob(*ca, pa, a, prng), absl::InternalError("unset")};
+  ca->Close();
+  out.b = fb.get();
+  return out;
+}
+
+TEST(PsiJobTest, MatchJobReturnsMatchedKeyIndicesAndCounters) {
+  auto sets = testing::MakeSets(300, 200, 77, kSeed);
+  PsiJobParams p;
+  Both r = RunJobs(p, sets.a, p, sets.b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  std::vector<std::string> got;
+  for (size_t k : r.a->matched_keys) got.push_back(sets.a[k]);
+  EXPECT_THAT(got, UnorderedElementsAreArray(sets.common));
+  EXPECT_EQ(r.a->agreed.peer.set_size, 200u);
+  EXPECT_GT(r.a->bytes_sent, 300u * 32);
+  EXPECT_EQ(r.a->bytes_sent, r.b->bytes_received);
+  EXPECT_TRUE(r.a->received);
+}
+
+TEST(PsiJobTest, CountJobGivesOnlyTheSize) {
+  auto sets = testing::MakeSets(50, 60, 20, kSeed);
+  PsiJobParams p;
+  p.output = psi::PsiOutput::kCardinality;
+  Both r = RunJobs(p, sets.a, p, sets.b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  EXPECT_EQ(r.a->intersection_size, 20u);
+  EXPECT_TRUE(r.a->matched_keys.empty());
+}
+
+TEST(PsiJobTest, ModeMismatchStopsBothBeforeTheProtocol) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed);
+  PsiJobParams pa, pb;
+  pb.output = psi::PsiOutput::kCardinality;
+  Both r = RunJobs(pa, sets.a, pb, sets.b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("mode differs"));
+}
+
+TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
+  auto [ca, cb] = net::LocalPair();
+  PsiJobParams p;
+  p.protocol = "no-such-psi";
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  std::vector<std::string> items = {"x"};
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace liaison::session
