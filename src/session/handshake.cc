@@ -203,9 +203,12 @@ absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine) {
   absl::Status verdict = peer.ok() ? Check(mine, *peer)
                                    : absl::FailedPreconditionError(
                                          "the session offer received was malformed");
-  LIAISON_RETURN_IF_ERROR(channel.Send(EncodeVerdict(verdict)));
+  // When we refuse, our reason is what matters: the peer may already have
+  // refused and hung up, so a failure to deliver the verdict is not reported.
+  absl::Status sent = channel.Send(EncodeVerdict(verdict));
   if (!peer.ok()) return peer.status();
   if (!verdict.ok()) return verdict;
+  LIAISON_RETURN_IF_ERROR(sent);
   LIAISON_ASSIGN_OR_RETURN(Bytes verdict_msg, channel.Recv());
   LIAISON_ASSIGN_OR_RETURN(absl::Status peer_verdict, DecodeVerdict(verdict_msg));
   if (!peer_verdict.ok()) return peer_verdict;
