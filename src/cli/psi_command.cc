@@ -117,7 +117,8 @@ absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts
 }
 
 absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects) {
-  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
+  // Rejected records are our own data as it appeared: owner-only, like results.
+  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, 0600));
   std::string text = "line,reason,raw\n";
   auto quote = [](std::string_view s) {
     std::string q = "\"";
