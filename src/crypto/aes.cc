@@ -1,0 +1,282 @@
+#include "crypto/aes.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "base/log.h"
+#include "base/secret.h"
+#include "crypto/internal/aes_internal.h"
+#include "crypto/internal/aes_kernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
+namespace liaison::crypto {
+
+namespace internal {
+namespace {
+
+#if defined(__x86_64__) || defined(__i386__)
+// OsSavesZmm reports whether the OS saves the opmask and zmm registers
+// across context switches (OSXSAVE in CPUID, then XCR0 bits 1, 2, 5, 6, 7:
+// SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM); AVX-512 code must not run
+// otherwise, whatever CPUID says about the instructions.
+bool OsSavesZmm() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
+  if ((ecx & (1u << 27)) == 0) return false;
+  uint32_t xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  constexpr uint32_t kZmmState =
+      (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
+  return (xcr0_lo & kZmmState) == kZmmState;
+}
+
+struct CpuFeatures {
+  bool aes = false;
+  bool pclmul = false;
+  bool vaes512 = false;
+  bool vpclmul512 = false;
+};
+
+const CpuFeatures& Cpu() {
+  static const CpuFeatures features = [] {
+    __builtin_cpu_init();
+    CpuFeatures f;
+    f.aes = __builtin_cpu_supports("aes");
+    f.pclmul = __builtin_cpu_supports("pclmul");
+    const bool zmm = __builtin_cpu_supports("avx512f") && OsSavesZmm();
+    f.vaes512 = f.aes && zmm && __builtin_cpu_supports("vaes");
+    f.vpclmul512 = f.pclmul && zmm && __builtin_cpu_supports("vpclmulqdq");
+    return f;
+  }();
+  return features;
+}
+#else
+struct CpuFeatures {
+  bool aes = false;
+  bool pclmul = false;
+  bool vaes512 = false;
+  bool vpclmul512 = false;
+};
+const CpuFeatures& Cpu() {
+  static const CpuFeatures features;
+  return features;
+}
+#endif
+
+const AesKernels& Kernels(AesImpl impl) {
+  switch (impl) {
+#if LIAISON_HAVE_VAES512_KERNELS
+    case AesImpl::kVaes512:
+      return kVaes512Kernels;
+#endif
+#if LIAISON_HAVE_AESNI_KERNELS
+    case AesImpl::kAesNi:
+      return kAesNiKernels;
+#endif
+    case AesImpl::kPortable:
+      return kPortableAesKernels;
+    default:
+      break;
+  }
+  // A caller asked for a backend this binary lacks: a bug in the caller
+  // (tests must check AesImplAvailable first).
+  Log(LogLevel::kError, "AES: requested backend is not compiled in");
+  std::abort();
+}
+
+const AesKernels& Selected() {
+  static const AesKernels& kernels = Kernels(SelectedAesImpl());
+  return kernels;
+}
+
+void CheckSizes(size_t in, size_t out, const char* what) {
+  if (in != out) {
+    // A caller bug that would otherwise write out of bounds or leave
+    // outputs unset; there is no status to return it in.
+    Log(LogLevel::kError,
+        std::string(what) + ": input and output sizes differ");
+    std::abort();
+  }
+}
+
+const uint8_t* Bytes(const Block* b) {
+  return reinterpret_cast<const uint8_t*>(b);
+}
+uint8_t* Bytes(Block* b) { return reinterpret_cast<uint8_t*>(b); }
+
+const uint8_t* RoundKeyBytes(const Aes128& aes) {
+  return Bytes(aes.round_keys().data());
+}
+
+void EncryptBlocksOn(const AesKernels& k, const Aes128& aes,
+                     absl::Span<const Block> in, absl::Span<Block> out) {
+  CheckSizes(in.size(), out.size(), "EncryptBlocks");
+  if (in.empty()) return;
+  k.encrypt_blocks(RoundKeyBytes(aes), Bytes(in.data()), Bytes(out.data()),
+                   in.size());
+}
+
+void CrHashOn(const AesKernels& k, absl::Span<const Block> in,
+              absl::Span<Block> out) {
+  CheckSizes(in.size(), out.size(), "CrHash");
+  if (in.empty()) return;
+  k.cr_hash(RoundKeyBytes(FixedKeyAes()), Bytes(in.data()), Bytes(out.data()),
+            in.size());
+}
+
+void TccrHashOn(const AesKernels& k, absl::Span<const Block> in,
+                uint64_t tweak_start, absl::Span<Block> out) {
+  CheckSizes(in.size(), out.size(), "TccrHash");
+  if (in.empty()) return;
+  k.tccr_hash(RoundKeyBytes(FixedKeyAes()), Bytes(in.data()), tweak_start,
+              Bytes(out.data()), in.size());
+}
+
+}  // namespace
+
+const char* AesImplName(AesImpl impl) {
+  switch (impl) {
+    case AesImpl::kVaes512:
+      return "vaes512";
+    case AesImpl::kAesNi:
+      return "aesni";
+    case AesImpl::kPortable:
+      break;
+  }
+  return "portable";
+}
+
+bool AesImplAvailable(AesImpl impl) {
+  switch (impl) {
+    case AesImpl::kPortable:
+      return true;
+    case AesImpl::kAesNi:
+#if LIAISON_HAVE_AESNI_KERNELS
+      return Cpu().aes;
+#else
+      return false;
+#endif
+    case AesImpl::kVaes512:
+#if LIAISON_HAVE_VAES512_KERNELS
+      return Cpu().vaes512;
+#else
+      return false;
+#endif
+  }
+  return false;
+}
+
+bool EnvFlagSet(const char* name) {
+  const char* env = std::getenv(name);
+  return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
+}
+
+AesImpl SelectedAesImpl() {
+  static const AesImpl impl = [] {
+    if (EnvFlagSet("LIAISON_NO_AESNI")) return AesImpl::kPortable;
+    if (!EnvFlagSet("LIAISON_NO_AVX512") &&
+        AesImplAvailable(AesImpl::kVaes512)) {
+      return AesImpl::kVaes512;
+    }
+    if (AesImplAvailable(AesImpl::kAesNi)) return AesImpl::kAesNi;
+    return AesImpl::kPortable;
+  }();
+  return impl;
+}
+
+bool CpuHasPclmul() { return Cpu().pclmul; }
+bool CpuHasVpclmul512() { return Cpu().vpclmul512; }
+
+void ExpandKeyWith(AesImpl impl, const Block& key,
+                   std::array<Block, 11>& round_keys) {
+  uint8_t key_bytes[16];
+  key.ToBytes(key_bytes);
+  Kernels(impl).expand_key(key_bytes, Bytes(round_keys.data()));
+  SecureWipe(key_bytes, sizeof(key_bytes));
+}
+
+void EncryptBlocksWith(AesImpl impl, const Aes128& aes,
+                       absl::Span<const Block> in, absl::Span<Block> out) {
+  EncryptBlocksOn(Kernels(impl), aes, in, out);
+}
+
+void EncryptCounterWith(AesImpl impl, const Aes128& aes, uint64_t start,
+                        absl::Span<Block> out) {
+  CtrKeystreamWith(impl, aes, 0, start, Bytes(out.data()), out.size());
+}
+
+void CrHashWith(AesImpl impl, absl::Span<const Block> in,
+                absl::Span<Block> out) {
+  CrHashOn(Kernels(impl), in, out);
+}
+
+void TccrHashWith(AesImpl impl, absl::Span<const Block> in,
+                  uint64_t tweak_start, absl::Span<Block> out) {
+  TccrHashOn(Kernels(impl), in, tweak_start, out);
+}
+
+void CtrKeystreamWith(AesImpl impl, const Aes128& aes, uint64_t hi,
+                      uint64_t start, uint8_t* out, size_t num_blocks) {
+  if (num_blocks == 0) return;
+  Kernels(impl).counter(RoundKeyBytes(aes), hi, start, out, num_blocks);
+}
+
+void CtrKeystream(const Aes128& aes, uint64_t hi, uint64_t start, uint8_t* out,
+                  size_t num_blocks) {
+  if (num_blocks == 0) return;
+  Selected().counter(RoundKeyBytes(aes), hi, start, out, num_blocks);
+}
+
+}  // namespace internal
+
+Aes128::Aes128(const Block& key) {
+  internal::ExpandKeyWith(internal::SelectedAesImpl(), key, round_keys_);
+}
+
+Aes128::~Aes128() { SecureWipe(round_keys_.data(), sizeof(round_keys_)); }
+
+Block Aes128::Encrypt(const Block& in) const {
+  Block out;
+  internal::Selected().encrypt_blocks(internal::RoundKeyBytes(*this),
+                                      internal::Bytes(&in),
+                                      internal::Bytes(&out), 1);
+  return out;
+}
+
+void Aes128::EncryptBlocks(absl::Span<const Block> in,
+                           absl::Span<Block> out) const {
+  internal::EncryptBlocksOn(internal::Selected(), *this, in, out);
+}
+
+void Aes128::EncryptCounter(uint64_t start, absl::Span<Block> out) const {
+  internal::CtrKeystream(*this, 0, start, internal::Bytes(out.data()),
+                         out.size());
+}
+
+const Aes128& FixedKeyAes() {
+  // The first 128 bits of the fractional part of π (nothing up the sleeve).
+  static constexpr uint8_t kKey[16] = {0x24, 0x3F, 0x6A, 0x88, 0x85, 0xA3,
+                                       0x08, 0xD3, 0x13, 0x19, 0x8A, 0x2E,
+                                       0x03, 0x70, 0x73, 0x44};
+  static const Aes128 aes(Block::FromBytes(kKey));
+  return aes;
+}
+
+void CrHash(absl::Span<const Block> in, absl::Span<Block> out) {
+  internal::CrHashOn(internal::Selected(), in, out);
+}
+
+void TccrHash(absl::Span<const Block> in, uint64_t tweak_start,
+              absl::Span<Block> out) {
+  internal::TccrHashOn(internal::Selected(), in, tweak_start, out);
+}
+
+const char* AesBackend() {
+  return internal::AesImplName(internal::SelectedAesImpl());
+}
+
+}  // namespace liaison::crypto
