@@ -1,0 +1,181 @@
+// Wiping containers for the secrets of oblivious transfer: base-OT messages,
+// OT-extension correlations (Δ, q_i, t_i) and choice bits. Like the types in
+// base/secret.h they wipe their memory on destruction and on reassignment,
+// are move-only (copies are explicit, with Clone), cannot be compared with ==
+// and have no printer. They hold crypto::Block, so they are 16-byte aligned
+// and load directly into SIMD registers.
+#ifndef LIAISON_OT_SECRET_BLOCKS_H_
+#define LIAISON_OT_SECRET_BLOCKS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "base/secret.h"
+#include "crypto/block.h"
+#include "crypto/prng.h"
+
+namespace liaison::ot {
+
+using crypto::Block;
+
+// SecretBlock is one secret 128-bit value, such as the OT-extension Δ.
+class SecretBlock {
+ public:
+  SecretBlock() = default;
+  explicit SecretBlock(const Block& value) : value_(value) {}
+  ~SecretBlock() { SecureWipe(&value_, sizeof(value_)); }
+  SecretBlock(SecretBlock&& other) noexcept : value_(other.value_) {
+    SecureWipe(&other.value_, sizeof(other.value_));
+  }
+  SecretBlock& operator=(SecretBlock&& other) noexcept {
+    if (this != &other) {
+      value_ = other.value_;
+      SecureWipe(&other.value_, sizeof(other.value_));
+    }
+    return *this;
+  }
+  SecretBlock(const SecretBlock&) = delete;
+  SecretBlock& operator=(const SecretBlock&) = delete;
+  bool operator==(const SecretBlock&) const = delete;
+
+  SecretBlock Clone() const { return SecretBlock(value_); }
+  const Block& value() const { return value_; }
+  Block& mutable_value() { return value_; }
+
+ private:
+  Block value_;
+};
+
+// SecretBlocks is a secret array of blocks (OT messages, correlations).
+class SecretBlocks {
+ public:
+  SecretBlocks() = default;
+  // SecretBlocks makes `n` zero blocks.
+  explicit SecretBlocks(size_t n) : data_(n) {}
+  ~SecretBlocks() { Wipe(); }
+  SecretBlocks(SecretBlocks&& other) noexcept : data_(std::move(other.data_)) {
+    other.data_.clear();
+  }
+  SecretBlocks& operator=(SecretBlocks&& other) noexcept {
+    if (this != &other) {
+      Wipe();
+      data_ = std::move(other.data_);
+      other.data_.clear();
+    }
+    return *this;
+  }
+  SecretBlocks(const SecretBlocks&) = delete;
+  SecretBlocks& operator=(const SecretBlocks&) = delete;
+  bool operator==(const SecretBlocks&) const = delete;
+
+  SecretBlocks Clone() const {
+    SecretBlocks out(size());
+    for (size_t i = 0; i < size(); ++i) out.data_[i] = data_[i];
+    return out;
+  }
+
+  size_t size() const { return data_.size(); }
+  bool empty() const { return data_.empty(); }
+  Block* data() { return data_.data(); }
+  const Block* data() const { return data_.data(); }
+  Block& operator[](size_t i) { return data_[i]; }
+  const Block& operator[](size_t i) const { return data_[i]; }
+  absl::Span<Block> span() { return absl::MakeSpan(data_); }
+  absl::Span<const Block> span() const { return absl::MakeConstSpan(data_); }
+
+  // Wipe zeroes the contents and leaves the array empty.
+  void Clear() {
+    Wipe();
+    data_.clear();
+    data_.shrink_to_fit();
+  }
+
+ private:
+  void Wipe() {
+    if (!data_.empty()) SecureWipe(data_.data(), data_.size() * sizeof(Block));
+  }
+  std::vector<Block> data_;
+};
+
+// SecretBits is a secret bit vector (OT choice bits), packed 128 to a Block:
+// bit i is bit i % 128 of block i / 128 (Block::Bit numbering), which is the
+// layout OT extension XORs into its matrix columns. Bits past size() are
+// zero. Reading or writing a bit takes the same time whatever its value.
+class SecretBits {
+ public:
+  SecretBits() = default;
+  // SecretBits makes `num_bits` zero bits.
+  explicit SecretBits(size_t num_bits) : num_bits_(num_bits), blocks_((num_bits + 127) / 128) {}
+  SecretBits(SecretBits&& other) noexcept
+      : num_bits_(std::exchange(other.num_bits_, 0)), blocks_(std::move(other.blocks_)) {}
+  SecretBits& operator=(SecretBits&& other) noexcept {
+    if (this != &other) {
+      blocks_ = std::move(other.blocks_);
+      num_bits_ = std::exchange(other.num_bits_, 0);
+    }
+    return *this;
+  }
+  SecretBits(const SecretBits&) = delete;
+  SecretBits& operator=(const SecretBits&) = delete;
+  bool operator==(const SecretBits&) const = delete;
+
+  // Random returns `num_bits` uniformly random bits drawn from `prng`.
+  static SecretBits Random(size_t num_bits, crypto::Prng& prng) {
+    SecretBits out(num_bits);
+    absl::Span<Block> b = out.blocks_.span();
+    if (b.empty()) return out;
+    prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(b.data()), b.size() * sizeof(Block)));
+    out.ClearTail();
+    return out;
+  }
+
+  SecretBits Clone() const {
+    SecretBits out;
+    out.num_bits_ = num_bits_;
+    out.blocks_ = blocks_.Clone();
+    return out;
+  }
+
+  size_t size() const { return num_bits_; }
+  // Get returns bit `i` (0 or 1); i < size().
+  uint8_t Get(size_t i) const {
+    const Block& b = blocks_[i / 128];
+    const size_t r = i % 128;
+    const uint64_t w = r < 64 ? b.lo : b.hi;  // branch on the public index only
+    return static_cast<uint8_t>((w >> (r % 64)) & 1);
+  }
+  // Set sets bit `i` to the low bit of `bit`; i < size().
+  void Set(size_t i, uint8_t bit) {
+    Block& b = blocks_[i / 128];
+    const size_t r = i % 128;
+    uint64_t& w = r < 64 ? b.lo : b.hi;
+    const uint64_t m = uint64_t{1} << (r % 64);
+    w = (w & ~m) | ((0 - static_cast<uint64_t>(bit & 1)) & m);
+  }
+
+  size_t num_blocks() const { return blocks_.size(); }
+  absl::Span<const Block> blocks() const { return blocks_.span(); }
+
+ private:
+  void ClearTail() {
+    const size_t r = num_bits_ % 128;
+    if (r == 0) return;
+    Block& last = blocks_[blocks_.size() - 1];
+    if (r <= 64) {
+      last.hi = 0;
+      last.lo &= r == 64 ? ~uint64_t{0} : (uint64_t{1} << r) - 1;
+    } else {
+      last.hi &= (uint64_t{1} << (r - 64)) - 1;
+    }
+  }
+
+  size_t num_bits_ = 0;
+  SecretBlocks blocks_;
+};
+
+}  // namespace liaison::ot
+
+#endif  // LIAISON_OT_SECRET_BLOCKS_H_
