@@ -1,0 +1,38 @@
+#include "okvs/internal/dense.h"
+
+#include <cstdlib>
+#include <cstring>
+
+namespace liaison::okvs::internal {
+
+bool DensePclmulAvailable() {
+#if LIAISON_OKVS_HAVE_PCLMUL
+  static const bool available = [] {
+    const char* env = std::getenv("LIAISON_NO_PCLMUL");
+    if (env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("pclmul") != 0;
+  }();
+  return available;
+#else
+  return false;
+#endif
+}
+
+void DenseEvalPortable(absl::Span<const Block> coeffs, absl::Span<const Block> dense,
+                       absl::Span<Block> out) {
+  const uint32_t g = static_cast<uint32_t>(dense.size());
+  for (size_t i = 0; i < coeffs.size(); ++i) {
+    out[i] = g == 0 ? Block() : PortableGf::Horner(coeffs[i], dense.data(), g);
+  }
+}
+
+void DenseEval(absl::Span<const Block> coeffs, absl::Span<const Block> dense,
+               absl::Span<Block> out) {
+#if LIAISON_OKVS_HAVE_PCLMUL
+  if (DensePclmulAvailable()) return DenseEvalPclmul(coeffs, dense, out);
+#endif
+  DenseEvalPortable(coeffs, dense, out);
+}
+
+}  // namespace liaison::okvs::internal
