@@ -21,7 +21,8 @@ build: configure
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-demo: build
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target liaison
 	@bash scripts/demo.sh $(BUILD)
 
 bench: build
