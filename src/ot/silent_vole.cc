@@ -1,0 +1,209 @@
+#include "ot/silent_vole.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "crypto/aes.h"
+#include "ot/noisy_vole.h"
+#include "ot/ot_extension.h"
+#include "ot/pprf.h"
+
+namespace liaison::ot {
+namespace {
+
+// Layout of the one ExtendCot: 128·t noisy-VOLE OTs, then t·d PPRF OTs.
+struct Layout {
+  size_t n = 0;
+  size_t t = 0;
+  size_t domain = 0;  // D
+  size_t code_size = 0;  // N = t·D
+  size_t noisy_ots = 0;
+  size_t pprf_ots = 0;
+  PprfParams pprf;
+};
+
+inline uint64_t EqMask(uint64_t a, uint64_t b) {
+  const uint64_t x = a ^ b;
+  return ((x | (0 - x)) >> 63) - 1;
+}
+
+absl::StatusOr<Layout> MakeLayout(const SilentVoleParams& p, size_t n) {
+  if (n == 0) return absl::InvalidArgumentError("silent vole: n must be at least 1");
+  if (p.noise_weight == 0) return absl::InvalidArgumentError("silent vole: noise_weight is 0");
+  if (p.expansion < 2) return absl::InvalidArgumentError("silent vole: expansion below 2");
+  if (p.num_threads < 1) return absl::InvalidArgumentError("silent vole: num_threads below 1");
+  if (n >= (size_t{1} << 32) || p.expansion >= (uint64_t{1} << 32) ||
+      p.noise_weight >= (size_t{1} << 32)) {
+    return absl::InvalidArgumentError("silent vole: n, expansion or noise_weight too large");
+  }
+  Layout l;
+  l.n = n;
+  l.t = p.noise_weight;
+  const uint64_t target = p.expansion * n;
+  l.domain = std::max<size_t>(2, (target + l.t - 1) / l.t);
+  l.code_size = l.t * l.domain;
+  if (l.code_size >= (uint64_t{1} << 32)) {
+    return absl::InvalidArgumentError(StrCat("silent vole: code size ", l.code_size,
+                                             " is not below 2^32"));
+  }
+  l.pprf = PprfParams{l.t, l.domain, p.num_threads};
+  l.noisy_ots = kNoisyVoleOtsPerElement * l.t;
+  l.pprf_ots = PprfNumOts(l.pprf);
+  return l;
+}
+
+absl::StatusOr<ExConvCode> MakeCode(const SilentVoleParams& p, const Layout& l) {
+  ExConvParams cp;
+  cp.num_messages = l.n;
+  cp.code_size = l.code_size;
+  cp.expander_weight = p.expander_weight;
+  cp.accumulator_window = p.accumulator_window;
+  cp.seed = p.code_seed;
+  return ExConvCode::Create(cp);
+}
+
+OtExtensionParams OtParams(const SilentVoleParams& p) {
+  OtExtensionParams op;
+  op.security = Security::kSemiHonest;
+  op.softspoken_k = p.softspoken_k;
+  op.num_threads = p.num_threads;
+  return op;
+}
+
+// Prefix returns a copy of the first n blocks of `v`.
+SecretBlocks Prefix(const SecretBlocks& v, size_t n) {
+  SecretBlocks out(n);
+  std::memcpy(out.data(), v.data(), n * sizeof(Block));
+  return out;
+}
+
+}  // namespace
+
+size_t SilentVoleSectionSize(const SilentVoleParams& params, size_t n) {
+  absl::StatusOr<Layout> l = MakeLayout(params, n);
+  return l.ok() ? l->domain : 0;
+}
+
+absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& channel, size_t n,
+                                                             crypto::Prng& prng) const {
+  LIAISON_ASSIGN_OR_RETURN(const Layout l, MakeLayout(params_, n));
+  LIAISON_ASSIGN_OR_RETURN(const ExConvCode code, MakeCode(params_, l));
+
+  OtExtensionSender ot(OtParams(params_));
+  LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
+  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q,
+                           ot.ExtendCot(channel, l.noisy_ots + l.pprf_ots, prng));
+  const Block delta = ot.delta();
+
+  // Noisy VOLE: b_j with a_j = b_j ⊕ c_j·Δ on the receiver's side.
+  SecretBlocks noisy_b(l.t);
+  NoisyVoleCombine(q.span().subspan(0, l.noisy_ots), noisy_b.span());
+
+  // Random OTs for the PPRF: m0 = H(q, i), m1 = H(q ⊕ Δ, i); the set-up is
+  // fresh, so the tweaks i (PPRF OT index) are unique under this Δ.
+  SecretBlocks m0(l.pprf_ots), m1(l.pprf_ots);
+  const absl::Span<Block> q_pprf = q.span().subspan(l.noisy_ots);
+  crypto::TccrHash(q_pprf, 0, m0.span());
+  for (Block& x : q_pprf) x ^= delta;
+  crypto::TccrHash(q_pprf, 0, m1.span());
+  q.Clear();
+
+  // Message: the PPRF sums, then γ_j.
+  const size_t sums_len = PprfSumsLen(l.pprf);
+  std::vector<Block> msg(sums_len + l.t);
+  SecretBlocks b_long(l.code_size);
+  LIAISON_RETURN_IF_ERROR(PprfSender(l.pprf).Expand(
+      m0.span(), m1.span(), prng, b_long.span(), absl::MakeSpan(msg).subspan(0, sums_len)));
+  ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      Block sum = noisy_b[j];
+      const Block* s = b_long.data() + j * l.domain;
+      for (size_t i = 0; i < l.domain; ++i) sum ^= s[i];
+      msg[sums_len + j] = sum;
+    }
+  });
+  LIAISON_RETURN_IF_ERROR(channel.Send(crypto::AsByteSpan(msg)));
+
+  LIAISON_RETURN_IF_ERROR(code.DualEncode(b_long.span(), params_.num_threads));
+  SilentVoleSenderOutput out;
+  out.delta = SecretBlock(delta);
+  out.b = Prefix(b_long, n);
+  return out;
+}
+
+absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& channel,
+                                                                 size_t n,
+                                                                 crypto::Prng& prng) const {
+  LIAISON_ASSIGN_OR_RETURN(const Layout l, MakeLayout(params_, n));
+  LIAISON_ASSIGN_OR_RETURN(const ExConvCode code, MakeCode(params_, l));
+
+  OtExtensionReceiver ot(OtParams(params_));
+  LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
+
+  // Secret noise: values c_j (uniform; zero with probability 2^-128) and
+  // positions α_j.
+  SecretBlocks noise(l.t);
+  prng.Fill(noise.span());
+  const SecretPoints points = SecretPoints::Random(l.t, l.domain, prng);
+  const PprfReceiver pprf(l.pprf);
+
+  SecretBits choices(l.noisy_ots + l.pprf_ots);
+  {
+    const SecretBits noisy_bits = NoisyVoleReceiver::ChoiceBits(noise.span());
+    const SecretBits pprf_bits = pprf.ChoiceBits(points);
+    for (size_t i = 0; i < l.noisy_ots; ++i) choices.Set(i, noisy_bits.Get(i));
+    for (size_t i = 0; i < l.pprf_ots; ++i) choices.Set(l.noisy_ots + i, pprf_bits.Get(i));
+  }
+  LIAISON_ASSIGN_OR_RETURN(SecretBlocks t_cot, ot.ExtendCot(channel, choices, prng));
+  SecretBlocks noisy_a(l.t);
+  NoisyVoleCombine(t_cot.span().subspan(0, l.noisy_ots), noisy_a.span());
+  SecretBlocks m(l.pprf_ots);
+  crypto::TccrHash(t_cot.span().subspan(l.noisy_ots), 0, m.span());
+  t_cot.Clear();
+
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg_bytes, channel.Recv());
+  const size_t sums_len = PprfSumsLen(l.pprf);
+  const size_t msg_len = sums_len + l.t;
+  if (msg_bytes.size() != msg_len * sizeof(Block)) {
+    return absl::DataLossError(StrCat("silent vole: sender message has ", msg_bytes.size(),
+                                      " bytes, expected ", msg_len * sizeof(Block)));
+  }
+  std::vector<Block> msg(msg_len);
+  std::memcpy(msg.data(), msg_bytes.data(), msg_bytes.size());
+
+  SecretBlocks a_long(l.code_size);
+  LIAISON_RETURN_IF_ERROR(pprf.Expand(points, m.span(), absl::MakeConstSpan(msg).subspan(0, sums_len),
+                                      a_long.span()));
+  SecretBlocks c_long(l.code_size);
+  ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
+    for (size_t j = begin; j < end; ++j) {
+      Block* a = a_long.data() + j * l.domain;
+      Block* c = c_long.data() + j * l.domain;
+      // Leaf α_j is zero, so the sum is over the known leaves only.
+      Block sum = msg[sums_len + j] ^ noisy_a[j];
+      for (size_t i = 0; i < l.domain; ++i) sum ^= a[i];
+      const Block cj = noise[j];
+      const uint64_t alpha = points[j];
+      for (size_t i = 0; i < l.domain; ++i) {
+        const uint64_t e = EqMask(i, alpha);
+        const Block mask(e, e);
+        a[i] ^= sum & mask;
+        c[i] = cj & mask;
+      }
+    }
+  });
+
+  LIAISON_RETURN_IF_ERROR(code.DualEncodePair(a_long.span(), c_long.span(), params_.num_threads));
+  SilentVoleReceiverOutput out;
+  out.a = Prefix(a_long, n);
+  out.c = Prefix(c_long, n);
+  return out;
+}
+
+}  // namespace liaison::ot

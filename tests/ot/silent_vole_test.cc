@@ -1,0 +1,247 @@
+#include "ot/silent_vole.h"
+
+#include <future>
+#include <memory>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "crypto/gf128.h"
+#include "gtest/gtest.h"
+#include "net/channel.h"
+#include "testing/faulty_channel.h"
+
+namespace liaison::ot {
+namespace {
+
+using crypto::kZeroBlock;
+using testing::Fault;
+
+constexpr uint64_t kSeed = 0x736c766f6c650001;
+
+struct Outcome {
+  absl::StatusOr<SilentVoleSenderOutput> sender = absl::InternalError("unset");
+  absl::StatusOr<SilentVoleReceiverOutput> receiver = absl::InternalError("unset");
+  uint64_t sender_bytes = 0;
+  uint64_t receiver_bytes = 0;
+};
+
+// RunVole runs both parties over LocalPair, the sender on another thread;
+// `fault` applies to the sender's end if by_sender, else to the
+// receiver's. Each side closes its end when it returns.
+Outcome RunVole(size_t n, uint64_t seed, SilentVoleParams p = {}, Fault fault = {},
+                bool by_sender = true) {
+  auto [a, b] = net::LocalPair();
+  std::unique_ptr<net::Channel> sender_end = std::move(a), receiver_end = std::move(b);
+  if (by_sender) {
+    sender_end = std::make_unique<testing::FaultyChannel>(std::move(sender_end), fault);
+  } else {
+    receiver_end = std::make_unique<testing::FaultyChannel>(std::move(receiver_end), fault);
+  }
+  Outcome o;
+  auto sent = std::async(std::launch::async, [&] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
+    auto r = SilentVoleSender(p).Run(*sender_end, n, prng);
+    sender_end->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
+  o.receiver = SilentVoleReceiver(p).Run(*receiver_end, n, prng);
+  receiver_end->Close();
+  o.sender = sent.get();
+  o.sender_bytes = sender_end->bytes_sent();
+  o.receiver_bytes = receiver_end->bytes_sent();
+  return o;
+}
+
+// ExpectVole checks A_i = B_i ⊕ C_i·Δ for every i.
+void ExpectVole(const Outcome& o, size_t n) {
+  ASSERT_TRUE(o.sender.ok()) << o.sender.status();
+  ASSERT_TRUE(o.receiver.ok()) << o.receiver.status();
+  const Block delta = o.sender->delta.value();
+  const SecretBlocks& a = o.receiver->a;
+  const SecretBlocks& b = o.sender->b;
+  const SecretBlocks& c = o.receiver->c;
+  ASSERT_EQ(a.size(), n);
+  ASSERT_EQ(b.size(), n);
+  ASSERT_EQ(c.size(), n);
+  EXPECT_NE(delta, kZeroBlock);
+  std::vector<Block> deltas(n, delta), cd(n);
+  crypto::Gf128MulBlocks(c.span(), deltas, absl::MakeSpan(cd));
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != (b[i] ^ cd[i]) && bad++ == 0) ADD_FAILURE() << "first mismatch at " << i;
+  }
+  EXPECT_EQ(bad, 0u);
+}
+
+class SilentVoleSizeTest : public ::testing::TestWithParam<size_t> {};
+
+TEST_P(SilentVoleSizeTest, CorrelationHoldsForEveryIndex) {
+  const size_t n = GetParam();
+  SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
+  Outcome o = RunVole(n, kSeed);
+  ExpectVole(o, n);
+  if (!o.receiver.ok()) return;
+  // C looks uniform: no zero, all distinct (a collision among 2^20 uniform
+  // blocks has probability about 2^-89).
+  const SecretBlocks& c = o.receiver->c;
+  std::set<Block> distinct(c.span().begin(), c.span().end());
+  EXPECT_EQ(distinct.size(), n);
+  EXPECT_EQ(distinct.count(kZeroBlock), 0u);
+  std::set<Block> distinct_b(o.sender->b.span().begin(), o.sender->b.span().end());
+  EXPECT_EQ(distinct_b.size(), n);
+}
+
+INSTANTIATE_TEST_SUITE_P(Sizes, SilentVoleSizeTest,
+                         ::testing::Values(size_t{1}, size_t{100}, size_t{1000},
+                                           size_t{1} << 16, size_t{1} << 20));
+
+TEST(SilentVoleTest, BitsOfCAreBalanced) {
+  Outcome o = RunVole(4096, kSeed + 2);
+  ASSERT_TRUE(o.receiver.ok());
+  // Each of the 128 bit positions over 4096 elements: mean 2048, sd 32.
+  for (int bit = 0; bit < 128; ++bit) {
+    int ones = 0;
+    for (size_t i = 0; i < 4096; ++i) ones += o.receiver->c[i].Bit(bit);
+    EXPECT_GT(ones, 2048 - 32 * 7) << "bit " << bit;
+    EXPECT_LT(ones, 2048 + 32 * 7) << "bit " << bit;
+  }
+}
+
+TEST(SilentVoleTest, DifferentSeedsGiveDifferentOutputs) {
+  Outcome o1 = RunVole(1000, kSeed + 10);
+  Outcome o2 = RunVole(1000, kSeed + 20);
+  ExpectVole(o1, 1000);
+  ExpectVole(o2, 1000);
+  ASSERT_TRUE(o1.sender.ok() && o2.sender.ok() && o1.receiver.ok() && o2.receiver.ok());
+  EXPECT_NE(o1.sender->delta.value(), o2.sender->delta.value());
+  size_t same_a = 0, same_b = 0, same_c = 0;
+  for (size_t i = 0; i < 1000; ++i) {
+    same_a += o1.receiver->a[i] == o2.receiver->a[i];
+    same_b += o1.sender->b[i] == o2.sender->b[i];
+    same_c += o1.receiver->c[i] == o2.receiver->c[i];
+  }
+  EXPECT_EQ(same_a, 0u);
+  EXPECT_EQ(same_b, 0u);
+  EXPECT_EQ(same_c, 0u);
+}
+
+TEST(SilentVoleTest, SameSeedsAndAnyThreadCountGiveTheSameOutputs) {
+  SilentVoleParams one;
+  one.num_threads = 1;
+  Outcome o1 = RunVole(5000, kSeed + 30, one);
+  Outcome o2 = RunVole(5000, kSeed + 30);
+  ExpectVole(o1, 5000);
+  ASSERT_TRUE(o1.sender.ok() && o2.sender.ok() && o1.receiver.ok() && o2.receiver.ok());
+  for (size_t i = 0; i < 5000; ++i) {
+    ASSERT_EQ(o1.receiver->a[i], o2.receiver->a[i]);
+    ASSERT_EQ(o1.receiver->c[i], o2.receiver->c[i]);
+    ASSERT_EQ(o1.sender->b[i], o2.sender->b[i]);
+  }
+}
+
+TEST(SilentVoleTest, OtherParametersKeepTheCorrelation) {
+  SilentVoleParams p;
+  p.noise_weight = 64;
+  p.expansion = 3;
+  p.softspoken_k = 1;
+  p.expander_weight = 21;
+  Outcome o = RunVole(3001, kSeed + 40, p);
+  ExpectVole(o, 3001);
+}
+
+TEST(SilentVoleTest, BytesSentMatchTheHeader) {
+  const size_t n = 1 << 16;
+  Outcome o = RunVole(n, kSeed + 50);
+  ExpectVole(o, n);
+  const SilentVoleParams p;
+  const size_t t = p.noise_weight;
+  const size_t d = PprfDepth(SilentVoleSectionSize(p, n));
+  const uint64_t ots = t * (128 + d);
+  const uint64_t blocks = (ots + 127) / 128;
+  const uint64_t chunks = (blocks + 511) / 512;
+  // 16 groups of k = 8: 16·16 bytes per 128 OTs.
+  EXPECT_EQ(o.receiver_bytes, 32 + 3584 + 31 + 256 * blocks + net::kFrameHeaderLen * (3 + chunks));
+  EXPECT_EQ(o.sender_bytes, 8192 + 16 * t * (2 * d + 1) + 2 * net::kFrameHeaderLen);
+}
+
+TEST(SilentVoleTest, ZeroLengthIsInvalidArgument) {
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto [a, b] = net::LocalPair();
+  EXPECT_EQ(SilentVoleSender().Run(*a, 0, prng).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SilentVoleReceiver().Run(*b, 0, prng).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Sender messages: #0 base OTs, #1 PPRF sums and γ. Receiver messages: #0
+// base OTs, #1 SoftSpoken corrections, #2 the OT header, #3.. columns.
+TEST(SilentVoleFaultTest, TruncatedSenderMessageIsDataLoss) {
+  Fault f;
+  f.kind = Fault::kTruncate;
+  f.message_index = 1;
+  Outcome o = RunVole(1000, kSeed + 60, {}, f, true);
+  EXPECT_TRUE(o.sender.ok()) << o.sender.status();
+  EXPECT_EQ(o.receiver.status().code(), absl::StatusCode::kDataLoss) << o.receiver.status();
+}
+
+TEST(SilentVoleFaultTest, GarbageOfTheWrongLengthIsDataLoss) {
+  Fault f;
+  f.kind = Fault::kGarbage;
+  f.message_index = 1;
+  f.garbage_len = 17;
+  Outcome o = RunVole(1000, kSeed + 61, {}, f, true);
+  EXPECT_EQ(o.receiver.status().code(), absl::StatusCode::kDataLoss) << o.receiver.status();
+}
+
+TEST(SilentVoleFaultTest, SenderClosingIsUnavailable) {
+  for (uint64_t index : {0, 1}) {
+    for (Fault::Kind kind : {Fault::kCloseBefore, Fault::kDropAndClose}) {
+      Fault f;
+      f.kind = kind;
+      f.message_index = index;
+      SCOPED_TRACE(f.DebugString());
+      Outcome o = RunVole(1000, kSeed + 62, {}, f, true);
+      EXPECT_EQ(o.receiver.status().code(), absl::StatusCode::kUnavailable)
+          << o.receiver.status();
+    }
+  }
+}
+
+TEST(SilentVoleFaultTest, ReceiverClosingIsUnavailable) {
+  for (uint64_t index : {0, 1, 2, 3}) {
+    Fault f;
+    f.kind = Fault::kCloseBefore;
+    f.message_index = index;
+    SCOPED_TRACE(f.DebugString());
+    Outcome o = RunVole(1000, kSeed + 63, {}, f, false);
+    EXPECT_EQ(o.sender.status().code(), absl::StatusCode::kUnavailable) << o.sender.status();
+  }
+}
+
+TEST(SilentVoleFaultTest, TruncatedReceiverMessagesAreDataLoss) {
+  for (uint64_t index : {0, 1, 2, 3}) {
+    Fault f;
+    f.kind = Fault::kTruncate;
+    f.message_index = index;
+    SCOPED_TRACE(f.DebugString());
+    Outcome o = RunVole(1000, kSeed + 64, {}, f, false);
+    EXPECT_EQ(o.sender.status().code(), absl::StatusCode::kDataLoss) << o.sender.status();
+  }
+}
+
+// Semi-honest: a flipped byte in the sums is not detected, but it can only
+// break the correlation, never crash; both sides finish.
+TEST(SilentVoleFaultTest, FlippedSumByteBreaksTheCorrelationWithoutError) {
+  Fault f;
+  f.kind = Fault::kFlipByte;
+  f.message_index = 1;
+  f.byte_index = 5;
+  Outcome o = RunVole(1000, kSeed + 65, {}, f, true);
+  ASSERT_TRUE(o.sender.ok());
+  ASSERT_TRUE(o.receiver.ok());
+}
+
+}  // namespace
+}  // namespace liaison::ot
