@@ -1,0 +1,658 @@
+#include "psi/rr22_psi.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <future>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "crypto/aes.h"
+#include "crypto/gf128.h"
+#include "ot/secret_blocks.h"
+#include "ot/silent_vole.h"
+
+namespace liaison::psi {
+namespace {
+
+using crypto::Block;
+using ot::SecretBlock;
+using ot::SecretBlocks;
+
+constexpr uint32_t kMagic = 0x32325252;  // "RR22" little-endian
+// kBatch bounds the items a worker handles per call, so its scratch stays
+// in cache.
+constexpr size_t kBatch = 1024;
+// kMaxEncodeTries: OkvsEncode fails with probability <= 2^-40 per seed.
+constexpr int kMaxEncodeTries = 4;
+// kMaxReserve bounds what we allocate on the peer's word alone for lists
+// that grow as data arrives.
+constexpr size_t kMaxReserve = size_t{1} << 20;
+
+enum WireRole : uint8_t { kWireAuto = 0, kWireReceiver = 1, kWireSender = 2 };
+
+struct Header {
+  uint32_t version = 0;
+  PsiOutput output = PsiOutput::kIntersection;
+  bool sender_receives = false;
+  bool other_receives = false;
+  uint8_t role = kWireAuto;
+  uint64_t set_size = 0;
+  uint64_t chunk_len = 0;
+  uint64_t okvs_bin_items = 0;
+  Block seed;
+};
+
+Bytes EncodeHeader(const Header& h) {
+  ByteWriter w;
+  w.U32(kMagic);
+  w.U32(h.version);
+  w.U8(h.output == PsiOutput::kIntersection ? 0 : 1);
+  w.U8(h.sender_receives ? 1 : 0);
+  w.U8(h.other_receives ? 1 : 0);
+  w.U8(h.role);
+  w.U64(h.set_size);
+  w.U64(h.chunk_len);
+  w.U64(h.okvs_bin_items);
+  uint8_t seed[16];
+  h.seed.ToBytes(seed);
+  w.Raw(ByteSpan(seed, 16));
+  return w.Take();
+}
+
+absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
+  ByteReader r(msg);
+  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("rr22-psi magic"));
+  if (magic != kMagic)
+    return absl::DataLossError("peer message is not an rr22-psi header");
+  Header h;
+  LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("rr22-psi version"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t output, r.U8("rr22-psi output"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives,
+                           r.U8("rr22-psi recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("rr22-psi recipients"));
+  LIAISON_ASSIGN_OR_RETURN(h.role, r.U8("rr22-psi role"));
+  if (output > 1 || sender_receives > 1 || other_receives > 1 ||
+      h.role > kWireSender) {
+    return absl::DataLossError("rr22-psi header has out-of-range flags");
+  }
+  h.output = output == 0 ? PsiOutput::kIntersection : PsiOutput::kCardinality;
+  h.sender_receives = sender_receives == 1;
+  h.other_receives = other_receives == 1;
+  LIAISON_ASSIGN_OR_RETURN(h.set_size, r.U64("rr22-psi set size"));
+  LIAISON_ASSIGN_OR_RETURN(h.chunk_len, r.U64("rr22-psi chunk length"));
+  LIAISON_ASSIGN_OR_RETURN(h.okvs_bin_items, r.U64("rr22-psi okvs bin items"));
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed, r.Raw(16, "rr22-psi seed"));
+  h.seed = Block::FromBytes(seed.data());
+  LIAISON_RETURN_IF_ERROR(r.ExpectEnd("rr22-psi header"));
+  return h;
+}
+
+uint8_t ToWire(Rr22Role role) {
+  switch (role) {
+    case Rr22Role::kOprfReceiver:
+      return kWireReceiver;
+    case Rr22Role::kOprfSender:
+      return kWireSender;
+    case Rr22Role::kAuto:
+      break;
+  }
+  return kWireAuto;
+}
+
+// ResolveRole returns whether this side is the OPRF receiver. Both sides
+// reach mirrored answers from the two headers (checked to be mirrored).
+absl::StatusOr<bool> ResolveRole(const Header& mine, const Header& peer) {
+  const bool i_receive = mine.sender_receives;
+  const bool peer_receives = mine.other_receives;
+  auto contradicts = [](uint8_t role, bool is_receiver) {
+    return (role == kWireReceiver && !is_receiver) ||
+           (role == kWireSender && is_receiver);
+  };
+  bool me_r;
+  if (i_receive != peer_receives) {
+    me_r = i_receive;
+  } else if (mine.role != kWireAuto) {
+    me_r = mine.role == kWireReceiver;
+  } else if (peer.role != kWireAuto) {
+    me_r = peer.role == kWireSender;
+  } else if (mine.set_size != peer.set_size) {
+    me_r = mine.set_size < peer.set_size;
+  } else if (mine.seed != peer.seed) {
+    me_r = mine.seed < peer.seed;
+  } else {
+    return absl::FailedPreconditionError(
+        "rr22-psi cannot break the role tie: equal seeds");
+  }
+  if (contradicts(mine.role, me_r) || contradicts(peer.role, !me_r)) {
+    return absl::FailedPreconditionError(
+        "the peer's rr22-psi role contradicts ours or the recipients");
+  }
+  return me_r;
+}
+
+// ItemBlock returns block j of the prefix-free encoding
+// LE64(len) ‖ item ‖ zero padding (16-byte blocks).
+Block ItemBlock(std::string_view item, size_t j) {
+  uint8_t buf[16] = {};
+  if (j == 0) {
+    uint64_t len = item.size();
+    for (int i = 0; i < 8; ++i) buf[i] = static_cast<uint8_t>(len >> (8 * i));
+    std::memcpy(buf + 8, item.data(), std::min<size_t>(8, item.size()));
+  } else {
+    size_t off = 16 * j - 8;
+    std::memcpy(buf, item.data() + off,
+                std::min<size_t>(16, item.size() - off));
+  }
+  return Block::FromBytes(buf);
+}
+
+size_t NumItemBlocks(size_t len) { return (8 + len + 15) / 16; }
+
+// HashItems sets keys[i] to the CBC-MAC of items[i]'s encoding under `aes`,
+// batching the AES calls across items.
+void HashItems(const crypto::Aes128& aes, absl::Span<const std::string> items,
+               absl::Span<Block> keys, int threads) {
+  constexpr size_t kHashBatch = 256;
+  ParallelFor(items.size(), threads, kHashBatch, [&](size_t begin, size_t end) {
+    std::vector<Block> state(kHashBatch), in(kHashBatch);
+    std::vector<uint32_t> live(kHashBatch);
+    for (size_t b = begin; b < end; b += kHashBatch) {
+      const size_t cnt = std::min(end, b + kHashBatch) - b;
+      size_t max_blocks = 0;
+      for (size_t i = 0; i < cnt; ++i) {
+        state[i] = crypto::kZeroBlock;
+        max_blocks = std::max(max_blocks, NumItemBlocks(items[b + i].size()));
+      }
+      for (size_t j = 0; j < max_blocks; ++j) {
+        size_t c = 0;
+        for (size_t i = 0; i < cnt; ++i) {
+          if (NumItemBlocks(items[b + i].size()) <= j) continue;
+          live[c] = static_cast<uint32_t>(i);
+          in[c++] = state[i] ^ ItemBlock(items[b + i], j);
+        }
+        aes.EncryptBlocks(absl::MakeConstSpan(in).subspan(0, c),
+                          absl::MakeSpan(in).subspan(0, c));
+        for (size_t k = 0; k < c; ++k) state[live[k]] = in[k];
+      }
+      for (size_t i = 0; i < cnt; ++i) keys[b + i] = state[i];
+    }
+  });
+}
+
+void ParallelCrHash(absl::Span<const Block> in, absl::Span<Block> out,
+                    int threads) {
+  ParallelFor(in.size(), threads, 4 * kBatch, [&](size_t begin, size_t end) {
+    crypto::CrHash(in.subspan(begin, end - begin),
+                   out.subspan(begin, end - begin));
+  });
+}
+
+// TagLen returns L = ⌈σ/8⌉ bytes, σ = 40 + ⌈log2(n_r·n_s)⌉, at most 16.
+size_t TagLen(uint64_t n_r, uint64_t n_s) {
+  const uint64_t prod = n_r * n_s;  // both < 2^32
+  const size_t sigma = 40 + static_cast<size_t>(std::bit_width(prod - 1));
+  return std::min<size_t>(16, (sigma + 7) / 8);
+}
+
+// SortEntry is a truncated F value as a pair of big-endian words (so that
+// integer order is the byte order of the wire) and the item it came from.
+struct SortEntry {
+  uint64_t k1 = 0;
+  uint64_t k2 = 0;
+  uint32_t idx = 0;
+  bool SameTag(const SortEntry& o) const { return k1 == o.k1 && k2 == o.k2; }
+  bool TagLess(const SortEntry& o) const {
+    return k1 != o.k1 ? k1 < o.k1 : k2 < o.k2;
+  }
+};
+
+uint64_t LoadBe64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+SortEntry TagFromBytes(const uint8_t* p, size_t len, uint32_t idx) {
+  uint8_t buf[16] = {};
+  std::memcpy(buf, p, len);
+  return SortEntry{LoadBe64(buf), LoadBe64(buf + 8), idx};
+}
+
+// MakeSortedTags returns (tag of f[i], i) for all i, sorted by tag (then
+// index): a bucket pass on the top bits, then the buckets in parallel.
+std::vector<SortEntry> MakeSortedTags(const SecretBlocks& f, size_t tag_len,
+                                      int threads) {
+  const size_t n = f.size();
+  std::vector<SortEntry> v(n);
+  ParallelFor(n, threads, kBatch, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      uint8_t b[16];
+      f[i].ToBytes(b);
+      v[i] = TagFromBytes(b, tag_len, static_cast<uint32_t>(i));
+    }
+  });
+  if (n < 2) return v;
+  const int bits = std::min(16, static_cast<int>(std::bit_width(n / 64)));
+  const size_t num_buckets = size_t{1} << bits;
+  auto bucket = [&](const SortEntry& e) -> size_t {
+    return bits == 0 ? 0 : static_cast<size_t>(e.k1 >> (64 - bits));
+  };
+  std::vector<size_t> start(num_buckets + 1, 0);
+  for (const SortEntry& e : v) ++start[bucket(e) + 1];
+  for (size_t b = 0; b < num_buckets; ++b) start[b + 1] += start[b];
+  std::vector<SortEntry> out(n);
+  {
+    std::vector<size_t> pos(start.begin(), start.end() - 1);
+    for (const SortEntry& e : v) out[pos[bucket(e)]++] = e;
+  }
+  ParallelFor(num_buckets, threads, 16, [&](size_t begin, size_t end) {
+    for (size_t b = begin; b < end; ++b) {
+      std::sort(out.begin() + start[b], out.begin() + start[b + 1],
+                [](const SortEntry& x, const SortEntry& y) {
+                  return x.TagLess(y) || (x.SameTag(y) && x.idx < y.idx);
+                });
+    }
+  });
+  return out;
+}
+
+// MulByDelta sets v[i] = Δ·v[i], with Δ broadcast from `delta_rep`
+// (kBatch copies of Δ).
+void MulByDelta(const SecretBlocks& delta_rep, absl::Span<Block> v) {
+  for (size_t b = 0; b < v.size(); b += kBatch) {
+    const size_t c = std::min(v.size() - b, kBatch);
+    auto s = v.subspan(b, c);
+    crypto::Gf128MulBlocks(delta_rep.span().subspan(0, c), s, s);
+  }
+}
+
+// SendBlocks sends `blocks` in messages of at most `chunk_len` blocks.
+absl::Status SendBlocks(net::Channel& channel, absl::Span<const Block> blocks,
+                        size_t chunk_len) {
+  for (size_t b = 0; b < blocks.size(); b += chunk_len) {
+    const size_t e = std::min(blocks.size(), b + chunk_len);
+    LIAISON_RETURN_IF_ERROR(
+        channel.Send(crypto::AsByteSpan(blocks.subspan(b, e - b))));
+  }
+  return absl::OkStatus();
+}
+
+// RecvExact receives one message of exactly `len` bytes.
+absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len,
+                                std::string_view what) {
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+  if (msg.size() != len) {
+    return absl::DataLossError(
+        StrCat("peer's ", what, " is ", msg.size(), " bytes, expected ", len));
+  }
+  return msg;
+}
+
+// Context is what both roles share after the headers.
+struct Context {
+  const Rr22PsiParams& p;
+  int threads;
+  uint64_t n_r;  // OPRF receiver's set size
+  uint64_t n_s;  // OPRF sender's set size
+  size_t tag_len;
+  uint64_t peer_chunk_len;
+  okvs::OkvsParams okvs;
+  crypto::Aes128 item_aes;
+  void Progress(std::string_view phase, uint64_t done, uint64_t total) const {
+    if (p.progress) p.progress(phase, done, total);
+  }
+};
+
+// RunOprfReceiver is R's side: VOLE, OKVS, P ⊕ C out, F list in, match.
+absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
+                                          net::Channel& channel,
+                                          absl::Span<const std::string> items,
+                                          crypto::Prng& prng) {
+  const Rr22PsiParams& p = ctx.p;
+  const size_t n = items.size();
+  const size_t m = ctx.okvs.size();
+
+  ctx.Progress("hashing", 0, n);
+  std::vector<Block> keys(n), values(n);
+  HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
+  ParallelCrHash(keys, absl::MakeSpan(values), ctx.threads);
+  ctx.Progress("hashing", n, n);
+
+  // The OKVS encoding (no channel, no prng: its seeds are drawn first)
+  // runs on its own thread while the VOLE talks to the peer, as volePSI
+  // does; the peer is otherwise idle while we encode.
+  ctx.Progress("vole+encoding", 0, m);
+  SecretBlocks okvs(m);
+  Block okvs_seeds[kMaxEncodeTries];
+  for (Block& seed : okvs_seeds) seed = prng.NextBlock();
+  Block okvs_seed;
+  auto encoding = std::async(std::launch::async, [&]() -> absl::Status {
+    absl::Status st;
+    for (const Block& seed : okvs_seeds) {
+      okvs_seed = seed;
+      st = okvs::OkvsEncode(ctx.okvs, seed, keys, values, okvs.span(),
+                            ctx.threads);
+      if (st.code() != absl::StatusCode::kFailedPrecondition) break;
+    }
+    return st;
+  });
+  ot::SilentVoleParams vole_params;
+  vole_params.num_threads = ctx.threads;
+  absl::StatusOr<ot::SilentVoleReceiverOutput> vole_or =
+      ot::SilentVoleReceiver(vole_params).Run(channel, m, prng);
+  absl::Status encoded = encoding.get();
+  if (encoded.code() ==
+      absl::StatusCode::kInvalidArgument) {  // our error first
+    return absl::InvalidArgumentError(
+        StrCat("rr22-psi items must be distinct (",
+               std::string(encoded.message()), ")"));
+  }
+  LIAISON_RETURN_IF_ERROR(vole_or.status());
+  LIAISON_RETURN_IF_ERROR(encoded);
+  ot::SilentVoleReceiverOutput vole = *std::move(vole_or);
+  if (vole.a.size() != m || vole.c.size() != m) {
+    return absl::InternalError(
+        "silent VOLE returned the wrong number of correlations");
+  }
+  ctx.Progress("vole+encoding", m, m);
+  values.clear();
+  values.shrink_to_fit();
+  ParallelFor(m, ctx.threads, 4 * kBatch, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) okvs[i] ^= vole.c[i];
+  });
+  vole.c.Clear();
+
+  uint8_t seed_bytes[16];
+  okvs_seed.ToBytes(seed_bytes);
+  LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(seed_bytes, 16)));
+  LIAISON_RETURN_IF_ERROR(SendBlocks(channel, okvs.span(), p.chunk_len));
+  okvs.Clear();
+
+  // Our OPRF values F(y) = CrHash(Decode(A, y)), as sorted tags.
+  ctx.Progress("evaluating", 0, n);
+  SecretBlocks f(n);
+  okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.a.span(), keys, f.span(),
+                   ctx.threads);
+  vole.a.Clear();
+  ParallelCrHash(f.span(), f.span(), ctx.threads);
+  std::vector<SortEntry> mine = MakeSortedTags(f, ctx.tag_len, ctx.threads);
+  f.Clear();
+  ctx.Progress("evaluating", n, n);
+
+  // The peer's sorted list, merged with ours as it arrives.
+  PsiResult result;
+  result.peer_set_size = ctx.n_s;
+  result.received = p.i_receive;
+  std::vector<uint32_t> positions;
+  size_t j = 0;
+  SortEntry prev;
+  for (uint64_t got = 0; got < ctx.n_s;) {
+    const size_t count = static_cast<size_t>(
+        std::min<uint64_t>(ctx.peer_chunk_len, ctx.n_s - got));
+    LIAISON_ASSIGN_OR_RETURN(
+        Bytes msg, RecvExact(channel, count * ctx.tag_len, "F-list chunk"));
+    for (size_t i = 0; i < count; ++i) {
+      const uint64_t k = got + i;
+      SortEntry t = TagFromBytes(msg.data() + i * ctx.tag_len, ctx.tag_len, 0);
+      if (k > 0 && t.TagLess(prev)) {
+        return absl::DataLossError("peer's F list is not sorted");
+      }
+      prev = t;
+      while (j < mine.size() && mine[j].TagLess(t)) ++j;
+      for (size_t jj = j; jj < mine.size() && mine[jj].SameTag(t); ++jj) {
+        result.matched.push_back(mine[jj].idx);
+        if (positions.empty() || positions.back() != k)
+          positions.push_back(static_cast<uint32_t>(k));
+      }
+    }
+    got += count;
+    ctx.Progress("matching", got, ctx.n_s);
+  }
+  std::sort(result.matched.begin(), result.matched.end());
+  result.matched.erase(
+      std::unique(result.matched.begin(), result.matched.end()),
+      result.matched.end());
+  result.intersection_size = result.matched.size();
+
+  if (p.peer_receives) {
+    ByteWriter w;
+    w.U64(positions.size());
+    LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
+    for (size_t b = 0; b < positions.size(); b += p.chunk_len) {
+      const size_t e = std::min(positions.size(), b + p.chunk_len);
+      ByteWriter cw((e - b) * 4);
+      for (size_t i = b; i < e; ++i) cw.U32(positions[i]);
+      LIAISON_RETURN_IF_ERROR(channel.Send(cw.Take()));
+    }
+  }
+  return result;
+}
+
+// RunOprfSender is S's side: VOLE, P ⊕ C in, F list out, positions in.
+absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
+                                        net::Channel& channel,
+                                        absl::Span<const std::string> items,
+                                        crypto::Prng& prng) {
+  const Rr22PsiParams& p = ctx.p;
+  const size_t n = items.size();
+  const size_t m = ctx.okvs.size();
+
+  ctx.Progress("hashing", 0, n);
+  std::vector<Block> keys(n);
+  HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
+  ctx.Progress("hashing", n, n);
+
+  ctx.Progress("vole", 0, m);
+  ot::SilentVoleParams vole_params;
+  vole_params.num_threads = ctx.threads;
+  LIAISON_ASSIGN_OR_RETURN(
+      ot::SilentVoleSenderOutput vole,
+      ot::SilentVoleSender(vole_params).Run(channel, m, prng));
+  if (vole.b.size() != m) {
+    return absl::InternalError(
+        "silent VOLE returned the wrong number of correlations");
+  }
+  SecretBlocks delta_rep(kBatch);
+  for (size_t i = 0; i < kBatch; ++i) delta_rep[i] = vole.delta.value();
+  ctx.Progress("vole", m, m);
+
+  // B' = B ⊕ Δ·(P ⊕ C), chunk by chunk as it arrives.
+  LIAISON_ASSIGN_OR_RETURN(Bytes seed_msg, RecvExact(channel, 16, "OKVS seed"));
+  const Block okvs_seed = Block::FromBytes(seed_msg.data());
+  {
+    SecretBlocks chunk(
+        static_cast<size_t>(std::min<uint64_t>(ctx.peer_chunk_len, m)));
+    for (size_t got = 0; got < m;) {
+      const size_t count =
+          static_cast<size_t>(std::min<uint64_t>(ctx.peer_chunk_len, m - got));
+      LIAISON_ASSIGN_OR_RETURN(Bytes msg,
+                               RecvExact(channel, count * 16, "OKVS chunk"));
+      auto c = chunk.span().subspan(0, count);
+      std::memcpy(c.data(), msg.data(), msg.size());
+      MulByDelta(delta_rep, c);
+      Block* b = vole.b.data() + got;
+      for (size_t i = 0; i < count; ++i) b[i] ^= c[i];
+      got += count;
+      ctx.Progress("receiving", got, m);
+    }
+  }
+
+  // F(x) = CrHash(Decode(B', x) ⊕ Δ·h(x)).
+  ctx.Progress("evaluating", 0, n);
+  SecretBlocks f(n);
+  okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.b.span(), keys, f.span(),
+                   ctx.threads);
+  vole.b.Clear();
+  ParallelFor(n, ctx.threads, kBatch, [&](size_t begin, size_t end) {
+    SecretBlocks h(kBatch);
+    for (size_t b = begin; b < end; b += kBatch) {
+      const size_t c = std::min(end, b + kBatch) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(absl::MakeConstSpan(keys).subspan(b, c), hs);
+      MulByDelta(delta_rep, hs);
+      for (size_t i = 0; i < c; ++i) f[b + i] ^= hs[i];
+      crypto::CrHash(f.span().subspan(b, c), f.span().subspan(b, c));
+    }
+  });
+  delta_rep.Clear();
+  std::vector<SortEntry> sorted = MakeSortedTags(f, ctx.tag_len, ctx.threads);
+  // Equal items give equal F; equal tags of distinct items (probability
+  // <= n_s²·2^-σ) are told apart by the full value.
+  for (size_t a = 0; a + 1 < n;) {
+    size_t e = a + 1;
+    while (e < n && sorted[e].SameTag(sorted[a])) ++e;
+    for (size_t x = a; x < e; ++x) {
+      for (size_t y = x + 1; y < e; ++y) {
+        if (f[sorted[x].idx] == f[sorted[y].idx]) {
+          return absl::InvalidArgumentError("rr22-psi items must be distinct");
+        }
+      }
+    }
+    a = e;
+  }
+  f.Clear();
+  ctx.Progress("evaluating", n, n);
+
+  for (size_t b = 0; b < n; b += p.chunk_len) {
+    const size_t e = std::min(n, b + p.chunk_len);
+    Bytes msg((e - b) * ctx.tag_len);
+    for (size_t i = b; i < e; ++i) {
+      uint8_t* out = msg.data() + (i - b) * ctx.tag_len;
+      uint8_t buf[16];
+      for (int k = 0; k < 8; ++k) {
+        buf[k] = static_cast<uint8_t>(sorted[i].k1 >> (56 - 8 * k));
+        buf[8 + k] = static_cast<uint8_t>(sorted[i].k2 >> (56 - 8 * k));
+      }
+      std::memcpy(out, buf, ctx.tag_len);
+    }
+    LIAISON_RETURN_IF_ERROR(channel.Send(msg));
+  }
+
+  PsiResult result;
+  result.peer_set_size = ctx.n_r;
+  if (!p.i_receive) return result;
+
+  LIAISON_ASSIGN_OR_RETURN(Bytes count_msg,
+                           RecvExact(channel, 8, "match count"));
+  ByteReader cr(count_msg);
+  LIAISON_ASSIGN_OR_RETURN(uint64_t num_matched, cr.U64("match count"));
+  if (num_matched > n) {
+    return absl::DataLossError(StrCat("peer reports ", num_matched,
+                                      " matches among our ", n, " items"));
+  }
+  result.matched.reserve(
+      static_cast<size_t>(std::min<uint64_t>(num_matched, kMaxReserve)));
+  uint64_t prev = 0;
+  for (uint64_t got = 0; got < num_matched;) {
+    const size_t count = static_cast<size_t>(
+        std::min<uint64_t>(ctx.peer_chunk_len, num_matched - got));
+    LIAISON_ASSIGN_OR_RETURN(Bytes msg,
+                             RecvExact(channel, count * 4, "positions chunk"));
+    ByteReader r(msg);
+    for (size_t i = 0; i < count; ++i) {
+      LIAISON_ASSIGN_OR_RETURN(uint32_t pos, r.U32("position"));
+      if (pos >= n || (got + i > 0 && pos <= prev)) {
+        return absl::DataLossError(
+            "peer's matched positions are out of range or not increasing");
+      }
+      prev = pos;
+      result.matched.push_back(sorted[pos].idx);
+    }
+    got += count;
+    ctx.Progress("matching", got, num_matched);
+  }
+  std::sort(result.matched.begin(), result.matched.end());
+  result.intersection_size = result.matched.size();
+  result.received = true;
+  return result;
+}
+
+}  // namespace
+
+absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
+                                       absl::Span<const std::string> items,
+                                       crypto::Prng& prng) const {
+  const Rr22PsiParams& p = params_;
+  if (p.output == PsiOutput::kCardinality) {
+    return absl::UnimplementedError("rr22-psi count mode is not available yet");
+  }
+  if (!p.i_receive && !p.peer_receives) {
+    return absl::InvalidArgumentError(
+        "rr22-psi needs at least one side to receive the result");
+  }
+  if ((p.i_receive && !p.peer_receives && p.role == Rr22Role::kOprfSender) ||
+      (!p.i_receive && p.peer_receives && p.role == Rr22Role::kOprfReceiver)) {
+    return absl::InvalidArgumentError(
+        "rr22-psi: the side that alone receives must be the OPRF receiver");
+  }
+  if (p.chunk_len == 0 || p.chunk_len > UINT32_MAX ||
+      p.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::InvalidArgumentError(
+        "rr22-psi chunk length does not fit the channel");
+  }
+  if (items.size() > UINT32_MAX - 1) {
+    return absl::InvalidArgumentError(
+        "rr22-psi takes at most 2^32 - 2 items per side");
+  }
+  if (p.okvs_bin_items == 0) {
+    return absl::InvalidArgumentError(
+        "rr22-psi okvs_bin_items must be positive");
+  }
+  const int threads = p.num_threads > 0 ? p.num_threads : DefaultThreads();
+
+  Header mine{kProtocolVersion, p.output,         p.i_receive,
+              p.peer_receives,  ToWire(p.role),   items.size(),
+              p.chunk_len,      p.okvs_bin_items, prng.NextBlock()};
+  LIAISON_RETURN_IF_ERROR(channel.Send(EncodeHeader(mine)));
+  LIAISON_ASSIGN_OR_RETURN(Bytes header_msg, channel.Recv());
+  LIAISON_ASSIGN_OR_RETURN(Header peer, DecodeHeader(header_msg));
+  if (peer.version != kProtocolVersion || peer.output != p.output ||
+      peer.sender_receives != p.peer_receives ||
+      peer.other_receives != p.i_receive ||
+      peer.okvs_bin_items != p.okvs_bin_items) {
+    return absl::FailedPreconditionError(
+        "the peer's rr22-psi parameters (version, output, recipients or OKVS "
+        "bins) differ "
+        "from ours");
+  }
+  if (peer.set_size > p.max_peer_items || peer.set_size > UINT32_MAX - 1) {
+    return absl::FailedPreconditionError(StrCat(
+        "the peer's set of ", peer.set_size, " items exceeds our limit of ",
+        std::min<uint64_t>(p.max_peer_items, UINT32_MAX - 1)));
+  }
+  if (peer.chunk_len == 0 || peer.chunk_len > UINT32_MAX ||
+      peer.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::FailedPreconditionError(
+        "the peer's rr22-psi chunk length does not fit our channel");
+  }
+  LIAISON_ASSIGN_OR_RETURN(bool i_am_r, ResolveRole(mine, peer));
+
+  if (items.empty() || peer.set_size == 0) {
+    PsiResult result;
+    result.peer_set_size = peer.set_size;
+    result.received = p.i_receive;
+    return result;
+  }
+  const uint64_t n_r = i_am_r ? items.size() : peer.set_size;
+  const uint64_t n_s = i_am_r ? peer.set_size : items.size();
+  okvs::OkvsParams okvs_params =
+      okvs::OkvsParams::ForItems(n_r, 3, 40, p.okvs_bin_items);
+  LIAISON_RETURN_IF_ERROR(okvs_params.Validate());
+  const Block s = mine.seed ^ peer.seed;
+  Context ctx{p,
+              threads,
+              n_r,
+              n_s,
+              TagLen(n_r, n_s),
+              peer.chunk_len,
+              okvs_params,
+              crypto::Aes128(crypto::FixedKeyAes().Encrypt(s) ^ s)};
+  if (i_am_r) return RunOprfReceiver(ctx, channel, items, prng);
+  return RunOprfSender(ctx, channel, items, prng);
+}
+
+}  // namespace liaison::psi

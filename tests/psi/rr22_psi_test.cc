@@ -1,0 +1,480 @@
+#include "psi/rr22_psi.h"
+
+#include <algorithm>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "base/bytes.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/channel.h"
+#include "okvs/okvs.h"
+#include "testing/faulty_channel.h"
+#include "testing/sets.h"
+
+namespace liaison::psi {
+namespace {
+
+using ::testing::IsSubsetOf;
+using ::testing::UnorderedElementsAreArray;
+
+constexpr uint64_t kSeed =
+    0x7272323201;  // logged: every Prng and set below derives from it
+
+struct Outcome {
+  absl::StatusOr<PsiResult> a;
+  absl::StatusOr<PsiResult> b;
+};
+
+Rr22PsiParams Params(bool i_receive, bool peer_receives,
+                     Rr22Role role = Rr22Role::kAuto) {
+  Rr22PsiParams p;
+  p.i_receive = i_receive;
+  p.peer_receives = peer_receives;
+  p.role = role;
+  p.chunk_len = 1000;  // several chunks even on medium sets
+  p.num_threads = 2;
+  return p;
+}
+
+Outcome RunBoth(const Rr22PsiParams& pa, const Rr22PsiParams& pb,
+                const std::vector<std::string>& a,
+                const std::vector<std::string>& b) {
+  auto [ca, cb] = net::LocalPair();
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(pb).Run(*ch, b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  Outcome out{Rr22Psi(pa).Run(*ca, a, prng), absl::InternalError("unset")};
+  ca->Close();  // as a process would on return, so a failed side never leaves
+                // the other waiting
+  out.b = fb.get();
+  return out;
+}
+
+std::vector<std::string> Pick(const std::vector<std::string>& items,
+                              const std::vector<size_t>& idx) {
+  std::vector<std::string> out;
+  for (size_t i : idx) out.push_back(items[i]);
+  return out;
+}
+
+// SortedPick is Pick, sorted: compared with ==, it avoids gmock's quadratic
+// UnorderedElementsAreArray on large sets.
+std::vector<std::string> SortedPick(const std::vector<std::string>& items,
+                                    const std::vector<size_t>& idx) {
+  std::vector<std::string> out = Pick(items, idx);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void ExpectIntersection(size_t na, size_t nb, size_t common,
+                        Rr22Role role_a = Rr22Role::kAuto,
+                        Rr22Role role_b = Rr22Role::kAuto) {
+  SCOPED_TRACE(::testing::Message() << "na=" << na << " nb=" << nb << " common="
+                                    << common << " seed=" << kSeed);
+  auto sets = testing::MakeSets(na, nb, common, kSeed);
+  Outcome o = RunBoth(Params(true, true, role_a), Params(true, true, role_b),
+                      sets.a, sets.b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_TRUE(o.a->received);
+  EXPECT_TRUE(o.b->received);
+  EXPECT_TRUE(SortedPick(sets.a, o.a->matched) == sets.common);
+  EXPECT_TRUE(SortedPick(sets.b, o.b->matched) == sets.common);
+  EXPECT_EQ(o.a->intersection_size, common);
+  EXPECT_EQ(o.b->intersection_size, common);
+  EXPECT_EQ(o.a->peer_set_size, nb);
+  EXPECT_EQ(o.b->peer_set_size, na);
+  EXPECT_TRUE(std::is_sorted(o.a->matched.begin(), o.a->matched.end()));
+  EXPECT_TRUE(std::is_sorted(o.b->matched.begin(), o.b->matched.end()));
+}
+
+TEST(Rr22PsiTest, PartialOverlapReturnsExactIntersection) {
+  ExpectIntersection(1000, 1000, 250);
+}
+TEST(Rr22PsiTest, UnequalSizes) {
+  ExpectIntersection(3000, 17, 9);
+  ExpectIntersection(17, 3000, 9);
+}
+TEST(Rr22PsiTest, AllShared) { ExpectIntersection(2500, 2500, 2500); }
+TEST(Rr22PsiTest, NoneShared) { ExpectIntersection(1200, 800, 0); }
+TEST(Rr22PsiTest, OneAndTwoItems) {
+  ExpectIntersection(1, 1, 1);
+  ExpectIntersection(1, 1, 0);
+  ExpectIntersection(2, 2, 1);
+  ExpectIntersection(2, 1, 1);
+}
+TEST(Rr22PsiTest, EmptySets) {
+  ExpectIntersection(0, 0, 0);
+  ExpectIntersection(0, 10, 0);
+  ExpectIntersection(10, 0, 0);
+}
+TEST(Rr22PsiTest, LargeSets) { ExpectIntersection(100000, 100000, 30000); }
+
+TEST(Rr22PsiTest, ExplicitRolesEitherWay) {
+  ExpectIntersection(500, 400, 123, Rr22Role::kOprfReceiver,
+                     Rr22Role::kOprfSender);
+  ExpectIntersection(500, 400, 123, Rr22Role::kOprfSender,
+                     Rr22Role::kOprfReceiver);
+  ExpectIntersection(500, 400, 123, Rr22Role::kOprfSender, Rr22Role::kAuto);
+  ExpectIntersection(400, 400, 123, Rr22Role::kAuto,
+                     Rr22Role::kAuto);  // tie: by seeds
+}
+
+TEST(Rr22PsiTest, ItemsOfAllLengthsIncludingEmptyAndLong) {
+  std::vector<std::string> a, b, common;
+  for (size_t len = 0; len < 70; ++len) {
+    common.push_back(std::string(len, 'x'));
+    if (len == 0) continue;  // "" is in common
+    a.push_back(std::string(len, 'a'));
+    b.push_back(std::string(len, 'b'));
+  }
+  common.push_back(std::string(5000, 'z'));
+  // Same bytes, different lengths, must not collide: "x" * 7 vs "x" * 7 + "\0".
+  a.push_back(std::string(7, 'x') + std::string(1, '\0'));
+  b.push_back(std::string(7, 'x') + std::string(2, '\0'));
+  a.insert(a.end(), common.begin(), common.end());
+  b.insert(b.end(), common.begin(), common.end());
+  auto p = Params(true, true);
+  Outcome o = RunBoth(p, p, a, b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_THAT(Pick(a, o.a->matched), UnorderedElementsAreArray(common));
+  EXPECT_THAT(Pick(b, o.b->matched), UnorderedElementsAreArray(common));
+}
+
+TEST(Rr22PsiTest, ResultToMeOnly) {
+  auto sets = testing::MakeSets(500, 400, 100, kSeed);
+  Outcome o = RunBoth(Params(true, false), Params(false, true), sets.a, sets.b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_TRUE(o.a->received);
+  EXPECT_THAT(Pick(sets.a, o.a->matched),
+              UnorderedElementsAreArray(sets.common));
+  EXPECT_FALSE(o.b->received);
+  EXPECT_TRUE(o.b->matched.empty());
+  EXPECT_EQ(o.b->intersection_size, 0u);
+  EXPECT_EQ(o.b->peer_set_size, 500u);
+}
+
+TEST(Rr22PsiTest, ResultToPeerOnly) {
+  // The receiving side has the larger set: it is still the OPRF receiver.
+  auto sets = testing::MakeSets(300, 700, 99, kSeed);
+  Outcome o = RunBoth(Params(false, true), Params(true, false), sets.a, sets.b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_FALSE(o.a->received);
+  EXPECT_TRUE(o.a->matched.empty());
+  EXPECT_TRUE(o.b->received);
+  EXPECT_THAT(Pick(sets.b, o.b->matched),
+              UnorderedElementsAreArray(sets.common));
+}
+
+TEST(Rr22PsiTest, CountModeIsUnimplemented) {
+  std::vector<std::string> a = {"x"}, b = {"x"};
+  auto p = Params(true, true);
+  p.output = PsiOutput::kCardinality;
+  Outcome o = RunBoth(p, p, a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kUnimplemented);
+}
+
+TEST(Rr22PsiTest, DuplicateItemsOfOprfReceiverAreInvalidArgument) {
+  std::vector<std::string> a = {"x", "y", "x"};
+  std::vector<std::string> b = {"x", "z", "w", "v"};
+  Outcome o = RunBoth(Params(true, true, Rr22Role::kOprfReceiver),
+                      Params(true, true), a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kInvalidArgument)
+      << o.a.status();
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kUnavailable)
+      << o.b.status();
+}
+
+TEST(Rr22PsiTest, DuplicateItemsOfOprfSenderAreInvalidArgument) {
+  std::vector<std::string> a = {"x", "y", "x"};
+  std::vector<std::string> b = {"x"};
+  Outcome o = RunBoth(Params(true, true, Rr22Role::kOprfSender),
+                      Params(true, true), a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kInvalidArgument)
+      << o.a.status();
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kUnavailable)
+      << o.b.status();
+}
+
+TEST(Rr22PsiTest, DisagreementOnRecipientsIsFailedPrecondition) {
+  std::vector<std::string> a = {"x"}, b = {"x"};
+  Outcome o = RunBoth(Params(true, false), Params(true, false), a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Rr22PsiTest, DisagreementOnOkvsBinsIsFailedPrecondition) {
+  std::vector<std::string> a = {"x"}, b = {"x"};
+  auto pb = Params(true, true);
+  pb.okvs_bin_items = 1 << 10;
+  Outcome o = RunBoth(Params(true, true), pb, a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Rr22PsiTest, SameExplicitRoleOnBothSidesIsFailedPrecondition) {
+  std::vector<std::string> a = {"x"}, b = {"x"};
+  auto p = Params(true, true, Rr22Role::kOprfReceiver);
+  Outcome o = RunBoth(p, p, a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Rr22PsiTest, RoleContradictingRecipientsIsInvalidArgument) {
+  auto [ca, cb] = net::LocalPair();
+  std::vector<std::string> a = {"x"};
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto r =
+      Rr22Psi(Params(true, false, Rr22Role::kOprfSender)).Run(*ca, a, prng);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  r = Rr22Psi(Params(false, false)).Run(*ca, a, prng);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->messages_sent(), 0u);
+}
+
+// ScriptedPeer sends a valid header for `m` items, then whatever the test
+// gives it, then closes.
+Bytes ScriptedHeader(uint64_t m, uint8_t role = 0) {
+  ByteWriter w;
+  w.U32(0x32325252);
+  w.U32(Rr22Psi::kProtocolVersion);
+  w.U8(0);
+  w.U8(1);
+  w.U8(1);
+  w.U8(role);
+  w.U64(m);
+  w.U64(1000);
+  w.U64(okvs::kDefaultBinItems);
+  for (int i = 0; i < 16; ++i) w.U8(static_cast<uint8_t>(i));
+  return w.Take();
+}
+
+absl::StatusCode RunAgainstScript(const std::vector<Bytes>& script,
+                                  int reads_before_close = -1) {
+  auto [ca, cb] = net::LocalPair();
+  auto peer = std::async(std::launch::async, [&, ch = cb.get()] {
+    for (const Bytes& m : script) {
+      if (!ch->Send(m).ok()) return;
+    }
+    for (int i = 0; reads_before_close < 0 || i < reads_before_close; ++i) {
+      if (!ch->Recv().ok()) break;
+    }
+    ch->Close();
+  });
+  std::vector<std::string> items = {"alpha", "beta", "gamma"};
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto r = Rr22Psi(Params(true, true)).Run(*ca, items, prng);
+  ca->Close();
+  peer.get();
+  return r.status().code();
+}
+
+TEST(Rr22PsiTest, GarbledHeaderFailsWithDataLoss) {
+  Bytes header = ScriptedHeader(2);
+  header[0] ^= 0xff;
+  EXPECT_EQ(RunAgainstScript({header}), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(RunAgainstScript({Bytes{1, 2, 3}}), absl::StatusCode::kDataLoss);
+  Bytes long_header = ScriptedHeader(2);
+  long_header.push_back(0);
+  EXPECT_EQ(RunAgainstScript({long_header}), absl::StatusCode::kDataLoss);
+  Bytes bad_role = ScriptedHeader(2, 3);
+  EXPECT_EQ(RunAgainstScript({bad_role}), absl::StatusCode::kDataLoss);
+}
+
+TEST(Rr22PsiTest, HugeAnnouncedSetIsRefusedBeforeAllocating) {
+  EXPECT_EQ(RunAgainstScript({ScriptedHeader(uint64_t{1} << 40)}),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(Rr22PsiTest, PeerClosingIsUnavailable) {
+  EXPECT_EQ(RunAgainstScript({}, 0), absl::StatusCode::kUnavailable);
+  // The peer sends its header, reads ours and goes (mid-VOLE for us).
+  EXPECT_EQ(RunAgainstScript({ScriptedHeader(5)}, 1),
+            absl::StatusCode::kUnavailable);
+}
+
+// The fault matrix. The faulty side A is the OPRF receiver or the OPRF
+// sender; its messages are located by what they are (the VOLE's message
+// count is read off a clean run), and every fault must end the honest side
+// B with the documented error.
+enum class Slot {
+  kHeader,
+  kVole,
+  kOkvsSeed,
+  kFirstP,
+  kLastP,
+  kCount,
+  kPositions,
+  kFirstF,
+  kLastF
+};
+
+struct FaultCase {
+  bool a_is_receiver;
+  Slot slot;
+  testing::Fault::Kind kind;
+  size_t garbage_len;
+  absl::StatusCode expected;
+};
+
+constexpr size_t kFaultItems = 300, kFaultCommon = 100, kFaultChunk = 100;
+
+Rr22PsiParams FaultParams(bool receiver) {
+  auto p = Params(true, true,
+                  receiver ? Rr22Role::kOprfReceiver : Rr22Role::kOprfSender);
+  p.chunk_len = kFaultChunk;
+  return p;
+}
+
+uint64_t CleanRunMessages(bool a_is_receiver, const testing::TwoSets& sets) {
+  auto [ca, cb] = net::LocalPair();
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    return Rr22Psi(FaultParams(!a_is_receiver)).Run(*ch, sets.b, prng);
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto ra = Rr22Psi(FaultParams(a_is_receiver)).Run(*ca, sets.a, prng);
+  auto rb = fb.get();
+  EXPECT_TRUE(ra.ok() && rb.ok());
+  return ca->messages_sent();
+}
+
+uint64_t SlotIndex(Slot slot, uint64_t total) {
+  const uint64_t p_chunks =
+      (okvs::OkvsParams::ForItems(kFaultItems).size() + kFaultChunk - 1) /
+      kFaultChunk;
+  const uint64_t f_chunks = (kFaultItems + kFaultChunk - 1) / kFaultChunk;
+  const uint64_t pos_chunks = (kFaultCommon + kFaultChunk - 1) / kFaultChunk;
+  switch (slot) {
+    case Slot::kHeader:
+      return 0;
+    case Slot::kVole:
+      return 1;
+    case Slot::kOkvsSeed:
+      return total - pos_chunks - 1 - p_chunks - 1;
+    case Slot::kFirstP:
+      return total - pos_chunks - 1 - p_chunks;
+    case Slot::kLastP:
+      return total - pos_chunks - 2;
+    case Slot::kCount:
+      return total - pos_chunks - 1;
+    case Slot::kPositions:
+      return total - 1;
+    case Slot::kFirstF:
+      return total - f_chunks;
+    case Slot::kLastF:
+      return total - 1;
+  }
+  return 0;
+}
+
+TEST(Rr22PsiTest, FlippedByteInOkvsLosesMatchesButNeverAddsThem) {
+  // Undetectable in the semi-honest protocol (P ⊕ C is uniformly random),
+  // as rr22_psi.h documents: the run ends, with a subset of the truth.
+  auto sets = testing::MakeSets(kFaultItems, kFaultItems, kFaultCommon, kSeed);
+  testing::Fault fault;
+  fault.kind = testing::Fault::kFlipByte;
+  fault.byte_index = 7;
+  fault.xor_mask = 0x40;
+  fault.message_index = SlotIndex(Slot::kLastP, CleanRunMessages(true, sets));
+  auto [ca, cb] = net::LocalPair();
+  testing::FaultyChannel faulty(std::move(ca), fault);
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(FaultParams(false)).Run(*ch, sets.b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto ra = Rr22Psi(FaultParams(true)).Run(faulty, sets.a, prng);
+  faulty.Close();
+  auto rb = fb.get();
+  EXPECT_TRUE(faulty.fired());
+  ASSERT_TRUE(ra.ok()) << ra.status();
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  EXPECT_THAT(Pick(sets.a, ra->matched), IsSubsetOf(sets.common));
+  EXPECT_THAT(Pick(sets.b, rb->matched), IsSubsetOf(sets.common));
+  EXPECT_EQ(ra->matched.size(), rb->matched.size());
+}
+
+class Rr22PsiFaultTest : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(Rr22PsiFaultTest, FaultEndsTheRunWithTheRightError) {
+  const FaultCase& c = GetParam();
+  auto sets = testing::MakeSets(kFaultItems, kFaultItems, kFaultCommon, kSeed);
+  const uint64_t total = CleanRunMessages(c.a_is_receiver, sets);
+  testing::Fault fault;
+  fault.kind = c.kind;
+  fault.message_index = SlotIndex(c.slot, total);
+  if (c.garbage_len != 0) fault.garbage_len = c.garbage_len;
+  SCOPED_TRACE(fault.DebugString() +
+               (c.a_is_receiver ? " (A is R)" : " (A is S)") +
+               " seed=" + std::to_string(kSeed));
+  auto [ca, cb] = net::LocalPair();
+  ca->SetTimeout(absl::Seconds(30));
+  cb->SetTimeout(absl::Seconds(30));
+  testing::FaultyChannel faulty(std::move(ca), fault);
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(FaultParams(!c.a_is_receiver)).Run(*ch, sets.b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto ra = Rr22Psi(FaultParams(c.a_is_receiver)).Run(faulty, sets.a, prng);
+  faulty.Close();
+  auto rb = fb.get();
+  EXPECT_TRUE(faulty.fired());
+  EXPECT_EQ(rb.status().code(), c.expected) << rb.status();
+  if (ra.ok()) {
+    EXPECT_THAT(Pick(sets.a, ra->matched),
+                UnorderedElementsAreArray(sets.common));
+  }
+}
+
+using K = testing::Fault;
+constexpr auto kDataLoss = absl::StatusCode::kDataLoss;
+constexpr auto kUnavailable = absl::StatusCode::kUnavailable;
+
+INSTANTIATE_TEST_SUITE_P(
+    Rr22Faults, Rr22PsiFaultTest,
+    ::testing::Values(
+        // A is the OPRF receiver: damage to its header, seed, P ⊕ C, positions.
+        FaultCase{true, Slot::kHeader, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kHeader, K::kFlipByte, 0, kDataLoss},
+        FaultCase{true, Slot::kOkvsSeed, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kFirstP, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kLastP, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kFirstP, K::kOversize, 0, kDataLoss},
+        FaultCase{true, Slot::kFirstP, K::kGarbage, 1601, kDataLoss},
+        FaultCase{true, Slot::kLastP, K::kGarbage, 5, kDataLoss},
+        FaultCase{true, Slot::kCount, K::kGarbage, 8, kDataLoss},
+        FaultCase{true, Slot::kPositions, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kPositions, K::kGarbage, 0, kDataLoss},
+        FaultCase{true, Slot::kFirstP, K::kDropAndClose, 0, kUnavailable},
+        FaultCase{true, Slot::kFirstP, K::kCloseBefore, 0, kUnavailable},
+        FaultCase{true, Slot::kVole, K::kCloseBefore, 0, kUnavailable},
+        FaultCase{true, Slot::kPositions, K::kCloseBefore, 0, kUnavailable},
+        // A is the OPRF sender: damage to its F list.
+        FaultCase{false, Slot::kHeader, K::kGarbage, 0, kDataLoss},
+        FaultCase{false, Slot::kFirstF, K::kTruncate, 0, kDataLoss},
+        FaultCase{false, Slot::kLastF, K::kTruncate, 0, kDataLoss},
+        FaultCase{false, Slot::kFirstF, K::kOversize, 0, kDataLoss},
+        FaultCase{false, Slot::kFirstF, K::kGarbage, 0,
+                  kDataLoss},  // same length: unsorted
+        FaultCase{false, Slot::kLastF, K::kGarbage, 0, kDataLoss},
+        FaultCase{false, Slot::kFirstF, K::kCloseBefore, 0, kUnavailable},
+        FaultCase{false, Slot::kLastF, K::kDropAndClose, 0, kUnavailable}));
+
+}  // namespace
+}  // namespace liaison::psi
