@@ -65,5 +65,7 @@ for org in alpha bravo; do
   sed -n "s/^liaison psi: rejected /   $org: /p" "$out/$org/stderr.log"
 done
 echo
-echo "Neither side saw the other's unmatched indicators: each sent only blinded"
-echo "curve points (docs/protocols/ecdh-psi.md says exactly what each side learns)."
+echo "Neither side saw the other's unmatched indicators. The default protocol,"
+echo "rr22-psi, exchanged only pseudo-random values: a key-value store masked by"
+echo "a silent VOLE one way, truncated OPRF outputs the other"
+echo "(docs/protocols/rr22-psi.md says exactly what each side learns)."

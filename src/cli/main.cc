@@ -67,7 +67,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"match", "count"}));
   psi_cmd->add_option("--result-to", psi.result_to, "who learns the result: both, me or peer")
       ->check(CLI::IsMember({"both", "me", "peer"}));
-  psi_cmd->add_option("--protocol", psi.protocol, "ecdh")->check(CLI::IsMember({"ecdh", "ecdh-psi"}));
+  psi_cmd->add_option("--protocol", psi.protocol,
+                      "rr22 (default for match) or ecdh (default for count)")
+      ->check(CLI::IsMember({"rr22", "rr22-psi", "ecdh", "ecdh-psi"}));
   psi_cmd->add_option("--rejects", psi.rejects_path, "write every rejected record to this CSV");
   psi_cmd->add_option("--summary-json", psi.summary_json, "write the run's summary as JSON");
   psi_cmd->add_option("--timeout", psi.timeout_seconds,

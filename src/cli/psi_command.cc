@@ -146,6 +146,19 @@ absl::Status WriteCountResult(const std::string& path, const session::PsiJobResu
   return file->Commit();
 }
 
+// ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
+// default, ecdh-psi for count mode, which rr22-psi does not offer yet.
+absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
+  const bool count = opts.mode == "count";
+  if (opts.protocol.empty()) return std::string(count ? "ecdh-psi" : "rr22-psi");
+  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
+  if (count) {
+    return absl::InvalidArgumentError(
+        "rr22-psi has no count mode yet; use --protocol ecdh (the default for --mode count)");
+  }
+  return std::string("rr22-psi");
+}
+
 }  // namespace
 
 int RunPsi(const PsiOptions& opts) {
@@ -159,6 +172,8 @@ int RunPsi(const PsiOptions& opts) {
   absl::StatusOr<std::string> peer_fp = net::NormalizeFingerprint(opts.peer);
   if (!peer_fp.ok()) return fail(peer_fp.status());
   const bool count_mode = opts.mode == "count";
+  absl::StatusOr<std::string> protocol = ProtocolFor(opts);
+  if (!protocol.ok()) return fail(protocol.status());
   const bool i_receive = *result_to != session::ResultTo::kPeer;
   if (!i_receive && !opts.output.empty()) {
     return fail(absl::InvalidArgumentError(
@@ -211,6 +226,7 @@ int RunPsi(const PsiOptions& opts) {
   }
 
   session::PsiJobParams params;
+  params.protocol = *protocol;
   params.output = count_mode ? psi::PsiOutput::kCardinality : psi::PsiOutput::kIntersection;
   params.result_to = *result_to;
   if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
@@ -270,7 +286,7 @@ int RunPsi(const PsiOptions& opts) {
   if (!opts.quiet) std::fputs(summary.c_str(), writer || count_mode || !result->received ? stdout : stderr);
 
   if (!opts.summary_json.empty()) {
-    nlohmann::json j = {{"protocol", opts.protocol == "ecdh" ? "ecdh-psi" : opts.protocol},
+    nlohmann::json j = {{"protocol", *protocol},
                         {"mode", opts.mode},
                         {"records", set->records.size() + set->num_rejected},
                         {"rejected", set->num_rejected},

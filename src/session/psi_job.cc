@@ -12,19 +12,59 @@ std::string_view ModeName(psi::PsiOutput output) {
   return output == psi::PsiOutput::kIntersection ? "match" : "count";
 }
 
+namespace {
+
+// ProtocolVersion returns the version of a known protocol, or 0.
+uint32_t ProtocolVersion(std::string_view protocol) {
+  if (protocol == psi::EcdhPsi::kProtocolName) return psi::EcdhPsi::kProtocolVersion;
+  if (protocol == psi::Rr22Psi::kProtocolName) return psi::Rr22Psi::kProtocolVersion;
+  return 0;
+}
+
+absl::StatusOr<psi::PsiResult> RunProtocol(net::Channel& channel, const PsiJobParams& params,
+                                           const Agreed& agreed,
+                                           absl::Span<const std::string> keys,
+                                           crypto::Prng& prng) {
+  if (params.protocol == psi::Rr22Psi::kProtocolName) {
+    psi::Rr22PsiParams p;
+    p.output = params.output;
+    p.i_receive = agreed.i_receive;
+    p.peer_receives = agreed.peer_receives;
+    p.num_threads = params.num_threads;
+    p.progress = params.progress;
+    if (params.max_peer_set_size < p.max_peer_items) p.max_peer_items = params.max_peer_set_size;
+    return psi::Rr22Psi(p).Run(channel, keys, prng);
+  }
+  psi::EcdhPsiParams p;
+  p.output = params.output;
+  p.i_receive = agreed.i_receive;
+  p.peer_receives = agreed.peer_receives;
+  p.num_threads = params.num_threads;
+  p.progress = params.progress;
+  return psi::EcdhPsi(p).Run(channel, keys, prng);
+}
+
+}  // namespace
+
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng) {
-  if (params.protocol != psi::EcdhPsi::kProtocolName) {
+  const uint32_t version = ProtocolVersion(params.protocol);
+  if (version == 0) {
+    return absl::InvalidArgumentError(StrCat("unknown protocol '", params.protocol,
+                                             "' (available: rr22-psi, ecdh-psi)"));
+  }
+  if (params.protocol == psi::Rr22Psi::kProtocolName &&
+      params.output == psi::PsiOutput::kCardinality) {
     return absl::InvalidArgumentError(
-        StrCat("unknown protocol '", params.protocol, "' (available: ecdh-psi)"));
+        "rr22-psi has no count mode yet; use --protocol ecdh for --mode count");
   }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();
 
   Offer offer;
-  offer.protocol = std::string(psi::EcdhPsi::kProtocolName);
-  offer.protocol_version = psi::EcdhPsi::kProtocolVersion;
+  offer.protocol = params.protocol;
+  offer.protocol_version = version;
   offer.mode = std::string(ModeName(params.output));
   offer.profile_name = std::string(params.profile->name());
   offer.profile_version = static_cast<uint32_t>(params.profile->version());
@@ -36,14 +76,8 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
 
   PsiJobResult out;
   LIAISON_ASSIGN_OR_RETURN(out.agreed, Handshake(channel, offer));
-
-  psi::EcdhPsiParams proto;
-  proto.output = params.output;
-  proto.i_receive = out.agreed.i_receive;
-  proto.peer_receives = out.agreed.peer_receives;
-  proto.num_threads = params.num_threads;
-  proto.progress = params.progress;
-  LIAISON_ASSIGN_OR_RETURN(psi::PsiResult r, psi::EcdhPsi(proto).Run(channel, keys, prng));
+  LIAISON_ASSIGN_OR_RETURN(psi::PsiResult r,
+                           RunProtocol(channel, params, out.agreed, keys, prng));
   if (r.peer_set_size != out.agreed.peer.set_size) {
     return absl::DataLossError(
         StrCat("the peer announced ", out.agreed.peer.set_size,

@@ -14,12 +14,15 @@
 #include "data/profile.h"
 #include "net/channel.h"
 #include "psi/ecdh_psi.h"
+#include "psi/rr22_psi.h"
 #include "session/handshake.h"
 
 namespace liaison::session {
 
 struct PsiJobParams {
-  std::string protocol = "ecdh-psi";
+  // protocol is "rr22-psi" (the default: VOLE/OKVS-based, match mode only)
+  // or "ecdh-psi" (match and count).
+  std::string protocol = "rr22-psi";
   psi::PsiOutput output = psi::PsiOutput::kIntersection;
   ResultTo result_to = ResultTo::kBoth;
   uint64_t max_peer_set_size = UINT64_MAX;
@@ -46,7 +49,7 @@ std::string_view ModeName(psi::PsiOutput output);
 // RunPsiJob runs the handshake and the protocol named in `params` with this
 // side's distinct match keys (data::MatchKey of each unique canonical item).
 // Errors are those of Handshake and of the protocol; InvalidArgument for an
-// unknown protocol name.
+// unknown protocol name, or for count mode with rr22-psi (not available yet).
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng);

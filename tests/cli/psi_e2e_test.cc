@@ -270,13 +270,44 @@ TEST_F(PsiE2eTest, WrongPeerFingerprintIsRefusedBeforeAnyData) {
 TEST_F(PsiE2eTest, ModeMismatchStopsBothSidesSayingWhatDiffered) {
   WriteFile(dir_ + "/a.txt", "a.example\n");
   WriteFile(dir_ + "/b.txt", "a.example\n");
-  Pair p = RunPair(dir_ + "/a.txt", {"--mode", "count"}, dir_ + "/b.txt",
-                   {"--output", dir_ + "/b.csv"});
+  Pair p = RunPair(dir_ + "/a.txt", {"--mode", "count", "--protocol", "ecdh"}, dir_ + "/b.txt",
+                   {"--output", dir_ + "/b.csv", "--protocol", "ecdh"});
   EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
   EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
   EXPECT_THAT(p.alpha.err, HasSubstr("mode differs"));
   EXPECT_THAT(p.bravo.err, HasSubstr("mode differs"));
   EXPECT_FALSE(fs::exists(dir_ + "/b.csv"));
+}
+
+TEST_F(PsiE2eTest, ProtocolMismatchStopsBothSidesSayingWhatDiffered) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--protocol", "ecdh"}, dir_ + "/b.txt", {});
+  EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
+  EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr("protocol differs: we run ecdh-psi, the peer runs rr22-psi"));
+  EXPECT_THAT(p.bravo.err, HasSubstr("protocol differs: we run rr22-psi, the peer runs ecdh-psi"));
+}
+
+TEST_F(PsiE2eTest, EcdhProtocolGivesTheSameMatches) {
+  WriteFile(dir_ + "/a.txt", "evil.example\n203.0.113.9\nonly-a.example\n");
+  WriteFile(dir_ + "/b.txt", "evil[.]example\n203.0.113[.]9\nonly-b.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--protocol", "ecdh", "--output", dir_ + "/a.csv"},
+                   dir_ + "/b.txt", {"--protocol", "ecdh", "--output", dir_ + "/b.csv"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  EXPECT_EQ(CsvValues(dir_ + "/a.csv"),
+            (std::multiset<std::string>{"evil.example", "203.0.113.9"}));
+  EXPECT_EQ(CsvValues(dir_ + "/b.csv"), CsvValues(dir_ + "/a.csv"));
+}
+
+TEST_F(PsiE2eTest, Rr22CountModeIsRefusedWithAHint) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  ProcessResult r = testing::Run(PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1",
+                                         dir_ + "/a.txt", {"--mode", "count", "--protocol", "rr22"}),
+                                 dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("use --protocol ecdh"));
 }
 
 TEST_F(PsiE2eTest, RecipientMismatchIsRefused) {
@@ -316,7 +347,7 @@ TEST_F(PsiE2eTest, GarbledProtocolMessageFailsWithDataLossAndNoOutput) {
   FakeBravo bravo(*this);
   ASSERT_TRUE(bravo.ok());
   Process alpha(PsiArgs("alpha", bravo_fp_, "--connect", bravo.endpoint(), dir_ + "/a.txt",
-                        {"--output", dir_ + "/a.csv"}),
+                        {"--output", dir_ + "/a.csv", "--protocol", "ecdh"}),
                 dir_);
   auto ch = bravo.Accept();
   ASSERT_TRUE(ch.ok()) << ch.status();
@@ -335,7 +366,7 @@ TEST_F(PsiE2eTest, PeerDisconnectingMidProtocolIsUnavailableAndNoOutput) {
   FakeBravo bravo(*this);
   ASSERT_TRUE(bravo.ok());
   Process alpha(PsiArgs("alpha", bravo_fp_, "--connect", bravo.endpoint(), dir_ + "/a.txt",
-                        {"--output", dir_ + "/a.csv"}),
+                        {"--output", dir_ + "/a.csv", "--protocol", "ecdh"}),
                 dir_);
   auto ch = bravo.Accept();
   ASSERT_TRUE(ch.ok()) << ch.status();

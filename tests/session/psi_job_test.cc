@@ -56,6 +56,7 @@ TEST(PsiJobTest, MatchJobReturnsMatchedKeyIndicesAndCounters) {
 TEST(PsiJobTest, CountJobGivesOnlyTheSize) {
   auto sets = testing::MakeSets(50, 60, 20, kSeed);
   PsiJobParams p;
+  p.protocol = "ecdh-psi";
   p.output = psi::PsiOutput::kCardinality;
   Both r = RunJobs(p, sets.a, p, sets.b);
   ASSERT_TRUE(r.a.ok()) << r.a.status();
@@ -66,11 +67,43 @@ TEST(PsiJobTest, CountJobGivesOnlyTheSize) {
 TEST(PsiJobTest, ModeMismatchStopsBothBeforeTheProtocol) {
   auto sets = testing::MakeSets(10, 10, 5, kSeed);
   PsiJobParams pa, pb;
+  pa.protocol = pb.protocol = "ecdh-psi";
   pb.output = psi::PsiOutput::kCardinality;
   Both r = RunJobs(pa, sets.a, pb, sets.b);
   EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.a.status().message(), HasSubstr("mode differs"));
+}
+
+TEST(PsiJobTest, EcdhMatchJobGivesTheSameIntersection) {
+  auto sets = testing::MakeSets(120, 90, 33, kSeed);
+  PsiJobParams p;
+  p.protocol = "ecdh-psi";
+  Both r = RunJobs(p, sets.a, p, sets.b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  std::vector<std::string> got;
+  for (size_t k : r.a->matched_keys) got.push_back(sets.a[k]);
+  EXPECT_THAT(got, UnorderedElementsAreArray(sets.common));
+}
+
+TEST(PsiJobTest, ProtocolMismatchStopsBoth) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed);
+  PsiJobParams pa, pb;
+  pb.protocol = "ecdh-psi";
+  Both r = RunJobs(pa, sets.a, pb, sets.b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("protocol differs: we run rr22-psi"));
+}
+
+TEST(PsiJobTest, Rr22CountModeIsRefusedBeforeAnyMessage) {
+  auto [ca, cb] = net::LocalPair();
+  PsiJobParams p;
+  p.output = psi::PsiOutput::kCardinality;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  std::vector<std::string> items = {"x"};
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->bytes_sent(), 0u);
 }
 
 TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
