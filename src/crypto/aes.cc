@@ -1,5 +1,7 @@
 #include "crypto/aes.h"
 
+#include "base/cpu.h"
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -19,21 +21,6 @@ namespace internal {
 namespace {
 
 #if defined(__x86_64__) || defined(__i386__)
-// OsSavesZmm reports whether the OS saves the opmask and zmm registers
-// across context switches (OSXSAVE in CPUID, then XCR0 bits 1, 2, 5, 6, 7:
-// SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM); AVX-512 code must not run
-// otherwise, whatever CPUID says about the instructions.
-bool OsSavesZmm() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
-  if ((ecx & (1u << 27)) == 0) return false;
-  uint32_t xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  constexpr uint32_t kZmmState =
-      (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-  return (xcr0_lo & kZmmState) == kZmmState;
-}
-
 struct CpuFeatures {
   bool aes = false;
   bool pclmul = false;
@@ -47,7 +34,7 @@ const CpuFeatures& Cpu() {
     CpuFeatures f;
     f.aes = __builtin_cpu_supports("aes");
     f.pclmul = __builtin_cpu_supports("pclmul");
-    const bool zmm = __builtin_cpu_supports("avx512f") && OsSavesZmm();
+    const bool zmm = __builtin_cpu_supports("avx512f") && OsSavesZmmState();
     f.vaes512 = f.aes && zmm && __builtin_cpu_supports("vaes");
     f.vpclmul512 = f.pclmul && zmm && __builtin_cpu_supports("vpclmulqdq");
     return f;
@@ -168,11 +155,6 @@ bool AesImplAvailable(AesImpl impl) {
 #endif
   }
   return false;
-}
-
-bool EnvFlagSet(const char* name) {
-  const char* env = std::getenv(name);
-  return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
 }
 
 AesImpl SelectedAesImpl() {

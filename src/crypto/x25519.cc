@@ -4,14 +4,13 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "base/cpu.h"
 #include "base/log.h"
 #include "base/secret.h"
 #include "crypto/internal/fe25519.h"
 #include "crypto/internal/x25519_internal.h"
 
 #if LIAISON_HAVE_IFMA_KERNELS
-#include <cpuid.h>
-
 #include "crypto/internal/x25519_ifma.h"
 #endif
 
@@ -24,17 +23,7 @@ namespace {
 
 #if LIAISON_HAVE_IFMA_KERNELS
 bool DetectAvx512Ifma() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
-  // OSXSAVE: the OS uses XSAVE, so XGETBV is available to ask which
-  // register state it saves across context switches.
-  if ((ecx & (1u << 27)) == 0) return false;
-  uint32_t xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  // SSE (bit 1), AVX (2), opmask (5), ZMM_Hi256 (6) and Hi16_ZMM (7).
-  constexpr uint32_t kZmmState =
-      (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-  if ((xcr0_lo & kZmmState) != kZmmState) return false;
+  if (!OsSavesZmmState()) return false;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx512f") &&
          __builtin_cpu_supports("avx512vl") &&
@@ -55,10 +44,7 @@ bool Avx512IfmaAvailable() {
 
 X25519Impl SelectedX25519Impl() {
   static const X25519Impl impl = [] {
-    const char* env = std::getenv("LIAISON_NO_AVX512");
-    const bool disabled =
-        env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;
-    return (!disabled && Avx512IfmaAvailable()) ? X25519Impl::kAvx512Ifma
+    return (!EnvFlagSet("LIAISON_NO_AVX512") && Avx512IfmaAvailable()) ? X25519Impl::kAvx512Ifma
                                                 : X25519Impl::kPortable;
   }();
   return impl;

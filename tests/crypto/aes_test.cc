@@ -73,9 +73,9 @@ TEST(AesTest, EveryBuildHasPortableAndSelectedBackends) {
 }
 
 TEST(AesTest, SelectionHonoursEnvironment) {
-  if (internal::EnvFlagSet("LIAISON_NO_AESNI")) {
+  if (::liaison::EnvFlagSet("LIAISON_NO_AESNI")) {
     EXPECT_STREQ(AesBackend(), "portable");
-  } else if (internal::EnvFlagSet("LIAISON_NO_AVX512")) {
+  } else if (::liaison::EnvFlagSet("LIAISON_NO_AVX512")) {
     EXPECT_STRNE(AesBackend(), "vaes512");
   } else if (internal::AesImplAvailable(AesImpl::kVaes512)) {
     EXPECT_STREQ(AesBackend(), "vaes512");

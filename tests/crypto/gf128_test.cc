@@ -83,9 +83,9 @@ TEST(Gf128Test, SelectionHonoursEnvironment) {
   EXPECT_STREQ(Gf128Backend(),
                internal::Gf128ImplName(internal::SelectedGf128Impl()));
   EXPECT_TRUE(internal::Gf128ImplAvailable(internal::SelectedGf128Impl()));
-  if (internal::EnvFlagSet("LIAISON_NO_PCLMUL")) {
+  if (::liaison::EnvFlagSet("LIAISON_NO_PCLMUL")) {
     EXPECT_STREQ(Gf128Backend(), "portable");
-  } else if (internal::EnvFlagSet("LIAISON_NO_AVX512")) {
+  } else if (::liaison::EnvFlagSet("LIAISON_NO_AVX512")) {
     EXPECT_STRNE(Gf128Backend(), "vpclmul512");
   } else if (internal::Gf128ImplAvailable(Gf128Impl::kVpclmul512)) {
     EXPECT_STREQ(Gf128Backend(), "vpclmul512");

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "absl/types/span.h"
+#include "base/cpu.h"  // EnvFlagSet, which the dispatchers share
 #include "crypto/aes.h"
 #include "crypto/block.h"
 
@@ -31,10 +32,6 @@ bool AesImplAvailable(AesImpl impl);
 // kPortable and LIAISON_NO_AVX512 rules out kVaes512 (each when set to
 // anything but "" or "0").
 AesImpl SelectedAesImpl();
-
-// EnvFlagSet reports whether environment variable `name` is set to anything
-// but "" or "0".
-bool EnvFlagSet(const char* name);
 
 // CpuHasPclmul and CpuHasVpclmul512 report the carry-less multiply
 // instructions for crypto/gf128 (VPCLMULQDQ together with AVX-512F and zmm

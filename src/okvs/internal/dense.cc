@@ -1,5 +1,7 @@
 #include "okvs/internal/dense.h"
 
+#include "base/cpu.h"
+
 #include <cstdlib>
 #include <cstring>
 
@@ -8,8 +10,7 @@ namespace liaison::okvs::internal {
 bool DensePclmulAvailable() {
 #if LIAISON_OKVS_HAVE_PCLMUL
   static const bool available = [] {
-    const char* env = std::getenv("LIAISON_NO_PCLMUL");
-    if (env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0) return false;
+    if (EnvFlagSet("LIAISON_NO_PCLMUL")) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("pclmul") != 0;
   }();

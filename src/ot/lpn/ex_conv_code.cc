@@ -1,5 +1,7 @@
 #include "ot/lpn/ex_conv_code.h"
 
+#include "base/cpu.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstdint>
@@ -37,26 +39,8 @@ using crypto::Block;
 namespace internal {
 namespace {
 
-bool EnvFlagSet(const char* name) {
-  const char* env = std::getenv(name);
-  return env != nullptr && env[0] != '\0' && std::string(env) != "0";
-}
 
 #if LIAISON_HAVE_EXCONV_AVX512_KERNELS
-// OsSavesZmm reports whether the OS saves the opmask and zmm registers
-// (OSXSAVE, then XCR0 bits 1, 2, 5, 6, 7); AVX-512 code must not run
-// otherwise, whatever CPUID says about the instructions.
-bool OsSavesZmm() {
-  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) == 0) return false;
-  if ((ecx & (1u << 27)) == 0) return false;
-  uint32_t xcr0_lo = 0, xcr0_hi = 0;
-  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
-  constexpr uint32_t kZmmState =
-      (1u << 1) | (1u << 2) | (1u << 5) | (1u << 6) | (1u << 7);
-  return (xcr0_lo & kZmmState) == kZmmState;
-}
-
 bool CpuHasAvx512Gfni() {
   static const bool has = [] {
     __builtin_cpu_init();
@@ -64,7 +48,7 @@ bool CpuHasAvx512Gfni() {
            __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512vl") &&
            __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("gfni") && OsSavesZmm();
+           __builtin_cpu_supports("gfni") && OsSavesZmmState();
   }();
   return has;
 }
