@@ -4,7 +4,11 @@
 // the figure the ≤ 80 µs target is about.
 #include <sys/resource.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -24,6 +28,14 @@ double CpuSeconds() {
   getrusage(RUSAGE_SELF, &u);
   return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec +
          u.ru_stime.tv_usec * 1e-6;
+}
+
+// Peak resident set size of this process so far, in MiB (ru_maxrss is KiB
+// on Linux).
+double PeakRssMb() {
+  rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
 }
 
 std::vector<std::string> Items(size_t n, const char* tag, size_t common) {
@@ -79,6 +91,24 @@ BENCHMARK_CAPTURE(BM_EcdhPsi, count, psi::PsiOutput::kCardinality)
 // = all cores (the two parties share them). Reports wall seconds, bytes
 // sent by each party (the OPRF receiver is the side with the smaller set,
 // here the seed tie-break), their total, and core time per item per party.
+// With LIAISON_RR22_TRACE set, each party's phase starts and ends (from
+// the progress callback) are printed to stderr with wall and process CPU
+// time since the run began.
+psi::ProgressFn TraceProgress(const char* who, double* t0, double* cpu0) {
+  if (std::getenv("LIAISON_RR22_TRACE") == nullptr) return nullptr;
+  return [who, t0, cpu0](std::string_view phase, uint64_t done, uint64_t total) {
+    if (done != 0 && done != total) return;
+    static std::mutex mu;
+    std::lock_guard<std::mutex> lock(mu);
+    const double now = std::chrono::duration<double>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+    std::fprintf(stderr, "[rr22 %s] %7.3f s wall %7.3f s cpu  %s %s\n", who,
+                 now - *t0, CpuSeconds() - *cpu0, std::string(phase).c_str(),
+                 done == 0 ? "start" : "end");
+  };
+}
+
 void BM_Rr22Psi(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   auto a = Items(n, "a", n / 4);
@@ -91,6 +121,11 @@ void BM_Rr22Psi(benchmark::State& state) {
     pa.role = psi::Rr22Role::kOprfReceiver;
     pb.role = psi::Rr22Role::kOprfSender;
     double cpu0 = CpuSeconds();
+    double t0 = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+    pa.progress = TraceProgress("R", &t0, &cpu0);
+    pb.progress = TraceProgress("S", &t0, &cpu0);
     auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
       crypto::Prng prng = crypto::Prng::FromTestSeed(2);
       return psi::Rr22Psi(pb).Run(*ch, b, prng);
@@ -113,10 +148,13 @@ void BM_Rr22Psi(benchmark::State& state) {
   state.counters["core_us_per_item_per_party"] =
       cpu / static_cast<double>(state.iterations()) / (2.0 * n) * 1e6;
   state.counters["items_per_side"] = static_cast<double>(n);
+  state.counters["peak_rss_mb"] = PeakRssMb();
 }
 
+// Peak RSS of the whole process (both parties plus the input vectors) so
+// far; run one size per process for a per-size figure.
 BENCHMARK(BM_Rr22Psi)
-    ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)
+    ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)->Arg(1 << 24)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

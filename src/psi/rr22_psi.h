@@ -61,9 +61,14 @@
 // overlaps them) and decode (both), n + m GF(2^128) products (S), AES for
 // hashing, spread over `num_threads` threads.
 // Measured (bench/psi_bench.cc BM_Rr22Psi, both parties in one process on
-// 2 cores, n = 2^20 a side, both receiving): 0.33 s on a quiet machine,
-// R 22.68 MB (P ⊕ C 21.49 MB, positions 1.05 MB, VOLE 0.14 MB), S 10.71 MB
-// (L = 10: 10.49 MB, VOLE 0.22 MB), 33.39 MB in all.
+// 2 cores, both receiving, one size per process): n = 2^20 a side in
+// 0.26-0.30 s, R 22.68 MB (P ⊕ C 21.49 MB, positions 1.05 MB, VOLE
+// 0.14 MB), S 10.71 MB (L = 10: 10.49 MB, VOLE 0.22 MB), 33.39 MB in all;
+// 2^22 in 1.0-1.7 s (136.9 MB, peak RSS about 1.0 GB); 2^24 in 5-9 s
+// (546.9 MB, peak RSS 3.9-4.5 GB for the process, of which about 1.07 GB
+// is the benchmark's two input vectors). Fresh-page faults dominated
+// before the big vectors asked for transparent huge pages; timings vary
+// by up to 2x from run to run on this machine.
 #ifndef LIAISON_PSI_RR22_PSI_H_
 #define LIAISON_PSI_RR22_PSI_H_
 
