@@ -7,8 +7,14 @@
 #ifndef LIAISON_OT_SECRET_BLOCKS_H_
 #define LIAISON_OT_SECRET_BLOCKS_H_
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -174,6 +180,56 @@ class SecretBits {
 
   size_t num_bits_ = 0;
   SecretBlocks blocks_;
+};
+
+// UninitSecretBlocks is an uninitialised secret array of blocks for the long
+// vectors of VOLE and PSI (PPRF leaves, OKVS, OPRF values), wiped on
+// destruction. Its contents start undefined: the caller must write every
+// block before reading it. Large arrays ask for transparent huge pages,
+// because at 2^22 items and more the 4 KiB page faults (the kernel zeroing
+// fresh pages) cost as much as the work that first writes them. Move-only.
+class UninitSecretBlocks {
+ public:
+  explicit UninitSecretBlocks(size_t n) : size_(n) {
+    size_t bytes = std::max<size_t>(n, 1) * sizeof(Block);
+    const size_t align = bytes >= kHugePage ? kHugePage : 64;
+    bytes = (bytes + align - 1) / align * align;
+    void* p = std::aligned_alloc(align, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (align == kHugePage) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    data_.reset(static_cast<Block*>(p));
+  }
+  ~UninitSecretBlocks() { Clear(); }
+  UninitSecretBlocks(UninitSecretBlocks&&) noexcept = default;
+  UninitSecretBlocks& operator=(UninitSecretBlocks&&) noexcept = default;
+  UninitSecretBlocks(const UninitSecretBlocks&) = delete;
+  UninitSecretBlocks& operator=(const UninitSecretBlocks&) = delete;
+
+  size_t size() const { return size_; }
+  Block* data() { return data_.get(); }
+  const Block* data() const { return data_.get(); }
+  Block& operator[](size_t i) { return data_.get()[i]; }
+  const Block& operator[](size_t i) const { return data_.get()[i]; }
+  absl::Span<Block> span() { return absl::MakeSpan(data_.get(), size_); }
+  absl::Span<const Block> span() const {
+    return absl::MakeConstSpan(data_.get(), size_);
+  }
+  // Clear wipes and frees the array.
+  void Clear() {
+    if (data_ != nullptr) SecureWipe(data_.get(), size_ * sizeof(Block));
+    data_.reset();
+    size_ = 0;
+  }
+
+ private:
+  static constexpr size_t kHugePage = size_t{2} << 20;
+  struct Free {
+    void operator()(Block* p) const { std::free(p); }
+  };
+  size_t size_;
+  std::unique_ptr<Block[], Free> data_;
 };
 
 }  // namespace liaison::ot

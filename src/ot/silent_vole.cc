@@ -83,50 +83,10 @@ OtExtensionParams OtParams(const SilentVoleParams& p) {
   return op;
 }
 
-// LongBlocks is the uninitialised secret array of the N-block vectors
-// (PPRF leaves, then the code's input), wiped on destruction. Large arrays
-// ask for transparent huge pages: every block is written once (the PPRF
-// leaves cover all of it), and at 2^22 items the 4 KiB page faults of these
-// vectors cost about as much as the LPN encoding itself.
-class LongBlocks {
- public:
-  explicit LongBlocks(size_t n) : size_(n) {
-    size_t bytes = std::max<size_t>(n, 1) * sizeof(Block);
-    const size_t align = bytes >= kHugePage ? kHugePage : 64;
-    bytes = (bytes + align - 1) / align * align;
-    void* p = std::aligned_alloc(align, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == kHugePage) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    data_.reset(static_cast<Block*>(p));
-  }
-  ~LongBlocks() { Clear(); }
-  LongBlocks(const LongBlocks&) = delete;
-  LongBlocks& operator=(const LongBlocks&) = delete;
-
-  Block* data() { return data_.get(); }
-  const Block* data() const { return data_.get(); }
-  absl::Span<Block> span() { return absl::MakeSpan(data_.get(), size_); }
-  // Clear wipes and frees the array.
-  void Clear() {
-    if (data_ != nullptr) SecureWipe(data_.get(), size_ * sizeof(Block));
-    data_.reset();
-    size_ = 0;
-  }
-
- private:
-  static constexpr size_t kHugePage = size_t{2} << 20;
-  struct Free {
-    void operator()(Block* p) const { std::free(p); }
-  };
-  size_t size_;
-  std::unique_ptr<Block[], Free> data_;
-};
 
 // TakePrefix returns a copy of the first n blocks of `v` and frees `v`
 // (before the next vector is copied, to bound the peak memory).
-SecretBlocks TakePrefix(LongBlocks& v, size_t n) {
+SecretBlocks TakePrefix(UninitSecretBlocks& v, size_t n) {
   SecretBlocks out(n);
   std::memcpy(out.data(), v.data(), n * sizeof(Block));
   v.Clear();
@@ -167,7 +127,7 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
   // Message: the PPRF sums, then γ_j.
   const size_t sums_len = PprfSumsLen(l.pprf);
   std::vector<Block> msg(sums_len + l.t);
-  LongBlocks b_long(l.code_size);
+  UninitSecretBlocks b_long(l.code_size);
   LIAISON_RETURN_IF_ERROR(PprfSender(l.pprf).Expand(
       m0.span(), m1.span(), prng, b_long.span(), absl::MakeSpan(msg).subspan(0, sums_len)));
   ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
@@ -227,10 +187,10 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
   std::vector<Block> msg(msg_len);
   std::memcpy(msg.data(), msg_bytes.data(), msg_bytes.size());
 
-  LongBlocks a_long(l.code_size);
+  UninitSecretBlocks a_long(l.code_size);
   LIAISON_RETURN_IF_ERROR(pprf.Expand(points, m.span(), absl::MakeConstSpan(msg).subspan(0, sums_len),
                                       a_long.span()));
-  LongBlocks c_long(l.code_size);
+  UninitSecretBlocks c_long(l.code_size);
   ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) {
       Block* a = a_long.data() + j * l.domain;

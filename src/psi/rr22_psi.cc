@@ -141,48 +141,6 @@ absl::StatusOr<bool> ResolveRole(const Header& mine, const Header& peer) {
   return me_r;
 }
 
-// BigBlocks is an uninitialised secret array (P, F), wiped on destruction.
-// Large arrays ask for transparent huge pages: 4 KiB page faults on these
-// fresh vectors cost more than the work that first writes them.
-class BigBlocks {
- public:
-  explicit BigBlocks(size_t n) : size_(n) {
-    size_t bytes = std::max<size_t>(n, 1) * sizeof(Block);
-    const size_t align = bytes >= kHugePage ? kHugePage : 64;
-    bytes = (bytes + align - 1) / align * align;
-    void* p = std::aligned_alloc(align, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == kHugePage) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    data_.reset(static_cast<Block*>(p));
-  }
-  ~BigBlocks() { Clear(); }
-  BigBlocks(const BigBlocks&) = delete;
-  BigBlocks& operator=(const BigBlocks&) = delete;
-
-  size_t size() const { return size_; }
-  Block& operator[](size_t i) { return data_.get()[i]; }
-  const Block& operator[](size_t i) const { return data_.get()[i]; }
-  absl::Span<Block> span() { return absl::MakeSpan(data_.get(), size_); }
-  absl::Span<const Block> span() const {
-    return absl::MakeConstSpan(data_.get(), size_);
-  }
-  // Clear wipes and frees the array.
-  void Clear() {
-    if (data_ != nullptr) SecureWipe(data_.get(), size_ * sizeof(Block));
-    data_.reset();
-    size_ = 0;
-  }
-
- private:
-  static constexpr size_t kHugePage = size_t{2} << 20;
-  struct Free {
-    void operator()(Block* p) const { std::free(p); }
-  };
-  size_t size_;
-  std::unique_ptr<Block[], Free> data_;
-};
 
 // ItemBlock returns block j of the prefix-free encoding
 // LE64(len) ‖ item ‖ zero padding (16-byte blocks).
@@ -274,7 +232,7 @@ SortEntry TagFromBytes(const uint8_t* p, size_t len, uint32_t idx) {
 
 // MakeSortedTags returns (tag of f[i], i) for all i, sorted by tag (then
 // index): a bucket pass on the top bits, then the buckets in parallel.
-std::vector<SortEntry> MakeSortedTags(const BigBlocks& f, size_t tag_len,
+std::vector<SortEntry> MakeSortedTags(const ot::UninitSecretBlocks& f, size_t tag_len,
                                       int threads) {
   const size_t n = f.size();
   std::vector<SortEntry> v(n);
@@ -376,7 +334,7 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
   // runs on its own thread while the VOLE talks to the peer, as volePSI
   // does; the peer is otherwise idle while we encode.
   ctx.Progress("vole+encoding", 0, m);
-  BigBlocks okvs(m);  // every cell is written by the encoding
+  ot::UninitSecretBlocks okvs(m);  // every cell is written by the encoding
   Block okvs_seeds[kMaxEncodeTries];
   for (Block& seed : okvs_seeds) seed = prng.NextBlock();
   Block okvs_seed;
@@ -426,7 +384,7 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
 
   // Our OPRF values F(y) = CrHash(Decode(A, y)), as sorted tags.
   ctx.Progress("evaluating", 0, n);
-  BigBlocks f(n);  // every value is written by the decoding
+  ot::UninitSecretBlocks f(n);  // every value is written by the decoding
   okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.a.span(), keys, f.span(),
                    ctx.threads);
   vole.a.Clear();
@@ -535,7 +493,7 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
 
   // F(x) = CrHash(Decode(B', x) ⊕ Δ·h(x)).
   ctx.Progress("evaluating", 0, n);
-  BigBlocks f(n);  // every value is written by the decoding
+  ot::UninitSecretBlocks f(n);  // every value is written by the decoding
   okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.b.span(), keys, f.span(),
                    ctx.threads);
   vole.b.Clear();
