@@ -8,6 +8,7 @@ packages=(
   libssl-dev openssl libsodium-dev libabsl-dev
   libidn2-dev liburiparser-dev libre2-dev
   nlohmann-json3-dev libcli11-dev
+  libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev  # the node: store, REST, config
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind  # the constant-time check of the portable crypto code
 )
