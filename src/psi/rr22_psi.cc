@@ -2,25 +2,17 @@
 
 #include <algorithm>
 #include <bit>
-#include <cstdlib>
 #include <cstring>
-#include <future>
-#include <memory>
-#include <new>
 #include <vector>
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "base/bytes.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
-#include "crypto/gf128.h"
 #include "ot/secret_blocks.h"
-#include "ot/silent_vole.h"
+#include "psi/internal/item_hash.h"
+#include "psi/rr22_oprf.h"
 
 namespace liaison::psi {
 namespace {
@@ -142,63 +134,6 @@ absl::StatusOr<bool> ResolveRole(const Header& mine, const Header& peer) {
 }
 
 
-// ItemBlock returns block j of the prefix-free encoding
-// LE64(len) ‖ item ‖ zero padding (16-byte blocks).
-Block ItemBlock(std::string_view item, size_t j) {
-  uint8_t buf[16] = {};
-  if (j == 0) {
-    uint64_t len = item.size();
-    for (int i = 0; i < 8; ++i) buf[i] = static_cast<uint8_t>(len >> (8 * i));
-    std::memcpy(buf + 8, item.data(), std::min<size_t>(8, item.size()));
-  } else {
-    size_t off = 16 * j - 8;
-    std::memcpy(buf, item.data() + off,
-                std::min<size_t>(16, item.size() - off));
-  }
-  return Block::FromBytes(buf);
-}
-
-size_t NumItemBlocks(size_t len) { return (8 + len + 15) / 16; }
-
-// HashItems sets keys[i] to the CBC-MAC of items[i]'s encoding under `aes`,
-// batching the AES calls across items.
-void HashItems(const crypto::Aes128& aes, absl::Span<const std::string> items,
-               absl::Span<Block> keys, int threads) {
-  constexpr size_t kHashBatch = 256;
-  ParallelFor(items.size(), threads, kHashBatch, [&](size_t begin, size_t end) {
-    std::vector<Block> state(kHashBatch), in(kHashBatch);
-    std::vector<uint32_t> live(kHashBatch);
-    for (size_t b = begin; b < end; b += kHashBatch) {
-      const size_t cnt = std::min(end, b + kHashBatch) - b;
-      size_t max_blocks = 0;
-      for (size_t i = 0; i < cnt; ++i) {
-        state[i] = crypto::kZeroBlock;
-        max_blocks = std::max(max_blocks, NumItemBlocks(items[b + i].size()));
-      }
-      for (size_t j = 0; j < max_blocks; ++j) {
-        size_t c = 0;
-        for (size_t i = 0; i < cnt; ++i) {
-          if (NumItemBlocks(items[b + i].size()) <= j) continue;
-          live[c] = static_cast<uint32_t>(i);
-          in[c++] = state[i] ^ ItemBlock(items[b + i], j);
-        }
-        aes.EncryptBlocks(absl::MakeConstSpan(in).subspan(0, c),
-                          absl::MakeSpan(in).subspan(0, c));
-        for (size_t k = 0; k < c; ++k) state[live[k]] = in[k];
-      }
-      for (size_t i = 0; i < cnt; ++i) keys[b + i] = state[i];
-    }
-  });
-}
-
-void ParallelCrHash(absl::Span<const Block> in, absl::Span<Block> out,
-                    int threads) {
-  ParallelFor(in.size(), threads, 4 * kBatch, [&](size_t begin, size_t end) {
-    crypto::CrHash(in.subspan(begin, end - begin),
-                   out.subspan(begin, end - begin));
-  });
-}
-
 // TagLen returns L = ⌈σ/8⌉ bytes, σ = 40 + ⌈log2(n_r·n_s)⌉, at most 16.
 size_t TagLen(uint64_t n_r, uint64_t n_s) {
   const uint64_t prod = n_r * n_s;  // both < 2^32
@@ -268,27 +203,6 @@ std::vector<SortEntry> MakeSortedTags(const ot::UninitSecretBlocks& f, size_t ta
   return out;
 }
 
-// MulByDelta sets v[i] = Δ·v[i], with Δ broadcast from `delta_rep`
-// (kBatch copies of Δ).
-void MulByDelta(const SecretBlocks& delta_rep, absl::Span<Block> v) {
-  for (size_t b = 0; b < v.size(); b += kBatch) {
-    const size_t c = std::min(v.size() - b, kBatch);
-    auto s = v.subspan(b, c);
-    crypto::Gf128MulBlocks(delta_rep.span().subspan(0, c), s, s);
-  }
-}
-
-// SendBlocks sends `blocks` in messages of at most `chunk_len` blocks.
-absl::Status SendBlocks(net::Channel& channel, absl::Span<const Block> blocks,
-                        size_t chunk_len) {
-  for (size_t b = 0; b < blocks.size(); b += chunk_len) {
-    const size_t e = std::min(blocks.size(), b + chunk_len);
-    LIAISON_RETURN_IF_ERROR(
-        channel.Send(crypto::AsByteSpan(blocks.subspan(b, e - b))));
-  }
-  return absl::OkStatus();
-}
-
 // RecvExact receives one message of exactly `len` bytes.
 absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len,
                                 std::string_view what) {
@@ -308,12 +222,20 @@ struct Context {
   uint64_t n_s;  // OPRF sender's set size
   size_t tag_len;
   uint64_t peer_chunk_len;
-  okvs::OkvsParams okvs;
   crypto::Aes128 item_aes;
   void Progress(std::string_view phase, uint64_t done, uint64_t total) const {
     if (p.progress) p.progress(phase, done, total);
   }
 };
+
+Rr22OprfParams OprfParams(const Context& ctx) {
+  Rr22OprfParams o;
+  o.num_threads = ctx.threads;
+  o.chunk_len = ctx.p.chunk_len;
+  o.okvs_bin_items = ctx.p.okvs_bin_items;
+  o.progress = ctx.p.progress;
+  return o;
+}
 
 // RunOprfReceiver is R's side: VOLE, OKVS, P ⊕ C out, F list in, match.
 absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
@@ -322,76 +244,23 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
                                           crypto::Prng& prng) {
   const Rr22PsiParams& p = ctx.p;
   const size_t n = items.size();
-  const size_t m = ctx.okvs.size();
 
   ctx.Progress("hashing", 0, n);
-  std::vector<Block> keys(n), values(n);
-  HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
-  ParallelCrHash(keys, absl::MakeSpan(values), ctx.threads);
+  std::vector<Block> keys(n);
+  internal::HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
   ctx.Progress("hashing", n, n);
 
-  // The OKVS encoding (no channel, no prng: its seeds are drawn first)
-  // runs on its own thread while the VOLE talks to the peer, as volePSI
-  // does; the peer is otherwise idle while we encode.
-  ctx.Progress("vole+encoding", 0, m);
-  ot::UninitSecretBlocks okvs(m);  // every cell is written by the encoding
-  Block okvs_seeds[kMaxEncodeTries];
-  for (Block& seed : okvs_seeds) seed = prng.NextBlock();
-  Block okvs_seed;
-  auto encoding = std::async(std::launch::async, [&]() -> absl::Status {
-    absl::Status st;
-    for (const Block& seed : okvs_seeds) {
-      okvs_seed = seed;
-      st = okvs::OkvsEncode(ctx.okvs, seed, keys, values, okvs.span(),
-                            ctx.threads);
-      if (st.code() != absl::StatusCode::kFailedPrecondition) break;
-    }
-    // The values are not needed after the encoding: free them now rather
-    // than when the VOLE ends, which lowers the peak memory.
-    values.clear();
-    values.shrink_to_fit();
-    return st;
-  });
-  ot::SilentVoleParams vole_params;
-  vole_params.num_threads = ctx.threads;
-  absl::StatusOr<ot::SilentVoleReceiverOutput> vole_or =
-      ot::SilentVoleReceiver(vole_params).Run(channel, m, prng);
-  absl::Status encoded = encoding.get();
-  if (encoded.code() ==
-      absl::StatusCode::kInvalidArgument) {  // our error first
-    return absl::InvalidArgumentError(
-        StrCat("rr22-psi items must be distinct (",
-               std::string(encoded.message()), ")"));
+  // Our OPRF values F(y), as sorted tags.
+  ot::UninitSecretBlocks f(n);  // every value is written by the OPRF
+  absl::Status oprf =
+      Rr22OprfReceiver(OprfParams(ctx)).Run(channel, keys, f.span(), prng);
+  if (oprf.code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(StrCat(
+        "rr22-psi items must be distinct (", std::string(oprf.message()), ")"));
   }
-  LIAISON_RETURN_IF_ERROR(vole_or.status());
-  LIAISON_RETURN_IF_ERROR(encoded);
-  ot::SilentVoleReceiverOutput vole = *std::move(vole_or);
-  if (vole.a.size() != m || vole.c.size() != m) {
-    return absl::InternalError(
-        "silent VOLE returned the wrong number of correlations");
-  }
-  ctx.Progress("vole+encoding", m, m);
-  ParallelFor(m, ctx.threads, 4 * kBatch, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) okvs[i] ^= vole.c[i];
-  });
-  vole.c.Clear();
-
-  uint8_t seed_bytes[16];
-  okvs_seed.ToBytes(seed_bytes);
-  LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(seed_bytes, 16)));
-  LIAISON_RETURN_IF_ERROR(SendBlocks(channel, okvs.span(), p.chunk_len));
-  okvs.Clear();
-
-  // Our OPRF values F(y) = CrHash(Decode(A, y)), as sorted tags.
-  ctx.Progress("evaluating", 0, n);
-  ot::UninitSecretBlocks f(n);  // every value is written by the decoding
-  okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.a.span(), keys, f.span(),
-                   ctx.threads);
-  vole.a.Clear();
-  ParallelCrHash(f.span(), f.span(), ctx.threads);
+  LIAISON_RETURN_IF_ERROR(oprf);
   std::vector<SortEntry> mine = MakeSortedTags(f, ctx.tag_len, ctx.threads);
   f.Clear();
-  ctx.Progress("evaluating", n, n);
 
   // The peer's sorted list, merged with ours as it arrives.
   PsiResult result;
@@ -449,66 +318,19 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
                                         crypto::Prng& prng) {
   const Rr22PsiParams& p = ctx.p;
   const size_t n = items.size();
-  const size_t m = ctx.okvs.size();
 
   ctx.Progress("hashing", 0, n);
   std::vector<Block> keys(n);
-  HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
+  internal::HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
   ctx.Progress("hashing", n, n);
 
-  ctx.Progress("vole", 0, m);
-  ot::SilentVoleParams vole_params;
-  vole_params.num_threads = ctx.threads;
-  LIAISON_ASSIGN_OR_RETURN(
-      ot::SilentVoleSenderOutput vole,
-      ot::SilentVoleSender(vole_params).Run(channel, m, prng));
-  if (vole.b.size() != m) {
-    return absl::InternalError(
-        "silent VOLE returned the wrong number of correlations");
-  }
-  SecretBlocks delta_rep(kBatch);
-  for (size_t i = 0; i < kBatch; ++i) delta_rep[i] = vole.delta.value();
-  ctx.Progress("vole", m, m);
-
-  // B' = B ⊕ Δ·(P ⊕ C), chunk by chunk as it arrives.
-  LIAISON_ASSIGN_OR_RETURN(Bytes seed_msg, RecvExact(channel, 16, "OKVS seed"));
-  const Block okvs_seed = Block::FromBytes(seed_msg.data());
-  {
-    SecretBlocks chunk(
-        static_cast<size_t>(std::min<uint64_t>(ctx.peer_chunk_len, m)));
-    for (size_t got = 0; got < m;) {
-      const size_t count =
-          static_cast<size_t>(std::min<uint64_t>(ctx.peer_chunk_len, m - got));
-      LIAISON_ASSIGN_OR_RETURN(Bytes msg,
-                               RecvExact(channel, count * 16, "OKVS chunk"));
-      auto c = chunk.span().subspan(0, count);
-      std::memcpy(c.data(), msg.data(), msg.size());
-      MulByDelta(delta_rep, c);
-      Block* b = vole.b.data() + got;
-      for (size_t i = 0; i < count; ++i) b[i] ^= c[i];
-      got += count;
-      ctx.Progress("receiving", got, m);
-    }
-  }
-
-  // F(x) = CrHash(Decode(B', x) ⊕ Δ·h(x)).
+  Rr22OprfSender oprf(OprfParams(ctx));
+  LIAISON_RETURN_IF_ERROR(
+      oprf.Run(channel, ctx.n_r, ctx.peer_chunk_len, prng));
   ctx.Progress("evaluating", 0, n);
-  ot::UninitSecretBlocks f(n);  // every value is written by the decoding
-  okvs::OkvsDecode(ctx.okvs, okvs_seed, vole.b.span(), keys, f.span(),
-                   ctx.threads);
-  vole.b.Clear();
-  ParallelFor(n, ctx.threads, kBatch, [&](size_t begin, size_t end) {
-    SecretBlocks h(kBatch);
-    for (size_t b = begin; b < end; b += kBatch) {
-      const size_t c = std::min(end, b + kBatch) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(absl::MakeConstSpan(keys).subspan(b, c), hs);
-      MulByDelta(delta_rep, hs);
-      for (size_t i = 0; i < c; ++i) f[b + i] ^= hs[i];
-      crypto::CrHash(f.span().subspan(b, c), f.span().subspan(b, c));
-    }
-  });
-  delta_rep.Clear();
+  ot::UninitSecretBlocks f(n);  // every value is written by Eval
+  oprf.Eval(keys, f.span());
+  oprf.Clear();
   std::vector<SortEntry> sorted = MakeSortedTags(f, ctx.tag_len, ctx.threads);
   // Equal items give equal F; equal tags of distinct items (probability
   // <= n_s²·2^-σ) are told apart by the full value.
@@ -649,9 +471,9 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
   }
   const uint64_t n_r = i_am_r ? items.size() : peer.set_size;
   const uint64_t n_s = i_am_r ? peer.set_size : items.size();
-  okvs::OkvsParams okvs_params =
-      okvs::OkvsParams::ForItems(n_r, 3, 40, p.okvs_bin_items);
-  LIAISON_RETURN_IF_ERROR(okvs_params.Validate());
+  // Refuse bad OKVS parameters before the OPRF starts.
+  LIAISON_RETURN_IF_ERROR(
+      okvs::OkvsParams::ForItems(n_r, 3, 40, p.okvs_bin_items).Validate());
   const Block s = mine.seed ^ peer.seed;
   Context ctx{p,
               threads,
@@ -659,8 +481,7 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
               n_s,
               TagLen(n_r, n_s),
               peer.chunk_len,
-              okvs_params,
-              crypto::Aes128(crypto::FixedKeyAes().Encrypt(s) ^ s)};
+              internal::ItemHashKey(s)};
   if (i_am_r) return RunOprfReceiver(ctx, channel, items, prng);
   return RunOprfSender(ctx, channel, items, prng);
 }

@@ -1,0 +1,222 @@
+#include "psi/rr22_oprf.h"
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "crypto/aes.h"
+#include "crypto/gf128.h"
+#include "ot/silent_vole.h"
+#include "psi/internal/item_hash.h"
+
+namespace liaison::psi {
+namespace {
+
+using crypto::Block;
+using ot::SecretBlocks;
+
+// kBatch bounds the keys a worker handles per call, so its scratch stays in
+// cache.
+constexpr size_t kBatch = 1024;
+// kMaxEncodeTries: OkvsEncode fails with probability <= 2^-40 per seed.
+constexpr int kMaxEncodeTries = 4;
+
+int Threads(const Rr22OprfParams& p) {
+  return p.num_threads > 0 ? p.num_threads : DefaultThreads();
+}
+
+void Progress(const Rr22OprfParams& p, std::string_view phase, uint64_t done,
+              uint64_t total) {
+  if (p.progress) p.progress(phase, done, total);
+}
+
+// MulByDelta sets v[i] = Δ·v[i], with Δ broadcast from `delta_rep`
+// (kBatch copies of Δ).
+void MulByDelta(const SecretBlocks& delta_rep, absl::Span<Block> v) {
+  for (size_t b = 0; b < v.size(); b += kBatch) {
+    const size_t c = std::min(v.size() - b, kBatch);
+    auto s = v.subspan(b, c);
+    crypto::Gf128MulBlocks(delta_rep.span().subspan(0, c), s, s);
+  }
+}
+
+SecretBlocks Broadcast(const Block& delta) {
+  SecretBlocks rep(kBatch);
+  for (size_t i = 0; i < kBatch; ++i) rep[i] = delta;
+  return rep;
+}
+
+}  // namespace
+
+absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
+                                   absl::Span<const Block> keys,
+                                   absl::Span<Block> out,
+                                   crypto::Prng& prng) const {
+  const Rr22OprfParams& p = params_;
+  const size_t n = keys.size();
+  if (n == 0 || out.size() != n) {
+    return absl::InvalidArgumentError(
+        "rr22 OPRF needs at least one key and one output per key");
+  }
+  if (p.chunk_len == 0 ||
+      p.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::InvalidArgumentError(
+        "rr22 OPRF chunk length does not fit the channel");
+  }
+  const int threads = Threads(p);
+  const okvs::OkvsParams okvs_params =
+      okvs::OkvsParams::ForItems(n, 3, 40, p.okvs_bin_items);
+  LIAISON_RETURN_IF_ERROR(okvs_params.Validate());
+  const size_t m = okvs_params.size();
+
+  // The OKVS encoding (no channel, no prng: its seeds are drawn first) runs
+  // on its own thread while the VOLE talks to the peer, as volePSI does;
+  // the peer is otherwise idle while we encode.
+  Progress(p, "vole+encoding", 0, m);
+  ot::UninitSecretBlocks okvs(m);  // every cell is written by the encoding
+  Block okvs_seeds[kMaxEncodeTries];
+  for (Block& seed : okvs_seeds) seed = prng.NextBlock();
+  Block okvs_seed;
+  auto encoding = std::async(std::launch::async, [&]() -> absl::Status {
+    ot::UninitSecretBlocks values(n);
+    internal::ParallelCrHash(keys, values.span(), threads);
+    absl::Status st;
+    for (const Block& seed : okvs_seeds) {
+      okvs_seed = seed;
+      st = okvs::OkvsEncode(okvs_params, seed, keys, values.span(),
+                            okvs.span(), threads);
+      if (st.code() != absl::StatusCode::kFailedPrecondition) break;
+    }
+    return st;
+  });
+  ot::SilentVoleParams vole_params;
+  vole_params.num_threads = threads;
+  absl::StatusOr<ot::SilentVoleReceiverOutput> vole_or =
+      ot::SilentVoleReceiver(vole_params).Run(channel, m, prng);
+  absl::Status encoded = encoding.get();
+  if (encoded.code() == absl::StatusCode::kInvalidArgument) {  // ours first
+    return absl::InvalidArgumentError(StrCat(
+        "rr22 OPRF keys must be distinct (", std::string(encoded.message()),
+        ")"));
+  }
+  LIAISON_RETURN_IF_ERROR(vole_or.status());
+  LIAISON_RETURN_IF_ERROR(encoded);
+  ot::SilentVoleReceiverOutput vole = *std::move(vole_or);
+  if (vole.a.size() != m || vole.c.size() != m) {
+    return absl::InternalError(
+        "silent VOLE returned the wrong number of correlations");
+  }
+  Progress(p, "vole+encoding", m, m);
+  ParallelFor(m, threads, 4 * kBatch, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) okvs[i] ^= vole.c[i];
+  });
+  vole.c.Clear();
+
+  uint8_t seed_bytes[16];
+  okvs_seed.ToBytes(seed_bytes);
+  LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(seed_bytes, 16)));
+  for (size_t b = 0; b < m; b += p.chunk_len) {
+    const size_t e = std::min(m, b + p.chunk_len);
+    LIAISON_RETURN_IF_ERROR(
+        channel.Send(crypto::AsByteSpan(okvs.span().subspan(b, e - b))));
+  }
+  okvs.Clear();
+
+  // F(y) = CrHash(Decode(A, y)).
+  Progress(p, "evaluating", 0, n);
+  okvs::OkvsDecode(okvs_params, okvs_seed, vole.a.span(), keys, out, threads);
+  vole.a.Clear();
+  internal::ParallelCrHash(out, out, threads);
+  Progress(p, "evaluating", n, n);
+  return absl::OkStatus();
+}
+
+absl::Status Rr22OprfSender::Run(net::Channel& channel,
+                                 uint64_t num_receiver_keys,
+                                 uint64_t peer_chunk_len, crypto::Prng& prng) {
+  const Rr22OprfParams& p = params_;
+  if (num_receiver_keys == 0 || peer_chunk_len == 0) {
+    return absl::InvalidArgumentError(
+        "rr22 OPRF needs at least one receiver key and a positive chunk "
+        "length");
+  }
+  okvs_ = okvs::OkvsParams::ForItems(num_receiver_keys, 3, 40,
+                                     p.okvs_bin_items);
+  LIAISON_RETURN_IF_ERROR(okvs_.Validate());
+  const size_t m = okvs_.size();
+
+  Progress(p, "vole", 0, m);
+  ot::SilentVoleParams vole_params;
+  vole_params.num_threads = Threads(p);
+  LIAISON_ASSIGN_OR_RETURN(
+      ot::SilentVoleSenderOutput vole,
+      ot::SilentVoleSender(vole_params).Run(channel, m, prng));
+  if (vole.b.size() != m) {
+    return absl::InternalError(
+        "silent VOLE returned the wrong number of correlations");
+  }
+  const SecretBlocks delta_rep = Broadcast(vole.delta.value());
+  Progress(p, "vole", m, m);
+
+  // B' = B ⊕ Δ·(P ⊕ C), chunk by chunk as it arrives.
+  LIAISON_ASSIGN_OR_RETURN(Bytes seed_msg, channel.Recv());
+  if (seed_msg.size() != 16) {
+    return absl::DataLossError(StrCat("peer's OKVS seed is ", seed_msg.size(),
+                                      " bytes, expected 16"));
+  }
+  okvs_seed_ = Block::FromBytes(seed_msg.data());
+  {
+    SecretBlocks chunk(
+        static_cast<size_t>(std::min<uint64_t>(peer_chunk_len, m)));
+    for (size_t got = 0; got < m;) {
+      const size_t count =
+          static_cast<size_t>(std::min<uint64_t>(peer_chunk_len, m - got));
+      LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+      if (msg.size() != count * 16) {
+        return absl::DataLossError(StrCat("peer's OKVS chunk is ", msg.size(),
+                                          " bytes, expected ", count * 16));
+      }
+      auto c = chunk.span().subspan(0, count);
+      std::memcpy(c.data(), msg.data(), msg.size());
+      MulByDelta(delta_rep, c);
+      Block* b = vole.b.data() + got;
+      for (size_t i = 0; i < count; ++i) b[i] ^= c[i];
+      got += count;
+      Progress(p, "receiving", got, m);
+    }
+  }
+  delta_ = std::move(vole.delta);
+  b_prime_ = std::move(vole.b);
+  return absl::OkStatus();
+}
+
+void Rr22OprfSender::Eval(absl::Span<const Block> keys,
+                          absl::Span<Block> out) const {
+  const int threads = Threads(params_);
+  // F(x) = CrHash(Decode(B', x) ⊕ Δ·h(x)).
+  okvs::OkvsDecode(okvs_, okvs_seed_, b_prime_.span(), keys, out, threads);
+  const SecretBlocks delta_rep = Broadcast(delta_.value());
+  ParallelFor(keys.size(), threads, kBatch, [&](size_t begin, size_t end) {
+    SecretBlocks h(kBatch);
+    for (size_t b = begin; b < end; b += kBatch) {
+      const size_t c = std::min(end, b + kBatch) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(keys.subspan(b, c), hs);
+      MulByDelta(delta_rep, hs);
+      for (size_t i = 0; i < c; ++i) out[b + i] ^= hs[i];
+      crypto::CrHash(out.subspan(b, c), out.subspan(b, c));
+    }
+  });
+}
+
+void Rr22OprfSender::Clear() {
+  b_prime_.Clear();
+  delta_ = ot::SecretBlock();
+}
+
+}  // namespace liaison::psi
