@@ -31,6 +31,32 @@ constexpr uint32_t kZmmState = kYmmState | (1u << 5) | (1u << 6) | (1u << 7);
 
 }  // namespace
 
+const CpuId& CpuFeatureBits() {
+  static const CpuId id = [] {
+    CpuId f;
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0) {
+      f.pclmul = (ecx >> 1) & 1;
+      f.aes = (ecx >> 25) & 1;
+    }
+    if (__get_cpuid_count(7, 0, &eax, &ebx, &ecx, &edx) != 0) {
+      f.avx2 = (ebx >> 5) & 1;
+      f.avx512f = (ebx >> 16) & 1;
+      f.avx512ifma = (ebx >> 21) & 1;
+      f.avx512bw = (ebx >> 30) & 1;
+      f.avx512vl = (ebx >> 31) & 1;
+      f.avx512vbmi = (ecx >> 1) & 1;
+      f.gfni = (ecx >> 8) & 1;
+      f.vaes = (ecx >> 9) & 1;
+      f.vpclmulqdq = (ecx >> 10) & 1;
+    }
+#endif
+    return f;
+  }();
+  return id;
+}
+
 bool EnvFlagSet(const char* name) {
   const char* env = std::getenv(name);
   return env != nullptr && env[0] != '\0' && std::strcmp(env, "0") != 0;

@@ -7,6 +7,28 @@
 
 namespace liaison {
 
+// CpuId holds the CPUID feature bits the kernels dispatch on, read directly
+// from CPUID (leaves 1 and 7.0), so every compiler sees the same answer.
+// These say what the CPU implements; whether the OS saves the wider
+// register state is asked separately (OsSavesYmmState, OsSavesZmmState).
+// All false off x86.
+struct CpuId {
+  bool aes = false;
+  bool pclmul = false;
+  bool avx2 = false;
+  bool avx512f = false;
+  bool avx512bw = false;
+  bool avx512vl = false;
+  bool avx512ifma = false;
+  bool avx512vbmi = false;
+  bool gfni = false;
+  bool vaes = false;
+  bool vpclmulqdq = false;
+};
+
+// CpuFeatureBits returns this CPU's CpuId (computed once).
+const CpuId& CpuFeatureBits();
+
 // EnvFlagSet reports whether the environment variable `name` is set to
 // anything but "" or "0". LIAISON_NO_AVX512, LIAISON_NO_AESNI and
 // LIAISON_NO_PCLMUL use it to force narrower code paths in tests.

@@ -30,13 +30,13 @@ struct CpuFeatures {
 
 const CpuFeatures& Cpu() {
   static const CpuFeatures features = [] {
-    __builtin_cpu_init();
+    const CpuId& id = CpuFeatureBits();
     CpuFeatures f;
-    f.aes = __builtin_cpu_supports("aes");
-    f.pclmul = __builtin_cpu_supports("pclmul");
-    const bool zmm = __builtin_cpu_supports("avx512f") && OsSavesZmmState();
-    f.vaes512 = f.aes && zmm && __builtin_cpu_supports("vaes");
-    f.vpclmul512 = f.pclmul && zmm && __builtin_cpu_supports("vpclmulqdq");
+    f.aes = id.aes;
+    f.pclmul = id.pclmul;
+    const bool zmm = id.avx512f && OsSavesZmmState();
+    f.vaes512 = f.aes && zmm && id.vaes;
+    f.vpclmul512 = f.pclmul && zmm && id.vpclmulqdq;
     return f;
   }();
   return features;

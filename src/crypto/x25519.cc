@@ -24,10 +24,8 @@ namespace {
 #if LIAISON_HAVE_IFMA_KERNELS
 bool DetectAvx512Ifma() {
   if (!OsSavesZmmState()) return false;
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512f") &&
-         __builtin_cpu_supports("avx512vl") &&
-         __builtin_cpu_supports("avx512ifma");
+  const CpuId& id = CpuFeatureBits();
+  return id.avx512f && id.avx512vl && id.avx512ifma;
 }
 #endif
 

@@ -11,8 +11,7 @@ bool DensePclmulAvailable() {
 #if LIAISON_OKVS_HAVE_PCLMUL
   static const bool available = [] {
     if (EnvFlagSet("LIAISON_NO_PCLMUL")) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("pclmul") != 0;
+    return CpuFeatureBits().pclmul;
   }();
   return available;
 #else

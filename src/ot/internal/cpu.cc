@@ -8,11 +8,10 @@ const CpuFeatures& Cpu() {
   static const CpuFeatures features = [] {
     CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
-    __builtin_cpu_init();
-    f.pclmul = __builtin_cpu_supports("pclmul");
-    f.avx2 = __builtin_cpu_supports("avx2") && OsSavesYmmState();
-    f.avx512bw = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                 OsSavesZmmState();
+    const CpuId& id = CpuFeatureBits();
+    f.pclmul = id.pclmul;
+    f.avx2 = id.avx2 && OsSavesYmmState();
+    f.avx512bw = id.avx512f && id.avx512bw && OsSavesZmmState();
 #endif
     return f;
   }();

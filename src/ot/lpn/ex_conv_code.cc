@@ -43,12 +43,9 @@ namespace {
 #if LIAISON_HAVE_EXCONV_AVX512_KERNELS
 bool CpuHasAvx512Gfni() {
   static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") &&
-           __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") &&
-           __builtin_cpu_supports("avx512vbmi") &&
-           __builtin_cpu_supports("gfni") && OsSavesZmmState();
+    const CpuId& id = CpuFeatureBits();
+    return id.avx512f && id.avx512bw && id.avx512vl && id.avx512vbmi &&
+           id.gfni && OsSavesZmmState();
   }();
   return has;
 }
