@@ -164,6 +164,9 @@ class SecretBits {
 
   size_t num_blocks() const { return blocks_.size(); }
   absl::Span<const Block> blocks() const { return blocks_.span(); }
+  // mutable_blocks gives the packed bits for bulk writes; the caller keeps
+  // the bits past size() zero.
+  absl::Span<Block> mutable_blocks() { return blocks_.span(); }
 
  private:
   void ClearTail() {
