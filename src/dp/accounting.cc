@@ -8,12 +8,14 @@
 namespace liaison::dp {
 
 absl::StatusOr<PrivacyCost> PureDpCost(const mpq_class& epsilon) {
-  if (sgn(epsilon) < 0) return absl::InvalidArgumentError("epsilon: must not be negative");
+  if (sgn(epsilon) < 0)
+    return absl::InvalidArgumentError("epsilon: must not be negative");
   return PrivacyCost{PrivacyModel::kPureDp, epsilon};
 }
 
 absl::StatusOr<PrivacyCost> ZcdpCost(const mpq_class& rho) {
-  if (sgn(rho) < 0) return absl::InvalidArgumentError("rho: must not be negative");
+  if (sgn(rho) < 0)
+    return absl::InvalidArgumentError("rho: must not be negative");
   return PrivacyCost{PrivacyModel::kZcdp, rho};
 }
 
@@ -38,20 +40,23 @@ PrivacyCost ComposeAll(absl::Span<const PrivacyCost> costs) {
 absl::Status CheckBudget(const PrivacyCost& spent, const PrivacyCost& next,
                          const PrivacyCost& budget) {
   if (budget.model == PrivacyModel::kPureDp &&
-      (spent.model == PrivacyModel::kZcdp || next.model == PrivacyModel::kZcdp)) {
+      (spent.model == PrivacyModel::kZcdp ||
+       next.model == PrivacyModel::kZcdp)) {
     return absl::InvalidArgumentError(
-        "a zCDP (discrete Gaussian) cost cannot be charged to a pure epsilon budget");
+        "a zCDP (discrete Gaussian) cost cannot be charged to a pure epsilon "
+        "budget");
   }
   // Against a zCDP budget each side converts on its own: Σ ε_i²/2 is below
   // (Σ ε_i)²/2.
-  const mpq_class used = budget.model == PrivacyModel::kZcdp
-                             ? mpq_class(ToZcdp(spent).value + ToZcdp(next).value)
-                             : mpq_class(spent.value + next.value);
+  const mpq_class used =
+      budget.model == PrivacyModel::kZcdp
+          ? mpq_class(ToZcdp(spent).value + ToZcdp(next).value)
+          : mpq_class(spent.value + next.value);
   if (used > budget.value) {
     const PrivacyCost shown{budget.model, used};
     return absl::ResourceExhaustedError(
-        StrCat("privacy budget exceeded: ", DescribeCost(shown), " after this job, budget ",
-               DescribeCost(budget)));
+        StrCat("privacy budget exceeded: ", DescribeCost(shown),
+               " after this job, budget ", DescribeCost(budget)));
   }
   return absl::OkStatus();
 }

@@ -30,11 +30,14 @@ int64_t SmallestWithTailAtMost(const std::function<long double(int64_t)>& tail,
   return high;
 }
 
-long double ToLongDouble(const mpq_class& q) { return static_cast<long double>(q.get_d()); }
+long double ToLongDouble(const mpq_class& q) {
+  return static_cast<long double>(q.get_d());
+}
 
 // HalfWidthFromPmf returns the smallest h with mass(|k| <= h) >= level for a
 // symmetric pmf given for k = 0..size-1 (not necessarily normalised).
-int64_t HalfWidthFromPmf(const std::vector<long double>& pmf, long double level) {
+int64_t HalfWidthFromPmf(const std::vector<long double>& pmf,
+                         long double level) {
   long double total = pmf[0];
   for (size_t k = 1; k < pmf.size(); ++k) total += 2 * pmf[k];
   long double inside = pmf[0];
@@ -87,20 +90,28 @@ int64_t GaussianHalfWidthByIntegral(long double sigma2, long double level) {
   // Σ_{x >= m} f(x) ≈ ∫_m^∞ f + f(m)/2 - f'(m)/12, f'(m) = -(m/σ²) f(m).
   const auto tail_sum = [&](long double m) {
     const long double fm = std::exp(-m * m / (2 * sigma2));
-    return sigma * std::sqrt(kPi / 2) * std::erfc(m / (sigma * std::sqrt(2.0L))) + fm / 2 +
-           m / sigma2 * fm / 12;
+    return sigma * std::sqrt(kPi / 2) *
+               std::erfc(m / (sigma * std::sqrt(2.0L))) +
+           fm / 2 + m / sigma2 * fm / 12;
   };
   return SmallestWithTailAtMost(
-      [&](int64_t h) { return 2 * tail_sum(static_cast<long double>(h) + 1) / z; }, 1 - level);
+      [&](int64_t h) {
+        return 2 * tail_sum(static_cast<long double>(h) + 1) / z;
+      },
+      1 - level);
 }
 
-int64_t GaussianPairHalfWidthByConvolution(long double sigma2, long double level) {
+int64_t GaussianPairHalfWidthByConvolution(long double sigma2,
+                                           long double level) {
   const std::vector<long double> half = GaussianPmf(sigma2);
   const int64_t m = static_cast<int64_t>(half.size()) - 1;
-  const auto pmf = [&](int64_t x) { return half[static_cast<size_t>(x < 0 ? -x : x)]; };
+  const auto pmf = [&](int64_t x) {
+    return half[static_cast<size_t>(x < 0 ? -x : x)];
+  };
   std::vector<long double> sum(static_cast<size_t>(2 * m + 1), 0);
   for (int64_t k = 0; k <= 2 * m; ++k) {
-    for (int64_t x = k - m; x <= m; ++x) sum[static_cast<size_t>(k)] += pmf(x) * pmf(k - x);
+    for (int64_t x = k - m; x <= m; ++x)
+      sum[static_cast<size_t>(k)] += pmf(x) * pmf(k - x);
   }
   return HalfWidthFromPmf(sum, level);
 }
@@ -118,27 +129,27 @@ int64_t GaussianHalfWidth(long double sigma2) {
 
 }  // namespace
 
-int64_t HalfWidth95(const NoiseParams& params) {
+namespace {
+
+// HalfWidth95For is HalfWidth95 for one noise, HalfWidth95OfTwo for two.
+int64_t HalfWidth95For(const NoiseParams& params, int num_noises) {
   const long double p = ToLongDouble(params.parameter());
-  switch (params.kind()) {
-    case NoiseKind::kDiscreteLaplace:
-      return internal::LaplaceHalfWidth(p, 1, kLevel);
-    case NoiseKind::kDiscreteGaussian:
-      return GaussianHalfWidth(p);
+  if (params.kind() == NoiseKind::kDiscreteLaplace) {
+    return internal::LaplaceHalfWidth(p, num_noises, kLevel);
   }
-  return 0;  // unreachable
+  if (num_noises == 1) return GaussianHalfWidth(p);
+  if (p < 9) return internal::GaussianPairHalfWidthByConvolution(p, kLevel);
+  return GaussianHalfWidth(2 * p);
+}
+
+}  // namespace
+
+int64_t HalfWidth95(const NoiseParams& params) {
+  return HalfWidth95For(params, 1);
 }
 
 int64_t HalfWidth95OfTwo(const NoiseParams& params) {
-  const long double p = ToLongDouble(params.parameter());
-  switch (params.kind()) {
-    case NoiseKind::kDiscreteLaplace:
-      return internal::LaplaceHalfWidth(p, 2, kLevel);
-    case NoiseKind::kDiscreteGaussian:
-      if (p < 9) return internal::GaussianPairHalfWidthByConvolution(p, kLevel);
-      return GaussianHalfWidth(2 * p);
-  }
-  return 0;  // unreachable
+  return HalfWidth95For(params, 2);
 }
 
 }  // namespace liaison::dp

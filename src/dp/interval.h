@@ -21,7 +21,7 @@
 //    (1+q^2)/(1+q)^3) with m = h+1, u = 1-q (from the pmf
 //    ((1-q)/(1+q))^2 q^|k| (|k| + (1+q^2)/(1-q^2))). Closed forms, any b.
 //  - discrete Gaussian, σ² : the pmf exp(-x^2/2σ²)/Z summed term by term
-//    for σ <= 20000; above, the tail sum by the
+//    for σ <= 2000; above, the tail sum by the
 //    Euler-Maclaurin formula and Z = σ·sqrt(2π) (Poisson summation: exact to
 //    a relative e^(-2π²σ²)). For the sum of two: the pmf of N1 + N2 is that
 //    of a discrete Gaussian with variance parameter 2σ² up to a relative

@@ -79,12 +79,14 @@ struct Mechanism {
 // CalibrateLaplace returns the discrete Laplace mechanism with scale
 // sensitivity/epsilon (pure ε-DP). InvalidArgument if sensitivity is 0,
 // epsilon <= 0, or the scale exceeds 2^52.
-absl::StatusOr<Mechanism> CalibrateLaplace(uint64_t sensitivity, const mpq_class& epsilon);
+absl::StatusOr<Mechanism> CalibrateLaplace(uint64_t sensitivity,
+                                           const mpq_class& epsilon);
 
 // CalibrateGaussian returns the discrete Gaussian mechanism with
 // σ² = sensitivity² / (2·rho) (ρ-zCDP). InvalidArgument if sensitivity is 0,
 // rho <= 0, or σ² exceeds 2^104.
-absl::StatusOr<Mechanism> CalibrateGaussian(uint64_t sensitivity, const mpq_class& rho);
+absl::StatusOr<Mechanism> CalibrateGaussian(uint64_t sensitivity,
+                                            const mpq_class& rho);
 
 // CalibrateGaussianForApproxDp returns the discrete Gaussian mechanism for
 // ρ = ZcdpFromApproxDp(epsilon, delta): (ε, δ)-DP, charged as ρ-zCDP.
@@ -95,11 +97,14 @@ absl::StatusOr<Mechanism> CalibrateGaussianForApproxDp(uint64_t sensitivity,
 // ZcdpFromApproxDp returns a rational ρ, at most
 // (sqrt(ε + ln(1/δ)) - sqrt(ln(1/δ)))², such that ρ-zCDP implies (ε, δ)-DP.
 // The logarithm and roots are computed in long double (this is calibration,
-// not sampling) and the result is rounded DOWN to 40 significant bits after
-// a 2^-30 relative safety margin, far above the rounding error: never more
-// ρ than the formula allows, so never less noise. InvalidArgument unless
+// not sampling) and the result is rounded DOWN to 10 significant decimal
+// digits after a 2^-30 relative safety margin, far above the rounding
+// error: never more ρ than the formula allows, so never less noise, and
+// the ρ in audit records reads as a decimal (e.g. 1746890475/10^11 for
+// ε = 1, δ = 10^-6). InvalidArgument unless
 // epsilon > 0 and 0 < delta < 1.
-absl::StatusOr<mpq_class> ZcdpFromApproxDp(const mpq_class& epsilon, const mpq_class& delta);
+absl::StatusOr<mpq_class> ZcdpFromApproxDp(const mpq_class& epsilon,
+                                           const mpq_class& delta);
 
 // MechanismReport describes a mechanism for a person, a log or the audit
 // record. All of it is public (no noise values).
@@ -118,8 +123,8 @@ struct MechanismReport {
   int64_t half_width_95_two_noises = 0;
 };
 
-// Describe fills a MechanismReport (the Gaussian half-widths take up to a
-// few milliseconds).
+// Describe fills a MechanismReport (the Gaussian half-widths take up to
+// about 2 ms of CPU, at σ near 2000; bench/dp_bench.cc).
 MechanismReport Describe(const Mechanism& mechanism);
 
 }  // namespace liaison::dp

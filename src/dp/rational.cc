@@ -19,7 +19,8 @@ std::string Quoted(std::string_view text) {
   return StrCat("\"", text.substr(0, kShown), "...\"");
 }
 
-absl::Status Invalid(std::string_view name, std::string_view text, std::string_view why) {
+absl::Status Invalid(std::string_view name, std::string_view text,
+                     std::string_view why) {
   return absl::InvalidArgumentError(StrCat(name, ": ", Quoted(text), " ", why));
 }
 
@@ -38,10 +39,13 @@ mpz_class PowerOfTen(unsigned long exponent) {
 
 }  // namespace
 
-absl::StatusOr<mpq_class> ParseDecimal(std::string_view name, std::string_view text) {
-  if (text.empty()) return Invalid(name, text, "is empty; expected a decimal number");
+absl::StatusOr<mpq_class> ParseDecimal(std::string_view name,
+                                       std::string_view text) {
+  if (text.empty())
+    return Invalid(name, text, "is empty; expected a decimal number");
   if (text.size() > kMaxDecimalLen) {
-    return Invalid(name, text, StrCat("is longer than ", kMaxDecimalLen, " characters"));
+    return Invalid(name, text,
+                   StrCat("is longer than ", kMaxDecimalLen, " characters"));
   }
   const auto not_decimal = [&] {
     return Invalid(name, text, "is not a decimal number (e.g. 0.5, 1, 1e-6)");
@@ -94,26 +98,31 @@ absl::StatusOr<mpq_class> ParseDecimal(std::string_view name, std::string_view t
   return out;
 }
 
-absl::StatusOr<mpq_class> ParsePositive(std::string_view name, std::string_view text) {
+absl::StatusOr<mpq_class> ParsePositive(std::string_view name,
+                                        std::string_view text) {
   absl::StatusOr<mpq_class> q = ParseDecimal(name, text);
   if (!q.ok()) return q.status();
   if (sgn(*q) <= 0) return Invalid(name, text, "must be positive");
   return q;
 }
 
-absl::StatusOr<mpq_class> ParseProbability(std::string_view name, std::string_view text) {
+absl::StatusOr<mpq_class> ParseProbability(std::string_view name,
+                                           std::string_view text) {
   absl::StatusOr<mpq_class> q = ParseDecimal(name, text);
   if (!q.ok()) return q.status();
-  if (sgn(*q) <= 0 || *q >= 1) return Invalid(name, text, "must lie strictly between 0 and 1");
+  if (sgn(*q) <= 0 || *q >= 1)
+    return Invalid(name, text, "must lie strictly between 0 and 1");
   return q;
 }
 
-absl::StatusOr<int64_t> ParseInteger(std::string_view name, std::string_view text) {
+absl::StatusOr<int64_t> ParseInteger(std::string_view name,
+                                     std::string_view text) {
   absl::StatusOr<mpq_class> q = ParseDecimal(name, text);
   if (!q.ok()) return q.status();
   if (q->get_den() != 1) return Invalid(name, text, "must be a whole number");
   const mpz_class& n = q->get_num();
-  if (!mpz_fits_slong_p(n.get_mpz_t())) return Invalid(name, text, "is outside the 64-bit range");
+  if (!mpz_fits_slong_p(n.get_mpz_t()))
+    return Invalid(name, text, "is outside the 64-bit range");
   static_assert(sizeof(long) == sizeof(int64_t), "GMP's long must be 64 bits");
   return static_cast<int64_t>(n.get_si());
 }

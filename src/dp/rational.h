@@ -31,19 +31,23 @@ inline constexpr size_t kMaxDecimalLen = 100;
 // ParseDecimal parses `text` (the grammar above, with an optional leading
 // '-') into the exact rational it denotes. `name` names the parameter in
 // error messages.
-absl::StatusOr<mpq_class> ParseDecimal(std::string_view name, std::string_view text);
+absl::StatusOr<mpq_class> ParseDecimal(std::string_view name,
+                                       std::string_view text);
 
 // ParsePositive parses a decimal that must be strictly positive (ε, ρ, a
 // budget). Zero and negative values are InvalidArgument naming `name`.
-absl::StatusOr<mpq_class> ParsePositive(std::string_view name, std::string_view text);
+absl::StatusOr<mpq_class> ParsePositive(std::string_view name,
+                                        std::string_view text);
 
 // ParseProbability parses a decimal that must lie strictly between 0 and 1
 // (δ).
-absl::StatusOr<mpq_class> ParseProbability(std::string_view name, std::string_view text);
+absl::StatusOr<mpq_class> ParseProbability(std::string_view name,
+                                           std::string_view text);
 
 // ParseInteger parses a decimal that must be a whole number within int64
 // (a clamp bound such as "-1000" or "1e6"); "2.5" is InvalidArgument.
-absl::StatusOr<int64_t> ParseInteger(std::string_view name, std::string_view text);
+absl::StatusOr<int64_t> ParseInteger(std::string_view name,
+                                     std::string_view text);
 
 // FormatRational writes `q` exactly: "3", "-1/10", "1/1000000".
 std::string FormatRational(const mpq_class& q);

@@ -24,7 +24,8 @@ using crypto::Prng;
 using u128 = unsigned __int128;
 
 static_assert(GMP_LIMB_BITS == 64, "the uniform sampler fills 64-bit limbs");
-static_assert(sizeof(unsigned long) == sizeof(uint64_t), "GMP's ulong must be 64 bits");
+static_assert(sizeof(unsigned long) == sizeof(uint64_t),
+              "GMP's ulong must be 64 bits");
 
 constexpr uint64_t kFastLimit = uint64_t{1} << 63;
 
@@ -71,7 +72,8 @@ uint64_t UniformBelow(uint64_t n, Prng& prng) {
 
 u128 UniformBelow(u128 n, Prng& prng) {
   if (n <= ~uint64_t{0}) return UniformBelow(static_cast<uint64_t>(n), prng);
-  const uint64_t high_mask = ~uint64_t{0} >> __builtin_clzll(static_cast<uint64_t>((n - 1) >> 64));
+  const uint64_t high_mask =
+      ~uint64_t{0} >> __builtin_clzll(static_cast<uint64_t>((n - 1) >> 64));
   for (;;) {
     const uint64_t low = prng.NextU64();
     const uint64_t high = prng.NextU64() & high_mask;
@@ -81,11 +83,13 @@ u128 UniformBelow(u128 n, Prng& prng) {
 }
 
 mpz_class UniformBelow(const mpz_class& n, Prng& prng) {
-  if (mpz_fits_ulong_p(n.get_mpz_t())) return mpz_class(UniformBelow(n.get_ui(), prng));
+  if (mpz_fits_ulong_p(n.get_mpz_t()))
+    return mpz_class(UniformBelow(n.get_ui(), prng));
   const mpz_class top = n - 1;
   const size_t num_bits = mpz_sizeinbase(top.get_mpz_t(), 2);
   const mp_size_t num_limbs = static_cast<mp_size_t>((num_bits + 63) / 64);
-  const uint64_t high_mask = num_bits % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (num_bits % 64)) - 1;
+  const uint64_t high_mask =
+      num_bits % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (num_bits % 64)) - 1;
   mpz_class r;
   for (;;) {
     mp_limb_t* limbs = mpz_limbs_write(r.get_mpz_t(), num_limbs);
@@ -182,7 +186,9 @@ bool ToInt64(const Signed<mpz_class>& x, int64_t& out) {
   return true;
 }
 
-bool FitsFast(const mpz_class& a) { return mpz_fits_ulong_p(a.get_mpz_t()) && a.get_ui() < kFastLimit; }
+bool FitsFast(const mpz_class& a) {
+  return mpz_fits_ulong_p(a.get_mpz_t()) && a.get_ui() < kFastLimit;
+}
 
 // LaplaceInt64 samples with scale t/s and redraws the (below 2^-2900 for
 // valid parameters) values outside int64_t.
@@ -205,7 +211,8 @@ int64_t LaplaceInt64(const mpz_class& t, const mpz_class& s, Prng& prng) {
 // integers the exponent is (|Y|·t·den - num)^2 / (2·num·t^2·den).
 int64_t GaussianInt64(const mpz_class& num, const mpz_class& den, Prng& prng) {
   mpz_class t = num / den;
-  mpz_sqrt(t.get_mpz_t(), t.get_mpz_t());  // floor(sqrt(floor(x))) = floor(sqrt(x))
+  mpz_sqrt(t.get_mpz_t(),
+           t.get_mpz_t());  // floor(sqrt(floor(x))) = floor(sqrt(x))
   t += 1;
   const mpz_class t_den = t * den;
   const mpz_class denominator = 2 * num * t * t_den;
@@ -227,14 +234,16 @@ int64_t GaussianInt64(const mpz_class& num, const mpz_class& den, Prng& prng) {
 
 absl::Status CheckLaplaceScale(const mpq_class& scale) {
   if (sgn(scale) <= 0 || scale > mpq_class(mpz_class(kMaxLaplaceScale))) {
-    return absl::InvalidArgumentError("discrete Laplace scale must be in (0, 2^52]");
+    return absl::InvalidArgumentError(
+        "discrete Laplace scale must be in (0, 2^52]");
   }
   return absl::OkStatus();
 }
 
 absl::Status CheckGaussianSigma2(const mpq_class& sigma2) {
   if (sgn(sigma2) <= 0 || sigma2 > mpq_class(MaxGaussianSigma2())) {
-    return absl::InvalidArgumentError("discrete Gaussian sigma^2 must be in (0, 2^104]");
+    return absl::InvalidArgumentError(
+        "discrete Gaussian sigma^2 must be in (0, 2^104]");
   }
   return absl::OkStatus();
 }
@@ -247,44 +256,53 @@ const mpz_class& MaxGaussianSigma2() {
 }
 
 absl::StatusOr<mpz_class> SampleUniform(const mpz_class& n, Prng& prng) {
-  if (n < 1) return absl::InvalidArgumentError("uniform sampler: n must be at least 1");
+  if (n < 1)
+    return absl::InvalidArgumentError("uniform sampler: n must be at least 1");
   InstallWipingGmpAllocator();
   return UniformBelow(n, prng);
 }
 
 absl::StatusOr<bool> SampleBernoulli(const mpq_class& p, Prng& prng) {
-  if (sgn(p) < 0 || p > 1) return absl::InvalidArgumentError("Bernoulli p must be in [0, 1]");
+  if (sgn(p) < 0 || p > 1)
+    return absl::InvalidArgumentError("Bernoulli p must be in [0, 1]");
   InstallWipingGmpAllocator();
   return BernoulliFraction<mpz_class>(p.get_num(), p.get_den(), prng);
 }
 
 absl::StatusOr<bool> SampleBernoulliExp(const mpq_class& gamma, Prng& prng) {
-  if (sgn(gamma) < 0) return absl::InvalidArgumentError("Bernoulli(exp(-gamma)): gamma must be >= 0");
+  if (sgn(gamma) < 0)
+    return absl::InvalidArgumentError(
+        "Bernoulli(exp(-gamma)): gamma must be >= 0");
   InstallWipingGmpAllocator();
   if (FitsFast(gamma.get_num()) && FitsFast(gamma.get_den())) {
-    return BernoulliExp<u128>(gamma.get_num().get_ui(), gamma.get_den().get_ui(), prng);
+    return BernoulliExp<u128>(gamma.get_num().get_ui(),
+                              gamma.get_den().get_ui(), prng);
   }
   return BernoulliExp<mpz_class>(gamma.get_num(), gamma.get_den(), prng);
 }
 
-absl::StatusOr<int64_t> SampleDiscreteLaplace(const mpq_class& scale, Prng& prng) {
+absl::StatusOr<int64_t> SampleDiscreteLaplace(const mpq_class& scale,
+                                              Prng& prng) {
   if (absl::Status s = CheckLaplaceScale(scale); !s.ok()) return s;
   InstallWipingGmpAllocator();
   return LaplaceInt64(scale.get_num(), scale.get_den(), prng);
 }
 
-absl::StatusOr<int64_t> SampleDiscreteGaussian(const mpq_class& sigma2, Prng& prng) {
+absl::StatusOr<int64_t> SampleDiscreteGaussian(const mpq_class& sigma2,
+                                               Prng& prng) {
   if (absl::Status s = CheckGaussianSigma2(sigma2); !s.ok()) return s;
   InstallWipingGmpAllocator();
   return GaussianInt64(sigma2.get_num(), sigma2.get_den(), prng);
 }
 
-absl::StatusOr<NoiseParams> NoiseParams::DiscreteLaplace(const mpq_class& scale) {
+absl::StatusOr<NoiseParams> NoiseParams::DiscreteLaplace(
+    const mpq_class& scale) {
   if (absl::Status s = CheckLaplaceScale(scale); !s.ok()) return s;
   return NoiseParams(NoiseKind::kDiscreteLaplace, scale);
 }
 
-absl::StatusOr<NoiseParams> NoiseParams::DiscreteGaussian(const mpq_class& sigma2) {
+absl::StatusOr<NoiseParams> NoiseParams::DiscreteGaussian(
+    const mpq_class& sigma2) {
   if (absl::Status s = CheckGaussianSigma2(sigma2); !s.ok()) return s;
   return NoiseParams(NoiseKind::kDiscreteGaussian, sigma2);
 }

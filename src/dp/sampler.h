@@ -39,7 +39,9 @@
 // Thread safety: the functions are reentrant; a Prng must not be shared
 // between threads.
 //
-// Speed (bench/dp_bench.cc, one core of this 2-core machine): see there.
+// Speed (bench/dp_bench.cc, CPU time of one core of a 2-core machine):
+// discrete Laplace 11-17 million samples/s for scales 1 to 10^6, discrete
+// Gaussian 2.5-3 million/s for σ from 1 to 10^6.
 #ifndef LIAISON_DP_SAMPLER_H_
 #define LIAISON_DP_SAMPLER_H_
 
@@ -70,19 +72,22 @@ absl::StatusOr<bool> SampleBernoulli(const mpq_class& p, crypto::Prng& prng);
 // SampleBernoulliExp returns true with probability exactly exp(-gamma)
 // (CKS Algorithm 1, with the split into floor(gamma) draws of
 // Bernoulli(exp(-1)) for gamma > 1). It is InvalidArgument if gamma < 0.
-absl::StatusOr<bool> SampleBernoulliExp(const mpq_class& gamma, crypto::Prng& prng);
+absl::StatusOr<bool> SampleBernoulliExp(const mpq_class& gamma,
+                                        crypto::Prng& prng);
 
 // SampleDiscreteLaplace returns an integer x with probability
 // (1 - q) / (1 + q) * q^|x|, q = exp(-1/scale) (CKS Algorithm 2). Adding it
 // to an integer query of sensitivity Δ gives (Δ/scale)-DP. It is
 // InvalidArgument unless 0 < scale <= kMaxLaplaceScale.
-absl::StatusOr<int64_t> SampleDiscreteLaplace(const mpq_class& scale, crypto::Prng& prng);
+absl::StatusOr<int64_t> SampleDiscreteLaplace(const mpq_class& scale,
+                                              crypto::Prng& prng);
 
 // SampleDiscreteGaussian returns an integer x with probability proportional
 // to exp(-x^2 / (2 sigma2)) (CKS Algorithm 3). Adding it to an integer query
 // of sensitivity Δ gives (Δ^2 / (2 sigma2))-zCDP. It is InvalidArgument
 // unless 0 < sigma2 <= MaxGaussianSigma2().
-absl::StatusOr<int64_t> SampleDiscreteGaussian(const mpq_class& sigma2, crypto::Prng& prng);
+absl::StatusOr<int64_t> SampleDiscreteGaussian(const mpq_class& sigma2,
+                                               crypto::Prng& prng);
 
 // NoiseKind names the two noise distributions.
 enum class NoiseKind { kDiscreteLaplace, kDiscreteGaussian };
@@ -104,7 +109,8 @@ class NoiseParams {
   const mpq_class& parameter() const { return parameter_; }
 
  private:
-  NoiseParams(NoiseKind kind, const mpq_class& parameter) : kind_(kind), parameter_(parameter) {
+  NoiseParams(NoiseKind kind, const mpq_class& parameter)
+      : kind_(kind), parameter_(parameter) {
     parameter_.canonicalize();
   }
   NoiseKind kind_;

@@ -14,8 +14,12 @@ namespace {
 
 using ::testing::HasSubstr;
 
-PrivacyCost Pure(const char* epsilon) { return *PureDpCost(*ParsePositive("epsilon", epsilon)); }
-PrivacyCost Zcdp(const char* rho) { return *ZcdpCost(*ParsePositive("rho", rho)); }
+PrivacyCost Pure(const char* epsilon) {
+  return *PureDpCost(*ParsePositive("epsilon", epsilon));
+}
+PrivacyCost Zcdp(const char* rho) {
+  return *ZcdpCost(*ParsePositive("rho", rho));
+}
 
 TEST(CheckBudgetTest, TenTenthsFitInOneAndTheEleventhIsRefused) {
   const PrivacyCost budget = Pure("1.0");
@@ -51,7 +55,8 @@ TEST(ComposeTest, PureAddsZcdpAddsMixedConvertsToZcdp) {
   EXPECT_EQ(mixed.model, PrivacyModel::kZcdp);
   EXPECT_EQ(mixed.value, mpq_class(3, 4));
   EXPECT_EQ(ToZcdp(Pure("0.1")).value, mpq_class(1, 200));
-  const std::vector<PrivacyCost> costs = {Pure("0.1"), Pure("0.2"), Pure("0.3")};
+  const std::vector<PrivacyCost> costs = {Pure("0.1"), Pure("0.2"),
+                                          Pure("0.3")};
   EXPECT_EQ(ComposeAll(costs).value, mpq_class(3, 5));
   EXPECT_EQ(ComposeAll({}).value, 0);
 }
@@ -65,7 +70,8 @@ TEST(CheckBudgetTest, PureCostsChargeToZcdpBudgetOneByOne) {
     ASSERT_TRUE(CheckBudget(spent, Pure("0.1"), budget).ok()) << i;
     spent = Compose(spent, ToZcdp(Pure("0.1")));
   }
-  EXPECT_EQ(CheckBudget(spent, Pure("0.1"), budget).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(CheckBudget(spent, Pure("0.1"), budget).code(),
+            absl::StatusCode::kResourceExhausted);
 }
 
 TEST(CheckBudgetTest, ZcdpCostAgainstPureBudgetIsInvalidArgument) {
@@ -76,8 +82,10 @@ TEST(CheckBudgetTest, ZcdpCostAgainstPureBudgetIsInvalidArgument) {
 }
 
 TEST(PrivacyCostTest, NegativeCostsAreRejected) {
-  EXPECT_EQ(PureDpCost(mpq_class(-1, 10)).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ZcdpCost(mpq_class(-1, 10)).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(PureDpCost(mpq_class(-1, 10)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ZcdpCost(mpq_class(-1, 10)).status().code(),
+            absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DescribeCost(Zcdp("0.125")), "rho=1/8");
 }
 

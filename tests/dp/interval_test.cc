@@ -21,7 +21,8 @@ namespace {
 std::vector<double> LaplacePmf(double scale, int64_t m) {
   const double q = std::exp(-1 / scale);
   std::vector<double> p;
-  for (int64_t x = -m; x <= m; ++x) p.push_back((1 - q) / (1 + q) * std::pow(q, std::abs(x)));
+  for (int64_t x = -m; x <= m; ++x)
+    p.push_back((1 - q) / (1 + q) * std::pow(q, std::abs(x)));
   return p;
 }
 
@@ -36,7 +37,8 @@ std::vector<double> GaussianPmf(double sigma2, int64_t m) {
   return p;
 }
 
-std::vector<double> Convolve(const std::vector<double>& a, const std::vector<double>& b) {
+std::vector<double> Convolve(const std::vector<double>& a,
+                             const std::vector<double>& b) {
   std::vector<double> out(a.size() + b.size() - 1, 0);
   for (size_t i = 0; i < a.size(); ++i) {
     for (size_t j = 0; j < b.size(); ++j) out[i + j] += a[i] * b[j];
@@ -59,8 +61,8 @@ int64_t ReferenceHalfWidth(const std::vector<double>& pmf) {
 }
 
 TEST(HalfWidthTest, DiscreteLaplaceMatchesPmfSum) {
-  for (const mpq_class& scale : {mpq_class(1), mpq_class(5, 2), mpq_class(10), mpq_class(1000),
-                                 mpq_class(1, 3)}) {
+  for (const mpq_class& scale : {mpq_class(1), mpq_class(5, 2), mpq_class(10),
+                                 mpq_class(1000), mpq_class(1, 3)}) {
     const NoiseParams p = *NoiseParams::DiscreteLaplace(scale);
     const int64_t m = static_cast<int64_t>(60 * scale.get_d()) + 20;
     EXPECT_EQ(HalfWidth95(p), ReferenceHalfWidth(LaplacePmf(scale.get_d(), m)))
@@ -69,7 +71,8 @@ TEST(HalfWidthTest, DiscreteLaplaceMatchesPmfSum) {
 }
 
 TEST(HalfWidthTest, SumOfTwoDiscreteLaplaceMatchesConvolution) {
-  for (const mpq_class& scale : {mpq_class(1), mpq_class(5, 2), mpq_class(10), mpq_class(1, 3)}) {
+  for (const mpq_class& scale :
+       {mpq_class(1), mpq_class(5, 2), mpq_class(10), mpq_class(1, 3)}) {
     const NoiseParams p = *NoiseParams::DiscreteLaplace(scale);
     const int64_t m = static_cast<int64_t>(60 * scale.get_d()) + 20;
     const std::vector<double> one = LaplacePmf(scale.get_d(), m);
@@ -79,11 +82,13 @@ TEST(HalfWidthTest, SumOfTwoDiscreteLaplaceMatchesConvolution) {
 }
 
 TEST(HalfWidthTest, DiscreteGaussianMatchesPmfSum) {
-  for (const mpq_class& sigma2 : {mpq_class(1), mpq_class(1, 4), mpq_class(9, 4), mpq_class(100),
-                                  mpq_class(10000)}) {
+  for (const mpq_class& sigma2 :
+       {mpq_class(1), mpq_class(1, 4), mpq_class(9, 4), mpq_class(100),
+        mpq_class(10000)}) {
     const NoiseParams p = *NoiseParams::DiscreteGaussian(sigma2);
     const int64_t m = static_cast<int64_t>(40 * std::sqrt(sigma2.get_d())) + 20;
-    EXPECT_EQ(HalfWidth95(p), ReferenceHalfWidth(GaussianPmf(sigma2.get_d(), m)))
+    EXPECT_EQ(HalfWidth95(p),
+              ReferenceHalfWidth(GaussianPmf(sigma2.get_d(), m)))
         << "sigma2=" << sigma2.get_str();
   }
 }
@@ -91,8 +96,9 @@ TEST(HalfWidthTest, DiscreteGaussianMatchesPmfSum) {
 TEST(HalfWidthTest, SumOfTwoDiscreteGaussiansMatchesConvolution) {
   // Below σ² = 9 the code convolves; from 9 on it uses the discrete
   // Gaussian of variance 2σ² (Poisson summation): both checked here.
-  for (const mpq_class& sigma2 : {mpq_class(1, 4), mpq_class(1), mpq_class(4), mpq_class(9),
-                                  mpq_class(16), mpq_class(100), mpq_class(2500)}) {
+  for (const mpq_class& sigma2 :
+       {mpq_class(1, 4), mpq_class(1), mpq_class(4), mpq_class(9),
+        mpq_class(16), mpq_class(100), mpq_class(2500)}) {
     const NoiseParams p = *NoiseParams::DiscreteGaussian(sigma2);
     const int64_t m = static_cast<int64_t>(40 * std::sqrt(sigma2.get_d())) + 20;
     const std::vector<double> one = GaussianPmf(sigma2.get_d(), m);
@@ -116,12 +122,14 @@ TEST(HalfWidthTest, LargeScalesApproachTheContinuousQuantiles) {
   const NoiseParams laplace = *NoiseParams::DiscreteLaplace(mpq_class(1000000));
   EXPECT_NEAR(HalfWidth95(laplace), 1e6 * std::log(20.0), 2);
   EXPECT_NEAR(HalfWidth95OfTwo(laplace), 1e6 * 4.113003281, 3);
-  const NoiseParams gauss = *NoiseParams::DiscreteGaussian(mpq_class(1000000000000));
+  const NoiseParams gauss =
+      *NoiseParams::DiscreteGaussian(mpq_class(1000000000000));
   EXPECT_NEAR(HalfWidth95(gauss), 1.959963985 * 1e6, 2);
   EXPECT_NEAR(HalfWidth95OfTwo(gauss), 1.959963985 * std::sqrt(2.0) * 1e6, 3);
-  const NoiseParams huge = *NoiseParams::DiscreteLaplace(mpq_class(mpz_class(kMaxLaplaceScale)));
-  EXPECT_NEAR(static_cast<double>(HalfWidth95(huge)), std::ldexp(1.0, 52) * std::log(20.0),
-              1e-9 * std::ldexp(1.0, 52));
+  const NoiseParams huge =
+      *NoiseParams::DiscreteLaplace(mpq_class(mpz_class(kMaxLaplaceScale)));
+  EXPECT_NEAR(static_cast<double>(HalfWidth95(huge)),
+              std::ldexp(1.0, 52) * std::log(20.0), 1e-9 * std::ldexp(1.0, 52));
 }
 
 TEST(HalfWidthTest, TinyNoiseHasZeroOrSmallWidth) {

@@ -23,10 +23,19 @@ TEST(ParseDecimalTest, ParsesExactly) {
     const char* want;  // GMP's "num/den"
   };
   const std::vector<Case> cases = {
-      {"0.5", "1/2"},     {"1", "1"},          {"1e-6", "1/1000000"}, {"0.001", "1/1000"},
-      {"0.1", "1/10"},    {"2.5E3", "2500"},   {"1e+2", "100"},       {"007", "7"},
-      {"0.250", "1/4"},   {"-0.75", "-3/4"},   {"3.14159", "314159/100000"},
-      {"1.5e-1", "3/20"}, {"0", "0"},
+      {"0.5", "1/2"},
+      {"1", "1"},
+      {"1e-6", "1/1000000"},
+      {"0.001", "1/1000"},
+      {"0.1", "1/10"},
+      {"2.5E3", "2500"},
+      {"1e+2", "100"},
+      {"007", "7"},
+      {"0.250", "1/4"},
+      {"-0.75", "-3/4"},
+      {"3.14159", "314159/100000"},
+      {"1.5e-1", "3/20"},
+      {"0", "0"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<mpq_class> q = ParseDecimal("epsilon", c.text);
@@ -42,13 +51,15 @@ TEST(ParseDecimalTest, TenthsAddUpExactly) {
 }
 
 TEST(ParseDecimalTest, RejectsGarbageNamingTheParameter) {
-  for (const char* bad : {"", "nan", "NaN", "inf", "-inf", "abc", "1.", ".5", "1e", "1e-",
-                          "+1", " 1", "1 ", "0x10", "1,5", "1.2.3", "1e5e5", "--1", "1e400",
-                          "e5", "1/2", "١"}) {
+  for (const char* bad :
+       {"",      "nan", "NaN",   "inf", "-inf", "abc",  "1.",  ".5",
+        "1e",    "1e-", "+1",    " 1",  "1 ",   "0x10", "1,5", "1.2.3",
+        "1e5e5", "--1", "1e400", "e5",  "1/2",  "١"}) {
     absl::StatusOr<mpq_class> q = ParseDecimal("delta", bad);
     ASSERT_FALSE(q.ok()) << "accepted \"" << bad << "\"";
     EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument) << bad;
-    EXPECT_THAT(std::string(q.status().message()), StartsWith("delta: ")) << bad;
+    EXPECT_THAT(std::string(q.status().message()), StartsWith("delta: "))
+        << bad;
   }
 }
 
@@ -88,7 +99,8 @@ TEST(ParseIntegerTest, ParsesWholeNumbersInRange) {
   EXPECT_EQ(*ParseInteger("hi", "2.50e1"), 25);
   EXPECT_EQ(*ParseInteger("hi", "9223372036854775807"), INT64_MAX);
   EXPECT_EQ(*ParseInteger("lo", "-9223372036854775808"), INT64_MIN);
-  for (const char* bad : {"2.5", "9223372036854775808", "1e19", "-1e19", "1e-1", "ten"}) {
+  for (const char* bad :
+       {"2.5", "9223372036854775808", "1e19", "-1e19", "1e-1", "ten"}) {
     absl::StatusOr<int64_t> v = ParseInteger("hi", bad);
     ASSERT_FALSE(v.ok()) << bad;
     EXPECT_EQ(v.status().code(), absl::StatusCode::kInvalidArgument);

@@ -10,7 +10,7 @@ namespace liaison::dp::internal {
 // kGaussianSumLimit is the largest σ for which the discrete Gaussian pmf is
 // summed term by term (about 14·σ terms); above it the tail comes
 // from the Euler-Maclaurin formula.
-inline constexpr long double kGaussianSumLimit = 20000;
+inline constexpr long double kGaussianSumLimit = 2000;
 
 // LaplaceHalfWidth is for one (num_noises == 1) or the sum of two
 // (num_noises == 2) discrete Laplace noises of scale `scale`, closed form.
@@ -25,7 +25,8 @@ int64_t GaussianHalfWidthByIntegral(long double sigma2, long double level);
 
 // GaussianPairHalfWidthByConvolution convolves two discrete Gaussian pmfs
 // (O(σ²) work: for small σ).
-int64_t GaussianPairHalfWidthByConvolution(long double sigma2, long double level);
+int64_t GaussianPairHalfWidthByConvolution(long double sigma2,
+                                           long double level);
 
 }  // namespace liaison::dp::internal
 
