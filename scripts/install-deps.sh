@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libssl-dev openssl libsodium-dev libabsl-dev
   libidn2-dev liburiparser-dev libre2-dev
+  libgmp-dev  # exact rationals for the differential-privacy samplers (src/dp)
   nlohmann-json3-dev libcli11-dev
   libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev  # the node: store, REST, config
   libgtest-dev libgmock-dev libbenchmark-dev
