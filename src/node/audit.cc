@@ -425,23 +425,12 @@ std::string AuditSignedMessage(std::string_view hash_hex) {
 absl::StatusOr<AuditRecord> AuditLog::Append(const AuditEvent& event) {
   LIAISON_RETURN_IF_ERROR(ValidateEvent(event));
   AuditRecord r;
+  static_cast<AuditContent&>(r) = event;
   r.kind = std::string(AuditKindName(event.kind));
-  r.actor = event.actor;
-  r.job_id = event.job_id;
-  r.alliance = event.alliance;
-  r.peer = event.peer;
-  r.question = event.question;
-  r.protocol = event.protocol;
   {
     LIAISON_ASSIGN_OR_RETURN(Json params, ParseParams(event.params_json));
     LIAISON_ASSIGN_OR_RETURN(r.params_json, Dump(params, "params"));
   }
-  r.dataset_digests = event.dataset_digests;
-  r.profile_digest = event.profile_digest;
-  r.transcript_hash = event.transcript_hash;
-  r.result_digest = event.result_digest;
-  r.counts = event.counts;
-  r.receipt = event.receipt;
 
   Json counts = Json::object();
   for (const auto& [k, v] : r.counts) counts[k] = v;

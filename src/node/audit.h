@@ -101,10 +101,9 @@ absl::StatusOr<Receipt> SignReceipt(const net::Identity& identity, std::string_v
 // key and that the signature verifies. DataLoss naming the problem otherwise.
 absl::Status VerifyReceipt(const Receipt& receipt);
 
-// AuditEvent is what a caller appends; the log adds seq, time, prev_hash,
-// hash and signature.
-struct AuditEvent {
-  AuditKind kind = AuditKind::kJobOffered;
+// AuditContent is what a record says about an event, shared by what a
+// caller appends (AuditEvent) and what is stored (AuditRecord).
+struct AuditContent {
   std::string actor = kActorCli;
   std::string job_id;
   std::string alliance;
@@ -113,6 +112,7 @@ struct AuditEvent {
   std::string protocol;
   // params_json is a JSON object without floating-point numbers (integers
   // and strings only, so that every implementation serialises it alike).
+  // Stored records hold it canonical.
   std::string params_json = "{}";
   // dataset_digests, profile_digest, transcript_hash, result_digest: each
   // empty or 64 lower-case hex digits.
@@ -128,24 +128,17 @@ struct AuditEvent {
   std::optional<Receipt> receipt;
 };
 
+// AuditEvent is what a caller appends; the log adds seq, time, prev_hash,
+// hash and signature.
+struct AuditEvent : AuditContent {
+  AuditKind kind = AuditKind::kJobOffered;
+};
+
 // AuditRecord is one stored record.
-struct AuditRecord {
+struct AuditRecord : AuditContent {
   uint64_t seq = 0;
   std::string time;  // RFC 3339 UTC with milliseconds
-  std::string kind;
-  std::string actor;
-  std::string job_id;
-  std::string alliance;
-  std::string peer;
-  std::string question;
-  std::string protocol;
-  std::string params_json = "{}";  // canonical
-  std::vector<std::string> dataset_digests;
-  std::string profile_digest;
-  std::string transcript_hash;
-  std::string result_digest;
-  std::map<std::string, int64_t> counts;
-  std::optional<Receipt> receipt;
+  std::string kind;  // AuditKindName, or a kind of a newer liaison
   std::string prev_hash;  // 64 hex
   std::string hash;       // 64 hex: SHA-256 of AuditBody(*this)
   std::string signature;  // 128 hex: Ed25519 over AuditSignedMessage(hash)

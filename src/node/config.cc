@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <initializer_list>
 #include <set>
 #include <sstream>
@@ -217,6 +218,27 @@ void CheckNameKey(Checker& c, std::string_view section, const toml::key& k,
   }
 }
 
+// ForEachNamedTable calls `fn(name, path, table, line)` for each
+// [<section>.<name>] table, after checking the name; entries that are not
+// tables are reported and skipped.
+void ForEachNamedTable(
+    Checker& c, const toml::table& root, std::string_view section,
+    const std::function<void(const std::string&, const std::string&, const toml::table&,
+                             uint32_t)>& fn) {
+  const toml::table* tables = c.Table(root, 1, "", section);
+  if (tables == nullptr) return;
+  for (auto&& [k, v] : *tables) {
+    std::string name(k.str());
+    std::string path = StrCat(section, ".", name);
+    CheckNameKey(c, section, k, v);
+    if (!v.is_table()) {
+      c.Error(Checker::Line(v, 1), path, StrCat("must be a table, not ", NodeTypeName(v)));
+      continue;
+    }
+    fn(name, path, *v.as_table(), Checker::Line(v, k.source().begin.line));
+  }
+}
+
 void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   const toml::table* t = c.Table(root, 1, "", "node");
   if (t == nullptr) {
@@ -237,32 +259,25 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
 }
 
 void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerConfig>& out) {
-  const toml::table* peers = c.Table(root, 1, "", "peers");
-  if (peers == nullptr) return;
-  for (auto&& [k, v] : *peers) {
-    std::string path = StrCat("peers.", k.str());
-    CheckNameKey(c, "peers", k, v);
-    if (!v.is_table()) {
-      c.Error(Checker::Line(v, 1), path, StrCat("must be a table, not ", NodeTypeName(v)));
-      continue;
-    }
-    const toml::table& t = *v.as_table();
-    uint32_t line = Checker::Line(t, k.source().begin.line);
+  std::map<std::string, uint32_t> fingerprint_lines;
+  ForEachNamedTable(c, root, "peers", [&](const std::string& name, const std::string& path,
+                                          const toml::table& t, uint32_t line) {
     c.Keys(t, path, {"address", "fingerprint"});
     PeerConfig peer;
-    peer.name = std::string(k.str());
+    peer.name = name;
     CheckAddress(c, t, line, path, "address", true, &peer.address);
     if (auto fp = c.String(t, line, path, "fingerprint", true)) {
       absl::StatusOr<std::string> norm = net::NormalizeFingerprint(*fp);
       if (norm.ok()) {
         peer.fingerprint = *norm;
+        fingerprint_lines[name] = Checker::Line(*t.get("fingerprint"), line);
       } else {
         c.Error(Checker::Line(*t.get("fingerprint"), line), path + ".fingerprint",
                 StrCat("not a sha256 fingerprint (", std::string(norm.status().message()), ")"));
       }
     }
     out[peer.name] = std::move(peer);
-  }
+  });
   // Two names for one key would let a peer be in an alliance under a name
   // the administrator did not mean.
   std::map<std::string, std::string> by_fp;
@@ -270,8 +285,7 @@ void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerC
     if (peer.fingerprint.empty()) continue;
     auto [it, inserted] = by_fp.emplace(peer.fingerprint, name);
     if (!inserted) {
-      const toml::node* n = peers->get(name)->as_table()->get("fingerprint");
-      c.Error(Checker::Line(*n, 1), StrCat("peers.", name, ".fingerprint"),
+      c.Error(fingerprint_lines[name], StrCat("peers.", name, ".fingerprint"),
               StrCat("the same key as peer \"", it->second, "\""));
     }
   }
@@ -279,20 +293,11 @@ void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerC
 
 void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_dir,
                    std::map<std::string, DatasetConfig>& out) {
-  const toml::table* datasets = c.Table(root, 1, "", "datasets");
-  if (datasets == nullptr) return;
-  for (auto&& [k, v] : *datasets) {
-    std::string path = StrCat("datasets.", k.str());
-    CheckNameKey(c, "datasets", k, v);
-    if (!v.is_table()) {
-      c.Error(Checker::Line(v, 1), path, StrCat("must be a table, not ", NodeTypeName(v)));
-      continue;
-    }
-    const toml::table& t = *v.as_table();
-    uint32_t line = Checker::Line(t, k.source().begin.line);
+  ForEachNamedTable(c, root, "datasets", [&](const std::string& name, const std::string& path,
+                                             const toml::table& t, uint32_t line) {
     c.Keys(t, path, {"file", "format", "column", "field", "type", "tlp"});
     DatasetConfig ds;
-    ds.name = std::string(k.str());
+    ds.name = name;
     if (auto file = c.String(t, line, path, "file", true)) {
       if (file->empty()) {
         c.Error(Checker::Line(*t.get("file"), line), path + ".file", "must not be empty");
@@ -354,7 +359,7 @@ void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_
       }
     }
     out[ds.name] = std::move(ds);
-  }
+  });
 }
 
 void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
@@ -406,22 +411,13 @@ std::string ToUpperTlp(Tlp t) {
 
 void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
                     std::map<std::string, AllianceConfig>& out) {
-  const toml::table* alliances = c.Table(root, 1, "", "alliances");
-  if (alliances == nullptr) return;
-  for (auto&& [k, v] : *alliances) {
-    std::string path = StrCat("alliances.", k.str());
-    CheckNameKey(c, "alliances", k, v);
-    if (!v.is_table()) {
-      c.Error(Checker::Line(v, 1), path, StrCat("must be a table, not ", NodeTypeName(v)));
-      continue;
-    }
-    const toml::table& t = *v.as_table();
-    uint32_t line = Checker::Line(t, k.source().begin.line);
+  ForEachNamedTable(c, root, "alliances", [&](const std::string& name, const std::string& path,
+                                              const toml::table& t, uint32_t line) {
     c.Keys(t, path,
            {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
             "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp"});
     AllianceConfig a;
-    a.name = std::string(k.str());
+    a.name = name;
 
     if (auto members = c.Strings(t, line, path, "members", true)) {
       if (members->empty()) c.Error(line, path + ".members", "must name at least one peer");
@@ -540,7 +536,7 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
     }
     ParseDp(c, t, line, path, a);
     out[a.name] = std::move(a);
-  }
+  });
 }
 
 }  // namespace

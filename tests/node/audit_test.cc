@@ -1,6 +1,7 @@
 #include "node/audit.h"
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -106,6 +107,29 @@ class AuditTest : public ::testing::Test {
   }
 
   absl::StatusOr<AuditSummary> Verify() { return VerifyAuditLog(*store_, node_.public_key()); }
+
+  // ForgeRecord rewrites record `seq` with `change` applied, a correctly
+  // recomputed hash and a signature by `signer`, as an attacker holding
+  // `signer`'s key would.
+  void ForgeRecord(uint64_t seq, const std::function<void(AuditRecord&)>& change,
+                   const net::Identity& signer) {
+    AuditRecord target;
+    ASSERT_TRUE(ForEachAuditRecord(*store_, [&](const AuditRecord& r) {
+                  if (r.seq == seq) target = r;
+                  return absl::OkStatus();
+                }).ok());
+    change(target);
+    auto body = AuditBody(target);
+    ASSERT_TRUE(body.ok());
+    std::string hash = ToHex(crypto::Sha256(AsBytes(*body)));
+    auto sig = signer.Sign(AsBytes(AuditSignedMessage(hash)));
+    ASSERT_TRUE(sig.ok());
+    RawDb raw(db_path());
+    raw.Unprotect();
+    raw.Exec("UPDATE audit_log SET peer = '" + target.peer + "', prev_hash = '" +
+             target.prev_hash + "', hash = '" + hash + "', signature = '" + ToHex(*sig) +
+             "' WHERE seq = " + std::to_string(seq));
+  }
 
   void ExpectBroken(const std::string& expected_prefix) {
     auto v = Verify();
@@ -299,44 +323,15 @@ TEST_F(AuditTest, SwappedRecordsAreDetected) {
 TEST_F(AuditTest, RehashedRecordWithoutTheKeyIsABadSignature) {
   AppendJob();
   // Change record 3, recompute its hash correctly, and sign with another key.
-  AuditRecord target;
-  ASSERT_TRUE(ForEachAuditRecord(*store_, [&](const AuditRecord& r) {
-                if (r.seq == 3) target = r;
-                return absl::OkStatus();
-              }).ok());
-  target.peer = "charlie";
-  auto body = AuditBody(target);
-  ASSERT_TRUE(body.ok());
-  std::string hash = ToHex(crypto::Sha256(AsBytes(*body)));
-  auto sig = peer_.Sign(AsBytes(AuditSignedMessage(hash)));
-  ASSERT_TRUE(sig.ok());
-  RawDb raw(db_path());
-  raw.Unprotect();
-  raw.Exec("UPDATE audit_log SET peer = 'charlie', hash = '" + hash + "', signature = '" +
-           ToHex(*sig) + "' WHERE seq = 3");
+  ForgeRecord(3, [](AuditRecord& r) { r.peer = "charlie"; }, peer_);
   ExpectBroken("audit record 3: bad signature");
 }
 
 TEST_F(AuditTest, ReplacedRecordBreaksTheChainAfterIt) {
-  // Copy record 2 of another log (validly signed by the same key) over ours.
   AppendJob();
-  AuditRecord original;
-  ASSERT_TRUE(ForEachAuditRecord(*store_, [&](const AuditRecord& r) {
-                if (r.seq == 3) original = r;
-                return absl::OkStatus();
-              }).ok());
-  // Re-create record 3 properly signed but chained to a different prev_hash.
-  AuditRecord forged = original;
-  forged.prev_hash = kDigestA;
-  auto body = AuditBody(forged);
-  ASSERT_TRUE(body.ok());
-  std::string hash = ToHex(crypto::Sha256(AsBytes(*body)));
-  auto sig = node_.Sign(AsBytes(AuditSignedMessage(hash)));
-  ASSERT_TRUE(sig.ok());
-  RawDb raw(db_path());
-  raw.Unprotect();
-  raw.Exec("UPDATE audit_log SET prev_hash = '" + kDigestA + "', hash = '" + hash +
-           "', signature = '" + ToHex(*sig) + "' WHERE seq = 3");
+  // Even signed with the node's own key, a record chained to anything but its
+  // predecessor is caught.
+  ForgeRecord(3, [](AuditRecord& r) { r.prev_hash = kDigestA; }, node_);
   ExpectBroken("audit record 3: chain broken");
 }
 
