@@ -58,6 +58,34 @@ struct PsiOptions {
 };
 int RunPsi(const PsiOptions& opts);
 
+struct NodeInitOptions {
+  std::string dir;
+  std::string name;  // empty: the directory's name
+};
+// RunNodeInit creates a node home (node/home.h) and prints what to do next.
+int RunNodeInit(const NodeInitOptions& opts);
+
+struct NodeCheckOptions {
+  std::string dir;
+};
+// RunNodeCheck loads and validates DIR/liaison.toml and prints a summary.
+int RunNodeCheck(const NodeCheckOptions& opts);
+
+struct AuditVerifyOptions {
+  std::string dir;          // a node home, or
+  std::string export_path;  // an export file (offline)
+  std::string fingerprint;  // optional: the key the log must be signed by
+};
+// RunAuditVerify checks the audit chain, every signature and every receipt.
+int RunAuditVerify(const AuditVerifyOptions& opts);
+
+struct AuditExportOptions {
+  std::string dir;
+  std::string out;
+};
+// RunAuditExport writes a verified JSON-lines export of the audit log.
+int RunAuditExport(const AuditExportOptions& opts);
+
 }  // namespace liaison::cli
 
 #endif  // LIAISON_CLI_COMMANDS_H_

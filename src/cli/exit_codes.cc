@@ -26,11 +26,10 @@ int ExitCode(const absl::Status& status) {
   }
 }
 
-int ReportError(std::string_view command, const absl::Status& status) {
+int ReportError(std::string_view command, const absl::Status& status,
+                std::string_view data_loss_hint) {
   std::string line = StrCat("liaison ", command, ": error: ", std::string(status.message()));
-  if (status.code() == absl::StatusCode::kDataLoss) {
-    line += " (the peer sent malformed data; this may be an attack)";
-  }
+  if (status.code() == absl::StatusCode::kDataLoss) line += data_loss_hint;
   line += '\n';
   std::fputs(line.c_str(), stderr);
   return ExitCode(status);

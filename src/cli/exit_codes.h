@@ -22,9 +22,15 @@ inline constexpr int kExitExhausted = 8;       // ResourceExhausted
 // ExitCode maps a status to the process exit code.
 int ExitCode(const absl::Status& status);
 
-// ReportError prints "liaison <command>: error: <message>" on stderr and
-// returns ExitCode(status).
-int ReportError(std::string_view command, const absl::Status& status);
+// kPeerDataLossHint is what ReportError adds to a DataLoss message by
+// default: in a session, DataLoss means the peer sent malformed data.
+inline constexpr std::string_view kPeerDataLossHint =
+    " (the peer sent malformed data; this may be an attack)";
+
+// ReportError prints "liaison <command>: error: <message>" on stderr, with
+// `data_loss_hint` appended for DataLoss, and returns ExitCode(status).
+int ReportError(std::string_view command, const absl::Status& status,
+                std::string_view data_loss_hint = kPeerDataLossHint);
 
 }  // namespace liaison::cli
 

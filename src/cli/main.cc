@@ -80,6 +80,37 @@ int main(int argc, char** argv) {
   psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
   psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
 
+  auto* node_cmd = app.add_subcommand("node", "create and check a liaison node's home");
+  node_cmd->require_subcommand(1);
+  NodeInitOptions node_init;
+  auto* node_init_cmd = node_cmd->add_subcommand(
+      "init", "create a node: identity, commented config liaison.toml, store node.db");
+  node_init_cmd->add_option("dir", node_init.dir, "the node's home directory (created, mode 0700)")
+      ->required();
+  node_init_cmd->add_option("--name", node_init.name,
+                            "the node's name (default: the directory's name)");
+  NodeCheckOptions node_check;
+  auto* node_check_cmd = node_cmd->add_subcommand("check", "load and validate DIR/liaison.toml");
+  node_check_cmd->add_option("dir", node_check.dir, "the node's home directory")->required();
+
+  auto* audit_cmd = app.add_subcommand("audit", "verify and export a node's signed audit log");
+  audit_cmd->require_subcommand(1);
+  AuditVerifyOptions audit_verify;
+  auto* audit_verify_cmd = audit_cmd->add_subcommand(
+      "verify", "check the hash chain, every signature and every peer receipt");
+  auto* verify_dir =
+      audit_verify_cmd->add_option("dir", audit_verify.dir, "the node's home directory");
+  auto* verify_export = audit_verify_cmd->add_option(
+      "--export", audit_verify.export_path, "verify an export file offline instead");
+  verify_dir->excludes(verify_export);
+  audit_verify_cmd->add_option("--fingerprint", audit_verify.fingerprint,
+                               "the node's key fingerprint as you know it (sha256:...)");
+  AuditExportOptions audit_export;
+  auto* audit_export_cmd =
+      audit_cmd->add_subcommand("export", "write the audit log as verifiable JSON lines");
+  audit_export_cmd->add_option("dir", audit_export.dir, "the node's home directory")->required();
+  audit_export_cmd->add_option("--out,-o", audit_export.out, "the export file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,6 +122,16 @@ int main(int argc, char** argv) {
   if (*fingerprint_cmd) return RunFingerprint(fingerprint);
   if (*normalize_cmd) return RunNormalize(normalize);
   if (*profile_cmd) return RunProfile();
+  if (*node_init_cmd) return RunNodeInit(node_init);
+  if (*node_check_cmd) return RunNodeCheck(node_check);
+  if (*audit_verify_cmd) {
+    if (audit_verify.dir.empty() == audit_verify.export_path.empty()) {
+      std::fputs("liaison audit verify: error: give a node directory or --export FILE\n", stderr);
+      return kExitUsage;
+    }
+    return RunAuditVerify(audit_verify);
+  }
+  if (*audit_export_cmd) return RunAuditExport(audit_export);
   if (*psi_cmd) {
     if (psi.listen.empty() == psi.connect.empty()) {
       std::fputs("liaison psi: error: give exactly one of --listen ADDR:PORT or --connect HOST:PORT\n",

@@ -389,6 +389,21 @@ absl::StatusOr<std::string> CertificateFingerprint(const std::string& cert_path)
   return fp;
 }
 
+absl::StatusOr<Ed25519PublicKey> CertificatePublicKey(const std::string& cert_path) {
+  LIAISON_ASSIGN_OR_RETURN(SecretBytes pem, ReadSmallFile(cert_path, nullptr));
+  LIAISON_ASSIGN_OR_RETURN(X509Ptr cert, ParseCertificate(pem, cert_path));
+  EVP_PKEY* key = X509_get0_pubkey(cert.get());
+  Ed25519PublicKey out{};
+  size_t len = out.size();
+  if (key == nullptr || EVP_PKEY_get_id(key) != EVP_PKEY_ED25519 ||
+      EVP_PKEY_get_raw_public_key(key, out.data(), &len) != 1 || len != out.size()) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        StrCat(cert_path, " does not hold a certificate for an Ed25519 key"));
+  }
+  return out;
+}
+
 absl::StatusOr<std::string> PublicKeyFingerprint(ByteSpan public_key) {
   if (public_key.size() != kEd25519PublicKeyLen) {
     return absl::InvalidArgumentError(

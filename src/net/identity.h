@@ -51,6 +51,12 @@ absl::StatusOr<std::string> GenerateIdentity(const std::string& dir);
 // if it holds no certificate.
 absl::StatusOr<std::string> CertificateFingerprint(const std::string& cert_path);
 
+// CertificatePublicKey returns the raw Ed25519 public key in the PEM
+// certificate at `cert_path`, for checking signatures without the private key
+// (an auditor verifying a node's audit log). NotFound if the file is missing,
+// InvalidArgument if it holds no certificate or the key is not Ed25519.
+absl::StatusOr<Ed25519PublicKey> CertificatePublicKey(const std::string& cert_path);
+
 // CertificateFingerprint returns the fingerprint of the key in `cert`, or ""
 // if its key cannot be encoded (not for a certificate OpenSSL has parsed).
 std::string CertificateFingerprint(const X509* cert);

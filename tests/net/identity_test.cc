@@ -173,6 +173,20 @@ TEST(IdentityTest, FingerprintIsStableAcrossLoadAndMatchesTheCertificate) {
   EXPECT_EQ(*from_key, *fp);
 }
 
+TEST(IdentityTest, CertificatePublicKeyIsTheIdentitysKey) {
+  ScopedTempDir tmp;
+  ASSERT_TRUE(GenerateIdentity(tmp.path()).ok());
+  auto id = Identity::Load(tmp.path());
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto key = CertificatePublicKey(tmp.Sub("node.crt"));
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(*key, id->public_key());
+  EXPECT_EQ(CertificatePublicKey(tmp.Sub("missing.crt")).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(CertificatePublicKey(tmp.Sub("node.key")).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(IdentityTest, FingerprintIsSha256OfTheSubjectPublicKeyInfo) {
   // RFC 8410 section 10.1 example key: SPKI = 302a300506032b6570032100 || key.
   Bytes key = *FromHex("19bf44096984cdfe8541bac167dc3b96c85086aa30b6b6cb0c5c38ad703166e1");

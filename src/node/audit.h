@@ -1,0 +1,248 @@
+// The node's audit trail: an append-only log of what the node did (jobs
+// offered, refused, run, failed; receipts; configuration loaded), kept in the
+// store's audit_log table. Records hold who, which question, parameters and
+// digests, never items.
+//
+// Each record's canonical body (AuditBody) is canonical JSON that includes
+// the previous record's hash; the record's hash is SHA-256 of the body, and
+// the node signs the hash with its Ed25519 identity key. docs/audit.md
+// defines the bytes exactly so that anyone holding the log (or an export)
+// and the node's public key can check it offline with other tools, and says
+// what the chain proves and what it does not (truncation of the newest
+// records needs an external anchor).
+#ifndef LIAISON_NODE_AUDIT_H_
+#define LIAISON_NODE_AUDIT_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "base/bytes.h"
+#include "net/identity.h"
+#include "node/store.h"
+
+namespace liaison::node {
+
+// kAuditFormatVersion is the "v" of every record body.
+inline constexpr int kAuditFormatVersion = 1;
+// kGenesisHash is the prev_hash of record 1: 64 zeros.
+inline constexpr char kGenesisHash[] =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+// AuditKind is what happened. Verification does not interpret kinds other
+// than kReceipt, so a newer node may add kinds without breaking older
+// verifiers.
+enum class AuditKind {
+  kNodeInitialized,
+  kConfigLoaded,
+  kJobOffered,
+  kJobRefused,
+  kJobStarted,
+  kJobSucceeded,
+  kJobFailed,
+  kJobCancelled,
+  kJobApproved,
+  kReceipt,
+  kApiKeyCreated,
+  kApiKeyRevoked,
+};
+// AuditKindName returns the record's "kind": "node_initialized",
+// "config_loaded", "job_offered", "job_refused", "job_started",
+// "job_succeeded", "job_failed", "job_cancelled", "job_approved", "receipt",
+// "api_key_created", "api_key_revoked".
+std::string_view AuditKindName(AuditKind kind);
+
+// Actors, as recorded: "cli" for the command line, "schedule:<name>", a
+// peer as "peer:sha256:<hex>", or an API key id ("key_<16 hex>").
+inline constexpr char kActorCli[] = "cli";
+std::string ActorForSchedule(std::string_view schedule_name);
+std::string ActorForPeer(std::string_view peer_fingerprint);
+// IsValidActor reports whether `actor` has one of the forms above.
+bool IsValidActor(std::string_view actor);
+
+// Receipt is a peer's signature over the result of a job: the peer signs
+// ReceiptMessage(job_id, params_digest, transcript_hash, result_digest) with
+// its identity key. Digests are 64 lower-case hex digits.
+struct Receipt {
+  std::string job_id;
+  std::string params_digest;
+  std::string transcript_hash;
+  std::string result_digest;
+  std::string peer_fingerprint;  // canonical "sha256:..." of peer_public_key
+  std::string peer_public_key;   // 64 hex digits, raw Ed25519
+  std::string signature;         // 128 hex digits
+};
+
+// ReceiptMessage returns the bytes a receipt signs: "liaison-receipt-v1\n"
+// followed by the canonical JSON object {"job_id", "params_digest",
+// "result_digest", "transcript_hash"} (docs/audit.md).
+std::string ReceiptMessage(std::string_view job_id, std::string_view params_digest,
+                           std::string_view transcript_hash, std::string_view result_digest);
+
+// ParamsDigest returns the hex SHA-256 of the canonical form of a JSON object
+// of job parameters: the params_digest of a receipt. InvalidArgument if
+// `params_json` is not a JSON object.
+absl::StatusOr<std::string> ParamsDigest(std::string_view params_json);
+
+// SignReceipt makes this node's receipt for a peer to store: fields from the
+// arguments, peer_* set to `identity`'s key. Internal only if signing fails.
+absl::StatusOr<Receipt> SignReceipt(const net::Identity& identity, std::string_view job_id,
+                                    std::string_view params_digest,
+                                    std::string_view transcript_hash,
+                                    std::string_view result_digest);
+
+// VerifyReceipt checks that the receipt's fingerprint is that of its public
+// key and that the signature verifies. DataLoss naming the problem otherwise.
+absl::Status VerifyReceipt(const Receipt& receipt);
+
+// AuditContent is what a record says about an event, shared by what a
+// caller appends (AuditEvent) and what is stored (AuditRecord).
+struct AuditContent {
+  std::string actor = kActorCli;
+  std::string job_id;
+  std::string alliance;
+  std::string peer;
+  std::string question;
+  std::string protocol;
+  // params_json is a JSON object without floating-point numbers (integers
+  // and strings only, so that every implementation serialises it alike).
+  // Stored records hold it canonical.
+  std::string params_json = "{}";
+  // dataset_digests, profile_digest, transcript_hash, result_digest: each
+  // empty or 64 lower-case hex digits.
+  std::vector<std::string> dataset_digests;
+  std::string profile_digest;
+  std::string transcript_hash;
+  std::string result_digest;
+  // counts are named non-negative numbers: set sizes, intersection size,
+  // rejected records. Never items.
+  std::map<std::string, int64_t> counts;
+  // receipt is required for kReceipt and forbidden otherwise; its job_id
+  // must equal `job_id`.
+  std::optional<Receipt> receipt;
+};
+
+// AuditEvent is what a caller appends; the log adds seq, time, prev_hash,
+// hash and signature.
+struct AuditEvent : AuditContent {
+  AuditKind kind = AuditKind::kJobOffered;
+};
+
+// AuditRecord is one stored record.
+struct AuditRecord : AuditContent {
+  uint64_t seq = 0;
+  std::string time;  // RFC 3339 UTC with milliseconds
+  std::string kind;  // AuditKindName, or a kind of a newer liaison
+  std::string prev_hash;  // 64 hex
+  std::string hash;       // 64 hex: SHA-256 of AuditBody(*this)
+  std::string signature;  // 128 hex: Ed25519 over AuditSignedMessage(hash)
+};
+
+// AuditBody returns the canonical JSON body of `record`: every field above
+// except hash and signature, keys sorted, no white space (docs/audit.md).
+// InvalidArgument if params_json is not a JSON object.
+absl::StatusOr<std::string> AuditBody(const AuditRecord& record);
+
+// AuditSignedMessage returns what the node signs for a record:
+// "liaison-audit-record-v1\n" followed by the 64 hex digits of its hash.
+std::string AuditSignedMessage(std::string_view hash_hex);
+
+// AuditLog appends records to a store, signed with a node identity. Both must
+// outlive it. Thread-safe: appends from several threads (or processes sharing
+// the store) are serialised by the store's write transaction, which reads the
+// last record's hash and inserts the next record, so the chain never forks.
+class AuditLog {
+ public:
+  AuditLog(Store& store, const net::Identity& identity) : store_(store), identity_(identity) {}
+
+  // Append validates `event` (InvalidArgument naming the field: bad actor,
+  // digest, params, missing or stray receipt, a receipt that does not verify),
+  // then appends it as the next record and returns it.
+  absl::StatusOr<AuditRecord> Append(const AuditEvent& event);
+
+ private:
+  Store& store_;
+  const net::Identity& identity_;
+};
+
+// ForEachAuditRecord calls `fn` for every record of the store in seq order,
+// inside one read snapshot, stopping at the first error `fn` returns.
+// DataLoss if a stored JSON column cannot be parsed.
+absl::Status ForEachAuditRecord(Store& store,
+                                const std::function<absl::Status(const AuditRecord&)>& fn);
+
+// AuditSummary is what a successful verification established.
+struct AuditSummary {
+  uint64_t num_records = 0;
+  uint64_t num_receipts = 0;
+  uint64_t head_seq = 0;
+  std::string head_hash;  // kGenesisHash when there are no records
+};
+
+// AuditChainVerifier checks records one at a time, in the order they are
+// given, against the node's public key. The first problem is returned as
+// DataLoss "audit record <seq>: <what>", where what is one of: the sequence
+// skips records (deleted) or goes backwards (reordered or renumbered); the
+// hash does not match the content (changed); the signature does not verify
+// (forged); prev_hash is not the previous record's hash (reordered or
+// removed); the receipt does not verify. Later calls return the same error.
+class AuditChainVerifier {
+ public:
+  explicit AuditChainVerifier(const net::Ed25519PublicKey& node_public_key)
+      : public_key_(node_public_key) {
+    summary_.head_hash = kGenesisHash;
+  }
+
+  absl::Status Add(const AuditRecord& record);
+  // Finish returns the summary, or DataLoss if no record was seen (node init
+  // writes record 1, so an empty log has been emptied) or an Add failed.
+  absl::StatusOr<AuditSummary> Finish() const;
+
+ private:
+  net::Ed25519PublicKey public_key_;
+  AuditSummary summary_;
+  absl::Status status_;
+};
+
+// VerifyAuditLog verifies every record of `store` against `node_public_key`.
+absl::StatusOr<AuditSummary> VerifyAuditLog(Store& store,
+                                            const net::Ed25519PublicKey& node_public_key);
+
+// ExportAuditLog writes the store's log to `path` as JSON lines (atomically:
+// the file appears complete or not at all). Line 1 is the header
+//   {"format":"liaison-audit-export","version":1,"node_fingerprint":...,
+//    "node_public_key":<hex>,"exported":<RFC 3339>,"num_records":N,
+//    "head_seq":N,"head_hash":<hex>}
+// and each further line one record: its body's fields plus "hash" and
+// "signature". The log is verified while it is exported; DataLoss if it is
+// broken (nothing is written then).
+absl::StatusOr<AuditSummary> ExportAuditLog(Store& store,
+                                            const net::Ed25519PublicKey& node_public_key,
+                                            const std::string& path);
+
+// VerifiedExport is the result of checking an export file.
+struct VerifiedExport {
+  AuditSummary summary;
+  // node_fingerprint is the fingerprint of the key the records were checked
+  // against. When the caller gave no expected fingerprint it comes from the
+  // file itself, and only proves the log is consistent with that key.
+  std::string node_fingerprint;
+};
+
+// VerifyAuditExport checks an export offline. If `expected_fingerprint` is
+// not empty, the export's key must have that fingerprint (PermissionDenied
+// otherwise). DataLoss for a malformed line, a record that fails as in
+// AuditChainVerifier, or a header whose counts or head do not match the
+// records (a truncated file). NotFound if the file is missing.
+absl::StatusOr<VerifiedExport> VerifyAuditExport(const std::string& path,
+                                                 std::string_view expected_fingerprint);
+
+}  // namespace liaison::node
+
+#endif  // LIAISON_NODE_AUDIT_H_

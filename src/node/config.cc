@@ -1,0 +1,624 @@
+#include "node/config.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+#include <utility>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "net/identity.h"
+#include "net/tls_channel.h"
+
+namespace liaison::node {
+namespace {
+
+constexpr size_t kMaxConfigLen = 1 << 20;
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string_view NodeTypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date:
+    case toml::node_type::time:
+    case toml::node_type::date_time: return "a date or time";
+    default: return "nothing";
+  }
+}
+
+std::string Join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const std::string& s : v) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+// Checker collects validation errors with the line they refer to.
+class Checker {
+ public:
+  explicit Checker(std::string source) : source_(std::move(source)) {}
+
+  void Error(uint32_t line, std::string_view key, std::string_view what) {
+    errors_.push_back({line, StrCat(source_, ":", line, ": ", key, ": ", what)});
+  }
+
+  // Line returns the line of `n`, or `fallback` when toml++ has none (an
+  // implicit table).
+  static uint32_t Line(const toml::node& n, uint32_t fallback) {
+    uint32_t line = n.source().begin.line;
+    return line != 0 ? line : fallback;
+  }
+
+  // Keys reports every key of `t` not in `allowed`.
+  void Keys(const toml::table& t, std::string_view path,
+            std::initializer_list<std::string_view> allowed) {
+    for (auto&& [k, v] : t) {
+      if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
+      std::vector<std::string> names(allowed.begin(), allowed.end());
+      Error(k.source().begin.line != 0 ? k.source().begin.line : Line(v, 0),
+            Path(path, k.str()), StrCat("unknown key (expected one of: ", Join(names), ")"));
+    }
+  }
+
+  // String returns the string at t[key]; an error if it has another type, or
+  // if it is missing and `required`.
+  std::optional<std::string> String(const toml::table& t, uint32_t table_line,
+                                    std::string_view path, std::string_view key,
+                                    bool required) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      if (required) Error(table_line, Path(path, key), "missing (required)");
+      return std::nullopt;
+    }
+    if (!n->is_string()) {
+      Error(Line(*n, table_line), Path(path, key),
+            StrCat("must be a string, not ", NodeTypeName(*n)));
+      return std::nullopt;
+    }
+    return n->as_string()->get();
+  }
+
+  // Integer returns the non-negative integer at t[key], at most `max`.
+  std::optional<uint64_t> Integer(const toml::table& t, uint32_t table_line,
+                                  std::string_view path, std::string_view key,
+                                  bool required, uint64_t max) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      if (required) Error(table_line, Path(path, key), "missing (required)");
+      return std::nullopt;
+    }
+    if (!n->is_integer()) {
+      Error(Line(*n, table_line), Path(path, key),
+            StrCat("must be an integer, not ", NodeTypeName(*n)));
+      return std::nullopt;
+    }
+    int64_t v = n->as_integer()->get();
+    if (v < 0 || static_cast<uint64_t>(v) > max) {
+      Error(Line(*n, table_line), Path(path, key),
+            StrCat("must be between 0 and ", max, ", not ", v));
+      return std::nullopt;
+    }
+    return static_cast<uint64_t>(v);
+  }
+
+  // Strings returns the array of strings at t[key], with each element's line.
+  std::optional<std::vector<std::pair<std::string, uint32_t>>> Strings(
+      const toml::table& t, uint32_t table_line, std::string_view path,
+      std::string_view key, bool required) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) {
+      if (required) Error(table_line, Path(path, key), "missing (required)");
+      return std::nullopt;
+    }
+    uint32_t line = Line(*n, table_line);
+    if (!n->is_array()) {
+      Error(line, Path(path, key),
+            StrCat("must be an array of strings, not ", NodeTypeName(*n)));
+      return std::nullopt;
+    }
+    std::vector<std::pair<std::string, uint32_t>> out;
+    for (const toml::node& e : *n->as_array()) {
+      if (!e.is_string()) {
+        Error(Line(e, line), Path(path, key),
+              StrCat("must be an array of strings; found ", NodeTypeName(e)));
+        return std::nullopt;
+      }
+      out.emplace_back(e.as_string()->get(), Line(e, line));
+    }
+    return out;
+  }
+
+  // Table returns t[key] as a table, an error if it is something else.
+  const toml::table* Table(const toml::table& t, uint32_t table_line,
+                           std::string_view path, std::string_view key) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return nullptr;
+    if (!n->is_table()) {
+      Error(Line(*n, table_line), Path(path, key),
+            StrCat("must be a table, not ", NodeTypeName(*n)));
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  static std::string Path(std::string_view path, std::string_view key) {
+    return path.empty() ? std::string(key) : StrCat(path, ".", key);
+  }
+
+  absl::Status Result() {
+    if (errors_.empty()) return absl::OkStatus();
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string msg = errors_.front().second;
+    if (errors_.size() > 1) {
+      StrAppend(msg, " (and ", errors_.size() - 1, " more error",
+                errors_.size() > 2 ? "s" : "", ")");
+    }
+    return absl::InvalidArgumentError(msg);
+  }
+
+ private:
+  std::string source_;
+  std::vector<std::pair<uint32_t, std::string>> errors_;
+};
+
+bool IsDecimal(std::string_view s) {
+  size_t i = 0;
+  size_t int_digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++int_digits;
+  if (int_digits == 0) return false;
+  if (i == s.size()) return true;
+  if (s[i] != '.') return false;
+  ++i;
+  size_t frac_digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i, ++frac_digits;
+  return frac_digits > 0 && i == s.size();
+}
+
+void CheckAddress(Checker& c, const toml::table& t, uint32_t line, std::string_view path,
+                  std::string_view key, bool required, std::string* out) {
+  std::optional<std::string> v = c.String(t, line, path, key, required);
+  if (!v) return;
+  absl::StatusOr<net::HostPort> hp = net::ParseHostPort(*v);
+  const toml::node* n = t.get(key);
+  if (!hp.ok() || hp->port == 0) {
+    c.Error(Checker::Line(*n, line), Checker::Path(path, key),
+            StrCat("not a host:port address (\"", *v,
+                   "\"; IPv6 addresses go in brackets, the port is 1 to 65535)"));
+    return;
+  }
+  *out = *v;
+}
+
+void CheckNameKey(Checker& c, std::string_view section, const toml::key& k,
+                  const toml::node& v) {
+  if (!IsValidName(k.str())) {
+    c.Error(Checker::Line(v, k.source().begin.line), Checker::Path(section, k.str()),
+            "not a valid name (1 to 64 letters, digits, '.', '_' or '-', not "
+            "starting with '.' or '-')");
+  }
+}
+
+// ForEachNamedTable calls `fn(name, path, table, line)` for each
+// [<section>.<name>] table, after checking the name; entries that are not
+// tables are reported and skipped.
+void ForEachNamedTable(
+    Checker& c, const toml::table& root, std::string_view section,
+    const std::function<void(const std::string&, const std::string&, const toml::table&,
+                             uint32_t)>& fn) {
+  const toml::table* tables = c.Table(root, 1, "", section);
+  if (tables == nullptr) return;
+  for (auto&& [k, v] : *tables) {
+    std::string name(k.str());
+    std::string path = StrCat(section, ".", name);
+    CheckNameKey(c, section, k, v);
+    if (!v.is_table()) {
+      c.Error(Checker::Line(v, 1), path, StrCat("must be a table, not ", NodeTypeName(v)));
+      continue;
+    }
+    fn(name, path, *v.as_table(), Checker::Line(v, k.source().begin.line));
+  }
+}
+
+void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
+  const toml::table* t = c.Table(root, 1, "", "node");
+  if (t == nullptr) {
+    if (root.get("node") == nullptr) c.Error(1, "node", "missing: the [node] table is required");
+    return;
+  }
+  uint32_t line = Checker::Line(*t, 1);
+  c.Keys(*t, "node", {"name", "peer_listen", "rest_listen"});
+  if (auto name = c.String(*t, line, "node", "name", true)) {
+    if (!IsValidName(*name)) {
+      c.Error(Checker::Line(*t->get("name"), line), "node.name",
+              "not a valid name (1 to 64 letters, digits, '.', '_' or '-')");
+    }
+    out.name = *name;
+  }
+  CheckAddress(c, *t, line, "node", "peer_listen", true, &out.peer_listen);
+  CheckAddress(c, *t, line, "node", "rest_listen", true, &out.rest_listen);
+}
+
+void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerConfig>& out) {
+  std::map<std::string, uint32_t> fingerprint_lines;
+  ForEachNamedTable(c, root, "peers", [&](const std::string& name, const std::string& path,
+                                          const toml::table& t, uint32_t line) {
+    c.Keys(t, path, {"address", "fingerprint"});
+    PeerConfig peer;
+    peer.name = name;
+    CheckAddress(c, t, line, path, "address", true, &peer.address);
+    if (auto fp = c.String(t, line, path, "fingerprint", true)) {
+      absl::StatusOr<std::string> norm = net::NormalizeFingerprint(*fp);
+      if (norm.ok()) {
+        peer.fingerprint = *norm;
+        fingerprint_lines[name] = Checker::Line(*t.get("fingerprint"), line);
+      } else {
+        c.Error(Checker::Line(*t.get("fingerprint"), line), path + ".fingerprint",
+                StrCat("not a sha256 fingerprint (", std::string(norm.status().message()), ")"));
+      }
+    }
+    out[peer.name] = std::move(peer);
+  });
+  // Two names for one key would let a peer be in an alliance under a name
+  // the administrator did not mean.
+  std::map<std::string, std::string> by_fp;
+  for (const auto& [name, peer] : out) {
+    if (peer.fingerprint.empty()) continue;
+    auto [it, inserted] = by_fp.emplace(peer.fingerprint, name);
+    if (!inserted) {
+      c.Error(fingerprint_lines[name], StrCat("peers.", name, ".fingerprint"),
+              StrCat("the same key as peer \"", it->second, "\""));
+    }
+  }
+}
+
+void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_dir,
+                   std::map<std::string, DatasetConfig>& out) {
+  ForEachNamedTable(c, root, "datasets", [&](const std::string& name, const std::string& path,
+                                             const toml::table& t, uint32_t line) {
+    c.Keys(t, path, {"file", "format", "column", "field", "type", "tlp"});
+    DatasetConfig ds;
+    ds.name = name;
+    if (auto file = c.String(t, line, path, "file", true)) {
+      if (file->empty()) {
+        c.Error(Checker::Line(*t.get("file"), line), path + ".file", "must not be empty");
+      }
+      ds.file = *file;
+      ds.resolved_path = (file->empty() || file->front() == '/' || base_dir.empty())
+                             ? *file
+                             : StrCat(base_dir, "/", *file);
+      ds.format = data::FormatForPath(*file);
+    }
+    if (auto format = c.String(t, line, path, "format", false)) {
+      if (*format == "text") {
+        ds.format = data::Format::kText;
+      } else if (*format == "csv") {
+        ds.format = data::Format::kCsv;
+      } else if (*format == "jsonl") {
+        ds.format = data::Format::kJsonLines;
+      } else {
+        c.Error(Checker::Line(*t.get("format"), line), path + ".format",
+                StrCat("\"", *format, "\" is not a format (text, csv or jsonl)"));
+      }
+    }
+    if (auto column = c.String(t, line, path, "column", false)) {
+      if (ds.format != data::Format::kCsv) {
+        c.Error(Checker::Line(*t.get("column"), line), path + ".column",
+                "only a csv dataset has columns");
+      }
+      ds.column = *column;
+    }
+    if (auto field = c.String(t, line, path, "field", false)) {
+      if (ds.format != data::Format::kJsonLines) {
+        c.Error(Checker::Line(*t.get("field"), line), path + ".field",
+                "only a jsonl dataset has fields");
+      }
+      ds.field = *field;
+    }
+    if (ds.format == data::Format::kJsonLines && ds.field.empty() &&
+        t.get("field") == nullptr) {
+      c.Error(line, path + ".field", "missing (required for a jsonl dataset)");
+    }
+    if (auto type = c.String(t, line, path, "type", false)) {
+      if (ToLower(*type) != "auto") {
+        absl::StatusOr<data::ItemType> parsed = data::ParseTypeName(*type);
+        if (parsed.ok()) {
+          ds.type = *parsed;
+        } else {
+          c.Error(Checker::Line(*t.get("type"), line), path + ".type",
+                  std::string(parsed.status().message()));
+        }
+      }
+    }
+    if (auto tlp = c.String(t, line, path, "tlp", true)) {
+      absl::StatusOr<Tlp> parsed = ParseTlp(*tlp);
+      if (parsed.ok()) {
+        ds.tlp = *parsed;
+      } else {
+        c.Error(Checker::Line(*t.get("tlp"), line), path + ".tlp",
+                std::string(parsed.status().message()));
+      }
+    }
+    out[ds.name] = std::move(ds);
+  });
+}
+
+void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+             AllianceConfig& a) {
+  const toml::table* dp = c.Table(t, line, path, "dp");
+  bool needs_dp = std::any_of(a.questions.begin(), a.questions.end(),
+                              [](Question q) { return q != Question::kMatch; });
+  if (dp == nullptr) {
+    if (needs_dp && t.get("dp") == nullptr) {
+      c.Error(line, path + ".dp",
+              "missing: count and sum answers are noised, so the alliance needs a "
+              "[" + path + ".dp] budget (epsilon, delta)");
+    }
+    return;
+  }
+  std::string dp_path = path + ".dp";
+  uint32_t dp_line = Checker::Line(*dp, line);
+  c.Keys(*dp, dp_path, {"epsilon", "delta"});
+  DpBudget budget;
+  for (auto [key, field] : {std::pair<std::string_view, std::string*>{"epsilon", &budget.epsilon},
+                            {"delta", &budget.delta}}) {
+    const toml::node* n = dp->get(key);
+    if (n != nullptr && (n->is_floating_point() || n->is_integer())) {
+      c.Error(Checker::Line(*n, dp_line), Checker::Path(dp_path, key),
+              "must be a quoted decimal string such as \"0.5\": a TOML number "
+              "goes through binary floating point and is not exact");
+      continue;
+    }
+    std::optional<std::string> v = c.String(*dp, dp_line, dp_path, key, true);
+    if (!v) continue;
+    if (!IsDecimal(*v)) {
+      c.Error(Checker::Line(*n, dp_line), Checker::Path(dp_path, key),
+              StrCat("\"", *v, "\" is not a non-negative decimal number (digits, "
+                               "optionally a '.' and more digits)"));
+      continue;
+    }
+    *field = *v;
+  }
+  a.dp = std::move(budget);
+}
+
+std::string ToUpperTlp(Tlp t) {
+  std::string s(TlpName(t));
+  for (char& ch : s) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  }
+  return s;
+}
+
+void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
+                    std::map<std::string, AllianceConfig>& out) {
+  ForEachNamedTable(c, root, "alliances", [&](const std::string& name, const std::string& path,
+                                              const toml::table& t, uint32_t line) {
+    c.Keys(t, path,
+           {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
+            "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp"});
+    AllianceConfig a;
+    a.name = name;
+
+    if (auto members = c.Strings(t, line, path, "members", true)) {
+      if (members->empty()) c.Error(line, path + ".members", "must name at least one peer");
+      for (const auto& [m, m_line] : *members) {
+        if (config.peers.count(m) == 0) {
+          c.Error(m_line, path + ".members",
+                  StrCat("\"", m, "\" is not a peer (no [peers.", m, "] table)"));
+        } else if (std::find(a.members.begin(), a.members.end(), m) != a.members.end()) {
+          c.Error(m_line, path + ".members", StrCat("\"", m, "\" is listed twice"));
+        } else {
+          a.members.push_back(m);
+        }
+      }
+    }
+
+    if (auto questions = c.Strings(t, line, path, "questions", true)) {
+      if (questions->empty()) c.Error(line, path + ".questions", "must allow at least one");
+      for (const auto& [q, q_line] : *questions) {
+        if (q == "match") {
+          a.questions.push_back(Question::kMatch);
+        } else if (q == "count") {
+          a.questions.push_back(Question::kCount);
+        } else if (q == "sum") {
+          a.questions.push_back(Question::kSum);
+        } else {
+          c.Error(q_line, path + ".questions",
+                  StrCat("\"", q, "\" is not a question (match, count or sum)"));
+        }
+      }
+    }
+
+    if (auto protocols = c.Strings(t, line, path, "protocols", true)) {
+      if (protocols->empty()) c.Error(line, path + ".protocols", "must allow at least one");
+      for (const auto& [p, p_line] : *protocols) {
+        if (p == "rr22" || p == "ecdh") {
+          a.protocols.push_back(p);
+        } else {
+          c.Error(p_line, path + ".protocols",
+                  StrCat("\"", p, "\" is not a protocol (rr22 or ecdh)"));
+        }
+      }
+    }
+
+    constexpr uint64_t kMaxSetSize = uint64_t{1} << 40;
+    if (auto v = c.Integer(t, line, path, "min_set_size", false, kMaxSetSize)) {
+      a.min_set_size = *v;
+    }
+    if (auto v = c.Integer(t, line, path, "max_set_size", true, kMaxSetSize)) {
+      a.max_set_size = *v;
+      if (a.max_set_size < a.min_set_size || a.max_set_size == 0) {
+        c.Error(Checker::Line(*t.get("max_set_size"), line), path + ".max_set_size",
+                StrCat("must be at least min_set_size (", a.min_set_size, ") and above 0"));
+      }
+    }
+    if (auto v = c.Integer(t, line, path, "jobs_per_hour_per_peer", true, 1000000)) {
+      if (*v == 0) {
+        c.Error(Checker::Line(*t.get("jobs_per_hour_per_peer"), line),
+                path + ".jobs_per_hour_per_peer",
+                "must be at least 1 (leave the peer out of the alliance to allow none)");
+      }
+      a.jobs_per_hour_per_peer = static_cast<uint32_t>(*v);
+    }
+    if (auto approval = c.String(t, line, path, "approval", true)) {
+      if (*approval == "auto") {
+        a.approval = Approval::kAuto;
+      } else if (*approval == "manual") {
+        a.approval = Approval::kManual;
+      } else {
+        c.Error(Checker::Line(*t.get("approval"), line), path + ".approval",
+                StrCat("\"", *approval, "\" is neither \"auto\" nor \"manual\""));
+      }
+    }
+    bool have_ceiling = false;
+    if (auto tlp = c.String(t, line, path, "tlp_ceiling", true)) {
+      absl::StatusOr<Tlp> parsed = ParseTlp(*tlp);
+      if (parsed.ok()) {
+        a.tlp_ceiling = *parsed;
+        have_ceiling = true;
+      } else {
+        c.Error(Checker::Line(*t.get("tlp_ceiling"), line), path + ".tlp_ceiling",
+                std::string(parsed.status().message()));
+      }
+    }
+
+    if (const toml::table* ds = c.Table(t, line, path, "datasets")) {
+      std::string ds_path = path + ".datasets";
+      uint32_t ds_line = Checker::Line(*ds, line);
+      for (auto&& [member, names_node] : *ds) {
+        std::string m(member.str());
+        std::string m_path = StrCat(ds_path, ".", m);
+        uint32_t m_line = Checker::Line(names_node, ds_line);
+        if (std::find(a.members.begin(), a.members.end(), m) == a.members.end()) {
+          c.Error(m_line, m_path, StrCat("\"", m, "\" is not a member of this alliance"));
+          continue;
+        }
+        std::optional<std::vector<std::pair<std::string, uint32_t>>> names =
+            c.Strings(*ds, ds_line, ds_path, m, true);
+        if (!names) continue;
+        std::vector<std::string>& allowed = a.datasets[m];
+        for (const auto& [name, n_line] : *names) {
+          auto it = config.datasets.find(name);
+          if (it == config.datasets.end()) {
+            c.Error(n_line, m_path,
+                    StrCat("\"", name, "\" is not a dataset (no [datasets.", name, "] table)"));
+            continue;
+          }
+          if (have_ceiling && it->second.tlp > a.tlp_ceiling) {
+            c.Error(n_line, m_path,
+                    StrCat("dataset \"", name, "\" is TLP:", ToUpperTlp(it->second.tlp),
+                           ", above the alliance's ceiling TLP:", ToUpperTlp(a.tlp_ceiling)));
+            continue;
+          }
+          allowed.push_back(name);
+        }
+      }
+    }
+    ParseDp(c, t, line, path, a);
+    out[a.name] = std::move(a);
+  });
+}
+
+}  // namespace
+
+std::string_view TlpName(Tlp tlp) {
+  switch (tlp) {
+    case Tlp::kClear: return "clear";
+    case Tlp::kGreen: return "green";
+    case Tlp::kAmber: return "amber";
+    case Tlp::kAmberStrict: return "amber+strict";
+    case Tlp::kRed: return "red";
+  }
+  return "red";
+}
+
+absl::StatusOr<Tlp> ParseTlp(std::string_view name) {
+  std::string s = ToLower(name);
+  if (s.rfind("tlp:", 0) == 0) s.erase(0, 4);
+  for (Tlp t : {Tlp::kClear, Tlp::kGreen, Tlp::kAmber, Tlp::kAmberStrict, Tlp::kRed}) {
+    if (s == TlpName(t)) return t;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", name, "\" is not a TLP 2.0 marking (clear, green, amber, amber+strict, red)"));
+}
+
+std::string_view QuestionName(Question q) {
+  switch (q) {
+    case Question::kMatch: return "match";
+    case Question::kCount: return "count";
+    case Question::kSum: return "sum";
+  }
+  return "match";
+}
+
+std::string_view ApprovalName(Approval a) {
+  return a == Approval::kAuto ? "auto" : "manual";
+}
+
+bool IsValidName(std::string_view name) {
+  if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
+  return std::all_of(name.begin(), name.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '.' || ch == '_' || ch == '-';
+  });
+}
+
+absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& source_name,
+                                   const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(StrCat(source_name, ":", e.source().begin.line,
+                                             ": not valid TOML: ", e.description()));
+  }
+  Checker c(source_name);
+  c.Keys(root, "", {"node", "peers", "datasets", "alliances"});
+  Config config;
+  ParseNode(c, root, config.node);
+  ParsePeers(c, root, config.peers);
+  ParseDatasets(c, root, base_dir, config.datasets);
+  ParseAlliances(c, root, config, config.alliances);
+  LIAISON_RETURN_IF_ERROR(c.Result());
+  return config;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return absl::NotFoundError(StrCat("cannot open the config file ", path));
+  std::string text;
+  char buf[8192];
+  while (f.read(buf, sizeof(buf)) || f.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(f.gcount()));
+    if (text.size() > kMaxConfigLen) {
+      return absl::InvalidArgumentError(StrCat(path, " is over 1 MiB; not a liaison config"));
+    }
+  }
+  if (f.bad()) return absl::InternalError(StrCat("cannot read the config file ", path));
+  size_t slash = path.rfind('/');
+  std::string base_dir(".");
+  if (slash != std::string::npos) base_dir = path.substr(0, slash == 0 ? 1 : slash);
+  return ParseConfig(text, path, base_dir);
+}
+
+}  // namespace liaison::node

@@ -1,0 +1,143 @@
+// The node's configuration file, liaison.toml in the node's home: who this
+// node is, where it listens, its peers (pinned by key fingerprint), its
+// datasets and the alliances that say which peer may ask which question of
+// which dataset. docs/node.md is the reference for every key.
+//
+// The file is parsed with toml++ into the plain structs below and validated
+// as a whole. Every error names the file, the line and the key, e.g.
+//   liaison.toml:14: peers.bravo.fingerprint: not a sha256 fingerprint (...)
+// Unknown keys are errors, so a typo is never silently ignored.
+#ifndef LIAISON_NODE_CONFIG_H_
+#define LIAISON_NODE_CONFIG_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "data/input.h"
+#include "data/profile.h"
+
+namespace liaison::node {
+
+inline constexpr char kConfigFile[] = "liaison.toml";
+
+// Tlp is a Traffic Light Protocol 2.0 marking, ordered from the least to the
+// most restricted, so `a > b` means "a is more restricted than b".
+enum class Tlp { kClear = 0, kGreen, kAmber, kAmberStrict, kRed };
+
+// TlpName returns "clear", "green", "amber", "amber+strict" or "red".
+std::string_view TlpName(Tlp tlp);
+
+// ParseTlp accepts the names TlpName returns, in any case and with or
+// without a "TLP:" prefix ("TLP:AMBER+STRICT"). InvalidArgument otherwise.
+absl::StatusOr<Tlp> ParseTlp(std::string_view name);
+
+// Question is what a job asks (DESIGN.md, "The questions").
+enum class Question { kMatch, kCount, kSum };
+std::string_view QuestionName(Question q);  // "match", "count", "sum"
+
+// Approval says whether an accepted offer runs at once or waits for an
+// analyst.
+enum class Approval { kAuto, kManual };
+std::string_view ApprovalName(Approval a);  // "auto", "manual"
+
+struct NodeSection {
+  // name identifies this node to people (audit exports, the console).
+  std::string name;
+  // peer_listen is the host:port the peer protocol (TLS) listens on.
+  std::string peer_listen;
+  // rest_listen is the host:port of the REST API.
+  std::string rest_listen;
+};
+
+struct PeerConfig {
+  std::string name;
+  // address is the peer's host:port for the peer protocol.
+  std::string address;
+  // fingerprint is canonical: "sha256:" and 64 lower-case hex digits.
+  std::string fingerprint;
+};
+
+struct DatasetConfig {
+  std::string name;
+  // path is the file as written in the config.
+  std::string file;
+  // resolved_path is `file`, made relative to the config's directory when it
+  // is not absolute.
+  std::string resolved_path;
+  data::Format format = data::Format::kText;
+  std::string column;  // CSV only
+  std::string field;   // JSON lines only
+  // type is the item type of every record; empty means auto-detection.
+  std::optional<data::ItemType> type;
+  Tlp tlp = Tlp::kRed;
+};
+
+// DpBudget is an alliance's differential-privacy budget. The numbers are
+// kept as the decimal strings of the file ("1.5", "0.000001"); the dp module
+// parses them exactly, never through a binary float.
+struct DpBudget {
+  // epsilon is the total epsilon each peer may spend on each dataset.
+  std::string epsilon;
+  // delta is the total delta each peer may spend on each dataset.
+  std::string delta;
+};
+
+struct AllianceConfig {
+  std::string name;
+  // members are peer names, each in Config::peers.
+  std::vector<std::string> members;
+  // datasets maps a member to the names of this node's datasets that may be
+  // used in jobs with it. A member without an entry may use none.
+  std::map<std::string, std::vector<std::string>> datasets;
+  std::vector<Question> questions;
+  // protocols are "rr22" and/or "ecdh".
+  std::vector<std::string> protocols;
+  uint64_t min_set_size = 1;
+  uint64_t max_set_size = 0;
+  // jobs_per_hour_per_peer bounds how many jobs each member may start in
+  // any hour in this alliance.
+  uint32_t jobs_per_hour_per_peer = 0;
+  Approval approval = Approval::kManual;
+  // tlp_ceiling is the most restricted marking a dataset may carry and still
+  // be used in this alliance.
+  Tlp tlp_ceiling = Tlp::kClear;
+  // dp is required when `questions` holds count or sum.
+  std::optional<DpBudget> dp;
+};
+
+// Config is a validated configuration: every peer a member names exists,
+// every dataset an alliance names exists and is at or under its ceiling.
+struct Config {
+  NodeSection node;
+  std::map<std::string, PeerConfig> peers;
+  std::map<std::string, DatasetConfig> datasets;
+  std::map<std::string, AllianceConfig> alliances;
+};
+
+// ParseConfig parses and validates the TOML `text`. `source_name` is the
+// file name used in messages; relative dataset paths are resolved against
+// `base_dir`. On failure it returns InvalidArgument whose message is the
+// first error in file order, "<source_name>:<line>: <key>: <what is wrong>",
+// followed by "(and N more errors)" when there are others.
+absl::StatusOr<Config> ParseConfig(std::string_view text,
+                                   const std::string& source_name,
+                                   const std::string& base_dir);
+
+// LoadConfig reads and parses `path` (relative datasets resolve against its
+// directory). NotFound if the file is missing, InvalidArgument as for
+// ParseConfig or when the file is over 1 MiB.
+absl::StatusOr<Config> LoadConfig(const std::string& path);
+
+// IsValidName reports whether `name` may name a node, peer, dataset or
+// alliance: 1 to 64 of A-Z a-z 0-9 '.' '_' '-', not starting with '.' or
+// '-'. Names appear in URLs and audit records, so they are kept plain.
+bool IsValidName(std::string_view name);
+
+}  // namespace liaison::node
+
+#endif  // LIAISON_NODE_CONFIG_H_

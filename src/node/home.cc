@@ -1,0 +1,179 @@
+#include "node/home.h"
+
+#include <sys/stat.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/atomic_file.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "net/identity.h"
+#include "node/audit.h"
+#include "node/config.h"
+#include "node/store.h"
+
+namespace liaison::node {
+namespace {
+
+bool Exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::string DefaultName(const std::string& dir) {
+  std::string d = dir;
+  while (d.size() > 1 && d.back() == '/') d.pop_back();
+  size_t slash = d.rfind('/');
+  std::string base = slash == std::string::npos ? d : d.substr(slash + 1);
+  return IsValidName(base) ? base : "liaison-node";
+}
+
+}  // namespace
+
+std::string HomePath(const std::string& dir, std::string_view name) {
+  if (!dir.empty() && dir.back() == '/') return StrCat(dir, name);
+  return StrCat(dir, "/", name);
+}
+
+std::string ConfigTemplate(std::string_view name) {
+  return StrCat(R"(# liaison node configuration (docs/node.md is the full reference).
+# Lines "#key = value" are examples: remove the '#' to use them. Unknown keys
+# are errors, so a typo is reported instead of silently ignored.
+
+[node]
+# name: how this node is called in audit exports and the console.
+name = ")", name, R"("
+# peer_listen: host:port where other liaison nodes connect (mutual TLS,
+# pinned keys). Open this port to your partners only.
+peer_listen = "0.0.0.0:7400"
+# rest_listen: host:port of the REST API for analysts and automation. Keep it
+# on loopback or an internal network.
+rest_listen = "127.0.0.1:7480"
+
+# --- Peers -------------------------------------------------------------------
+# One [peers.<name>] table per partner node. The fingerprint is the one the
+# partner's administrator reads from `liaison fingerprint DIR` and gives you
+# out of band (phone, signed mail); a node with any other key is refused.
+#
+#[peers.bravo]
+# address: the partner's peer_listen address, host:port.
+#address = "bravo.example.org:7400"
+# fingerprint: "sha256:" and 64 hex digits (any case, ':' separators allowed).
+#fingerprint = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
+# --- Datasets ----------------------------------------------------------------
+# One [datasets.<name>] table per list of items this node may match. The items
+# never leave the node; only the agreed answer does.
+#
+#[datasets.indicators]
+# file: the list; a relative path is relative to this directory.
+#file = "data/indicators.txt"
+# format: text (one item per line), csv or jsonl. Default: by file extension.
+#format = "text"
+# type: ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256, sha512,
+# string, or auto (detect per record, the default).
+#type = "auto"
+# tlp: the dataset's TLP 2.0 marking: clear, green, amber, amber+strict, red.
+#tlp = "amber"
+#
+#[datasets.accounts]
+#file = "data/accounts.csv"
+# column: for csv, the header name of the column holding the items.
+#column = "iban"
+#type = "string"
+#tlp = "red"
+
+# --- Alliances ---------------------------------------------------------------
+# An alliance is a named group of peers and the policy for jobs with them.
+#
+#[alliances.fincrime]
+# members: peer names (each must have a [peers.<name>] table).
+#members = ["bravo"]
+# questions: what members may ask: match, count, sum.
+#questions = ["match", "count"]
+# protocols: rr22 (fast, for large sets) and/or ecdh (few rounds).
+#protocols = ["rr22", "ecdh"]
+# min_set_size / max_set_size: bounds on either side's number of items;
+# a job outside them is refused before any protocol message.
+#min_set_size = 10
+#max_set_size = 10000000
+# jobs_per_hour_per_peer: rate limit on jobs with each member.
+#jobs_per_hour_per_peer = 12
+# approval: "auto" runs accepted jobs at once; "manual" waits for an analyst.
+#approval = "manual"
+# tlp_ceiling: the most restricted marking a dataset may carry and be used
+# here; naming a dataset above it is an error.
+#tlp_ceiling = "amber"
+#
+# datasets: for each member, the datasets that may be used in jobs with it.
+#[alliances.fincrime.datasets]
+#bravo = ["indicators"]
+#
+# dp: the differential-privacy budget for count and sum answers (required when
+# they are allowed): total epsilon and delta each peer may spend on each
+# dataset, as quoted decimal strings so that they are exact.
+#[alliances.fincrime.dp]
+#epsilon = "1.0"
+#delta = "0.000001"
+)");
+}
+
+absl::StatusOr<InitResult> InitHome(const std::string& dir, const InitOptions& options) {
+  if (dir.empty()) return absl::InvalidArgumentError("the node directory is empty");
+  std::string name = options.name.empty() ? DefaultName(dir) : options.name;
+  if (!IsValidName(name)) {
+    return absl::InvalidArgumentError(
+        StrCat("\"", name, "\" is not a valid node name (1 to 64 letters, digits, '.', '_' "
+                           "or '-')"));
+  }
+  InitResult result;
+  result.config_path = HomePath(dir, kConfigFile);
+  result.store_path = HomePath(dir, kStoreFile);
+  for (std::string_view f :
+       {std::string_view(kConfigFile), std::string_view(kStoreFile),
+        std::string_view(net::kIdentityKeyFile), std::string_view(net::kIdentityCertFile)}) {
+    if (Exists(HomePath(dir, f))) {
+      return absl::AlreadyExistsError(
+          StrCat(dir, " already holds a liaison node (", f,
+                 " exists); refusing to overwrite it. Use another directory."));
+    }
+  }
+
+  // The identity first: GenerateIdentity makes the directory 0700 and
+  // refuses to overwrite a key, even one created since the check above.
+  LIAISON_ASSIGN_OR_RETURN(result.fingerprint, net::GenerateIdentity(dir));
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    return absl::ErrnoToStatus(errno, StrCat("cannot make ", dir, " private (mode 0700)"));
+  }
+  LIAISON_ASSIGN_OR_RETURN(net::Identity identity, net::Identity::Load(dir));
+
+  // The template must load: a node that cannot read its own new config would
+  // be a bug, found here rather than by the administrator.
+  std::string config_text = ConfigTemplate(name);
+  LIAISON_RETURN_IF_ERROR(ParseConfig(config_text, kConfigFile, dir).status());
+
+  {
+    Store::Options store_options;
+    store_options.create = true;
+    LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<Store> store,
+                             Store::Open(result.store_path, store_options));
+    AuditLog log(*store, identity);
+    AuditEvent event;
+    event.kind = AuditKind::kNodeInitialized;
+    event.actor = kActorCli;
+    event.params_json = nlohmann::json{{"node_name", name},
+                                       {"node_fingerprint", identity.fingerprint()},
+                                       {"schema_version", store->schema_version()}}
+                            .dump();
+    LIAISON_RETURN_IF_ERROR(log.Append(event).status());
+  }
+
+  // The config last: its presence marks a complete node.
+  LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<AtomicFile> file,
+                           AtomicFile::Create(result.config_path, 0600));
+  LIAISON_RETURN_IF_ERROR(file->Write(config_text));
+  LIAISON_RETURN_IF_ERROR(file->Commit());
+  return result;
+}
+
+}  // namespace liaison::node

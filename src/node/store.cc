@@ -1,0 +1,583 @@
+#include "node/store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "crypto/hash.h"
+#include "node/internal/sqlite.h"
+#include "node/internal/util.h"
+
+namespace liaison::node {
+namespace {
+
+// kMigrations are applied in order, each in the same transaction as the
+// schema_version row that records it. Never edit a released migration; add
+// the next one.
+struct Migration {
+  int version;
+  const char* sql;
+};
+
+constexpr Migration kMigrations[] = {
+    {1, R"sql(
+-- audit_log: the append-only, hash-chained, signed record of everything the
+-- node did (audit.h, docs/audit.md). seq is 1, 2, 3, ... with no gaps;
+-- JSON columns hold canonical JSON. The triggers refuse UPDATE and DELETE
+-- through SQLite (an attacker with the file can drop them; the chain and
+-- signatures are what detect that).
+CREATE TABLE audit_log (
+  seq             INTEGER PRIMARY KEY CHECK (seq >= 1),
+  time            TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  job_id          TEXT NOT NULL,
+  alliance        TEXT NOT NULL,
+  peer            TEXT NOT NULL,
+  question        TEXT NOT NULL,
+  protocol        TEXT NOT NULL,
+  params          TEXT NOT NULL,
+  dataset_digests TEXT NOT NULL,
+  profile_digest  TEXT NOT NULL,
+  transcript_hash TEXT NOT NULL,
+  result_digest   TEXT NOT NULL,
+  counts          TEXT NOT NULL,
+  receipt         TEXT,
+  prev_hash       TEXT NOT NULL,
+  hash            TEXT NOT NULL UNIQUE,
+  signature       TEXT NOT NULL
+);
+CREATE INDEX audit_log_job ON audit_log(job_id) WHERE job_id != '';
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+  BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+
+-- api_keys: REST API keys. Only SHA-256 of the random token is kept.
+CREATE TABLE api_keys (
+  id        TEXT PRIMARY KEY,
+  key_hash  BLOB NOT NULL UNIQUE CHECK (length(key_hash) = 32),
+  scope     TEXT NOT NULL CHECK (scope IN ('admin', 'analyst', 'automation')),
+  label     TEXT NOT NULL,
+  created   TEXT NOT NULL,
+  revoked   TEXT
+);
+
+-- jobs: one row per job, with its state machine (store.h).
+CREATE TABLE jobs (
+  id              TEXT PRIMARY KEY,
+  idempotency_key TEXT UNIQUE,
+  state           TEXT NOT NULL CHECK (state IN ('queued', 'awaiting_approval',
+                    'awaiting_peer', 'running', 'succeeded', 'failed', 'refused',
+                    'cancelled')),
+  alliance        TEXT NOT NULL,
+  peer            TEXT NOT NULL,
+  question        TEXT NOT NULL,
+  protocol        TEXT NOT NULL,
+  params          TEXT NOT NULL,
+  actor           TEXT NOT NULL,
+  created         TEXT NOT NULL,
+  updated         TEXT NOT NULL,
+  error           TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE INDEX jobs_peer_created ON jobs(peer, created);
+
+-- results: a job's result, written whole in the transaction that marks the
+-- job succeeded, so no half-written result is ever served.
+CREATE TABLE results (
+  job_id    TEXT PRIMARY KEY REFERENCES jobs(id),
+  kind      TEXT NOT NULL,
+  body      BLOB NOT NULL,
+  digest    TEXT NOT NULL,
+  num_rows  INTEGER NOT NULL CHECK (num_rows >= 0),
+  created   TEXT NOT NULL
+);
+
+-- privacy_ledger: differential-privacy spending, one row per noised answer.
+-- epsilon and delta are decimal text, summed exactly by the dp module.
+CREATE TABLE privacy_ledger (
+  id        INTEGER PRIMARY KEY,
+  alliance  TEXT NOT NULL,
+  peer      TEXT NOT NULL,
+  dataset   TEXT NOT NULL,
+  epsilon   TEXT NOT NULL,
+  delta     TEXT NOT NULL,
+  job_id    TEXT NOT NULL REFERENCES jobs(id),
+  time      TEXT NOT NULL
+);
+CREATE INDEX privacy_ledger_budget ON privacy_ledger(alliance, peer, dataset);
+
+-- item_budget: how often each peer has had a given item (by digest, never
+-- the item) counted in a window, for per-item query limits.
+CREATE TABLE item_budget (
+  peer          TEXT NOT NULL,
+  item_digest   BLOB NOT NULL CHECK (length(item_digest) = 32),
+  window_start  TEXT NOT NULL,
+  num_uses      INTEGER NOT NULL DEFAULT 1 CHECK (num_uses >= 1),
+  PRIMARY KEY (peer, item_digest, window_start)
+) WITHOUT ROWID;
+)sql"},
+};
+
+constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;
+static_assert(kLatestMigration == kSchemaVersion);
+
+constexpr std::string_view kTokenPrefix = "lsk_";
+constexpr size_t kTokenRandomLen = 32;
+constexpr size_t kMaxLabelLen = 200;
+constexpr size_t kMaxIdempotencyKeyLen = 200;
+
+// CanonicalObject parses a JSON object and returns it compact with sorted
+// keys, so equal objects compare equal as text.
+absl::StatusOr<std::string> CanonicalObject(std::string_view json, std::string_view what) {
+  nlohmann::json v = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || !v.is_object()) {
+    return absl::InvalidArgumentError(StrCat(what, " must be a JSON object"));
+  }
+  try {
+    return v.dump();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError(StrCat(what, " is not valid UTF-8"));
+  }
+}
+
+constexpr char kJobColumns[] =
+    "id, COALESCE(idempotency_key, ''), state, alliance, peer, question, protocol, params, "
+    "actor, created, updated, error";
+
+absl::StatusOr<Job> JobFromRow(const internal::Stmt& s) {
+  Job job;
+  job.id = s.Text(0);
+  job.idempotency_key = s.Text(1);
+  LIAISON_ASSIGN_OR_RETURN(job.state, ParseJobState(s.Text(2)));
+  job.alliance = s.Text(3);
+  job.peer = s.Text(4);
+  job.question = s.Text(5);
+  job.protocol = s.Text(6);
+  job.params_json = s.Text(7);
+  job.actor = s.Text(8);
+  job.created = s.Text(9);
+  job.updated = s.Text(10);
+  job.error = s.Text(11);
+  return job;
+}
+
+absl::StatusOr<std::optional<Job>> SelectJob(internal::Db& db, std::string_view where,
+                                             std::string_view value) {
+  LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
+                           db.Prepare(StrCat("SELECT ", kJobColumns, " FROM jobs WHERE ", where)));
+  s.Bind(1, value);
+  LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<Job>();
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRow(s));
+  return std::optional<Job>(std::move(job));
+}
+
+ApiKey ApiKeyFromRow(const internal::Stmt& s) {
+  ApiKey key;
+  key.id = s.Text(0);
+  key.scope = ParseApiScope(s.Text(1)).value_or(ApiScope::kAutomation);
+  key.label = s.Text(2);
+  key.created = s.Text(3);
+  key.revoked = !s.IsNull(4);
+  return key;
+}
+
+// CreateFileExclusive makes an empty file with mode 0600 so that SQLite (and
+// its -wal and -shm files, which copy the database's mode) never exist with
+// wider permissions.
+absl::Status CreatePrivateFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return absl::OkStatus();
+    return absl::ErrnoToStatus(errno, StrCat("cannot create the store ", path));
+  }
+  ::fchmod(fd, 0600);
+  ::close(fd);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string_view ApiScopeName(ApiScope scope) {
+  switch (scope) {
+    case ApiScope::kAdmin: return "admin";
+    case ApiScope::kAnalyst: return "analyst";
+    case ApiScope::kAutomation: return "automation";
+  }
+  return "automation";
+}
+
+absl::StatusOr<ApiScope> ParseApiScope(std::string_view name) {
+  for (ApiScope s : {ApiScope::kAdmin, ApiScope::kAnalyst, ApiScope::kAutomation}) {
+    if (name == ApiScopeName(s)) return s;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", name, "\" is not an API key scope (admin, analyst or automation)"));
+}
+
+bool ScopeAllows(ApiScope held, ApiScope needed) {
+  switch (held) {
+    case ApiScope::kAdmin: return true;
+    case ApiScope::kAnalyst: return needed != ApiScope::kAdmin;
+    case ApiScope::kAutomation: return needed == ApiScope::kAutomation;
+  }
+  return false;
+}
+
+std::string_view JobStateName(JobState state) {
+  switch (state) {
+    case JobState::kQueued: return "queued";
+    case JobState::kAwaitingApproval: return "awaiting_approval";
+    case JobState::kAwaitingPeer: return "awaiting_peer";
+    case JobState::kRunning: return "running";
+    case JobState::kSucceeded: return "succeeded";
+    case JobState::kFailed: return "failed";
+    case JobState::kRefused: return "refused";
+    case JobState::kCancelled: return "cancelled";
+  }
+  return "failed";
+}
+
+absl::StatusOr<JobState> ParseJobState(std::string_view name) {
+  for (JobState s : {JobState::kQueued, JobState::kAwaitingApproval, JobState::kAwaitingPeer,
+                     JobState::kRunning, JobState::kSucceeded, JobState::kFailed,
+                     JobState::kRefused, JobState::kCancelled}) {
+    if (name == JobStateName(s)) return s;
+  }
+  return absl::InvalidArgumentError(StrCat("\"", name, "\" is not a job state"));
+}
+
+bool IsFinal(JobState state) {
+  return state == JobState::kSucceeded || state == JobState::kFailed ||
+         state == JobState::kRefused || state == JobState::kCancelled;
+}
+
+bool CanTransition(JobState from, JobState to) {
+  using S = JobState;
+  switch (from) {
+    case S::kQueued:
+      return to == S::kAwaitingApproval || to == S::kAwaitingPeer || to == S::kRunning ||
+             to == S::kFailed || to == S::kRefused || to == S::kCancelled;
+    case S::kAwaitingApproval:
+      return to == S::kQueued || to == S::kAwaitingPeer || to == S::kRunning ||
+             to == S::kFailed || to == S::kRefused || to == S::kCancelled;
+    case S::kAwaitingPeer:
+      return to == S::kRunning || to == S::kFailed || to == S::kRefused ||
+             to == S::kCancelled;
+    case S::kRunning:
+      return to == S::kSucceeded || to == S::kFailed || to == S::kCancelled;
+    default:
+      return false;
+  }
+}
+
+Store::Store(std::unique_ptr<internal::Db> db, bool read_only)
+    : db_(std::move(db)), read_only_(read_only) {}
+
+Store::~Store() = default;
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                                   const Options& options) {
+  if (options.create && !options.read_only) {
+    LIAISON_RETURN_IF_ERROR(CreatePrivateFile(path));
+  } else if (::access(path.c_str(), F_OK) != 0) {
+    return absl::NotFoundError(StrCat("no store at ", path));
+  }
+  LIAISON_ASSIGN_OR_RETURN(
+      internal::Db db,
+      internal::Db::Open(path, options.read_only, options.create, options.busy_timeout_ms));
+  std::unique_ptr<Store> store(
+      new Store(std::make_unique<internal::Db>(std::move(db)), options.read_only));
+  LIAISON_RETURN_IF_ERROR(store->Migrate(options.read_only));
+  return store;
+}
+
+absl::Status Store::Migrate(bool read_only) {
+  internal::Db& db = *db_;
+  LIAISON_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys=ON"));
+  if (!read_only) {
+    // journal_mode cannot change inside a transaction; it is persistent.
+    LIAISON_ASSIGN_OR_RETURN(internal::Stmt wal, db.Prepare("PRAGMA journal_mode=WAL"));
+    LIAISON_ASSIGN_OR_RETURN(bool row, wal.Step());
+    if (!row || wal.Text(0) != "wal") {
+      return absl::FailedPreconditionError("the store cannot use write-ahead logging");
+    }
+    LIAISON_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=FULL"));
+  }
+  return InTransaction(read_only ? "BEGIN" : "BEGIN IMMEDIATE", [&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt exists,
+        db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
+                   "name = 'schema_version'"));
+    LIAISON_ASSIGN_OR_RETURN(bool row, exists.Step());
+    int version = 0;
+    if (row && exists.Int(0) == 1) {
+      LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
+                               db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+      LIAISON_ASSIGN_OR_RETURN(bool got, s.Step());
+      if (got) version = static_cast<int>(s.Int(0));
+    }
+    if (version > kSchemaVersion) {
+      return absl::FailedPreconditionError(
+          StrCat("the store has schema version ", version, ", newer than this liaison's (",
+                 kSchemaVersion, "); use a newer liaison"));
+    }
+    if (read_only) {
+      if (version != kSchemaVersion) {
+        return absl::FailedPreconditionError(
+            StrCat("the store has schema version ", version, " but this liaison reads ",
+                   kSchemaVersion, "; open it read-write once (e.g. start the node) to migrate"));
+      }
+      schema_version_ = version;
+      return absl::OkStatus();
+    }
+    if (version == 0) {
+      // A file with tables but no schema_version is not ours.
+      LIAISON_ASSIGN_OR_RETURN(internal::Stmt any,
+                               db.Prepare("SELECT count(*) FROM sqlite_schema"));
+      LIAISON_ASSIGN_OR_RETURN(bool got, any.Step());
+      if (got && any.Int(0) != 0 && !(row && exists.Int(0) == 1)) {
+        return absl::FailedPreconditionError("the file is a SQLite database but not a liaison store");
+      }
+      LIAISON_RETURN_IF_ERROR(db.Exec(
+          "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+          "applied TEXT NOT NULL)"));
+    }
+    for (const Migration& m : kMigrations) {
+      if (m.version <= version) continue;
+      LIAISON_RETURN_IF_ERROR(db.Exec(m.sql));
+      LIAISON_ASSIGN_OR_RETURN(
+          internal::Stmt ins, db.Prepare("INSERT INTO schema_version (version, applied) VALUES (?, ?)"));
+      ins.Bind(1, static_cast<int64_t>(m.version)).Bind(2, internal::Rfc3339Now());
+      LIAISON_RETURN_IF_ERROR(ins.Run());
+    }
+    schema_version_ = kSchemaVersion;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Store::InTransaction(std::string_view begin,
+                                  const std::function<absl::Status(internal::Db&)>& fn) {
+  LIAISON_RETURN_IF_ERROR(db_->Exec(begin));
+  absl::Status status = fn(*db_);
+  if (status.ok()) status = db_->Exec("COMMIT");
+  if (!status.ok()) {
+    // ROLLBACK fails only if SQLite already rolled back (e.g. after an I/O
+    // error); either way nothing of `fn` remains.
+    (void)db_->Exec("ROLLBACK");
+  }
+  return status;
+}
+
+absl::Status Store::Write(const std::function<absl::Status(internal::Db&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_only_) return absl::FailedPreconditionError("the store was opened read-only");
+  return InTransaction("BEGIN IMMEDIATE", fn);
+}
+
+absl::Status Store::Read(const std::function<absl::Status(internal::Db&)>& fn) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InTransaction("BEGIN", fn);
+}
+
+absl::StatusOr<NewApiKey> Store::CreateApiKey(ApiScope scope, std::string_view label) {
+  if (label.size() > kMaxLabelLen) {
+    return absl::InvalidArgumentError(StrCat("an API key label is at most ", kMaxLabelLen,
+                                             " bytes"));
+  }
+  NewApiKey out;
+  LIAISON_ASSIGN_OR_RETURN(std::string id_hex, internal::RandomHex(8));
+  out.key.id = StrCat("key_", id_hex);
+  out.key.scope = scope;
+  out.key.label = std::string(label);
+  out.key.created = internal::Rfc3339Now();
+  {
+    LIAISON_ASSIGN_OR_RETURN(std::string secret_hex, internal::RandomHex(kTokenRandomLen));
+    std::string token = StrCat(kTokenPrefix, secret_hex);
+    out.token = SecretBytes(AsBytes(token));
+    SecureWipe(secret_hex.data(), secret_hex.size());
+    SecureWipe(token.data(), token.size());
+  }
+  crypto::Digest256 hash = crypto::Sha256(out.token.span());
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("INSERT INTO api_keys (id, key_hash, scope, label, created) "
+                   "VALUES (?, ?, ?, ?, ?)"));
+    s.Bind(1, out.key.id)
+        .BindBlob(2, hash)
+        .Bind(3, ApiScopeName(scope))
+        .Bind(4, label)
+        .Bind(5, out.key.created);
+    return s.Run();
+  }));
+  return out;
+}
+
+absl::StatusOr<ApiKey> Store::AuthenticateApiKey(std::string_view token) {
+  const absl::Status denied = absl::UnauthenticatedError("invalid or revoked API key");
+  if (token.size() != kTokenPrefix.size() + 2 * kTokenRandomLen ||
+      token.substr(0, kTokenPrefix.size()) != kTokenPrefix) {
+    return denied;
+  }
+  // The lookup is by the hash of a 256-bit random token, so its timing tells
+  // an attacker nothing about any stored key.
+  crypto::Digest256 hash = crypto::Sha256(AsBytes(token));
+  std::optional<ApiKey> key;
+  LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("SELECT id, scope, label, created, revoked FROM api_keys WHERE key_hash = ?"));
+    s.BindBlob(1, hash);
+    LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) key = ApiKeyFromRow(s);
+    return absl::OkStatus();
+  }));
+  if (!key || key->revoked) return denied;
+  return *key;
+}
+
+absl::Status Store::RevokeApiKey(std::string_view id) {
+  return Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?) WHERE id = ?"));
+    s.Bind(1, internal::Rfc3339Now()).Bind(2, id);
+    LIAISON_RETURN_IF_ERROR(s.Run());
+    if (db.Changes() == 0) return absl::NotFoundError(StrCat("no API key ", id));
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<ApiKey>> Store::ListApiKeys() {
+  std::vector<ApiKey> keys;
+  LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("SELECT id, scope, label, created, revoked FROM api_keys "
+                   "ORDER BY created, id"));
+    while (true) {
+      LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      keys.push_back(ApiKeyFromRow(s));
+    }
+    return absl::OkStatus();
+  }));
+  return keys;
+}
+
+absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
+  for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
+                             {"peer", &request.peer},
+                             {"question", &request.question},
+                             {"protocol", &request.protocol},
+                             {"actor", &request.actor}}) {
+    if (value->empty()) return absl::InvalidArgumentError(StrCat("a job needs a ", name));
+  }
+  if (request.idempotency_key.size() > kMaxIdempotencyKeyLen) {
+    return absl::InvalidArgumentError(
+        StrCat("an idempotency key is at most ", kMaxIdempotencyKeyLen, " bytes"));
+  }
+  LIAISON_ASSIGN_OR_RETURN(std::string params, CanonicalObject(request.params_json, "params"));
+  LIAISON_ASSIGN_OR_RETURN(std::string id_hex, internal::RandomHex(16));
+
+  CreateJobResult result;
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    if (!request.idempotency_key.empty()) {
+      LIAISON_ASSIGN_OR_RETURN(std::optional<Job> existing,
+                               SelectJob(db, "idempotency_key = ?", request.idempotency_key));
+      if (existing) {
+        if (existing->alliance != request.alliance || existing->peer != request.peer ||
+            existing->question != request.question || existing->protocol != request.protocol ||
+            existing->params_json != params) {
+          return absl::AlreadyExistsError(
+              StrCat("the idempotency key was already used for a different request (job ",
+                     existing->id, ")"));
+        }
+        result.job = std::move(*existing);
+        result.created = false;
+        return absl::OkStatus();
+      }
+    }
+    Job& job = result.job;
+    job.id = StrCat("job_", id_hex);
+    job.idempotency_key = request.idempotency_key;
+    job.state = JobState::kQueued;
+    job.alliance = request.alliance;
+    job.peer = request.peer;
+    job.question = request.question;
+    job.protocol = request.protocol;
+    job.params_json = params;
+    job.actor = request.actor;
+    job.created = job.updated = internal::Rfc3339Now();
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("INSERT INTO jobs (id, idempotency_key, state, alliance, peer, question, "
+                   "protocol, params, actor, created, updated) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.Bind(1, job.id);
+    if (job.idempotency_key.empty()) {
+      s.BindNull(2);
+    } else {
+      s.Bind(2, job.idempotency_key);
+    }
+    s.Bind(3, JobStateName(job.state))
+        .Bind(4, job.alliance)
+        .Bind(5, job.peer)
+        .Bind(6, job.question)
+        .Bind(7, job.protocol)
+        .Bind(8, job.params_json)
+        .Bind(9, job.actor)
+        .Bind(10, job.created)
+        .Bind(11, job.updated);
+    LIAISON_RETURN_IF_ERROR(s.Run());
+    result.created = true;
+    return absl::OkStatus();
+  }));
+  return result;
+}
+
+absl::StatusOr<Job> Store::GetJob(std::string_view id) {
+  std::optional<Job> job;
+  LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(job, SelectJob(db, "id = ?", id));
+    return absl::OkStatus();
+  }));
+  if (!job) return absl::NotFoundError(StrCat("no job ", id));
+  return std::move(*job);
+}
+
+absl::StatusOr<Job> Store::TransitionJob(std::string_view id, JobState to,
+                                         std::string_view error) {
+  Job job;
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::optional<Job> current, SelectJob(db, "id = ?", id));
+    if (!current) return absl::NotFoundError(StrCat("no job ", id));
+    if (!CanTransition(current->state, to)) {
+      return absl::FailedPreconditionError(StrCat("job ", id, " is ",
+                                                  JobStateName(current->state), "; it cannot become ",
+                                                  JobStateName(to)));
+    }
+    job = std::move(*current);
+    job.state = to;
+    job.updated = internal::Rfc3339Now();
+    job.error = (to == JobState::kFailed || to == JobState::kRefused) ? std::string(error) : "";
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("UPDATE jobs SET state = ?, updated = ?, error = ? WHERE id = ?"));
+    s.Bind(1, JobStateName(to)).Bind(2, job.updated).Bind(3, job.error).Bind(4, id);
+    return s.Run();
+  }));
+  return job;
+}
+
+}  // namespace liaison::node

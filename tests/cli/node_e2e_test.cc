@@ -1,0 +1,116 @@
+// End-to-end tests of `liaison node init`, `liaison audit verify` and
+// `liaison audit export`: the real binary on real files.
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/identity.h"
+#include "node/audit.h"
+#include "node/store.h"
+#include "node/testing/raw_db.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
+
+namespace liaison {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ProcessResult;
+using testing::ScopedTempDir;
+
+const std::string kBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
+
+ProcessResult Liaison(const std::vector<std::string>& args, const ScopedTempDir& tmp) {
+  std::vector<std::string> argv = {kBinary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return testing::Run(argv, tmp.path());
+}
+
+// AppendJobRecords adds a few signed records, as a running node would.
+void AppendJobRecords(const std::string& dir) {
+  auto id = net::Identity::Load(dir);
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto store = node::Store::Open(dir + "/node.db", {});
+  ASSERT_TRUE(store.ok()) << store.status();
+  node::AuditLog log(**store, *id);
+  for (node::AuditKind kind :
+       {node::AuditKind::kJobOffered, node::AuditKind::kJobStarted, node::AuditKind::kJobSucceeded}) {
+    node::AuditEvent e;
+    e.kind = kind;
+    e.job_id = "job_1";
+    e.alliance = "fin";
+    e.peer = "bravo";
+    e.question = "match";
+    e.protocol = "rr22";
+    ASSERT_TRUE(log.Append(e).ok());
+  }
+}
+
+TEST(NodeE2eTest, InitThenVerifyThenRefuseSecondInit) {
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ProcessResult init = Liaison({"node", "init", dir}, tmp);
+  ASSERT_EQ(init.exit_code, cli::kExitOk) << init.err;
+  auto fp = net::CertificateFingerprint(dir + "/node.crt");
+  ASSERT_TRUE(fp.ok());
+  EXPECT_THAT(init.out, HasSubstr(*fp));
+
+  ProcessResult check = Liaison({"node", "check", dir}, tmp);
+  EXPECT_EQ(check.exit_code, cli::kExitOk) << check.err;
+  EXPECT_THAT(check.out, HasSubstr("config OK: node alpha"));
+
+  ProcessResult verify = Liaison({"audit", "verify", dir, "--fingerprint", *fp}, tmp);
+  EXPECT_EQ(verify.exit_code, cli::kExitOk) << verify.err;
+  EXPECT_THAT(verify.out, HasSubstr("audit log OK: 1 records"));
+
+  ProcessResult again = Liaison({"node", "init", dir}, tmp);
+  EXPECT_EQ(again.exit_code, cli::kExitNotFound);  // AlreadyExists
+  EXPECT_THAT(again.err, HasSubstr("already holds a liaison node"));
+}
+
+TEST(NodeE2eTest, TamperedRecordFailsVerifyWithDataLossNamingIt) {
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ASSERT_EQ(Liaison({"node", "init", dir}, tmp).exit_code, cli::kExitOk);
+  AppendJobRecords(dir);
+  ASSERT_EQ(Liaison({"audit", "verify", dir}, tmp).exit_code, cli::kExitOk);
+  {
+    node::testing::RawDb raw(dir + "/node.db");
+    raw.Unprotect();
+    raw.Exec("UPDATE audit_log SET peer = 'charlie' WHERE seq = 3");
+  }
+  ProcessResult verify = Liaison({"audit", "verify", dir}, tmp);
+  EXPECT_EQ(verify.exit_code, cli::kExitDataLoss);
+  EXPECT_THAT(verify.err, HasSubstr("audit record 3: hash mismatch"));
+  EXPECT_THAT(verify.err, ::testing::Not(HasSubstr("peer sent")));
+}
+
+TEST(NodeE2eTest, ExportVerifiesOfflineAndOnlyForTheRightKey) {
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ASSERT_EQ(Liaison({"node", "init", dir}, tmp).exit_code, cli::kExitOk);
+  AppendJobRecords(dir);
+  const std::string out = tmp.Sub("audit.jsonl");
+  ProcessResult exp = Liaison({"audit", "export", dir, "--out", out}, tmp);
+  ASSERT_EQ(exp.exit_code, cli::kExitOk) << exp.err;
+  EXPECT_THAT(exp.out, HasSubstr("exported 4 audit records"));
+
+  auto fp = net::CertificateFingerprint(dir + "/node.crt");
+  ASSERT_TRUE(fp.ok());
+  ProcessResult ok = Liaison({"audit", "verify", "--export", out, "--fingerprint", *fp}, tmp);
+  EXPECT_EQ(ok.exit_code, cli::kExitOk) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("audit log OK: 4 records"));
+
+  ProcessResult wrong = Liaison(
+      {"audit", "verify", "--export", out, "--fingerprint", "sha256:" + std::string(64, '0')},
+      tmp);
+  EXPECT_EQ(wrong.exit_code, cli::kExitRefused);
+
+  ProcessResult usage = Liaison({"audit", "verify"}, tmp);
+  EXPECT_EQ(usage.exit_code, cli::kExitUsage);
+}
+
+}  // namespace
+}  // namespace liaison

@@ -1,0 +1,241 @@
+#include "node/config.h"
+
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "node/home.h"
+
+namespace liaison::node {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kFp(64, 'a');
+
+// kBase is a valid config; the line numbers in the cases below refer to it.
+const std::string kBase =
+    "[node]\n"                                       // 1
+    "name = \"alpha\"\n"                             // 2
+    "peer_listen = \"0.0.0.0:7400\"\n"               // 3
+    "rest_listen = \"127.0.0.1:7480\"\n"             // 4
+    "\n"                                             // 5
+    "[peers.bravo]\n"                                // 6
+    "address = \"bravo.example:7400\"\n"             // 7
+    "fingerprint = \"sha256:" + kFp + "\"\n"         // 8
+    "\n"                                             // 9
+    "[datasets.ind]\n"                               // 10
+    "file = \"ind.txt\"\n"                           // 11
+    "tlp = \"amber\"\n"                              // 12
+    "\n"                                             // 13
+    "[alliances.fin]\n"                              // 14
+    "members = [\"bravo\"]\n"                        // 15
+    "questions = [\"match\"]\n"                      // 16
+    "protocols = [\"rr22\"]\n"                       // 17
+    "max_set_size = 1000\n"                          // 18
+    "jobs_per_hour_per_peer = 5\n"                   // 19
+    "approval = \"auto\"\n"                          // 20
+    "tlp_ceiling = \"amber\"\n"                      // 21
+    "[alliances.fin.datasets]\n"                     // 22
+    "bravo = [\"ind\"]\n";                           // 23
+
+std::string Replace(std::string text, const std::string& from, const std::string& to) {
+  size_t pos = text.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) text.replace(pos, from.size(), to);
+  return text;
+}
+
+TEST(ConfigTest, ValidConfigParsesIntoStructs) {
+  std::string text = Replace(kBase, "sha256:" + kFp, "SHA256:" + std::string(64, 'A'));
+  text = Replace(text, "questions = [\"match\"]", "questions = [\"match\", \"count\"]");
+  text += "[alliances.fin.dp]\nepsilon = \"0.50\"\ndelta = \"0.000001\"\n";
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node.name, "alpha");
+  EXPECT_EQ(config->node.peer_listen, "0.0.0.0:7400");
+  ASSERT_EQ(config->peers.count("bravo"), 1u);
+  EXPECT_EQ(config->peers.at("bravo").fingerprint, "sha256:" + kFp);
+  const DatasetConfig& ds = config->datasets.at("ind");
+  EXPECT_EQ(ds.resolved_path, "/srv/node/ind.txt");
+  EXPECT_EQ(ds.format, data::Format::kText);
+  EXPECT_FALSE(ds.type.has_value());
+  EXPECT_EQ(ds.tlp, Tlp::kAmber);
+  const AllianceConfig& a = config->alliances.at("fin");
+  EXPECT_EQ(a.members, std::vector<std::string>{"bravo"});
+  EXPECT_EQ(a.datasets.at("bravo"), std::vector<std::string>{"ind"});
+  EXPECT_EQ(a.questions, (std::vector<Question>{Question::kMatch, Question::kCount}));
+  EXPECT_EQ(a.min_set_size, 1u);
+  EXPECT_EQ(a.max_set_size, 1000u);
+  EXPECT_EQ(a.jobs_per_hour_per_peer, 5u);
+  EXPECT_EQ(a.approval, Approval::kAuto);
+  ASSERT_TRUE(a.dp.has_value());
+  // Kept exactly as written: the dp module parses decimals itself.
+  EXPECT_EQ(a.dp->epsilon, "0.50");
+  EXPECT_EQ(a.dp->delta, "0.000001");
+}
+
+TEST(ConfigTest, CsvAndJsonlDatasetsTakeColumnFieldAndType) {
+  std::string text = kBase +
+                     "[datasets.acc]\nfile = \"/data/acc.csv\"\ncolumn = \"iban\"\n"
+                     "type = \"string\"\ntlp = \"TLP:AMBER+STRICT\"\n"
+                     "[datasets.ev]\nfile = \"ev.log\"\nformat = \"jsonl\"\nfield = \"ip\"\n"
+                     "type = \"ipv4\"\ntlp = \"clear\"\n";
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const DatasetConfig& acc = config->datasets.at("acc");
+  EXPECT_EQ(acc.format, data::Format::kCsv);
+  EXPECT_EQ(acc.column, "iban");
+  EXPECT_EQ(acc.resolved_path, "/data/acc.csv");
+  EXPECT_EQ(acc.type, data::ItemType::kString);
+  EXPECT_EQ(acc.tlp, Tlp::kAmberStrict);
+  const DatasetConfig& ev = config->datasets.at("ev");
+  EXPECT_EQ(ev.format, data::Format::kJsonLines);
+  EXPECT_EQ(ev.field, "ip");
+  EXPECT_EQ(ev.type, data::ItemType::kIpv4);
+}
+
+struct ErrorCase {
+  const char* name;
+  std::string from;
+  std::string to;
+  std::string expected;  // "liaison.toml:<line>: <key>: <start of the message>"
+};
+
+class ConfigErrorTest : public ::testing::TestWithParam<ErrorCase> {};
+
+TEST_P(ConfigErrorTest, ErrorNamesFileLineAndKey) {
+  const ErrorCase& c = GetParam();
+  std::string text = c.from.empty() ? kBase + c.to : Replace(kBase, c.from, c.to);
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_FALSE(config.ok()) << c.name;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()), ::testing::StartsWith(c.expected));
+}
+
+const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryErrorClass, ConfigErrorTest,
+    ::testing::Values(
+        ErrorCase{"SyntaxError", "name = \"alpha\"", "name = \"alpha",
+                  "liaison.toml:2: not valid TOML"},
+        ErrorCase{"MissingNodeTable", "[node]\nname = \"alpha\"\npeer_listen = \"0.0.0.0:7400\"\n"
+                  "rest_listen = \"127.0.0.1:7480\"\n", "\n\n\n\n",
+                  "liaison.toml:1: node: missing"},
+        ErrorCase{"MissingRequiredKey", "name = \"alpha\"", "", "liaison.toml:1: node.name: missing"},
+        ErrorCase{"WrongType", "name = \"alpha\"", "name = 7",
+                  "liaison.toml:2: node.name: must be a string, not an integer"},
+        ErrorCase{"BadNodeName", "name = \"alpha\"", "name = \"al pha\"",
+                  "liaison.toml:2: node.name: not a valid name"},
+        ErrorCase{"BadAddress", "peer_listen = \"0.0.0.0:7400\"", "peer_listen = \"0.0.0.0\"",
+                  "liaison.toml:3: node.peer_listen: not a host:port address"},
+        ErrorCase{"PortZero", "rest_listen = \"127.0.0.1:7480\"", "rest_listen = \"127.0.0.1:0\"",
+                  "liaison.toml:4: node.rest_listen: not a host:port address"},
+        ErrorCase{"UnknownTopLevelTable", "", "[peer.charlie]\naddress = \"c:1\"\n",
+                  "liaison.toml:24: peer: unknown key"},
+        ErrorCase{"UnknownKeyIsATypo", "fingerprint = \"sha256:" + kFp + "\"\n\n",
+                  "fingerprint = \"sha256:" + kFp + "\"\nadress = \"x:1\"\n",
+                  "liaison.toml:9: peers.bravo.adress: unknown key"},
+        ErrorCase{"BadFingerprint", "fingerprint = \"sha256:" + kFp + "\"",
+                  "fingerprint = \"sha256:1234\"",
+                  "liaison.toml:8: peers.bravo.fingerprint: not a sha256 fingerprint"},
+        ErrorCase{"DuplicateFingerprint", "",
+                  "[peers.charlie]\naddress = \"c.example:1\"\nfingerprint = \"" + kFp + "\"\n",
+                  "liaison.toml:26: peers.charlie.fingerprint: the same key as peer \"bravo\""},
+        ErrorCase{"BadPeerName", "[peers.bravo]", "[peers.\"bra vo\"]",
+                  "liaison.toml:6: peers.bra vo: not a valid name"},
+        ErrorCase{"BadFormat", "file = \"ind.txt\"", "file = \"ind.txt\"\nformat = \"xml\"",
+                  "liaison.toml:12: datasets.ind.format: \"xml\" is not a format"},
+        ErrorCase{"BadItemType", "tlp = \"amber\"", "tlp = \"amber\"\ntype = \"ipv5\"",
+                  "liaison.toml:13: datasets.ind.type: "},
+        ErrorCase{"BadTlp", "tlp = \"amber\"", "tlp = \"orange\"",
+                  "liaison.toml:12: datasets.ind.tlp: \"orange\" is not a TLP 2.0 marking"},
+        ErrorCase{"MissingTlp", "tlp = \"amber\"", "",
+                  "liaison.toml:10: datasets.ind.tlp: missing"},
+        ErrorCase{"JsonlWithoutField", "file = \"ind.txt\"", "file = \"ind.jsonl\"",
+                  "liaison.toml:10: datasets.ind.field: missing (required for a jsonl"},
+        ErrorCase{"ColumnOnText", "tlp = \"amber\"", "tlp = \"amber\"\ncolumn = \"x\"",
+                  "liaison.toml:13: datasets.ind.column: only a csv dataset has columns"},
+        ErrorCase{"MemberIsNotAPeer", "members = [\"bravo\"]", "members = [\"bravo\", \"zulu\"]",
+                  "liaison.toml:15: alliances.fin.members: \"zulu\" is not a peer"},
+        ErrorCase{"BadQuestion", "questions = [\"match\"]", "questions = [\"match\", \"guess\"]",
+                  "liaison.toml:16: alliances.fin.questions: \"guess\" is not a question"},
+        ErrorCase{"BadProtocol", "protocols = [\"rr22\"]", "protocols = [\"kkrt\"]",
+                  "liaison.toml:17: alliances.fin.protocols: \"kkrt\" is not a protocol"},
+        ErrorCase{"MaxBelowMin", "max_set_size = 1000", "min_set_size = 5000\nmax_set_size = 1000",
+                  "liaison.toml:19: alliances.fin.max_set_size: must be at least min_set_size"},
+        ErrorCase{"NegativeSize", "max_set_size = 1000", "max_set_size = -1",
+                  "liaison.toml:18: alliances.fin.max_set_size: must be between 0 and"},
+        ErrorCase{"ZeroRateLimit", "jobs_per_hour_per_peer = 5", "jobs_per_hour_per_peer = 0",
+                  "liaison.toml:19: alliances.fin.jobs_per_hour_per_peer: must be at least 1"},
+        ErrorCase{"BadApproval", "approval = \"auto\"", "approval = \"sometimes\"",
+                  "liaison.toml:20: alliances.fin.approval: \"sometimes\" is neither"},
+        ErrorCase{"DatasetIsNotADataset", "bravo = [\"ind\"]", "bravo = [\"ind\", \"nope\"]",
+                  "liaison.toml:23: alliances.fin.datasets.bravo: \"nope\" is not a dataset"},
+        ErrorCase{"DatasetAboveTlpCeiling", "tlp = \"amber\"", "tlp = \"red\"",
+                  "liaison.toml:23: alliances.fin.datasets.bravo: dataset \"ind\" is TLP:RED, "
+                  "above the alliance's ceiling TLP:AMBER"},
+        ErrorCase{"DatasetsForANonMember", "bravo = [\"ind\"]", "bravo = [\"ind\"]\ncharlie = [\"ind\"]",
+                  "liaison.toml:24: alliances.fin.datasets.charlie: \"charlie\" is not a member"},
+        ErrorCase{"CountWithoutDpBudget", "questions = [\"match\"]", "questions = [\"count\"]",
+                  "liaison.toml:14: alliances.fin.dp: missing"},
+        ErrorCase{"DpEpsilonAsFloat", "", "[alliances.fin.dp]\nepsilon = 1.0\ndelta = \"0.001\"\n",
+                  "liaison.toml:25: alliances.fin.dp.epsilon: must be a quoted decimal string"},
+        ErrorCase{"DpEpsilonNotDecimal", "", "[alliances.fin.dp]\nepsilon = \"1e-3\"\ndelta = \"0.001\"\n",
+                  "liaison.toml:25: alliances.fin.dp.epsilon: \"1e-3\" is not a non-negative decimal"},
+        ErrorCase{"DpUnknownKey", "", kDp + "budget = \"3\"\n",
+                  "liaison.toml:27: alliances.fin.dp.budget: unknown key"}),
+    [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
+
+TEST(ConfigTest, SeveralErrorsReportTheFirstByLineAndHowManyMore) {
+  std::string text = Replace(kBase, "name = \"alpha\"", "name = 7");
+  text = Replace(text, "approval = \"auto\"", "approval = \"never\"");
+  auto config = ParseConfig(text, "liaison.toml", "");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()),
+              ::testing::AllOf(::testing::StartsWith("liaison.toml:2: node.name:"),
+                               HasSubstr("(and 1 more error)")));
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadConfig("/nonexistent-liaison-dir/liaison.toml").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigTest, TemplateLoadsAsWritten) {
+  auto config = ParseConfig(ConfigTemplate("alpha"), "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node.name, "alpha");
+  EXPECT_TRUE(config->peers.empty());
+  EXPECT_TRUE(config->alliances.empty());
+}
+
+TEST(ConfigTest, TemplateExamplesAreValidWhenUncommented) {
+  // Example lines are "#key = value" or "#[table]": no space after '#'.
+  std::istringstream in(ConfigTemplate("alpha"));
+  std::string line, out;
+  while (std::getline(in, line)) {
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line[1] != '#') line.erase(0, 1);
+    out += line + "\n";
+  }
+  auto config = ParseConfig(out, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->peers.size(), 1u);
+  EXPECT_EQ(config->datasets.size(), 2u);
+  ASSERT_EQ(config->alliances.size(), 1u);
+  EXPECT_TRUE(config->alliances.begin()->second.dp.has_value());
+}
+
+TEST(ConfigTest, TlpOrderAndNames) {
+  EXPECT_LT(Tlp::kClear, Tlp::kGreen);
+  EXPECT_LT(Tlp::kAmber, Tlp::kAmberStrict);
+  EXPECT_LT(Tlp::kAmberStrict, Tlp::kRed);
+  EXPECT_EQ(*ParseTlp("TLP:CLEAR"), Tlp::kClear);
+  EXPECT_EQ(*ParseTlp("amber+strict"), Tlp::kAmberStrict);
+  EXPECT_EQ(ParseTlp("white").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace liaison::node
