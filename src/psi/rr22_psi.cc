@@ -25,8 +25,6 @@ constexpr uint32_t kMagic = 0x32325252;  // "RR22" little-endian
 // kBatch bounds the items a worker handles per call, so its scratch stays
 // in cache.
 constexpr size_t kBatch = 1024;
-// kMaxEncodeTries: OkvsEncode fails with probability <= 2^-40 per seed.
-constexpr int kMaxEncodeTries = 4;
 // kMaxReserve bounds what we allocate on the peer's word alone for lists
 // that grow as data arrives.
 constexpr size_t kMaxReserve = size_t{1} << 20;
