@@ -105,6 +105,10 @@ struct Rr22PsiParams {
   // max_peer_items bounds the set size we accept from the peer: the OPRF
   // sender allocates 16·m bytes for the VOLE on the peer's word.
   uint64_t max_peer_items = uint64_t{1} << 28;
+  // malicious selects the malicious-secure variant (see the file comment);
+  // both sides must agree, which the header checks before any VOLE
+  // traffic (FailedPrecondition).
+  bool malicious = false;
   ProgressFn progress;  // optional
 };
 
@@ -113,7 +117,8 @@ struct Rr22PsiParams {
 class Rr22Psi {
  public:
   static constexpr std::string_view kProtocolName = "rr22-psi";
-  static constexpr uint32_t kProtocolVersion = 1;
+  // kProtocolVersion 2 added the security byte to the header.
+  static constexpr uint32_t kProtocolVersion = 2;
 
   explicit Rr22Psi(Rr22PsiParams params) : params_(std::move(params)) {}
 
