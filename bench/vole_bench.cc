@@ -23,9 +23,10 @@ namespace {
 
 constexpr uint64_t kBenchSeed = 0x62656e6368564f4c;
 
-void BM_SilentVole(benchmark::State& state) {
+void RunSilentVole(benchmark::State& state, bool malicious) {
   const size_t n = static_cast<size_t>(state.range(0));
-  const SilentVoleParams params;
+  SilentVoleParams params;
+  params.malicious = malicious;
   uint64_t sender_bytes = 0, receiver_bytes = 0;
   for (auto _ : state) {
     auto [to_receiver, to_sender] = net::LocalPair();
@@ -50,6 +51,18 @@ void BM_SilentVole(benchmark::State& state) {
       static_cast<double>(n) * 1e-9,
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
+
+void BM_SilentVole(benchmark::State& state) { RunSilentVole(state, false); }
+// BM_SilentVoleMalicious: the malicious OT extension and the consistency
+// check (ot/silent_vole.h).
+void BM_SilentVoleMalicious(benchmark::State& state) { RunSilentVole(state, true); }
+
+BENCHMARK(BM_SilentVoleMalicious)
+    ->ArgName("n")
+    ->Arg(1 << 20)
+    ->Arg(1363149)  // 1.3·2^20
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 BENCHMARK(BM_SilentVole)
     ->ArgName("n")
