@@ -123,6 +123,9 @@
 // element) + 256 (one more OT block of the check) + 2,064 (the OT check
 // answer) + 16 (x); sender → receiver 16 (χ seed) + 32 (answer). Work: the
 // check is 2 GF(2^128) products per position of N on each side (N ≈ 2n).
+// Measured at n = 2^20 (BM_SilentVoleMalicious): 146,299 and 222,528
+// bytes; 148 ms against 121 ms semi-honest in the same session (minimum
+// of 3 on 2 cores shared with other builds, load average about 6).
 //
 // What each party learns: the receiver A, C and nothing about Δ; the sender
 // Δ, B and nothing about C; both learn n and the parameters. No branch or

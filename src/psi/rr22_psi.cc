@@ -39,7 +39,7 @@ enum WireRole : uint8_t { kWireAuto = 0, kWireReceiver = 1, kWireSender = 2 };
 // match (CrHash(F ⊕ kProofLabel)): R knows the proof only for F values it
 // computed itself. The ASCII of "rr22/tag" and "rr22/proof".
 constexpr Block kTagLabel{0, 0x6761742f32327272};
-constexpr Block kProofLabel{0x666f6f72, 0x702f32327272};
+constexpr Block kProofLabel{0x666f, 0x6f72702f32327272};
 // kProofEntryLen: u32 position ‖ 16-byte proof.
 constexpr size_t kProofEntryLen = 20;
 
