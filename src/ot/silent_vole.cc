@@ -131,13 +131,7 @@ Block PowerSum(absl::Span<const Block> v, const Block& x, int threads) {
 // CheckDigest is the random oracle of the malicious check:
 // SHA-256("liaison/silent-vole/check/v1" ‖ sum).
 crypto::Digest256 CheckDigest(const Block& sum) {
-  uint8_t bytes[16];
-  sum.ToBytes(bytes);
-  crypto::Sha256Hasher h;
-  h.Update(std::string_view("liaison/silent-vole/check/v1"));
-  h.Update(ByteSpan(bytes, 16));
-  SecureWipe(bytes, sizeof(bytes));
-  return h.Finish();
+  return crypto::Sha256Labelled("liaison/silent-vole/check/v1", sum);
 }
 
 absl::StatusOr<Block> RecvChallenge(net::Channel& channel) {

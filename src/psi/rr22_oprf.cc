@@ -64,13 +64,7 @@ ot::SilentVoleParams VoleParams(const Rr22OprfParams& p) {
 // SHA-256("liaison/rr22-oprf/w/v1" ‖ w_S), hiding (w_S is uniform) and
 // binding (collision resistance) in the random-oracle model.
 crypto::Digest256 Commitment(const Block& w_s) {
-  uint8_t bytes[16];
-  w_s.ToBytes(bytes);
-  crypto::Sha256Hasher h;
-  h.Update(std::string_view("liaison/rr22-oprf/w/v1"));
-  h.Update(ByteSpan(bytes, 16));
-  SecureWipe(bytes, sizeof(bytes));
-  return h.Finish();
+  return crypto::Sha256Labelled("liaison/rr22-oprf/w/v1", w_s);
 }
 
 // FinishMalicious turns v[i] = Decode(A or B', x_i) (⊕ Δ·h(x_i)) into

@@ -236,6 +236,18 @@ void LabelledHash(absl::Span<const Block> in, const Block& label,
   });
 }
 
+// SortedValues returns the sorted tags S sends for the OPRF values `f`:
+// their first tag_len bytes (semi-honest) or T = CrHash(F ⊕ kTagLabel)
+// (malicious).
+std::vector<SortEntry> SortedValues(const ot::UninitSecretBlocks& f,
+                                    bool malicious, size_t tag_len,
+                                    int threads) {
+  if (!malicious) return MakeSortedTags(f, tag_len, threads);
+  ot::UninitSecretBlocks tags(f.size());
+  LabelledHash(f.span(), kTagLabel, tags.span(), threads);
+  return MakeSortedTags(tags, tag_len, threads);
+}
+
 // ProofChunk is the number of (position, proof) entries per message for a
 // side whose chunk length is `chunk_len`: 20 bytes each, so that a message
 // stays within the 16·chunk_len bytes the chunk length was checked for.
@@ -301,14 +313,8 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
   // Malicious: S sends T = CrHash(F ⊕ kTagLabel), and a match we report is
   // backed by CrHash(F ⊕ kProofLabel), so we keep F until then.
   const bool prove = p.malicious && p.peer_receives;
-  std::vector<SortEntry> mine;
-  if (p.malicious) {
-    ot::UninitSecretBlocks tags(n);
-    LabelledHash(f.span(), kTagLabel, tags.span(), ctx.threads);
-    mine = MakeSortedTags(tags, ctx.tag_len, ctx.threads);
-  } else {
-    mine = MakeSortedTags(f, ctx.tag_len, ctx.threads);
-  }
+  std::vector<SortEntry> mine =
+      SortedValues(f, p.malicious, ctx.tag_len, ctx.threads);
   if (!prove) f.Clear();
 
   // The peer's sorted list, merged with ours as it arrives.
@@ -404,14 +410,8 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
   ot::UninitSecretBlocks f(n);  // every value is written by Eval
   oprf.Eval(keys, f.span());
   oprf.Clear();
-  std::vector<SortEntry> sorted;
-  if (p.malicious) {
-    ot::UninitSecretBlocks tags(n);
-    LabelledHash(f.span(), kTagLabel, tags.span(), ctx.threads);
-    sorted = MakeSortedTags(tags, ctx.tag_len, ctx.threads);
-  } else {
-    sorted = MakeSortedTags(f, ctx.tag_len, ctx.threads);
-  }
+  std::vector<SortEntry> sorted =
+      SortedValues(f, p.malicious, ctx.tag_len, ctx.threads);
   // Equal items give equal F; equal tags of distinct items (probability
   // <= n_s²·2^-σ) are told apart by the full value.
   for (size_t a = 0; a + 1 < n;) {

@@ -58,26 +58,31 @@ OprfRun RunOprf(net::Channel& receiver_end, net::Channel& sender_end,
   return out;
 }
 
+// Both modes (malicious: the malicious VOLE, the coin toss for w and the
+// Davies–Meyer outputs).
 TEST(Rr22OprfTest, SenderEvaluationMatchesReceiverOutputsOnlyOnItsKeys) {
-  for (size_t n : {1, 2, 1000, 20000}) {
-    SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
-    auto [r, s] = net::LocalPair();
-    const std::vector<Block> keys = RandomKeys(n, kSeed + n);
-    Rr22OprfSender sender(Params());
-    OprfRun run = RunOprf(*r, *s, keys, sender, n);
-    ASSERT_TRUE(run.receiver.ok()) << run.receiver;
-    ASSERT_TRUE(run.sender.ok()) << run.sender;
+  for (bool malicious : {false, true}) {
+    for (size_t n : {1, 2, 1000, 20000}) {
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " malicious=" << malicious
+                                        << " seed=" << kSeed);
+      auto [r, s] = net::LocalPair();
+      const std::vector<Block> keys = RandomKeys(n, kSeed + n);
+      Rr22OprfSender sender(Params(malicious));
+      OprfRun run = RunOprf(*r, *s, keys, sender, n, malicious);
+      ASSERT_TRUE(run.receiver.ok()) << run.receiver;
+      ASSERT_TRUE(run.sender.ok()) << run.sender;
 
-    std::vector<Block> at_keys(n);
-    sender.Eval(keys, absl::MakeSpan(at_keys));
-    EXPECT_TRUE(at_keys == run.receiver_out);
+      std::vector<Block> at_keys(n);
+      sender.Eval(keys, absl::MakeSpan(at_keys));
+      EXPECT_TRUE(at_keys == run.receiver_out);
 
-    const std::vector<Block> others = RandomKeys(n, kSeed + 7 * n + 3);
-    std::vector<Block> at_others(n);
-    sender.Eval(others, absl::MakeSpan(at_others));
-    for (size_t i = 0; i < n; ++i) {
-      EXPECT_NE(at_others[i], run.receiver_out[i]) << i;
-      EXPECT_NE(at_others[i], at_keys[i]) << i;
+      const std::vector<Block> others = RandomKeys(n, kSeed + 7 * n + 3);
+      std::vector<Block> at_others(n);
+      sender.Eval(others, absl::MakeSpan(at_others));
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_NE(at_others[i], run.receiver_out[i]) << i;
+        EXPECT_NE(at_others[i], at_keys[i]) << i;
+      }
     }
   }
 }
@@ -144,25 +149,6 @@ TEST(Rr22OprfTest, TruncatedOkvsChunkIsDataLoss) {
   OprfRun run = RunOprf(faulty, *s, keys, sender, keys.size());
   EXPECT_TRUE(faulty.fired());
   EXPECT_EQ(run.sender.code(), absl::StatusCode::kDataLoss) << run.sender;
-}
-
-TEST(Rr22OprfMaliciousTest, SenderEvaluationMatchesReceiverOutputsOnlyOnItsKeys) {
-  for (size_t n : {1, 2, 1000, 20000}) {
-    SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
-    auto [r, s] = net::LocalPair();
-    const std::vector<Block> keys = RandomKeys(n, kSeed + n);
-    Rr22OprfSender sender(Params(/*malicious=*/true));
-    OprfRun run = RunOprf(*r, *s, keys, sender, n, /*malicious=*/true);
-    ASSERT_TRUE(run.receiver.ok()) << run.receiver;
-    ASSERT_TRUE(run.sender.ok()) << run.sender;
-    std::vector<Block> at_keys(n);
-    sender.Eval(keys, absl::MakeSpan(at_keys));
-    EXPECT_TRUE(at_keys == run.receiver_out);
-    const std::vector<Block> others = RandomKeys(n, kSeed + 7 * n + 3);
-    std::vector<Block> at_others(n);
-    sender.Eval(others, absl::MakeSpan(at_others));
-    for (size_t i = 0; i < n; ++i) EXPECT_NE(at_others[i], run.receiver_out[i]) << i;
-  }
 }
 
 TEST(Rr22OprfMaliciousTest, OutputsDifferFromTheSemiHonestFunction) {
