@@ -178,12 +178,15 @@ class Rr22Psi {
   // InvalidArgument for duplicate items, more than 2^32 - 1 items, nobody
   // receiving, a role that contradicts the recipients, or a chunk length
   // that does not fit the channel; FailedPrecondition when the peer runs
-  // another version or disagrees on the output, the recipients, the roles
-  // or the OKVS bins, or announces more than max_peer_items items;
-  // DataLoss when the peer's messages are malformed or of the wrong
-  // length, its F list is not sorted, or its positions are out of range or
-  // not increasing; transport errors (Unavailable, DeadlineExceeded) as
-  // the channel gives them. A damaged but well-formed P ⊕ C (a flipped
+  // another version or disagrees on the security model, the output, the
+  // recipients, the roles or the OKVS bins, or announces more than
+  // max_peer_items items (all before any VOLE message); DataLoss when the
+  // peer's messages are malformed or of the wrong length, its F list is
+  // not sorted, or its positions are out of range or not increasing, and
+  // in malicious mode when the peer fails a VOLE check, opens w
+  // differently from its commitment or reports a match without its proof
+  // (each a possible attack); transport errors (Unavailable,
+  // DeadlineExceeded) as the channel gives them. A damaged but well-formed P ⊕ C (a flipped
   // byte) cannot be detected by this semi-honest protocol: P ⊕ C is
   // uniformly random, and the damage only makes matches go missing; the
   // transport (TLS) is what guarantees integrity.
