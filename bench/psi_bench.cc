@@ -109,7 +109,10 @@ psi::ProgressFn TraceProgress(const char* who, double* t0, double* cpu0) {
   };
 }
 
-void BM_Rr22Psi(benchmark::State& state) {
+// RunRr22 is the body of the BM_Rr22Psi* benchmarks: `malicious` selects
+// the security model, `both` whether both sides receive (else only the
+// OPRF receiver does, volePSI's setting).
+void RunRr22(benchmark::State& state, bool malicious, bool both) {
   const size_t n = static_cast<size_t>(state.range(0));
   auto a = Items(n, "a", n / 4);
   auto b = Items(n, "b", n / 4);
@@ -120,6 +123,8 @@ void BM_Rr22Psi(benchmark::State& state) {
     psi::Rr22PsiParams pa, pb;
     pa.role = psi::Rr22Role::kOprfReceiver;
     pb.role = psi::Rr22Role::kOprfSender;
+    pa.malicious = pb.malicious = malicious;
+    pa.peer_receives = pb.i_receive = both;
     double cpu0 = CpuSeconds();
     double t0 = std::chrono::duration<double>(
                     std::chrono::steady_clock::now().time_since_epoch())
@@ -135,7 +140,7 @@ void BM_Rr22Psi(benchmark::State& state) {
     auto rb = fb.get();
     cpu += CpuSeconds() - cpu0;
     if (!ra.ok() || !rb.ok() || ra->intersection_size != n / 4 ||
-        rb->intersection_size != n / 4) {
+        rb->intersection_size != (both ? n / 4 : 0)) {
       state.SkipWithError("protocol failed");
       return;
     }
@@ -151,10 +156,29 @@ void BM_Rr22Psi(benchmark::State& state) {
   state.counters["peak_rss_mb"] = PeakRssMb();
 }
 
+void BM_Rr22Psi(benchmark::State& state) { RunRr22(state, false, true); }
+// BM_Rr22PsiOneSided: semi-honest, only the OPRF receiver learns.
+void BM_Rr22PsiOneSided(benchmark::State& state) { RunRr22(state, false, false); }
+// BM_Rr22PsiMalicious: malicious, only the OPRF receiver learns (the
+// setting of volePSI's malicious figures and of the target).
+void BM_Rr22PsiMalicious(benchmark::State& state) { RunRr22(state, true, false); }
+// BM_Rr22PsiMaliciousBoth: malicious, both learn (R also sends a proof per
+// match, psi/rr22_psi.h).
+void BM_Rr22PsiMaliciousBoth(benchmark::State& state) { RunRr22(state, true, true); }
+
 // Peak RSS of the whole process (both parties plus the input vectors) so
 // far; run one size per process for a per-size figure.
 BENCHMARK(BM_Rr22Psi)
     ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)->Arg(1 << 24)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Rr22PsiOneSided)
+    ->Arg(1 << 16)->Arg(1 << 20)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Rr22PsiMalicious)
+    ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Rr22PsiMaliciousBoth)
+    ->Arg(1 << 16)->Arg(1 << 20)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

@@ -26,18 +26,18 @@ namespace {
 constexpr uint64_t kBenchSeed = 0x62656e6368564f4c;
 
 // RunBoth times one run of Sender and Receiver over a LocalPair.
-template <typename Sender, typename Receiver>
-void RunBoth(benchmark::State& state, const char* what) {
+template <typename Sender, typename Receiver, typename Params>
+void RunBoth(benchmark::State& state, const Params& params, const char* what) {
   const size_t n = static_cast<size_t>(state.range(0));
   uint64_t sender_bytes = 0, receiver_bytes = 0;
   for (auto _ : state) {
     auto [to_receiver, to_sender] = net::LocalPair();
     auto sent = std::async(std::launch::async, [&, ch = to_receiver.get()] {
       crypto::Prng prng = crypto::Prng::FromTestSeed(kBenchSeed);
-      return Sender().Run(*ch, n, prng);
+      return Sender(params).Run(*ch, n, prng);
     });
     crypto::Prng prng = crypto::Prng::FromTestSeed(kBenchSeed + 1);
-    auto got = Receiver().Run(*to_sender, n, prng);
+    auto got = Receiver(params).Run(*to_sender, n, prng);
     auto s = sent.get();
     if (!got.ok() || !s.ok()) {
       state.SkipWithError(what);
@@ -55,17 +55,35 @@ void RunBoth(benchmark::State& state, const char* what) {
 }
 
 void BM_SilentVole(benchmark::State& state) {
-  RunBoth<SilentVoleSender, SilentVoleReceiver>(state, "silent VOLE failed");
+  RunBoth<SilentVoleSender, SilentVoleReceiver>(state, SilentVoleParams{},
+                                                "silent VOLE failed");
+}
+
+// BM_SilentVoleMalicious: the malicious OT extension and the consistency
+// check (ot/silent_vole.h).
+void BM_SilentVoleMalicious(benchmark::State& state) {
+  SilentVoleParams params;
+  params.malicious = true;
+  RunBoth<SilentVoleSender, SilentVoleReceiver>(state, params,
+                                                "malicious silent VOLE failed");
 }
 
 void BM_SilentCot(benchmark::State& state) {
-  RunBoth<SilentCotSender, SilentCotReceiver>(state, "silent COT failed");
+  RunBoth<SilentCotSender, SilentCotReceiver>(state, SilentCotParams{},
+                                              "silent COT failed");
 }
 
 BENCHMARK(BM_SilentCot)
     ->ArgName("n")
     ->Arg(1 << 20)
     ->Arg(1 << 24)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+BENCHMARK(BM_SilentVoleMalicious)
+    ->ArgName("n")
+    ->Arg(1 << 20)
+    ->Arg(1363149)  // 1.3·2^20
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

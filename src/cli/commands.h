@@ -48,6 +48,7 @@ struct PsiOptions {
   std::string output;
   std::string mode = "match";
   std::string result_to = "both";
+  std::string security = "semi-honest";
   std::string protocol;  // "" picks rr22 for match and ecdh for count
   std::string rejects_path;   // optional: every rejected record, CSV
   std::string summary_json;   // optional: the run's summary as JSON

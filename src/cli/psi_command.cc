@@ -169,11 +169,18 @@ int RunPsi(const PsiOptions& opts) {
   if (!spec.ok()) return fail(spec.status());
   absl::StatusOr<session::ResultTo> result_to = session::ParseResultTo(opts.result_to);
   if (!result_to.ok()) return fail(result_to.status());
+  absl::StatusOr<session::Security> security = session::ParseSecurity(opts.security);
+  if (!security.ok()) return fail(security.status());
   absl::StatusOr<std::string> peer_fp = net::NormalizeFingerprint(opts.peer);
   if (!peer_fp.ok()) return fail(peer_fp.status());
   const bool count_mode = opts.mode == "count";
   absl::StatusOr<std::string> protocol = ProtocolFor(opts);
   if (!protocol.ok()) return fail(protocol.status());
+  if (*security == session::Security::kMalicious && *protocol == "ecdh-psi") {
+    return fail(absl::InvalidArgumentError(
+        "ecdh-psi is semi-honest only; --security malicious needs --protocol rr22 "
+        "(match mode)"));
+  }
   const bool i_receive = *result_to != session::ResultTo::kPeer;
   if (!i_receive && !opts.output.empty()) {
     return fail(absl::InvalidArgumentError(
@@ -229,6 +236,7 @@ int RunPsi(const PsiOptions& opts) {
   params.protocol = *protocol;
   params.output = count_mode ? psi::PsiOutput::kCardinality : psi::PsiOutput::kIntersection;
   params.result_to = *result_to;
+  params.security = *security;
   if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
   params.num_threads = opts.threads;
   params.progress = [&](std::string_view phase, uint64_t done, uint64_t total) {
@@ -287,6 +295,7 @@ int RunPsi(const PsiOptions& opts) {
 
   if (!opts.summary_json.empty()) {
     nlohmann::json j = {{"protocol", *protocol},
+                        {"security", std::string(session::SecurityName(*security))},
                         {"mode", opts.mode},
                         {"records", set->records.size() + set->num_rejected},
                         {"rejected", set->num_rejected},

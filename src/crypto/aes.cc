@@ -123,6 +123,15 @@ void TccrHashOn(const AesKernels& k, absl::Span<const Block> in,
               Bytes(out.data()), in.size());
 }
 
+void DaviesMeyerHashOn(const AesKernels& k, absl::Span<const Block> key,
+                       absl::Span<const Block> in, absl::Span<Block> out) {
+  CheckSizes(in.size(), out.size(), "DaviesMeyerHash");
+  CheckSizes(key.size(), in.size(), "DaviesMeyerHash");
+  if (in.empty()) return;
+  k.davies_meyer(Bytes(key.data()), Bytes(in.data()), Bytes(out.data()),
+                 in.size());
+}
+
 }  // namespace
 
 const char* AesImplName(AesImpl impl) {
@@ -196,6 +205,11 @@ void CrHashWith(AesImpl impl, absl::Span<const Block> in,
   CrHashOn(Kernels(impl), in, out);
 }
 
+void DaviesMeyerHashWith(AesImpl impl, absl::Span<const Block> key,
+                         absl::Span<const Block> in, absl::Span<Block> out) {
+  DaviesMeyerHashOn(Kernels(impl), key, in, out);
+}
+
 void TccrHashWith(AesImpl impl, absl::Span<const Block> in,
                   uint64_t tweak_start, absl::Span<Block> out) {
   TccrHashOn(Kernels(impl), in, tweak_start, out);
@@ -255,6 +269,11 @@ void CrHash(absl::Span<const Block> in, absl::Span<Block> out) {
 void TccrHash(absl::Span<const Block> in, uint64_t tweak_start,
               absl::Span<Block> out) {
   internal::TccrHashOn(internal::Selected(), in, tweak_start, out);
+}
+
+void DaviesMeyerHash(absl::Span<const Block> key, absl::Span<const Block> in,
+                     absl::Span<Block> out) {
+  internal::DaviesMeyerHashOn(internal::Selected(), key, in, out);
 }
 
 const char* AesBackend() {

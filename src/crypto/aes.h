@@ -78,6 +78,18 @@ void CrHash(absl::Span<const Block> in, absl::Span<Block> out);
 void TccrHash(absl::Span<const Block> in, uint64_t tweak_start,
               absl::Span<Block> out);
 
+// DaviesMeyerHash sets out[i] = AES-128_{key[i]}(in[i]) ⊕ in[i]: the
+// Davies–Meyer compression function, a two-input hash H(key, in) with a
+// fresh key schedule per element. In the ideal-cipher model for AES every
+// output is uniform and tied to one (key, in) query the adversary must
+// have made, which is what the malicious RR22 OPRF (psi/rr22_oprf.h)
+// needs of its random oracle H(Decode(...) ⊕ w, x) (volePSI's choice too).
+// The three spans have equal sizes (the process aborts otherwise); `out`
+// may be `key` or `in`. Thread-safe; about one key expansion and one
+// encryption per element.
+void DaviesMeyerHash(absl::Span<const Block> key, absl::Span<const Block> in,
+                     absl::Span<Block> out);
+
 // AesBackend names the implementation in use ("vaes512", "aesni" or
 // "portable"); LIAISON_NO_AVX512=1 rules out vaes512 and LIAISON_NO_AESNI=1
 // forces portable (each when set to anything but "" or "0"), so tests can

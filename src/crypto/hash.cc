@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "base/secret.h"
+
 namespace liaison::crypto {
 
 Digest256 Sha256(ByteSpan data) {
@@ -36,6 +38,16 @@ Digest256 Sha256Hasher::Finish() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(state_->ctx, out.data(), &len);
   return out;
+}
+
+Digest256 Sha256Labelled(std::string_view label, const Block& value) {
+  uint8_t bytes[16];
+  value.ToBytes(bytes);
+  Sha256Hasher h;
+  h.Update(label);
+  h.Update(ByteSpan(bytes, 16));
+  SecureWipe(bytes, sizeof(bytes));
+  return h.Finish();
 }
 
 }  // namespace liaison::crypto

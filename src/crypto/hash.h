@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "base/bytes.h"
+#include "crypto/block.h"
 
 namespace liaison::crypto {
 
@@ -17,6 +18,11 @@ using Digest512 = std::array<uint8_t, 64>;
 
 Digest256 Sha256(ByteSpan data);
 Digest512 Sha512(ByteSpan data);
+
+// Sha256Labelled returns SHA-256(label ‖ the 16 bytes of `value`): a
+// random oracle on one block with domain separation (commitments,
+// consistency checks). The copy of `value` it makes is wiped.
+Digest256 Sha256Labelled(std::string_view label, const Block& value);
 
 // Sha256Hasher hashes data given in pieces. Not thread-safe.
 class Sha256Hasher {

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <utility>
 #include <vector>
@@ -13,10 +14,13 @@
 #endif
 
 #include "base/bytes.h"
+#include "base/secret.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
+#include "crypto/gf128.h"
+#include "crypto/hash.h"
 #include "ot/noisy_vole.h"
 #include "ot/ot_extension.h"
 #include "ot/pprf.h"
@@ -24,12 +28,15 @@
 namespace liaison::ot {
 namespace {
 
-// Layout of the one ExtendCot: 128·t noisy-VOLE OTs, then t·d PPRF OTs.
+// Layout of the one ExtendCot: 128·t' noisy-VOLE OTs (t' = t, or t + 1
+// with the malicious check's mask element), then t·d PPRF OTs.
 struct Layout {
   size_t n = 0;
   size_t t = 0;
   size_t domain = 0;  // D
   size_t code_size = 0;  // N = t·D
+  bool malicious = false;
+  size_t noisy_elements = 0;  // t'
   size_t noisy_ots = 0;
   size_t pprf_ots = 0;
   PprfParams pprf;
@@ -60,7 +67,9 @@ absl::StatusOr<Layout> MakeLayout(const SilentVoleParams& p, size_t n) {
                                              " is not below 2^32"));
   }
   l.pprf = PprfParams{l.t, l.domain, p.num_threads};
-  l.noisy_ots = kNoisyVoleOtsPerElement * l.t;
+  l.malicious = p.malicious;
+  l.noisy_elements = l.t + (p.malicious ? 1 : 0);
+  l.noisy_ots = kNoisyVoleOtsPerElement * l.noisy_elements;
   l.pprf_ots = PprfNumOts(l.pprf);
   return l;
 }
@@ -77,7 +86,7 @@ absl::StatusOr<ExConvCode> MakeCode(const SilentVoleParams& p, const Layout& l) 
 
 OtExtensionParams OtParams(const SilentVoleParams& p) {
   OtExtensionParams op;
-  op.security = Security::kSemiHonest;
+  op.security = p.malicious ? Security::kMalicious : Security::kSemiHonest;
   op.softspoken_k = p.softspoken_k;
   op.num_threads = p.num_threads;
   return op;
@@ -91,6 +100,47 @@ SecretBlocks TakePrefix(UninitSecretBlocks& v, size_t n) {
   std::memcpy(out.data(), v.data(), n * sizeof(Block));
   v.Clear();
   return out;
+}
+
+// PowerSum returns Σ_i x^(i+1)·v[i] over GF(2^128), on `threads` threads:
+// each chunk starts from x^(begin+1) and steps a window of kStep powers by
+// x^kStep, so the products are independent (no chain of dependent
+// multiplications) and reduced once per chunk.
+Block PowerSum(absl::Span<const Block> v, const Block& x, int threads) {
+  constexpr size_t kStep = 256;
+  const Block x_step = crypto::Gf128Pow(x, kStep);
+  std::mutex mu;
+  crypto::Gf128Unreduced total;
+  ParallelFor(v.size(), threads, size_t{1} << 15, [&](size_t begin, size_t end) {
+    SecretBlocks pow(kStep), step(kStep);
+    pow[0] = crypto::Gf128Pow(x, begin + 1);
+    for (size_t k = 1; k < kStep; ++k) pow[k] = crypto::Gf128Mul(pow[k - 1], x);
+    for (size_t k = 0; k < kStep; ++k) step[k] = x_step;
+    crypto::Gf128Unreduced acc;
+    for (size_t i = begin; i < end; i += kStep) {
+      const size_t c = std::min(kStep, end - i);
+      acc ^= crypto::Gf128InnerProductUnreduced(v.subspan(i, c), pow.span().subspan(0, c));
+      crypto::Gf128MulBlocks(pow.span(), step.span(), pow.span());
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    total ^= acc;
+  });
+  return crypto::Gf128Reduce(total);
+}
+
+// CheckDigest is the random oracle of the malicious check:
+// SHA-256("liaison/silent-vole/check/v1" ‖ sum).
+crypto::Digest256 CheckDigest(const Block& sum) {
+  return crypto::Sha256Labelled("liaison/silent-vole/check/v1", sum);
+}
+
+absl::StatusOr<Block> RecvChallenge(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+  if (msg.size() != 16) {
+    return absl::DataLossError(StrCat("silent vole: check challenge has ", msg.size(),
+                                      " bytes, expected 16"));
+  }
+  return Block::FromBytes(msg.data());
 }
 
 }  // namespace
@@ -111,8 +161,9 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
                            ot.ExtendCot(channel, l.noisy_ots + l.pprf_ots, prng));
   const Block delta = ot.delta();
 
-  // Noisy VOLE: b_j with a_j = b_j ⊕ c_j·Δ on the receiver's side.
-  SecretBlocks noisy_b(l.t);
+  // Noisy VOLE: b_j with a_j = b_j ⊕ c_j·Δ on the receiver's side (and, in
+  // malicious mode, the check's mask b* = b_t).
+  SecretBlocks noisy_b(l.noisy_elements);
   NoisyVoleCombine(q.span().subspan(0, l.noisy_ots), noisy_b.span());
 
   // Random OTs for the PPRF: m0 = H(q, i), m1 = H(q ⊕ Δ, i); the set-up is
@@ -140,6 +191,15 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
   });
   LIAISON_RETURN_IF_ERROR(channel.Send(crypto::AsByteSpan(msg)));
 
+  if (l.malicious) {
+    // The receiver's challenge x arrives only now that the sums and γ are
+    // fixed; answer H(Σ x^(i+1)·B̂_i ⊕ b*), before the encoding.
+    LIAISON_ASSIGN_OR_RETURN(const Block x, RecvChallenge(channel));
+    const Block sum = PowerSum(b_long.span(), x, params_.num_threads) ^ noisy_b[l.t];
+    const crypto::Digest256 digest = CheckDigest(sum);
+    LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(digest.data(), digest.size())));
+  }
+
   LIAISON_RETURN_IF_ERROR(code.DualEncode(b_long.span(), params_.num_threads));
   SilentVoleSenderOutput out;
   out.delta = SecretBlock(delta);
@@ -157,11 +217,24 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
   LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
 
   // Secret noise: values c_j (uniform; zero with probability 2^-128) and
-  // positions α_j.
-  SecretBlocks noise(l.t);
-  prng.Fill(noise.span());
+  // positions α_j. In malicious mode also the check's challenge x (sent
+  // once the sender's PPRF message is in) and the noisy-VOLE element
+  // c* = Σ_j x^(pos_j + 1)·c_j, pos_j = j·D + α_j, whose VOLE share a* masks
+  // the check.
+  SecretBlocks noise(l.noisy_elements);
+  prng.Fill(noise.span().subspan(0, l.t));
   const SecretPoints points = SecretPoints::Random(l.t, l.domain, prng);
   const PprfReceiver pprf(l.pprf);
+  SecretBlock challenge;
+  if (l.malicious) {
+    challenge = SecretBlock(prng.NextBlock());
+    const Block x = challenge.value();
+    Block c_star;
+    for (size_t j = 0; j < l.t; ++j) {
+      c_star ^= crypto::Gf128Mul(crypto::Gf128Pow(x, j * l.domain + points[j] + 1), noise[j]);
+    }
+    noise[l.t] = c_star;
+  }
 
   SecretBits choices(l.noisy_ots + l.pprf_ots);
   {
@@ -171,7 +244,7 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
     for (size_t i = 0; i < l.pprf_ots; ++i) choices.Set(l.noisy_ots + i, pprf_bits.Get(i));
   }
   LIAISON_ASSIGN_OR_RETURN(SecretBlocks t_cot, ot.ExtendCot(channel, choices, prng));
-  SecretBlocks noisy_a(l.t);
+  SecretBlocks noisy_a(l.noisy_elements);
   NoisyVoleCombine(t_cot.span().subspan(0, l.noisy_ots), noisy_a.span());
   SecretBlocks m(l.pprf_ots);
   crypto::TccrHash(t_cot.span().subspan(l.noisy_ots), 0, m.span());
@@ -186,6 +259,13 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
   }
   std::vector<Block> msg(msg_len);
   std::memcpy(msg.data(), msg_bytes.data(), msg_bytes.size());
+  if (l.malicious) {
+    // The sums and γ are fixed: reveal x (the sender computes its answer
+    // while we expand).
+    uint8_t x_bytes[16];
+    challenge.value().ToBytes(x_bytes);
+    LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(x_bytes, 16)));
+  }
 
   UninitSecretBlocks a_long(l.code_size);
   LIAISON_RETURN_IF_ERROR(pprf.Expand(points, m.span(), absl::MakeConstSpan(msg).subspan(0, sums_len),
@@ -208,6 +288,23 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
       }
     }
   });
+
+  if (l.malicious) {
+    // Σ x^(i+1)·Â_i ⊕ a* = Σ x^(i+1)·B̂_i ⊕ b* when the sender was honest.
+    const Block sum =
+        PowerSum(a_long.span(), challenge.value(), params_.num_threads) ^ noisy_a[l.t];
+    const crypto::Digest256 mine = CheckDigest(sum);
+    LIAISON_ASSIGN_OR_RETURN(Bytes theirs, channel.Recv());
+    if (theirs.size() != mine.size()) {
+      return absl::DataLossError(StrCat("silent vole: check answer has ", theirs.size(),
+                                        " bytes, expected ", mine.size()));
+    }
+    if (!ConstantTimeEqual(ByteSpan(mine.data(), mine.size()), theirs)) {
+      return absl::DataLossError(
+          "silent vole: the sender failed the malicious-security consistency check "
+          "(its PPRF or noisy-VOLE messages were not consistent: a possible attack)");
+    }
+  }
 
   LIAISON_RETURN_IF_ERROR(code.DualEncodePair(a_long.span(), c_long.span(), params_.num_threads));
   SilentVoleReceiverOutput out;

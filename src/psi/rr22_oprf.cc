@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/secret.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
 #include "crypto/gf128.h"
+#include "crypto/hash.h"
 #include "ot/silent_vole.h"
 #include "psi/internal/item_hash.h"
 
@@ -51,6 +53,32 @@ SecretBlocks Broadcast(const Block& delta) {
   return rep;
 }
 
+ot::SilentVoleParams VoleParams(const Rr22OprfParams& p) {
+  ot::SilentVoleParams v;
+  v.num_threads = Threads(p);
+  v.malicious = p.malicious;
+  return v;
+}
+
+// Commitment is the sender's commitment to its share w_S of w:
+// SHA-256("liaison/rr22-oprf/w/v1" ‖ w_S), hiding (w_S is uniform) and
+// binding (collision resistance) in the random-oracle model.
+crypto::Digest256 Commitment(const Block& w_s) {
+  return crypto::Sha256Labelled("liaison/rr22-oprf/w/v1", w_s);
+}
+
+// FinishMalicious turns v[i] = Decode(A or B', x_i) (⊕ Δ·h(x_i)) into
+// F(x_i) = H(v[i] ⊕ w, x_i), H the Davies–Meyer hash (crypto/aes.h).
+void FinishMalicious(absl::Span<const Block> keys, const Block& w,
+                     absl::Span<Block> v, int threads) {
+  ParallelFor(keys.size(), threads, kBatch, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) v[i] ^= w;
+    crypto::DaviesMeyerHash(v.subspan(begin, end - begin),
+                            keys.subspan(begin, end - begin),
+                            v.subspan(begin, end - begin));
+  });
+}
+
 }  // namespace
 
 absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
@@ -74,6 +102,17 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
   LIAISON_RETURN_IF_ERROR(okvs_params.Validate());
   const size_t m = okvs_params.size();
 
+  // Malicious: the sender's commitment to w_S comes first.
+  crypto::Digest256 commitment{};
+  if (p.malicious) {
+    LIAISON_ASSIGN_OR_RETURN(Bytes c, channel.Recv());
+    if (c.size() != commitment.size()) {
+      return absl::DataLossError(StrCat("peer's commitment is ", c.size(),
+                                        " bytes, expected ", commitment.size()));
+    }
+    std::memcpy(commitment.data(), c.data(), c.size());
+  }
+
   // The OKVS encoding (no channel, no prng: its seeds are drawn first) runs
   // on its own thread while the VOLE talks to the peer, as volePSI does;
   // the peer is otherwise idle while we encode.
@@ -94,10 +133,8 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
     }
     return st;
   });
-  ot::SilentVoleParams vole_params;
-  vole_params.num_threads = threads;
   absl::StatusOr<ot::SilentVoleReceiverOutput> vole_or =
-      ot::SilentVoleReceiver(vole_params).Run(channel, m, prng);
+      ot::SilentVoleReceiver(VoleParams(p)).Run(channel, m, prng);
   absl::Status encoded = encoding.get();
   if (encoded.code() == absl::StatusCode::kInvalidArgument) {  // ours first
     return absl::InvalidArgumentError(StrCat(
@@ -117,9 +154,17 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
   });
   vole.c.Clear();
 
-  uint8_t seed_bytes[16];
+  // The OKVS seed, and in malicious mode our share w_R of w, drawn now
+  // that the VOLE is done.
+  ot::SecretBlock w_r;
+  uint8_t seed_bytes[32];
   okvs_seed.ToBytes(seed_bytes);
-  LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(seed_bytes, 16)));
+  if (p.malicious) {
+    w_r = ot::SecretBlock(prng.NextBlock());
+    w_r.value().ToBytes(seed_bytes + 16);
+  }
+  LIAISON_RETURN_IF_ERROR(
+      channel.Send(ByteSpan(seed_bytes, p.malicious ? 32 : 16)));
   for (size_t b = 0; b < m; b += p.chunk_len) {
     const size_t e = std::min(m, b + p.chunk_len);
     LIAISON_RETURN_IF_ERROR(
@@ -127,11 +172,29 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
   }
   okvs.Clear();
 
-  // F(y) = CrHash(Decode(A, y)).
+  // F(y) = CrHash(Decode(A, y)), or H(Decode(A, y) ⊕ w, y) in malicious
+  // mode, once the sender has opened its commitment to w_S.
   Progress(p, "evaluating", 0, n);
   okvs::OkvsDecode(okvs_params, okvs_seed, vole.a.span(), keys, out, threads);
   vole.a.Clear();
-  internal::ParallelCrHash(out, out, threads);
+  if (!p.malicious) {
+    internal::ParallelCrHash(out, out, threads);
+    Progress(p, "evaluating", n, n);
+    return absl::OkStatus();
+  }
+  LIAISON_ASSIGN_OR_RETURN(Bytes w_msg, channel.Recv());
+  if (w_msg.size() != 16) {
+    return absl::DataLossError(
+        StrCat("peer's opening is ", w_msg.size(), " bytes, expected 16"));
+  }
+  const Block w_s = Block::FromBytes(w_msg.data());
+  const crypto::Digest256 opened = Commitment(w_s);
+  if (!ConstantTimeEqual(ByteSpan(opened.data(), opened.size()),
+                         ByteSpan(commitment.data(), commitment.size()))) {
+    return absl::DataLossError(
+        "peer's opening does not match its commitment (a possible attack)");
+  }
+  FinishMalicious(keys, w_s ^ w_r.value(), out, threads);
   Progress(p, "evaluating", n, n);
   return absl::OkStatus();
 }
@@ -150,12 +213,18 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
   LIAISON_RETURN_IF_ERROR(okvs_.Validate());
   const size_t m = okvs_.size();
 
+  // Malicious: commit to our share w_S of w before anything else.
+  ot::SecretBlock w_s;
+  if (p.malicious) {
+    w_s = ot::SecretBlock(prng.NextBlock());
+    const crypto::Digest256 c = Commitment(w_s.value());
+    LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(c.data(), c.size())));
+  }
+
   Progress(p, "vole", 0, m);
-  ot::SilentVoleParams vole_params;
-  vole_params.num_threads = Threads(p);
   LIAISON_ASSIGN_OR_RETURN(
       ot::SilentVoleSenderOutput vole,
-      ot::SilentVoleSender(vole_params).Run(channel, m, prng));
+      ot::SilentVoleSender(VoleParams(p)).Run(channel, m, prng));
   if (vole.b.size() != m) {
     return absl::InternalError(
         "silent VOLE returned the wrong number of correlations");
@@ -165,11 +234,15 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
 
   // B' = B ⊕ Δ·(P ⊕ C), chunk by chunk as it arrives.
   LIAISON_ASSIGN_OR_RETURN(Bytes seed_msg, channel.Recv());
-  if (seed_msg.size() != 16) {
+  const size_t seed_len = p.malicious ? 32 : 16;
+  if (seed_msg.size() != seed_len) {
     return absl::DataLossError(StrCat("peer's OKVS seed is ", seed_msg.size(),
-                                      " bytes, expected 16"));
+                                      " bytes, expected ", seed_len));
   }
   okvs_seed_ = Block::FromBytes(seed_msg.data());
+  if (p.malicious) {
+    w_ = ot::SecretBlock(Block::FromBytes(seed_msg.data() + 16) ^ w_s.value());
+  }
   {
     SecretBlocks chunk(
         static_cast<size_t>(std::min<uint64_t>(peer_chunk_len, m)));
@@ -190,6 +263,14 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
       Progress(p, "receiving", got, m);
     }
   }
+  if (p.malicious) {
+    // P ⊕ C is in: open the commitment.
+    uint8_t w_bytes[16];
+    w_s.value().ToBytes(w_bytes);
+    absl::Status sent = channel.Send(ByteSpan(w_bytes, 16));
+    SecureWipe(w_bytes, sizeof(w_bytes));
+    LIAISON_RETURN_IF_ERROR(sent);
+  }
   delta_ = std::move(vole.delta);
   b_prime_ = std::move(vole.b);
   return absl::OkStatus();
@@ -209,7 +290,15 @@ void Rr22OprfSender::Eval(absl::Span<const Block> keys,
       crypto::CrHash(keys.subspan(b, c), hs);
       MulByDelta(delta_rep, hs);
       for (size_t i = 0; i < c; ++i) out[b + i] ^= hs[i];
-      crypto::CrHash(out.subspan(b, c), out.subspan(b, c));
+      if (params_.malicious) {
+        // H(Decode(B', x) ⊕ Δ·h(x) ⊕ w, x).
+        const Block w = w_.value();
+        for (size_t i = 0; i < c; ++i) out[b + i] ^= w;
+        crypto::DaviesMeyerHash(out.subspan(b, c), keys.subspan(b, c),
+                                out.subspan(b, c));
+      } else {
+        crypto::CrHash(out.subspan(b, c), out.subspan(b, c));
+      }
     }
   });
 }
@@ -217,6 +306,7 @@ void Rr22OprfSender::Eval(absl::Span<const Block> keys,
 void Rr22OprfSender::Clear() {
   b_prime_.Clear();
   delta_ = ot::SecretBlock();
+  w_ = ot::SecretBlock();
 }
 
 }  // namespace liaison::psi

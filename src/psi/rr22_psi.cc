@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/secret.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/thread_pool.h"
@@ -31,12 +32,22 @@ constexpr size_t kMaxReserve = size_t{1} << 20;
 
 enum WireRole : uint8_t { kWireAuto = 0, kWireReceiver = 1, kWireSender = 2 };
 
+// kTagLabel and kProofLabel separate, in malicious mode, the value S sends
+// for each item (T = CrHash(F ⊕ kTagLabel)) from the proof R returns for a
+// match (CrHash(F ⊕ kProofLabel)): R knows the proof only for F values it
+// computed itself. The ASCII of "rr22/tag" and "rr22/proof".
+constexpr Block kTagLabel{0, 0x6761742f32327272};
+constexpr Block kProofLabel{0x666f, 0x6f72702f32327272};
+// kProofEntryLen: u32 position ‖ 16-byte proof.
+constexpr size_t kProofEntryLen = 20;
+
 struct Header {
   uint32_t version = 0;
   PsiOutput output = PsiOutput::kIntersection;
   bool sender_receives = false;
   bool other_receives = false;
   uint8_t role = kWireAuto;
+  bool malicious = false;
   uint64_t set_size = 0;
   uint64_t chunk_len = 0;
   uint64_t okvs_bin_items = 0;
@@ -51,6 +62,7 @@ Bytes EncodeHeader(const Header& h) {
   w.U8(h.sender_receives ? 1 : 0);
   w.U8(h.other_receives ? 1 : 0);
   w.U8(h.role);
+  w.U8(h.malicious ? 1 : 0);
   w.U64(h.set_size);
   w.U64(h.chunk_len);
   w.U64(h.okvs_bin_items);
@@ -67,18 +79,27 @@ absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
     return absl::DataLossError("peer message is not an rr22-psi header");
   Header h;
   LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("rr22-psi version"));
+  // The rest of the layout depends on the version: refuse another one
+  // before reading it.
+  if (h.version != Rr22Psi::kProtocolVersion) {
+    return absl::FailedPreconditionError(
+        StrCat("the peer runs rr22-psi version ", h.version, ", we run version ",
+               Rr22Psi::kProtocolVersion));
+  }
   LIAISON_ASSIGN_OR_RETURN(uint8_t output, r.U8("rr22-psi output"));
   LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives,
                            r.U8("rr22-psi recipients"));
   LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("rr22-psi recipients"));
   LIAISON_ASSIGN_OR_RETURN(h.role, r.U8("rr22-psi role"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t security, r.U8("rr22-psi security"));
   if (output > 1 || sender_receives > 1 || other_receives > 1 ||
-      h.role > kWireSender) {
+      h.role > kWireSender || security > 1) {
     return absl::DataLossError("rr22-psi header has out-of-range flags");
   }
   h.output = output == 0 ? PsiOutput::kIntersection : PsiOutput::kCardinality;
   h.sender_receives = sender_receives == 1;
   h.other_receives = other_receives == 1;
+  h.malicious = security == 1;
   LIAISON_ASSIGN_OR_RETURN(h.set_size, r.U64("rr22-psi set size"));
   LIAISON_ASSIGN_OR_RETURN(h.chunk_len, r.U64("rr22-psi chunk length"));
   LIAISON_ASSIGN_OR_RETURN(h.okvs_bin_items, r.U64("rr22-psi okvs bin items"));
@@ -132,8 +153,11 @@ absl::StatusOr<bool> ResolveRole(const Header& mine, const Header& peer) {
 }
 
 
-// TagLen returns L = ⌈σ/8⌉ bytes, σ = 40 + ⌈log2(n_r·n_s)⌉, at most 16.
-size_t TagLen(uint64_t n_r, uint64_t n_s) {
+// TagLen returns L = ⌈σ/8⌉ bytes, σ = 40 + ⌈log2(n_r·n_s)⌉, at most 16;
+// 16 in malicious mode, where each value must name the one query that made
+// it (psi/rr22_oprf.h).
+size_t TagLen(uint64_t n_r, uint64_t n_s, bool malicious) {
+  if (malicious) return 16;
   const uint64_t prod = n_r * n_s;  // both < 2^32
   const size_t sigma = 40 + static_cast<size_t>(std::bit_width(prod - 1));
   return std::min<size_t>(16, (sigma + 7) / 8);
@@ -201,6 +225,32 @@ std::vector<SortEntry> MakeSortedTags(const ot::UninitSecretBlocks& f, size_t ta
   return out;
 }
 
+// LabelledHash sets out[i] = CrHash(in[i] ⊕ label), on `threads` threads.
+void LabelledHash(absl::Span<const Block> in, const Block& label,
+                  absl::Span<Block> out, int threads) {
+  ParallelFor(in.size(), threads, kBatch, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) out[i] = in[i] ^ label;
+    crypto::CrHash(out.subspan(begin, end - begin), out.subspan(begin, end - begin));
+  });
+}
+
+// SortedValues returns the sorted tags S sends for the OPRF values `f`:
+// their first tag_len bytes (semi-honest) or T = CrHash(F ⊕ kTagLabel)
+// (malicious).
+std::vector<SortEntry> SortedValues(const ot::UninitSecretBlocks& f,
+                                    bool malicious, size_t tag_len,
+                                    int threads) {
+  if (!malicious) return MakeSortedTags(f, tag_len, threads);
+  ot::UninitSecretBlocks tags(f.size());
+  LabelledHash(f.span(), kTagLabel, tags.span(), threads);
+  return MakeSortedTags(tags, tag_len, threads);
+}
+
+// ProofChunk is the number of (position, proof) entries per message for a
+// side whose chunk length is `chunk_len`: 20 bytes each, so that a message
+// stays within the 16·chunk_len bytes the chunk length was checked for.
+uint64_t ProofChunk(uint64_t chunk_len) { return std::max<uint64_t>(1, chunk_len / 2); }
+
 // RecvExact receives one message of exactly `len` bytes.
 absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len,
                                 std::string_view what) {
@@ -231,6 +281,7 @@ Rr22OprfParams OprfParams(const Context& ctx) {
   o.num_threads = ctx.threads;
   o.chunk_len = ctx.p.chunk_len;
   o.okvs_bin_items = ctx.p.okvs_bin_items;
+  o.malicious = ctx.p.malicious;
   o.progress = ctx.p.progress;
   return o;
 }
@@ -257,14 +308,19 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
         "rr22-psi items must be distinct (", std::string(oprf.message()), ")"));
   }
   LIAISON_RETURN_IF_ERROR(oprf);
-  std::vector<SortEntry> mine = MakeSortedTags(f, ctx.tag_len, ctx.threads);
-  f.Clear();
+  // Malicious: S sends T = CrHash(F ⊕ kTagLabel), and a match we report is
+  // backed by CrHash(F ⊕ kProofLabel), so we keep F until then.
+  const bool prove = p.malicious && p.peer_receives;
+  std::vector<SortEntry> mine =
+      SortedValues(f, p.malicious, ctx.tag_len, ctx.threads);
+  if (!prove) f.Clear();
 
   // The peer's sorted list, merged with ours as it arrives.
   PsiResult result;
   result.peer_set_size = ctx.n_s;
   result.received = p.i_receive;
   std::vector<uint32_t> positions;
+  std::vector<uint32_t> position_items;  // one of our items per position
   size_t j = 0;
   SortEntry prev;
   for (uint64_t got = 0; got < ctx.n_s;) {
@@ -282,8 +338,10 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
       while (j < mine.size() && mine[j].TagLess(t)) ++j;
       for (size_t jj = j; jj < mine.size() && mine[jj].SameTag(t); ++jj) {
         result.matched.push_back(mine[jj].idx);
-        if (positions.empty() || positions.back() != k)
+        if (positions.empty() || positions.back() != k) {
           positions.push_back(static_cast<uint32_t>(k));
+          position_items.push_back(mine[jj].idx);
+        }
       }
     }
     got += count;
@@ -295,7 +353,28 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
       result.matched.end());
   result.intersection_size = result.matched.size();
 
-  if (p.peer_receives) {
+  if (prove) {
+    // (position, CrHash(F ⊕ kProofLabel)) per match.
+    ByteWriter w;
+    w.U64(positions.size());
+    LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
+    const size_t per_msg = static_cast<size_t>(ProofChunk(p.chunk_len));
+    SecretBlocks proofs(std::min(per_msg, positions.size()));
+    for (size_t b = 0; b < positions.size(); b += per_msg) {
+      const size_t e = std::min(positions.size(), b + per_msg);
+      for (size_t i = b; i < e; ++i) proofs[i - b] = f[position_items[i]] ^ kProofLabel;
+      auto pr = proofs.span().subspan(0, e - b);
+      crypto::CrHash(pr, pr);
+      ByteWriter cw((e - b) * kProofEntryLen);
+      for (size_t i = b; i < e; ++i) {
+        cw.U32(positions[i]);
+        uint8_t bytes[16];
+        pr[i - b].ToBytes(bytes);
+        cw.Raw(ByteSpan(bytes, 16));
+      }
+      LIAISON_RETURN_IF_ERROR(channel.Send(cw.Take()));
+    }
+  } else if (p.peer_receives) {
     ByteWriter w;
     w.U64(positions.size());
     LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
@@ -329,7 +408,8 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
   ot::UninitSecretBlocks f(n);  // every value is written by Eval
   oprf.Eval(keys, f.span());
   oprf.Clear();
-  std::vector<SortEntry> sorted = MakeSortedTags(f, ctx.tag_len, ctx.threads);
+  std::vector<SortEntry> sorted =
+      SortedValues(f, p.malicious, ctx.tag_len, ctx.threads);
   // Equal items give equal F; equal tags of distinct items (probability
   // <= n_s²·2^-σ) are told apart by the full value.
   for (size_t a = 0; a + 1 < n;) {
@@ -344,7 +424,8 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
     }
     a = e;
   }
-  f.Clear();
+  const bool check_proofs = p.malicious && p.i_receive;
+  if (!check_proofs) f.Clear();
   ctx.Progress("evaluating", n, n);
 
   for (size_t b = 0; b < n; b += p.chunk_len) {
@@ -377,11 +458,14 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
   result.matched.reserve(
       static_cast<size_t>(std::min<uint64_t>(num_matched, kMaxReserve)));
   uint64_t prev = 0;
+  const uint64_t per_msg =
+      check_proofs ? ProofChunk(ctx.peer_chunk_len) : ctx.peer_chunk_len;
+  const size_t entry_len = check_proofs ? kProofEntryLen : 4;
   for (uint64_t got = 0; got < num_matched;) {
     const size_t count = static_cast<size_t>(
-        std::min<uint64_t>(ctx.peer_chunk_len, num_matched - got));
-    LIAISON_ASSIGN_OR_RETURN(Bytes msg,
-                             RecvExact(channel, count * 4, "positions chunk"));
+        std::min<uint64_t>(per_msg, num_matched - got));
+    LIAISON_ASSIGN_OR_RETURN(
+        Bytes msg, RecvExact(channel, count * entry_len, "positions chunk"));
     ByteReader r(msg);
     for (size_t i = 0; i < count; ++i) {
       LIAISON_ASSIGN_OR_RETURN(uint32_t pos, r.U32("position"));
@@ -390,6 +474,21 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
             "peer's matched positions are out of range or not increasing");
       }
       prev = pos;
+      if (check_proofs) {
+        // The peer must know F of the item it claims: compare its proof
+        // with ours in constant time.
+        LIAISON_ASSIGN_OR_RETURN(ByteSpan proof, r.Raw(16, "match proof"));
+        Block expected = f[sorted[pos].idx] ^ kProofLabel;
+        crypto::CrHash(absl::MakeConstSpan(&expected, 1), absl::MakeSpan(&expected, 1));
+        uint8_t bytes[16];
+        expected.ToBytes(bytes);
+        const bool valid = ConstantTimeEqual(ByteSpan(bytes, 16), proof);
+        SecureWipe(bytes, sizeof(bytes));
+        if (!valid) {
+          return absl::DataLossError(
+              "peer reported a match it cannot prove (a possible attack)");
+        }
+      }
       result.matched.push_back(sorted[pos].idx);
     }
     got += count;
@@ -435,11 +534,18 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
   const int threads = p.num_threads > 0 ? p.num_threads : DefaultThreads();
 
   Header mine{kProtocolVersion, p.output,         p.i_receive,
-              p.peer_receives,  ToWire(p.role),   items.size(),
-              p.chunk_len,      p.okvs_bin_items, prng.NextBlock()};
+              p.peer_receives,  ToWire(p.role),   p.malicious,
+              items.size(),     p.chunk_len,      p.okvs_bin_items,
+              prng.NextBlock()};
   LIAISON_RETURN_IF_ERROR(channel.Send(EncodeHeader(mine)));
   LIAISON_ASSIGN_OR_RETURN(Bytes header_msg, channel.Recv());
   LIAISON_ASSIGN_OR_RETURN(Header peer, DecodeHeader(header_msg));
+  if (peer.malicious != p.malicious) {
+    return absl::FailedPreconditionError(StrCat(
+        "the peer's rr22-psi security model differs: we run ",
+        p.malicious ? "malicious" : "semi-honest", ", the peer ",
+        peer.malicious ? "malicious" : "semi-honest"));
+  }
   if (peer.version != kProtocolVersion || peer.output != p.output ||
       peer.sender_receives != p.peer_receives ||
       peer.other_receives != p.i_receive ||
@@ -477,7 +583,7 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
               threads,
               n_r,
               n_s,
-              TagLen(n_r, n_s),
+              TagLen(n_r, n_s, p.malicious),
               peer.chunk_len,
               internal::ItemHashKey(s)};
   if (i_am_r) return RunOprfReceiver(ctx, channel, items, prng);

@@ -27,6 +27,7 @@ Bytes EncodeOffer(const Offer& o) {
   w.U64(o.set_size);
   w.U8(static_cast<uint8_t>(o.result_to));
   w.String(o.software_version);
+  w.U8(static_cast<uint8_t>(o.security));
   return w.Take();
 }
 
@@ -60,6 +61,11 @@ absl::StatusOr<Offer> DecodeOffer(ByteSpan msg) {
   }
   o.result_to = static_cast<ResultTo>(result_to);
   LIAISON_ASSIGN_OR_RETURN(o.software_version, r.String("software version", 64));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t security, r.U8("security model"));
+  if (security > static_cast<uint8_t>(Security::kMalicious)) {
+    return absl::DataLossError("session offer names an unknown security model");
+  }
+  o.security = static_cast<Security>(security);
   LIAISON_RETURN_IF_ERROR(r.ExpectEnd("session offer"));
   return o;
 }
@@ -128,6 +134,11 @@ absl::Status Check(const Offer& mine, const Offer& peer) {
         StrCat("protocol version differs: we run ", mine.protocol, " v",
                mine.protocol_version, ", the peer runs v", peer.protocol_version));
   }
+  if (mine.security != peer.security) {
+    return absl::FailedPreconditionError(
+        StrCat("security model differs: we asked for ", SecurityName(mine.security),
+               ", the peer asked for ", SecurityName(peer.security)));
+  }
   if (mine.mode != peer.mode) {
     return absl::FailedPreconditionError(StrCat("mode differs: we asked for ", mine.mode,
                                                 ", the peer asked for ", peer.mode));
@@ -186,6 +197,17 @@ absl::StatusOr<ResultTo> ParseResultTo(std::string_view s) {
   if (s == "peer") return ResultTo::kPeer;
   return absl::InvalidArgumentError(
       StrCat("result recipients must be both, me or peer, not '", s, "'"));
+}
+
+std::string_view SecurityName(Security s) {
+  return s == Security::kMalicious ? "malicious" : "semi-honest";
+}
+
+absl::StatusOr<Security> ParseSecurity(std::string_view s) {
+  if (s == "semi-honest") return Security::kSemiHonest;
+  if (s == "malicious") return Security::kMalicious;
+  return absl::InvalidArgumentError(
+      StrCat("security must be semi-honest or malicious, not '", s, "'"));
 }
 
 bool CompatibleSoftware(std::string_view a, std::string_view b) {

@@ -1,7 +1,7 @@
 // The session handshake: before any protocol data moves, the two sides
 // exchange what they are about to do and stop, both of them, on the first
-// thing that differs. It covers the protocol (name and version), the question
-// (mode), the normalisation profile (name, version, digest), who receives the
+// thing that differs. It covers the protocol (name, version and security
+// model), the question (mode), the normalisation profile (name, version, digest), who receives the
 // result, the set sizes (against each side's limit) and the software version.
 //
 // Wire (docs/wire/session.md): each side sends one Offer, then one Verdict
@@ -24,6 +24,15 @@ enum class ResultTo { kBoth, kMe, kPeer };
 std::string_view ResultToName(ResultTo r);
 absl::StatusOr<ResultTo> ParseResultTo(std::string_view s);
 
+// Security is the adversary model the protocol must withstand; both sides
+// must ask for the same one.
+enum class Security { kSemiHonest, kMalicious };
+
+// SecurityName is "semi-honest" or "malicious"; ParseSecurity its inverse
+// (InvalidArgument for anything else).
+std::string_view SecurityName(Security s);
+absl::StatusOr<Security> ParseSecurity(std::string_view s);
+
 struct Offer {
   std::string protocol;        // e.g. "ecdh-psi"
   uint32_t protocol_version = 0;
@@ -34,6 +43,7 @@ struct Offer {
   uint64_t set_size = 0;       // unique items this side brings
   ResultTo result_to = ResultTo::kBoth;
   std::string software_version;  // liaison::kVersion
+  Security security = Security::kSemiHonest;
   // max_peer_set_size is this side's limit on the peer's set size; it is
   // checked locally and not sent.
   uint64_t max_peer_set_size = UINT64_MAX;

@@ -32,6 +32,7 @@ absl::StatusOr<psi::PsiResult> RunProtocol(net::Channel& channel, const PsiJobPa
     p.peer_receives = agreed.peer_receives;
     p.num_threads = params.num_threads;
     p.progress = params.progress;
+    p.malicious = params.security == Security::kMalicious;
     if (params.max_peer_set_size < p.max_peer_items) p.max_peer_items = params.max_peer_set_size;
     return psi::Rr22Psi(p).Run(channel, keys, prng);
   }
@@ -59,6 +60,11 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return absl::InvalidArgumentError(
         "rr22-psi has no count mode yet; use --protocol ecdh for --mode count");
   }
+  if (params.protocol == psi::EcdhPsi::kProtocolName &&
+      params.security == Security::kMalicious) {
+    return absl::InvalidArgumentError(
+        "ecdh-psi is semi-honest only; use --protocol rr22 for --security malicious");
+  }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();
 
@@ -72,6 +78,7 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
   offer.set_size = keys.size();
   offer.result_to = params.result_to;
   offer.software_version = kVersion;
+  offer.security = params.security;
   offer.max_peer_set_size = params.max_peer_set_size;
 
   PsiJobResult out;

@@ -25,6 +25,9 @@ struct PsiJobParams {
   std::string protocol = "rr22-psi";
   psi::PsiOutput output = psi::PsiOutput::kIntersection;
   ResultTo result_to = ResultTo::kBoth;
+  // security: semi-honest (the default) or malicious (rr22-psi only); part
+  // of the handshake, so both sides must ask for the same.
+  Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
   const data::Profile* profile = &data::Profile::V1();
   int num_threads = 0;  // 0: all hardware threads
@@ -49,7 +52,8 @@ std::string_view ModeName(psi::PsiOutput output);
 // RunPsiJob runs the handshake and the protocol named in `params` with this
 // side's distinct match keys (data::MatchKey of each unique canonical item).
 // Errors are those of Handshake and of the protocol; InvalidArgument for an
-// unknown protocol name, or for count mode with rr22-psi (not available yet).
+// unknown protocol name, for count mode with rr22-psi (not available yet)
+// or for malicious security with ecdh-psi (semi-honest only).
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng);

@@ -289,6 +289,28 @@ TEST_F(PsiE2eTest, ProtocolMismatchStopsBothSidesSayingWhatDiffered) {
   EXPECT_THAT(p.bravo.err, HasSubstr("protocol differs: we run rr22-psi, the peer runs ecdh-psi"));
 }
 
+TEST_F(PsiE2eTest, MaliciousSecurityGivesTheSameMatches) {
+  WriteFile(dir_ + "/a.txt", "evil.example\n203.0.113.9\nonly-a.example\n");
+  WriteFile(dir_ + "/b.txt", "evil[.]example\n203.0.113[.]9\nonly-b.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--security", "malicious", "--output", dir_ + "/a.csv"},
+                   dir_ + "/b.txt", {"--security", "malicious", "--output", dir_ + "/b.csv"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  EXPECT_EQ(CsvValues(dir_ + "/a.csv"),
+            (std::multiset<std::string>{"evil.example", "203.0.113.9"}));
+  EXPECT_EQ(CsvValues(dir_ + "/b.csv"),
+            (std::multiset<std::string>{"evil.example", "203.0.113.9"}));
+}
+
+TEST_F(PsiE2eTest, SecurityMismatchStopsBothSidesSayingWhatDiffered) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--security", "malicious"}, dir_ + "/b.txt", {});
+  EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
+  EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr("security model differs: we asked for malicious"));
+}
+
 TEST_F(PsiE2eTest, EcdhProtocolGivesTheSameMatches) {
   WriteFile(dir_ + "/a.txt", "evil.example\n203.0.113.9\nonly-a.example\n");
   WriteFile(dir_ + "/b.txt", "evil[.]example\n203.0.113[.]9\nonly-b.example\n");

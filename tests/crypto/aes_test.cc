@@ -307,6 +307,32 @@ TEST(AesTest, BackendsAgreeOnRandomInputs) {
   }
 }
 
+TEST(AesTest, DaviesMeyerMatchesItsDefinitionOnEveryBackend) {
+  Prng prng = Prng::FromTestSeed(kSeed + 9);
+  for (size_t n : kSizes) {
+    SCOPED_TRACE(n);
+    const std::vector<Block> key = RandomBlocks(prng, n);
+    const std::vector<Block> in = RandomBlocks(prng, n);
+    std::vector<Block> want(n);
+    for (size_t i = 0; i < n; ++i) want[i] = Aes128(key[i]).Encrypt(in[i]) ^ in[i];
+    for (AesImpl impl : AvailableImpls()) {
+      SCOPED_TRACE(internal::AesImplName(impl));
+      std::vector<Block> got(n);
+      internal::DaviesMeyerHashWith(impl, key, in, absl::MakeSpan(got));
+      EXPECT_EQ(got, want);
+      got = key;  // out == key
+      internal::DaviesMeyerHashWith(impl, got, in, absl::MakeSpan(got));
+      EXPECT_EQ(got, want);
+      got = in;  // out == in
+      internal::DaviesMeyerHashWith(impl, key, got, absl::MakeSpan(got));
+      EXPECT_EQ(got, want);
+    }
+    std::vector<Block> got(n);
+    DaviesMeyerHash(key, in, absl::MakeSpan(got));
+    EXPECT_EQ(got, want);
+  }
+}
+
 TEST(AesTest, InPlaceOperationsMatchOutOfPlace) {
   Prng prng = Prng::FromTestSeed(kSeed + 1);
   const Aes128 aes(RandomBlocks(prng, 1)[0]);

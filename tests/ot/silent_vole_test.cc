@@ -243,5 +243,228 @@ TEST(SilentVoleFaultTest, FlippedSumByteBreaksTheCorrelationWithoutError) {
   ASSERT_TRUE(o.receiver.ok());
 }
 
+// Malicious mode.
+
+SilentVoleParams Malicious() {
+  SilentVoleParams p;
+  p.malicious = true;
+  return p;
+}
+
+TEST(SilentVoleMaliciousTest, CorrelationHoldsForEveryIndex) {
+  for (size_t n : {size_t{1}, size_t{1000}, size_t{1} << 16}) {
+    SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
+    ExpectVole(RunVole(n, kSeed + 100 + n, Malicious()), n);
+  }
+}
+
+TEST(SilentVoleMaliciousTest, OtherParametersKeepTheCorrelation) {
+  SilentVoleParams p = Malicious();
+  p.noise_weight = 64;
+  p.expansion = 3;
+  p.softspoken_k = 1;
+  p.num_threads = 1;
+  ExpectVole(RunVole(3001, kSeed + 101, p), 3001);
+}
+
+TEST(SilentVoleMaliciousTest, BytesSentMatchTheHeader) {
+  const size_t n = 1 << 16;
+  Outcome o = RunVole(n, kSeed + 102, Malicious());
+  ExpectVole(o, n);
+  const SilentVoleParams p;
+  const size_t t = p.noise_weight;
+  const size_t d = PprfDepth(SilentVoleSectionSize(p, n));
+  // One more noisy element (128 OTs) and one more block for the OT check.
+  const uint64_t blocks = ((t + 1) * 128 + t * d + 127) / 128 + 1;
+  const uint64_t chunks = (blocks + 511) / 512;
+  EXPECT_EQ(o.receiver_bytes, 32 + 3584 + 31 + 256 * blocks + 2064 + 16 +
+                                  net::kFrameHeaderLen * (5 + chunks));
+  EXPECT_EQ(o.sender_bytes, 8192 + 16 + 16 * t * (2 * d + 1) + 32 + 4 * net::kFrameHeaderLen);
+}
+
+TEST(SilentVoleMaliciousTest, MismatchedModesFailInTheOtExtensionHeader) {
+  auto [a, b] = net::LocalPair();
+  auto sent = std::async(std::launch::async, [&, ch = a.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+    auto r = SilentVoleSender(Malicious()).Run(*ch, 1000, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+  auto r = SilentVoleReceiver().Run(*b, 1000, prng);
+  b->Close();
+  EXPECT_EQ(sent.get().status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(r.ok());
+}
+
+// Message counts of a clean malicious run at n = 1000. Sender: #0 base
+// OTs, #1 χ seed of the OT check, #2 PPRF sums and γ, #3 check answer.
+// Receiver: #0 base OTs, #1 SoftSpoken corrections, #2 OT header, #3..
+// columns, then the OT check answer and, last, the challenge x.
+struct Counts {
+  uint64_t sender = 0;
+  uint64_t receiver = 0;
+};
+Counts CleanCounts(const SilentVoleParams& p) {
+  auto [a, b] = net::LocalPair();
+  auto sent = std::async(std::launch::async, [&, ch = a.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 110);
+    return SilentVoleSender(p).Run(*ch, 1000, prng).ok();
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 111);
+  EXPECT_TRUE(SilentVoleReceiver(p).Run(*b, 1000, prng).ok());
+  EXPECT_TRUE(sent.get());
+  return {a->messages_sent(), b->messages_sent()};
+}
+
+// CorrelationHolds reports whether both sides succeeded with
+// A = B ⊕ C·Δ everywhere.
+bool CorrelationHolds(const Outcome& o) {
+  if (!o.sender.ok() || !o.receiver.ok()) return false;
+  const size_t n = o.receiver->a.size();
+  if (o.sender->b.size() != n || o.receiver->c.size() != n) return false;
+  std::vector<Block> deltas(n, o.sender->delta.value()), cd(n);
+  crypto::Gf128MulBlocks(o.receiver->c.span(), deltas, absl::MakeSpan(cd));
+  for (size_t i = 0; i < n; ++i) {
+    if (o.receiver->a[i] != (o.sender->b[i] ^ cd[i])) return false;
+  }
+  return true;
+}
+
+// kSenderHeader: the OT extension's header, where a changed parameter is
+// FailedPrecondition (a mismatch) and a changed magic DataLoss.
+enum class Checker { kSender, kSenderHeader, kReceiver, kEither };
+
+// ExpectCaughtOrHarmless: a changed message either ends the run with
+// DataLoss on the side whose check covers it, or changed a value the
+// honest run never uses (a level sum on the side the receiver's path does
+// not take, a correction on the side of Δ's path: the selective failure
+// the checks allow), in which case both sides finish with a correct
+// correlation. Returns whether it was caught.
+bool ExpectCaughtOrHarmless(const Outcome& o, Checker checker) {
+  if (o.sender.ok() && o.receiver.ok()) {
+    EXPECT_TRUE(CorrelationHolds(o)) << "both sides accepted a broken correlation";
+    return false;
+  }
+  const bool sender_dl = o.sender.status().code() == absl::StatusCode::kDataLoss;
+  const bool receiver_dl = o.receiver.status().code() == absl::StatusCode::kDataLoss;
+  switch (checker) {
+    case Checker::kSender:
+      EXPECT_TRUE(sender_dl) << o.sender.status() << " / " << o.receiver.status();
+      break;
+    case Checker::kSenderHeader:
+      EXPECT_TRUE(sender_dl ||
+                  o.sender.status().code() == absl::StatusCode::kFailedPrecondition)
+          << o.sender.status();
+      break;
+    case Checker::kReceiver:
+      EXPECT_TRUE(receiver_dl) << o.sender.status() << " / " << o.receiver.status();
+      break;
+    case Checker::kEither:
+      EXPECT_TRUE(sender_dl || receiver_dl) << o.sender.status() << " / " << o.receiver.status();
+      break;
+  }
+  return true;
+}
+
+// A party that changes any one message of the VOLE: the receiver's check
+// covers the PPRF message and the answer, the OT extension's check (on the
+// sender's side) the receiver's base OT, corrections, header and columns;
+// the χ seed and the challenge x only matter to the side that chose them
+// (its own check fails); a flip in the sender's base-OT message may be
+// caught by either side. Messages that carry only values the honest run
+// always uses (columns, γ, the answers) must always be caught.
+TEST(SilentVoleMaliciousTest, FlippedByteInAnyMessageIsCaughtWithDataLoss) {
+  const Counts counts = CleanCounts(Malicious());
+  ASSERT_EQ(counts.sender, 4u);
+  ASSERT_GE(counts.receiver, 6u);
+  for (bool by_sender : {true, false}) {
+    const uint64_t total = by_sender ? counts.sender : counts.receiver;
+    for (uint64_t index = 0; index < total; ++index) {
+      for (size_t byte : {size_t{3}, size_t{1000003}}) {
+        Fault f;
+        f.kind = Fault::kFlipByte;
+        f.message_index = index;
+        f.byte_index = byte;  // 3: inside the OT header's magic
+        SCOPED_TRACE(f.DebugString() + (by_sender ? " by the sender" : " by the receiver"));
+        Outcome o = RunVole(1000, kSeed + 112, Malicious(), f, by_sender);
+        Checker checker = Checker::kSender;
+        bool always = true;
+        if (by_sender) {
+          checker = index == 0 ? Checker::kEither
+                    : index == 1 ? Checker::kSender
+                                 : Checker::kReceiver;
+          always = index == 1 || index == 3;
+        } else {
+          checker = index + 1 == total ? Checker::kReceiver
+                    : index == 2       ? Checker::kSenderHeader
+                                       : Checker::kSender;
+          always = index >= 2;
+        }
+        const bool caught = ExpectCaughtOrHarmless(o, checker);
+        if (always) {
+          EXPECT_TRUE(caught);
+        }
+      }
+    }
+  }
+}
+
+// Every γ_j is used, so a change to one is always caught; a change to a
+// level sum is caught iff the receiver's path uses it (about half of them).
+TEST(SilentVoleMaliciousTest, ChangedGammaIsAlwaysCaughtAndSumsWhenUsed) {
+  const SilentVoleParams p = Malicious();
+  const size_t t = p.noise_weight;
+  const size_t d = PprfDepth(SilentVoleSectionSize(p, 1000));
+  const size_t sums_len = 32 * t * d;
+  for (size_t j : {size_t{0}, size_t{1}, t / 2, t - 1}) {
+    Fault f;
+    f.kind = Fault::kFlipByte;
+    f.message_index = 2;
+    f.byte_index = sums_len + 16 * j + 9;
+    f.xor_mask = 0x80;
+    SCOPED_TRACE(f.DebugString());
+    Outcome o = RunVole(1000, kSeed + 113, p, f, true);
+    EXPECT_EQ(o.receiver.status().code(), absl::StatusCode::kDataLoss) << o.receiver.status();
+  }
+  int caught = 0;
+  constexpr int kTries = 24;
+  for (int i = 0; i < kTries; ++i) {
+    Fault f;
+    f.kind = Fault::kFlipByte;
+    f.message_index = 2;
+    f.byte_index = (sums_len / kTries) * i + 5;
+    SCOPED_TRACE(f.DebugString());
+    Outcome o = RunVole(1000, kSeed + 114, p, f, true);
+    caught += ExpectCaughtOrHarmless(o, Checker::kReceiver) ? 1 : 0;
+  }
+  // Each is caught with probability 1/2: 24 tries, P[fewer than 4] < 2^-14.
+  EXPECT_GE(caught, 4);
+  EXPECT_LE(caught, kTries - 4);
+}
+
+// Semi-honest mode: a flipped byte in any message may go unnoticed or end
+// in an error, but never crashes or hangs.
+TEST(SilentVoleFaultTest, FlippedByteInAnyMessageNeverCrashes) {
+  const Counts counts = CleanCounts(SilentVoleParams{});
+  for (bool by_sender : {true, false}) {
+    const uint64_t total = by_sender ? counts.sender : counts.receiver;
+    for (uint64_t index = 0; index < total; ++index) {
+      Fault f;
+      f.kind = Fault::kFlipByte;
+      f.message_index = index;
+      f.byte_index = 3;
+      SCOPED_TRACE(f.DebugString());
+      Outcome o = RunVole(1000, kSeed + 114, {}, f, by_sender);
+      if (!o.sender.ok()) {
+        EXPECT_NE(o.sender.status().code(), absl::StatusCode::kInternal);
+      }
+      if (!o.receiver.ok()) {
+        EXPECT_NE(o.receiver.status().code(), absl::StatusCode::kInternal);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace liaison::ot

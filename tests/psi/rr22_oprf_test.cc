@@ -15,10 +15,11 @@ using crypto::Block;
 
 constexpr uint64_t kSeed = 0x6f707266;  // logged: every Prng derives from it
 
-Rr22OprfParams Params() {
+Rr22OprfParams Params(bool malicious = false) {
   Rr22OprfParams p;
   p.num_threads = 2;
   p.chunk_len = 777;  // several chunks, the last one short
+  p.malicious = malicious;
   return p;
 }
 
@@ -39,7 +40,7 @@ struct OprfRun {
 // stays usable for Eval afterwards.
 OprfRun RunOprf(net::Channel& receiver_end, net::Channel& sender_end,
                 const std::vector<Block>& keys, Rr22OprfSender& sender,
-                uint64_t announced_keys) {
+                uint64_t announced_keys, bool malicious = false) {
   auto s = std::async(std::launch::async, [&] {
     crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
     absl::Status st = sender.Run(sender_end, announced_keys, 777, prng);
@@ -50,33 +51,38 @@ OprfRun RunOprf(net::Channel& receiver_end, net::Channel& sender_end,
   out.receiver_out.resize(keys.size());
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
   out.receiver =
-      Rr22OprfReceiver(Params()).Run(receiver_end, keys,
+      Rr22OprfReceiver(Params(malicious)).Run(receiver_end, keys,
                                      absl::MakeSpan(out.receiver_out), prng);
   if (!out.receiver.ok()) receiver_end.Close();
   out.sender = s.get();
   return out;
 }
 
+// Both modes (malicious: the malicious VOLE, the coin toss for w and the
+// Davies–Meyer outputs).
 TEST(Rr22OprfTest, SenderEvaluationMatchesReceiverOutputsOnlyOnItsKeys) {
-  for (size_t n : {1, 2, 1000, 20000}) {
-    SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
-    auto [r, s] = net::LocalPair();
-    const std::vector<Block> keys = RandomKeys(n, kSeed + n);
-    Rr22OprfSender sender(Params());
-    OprfRun run = RunOprf(*r, *s, keys, sender, n);
-    ASSERT_TRUE(run.receiver.ok()) << run.receiver;
-    ASSERT_TRUE(run.sender.ok()) << run.sender;
+  for (bool malicious : {false, true}) {
+    for (size_t n : {1, 2, 1000, 20000}) {
+      SCOPED_TRACE(::testing::Message() << "n=" << n << " malicious=" << malicious
+                                        << " seed=" << kSeed);
+      auto [r, s] = net::LocalPair();
+      const std::vector<Block> keys = RandomKeys(n, kSeed + n);
+      Rr22OprfSender sender(Params(malicious));
+      OprfRun run = RunOprf(*r, *s, keys, sender, n, malicious);
+      ASSERT_TRUE(run.receiver.ok()) << run.receiver;
+      ASSERT_TRUE(run.sender.ok()) << run.sender;
 
-    std::vector<Block> at_keys(n);
-    sender.Eval(keys, absl::MakeSpan(at_keys));
-    EXPECT_TRUE(at_keys == run.receiver_out);
+      std::vector<Block> at_keys(n);
+      sender.Eval(keys, absl::MakeSpan(at_keys));
+      EXPECT_TRUE(at_keys == run.receiver_out);
 
-    const std::vector<Block> others = RandomKeys(n, kSeed + 7 * n + 3);
-    std::vector<Block> at_others(n);
-    sender.Eval(others, absl::MakeSpan(at_others));
-    for (size_t i = 0; i < n; ++i) {
-      EXPECT_NE(at_others[i], run.receiver_out[i]) << i;
-      EXPECT_NE(at_others[i], at_keys[i]) << i;
+      const std::vector<Block> others = RandomKeys(n, kSeed + 7 * n + 3);
+      std::vector<Block> at_others(n);
+      sender.Eval(others, absl::MakeSpan(at_others));
+      for (size_t i = 0; i < n; ++i) {
+        EXPECT_NE(at_others[i], run.receiver_out[i]) << i;
+        EXPECT_NE(at_others[i], at_keys[i]) << i;
+      }
     }
   }
 }
@@ -143,6 +149,42 @@ TEST(Rr22OprfTest, TruncatedOkvsChunkIsDataLoss) {
   OprfRun run = RunOprf(faulty, *s, keys, sender, keys.size());
   EXPECT_TRUE(faulty.fired());
   EXPECT_EQ(run.sender.code(), absl::StatusCode::kDataLoss) << run.sender;
+}
+
+TEST(Rr22OprfMaliciousTest, OutputsDifferFromTheSemiHonestFunction) {
+  const std::vector<Block> keys = RandomKeys(100, kSeed);
+  std::vector<Block> out[2];
+  for (bool malicious : {false, true}) {
+    auto [r, s] = net::LocalPair();
+    Rr22OprfSender sender(Params(malicious));
+    OprfRun run = RunOprf(*r, *s, keys, sender, keys.size(), malicious);
+    ASSERT_TRUE(run.receiver.ok() && run.sender.ok());
+    out[malicious] = run.receiver_out;
+  }
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_NE(out[0][i], out[1][i]);
+}
+
+// The sender's first message is the commitment to w_S and its last the
+// opening: a change to either is DataLoss for the receiver.
+TEST(Rr22OprfMaliciousTest, OpeningThatDoesNotMatchTheCommitmentIsDataLoss) {
+  const std::vector<Block> keys = RandomKeys(500, kSeed);
+  uint64_t messages = 0;
+  {
+    auto [r, s] = net::LocalPair();
+    Rr22OprfSender sender(Params(true));
+    OprfRun run = RunOprf(*r, *s, keys, sender, keys.size(), true);
+    ASSERT_TRUE(run.receiver.ok() && run.sender.ok());
+    messages = s->messages_sent();
+  }
+  for (uint64_t index : {uint64_t{0}, messages - 1}) {
+    auto [r, s] = net::LocalPair();
+    testing::FaultyChannel faulty(
+        std::move(s), {.kind = testing::Fault::kFlipByte, .message_index = index});
+    Rr22OprfSender sender(Params(true));
+    OprfRun run = RunOprf(*r, faulty, keys, sender, keys.size(), true);
+    EXPECT_TRUE(faulty.fired());
+    EXPECT_EQ(run.receiver.code(), absl::StatusCode::kDataLoss) << run.receiver;
+  }
 }
 
 }  // namespace

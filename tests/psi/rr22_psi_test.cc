@@ -74,12 +74,15 @@ std::vector<std::string> SortedPick(const std::vector<std::string>& items,
 
 void ExpectIntersection(size_t na, size_t nb, size_t common,
                         Rr22Role role_a = Rr22Role::kAuto,
-                        Rr22Role role_b = Rr22Role::kAuto) {
+                        Rr22Role role_b = Rr22Role::kAuto,
+                        bool malicious = false) {
   SCOPED_TRACE(::testing::Message() << "na=" << na << " nb=" << nb << " common="
-                                    << common << " seed=" << kSeed);
+                                    << common << " malicious=" << malicious
+                                    << " seed=" << kSeed);
   auto sets = testing::MakeSets(na, nb, common, kSeed);
-  Outcome o = RunBoth(Params(true, true, role_a), Params(true, true, role_b),
-                      sets.a, sets.b);
+  Rr22PsiParams pa = Params(true, true, role_a), pb = Params(true, true, role_b);
+  pa.malicious = pb.malicious = malicious;
+  Outcome o = RunBoth(pa, pb, sets.a, sets.b);
   ASSERT_TRUE(o.a.ok()) << o.a.status();
   ASSERT_TRUE(o.b.ok()) << o.b.status();
   EXPECT_TRUE(o.a->received);
@@ -252,6 +255,7 @@ Bytes ScriptedHeader(uint64_t m, uint8_t role = 0) {
   w.U8(1);
   w.U8(1);
   w.U8(role);
+  w.U8(0);  // semi-honest
   w.U64(m);
   w.U64(1000);
   w.U64(okvs::kDefaultBinItems);
@@ -475,6 +479,244 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{false, Slot::kLastF, K::kGarbage, 0, kDataLoss},
         FaultCase{false, Slot::kFirstF, K::kCloseBefore, 0, kUnavailable},
         FaultCase{false, Slot::kLastF, K::kDropAndClose, 0, kUnavailable}));
+
+// Malicious mode.
+
+void ExpectMaliciousIntersection(size_t na, size_t nb, size_t common) {
+  ExpectIntersection(na, nb, common, Rr22Role::kAuto, Rr22Role::kAuto,
+                     /*malicious=*/true);
+}
+
+Rr22PsiParams MaliciousParams(bool i_receive, bool peer_receives,
+                              Rr22Role role = Rr22Role::kAuto) {
+  Rr22PsiParams p = Params(i_receive, peer_receives, role);
+  p.malicious = true;
+  return p;
+}
+
+TEST(Rr22PsiMaliciousTest, PartialOverlapReturnsExactIntersection) {
+  ExpectMaliciousIntersection(1000, 1000, 250);
+}
+TEST(Rr22PsiMaliciousTest, UnequalSizes) {
+  ExpectMaliciousIntersection(3000, 17, 9);
+  ExpectMaliciousIntersection(17, 3000, 9);
+}
+TEST(Rr22PsiMaliciousTest, AllAndNoneShared) {
+  ExpectMaliciousIntersection(2500, 2500, 2500);
+  ExpectMaliciousIntersection(1200, 800, 0);
+}
+TEST(Rr22PsiMaliciousTest, ZeroOneAndTwoItems) {
+  ExpectMaliciousIntersection(0, 0, 0);
+  ExpectMaliciousIntersection(0, 10, 0);
+  ExpectMaliciousIntersection(1, 1, 1);
+  ExpectMaliciousIntersection(1, 1, 0);
+  ExpectMaliciousIntersection(2, 2, 1);
+  ExpectMaliciousIntersection(2, 1, 1);
+}
+TEST(Rr22PsiMaliciousTest, LargeSets) {
+  ExpectMaliciousIntersection(100000, 100000, 30000);
+}
+
+TEST(Rr22PsiMaliciousTest, ResultToOneSideEitherWay) {
+  auto sets = testing::MakeSets(500, 400, 100, kSeed);
+  for (bool a_receives : {true, false}) {
+    SCOPED_TRACE(a_receives ? "A receives" : "B receives");
+    Outcome o = RunBoth(MaliciousParams(a_receives, !a_receives),
+                        MaliciousParams(!a_receives, a_receives), sets.a, sets.b);
+    ASSERT_TRUE(o.a.ok()) << o.a.status();
+    ASSERT_TRUE(o.b.ok()) << o.b.status();
+    const PsiResult& got = a_receives ? *o.a : *o.b;
+    const PsiResult& other = a_receives ? *o.b : *o.a;
+    EXPECT_TRUE(got.received);
+    EXPECT_TRUE(SortedPick(a_receives ? sets.a : sets.b, got.matched) == sets.common);
+    EXPECT_FALSE(other.received);
+    EXPECT_TRUE(other.matched.empty());
+  }
+}
+
+TEST(Rr22PsiMaliciousTest, SecurityMismatchIsFailedPreconditionBeforeTheVole) {
+  std::vector<std::string> a = {"x", "y"}, b = {"x"};
+  auto [ca, cb] = net::LocalPair();
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(MaliciousParams(true, true)).Run(*ch, b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto ra = Rr22Psi(Params(true, true)).Run(*ca, a, prng);
+  ca->Close();
+  auto rb = fb.get();
+  EXPECT_EQ(ra.status().code(), absl::StatusCode::kFailedPrecondition) << ra.status();
+  EXPECT_EQ(rb.status().code(), absl::StatusCode::kFailedPrecondition) << rb.status();
+  // Only the headers moved.
+  EXPECT_EQ(ca->messages_sent(), 1u);
+  EXPECT_EQ(cb->messages_sent(), 1u);
+}
+
+TEST(Rr22PsiTest, OtherProtocolVersionIsFailedPrecondition) {
+  ByteWriter w;
+  w.U32(0x32325252);
+  w.U32(1);  // the version before the security byte: a shorter header
+  for (int i = 0; i < 44; ++i) w.U8(0);
+  EXPECT_EQ(RunAgainstScript({w.Take()}), absl::StatusCode::kFailedPrecondition);
+}
+
+// The malicious fault matrix: A changes one byte of one of its messages
+// (every message of the silent VOLE, the commitment and the opening, the
+// proofs), B is honest. The side whose check covers the message fails with
+// DataLoss; a change to a value the honest run never uses (a level sum off
+// the receiver's path, a SoftSpoken correction on Δ's side) may pass, and
+// then both results are exact. No side ever returns a wrong result.
+struct MaliciousRun {
+  absl::StatusOr<PsiResult> a = absl::InternalError("unset");
+  absl::StatusOr<PsiResult> b = absl::InternalError("unset");
+  bool fired = false;
+  uint64_t a_messages = 0;
+};
+
+MaliciousRun RunMalicious(bool a_is_receiver, const testing::TwoSets& sets,
+                          testing::Fault fault) {
+  auto [ca, cb] = net::LocalPair();
+  ca->SetTimeout(absl::Seconds(30));
+  cb->SetTimeout(absl::Seconds(30));
+  testing::FaultyChannel faulty(std::move(ca), fault);
+  auto pa = MaliciousParams(true, true, a_is_receiver ? Rr22Role::kOprfReceiver
+                                                      : Rr22Role::kOprfSender);
+  auto pb = MaliciousParams(true, true, a_is_receiver ? Rr22Role::kOprfSender
+                                                      : Rr22Role::kOprfReceiver);
+  pa.chunk_len = pb.chunk_len = kFaultChunk;
+  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(pb).Run(*ch, sets.b, prng);
+    ch->Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  MaliciousRun out;
+  out.a = Rr22Psi(pa).Run(faulty, sets.a, prng);
+  faulty.Close();
+  out.b = fb.get();
+  out.fired = faulty.fired();
+  out.a_messages = faulty.messages_sent();
+  return out;
+}
+
+void ExpectExactIfOk(const MaliciousRun& r, const testing::TwoSets& sets) {
+  if (r.a.ok()) {
+    EXPECT_TRUE(SortedPick(sets.a, r.a->matched) == sets.common) << "A: wrong result";
+  }
+  if (r.b.ok()) {
+    EXPECT_TRUE(SortedPick(sets.b, r.b->matched) == sets.common) << "B: wrong result";
+  }
+}
+
+enum class Caught { kByB, kByA, kByEither, kByBOrHarmless, kByBHeader };
+
+TEST(Rr22PsiMaliciousTest, ChangedVoleOrCommitmentMessageFailsWithDataLoss) {
+  auto sets = testing::MakeSets(kFaultItems, kFaultItems, kFaultCommon, kSeed);
+  const uint64_t p_chunks =
+      (okvs::OkvsParams::ForItems(kFaultItems).size() + kFaultChunk - 1) /
+      kFaultChunk;
+  const uint64_t f_chunks = (kFaultItems + kFaultChunk - 1) / kFaultChunk;
+  const uint64_t proof_msgs = 1 + (kFaultCommon + kFaultChunk / 2 - 1) / (kFaultChunk / 2);
+  for (bool a_is_receiver : {true, false}) {
+    const MaliciousRun clean = RunMalicious(a_is_receiver, sets, {});
+    ASSERT_TRUE(clean.a.ok() && clean.b.ok());
+    ExpectExactIfOk(clean, sets);
+    const uint64_t total = clean.a_messages;
+    // A as R: header, the VOLE receiver's messages (base OT, corrections,
+    // OT header, columns, OT check answer, x), seed ‖ w_R, P ⊕ C, proofs.
+    // A as S: header, commitment, base OT, χ, PPRF, check answer, opening,
+    // F list.
+    const uint64_t first = 1;
+    const uint64_t last = a_is_receiver ? total - proof_msgs - p_chunks - 1
+                                        : total - f_chunks;  // exclusive
+    for (uint64_t index = first; index < last; ++index) {
+      testing::Fault fault;
+      fault.kind = testing::Fault::kFlipByte;
+      fault.message_index = index;
+      fault.byte_index = 3;
+      SCOPED_TRACE(fault.DebugString() + (a_is_receiver ? " (A is R)" : " (A is S)"));
+      const MaliciousRun r = RunMalicious(a_is_receiver, sets, fault);
+      EXPECT_TRUE(r.fired);
+      ExpectExactIfOk(r, sets);
+      Caught expect = Caught::kByB;
+      if (a_is_receiver) {
+        if (index + 1 == last) expect = Caught::kByA;          // x
+        if (index == 3) expect = Caught::kByBHeader;           // OT header
+        if (index == 2) expect = Caught::kByBOrHarmless;       // corrections
+      } else {
+        if (index == 2) expect = Caught::kByEither;            // base OT
+        if (index == 3) expect = Caught::kByA;                 // χ seed
+        if (index == 4) expect = Caught::kByBOrHarmless;       // PPRF sums
+      }
+      const bool a_dl = r.a.status().code() == absl::StatusCode::kDataLoss;
+      const bool b_dl = r.b.status().code() == absl::StatusCode::kDataLoss;
+      switch (expect) {
+        case Caught::kByB:
+          EXPECT_TRUE(b_dl) << r.b.status();
+          break;
+        case Caught::kByA:
+          EXPECT_TRUE(a_dl) << r.a.status();
+          EXPECT_FALSE(r.b.ok());
+          break;
+        case Caught::kByEither:
+          EXPECT_TRUE(a_dl || b_dl) << r.a.status() << " / " << r.b.status();
+          break;
+        case Caught::kByBOrHarmless:
+          EXPECT_TRUE(b_dl || (r.a.ok() && r.b.ok())) << r.b.status();
+          break;
+        case Caught::kByBHeader:
+          EXPECT_TRUE(b_dl || r.b.status().code() == absl::StatusCode::kFailedPrecondition)
+              << r.b.status();
+          break;
+      }
+    }
+  }
+}
+
+TEST(Rr22PsiMaliciousTest, ClaimingAMatchWithoutItsProofIsDataLoss) {
+  auto sets = testing::MakeSets(kFaultItems, kFaultItems, kFaultCommon, kSeed);
+  const MaliciousRun clean = RunMalicious(true, sets, {});
+  ASSERT_TRUE(clean.a.ok() && clean.b.ok());
+  // A (R) changes a proof byte in its last positions message: B must refuse
+  // rather than report the position.
+  testing::Fault fault;
+  fault.kind = testing::Fault::kFlipByte;
+  fault.message_index = clean.a_messages - 1;
+  fault.byte_index = 4 + 7;  // inside the first entry's proof
+  const MaliciousRun r = RunMalicious(true, sets, fault);
+  EXPECT_TRUE(r.fired);
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kDataLoss) << r.b.status();
+  ExpectExactIfOk(r, sets);
+}
+
+TEST(Rr22PsiMaliciousTest, ChangedOkvsOrTagsOnlyLoseMatches) {
+  // A malicious R may send any P (it chooses its input) and a malicious S
+  // any list (likewise): neither is an error, and the results stay a
+  // subset of the truth, equal on both sides.
+  auto sets = testing::MakeSets(kFaultItems, kFaultItems, kFaultCommon, kSeed);
+  for (bool a_is_receiver : {true, false}) {
+    const MaliciousRun clean = RunMalicious(a_is_receiver, sets, {});
+    ASSERT_TRUE(clean.a.ok() && clean.b.ok());
+    const uint64_t f_chunks = (kFaultItems + kFaultChunk - 1) / kFaultChunk;
+    const uint64_t proof_msgs = 1 + (kFaultCommon + kFaultChunk / 2 - 1) / (kFaultChunk / 2);
+    testing::Fault fault;
+    fault.kind = testing::Fault::kFlipByte;
+    fault.message_index = a_is_receiver ? clean.a_messages - proof_msgs - 1
+                                        : clean.a_messages - f_chunks;
+    fault.byte_index = 21;
+    SCOPED_TRACE(fault.DebugString());
+    const MaliciousRun r = RunMalicious(a_is_receiver, sets, fault);
+    EXPECT_TRUE(r.fired);
+    ASSERT_TRUE(r.a.ok()) << r.a.status();
+    ASSERT_TRUE(r.b.ok()) << r.b.status();
+    EXPECT_THAT(Pick(sets.a, r.a->matched), IsSubsetOf(sets.common));
+    EXPECT_THAT(Pick(sets.b, r.b->matched), IsSubsetOf(sets.common));
+    EXPECT_EQ(r.a->matched.size(), r.b->matched.size());
+  }
+}
 
 }  // namespace
 }  // namespace liaison::psi

@@ -96,6 +96,8 @@ INSTANTIATE_TEST_SUITE_P(
                      "normalisation profile differs"},
         MismatchCase{"recipients", [](Offer& o) { o.result_to = ResultTo::kMe; },
                      "result recipients differ"},
+        MismatchCase{"security", [](Offer& o) { o.security = Security::kMalicious; },
+                     "security model differs"},
         MismatchCase{"software", [](Offer& o) { o.software_version = "0.9.0"; },
                      "software versions are not compatible"}),
     [](const ::testing::TestParamInfo<MismatchCase>& info) { return info.param.name; });

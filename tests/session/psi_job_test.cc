@@ -106,6 +106,41 @@ TEST(PsiJobTest, Rr22CountModeIsRefusedBeforeAnyMessage) {
   EXPECT_EQ(ca->bytes_sent(), 0u);
 }
 
+TEST(PsiJobTest, MaliciousRr22JobGivesTheIntersection) {
+  auto sets = testing::MakeSets(300, 200, 77, kSeed);
+  PsiJobParams p;
+  p.security = Security::kMalicious;
+  Both r = RunJobs(p, sets.a, p, sets.b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  std::vector<std::string> got;
+  for (size_t k : r.a->matched_keys) got.push_back(sets.a[k]);
+  EXPECT_THAT(got, UnorderedElementsAreArray(sets.common));
+  EXPECT_EQ(r.b->intersection_size, 77u);
+}
+
+TEST(PsiJobTest, SecurityMismatchStopsBothInTheHandshake) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed);
+  PsiJobParams pa, pb;
+  pb.security = Security::kMalicious;
+  Both r = RunJobs(pa, sets.a, pb, sets.b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.a.status().message(),
+              HasSubstr("security model differs: we asked for semi-honest"));
+}
+
+TEST(PsiJobTest, MaliciousEcdhIsRefusedBeforeAnyMessage) {
+  auto [ca, cb] = net::LocalPair();
+  PsiJobParams p;
+  p.protocol = "ecdh-psi";
+  p.security = Security::kMalicious;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  std::vector<std::string> items = {"x"};
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->bytes_sent(), 0u);
+}
+
 TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
   auto [ca, cb] = net::LocalPair();
   PsiJobParams p;

@@ -55,6 +55,8 @@ void CrHashWith(AesImpl impl, absl::Span<const Block> in,
                 absl::Span<Block> out);
 void TccrHashWith(AesImpl impl, absl::Span<const Block> in,
                   uint64_t tweak_start, absl::Span<Block> out);
+void DaviesMeyerHashWith(AesImpl impl, absl::Span<const Block> key,
+                         absl::Span<const Block> in, absl::Span<Block> out);
 
 // CtrKeystreamWith writes `num_blocks` blocks of counter-mode keystream to
 // `out` (no alignment needed): block i is AES-128_key(Block(hi, start + i)),

@@ -37,6 +37,10 @@ struct AesKernels {
   // tccr_hash sets out[i] = AES(AES(in[i]) ^ Block(0, tweak + i)) ^ AES(in[i]).
   void (*tccr_hash)(const uint8_t* rk, const uint8_t* in, uint64_t tweak,
                     uint8_t* out, size_t n);
+  // davies_meyer sets out[i] = AES_{key[i]}(in[i]) ^ in[i], one key
+  // schedule per block (`key` holds n 16-byte keys); out may be key or in.
+  void (*davies_meyer)(const uint8_t* key, const uint8_t* in, uint8_t* out,
+                       size_t n);
 };
 
 // The portable, table-free bitsliced implementation; always present.
@@ -45,8 +49,11 @@ extern const AesKernels kPortableAesKernels;
 #if LIAISON_HAVE_AESNI_KERNELS
 // AES-NI, eight blocks in flight (internal/aes_ni.cc, built with -maes).
 extern const AesKernels kAesNiKernels;
-// AesNiExpandKey is kAesNiKernels.expand_key, shared with the VAES table.
+// AesNiExpandKey and AesNiDaviesMeyer are kAesNiKernels' expand_key and
+// davies_meyer, shared with the VAES table.
 void AesNiExpandKey(const uint8_t* key, uint8_t* rk);
+void AesNiDaviesMeyer(const uint8_t* key, const uint8_t* in, uint8_t* out,
+                      size_t n);
 #endif
 
 #if LIAISON_HAVE_VAES512_KERNELS

@@ -177,6 +177,42 @@ inline void Apply(size_t n, Step step) {
   }
 }
 
+[[gnu::noinline]] void NiDaviesMeyerWork(const uint8_t* key, const uint8_t* in,
+                                         uint8_t* out, size_t n) {
+  // Each block's key schedule is computed round by round as its encryption
+  // goes, for eight blocks at once: AESKEYGENASSIST and AESENC of different
+  // blocks overlap, so a block costs a few ns instead of a stored schedule
+  // (expand, store, reload) per block.
+  Apply(n, [&]<size_t N>(size_t i) {
+    __m128i k[N], x[N], b[N];
+    for (size_t j = 0; j < N; ++j) {
+      k[j] = Load(key + 16 * (i + j));
+      x[j] = Load(in + 16 * (i + j));
+      b[j] = _mm_xor_si128(x[j], k[j]);
+    }
+#define LIAISON_AES_DM_ROUND(rcon)                                    \
+  for (size_t j = 0; j < N; ++j) {                                     \
+    k[j] = ExpandStep(k[j], _mm_aeskeygenassist_si128(k[j], rcon));    \
+    b[j] = _mm_aesenc_si128(b[j], k[j]);                               \
+  }
+    LIAISON_AES_DM_ROUND(0x01)
+    LIAISON_AES_DM_ROUND(0x02)
+    LIAISON_AES_DM_ROUND(0x04)
+    LIAISON_AES_DM_ROUND(0x08)
+    LIAISON_AES_DM_ROUND(0x10)
+    LIAISON_AES_DM_ROUND(0x20)
+    LIAISON_AES_DM_ROUND(0x40)
+    LIAISON_AES_DM_ROUND(0x80)
+    LIAISON_AES_DM_ROUND(0x1B)
+#undef LIAISON_AES_DM_ROUND
+    for (size_t j = 0; j < N; ++j) {
+      k[j] = ExpandStep(k[j], _mm_aeskeygenassist_si128(k[j], 0x36));
+      b[j] = _mm_aesenclast_si128(b[j], k[j]);
+      Store(out + 16 * (i + j), _mm_xor_si128(b[j], x[j]));
+    }
+  });
+}
+
 // The entry points: the work in its own frame, then the scrub.
 void NiEncryptBlocks(const uint8_t* rk, const uint8_t* in, uint8_t* out,
                      size_t n) {
@@ -226,8 +262,15 @@ void AesNiExpandKey(const uint8_t* key, uint8_t* rk) {
   Scrub();
 }
 
+void AesNiDaviesMeyer(const uint8_t* key, const uint8_t* in, uint8_t* out,
+                      size_t n) {
+  NiDaviesMeyerWork(key, in, out, n);
+  Scrub();
+}
+
 const AesKernels kAesNiKernels = {
-    AesNiExpandKey, NiEncryptBlocks, NiCounter, NiCrHash, NiTccrHash,
+    AesNiExpandKey, NiEncryptBlocks, NiCounter,
+    NiCrHash,       NiTccrHash,      AesNiDaviesMeyer,
 };
 
 }  // namespace liaison::crypto::internal

@@ -341,6 +341,21 @@ void SubWord(uint8_t word[4], Scratch& w) {
   SecureWipe(t, sizeof(t));
 }
 
+[[gnu::noinline]] void PortableDaviesMeyerWork(const uint8_t* key,
+                                               const uint8_t* in, uint8_t* out,
+                                               size_t n) {
+  uint8_t rk[176];
+  uint8_t x[16];
+  for (size_t i = 0; i < n; ++i) {
+    PortableExpandKeyWork(key + 16 * i, rk);
+    std::memcpy(x, in + 16 * i, 16);
+    PortableEncryptBlocksWork(rk, x, out + 16 * i, 1);
+    for (size_t j = 0; j < 16; ++j) out[16 * i + j] ^= x[j];
+  }
+  SecureWipe(rk, sizeof(rk));
+  SecureWipe(x, sizeof(x));
+}
+
 // ScrubStack overwrites the stack a kernel has just used: Context is wiped
 // by its destructor, but the compiler may also have spilled key or state
 // words to other slots of the frame. ScrubStack's frame takes the place of
@@ -377,12 +392,17 @@ void PortableExpandKey(const uint8_t* key, uint8_t* rk) {
   PortableExpandKeyWork(key, rk);
   ScrubStack();
 }
+void PortableDaviesMeyer(const uint8_t* key, const uint8_t* in, uint8_t* out,
+                         size_t n) {
+  PortableDaviesMeyerWork(key, in, out, n);
+  ScrubStack();
+}
 
 }  // namespace
 
 const AesKernels kPortableAesKernels = {
     PortableExpandKey, PortableEncryptBlocks, PortableCounter,
-    PortableCrHash,    PortableTccrHash,
+    PortableCrHash,    PortableTccrHash,      PortableDaviesMeyer,
 };
 
 }  // namespace liaison::crypto::internal

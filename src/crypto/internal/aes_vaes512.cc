@@ -208,7 +208,8 @@ void VaesTccrHash(const uint8_t* rk, const uint8_t* in, uint64_t tweak,
 }  // namespace
 
 const AesKernels kVaes512Kernels = {
-    AesNiExpandKey, VaesEncryptBlocks, VaesCounter, VaesCrHash, VaesTccrHash,
+    AesNiExpandKey, VaesEncryptBlocks, VaesCounter,
+    VaesCrHash,     VaesTccrHash,      AesNiDaviesMeyer,
 };
 
 }  // namespace liaison::crypto::internal
