@@ -1,7 +1,7 @@
 // Fuzz target: one side of RR22 PSI (psi/rr22_psi.h) — its header, the
 // silent VOLE and OT-extension messages, the OKVS and the F list — against a
 // peer whose messages come from the fuzz input. The first byte picks the
-// role and who receives.
+// role, who receives and the security model.
 #include <string>
 #include <vector>
 
@@ -33,6 +33,7 @@ Rr22PsiParams Params(uint8_t config, bool mirrored) {
                                            : Rr22Role::kOprfSender;
     }
   }
+  p.malicious = ((config / 6) & 1) != 0;
   p.i_receive = i_receive;
   p.peer_receives = peer_receives;
   p.role = role;
@@ -59,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
 std::vector<std::string> LiaisonFuzzSeeds() {
   return liaison::fuzz::RecordSeeds(
-      {0, 1, 2, 3}, RunSide, [](liaison::net::Channel& ch, uint8_t config) {
+      {0, 1, 2, 3, 6, 7, 9}, RunSide, [](liaison::net::Channel& ch, uint8_t config) {
         liaison::crypto::Prng prng =
             liaison::crypto::Prng::FromTestSeed(kSeed + 1);
         (void)Rr22Psi(Params(config, true))
