@@ -326,6 +326,8 @@ std::string_view AuditKindName(AuditKind kind) {
     case AuditKind::kReceipt: return "receipt";
     case AuditKind::kApiKeyCreated: return "api_key_created";
     case AuditKind::kApiKeyRevoked: return "api_key_revoked";
+    case AuditKind::kScheduleMissed: return "schedule_missed";
+    case AuditKind::kWebhookFailed: return "webhook_failed";
   }
   return "unknown";
 }
@@ -339,7 +341,7 @@ std::string ActorForPeer(std::string_view peer_fingerprint) {
 }
 
 bool IsValidActor(std::string_view actor) {
-  if (actor == kActorCli) return true;
+  if (actor == kActorCli || actor == kActorNode) return true;
   if (actor.rfind("schedule:", 0) == 0) return IsValidName(actor.substr(9));
   if (actor.rfind("peer:", 0) == 0) {
     std::string_view fp = actor.substr(5);
@@ -423,6 +425,15 @@ std::string AuditSignedMessage(std::string_view hash_hex) {
 }
 
 absl::StatusOr<AuditRecord> AuditLog::Append(const AuditEvent& event) {
+  AuditRecord record;
+  LIAISON_RETURN_IF_ERROR(store_.Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(record, AppendIn(db, event));
+    return absl::OkStatus();
+  }));
+  return record;
+}
+
+absl::StatusOr<AuditRecord> AuditLog::AppendIn(internal::Db& db, const AuditEvent& event) {
   LIAISON_RETURN_IF_ERROR(ValidateEvent(event));
   AuditRecord r;
   static_cast<AuditContent&>(r) = event;
@@ -441,7 +452,7 @@ absl::StatusOr<AuditRecord> AuditLog::Append(const AuditEvent& event) {
     LIAISON_ASSIGN_OR_RETURN(receipt_json, Dump(ReceiptToJson(*r.receipt), "the receipt"));
   }
 
-  LIAISON_RETURN_IF_ERROR(store_.Write([&](internal::Db& db) -> absl::Status {
+  {
     // The last record is read inside the write transaction, so no other
     // appender can insert between this read and the insert below.
     LIAISON_ASSIGN_OR_RETURN(
@@ -480,8 +491,8 @@ absl::StatusOr<AuditRecord> AuditLog::Append(const AuditEvent& event) {
       ins.BindNull(16);
     }
     ins.Bind(17, r.prev_hash).Bind(18, r.hash).Bind(19, r.signature);
-    return ins.Run();
-  }));
+    LIAISON_RETURN_IF_ERROR(ins.Run());
+  }
   return r;
 }
 

@@ -51,16 +51,22 @@ enum class AuditKind {
   kReceipt,
   kApiKeyCreated,
   kApiKeyRevoked,
+  kScheduleMissed,
+  kWebhookFailed,
 };
 // AuditKindName returns the record's "kind": "node_initialized",
 // "config_loaded", "job_offered", "job_refused", "job_started",
 // "job_succeeded", "job_failed", "job_cancelled", "job_approved", "receipt",
-// "api_key_created", "api_key_revoked".
+// "api_key_created", "api_key_revoked", "schedule_missed",
+// "webhook_failed".
 std::string_view AuditKindName(AuditKind kind);
 
-// Actors, as recorded: "cli" for the command line, "schedule:<name>", a
-// peer as "peer:sha256:<hex>", or an API key id ("key_<16 hex>").
+// Actors, as recorded: "cli" for the command line, "node" for what the
+// node does on its own (e.g. giving up a webhook delivery),
+// "schedule:<name>", a peer as "peer:sha256:<hex>", or an API key id
+// ("key_<16 hex>").
 inline constexpr char kActorCli[] = "cli";
+inline constexpr char kActorNode[] = "node";
 std::string ActorForSchedule(std::string_view schedule_name);
 std::string ActorForPeer(std::string_view peer_fingerprint);
 // IsValidActor reports whether `actor` has one of the forms above.
@@ -165,6 +171,11 @@ class AuditLog {
   // digest, params, missing or stray receipt, a receipt that does not verify),
   // then appends it as the next record and returns it.
   absl::StatusOr<AuditRecord> Append(const AuditEvent& event);
+
+  // AppendIn is Append inside the caller's write transaction `db` (from
+  // Store::Write on this log's store), so that the record commits together
+  // with the change it records, or not at all.
+  absl::StatusOr<AuditRecord> AppendIn(internal::Db& db, const AuditEvent& event);
 
  private:
   Store& store_;

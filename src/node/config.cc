@@ -14,6 +14,9 @@
 #include "base/strings.h"
 #include "net/identity.h"
 #include "net/tls_channel.h"
+#include "node/schedule.h"
+#include "node/webhook.h"
+#include "session/handshake.h"
 
 namespace liaison::node {
 namespace {
@@ -539,6 +542,242 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
   });
 }
 
+template <typename T>
+bool Contains(const std::vector<T>& v, const T& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// ParseRecurrence reads `every` / `at` / `daily` (schedule.h has the
+// grammar) into `out`; false if they are missing or wrong.
+bool ParseRecurrence(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                     Recurrence& out) {
+  std::optional<std::string> every = c.String(t, line, path, "every", false);
+  std::optional<std::string> at = c.String(t, line, path, "at", false);
+  std::optional<std::string> daily = c.String(t, line, path, "daily", false);
+  auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+  if (t.get("every") == nullptr && t.get("daily") == nullptr) {
+    c.Error(line, path + ".every",
+            "missing: a schedule needs every = \"15m\" / \"6h\" / \"24h\" (optionally with "
+            "at = \"HH:MM\") or daily = \"HH:MM\"");
+    return false;
+  }
+  if (t.get("every") != nullptr && t.get("daily") != nullptr) {
+    c.Error(line_of("daily"), path + ".daily",
+            "give either every (with an optional at) or daily, not both");
+    return false;
+  }
+  if (daily) {
+    if (t.get("at") != nullptr) {
+      c.Error(line_of("at"), path + ".at", "daily already says the time; at goes with every");
+      return false;
+    }
+    absl::StatusOr<int64_t> offset = ParseTimeOfDay(*daily);
+    if (!offset.ok()) {
+      c.Error(line_of("daily"), path + ".daily", std::string(offset.status().message()));
+      return false;
+    }
+    out = Recurrence{86400, *offset};
+    return true;
+  }
+  if (!every) return false;
+  absl::StatusOr<int64_t> period = ParseEvery(*every);
+  if (!period.ok()) {
+    c.Error(line_of("every"), path + ".every", std::string(period.status().message()));
+    return false;
+  }
+  out = Recurrence{*period, 0};
+  if (t.get("at") != nullptr) {
+    if (!at) return false;
+    if (*period % 86400 != 0) {
+      c.Error(line_of("at"), path + ".at",
+              StrCat("at needs every to be a whole number of days (24h, 1d, 7d, ...); \"", *every,
+                     "\" runs are aligned to midnight UTC already"));
+      return false;
+    }
+    absl::StatusOr<int64_t> offset = ParseTimeOfDay(*at);
+    if (!offset.ok()) {
+      c.Error(line_of("at"), path + ".at", std::string(offset.status().message()));
+      return false;
+    }
+    out.offset_s = *offset;
+  }
+  return true;
+}
+
+void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
+                    std::map<std::string, ScheduleConfig>& out) {
+  ForEachNamedTable(c, root, "schedules", [&](const std::string& name, const std::string& path,
+                                              const toml::table& t, uint32_t line) {
+    c.Keys(t, path,
+           {"alliance", "peer", "dataset", "question", "protocol", "result_to", "every", "at",
+            "daily", "catch_up"});
+    ScheduleConfig sc;
+    sc.name = name;
+    JobTemplate& job = sc.job;
+    bool ok = ParseRecurrence(c, t, line, path, sc.recurrence);
+    auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+
+    const AllianceConfig* alliance = nullptr;
+    if (auto a = c.String(t, line, path, "alliance", true)) {
+      job.alliance = *a;
+      auto it = config.alliances.find(*a);
+      if (it == config.alliances.end()) {
+        c.Error(line_of("alliance"), path + ".alliance",
+                StrCat("\"", *a, "\" is not an alliance (no [alliances.", *a, "] table)"));
+        ok = false;
+      } else {
+        alliance = &it->second;
+      }
+    }
+    if (auto p = c.String(t, line, path, "peer", true)) {
+      job.peer = *p;
+      if (alliance != nullptr && !Contains(alliance->members, *p)) {
+        c.Error(line_of("peer"), path + ".peer",
+                StrCat("\"", *p, "\" is not a member of alliance \"", job.alliance, "\""));
+        ok = false;
+      }
+    }
+    if (auto d = c.String(t, line, path, "dataset", true)) {
+      job.dataset = *d;
+      if (alliance != nullptr && !job.peer.empty()) {
+        auto allowed = alliance->datasets.find(job.peer);
+        if (allowed == alliance->datasets.end() || !Contains(allowed->second, *d)) {
+          c.Error(line_of("dataset"), path + ".dataset",
+                  StrCat("alliance \"", job.alliance, "\" does not allow dataset \"", *d,
+                         "\" in jobs with \"", job.peer, "\" (see [alliances.", job.alliance,
+                         ".datasets])"));
+          ok = false;
+        }
+      }
+    }
+    if (auto q = c.String(t, line, path, "question", true)) {
+      std::optional<Question> question;
+      for (Question cand : {Question::kMatch, Question::kCount, Question::kSum}) {
+        if (*q == QuestionName(cand)) question = cand;
+      }
+      if (!question) {
+        c.Error(line_of("question"), path + ".question",
+                StrCat("\"", *q, "\" is not a question (match, count or sum)"));
+        ok = false;
+      } else {
+        job.question = *question;
+        if (alliance != nullptr && !Contains(alliance->questions, *question)) {
+          c.Error(line_of("question"), path + ".question",
+                  StrCat("alliance \"", job.alliance, "\" does not allow the question \"", *q,
+                         "\""));
+          ok = false;
+        }
+      }
+    }
+    if (auto p = c.String(t, line, path, "protocol", true)) {
+      job.protocol = *p;
+      if (alliance != nullptr && !Contains(alliance->protocols, *p)) {
+        c.Error(line_of("protocol"), path + ".protocol",
+                StrCat("alliance \"", job.alliance, "\" does not allow the protocol \"", *p,
+                       "\""));
+        ok = false;
+      }
+    }
+    if (auto r = c.String(t, line, path, "result_to", false)) {
+      if (!session::ParseResultTo(*r).ok()) {
+        c.Error(line_of("result_to"), path + ".result_to",
+                StrCat("\"", *r, "\" is not both, me or peer"));
+        ok = false;
+      }
+      job.result_to = *r;
+    }
+    if (auto cu = c.String(t, line, path, "catch_up", false)) {
+      if (*cu == "none") {
+        sc.catch_up = CatchUp::kNone;
+      } else if (*cu == "latest") {
+        sc.catch_up = CatchUp::kLatest;
+      } else {
+        c.Error(line_of("catch_up"), path + ".catch_up",
+                StrCat("\"", *cu, "\" is neither \"none\" nor \"latest\""));
+        ok = false;
+      }
+    }
+    if (ok) out[name] = std::move(sc);
+  });
+}
+
+void ParseWebhooks(Checker& c, const toml::table& root, const std::string& base_dir,
+                   std::map<std::string, WebhookConfig>& out) {
+  ForEachNamedTable(c, root, "webhooks", [&](const std::string& name, const std::string& path,
+                                             const toml::table& t, uint32_t line) {
+    c.Keys(t, path,
+           {"url", "secret_file", "secret_env", "events", "max_attempts", "timeout_seconds"});
+    WebhookConfig w;
+    w.name = name;
+    auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+    if (auto url = c.String(t, line, path, "url", true)) {
+      absl::StatusOr<WebhookUrl> parsed = ParseWebhookUrl(*url);
+      if (!parsed.ok()) c.Error(line_of("url"), path + ".url", std::string(parsed.status().message()));
+      w.url = *url;
+    }
+    std::optional<std::string> file = c.String(t, line, path, "secret_file", false);
+    std::optional<std::string> env = c.String(t, line, path, "secret_env", false);
+    if (t.get("secret_file") == nullptr && t.get("secret_env") == nullptr) {
+      c.Error(line, path + ".secret_file",
+              "missing: a webhook needs secret_file (a file in the node's directory, mode 0600) "
+              "or secret_env (an environment variable)");
+    } else if (t.get("secret_file") != nullptr && t.get("secret_env") != nullptr) {
+      c.Error(line_of("secret_env"), path + ".secret_env",
+              "give either secret_file or secret_env, not both");
+    } else if (file) {
+      bool inside = !file->empty() && file->front() != '/' && *file != ".." &&
+                    file->rfind("../", 0) != 0 && file->find("/../") == std::string::npos &&
+                    (file->size() < 3 || file->compare(file->size() - 3, 3, "/..") != 0);
+      if (!inside) {
+        c.Error(line_of("secret_file"), path + ".secret_file",
+                "must be a relative path inside the node's directory (no '..'), e.g. "
+                "\"secrets/soar.key\"");
+      }
+      w.secret_file = *file;
+      w.secret_path = base_dir.empty() ? *file : StrCat(base_dir, "/", *file);
+    } else if (env) {
+      bool valid = !env->empty() && !(env->front() >= '0' && env->front() <= '9') &&
+                   std::all_of(env->begin(), env->end(), [](char ch) {
+                     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                            (ch >= '0' && ch <= '9') || ch == '_';
+                   });
+      if (!valid) {
+        c.Error(line_of("secret_env"), path + ".secret_env",
+                "not an environment variable name (letters, digits and '_')");
+      }
+      w.secret_env = *env;
+    }
+    if (auto events = c.Strings(t, line, path, "events", false)) {
+      if (events->empty()) c.Error(line_of("events"), path + ".events", "must name at least one");
+      for (const auto& [e, e_line] : *events) {
+        absl::StatusOr<WebhookEvent> parsed = ParseWebhookEvent(e);
+        if (!parsed.ok()) {
+          c.Error(e_line, path + ".events", std::string(parsed.status().message()));
+        } else if (Contains(w.events, *parsed)) {
+          c.Error(e_line, path + ".events", StrCat("\"", e, "\" is listed twice"));
+        } else {
+          w.events.push_back(*parsed);
+        }
+      }
+    } else if (t.get("events") == nullptr) {
+      w.events = {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
+                  WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
+                  WebhookEvent::kScheduleMissed};
+    }
+    if (auto v = c.Integer(t, line, path, "max_attempts", false, 100)) {
+      if (*v == 0) c.Error(line_of("max_attempts"), path + ".max_attempts", "must be 1 to 100");
+      w.max_attempts = static_cast<uint32_t>(*v);
+    }
+    if (auto v = c.Integer(t, line, path, "timeout_seconds", false, 300)) {
+      if (*v == 0) {
+        c.Error(line_of("timeout_seconds"), path + ".timeout_seconds", "must be 1 to 300");
+      }
+      w.timeout_seconds = static_cast<uint32_t>(*v);
+    }
+    out[name] = std::move(w);
+  });
+}
+
 }  // namespace
 
 std::string_view TlpName(Tlp tlp) {
@@ -575,6 +814,30 @@ std::string_view ApprovalName(Approval a) {
   return a == Approval::kAuto ? "auto" : "manual";
 }
 
+std::string_view CatchUpName(CatchUp c) { return c == CatchUp::kLatest ? "latest" : "none"; }
+
+std::string_view WebhookEventName(WebhookEvent e) {
+  switch (e) {
+    case WebhookEvent::kJobSucceeded: return "job_succeeded";
+    case WebhookEvent::kJobFailed: return "job_failed";
+    case WebhookEvent::kJobRefused: return "job_refused";
+    case WebhookEvent::kJobCancelled: return "job_cancelled";
+    case WebhookEvent::kScheduleMissed: return "schedule_missed";
+  }
+  return "job_failed";
+}
+
+absl::StatusOr<WebhookEvent> ParseWebhookEvent(std::string_view name) {
+  for (WebhookEvent e : {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
+                         WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
+                         WebhookEvent::kScheduleMissed}) {
+    if (name == WebhookEventName(e)) return e;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", name, "\" is not a webhook event (job_succeeded, job_failed, job_refused, "
+                          "job_cancelled, schedule_missed)"));
+}
+
 bool IsValidName(std::string_view name) {
   if (name.empty() || name.size() > 64 || name[0] == '.' || name[0] == '-') return false;
   return std::all_of(name.begin(), name.end(), [](char ch) {
@@ -593,12 +856,14 @@ absl::StatusOr<Config> ParseConfig(std::string_view text, const std::string& sou
                                              ": not valid TOML: ", e.description()));
   }
   Checker c(source_name);
-  c.Keys(root, "", {"node", "peers", "datasets", "alliances"});
+  c.Keys(root, "", {"node", "peers", "datasets", "alliances", "schedules", "webhooks"});
   Config config;
   ParseNode(c, root, config.node);
   ParsePeers(c, root, config.peers);
   ParseDatasets(c, root, base_dir, config.datasets);
   ParseAlliances(c, root, config, config.alliances);
+  ParseSchedules(c, root, config, config.schedules);
+  ParseWebhooks(c, root, base_dir, config.webhooks);
   LIAISON_RETURN_IF_ERROR(c.Result());
   return config;
 }

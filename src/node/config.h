@@ -110,13 +110,95 @@ struct AllianceConfig {
   std::optional<DpBudget> dp;
 };
 
+// Recurrence says when a schedule fires: at every Unix time t (seconds,
+// UTC) with t % period_s == offset_s. node/schedule.h parses the config's
+// `every`, `at` and `daily` keys into one and does the arithmetic.
+struct Recurrence {
+  // period_s divides a day (e.g. 900 for "15m") or is a whole number of
+  // days (86400 for "24h"), so runs fall at the same times every day.
+  int64_t period_s = 0;
+  // offset_s is where in each period the runs fall; 0 <= offset_s <
+  // period_s. Non-zero only with `at` or `daily`.
+  int64_t offset_s = 0;
+};
+
+// CatchUp says what a schedule does about runs missed while the node was
+// down: they are always reported (audit record and webhook
+// "schedule_missed"); kLatest also runs the most recent of them.
+enum class CatchUp { kNone, kLatest };
+std::string_view CatchUpName(CatchUp c);  // "none", "latest"
+
+// JobTemplate is the job a schedule submits each time it fires. Its fields
+// were checked against the alliance's policy when the config was parsed.
+struct JobTemplate {
+  std::string alliance;
+  std::string peer;
+  // dataset is one of this node's datasets the alliance allows with `peer`.
+  std::string dataset;
+  Question question = Question::kMatch;
+  std::string protocol;
+  // result_to is "both", "me" or "peer" (session::ResultTo).
+  std::string result_to = "both";
+};
+
+// ScheduleConfig is one [schedules.<name>] table.
+struct ScheduleConfig {
+  std::string name;
+  JobTemplate job;
+  Recurrence recurrence;
+  CatchUp catch_up = CatchUp::kNone;
+};
+
+// WebhookEvent is what a webhook can be told about.
+enum class WebhookEvent {
+  kJobSucceeded,
+  kJobFailed,
+  kJobRefused,
+  kJobCancelled,
+  kScheduleMissed,
+};
+// WebhookEventName returns "job_succeeded", "job_failed", "job_refused",
+// "job_cancelled" or "schedule_missed".
+std::string_view WebhookEventName(WebhookEvent e);
+// ParseWebhookEvent is the inverse of WebhookEventName; InvalidArgument for
+// any other string.
+absl::StatusOr<WebhookEvent> ParseWebhookEvent(std::string_view name);
+
+// WebhookConfig is one [webhooks.<name>] table (node/webhook.h). Exactly one
+// of secret_file and secret_env is set; the secret itself is read when the
+// webhook dispatcher is created, never while parsing.
+struct WebhookConfig {
+  std::string name;
+  // url is http:// or https://, checked by ParseWebhookUrl. It may carry a
+  // token of the receiver's, so it is never logged or audited.
+  std::string url;
+  // secret_file is the file as written: a relative path inside the node's
+  // home. secret_path is it resolved against the config's directory.
+  std::string secret_file;
+  std::string secret_path;
+  // secret_env names an environment variable holding the secret.
+  std::string secret_env;
+  // events are the events sent, in config order, without repeats; all of
+  // them when the key is absent.
+  std::vector<WebhookEvent> events;
+  // max_attempts is how many times a delivery is tried before it is given
+  // up (and a webhook_failed audit record written). 1 to 100.
+  uint32_t max_attempts = 8;
+  // timeout_seconds bounds connecting and each read and write. 1 to 300.
+  uint32_t timeout_seconds = 10;
+};
+
 // Config is a validated configuration: every peer a member names exists,
-// every dataset an alliance names exists and is at or under its ceiling.
+// every dataset an alliance names exists and is at or under its ceiling,
+// every schedule's job is allowed by its alliance, and every webhook has a
+// usable URL and one source for its secret.
 struct Config {
   NodeSection node;
   std::map<std::string, PeerConfig> peers;
   std::map<std::string, DatasetConfig> datasets;
   std::map<std::string, AllianceConfig> alliances;
+  std::map<std::string, ScheduleConfig> schedules;
+  std::map<std::string, WebhookConfig> webhooks;
 };
 
 // ParseConfig parses and validates the TOML `text`. `source_name` is the

@@ -115,6 +115,45 @@ rest_listen = "127.0.0.1:7480"
 #[alliances.fincrime.dp]
 #epsilon = "1.0"
 #delta = "0.000001"
+
+# --- Schedules ---------------------------------------------------------------
+# A schedule submits the same job again and again (docs/node.md, "Schedules").
+# All times are UTC. Runs missed while the node was down are reported in the
+# audit log and to webhooks, not run, unless catch_up = "latest".
+#
+#[schedules.nightly-bravo]
+# The job: each field must be allowed by the alliance's policy.
+#alliance = "fincrime"
+#peer = "bravo"
+#dataset = "indicators"
+#question = "match"
+#protocol = "rr22"
+# result_to: who learns the result: both (default), me or peer.
+#result_to = "both"
+# When: daily = "HH:MM", or instead every = "15m" / "6h" / "24h" / "7d" (a
+# period that divides a day or is whole days; with whole days, at = "HH:MM"
+# sets the time of day: every = "7d" with at = "06:30").
+#daily = "02:00"
+# catch_up: "none" (default) only reports missed runs; "latest" also runs the
+# most recent missed one when the node starts again.
+#catch_up = "none"
+
+# --- Webhooks ----------------------------------------------------------------
+# Signed HTTP POSTs when jobs finish or scheduled runs are missed
+# (docs/webhooks.md explains how a receiver verifies them).
+#
+#[webhooks.soar]
+#url = "https://soar.example.org/hooks/liaison"
+# The shared secret: a file in this directory, mode 0600 (make one with
+# `openssl rand -hex 32`), or an environment variable (secret_env = "NAME").
+#secret_file = "secrets/soar-webhook.key"
+# events: default all of job_succeeded, job_failed, job_refused,
+# job_cancelled, schedule_missed.
+#events = ["job_succeeded", "job_failed", "job_refused", "schedule_missed"]
+# max_attempts: tries before giving up (and auditing webhook_failed).
+#max_attempts = 8
+# timeout_seconds: for connecting and for each read and write.
+#timeout_seconds = 10
 )");
 }
 

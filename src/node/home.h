@@ -40,8 +40,8 @@ absl::StatusOr<InitResult> InitHome(const std::string& dir, const InitOptions& o
 
 // ConfigTemplate returns the liaison.toml that InitHome writes for a node
 // called `name`: a working [node] section, and commented-out examples of a
-// peer, datasets and an alliance whose lines ("#key = value") can be
-// uncommented as they are. Every key is explained.
+// peer, datasets, an alliance, a schedule and a webhook whose lines
+// ("#key = value") can be uncommented as they are. Every key is explained.
 std::string ConfigTemplate(std::string_view name);
 
 // HomePath returns dir/name.

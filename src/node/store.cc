@@ -125,6 +125,37 @@ CREATE TABLE item_budget (
   PRIMARY KEY (peer, item_digest, window_start)
 ) WITHOUT ROWID;
 )sql"},
+    {2, R"sql(
+-- schedule_state: per [schedules.<name>] (schedule.h), every fire time at
+-- or before `through` (Unix seconds) has been handled: submitted, reported
+-- missed, or before the schedule existed. last_fired / last_job_id are the
+-- last run submitted. Rows of schedules removed from the config stay.
+CREATE TABLE schedule_state (
+  name         TEXT PRIMARY KEY,
+  through      INTEGER NOT NULL,
+  last_fired   INTEGER,
+  last_job_id  TEXT NOT NULL DEFAULT '',
+  updated      TEXT NOT NULL
+);
+
+-- webhook_outbox: one row per delivery of a notification to a webhook
+-- (webhook.h). body is the JSON payload, fixed when the row is written;
+-- each attempt signs it afresh. next_attempt is Unix milliseconds.
+CREATE TABLE webhook_outbox (
+  id            TEXT PRIMARY KEY,
+  webhook       TEXT NOT NULL,
+  event         TEXT NOT NULL,
+  job_id        TEXT NOT NULL DEFAULT '',
+  body          TEXT NOT NULL,
+  state         TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+  attempts      INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  next_attempt  INTEGER NOT NULL,
+  last_error    TEXT NOT NULL DEFAULT '',
+  created       TEXT NOT NULL,
+  finished      TEXT
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt) WHERE state = 'pending';
+)sql"},
 };
 
 constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;

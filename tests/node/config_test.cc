@@ -226,6 +226,8 @@ TEST(ConfigTest, TemplateExamplesAreValidWhenUncommented) {
   EXPECT_EQ(config->datasets.size(), 2u);
   ASSERT_EQ(config->alliances.size(), 1u);
   EXPECT_TRUE(config->alliances.begin()->second.dp.has_value());
+  EXPECT_EQ(config->schedules.size(), 1u);
+  EXPECT_EQ(config->webhooks.size(), 1u);
 }
 
 TEST(ConfigTest, TlpOrderAndNames) {

@@ -1,0 +1,496 @@
+#include "node/schedule.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "node/config.h"
+#include "node/testing/fake_clock.h"
+#include "node/testing/node_fixture.h"
+#include "node/testing/raw_db.h"
+#include "node/webhook.h"
+
+namespace liaison::node {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+using testing::FakeClock;
+using testing::NodeFixture;
+using testing::RawDb;
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// kJan31 is 2025-01-31T00:00:00Z.
+constexpr int64_t kJan31 = 1738281600;
+constexpr int64_t kHour = 3600;
+
+std::string At(int64_t t) { return Rfc3339Seconds(t); }
+
+// --- recurrence arithmetic ---
+
+TEST(RecurrenceTest, EveryAcceptsPeriodsThatDivideADayOrAreWholeDays) {
+  EXPECT_EQ(*ParseEvery("15m"), 900);
+  EXPECT_EQ(*ParseEvery("90m"), 5400);
+  EXPECT_EQ(*ParseEvery("6h"), 6 * kHour);
+  EXPECT_EQ(*ParseEvery("24h"), 86400);
+  EXPECT_EQ(*ParseEvery("1d"), 86400);
+  EXPECT_EQ(*ParseEvery("48h"), 2 * 86400);
+  EXPECT_EQ(*ParseEvery("7d"), 7 * 86400);
+  for (const char* bad : {"", "15", "m", "0m", "7m", "5h", "25h", "1.5h", "15 m", " 15m", "15M",
+                          "-15m", "400d", "99999999m"}) {
+    absl::StatusOr<int64_t> got = ParseEvery(bad);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_THAT(std::string(ParseEvery("7m").status().message()), HasSubstr("drift"));
+}
+
+TEST(RecurrenceTest, TimeOfDayIsTwoDigitHoursAndMinutes) {
+  EXPECT_EQ(*ParseTimeOfDay("00:00"), 0);
+  EXPECT_EQ(*ParseTimeOfDay("02:00"), 2 * kHour);
+  EXPECT_EQ(*ParseTimeOfDay("23:59"), 23 * kHour + 59 * 60);
+  for (const char* bad : {"2:00", "24:00", "12:60", "02-00", "02:00:00", "0200", "aa:bb", ""}) {
+    EXPECT_EQ(ParseTimeOfDay(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(RecurrenceTest, Every15MinutesFallsOnQuarterHours) {
+  const Recurrence r{900, 0};
+  const int64_t t = kJan31 + 10 * kHour + 7 * 60 + 30;  // 10:07:30
+  EXPECT_EQ(At(NextFireAfter(r, t)), "2025-01-31T10:15:00Z");
+  EXPECT_EQ(At(LatestFireAtOrBefore(r, t)), "2025-01-31T10:00:00Z");
+  // A fire time is "at or before" itself, and "after" means strictly after.
+  const int64_t quarter = kJan31 + 10 * kHour + 15 * 60;
+  EXPECT_EQ(LatestFireAtOrBefore(r, quarter), quarter);
+  EXPECT_EQ(At(NextFireAfter(r, quarter)), "2025-01-31T10:30:00Z");
+  EXPECT_EQ(NumFiresBetween(r, kJan31, kJan31 + 2 * kHour), 8);
+  EXPECT_EQ(NumFiresBetween(r, kJan31 + 1, kJan31 + 899), 0);
+  EXPECT_EQ(NumFiresBetween(r, kJan31 + 5, kJan31), 0);
+  EXPECT_EQ(RecurrenceText(r), "every 15m");
+}
+
+TEST(RecurrenceTest, DailyAt0200CrossesDayMonthAndLeapDayBoundaries) {
+  const Recurrence r{86400, 2 * kHour};
+  EXPECT_EQ(At(NextFireAfter(r, kJan31 + 23 * kHour)), "2025-02-01T02:00:00Z");
+  EXPECT_EQ(At(NextFireAfter(r, kJan31 + 2 * kHour - 1)), "2025-01-31T02:00:00Z");
+  EXPECT_EQ(At(NextFireAfter(r, kJan31 + 2 * kHour)), "2025-02-01T02:00:00Z");
+  EXPECT_EQ(At(LatestFireAtOrBefore(r, kJan31 + kHour)), "2025-01-30T02:00:00Z");
+  // 2024 is a leap year: Feb 29 is an ordinary day of 86400 seconds in UTC.
+  const int64_t feb28_2024_3am = 1709089200;
+  ASSERT_EQ(At(feb28_2024_3am), "2024-02-28T03:00:00Z");
+  int64_t next = NextFireAfter(r, feb28_2024_3am);
+  EXPECT_EQ(At(next), "2024-02-29T02:00:00Z");
+  EXPECT_EQ(At(NextFireAfter(r, next)), "2024-03-01T02:00:00Z");
+  EXPECT_EQ(NumFiresBetween(r, kJan31, kJan31 + 3 * 86400), 3);
+  EXPECT_EQ(RecurrenceText(r), "daily at 02:00");
+  EXPECT_EQ(RecurrenceText(Recurrence{7 * 86400, 6 * kHour + 30 * 60}), "every 7d at 06:30");
+  EXPECT_EQ(RecurrenceText(Recurrence{6 * kHour, 0}), "every 6h");
+}
+
+TEST(RecurrenceTest, IdempotencyKeyNamesScheduleAndFireTime) {
+  EXPECT_EQ(ScheduleIdempotencyKey("nightly", kJan31 + 2 * kHour),
+            "schedule:nightly:2025-01-31T02:00:00Z");
+}
+
+// --- the [schedules.<name>] config section ---
+
+const std::string kFp(64, 'a');
+// kBase is a valid config without schedules: 20 lines.
+const std::string kBase =
+    "[node]\nname = \"alpha\"\npeer_listen = \"0.0.0.0:7400\"\n"
+    "rest_listen = \"127.0.0.1:7480\"\n"                                   // 4
+    "[peers.bravo]\naddress = \"bravo.example:7400\"\n"                    // 6
+    "fingerprint = \"sha256:" + kFp + "\"\n"                               // 7
+    "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"                // 10
+    "[alliances.fin]\nmembers = [\"bravo\"]\nquestions = [\"match\"]\n"    // 13
+    "protocols = [\"rr22\"]\nmax_set_size = 1000\n"                       // 15
+    "jobs_per_hour_per_peer = 5\napproval = \"auto\"\n"                    // 17
+    "tlp_ceiling = \"amber\"\n[alliances.fin.datasets]\nbravo = [\"ind\"]\n";  // 20
+
+// kNightly starts on line 21.
+const std::string kNightly =
+    "[schedules.nightly]\n"     // 21
+    "alliance = \"fin\"\n"      // 22
+    "peer = \"bravo\"\n"        // 23
+    "dataset = \"ind\"\n"       // 24
+    "question = \"match\"\n"    // 25
+    "protocol = \"rr22\"\n";    // 26
+
+absl::StatusOr<Config> Parse(const std::string& extra) {
+  return ParseConfig(kBase + extra, "liaison.toml", "/srv/alpha");
+}
+
+TEST(ScheduleConfigTest, SectionParsesIntoTemplateAndRecurrence) {
+  auto config = Parse(kNightly + "daily = \"02:00\"\nresult_to = \"me\"\ncatch_up = \"latest\"\n" +
+                      "[schedules.quarter]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                      "dataset = \"ind\"\nquestion = \"match\"\nprotocol = \"rr22\"\n"
+                      "every = \"15m\"\n" +
+                      "[schedules.weekly]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                      "dataset = \"ind\"\nquestion = \"match\"\nprotocol = \"rr22\"\n"
+                      "every = \"7d\"\nat = \"06:30\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->schedules.size(), 3u);
+  const ScheduleConfig& n = config->schedules.at("nightly");
+  EXPECT_EQ(n.name, "nightly");
+  EXPECT_EQ(n.job.alliance, "fin");
+  EXPECT_EQ(n.job.peer, "bravo");
+  EXPECT_EQ(n.job.dataset, "ind");
+  EXPECT_EQ(n.job.question, Question::kMatch);
+  EXPECT_EQ(n.job.protocol, "rr22");
+  EXPECT_EQ(n.job.result_to, "me");
+  EXPECT_EQ(n.recurrence.period_s, 86400);
+  EXPECT_EQ(n.recurrence.offset_s, 2 * kHour);
+  EXPECT_EQ(n.catch_up, CatchUp::kLatest);
+  const ScheduleConfig& q = config->schedules.at("quarter");
+  EXPECT_EQ(q.recurrence.period_s, 900);
+  EXPECT_EQ(q.recurrence.offset_s, 0);
+  EXPECT_EQ(q.catch_up, CatchUp::kNone);
+  EXPECT_EQ(q.job.result_to, "both");
+  EXPECT_EQ(RecurrenceText(config->schedules.at("weekly").recurrence), "every 7d at 06:30");
+}
+
+TEST(ScheduleConfigTest, ErrorsNameTheLineAndKey) {
+  struct Case {
+    std::string extra;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {kNightly + "every = \"7m\"\n", "liaison.toml:27: schedules.nightly.every: \"7m\" neither"},
+      {kNightly + "every = \"6h\"\nat = \"02:00\"\n",
+       "liaison.toml:28: schedules.nightly.at: at needs every to be a whole number of days"},
+      {kNightly + "every = \"24h\"\nat = \"2am\"\n",
+       "liaison.toml:28: schedules.nightly.at: \"2am\" is not a time of day"},
+      {kNightly + "every = \"24h\"\ndaily = \"02:00\"\n",
+       "liaison.toml:28: schedules.nightly.daily: give either every"},
+      {kNightly, "liaison.toml:21: schedules.nightly.every: missing"},
+      {kNightly + "daily = \"25:00\"\n", "liaison.toml:27: schedules.nightly.daily:"},
+      {kNightly + "daily = \"02:00\"\ncatch_up = \"all\"\n",
+       "liaison.toml:28: schedules.nightly.catch_up: \"all\" is neither"},
+      {kNightly + "daily = \"02:00\"\nresult_to = \"them\"\n",
+       "liaison.toml:28: schedules.nightly.result_to:"},
+      {kNightly + "daily = \"02:00\"\nevry = \"15m\"\n",
+       "liaison.toml:28: schedules.nightly.evry: unknown key"},
+      {"[schedules.x]\nalliance = \"nope\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+       "question = \"match\"\nprotocol = \"rr22\"\ndaily = \"02:00\"\n",
+       "liaison.toml:22: schedules.x.alliance: \"nope\" is not an alliance"},
+      {"[schedules.x]\nalliance = \"fin\"\npeer = \"charlie\"\ndataset = \"ind\"\n"
+       "question = \"match\"\nprotocol = \"rr22\"\ndaily = \"02:00\"\n",
+       "liaison.toml:23: schedules.x.peer: \"charlie\" is not a member"},
+      {"[schedules.x]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"other\"\n"
+       "question = \"match\"\nprotocol = \"rr22\"\ndaily = \"02:00\"\n",
+       "liaison.toml:24: schedules.x.dataset: alliance \"fin\" does not allow dataset"},
+      {"[schedules.x]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+       "question = \"count\"\nprotocol = \"rr22\"\ndaily = \"02:00\"\n",
+       "liaison.toml:25: schedules.x.question: alliance \"fin\" does not allow"},
+      {"[schedules.x]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+       "question = \"match\"\nprotocol = \"ecdh\"\ndaily = \"02:00\"\n",
+       "liaison.toml:26: schedules.x.protocol: alliance \"fin\" does not allow"},
+  };
+  for (const Case& c : cases) {
+    auto config = Parse(c.extra);
+    ASSERT_FALSE(config.ok()) << c.extra;
+    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(config.status().message()), StartsWith(c.want)) << c.extra;
+  }
+}
+
+// --- the scheduler ---
+
+// Submitter stands in for the daemon: it creates the job in the store with
+// the scheduler's idempotency key, as the daemon does, and records calls.
+class Submitter {
+ public:
+  explicit Submitter(Store& store) : store_(store) {}
+
+  SubmitJobFn Fn() {
+    return [this](const JobTemplate& job, std::string_view key,
+                  std::string_view actor) -> absl::StatusOr<std::string> {
+      std::lock_guard<std::mutex> lock(mu_);
+      keys_.emplace_back(key);
+      actors_.emplace_back(actor);
+      cv_.notify_all();
+      if (!fail_with_.ok()) return fail_with_;
+      JobRequest r;
+      r.idempotency_key = std::string(key);
+      r.alliance = job.alliance;
+      r.peer = job.peer;
+      r.question = std::string(QuestionName(job.question));
+      r.protocol = job.protocol;
+      r.params_json = nlohmann::json{{"dataset", job.dataset}, {"result_to", job.result_to}}.dump();
+      r.actor = std::string(actor);
+      absl::StatusOr<CreateJobResult> created = store_.CreateJob(r);
+      if (!created.ok()) return created.status();
+      return created->job.id;
+    };
+  }
+
+  // WaitFor waits (real time, at most 10 s) until `n` calls were made.
+  bool WaitFor(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, seconds(10), [&] { return keys_.size() >= n; });
+  }
+
+  std::vector<std::string> keys() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return keys_;
+  }
+  std::vector<std::string> actors() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return actors_;
+  }
+  void FailWith(absl::Status s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    fail_with_ = std::move(s);
+  }
+
+ private:
+  Store& store_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> keys_;
+  std::vector<std::string> actors_;
+  absl::Status fail_with_;
+};
+
+ScheduleConfig Schedule(std::string name, Recurrence r, CatchUp catch_up = CatchUp::kNone) {
+  ScheduleConfig s;
+  s.name = std::move(name);
+  s.job.alliance = "fin";
+  s.job.peer = "bravo";
+  s.job.dataset = "ind";
+  s.job.protocol = "rr22";
+  s.recurrence = r;
+  s.catch_up = catch_up;
+  return s;
+}
+
+nlohmann::json Params(const AuditRecord& r) { return nlohmann::json::parse(r.params_json); }
+
+class SchedulerTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Scheduler> Make(std::vector<ScheduleConfig> schedules, Submitter& submitter,
+                                  WebhookDispatcher* webhooks = nullptr) {
+    return std::make_unique<Scheduler>(node_.store(), node_.audit(), std::move(schedules),
+                                       submitter.Fn(), clock_, webhooks);
+  }
+
+  int64_t CountJobsWithKey(const std::string& key) {
+    RawDb raw(node_.Sub("node.db"));
+    return std::stoll(
+        raw.QueryText("SELECT count(*) FROM jobs WHERE idempotency_key = '" + key + "'"));
+  }
+
+  NodeFixture node_;
+  FakeClock clock_{kJan31 + kHour};  // 01:00:00
+};
+
+TEST_F(SchedulerTest, FakeClockDrivesFiresOnTheThread) {
+  Submitter submitter(node_.store());
+  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+  ASSERT_TRUE(scheduler->Start().ok());
+  EXPECT_EQ(scheduler->NextFireTime(), kJan31 + kHour + 900);
+  clock_.Advance(minutes(14));
+  clock_.Advance(minutes(1));
+  ASSERT_TRUE(submitter.WaitFor(1));
+  clock_.Advance(minutes(15));
+  ASSERT_TRUE(submitter.WaitFor(2));
+  scheduler->Stop();
+  EXPECT_THAT(submitter.keys(), ElementsAre("schedule:quarter:2025-01-31T01:15:00Z",
+                                            "schedule:quarter:2025-01-31T01:30:00Z"));
+  EXPECT_THAT(submitter.actors(), ElementsAre("schedule:quarter", "schedule:quarter"));
+  auto states = ReadScheduleStates(node_.store());
+  ASSERT_TRUE(states.ok());
+  ASSERT_EQ(states->size(), 1u);
+  EXPECT_EQ((*states)[0].last_fired, kJan31 + kHour + 1800);
+  EXPECT_THAT((*states)[0].last_job_id, StartsWith("job_"));
+  EXPECT_TRUE(node_.Records("schedule_missed").empty());
+}
+
+TEST_F(SchedulerTest, DailyAt0200FiresOncePerDayAcrossTheDayBoundary) {
+  Submitter submitter(node_.store());
+  auto scheduler = Make({Schedule("nightly", Recurrence{86400, 2 * kHour})}, submitter);
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  clock_.Advance(minutes(59));  // 01:59
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  EXPECT_TRUE(submitter.keys().empty());
+  clock_.Advance(minutes(1));  // 02:00
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  ASSERT_TRUE(scheduler->RunDue().ok());  // the same fire time again: nothing
+  clock_.Advance(hours(23) + minutes(59));  // Feb 1, 01:59
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  clock_.Advance(minutes(1));  // Feb 1, 02:00
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  EXPECT_THAT(submitter.keys(), ElementsAre("schedule:nightly:2025-01-31T02:00:00Z",
+                                            "schedule:nightly:2025-02-01T02:00:00Z"));
+}
+
+TEST_F(SchedulerTest, RestartAfterDowntimeReportsMissedRunsExactlyOnce) {
+  Submitter submitter(node_.store());
+  {
+    auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+    ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+    clock_.Advance(minutes(15));  // 01:15, fires
+    ASSERT_TRUE(scheduler->RunDue().ok());
+  }
+  ASSERT_EQ(submitter.keys().size(), 1u);
+  node_.Reopen();
+  clock_.Advance(hours(2) + minutes(5));  // 03:20: 01:30 .. 03:15 were missed
+  Submitter after(node_.store());
+  for (int restart = 0; restart < 2; ++restart) {
+    auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, after);
+    ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+    ASSERT_TRUE(scheduler->RunDue().ok());
+  }
+  EXPECT_TRUE(after.keys().empty()) << "missed runs are reported, not run";
+  std::vector<AuditRecord> missed = node_.Records("schedule_missed");
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].actor, "schedule:quarter");
+  EXPECT_EQ(missed[0].alliance, "fin");
+  EXPECT_EQ(missed[0].peer, "bravo");
+  EXPECT_EQ(missed[0].counts.at("num_missed"), 8);
+  nlohmann::json p = Params(missed[0]);
+  EXPECT_EQ(p["first_missed"], "2025-01-31T01:30:00Z");
+  EXPECT_EQ(p["last_missed"], "2025-01-31T03:15:00Z");
+  EXPECT_EQ(p["reason"], "node_not_running");
+  EXPECT_EQ(p["catch_up"], "none");
+  EXPECT_EQ(p["schedule"], "quarter");
+}
+
+TEST_F(SchedulerTest, CatchUpLatestRunsOnlyTheMostRecentMissedRun) {
+  Submitter submitter(node_.store());
+  auto config = Schedule("nightly", Recurrence{86400, 2 * kHour}, CatchUp::kLatest);
+  {
+    auto scheduler = Make({config}, submitter);
+    ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  }
+  clock_.Advance(hours(24 * 3));  // Feb 3, 01:00: Jan 31, Feb 1 and Feb 2 at 02:00 missed
+  auto scheduler = Make({config}, submitter);
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  EXPECT_THAT(submitter.keys(), ElementsAre("schedule:nightly:2025-02-02T02:00:00Z"));
+  std::vector<AuditRecord> missed = node_.Records("schedule_missed");
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].counts.at("num_missed"), 2);
+  EXPECT_EQ(Params(missed[0])["first_missed"], "2025-01-31T02:00:00Z");
+  EXPECT_EQ(Params(missed[0])["last_missed"], "2025-02-01T02:00:00Z");
+  EXPECT_EQ(Params(missed[0])["catch_up"], "latest");
+  EXPECT_EQ(scheduler->NextFireTime(), kJan31 + 3 * 86400 + 2 * kHour);
+}
+
+TEST_F(SchedulerTest, SameFireTimeNeverSubmitsTwiceAcrossACrashAndRestart) {
+  auto config = Schedule("quarter", Recurrence{900, 0}, CatchUp::kLatest);
+  Submitter first(node_.store());
+  {
+    auto scheduler = Make({config}, first);
+    ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+    clock_.Advance(minutes(15));
+    ASSERT_TRUE(scheduler->RunDue().ok());
+  }
+  ASSERT_THAT(first.keys(), ElementsAre("schedule:quarter:2025-01-31T01:15:00Z"));
+  // A crash after the job was created but before the run was recorded:
+  // `through` is still 01:00.
+  RawDb(node_.Sub("node.db"))
+      .Exec("UPDATE schedule_state SET through = " + std::to_string(kJan31 + kHour) +
+            ", last_fired = NULL, last_job_id = ''");
+  node_.Reopen();
+  clock_.Advance(minutes(5));  // 01:20
+  Submitter second(node_.store());
+  auto scheduler = Make({config}, second);
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  EXPECT_TRUE(second.keys().empty());
+  EXPECT_TRUE(node_.Records("schedule_missed").empty()) << "the 01:15 run was not missed";
+  EXPECT_EQ(CountJobsWithKey("schedule:quarter:2025-01-31T01:15:00Z"), 1);
+  auto states = ReadScheduleStates(node_.store());
+  ASSERT_TRUE(states.ok());
+  EXPECT_EQ((*states)[0].through, kJan31 + kHour + 900);
+  EXPECT_THAT((*states)[0].last_job_id, StartsWith("job_"));
+}
+
+TEST_F(SchedulerTest, ResubmittingTheSameFireTimeReturnsTheSameJob) {
+  Submitter submitter(node_.store());
+  SubmitJobFn submit = submitter.Fn();
+  auto config = Schedule("quarter", Recurrence{900, 0});
+  std::string key = ScheduleIdempotencyKey("quarter", kJan31 + 900);
+  auto a = submit(config.job, key, "schedule:quarter");
+  auto b = submit(config.job, key, "schedule:quarter");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(CountJobsWithKey(key), 1);
+}
+
+TEST_F(SchedulerTest, LateLoopFiresTheLatestRunAndReportsTheSkippedOnes) {
+  Submitter submitter(node_.store());
+  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  clock_.Advance(minutes(50));  // 01:50: 01:15 and 01:30 skipped, 01:45 due
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  EXPECT_THAT(submitter.keys(), ElementsAre("schedule:quarter:2025-01-31T01:45:00Z"));
+  std::vector<AuditRecord> missed = node_.Records("schedule_missed");
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(missed[0].counts.at("num_missed"), 2);
+  EXPECT_EQ(Params(missed[0])["reason"], "late");
+  EXPECT_EQ(Params(missed[0])["last_missed"], "2025-01-31T01:30:00Z");
+}
+
+TEST_F(SchedulerTest, FailedSubmissionIsReportedAsMissedAndTheNextRunProceeds) {
+  Submitter submitter(node_.store());
+  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  submitter.FailWith(absl::PermissionDeniedError("rate limit of alliance fin"));
+  clock_.Advance(minutes(15));
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  std::vector<AuditRecord> missed = node_.Records("schedule_missed");
+  ASSERT_EQ(missed.size(), 1u);
+  EXPECT_EQ(Params(missed[0])["reason"], "submit_failed");
+  EXPECT_THAT(Params(missed[0])["error"].get<std::string>(), HasSubstr("rate limit"));
+  submitter.FailWith(absl::OkStatus());
+  clock_.Advance(minutes(15));
+  ASSERT_TRUE(scheduler->RunDue().ok());
+  EXPECT_EQ(submitter.keys().size(), 2u);
+  EXPECT_EQ(node_.Records("schedule_missed").size(), 1u);
+}
+
+TEST_F(SchedulerTest, MissedRunsAreQueuedForWebhooksInTheSameTransaction) {
+  ASSERT_EQ(setenv("LIAISON_TEST_SCHEDULE_SECRET", "0123456789abcdef0123", 1), 0);
+  WebhookConfig hook;
+  hook.name = "soar";
+  hook.url = "http://127.0.0.1:9/hook";
+  hook.secret_env = "LIAISON_TEST_SCHEDULE_SECRET";
+  hook.events = {WebhookEvent::kScheduleMissed};
+  auto dispatcher = WebhookDispatcher::Create(node_.store(), node_.audit(), {{"soar", hook}},
+                                              clock_, {});
+  ASSERT_TRUE(dispatcher.ok()) << dispatcher.status();
+  Submitter submitter(node_.store());
+  {
+    auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter, dispatcher->get());
+    ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  }
+  clock_.Advance(hours(1));
+  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter, dispatcher->get());
+  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  auto deliveries = ListWebhookDeliveries(node_.store());
+  ASSERT_TRUE(deliveries.ok());
+  ASSERT_EQ(deliveries->size(), 1u);
+  EXPECT_EQ((*deliveries)[0].event, "schedule_missed");
+  EXPECT_EQ((*deliveries)[0].webhook, "soar");
+  EXPECT_EQ((*deliveries)[0].state, WebhookDeliveryState::kPending);
+}
+
+TEST_F(SchedulerTest, StartTwiceIsFailedPrecondition) {
+  Submitter submitter(node_.store());
+  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+  ASSERT_TRUE(scheduler->Start().ok());
+  EXPECT_EQ(scheduler->Start().code(), absl::StatusCode::kFailedPrecondition);
+  scheduler->Stop();
+  scheduler->Stop();
+}
+
+}  // namespace
+}  // namespace liaison::node
