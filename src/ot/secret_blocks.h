@@ -219,6 +219,23 @@ class UninitSecretBlocks {
   absl::Span<const Block> span() const {
     return absl::MakeConstSpan(data_.get(), size_);
   }
+  // Truncate keeps the first n <= size() blocks: the rest is wiped and,
+  // where it spans whole pages, handed back to the kernel (MADV_DONTNEED),
+  // so a long vector whose prefix is the result stops costing memory
+  // without a copy. The address space stays reserved until Clear.
+  void Truncate(size_t n) {
+    if (n >= size_) return;
+    Block* tail = data_.get() + n;
+    const size_t tail_len = (size_ - n) * sizeof(Block);
+    SecureWipe(tail, tail_len);
+#if defined(__linux__) && defined(MADV_DONTNEED)
+    constexpr uintptr_t kPage = 4096;
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(tail) + kPage - 1) & ~(kPage - 1);
+    const uintptr_t end = (reinterpret_cast<uintptr_t>(tail) + tail_len) & ~(kPage - 1);
+    if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#endif
+    size_ = n;
+  }
   // Clear wipes and frees the array.
   void Clear() {
     if (data_ != nullptr) SecureWipe(data_.get(), size_ * sizeof(Block));

@@ -189,7 +189,8 @@ absl::StatusOr<SilentCotReceiverOutput> SilentCotReceiver::Run(net::Channel& cha
       packed[k] = Block(w[1], w[0]);
     }
   });
-  out.t = TakePrefix(leaves, n);
+  leaves.Truncate(n);
+  out.t = std::move(leaves);
   return out;
 }
 

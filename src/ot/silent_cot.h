@@ -78,7 +78,7 @@ struct SilentCotParams {
 // SilentCotReceiverOutput is the receiver's side: c and t, t_i = q_i ⊕ c_i·Δ.
 struct SilentCotReceiverOutput {
   SecretBits choices;
-  SecretBlocks t;
+  UninitSecretBlocks t{0};
 };
 
 // SilentCotSender produces the sender's side (Δ, q) as a CotSenderOutput.

@@ -93,15 +93,6 @@ OtExtensionParams OtParams(const SilentVoleParams& p) {
 }
 
 
-// TakePrefix returns a copy of the first n blocks of `v` and frees `v`
-// (before the next vector is copied, to bound the peak memory).
-SecretBlocks TakePrefix(UninitSecretBlocks& v, size_t n) {
-  SecretBlocks out(n);
-  std::memcpy(out.data(), v.data(), n * sizeof(Block));
-  v.Clear();
-  return out;
-}
-
 // PowerSum returns Σ_i x^(i+1)·v[i] over GF(2^128), on `threads` threads:
 // each chunk starts from x^(begin+1) and steps a window of kStep powers by
 // x^kStep, so the products are independent (no chain of dependent
@@ -203,7 +194,8 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
   LIAISON_RETURN_IF_ERROR(code.DualEncode(b_long.span(), params_.num_threads));
   SilentVoleSenderOutput out;
   out.delta = SecretBlock(delta);
-  out.b = TakePrefix(b_long, n);
+  b_long.Truncate(n);
+  out.b = std::move(b_long);
   return out;
 }
 
@@ -308,8 +300,10 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
 
   LIAISON_RETURN_IF_ERROR(code.DualEncodePair(a_long.span(), c_long.span(), params_.num_threads));
   SilentVoleReceiverOutput out;
-  out.a = TakePrefix(a_long, n);
-  out.c = TakePrefix(c_long, n);
+  a_long.Truncate(n);
+  c_long.Truncate(n);
+  out.a = std::move(a_long);
+  out.c = std::move(c_long);
   return out;
 }
 

@@ -176,13 +176,13 @@ struct SilentVoleParams {
 // SilentVoleSenderOutput is the sender's side: Δ and B.
 struct SilentVoleSenderOutput {
   SecretBlock delta;
-  SecretBlocks b;
+  UninitSecretBlocks b{0};
 };
 
 // SilentVoleReceiverOutput is the receiver's side: A and C, A = B ⊕ C·Δ.
 struct SilentVoleReceiverOutput {
-  SecretBlocks a;
-  SecretBlocks c;
+  UninitSecretBlocks a{0};
+  UninitSecretBlocks c{0};
 };
 
 // SilentVoleSender holds Δ. Not thread-safe; one object may serve several

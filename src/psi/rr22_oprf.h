@@ -153,7 +153,7 @@ class Rr22OprfSender {
   crypto::Block okvs_seed_;
   ot::SecretBlock delta_;
   ot::SecretBlock w_;  // malicious mode: w = w_S ⊕ w_R
-  ot::SecretBlocks b_prime_;
+  ot::UninitSecretBlocks b_prime_{0};
 };
 
 }  // namespace liaison::psi

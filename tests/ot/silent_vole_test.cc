@@ -59,9 +59,9 @@ void ExpectVole(const Outcome& o, size_t n) {
   ASSERT_TRUE(o.sender.ok()) << o.sender.status();
   ASSERT_TRUE(o.receiver.ok()) << o.receiver.status();
   const Block delta = o.sender->delta.value();
-  const SecretBlocks& a = o.receiver->a;
-  const SecretBlocks& b = o.sender->b;
-  const SecretBlocks& c = o.receiver->c;
+  const auto& a = o.receiver->a;
+  const auto& b = o.sender->b;
+  const auto& c = o.receiver->c;
   ASSERT_EQ(a.size(), n);
   ASSERT_EQ(b.size(), n);
   ASSERT_EQ(c.size(), n);
@@ -85,7 +85,7 @@ TEST_P(SilentVoleSizeTest, CorrelationHoldsForEveryIndex) {
   if (!o.receiver.ok()) return;
   // C looks uniform: no zero, all distinct (a collision among 2^20 uniform
   // blocks has probability about 2^-89).
-  const SecretBlocks& c = o.receiver->c;
+  const auto& c = o.receiver->c;
   std::set<Block> distinct(c.span().begin(), c.span().end());
   EXPECT_EQ(distinct.size(), n);
   EXPECT_EQ(distinct.count(kZeroBlock), 0u);
