@@ -107,8 +107,9 @@
 // 0.26-0.30 s, R 22.68 MB (P ⊕ C 21.49 MB, positions 1.05 MB, VOLE
 // 0.14 MB), S 10.71 MB (L = 10: 10.49 MB, VOLE 0.22 MB), 33.39 MB in all;
 // 2^22 in 1.0-1.7 s (136.9 MB, peak RSS about 1.0 GB); 2^24 in 5-9 s
-// (546.9 MB, peak RSS 3.9-4.5 GB for the process, of which about 1.07 GB
-// is the benchmark's two input vectors). Fresh-page faults dominated
+// (546.9 MB, peak RSS 3.6 GB for the process, of which about 1.07 GB
+// is the benchmark's two input vectors; the silent VOLE truncates its long
+// vectors in place rather than copying their prefix). Fresh-page faults dominated
 // before the big vectors asked for transparent huge pages; timings vary
 // by up to 2x from run to run on this machine.
 // Malicious (BM_Rr22PsiMalicious, only R receiving, 2^20 a side, minimum
