@@ -69,17 +69,17 @@ struct TlsOptions {
   // peer_fingerprint pins the peer's key, in any form NormalizeFingerprint
   // accepts.
   std::string peer_fingerprint;
-  // peer_fingerprints, for a TlsListener only, pins several peers: a client
-  // presenting any of these keys is accepted (Accept says which). When it is
-  // not empty, peer_fingerprint is ignored. TlsConnect refuses it
-  // (InvalidArgument): a connection always pins exactly one peer.
-  std::vector<std::string> peer_fingerprints;
   // connect_timeout bounds how long TlsConnect keeps trying to reach a
   // listener.
   absl::Duration connect_timeout = absl::Seconds(30);
   // io_timeout bounds the TLS handshake and, afterwards, each wait for the
   // peer in Send and Recv (see above).
   absl::Duration io_timeout = absl::Seconds(60);
+  // peer_fingerprints, for a TlsListener only, pins several peers: a client
+  // presenting any of these keys is accepted (Accept says which). When it is
+  // not empty, peer_fingerprint is ignored. TlsConnect refuses it
+  // (InvalidArgument): a connection always pins exactly one peer.
+  std::vector<std::string> peer_fingerprints;
 };
 
 // TlsConnect connects to `host`:`port` (a name, an IPv4 or an IPv6 address),
