@@ -71,18 +71,12 @@ absl::Time ParseRfc3339(const std::string& s) {
 std::string MatchedContent(const session::RecordSet& set, const std::vector<size_t>& matched) {
   std::vector<const std::string*> keys;
   for (size_t i : matched) keys.push_back(&set.keys[i]);
-  std::sort(keys.begin(), keys.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
   std::string out = "match-v1\n";
-  for (const std::string* k : keys) {
-    const uint32_t len = static_cast<uint32_t>(k->size());
-    for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(len >> (24 - 8 * i)));
-    out += *k;
-  }
+  ForEachSortedKey(std::move(keys), [&](std::string_view piece) { out += piece; });
   return out;
 }
 
-// RunContext is one job's run between the verdict and the receipts.
+// RunOutcome is what one run established, between the verdict and the receipts.
 struct RunOutcome {
   session::PsiJobResult psi;
   std::string transcript_hash;

@@ -10,6 +10,19 @@
 
 namespace liaison::node {
 
+void ForEachSortedKey(std::vector<const std::string*> keys,
+                      const std::function<void(std::string_view)>& sink) {
+  std::sort(keys.begin(), keys.end(),
+            [](const std::string* a, const std::string* b) { return *a < *b; });
+  for (const std::string* k : keys) {
+    const uint32_t len = static_cast<uint32_t>(k->size());
+    const char header[4] = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                            static_cast<char>(len >> 8), static_cast<char>(len)};
+    sink(std::string_view(header, 4));
+    sink(*k);
+  }
+}
+
 absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
                                           const data::Profile& profile) {
   data::InputSpec spec;
@@ -27,20 +40,12 @@ absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
   }
   out.set = *std::move(set);
 
-  std::vector<const std::string*> sorted;
-  sorted.reserve(out.set.keys.size());
-  for (const std::string& k : out.set.keys) sorted.push_back(&k);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const std::string* a, const std::string* b) { return *a < *b; });
+  std::vector<const std::string*> keys;
+  keys.reserve(out.set.keys.size());
+  for (const std::string& k : out.set.keys) keys.push_back(&k);
   crypto::Sha256Hasher h;
   h.Update("liaison-dataset-v1\n");
-  for (const std::string* k : sorted) {
-    const uint32_t len = static_cast<uint32_t>(k->size());
-    const uint8_t header[4] = {static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
-                               static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
-    h.Update(ByteSpan(header, 4));
-    h.Update(*k);
-  }
+  ForEachSortedKey(std::move(keys), [&](std::string_view piece) { h.Update(piece); });
   crypto::Digest256 d = h.Finish();
   out.info.name = dataset.name;
   out.info.digest = ToHex(d);

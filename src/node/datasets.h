@@ -5,9 +5,11 @@
 #ifndef LIAISON_NODE_DATASETS_H_
 #define LIAISON_NODE_DATASETS_H_
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -36,6 +38,13 @@ struct LoadedDataset {
   session::RecordSet set;
   DatasetInfo info;
 };
+
+// ForEachSortedKey calls `sink` with the pieces of the canonical encoding
+// of a set of match keys: the keys in sorted order, each as a u32
+// big-endian length and its bytes. Dataset digests and result commitments
+// hash it.
+void ForEachSortedKey(std::vector<const std::string*> keys,
+                      const std::function<void(std::string_view)>& sink);
 
 // LoadDataset reads `dataset` with `profile`. Errors are the reader's
 // (NotFound for a missing file, InvalidArgument for a file without a valid

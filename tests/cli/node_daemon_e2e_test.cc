@@ -1,9 +1,7 @@
 // End-to-end tests of `liaison node run`: two and three nodes as real
 // processes on loopback, each with its own home, config, store and identity,
 // driven through the REST API over HTTPS.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -36,29 +34,12 @@ using ::testing::HasSubstr;
 using testing::ProcessResult;
 using testing::ScopedTempDir;
 
-const std::string kBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
+using testing::FreePort;
+using testing::kLiaisonBinary;
+using testing::WriteFile;
 
 ProcessResult Liaison(const std::vector<std::string>& args, const ScopedTempDir& tmp) {
-  std::vector<std::string> argv = {kBinary};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::Run(argv, tmp.path());
-}
-
-// FreePort returns a port nothing listens on right now.
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
+  return testing::RunLiaison(args, tmp.path());
 }
 
 struct Reply {
@@ -189,7 +170,7 @@ class Cluster {
   void Start(const std::string& name) {
     Node& n = nodes_.at(name);
     n.proc = std::make_unique<testing::Process>(
-        std::vector<std::string>{kBinary, "node", "run", n.dir}, tmp_.path());
+        std::vector<std::string>{kLiaisonBinary, "node", "run", n.dir}, tmp_.path());
     for (int i = 0; i < 200; ++i) {
       if (n.Call("GET", "/v1/health", "").status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
