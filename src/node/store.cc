@@ -650,6 +650,7 @@ absl::StatusOr<Job> Store::FinishJob(const JobResult& result) {
         internal::Stmt u, db.Prepare("UPDATE jobs SET state = ?, updated = ? WHERE id = ?"));
     u.Bind(1, JobStateName(job.state)).Bind(2, job.updated).Bind(3, job.id);
     LIAISON_RETURN_IF_ERROR(u.Run());
+    if (result.kind.empty()) return absl::OkStatus();  // this side learned nothing
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
         db.Prepare("INSERT INTO results (job_id, kind, body, digest, num_rows, created) "

@@ -233,7 +233,8 @@ class Store {
   // jobs in that state.
   absl::StatusOr<std::vector<Job>> ListJobs(size_t limit, std::optional<JobState> state);
   // FinishJob marks a running job succeeded and stores its result, in one
-  // transaction: afterwards both are there, or neither. FailedPrecondition
+  // transaction: afterwards both are there, or neither. A result with an
+  // empty kind is not stored (the side that received nothing). FailedPrecondition
   // (nothing stored) if the job is no longer running (cancelled or failed
   // meanwhile, e.g. by a shutdown).
   absl::StatusOr<Job> FinishJob(const JobResult& result);

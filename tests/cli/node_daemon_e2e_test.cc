@@ -395,6 +395,12 @@ TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
   ASSERT_EQ(ok.status, 202) << ok.body;
   Json ok_job = c.WaitJob(ok.json["id"]);
   EXPECT_EQ(ok_job["state"], "succeeded") << ok_job.dump();
+  // result_to "me" (the default): b ran the job but holds no result.
+  EXPECT_EQ(b.WaitJob(ok.json["id"])["state"], "succeeded");
+  EXPECT_EQ(b.Call("GET", "/v1/jobs/" + ok.json["id"].get<std::string>() + "/result",
+                   b.automation_key)
+                .status,
+            404);
   Reply ct = c.PostJob({{"alliance", "ct"}, {"peer", "b"}, {"dataset", "ind"}});
   ASSERT_EQ(ct.status, 202) << ct.body;
   ExpectRefusedOnBoth(c, b, ct.json["id"], "peer_not_in_alliance");
