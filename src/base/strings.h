@@ -8,6 +8,7 @@
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <type_traits>
 
 namespace liaison {
@@ -45,6 +46,16 @@ std::string StrCat(const Args&... args) {
 template <typename... Args>
 void StrAppend(std::string& out, const Args&... args) {
   (strings_internal::Append(out, args), ...);
+}
+
+// StrJoin returns the elements of `parts` with `separator` between them.
+inline std::string StrJoin(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i != 0) out.append(separator);
+    out.append(parts[i]);
+  }
+  return out;
 }
 
 }  // namespace liaison

@@ -72,6 +72,23 @@ struct NodeCheckOptions {
 // RunNodeCheck loads and validates DIR/liaison.toml and prints a summary.
 int RunNodeCheck(const NodeCheckOptions& opts);
 
+struct NodeRunOptions {
+  std::string dir;
+  bool verbose = false;
+};
+// RunNodeRun runs the node daemon and its REST API until SIGTERM or SIGINT,
+// then shuts down (node/daemon.h) and returns 0.
+int RunNodeRun(const NodeRunOptions& opts);
+
+struct ApiKeyCreateOptions {
+  std::string dir;
+  std::string scope;
+  std::string label;
+};
+// RunApiKeyCreate creates a REST API key, records api_key_created in the
+// audit log and prints the secret once.
+int RunApiKeyCreate(const ApiKeyCreateOptions& opts);
+
 struct AuditVerifyOptions {
   std::string dir;          // a node home, or
   std::string export_path;  // an export file (offline)

@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
   psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
 
-  auto* node_cmd = app.add_subcommand("node", "create and check a liaison node's home");
+  auto* node_cmd = app.add_subcommand("node", "create, check and run a liaison node");
   node_cmd->require_subcommand(1);
   NodeInitOptions node_init;
   auto* node_init_cmd = node_cmd->add_subcommand(
@@ -96,6 +96,21 @@ int main(int argc, char** argv) {
   NodeCheckOptions node_check;
   auto* node_check_cmd = node_cmd->add_subcommand("check", "load and validate DIR/liaison.toml");
   node_check_cmd->add_option("dir", node_check.dir, "the node's home directory")->required();
+  NodeRunOptions node_run;
+  auto* node_run_cmd = node_cmd->add_subcommand(
+      "run", "run the node: peer listener, job executor and REST API, until SIGTERM/SIGINT");
+  node_run_cmd->add_option("dir", node_run.dir, "the node's home directory")->required();
+  node_run_cmd->add_flag("--verbose,-v", node_run.verbose, "log informational messages too");
+  auto* apikey_cmd = node_cmd->add_subcommand("apikey", "manage the REST API's keys");
+  apikey_cmd->require_subcommand(1);
+  ApiKeyCreateOptions apikey_create;
+  auto* apikey_create_cmd =
+      apikey_cmd->add_subcommand("create", "create an API key and print its secret once");
+  apikey_create_cmd->add_option("dir", apikey_create.dir, "the node's home directory")->required();
+  apikey_create_cmd->add_option("--scope", apikey_create.scope, "admin, analyst or automation")
+      ->required();
+  apikey_create_cmd->add_option("--label", apikey_create.label,
+                                "what the key is for, e.g. \"soar\"");
 
   auto* audit_cmd = app.add_subcommand("audit", "verify and export a node's signed audit log");
   audit_cmd->require_subcommand(1);
@@ -127,6 +142,8 @@ int main(int argc, char** argv) {
   if (*normalize_cmd) return RunNormalize(normalize);
   if (*profile_cmd) return RunProfile();
   if (*node_init_cmd) return RunNodeInit(node_init);
+  if (*node_run_cmd) return RunNodeRun(node_run);
+  if (*apikey_create_cmd) return RunApiKeyCreate(apikey_create);
   if (*node_check_cmd) return RunNodeCheck(node_check);
   if (*audit_verify_cmd) {
     if (audit_verify.dir.empty() == audit_verify.export_path.empty()) {

@@ -1,5 +1,10 @@
-// liaison node init / node check / audit verify / audit export.
+// liaison node init / node check / node run / node apikey create /
+// audit verify / audit export.
+#include <signal.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli/commands.h"
@@ -7,7 +12,10 @@
 #include "net/identity.h"
 #include "node/audit.h"
 #include "node/config.h"
+#include "base/log.h"
+#include "node/daemon.h"
 #include "node/home.h"
+#include "node/rest_api.h"
 #include "node/store.h"
 
 namespace liaison::cli {
@@ -82,6 +90,83 @@ int RunNodeCheck(const NodeCheckOptions& opts) {
   std::printf("config OK: node %s, %zu peers, %zu datasets, %zu alliances\n",
               config->node.name.c_str(), config->peers.size(), config->datasets.size(),
               config->alliances.size());
+  return kExitOk;
+}
+
+int RunNodeRun(const NodeRunOptions& opts) {
+  SetLogLevel(opts.verbose ? LogLevel::kInfo : LogLevel::kWarning);
+  // SIGTERM and SIGINT are taken by sigwait below; every thread started from
+  // here inherits the mask, so none of them is interrupted by the signal.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  node::DaemonOptions options;
+  options.home = opts.dir;
+  absl::StatusOr<std::unique_ptr<node::Daemon>> daemon = node::Daemon::Start(options);
+  if (!daemon.ok()) return ReportError("node run", daemon.status());
+  absl::StatusOr<std::unique_ptr<node::RestApi>> rest = node::RestApi::Start(**daemon);
+  if (!rest.ok()) return ReportError("node run", rest.status());
+  // One machine-readable line, so that scripts and tests learn the ports
+  // (either may have been configured as 0).
+  std::printf("%s\n", nlohmann::json{{"event", "started"},
+                                     {"node", (*daemon)->config().node.name},
+                                     {"fingerprint", (*daemon)->identity().fingerprint()},
+                                     {"peer_port", (*daemon)->peer_port()},
+                                     {"rest_port", (*rest)->port()}}
+                          .dump()
+                          .c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  std::fprintf(stderr, "liaison node run: %s received, shutting down\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*rest)->Stop();
+  rest->reset();
+  int abandoned = (*daemon)->Shutdown();
+  if (abandoned != 0) {
+    // Their jobs are marked failed; their threads may still wait on the
+    // network, so the daemon is not destroyed under them. Every store write
+    // was its own committed transaction: nothing is lost by exiting here.
+    std::fprintf(stderr, "liaison node run: %d job(s) did not finish in time and were failed\n",
+                 abandoned);
+    std::fflush(stderr);
+    std::_Exit(kExitOk);
+  }
+  daemon->reset();
+  std::fprintf(stderr, "liaison node run: stopped\n");
+  return kExitOk;
+}
+
+int RunApiKeyCreate(const ApiKeyCreateOptions& opts) {
+  absl::StatusOr<node::ApiScope> scope = node::ParseApiScope(opts.scope);
+  if (!scope.ok()) return ReportError("node apikey create", scope.status());
+  absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.dir);
+  if (!identity.ok()) return ReportError("node apikey create", identity.status());
+  absl::StatusOr<std::unique_ptr<node::Store>> store =
+      node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
+  if (!store.ok()) return ReportError("node apikey create", store.status());
+  absl::StatusOr<node::NewApiKey> key = (*store)->CreateApiKey(*scope, opts.label);
+  if (!key.ok()) return ReportError("node apikey create", key.status());
+  node::AuditLog log(**store, *identity);
+  node::AuditEvent e;
+  e.kind = node::AuditKind::kApiKeyCreated;
+  e.params_json = nlohmann::json{{"key_id", key->key.id},
+                                 {"scope", node::ApiScopeName(*scope)},
+                                 {"label", opts.label}}
+                      .dump();
+  absl::StatusOr<node::AuditRecord> rec = log.Append(e);
+  if (!rec.ok()) return ReportError("node apikey create", rec.status());
+  std::printf("%.*s\n", static_cast<int>(key->token.size()),
+              reinterpret_cast<const char*>(key->token.data()));
+  std::fprintf(stderr,
+               "created API key %s (scope %s). The key above is shown only this once; "
+               "the node keeps only its hash.\n",
+               key->key.id.c_str(), std::string(node::ApiScopeName(*scope)).c_str());
   return kExitOk;
 }
 

@@ -126,7 +126,7 @@ const BIO_METHOD* SocketBioMethod() {
 
 // VerifyState is attached to an SSL for the duration of its handshake.
 struct VerifyState {
-  std::string expected;   // canonical fingerprint
+  std::vector<std::string> expected;  // canonical fingerprints; any is accepted
   std::string presented;  // the peer's, once its certificate arrived
   bool mismatch = false;
 };
@@ -144,7 +144,9 @@ int VerifyPeer(X509_STORE_CTX* store, void*) {
     return 0;
   }
   state->presented = CertificateFingerprint(cert);
-  if (state->presented.empty() || state->presented != state->expected) {
+  if (state->presented.empty() ||
+      std::find(state->expected.begin(), state->expected.end(), state->presented) ==
+          state->expected.end()) {
     state->mismatch = true;
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
     return 0;
@@ -205,16 +207,28 @@ absl::StatusOr<SSL_CTX*> MakeContext(const Identity& identity, bool server) {
   return ctx;
 }
 
-absl::Status CheckOptions(const TlsOptions& options, std::string* peer_fingerprint) {
+// CheckOptions validates `options` and returns the canonical fingerprints
+// to accept: peer_fingerprint, or (for a listener, `allow_many`)
+// peer_fingerprints when it is not empty.
+absl::Status CheckOptions(const TlsOptions& options, bool allow_many,
+                          std::vector<std::string>* expected) {
   if (options.identity == nullptr) {
     return absl::InvalidArgumentError("TlsOptions.identity is not set");
   }
-  auto fp = NormalizeFingerprint(options.peer_fingerprint);
-  if (!fp.ok()) {
+  if (!options.peer_fingerprints.empty() && !allow_many) {
     return absl::InvalidArgumentError(
-        StrCat("TlsOptions.peer_fingerprint: ", std::string(fp.status().message())));
+        "TlsOptions.peer_fingerprints is for listeners; a connection pins one peer");
   }
-  *peer_fingerprint = *std::move(fp);
+  std::vector<std::string> given = options.peer_fingerprints;
+  if (given.empty()) given.push_back(options.peer_fingerprint);
+  for (const std::string& f : given) {
+    auto fp = NormalizeFingerprint(f);
+    if (!fp.ok()) {
+      return absl::InvalidArgumentError(
+          StrCat("TlsOptions.peer_fingerprint: ", std::string(fp.status().message())));
+    }
+    expected->push_back(*std::move(fp));
+  }
   return absl::OkStatus();
 }
 
@@ -295,8 +309,8 @@ class TlsChannel final : public Channel {
 
   // Handshake runs the TLS handshake as client or server, checks the peer's
   // key against `expected` and exchanges kTlsServerReady (tls_channel.h).
-  absl::Status Handshake(bool server, const std::string& expected,
-                         const std::string& own) {
+  absl::Status Handshake(bool server, const std::vector<std::string>& expected,
+                         const std::string& own, std::string* presented = nullptr) {
     own_fingerprint_ = own;
     BIO* bio = BIO_new(SocketBioMethod());
     if (bio == nullptr) {
@@ -319,6 +333,7 @@ class TlsChannel final : public Channel {
     SSL_set_app_data(ssl_, nullptr);
     if (!status.ok()) return status;
     handshake_done_ = true;
+    if (presented != nullptr) *presented = verify.presented;
 
     if (server) {
       status = WriteAll(AsBytes(kTlsServerReady));
@@ -556,7 +571,7 @@ class TlsChannel final : public Channel {
         ERR_clear_error();
         return absl::PermissionDeniedError(
             StrCat("peer ", peer_, " presented key ", verify.presented, " but ",
-                   verify.expected, " was expected"));
+                   StrJoin(verify.expected, " or "), " was expected"));
       } else {
         absl::Status s = SslFailure(err, "during the TLS handshake with");
         if (s.ok()) {
@@ -742,8 +757,8 @@ struct AddrInfoFree {
 absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
                                                     uint16_t port,
                                                     const TlsOptions& options) {
-  std::string expected;
-  LIAISON_RETURN_IF_ERROR(CheckOptions(options, &expected));
+  std::vector<std::string> expected;
+  LIAISON_RETURN_IF_ERROR(CheckOptions(options, /*allow_many=*/false, &expected));
   const std::string display = DisplayHostPort(host, port);
   const absl::Time deadline = DeadlineAfter(options.connect_timeout);
   const std::string port_str = std::to_string(port);
@@ -808,8 +823,8 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
 
 absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Listen(
     const std::string& addr, uint16_t port, const TlsOptions& options) {
-  std::string expected;
-  LIAISON_RETURN_IF_ERROR(CheckOptions(options, &expected));
+  std::vector<std::string> expected;
+  LIAISON_RETURN_IF_ERROR(CheckOptions(options, /*allow_many=*/true, &expected));
   const bool any = addr.empty() || addr == "::";
   const std::string port_str = std::to_string(port);
 
@@ -879,12 +894,12 @@ absl::StatusOr<std::unique_ptr<TlsListener>> TlsListener::Listen(
 }
 
 TlsListener::TlsListener(int fd, uint16_t port, SSL_CTX* ctx,
-                         std::string peer_fingerprint, std::string own_fingerprint,
-                         absl::Duration io_timeout)
+                         std::vector<std::string> peer_fingerprints,
+                         std::string own_fingerprint, absl::Duration io_timeout)
     : fd_(fd),
       port_(port),
       ctx_(ctx),
-      peer_fingerprint_(std::move(peer_fingerprint)),
+      peer_fingerprints_(std::move(peer_fingerprints)),
       own_fingerprint_(std::move(own_fingerprint)),
       io_timeout_(io_timeout) {}
 
@@ -893,7 +908,8 @@ TlsListener::~TlsListener() {
   SSL_CTX_free(ctx_);
 }
 
-absl::StatusOr<std::unique_ptr<Channel>> TlsListener::Accept(absl::Duration timeout) {
+absl::StatusOr<std::unique_ptr<Channel>> TlsListener::Accept(absl::Duration timeout,
+                                                             std::string* peer_fingerprint) {
   const absl::Time deadline = DeadlineAfter(timeout);
   int fd = -1;
   sockaddr_storage addr{};
@@ -923,7 +939,7 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsListener::Accept(absl::Duration time
   }
   auto channel = std::make_unique<TlsChannel>(fd, ssl, peer, io_timeout_);
   LIAISON_RETURN_IF_ERROR(
-      channel->Handshake(/*server=*/true, peer_fingerprint_, own_fingerprint_));
+      channel->Handshake(/*server=*/true, peer_fingerprints_, own_fingerprint_, peer_fingerprint));
   return std::unique_ptr<Channel>(std::move(channel));
 }
 

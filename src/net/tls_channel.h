@@ -48,6 +48,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -74,6 +75,11 @@ struct TlsOptions {
   // io_timeout bounds the TLS handshake and, afterwards, each wait for the
   // peer in Send and Recv (see above).
   absl::Duration io_timeout = absl::Seconds(60);
+  // peer_fingerprints, for a TlsListener only, pins several peers: a client
+  // presenting any of these keys is accepted (Accept says which). When it is
+  // not empty, peer_fingerprint is ignored. TlsConnect refuses it
+  // (InvalidArgument): a connection always pins exactly one peer.
+  std::vector<std::string> peer_fingerprints;
 };
 
 // TlsConnect connects to `host`:`port` (a name, an IPv4 or an IPv6 address),
@@ -90,7 +96,8 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
                                                     uint16_t port,
                                                     const TlsOptions& options);
 
-// TlsListener accepts TLS connections from one pinned peer. Not thread-safe;
+// TlsListener accepts TLS connections from one pinned peer (or from any of a
+// set of pinned peers, TlsOptions::peer_fingerprints). Not thread-safe;
 // the channels it returns are independent of it and may outlive it.
 class TlsListener {
  public:
@@ -112,17 +119,20 @@ class TlsListener {
   // Accept waits up to `timeout` for a connection (DeadlineExceeded if none
   // comes), then completes the handshake within io_timeout. A peer presenting
   // another key than the pinned one gets PermissionDenied here and its
-  // connection is closed; the listener stays usable.
-  absl::StatusOr<std::unique_ptr<Channel>> Accept(absl::Duration timeout);
+  // connection is closed; the listener stays usable. On success, if
+  // `peer_fingerprint` is not null it receives the canonical fingerprint of
+  // the key the peer presented (one of the pinned ones).
+  absl::StatusOr<std::unique_ptr<Channel>> Accept(absl::Duration timeout,
+                                                  std::string* peer_fingerprint = nullptr);
 
  private:
-  TlsListener(int fd, uint16_t port, SSL_CTX* ctx, std::string peer_fingerprint,
+  TlsListener(int fd, uint16_t port, SSL_CTX* ctx, std::vector<std::string> peer_fingerprints,
               std::string own_fingerprint, absl::Duration io_timeout);
 
   int fd_;
   uint16_t port_;
   SSL_CTX* ctx_;
-  std::string peer_fingerprint_;
+  std::vector<std::string> peer_fingerprints_;
   std::string own_fingerprint_;
   absl::Duration io_timeout_;
 };

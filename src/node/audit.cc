@@ -420,6 +420,21 @@ absl::StatusOr<std::string> AuditBody(const AuditRecord& record) {
   return Dump(body, "the record");
 }
 
+absl::StatusOr<std::string> AuditRecordJson(const AuditRecord& record) {
+  LIAISON_ASSIGN_OR_RETURN(Json line, BodyJson(record));
+  line["hash"] = record.hash;
+  line["signature"] = record.signature;
+  return Dump(line, "the record");
+}
+
+std::string ReceiptJson(const Receipt& receipt) { return ReceiptToJson(receipt).dump(); }
+
+absl::StatusOr<Receipt> ParseReceiptJson(std::string_view json) {
+  Json v = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded()) return absl::DataLossError("the receipt is not JSON");
+  return ReceiptFromJson(v);
+}
+
 std::string AuditSignedMessage(std::string_view hash_hex) {
   return StrCat(kRecordContext, hash_hex);
 }
@@ -592,11 +607,8 @@ absl::StatusOr<AuditSummary> ExportAuditLog(Store& store,
                 {"head_hash", summary.head_hash}};
     LIAISON_RETURN_IF_ERROR(file->Write(StrCat(header.dump(), "\n")));
     return ForEachRecordIn(db, [&](const AuditRecord& r) -> absl::Status {
-      LIAISON_ASSIGN_OR_RETURN(Json line, BodyJson(r));
-      line["hash"] = r.hash;
-      line["signature"] = r.signature;
-      LIAISON_ASSIGN_OR_RETURN(std::string text, Dump(line, "the record"));
-      return file->Write(StrCat(text, "\n"));
+      LIAISON_ASSIGN_OR_RETURN(std::string line, AuditRecordJson(r));
+      return file->Write(StrCat(line, "\n"));
     });
   }));
   LIAISON_RETURN_IF_ERROR(file->Commit());

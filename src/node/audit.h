@@ -62,9 +62,9 @@ enum class AuditKind {
 std::string_view AuditKindName(AuditKind kind);
 
 // Actors, as recorded: "cli" for the command line, "node" for what the
-// node does on its own (e.g. giving up a webhook delivery),
-// "schedule:<name>", a peer as "peer:sha256:<hex>", or an API key id
-// ("key_<16 hex>").
+// node does on its own (jobs it fails when it restarts or stops, a webhook
+// delivery it gives up), "schedule:<name>", a peer as "peer:sha256:<hex>",
+// or an API key id ("key_<16 hex>").
 inline constexpr char kActorCli[] = "cli";
 inline constexpr char kActorNode[] = "node";
 std::string ActorForSchedule(std::string_view schedule_name);
@@ -154,6 +154,17 @@ struct AuditRecord : AuditContent {
 // except hash and signature, keys sorted, no white space (docs/audit.md).
 // InvalidArgument if params_json is not a JSON object.
 absl::StatusOr<std::string> AuditBody(const AuditRecord& record);
+
+// AuditRecordJson returns the record as one line of an export: its body's
+// fields plus "hash" and "signature" (docs/audit.md). InvalidArgument as for
+// AuditBody.
+absl::StatusOr<std::string> AuditRecordJson(const AuditRecord& record);
+
+// ReceiptJson returns the receipt as a JSON object (the form stored in
+// records); ParseReceiptJson reads it back, DataLoss for anything else. The
+// parsed receipt is not verified (VerifyReceipt).
+std::string ReceiptJson(const Receipt& receipt);
+absl::StatusOr<Receipt> ParseReceiptJson(std::string_view json);
 
 // AuditSignedMessage returns what the node signs for a record:
 // "liaison-audit-record-v1\n" followed by the 64 hex digits of its hash.

@@ -46,14 +46,7 @@ std::string_view NodeTypeName(const toml::node& n) {
   }
 }
 
-std::string Join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const std::string& s : v) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
+std::string Join(const std::vector<std::string>& v) { return StrJoin(v, ", "); }
 
 // Checker collects validation errors with the line they refer to.
 class Checker {
@@ -249,7 +242,9 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
     return;
   }
   uint32_t line = Checker::Line(*t, 1);
-  c.Keys(*t, "node", {"name", "peer_listen", "rest_listen"});
+  c.Keys(*t, "node",
+         {"name", "peer_listen", "rest_listen", "max_concurrent_jobs", "approval_poll_seconds",
+          "approval_timeout_seconds", "shutdown_grace_seconds"});
   if (auto name = c.String(*t, line, "node", "name", true)) {
     if (!IsValidName(*name)) {
       c.Error(Checker::Line(*t->get("name"), line), "node.name",
@@ -259,6 +254,20 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   }
   CheckAddress(c, *t, line, "node", "peer_listen", true, &out.peer_listen);
   CheckAddress(c, *t, line, "node", "rest_listen", true, &out.rest_listen);
+  auto seconds = [&](std::string_view key, uint64_t min, uint64_t max, uint32_t* value) {
+    if (auto v = c.Integer(*t, line, "node", key, false, max)) {
+      if (*v < min) {
+        c.Error(Checker::Line(*t->get(key), line), StrCat("node.", key),
+                StrCat("must be at least ", min));
+      } else {
+        *value = static_cast<uint32_t>(*v);
+      }
+    }
+  };
+  seconds("max_concurrent_jobs", 1, 64, &out.max_concurrent_jobs);
+  seconds("approval_poll_seconds", 1, 86400, &out.approval_poll_seconds);
+  seconds("approval_timeout_seconds", 1, 30 * 86400, &out.approval_timeout_seconds);
+  seconds("shutdown_grace_seconds", 0, 3600, &out.shutdown_grace_seconds);
 }
 
 void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerConfig>& out) {

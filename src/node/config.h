@@ -50,8 +50,22 @@ struct NodeSection {
   std::string name;
   // peer_listen is the host:port the peer protocol (TLS) listens on.
   std::string peer_listen;
-  // rest_listen is the host:port of the REST API.
+  // rest_listen is the host:port of the REST API (HTTPS with the node's
+  // identity certificate).
   std::string rest_listen;
+  // max_concurrent_jobs bounds the jobs the daemon runs at once, as
+  // initiator and responder together (1 to 64).
+  uint32_t max_concurrent_jobs = 2;
+  // approval_poll_seconds is how often an initiator asks again about an
+  // offer the peer holds for manual approval.
+  uint32_t approval_poll_seconds = 30;
+  // approval_timeout_seconds is how long an offer may wait for approval
+  // before both sides give up on it (the initiator fails its job, the
+  // responder expires its offer).
+  uint32_t approval_timeout_seconds = 86400;
+  // shutdown_grace_seconds is how long SIGTERM waits for running jobs to
+  // finish before it fails them.
+  uint32_t shutdown_grace_seconds = 10;
 };
 
 struct PeerConfig {

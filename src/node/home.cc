@@ -47,8 +47,19 @@ name = ")", name, R"("
 # pinned keys). Open this port to your partners only.
 peer_listen = "0.0.0.0:7400"
 # rest_listen: host:port of the REST API for analysts and automation. Keep it
-# on loopback or an internal network.
+# on loopback or an internal network. It is HTTPS with this node's own
+# certificate (node.crt): clients pin its key (docs/node.md, "REST API").
 rest_listen = "127.0.0.1:7480"
+# max_concurrent_jobs: jobs run at once, ours and our peers' together.
+#max_concurrent_jobs = 2
+# approval_poll_seconds: how often we ask again about an offer a peer holds
+# for manual approval; approval_timeout_seconds: how long such an offer may
+# wait before both sides give up on it.
+#approval_poll_seconds = 30
+#approval_timeout_seconds = 86400
+# shutdown_grace_seconds: on SIGTERM, how long running jobs may take to finish
+# before they are failed.
+#shutdown_grace_seconds = 10
 
 # --- Peers -------------------------------------------------------------------
 # One [peers.<name>] table per partner node. The fingerprint is the one the

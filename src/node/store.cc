@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -156,6 +157,13 @@ CREATE TABLE webhook_outbox (
 );
 CREATE INDEX webhook_outbox_due ON webhook_outbox(next_attempt) WHERE state = 'pending';
 )sql"},
+    {3, R"sql(
+-- jobs.role: whether this node asked (initiator) or answered an offer
+-- (responder). Both nodes' rows for one job share its id.
+ALTER TABLE jobs ADD COLUMN role TEXT NOT NULL DEFAULT 'initiator'
+  CHECK (role IN ('initiator', 'responder'));
+CREATE INDEX jobs_rate ON jobs(role, peer, alliance, created);
+)sql"},
 };
 
 constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;
@@ -182,7 +190,7 @@ absl::StatusOr<std::string> CanonicalObject(std::string_view json, std::string_v
 
 constexpr char kJobColumns[] =
     "id, COALESCE(idempotency_key, ''), state, alliance, peer, question, protocol, params, "
-    "actor, created, updated, error";
+    "actor, created, updated, error, role";
 
 absl::StatusOr<Job> JobFromRow(const internal::Stmt& s) {
   Job job;
@@ -198,6 +206,7 @@ absl::StatusOr<Job> JobFromRow(const internal::Stmt& s) {
   job.created = s.Text(9);
   job.updated = s.Text(10);
   job.error = s.Text(11);
+  job.role = s.Text(12) == "responder" ? JobRole::kResponder : JobRole::kInitiator;
   return job;
 }
 
@@ -210,6 +219,59 @@ absl::StatusOr<std::optional<Job>> SelectJob(internal::Db& db, std::string_view 
   if (!row) return std::optional<Job>();
   LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRow(s));
   return std::optional<Job>(std::move(job));
+}
+
+absl::Status InsertJob(internal::Db& db, const Job& job) {
+  LIAISON_ASSIGN_OR_RETURN(
+      internal::Stmt s,
+      db.Prepare("INSERT INTO jobs (id, idempotency_key, state, alliance, peer, question, "
+                 "protocol, params, actor, created, updated, error, role) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  s.Bind(1, job.id);
+  if (job.idempotency_key.empty()) {
+    s.BindNull(2);
+  } else {
+    s.Bind(2, job.idempotency_key);
+  }
+  s.Bind(3, JobStateName(job.state))
+      .Bind(4, job.alliance)
+      .Bind(5, job.peer)
+      .Bind(6, job.question)
+      .Bind(7, job.protocol)
+      .Bind(8, job.params_json)
+      .Bind(9, job.actor)
+      .Bind(10, job.created)
+      .Bind(11, job.updated)
+      .Bind(12, job.error)
+      .Bind(13, JobRoleName(job.role));
+  return s.Run();
+}
+
+// JobFromRequest fills a new job's fields from `request`, checked and with
+// canonical parameters.
+absl::StatusOr<Job> JobFromRequest(const JobRequest& request) {
+  for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
+                             {"peer", &request.peer},
+                             {"question", &request.question},
+                             {"protocol", &request.protocol},
+                             {"actor", &request.actor}}) {
+    if (value->empty()) return absl::InvalidArgumentError(StrCat("a job needs a ", name));
+  }
+  if (request.idempotency_key.size() > kMaxIdempotencyKeyLen) {
+    return absl::InvalidArgumentError(
+        StrCat("an idempotency key is at most ", kMaxIdempotencyKeyLen, " bytes"));
+  }
+  Job job;
+  LIAISON_ASSIGN_OR_RETURN(job.params_json, CanonicalObject(request.params_json, "params"));
+  job.idempotency_key = request.idempotency_key;
+  job.state = JobState::kQueued;
+  job.alliance = request.alliance;
+  job.peer = request.peer;
+  job.question = request.question;
+  job.protocol = request.protocol;
+  job.actor = request.actor;
+  job.created = job.updated = internal::Rfc3339Now();
+  return job;
 }
 
 ApiKey ApiKeyFromRow(const internal::Stmt& s) {
@@ -285,6 +347,10 @@ absl::StatusOr<JobState> ParseJobState(std::string_view name) {
     if (name == JobStateName(s)) return s;
   }
   return absl::InvalidArgumentError(StrCat("\"", name, "\" is not a job state"));
+}
+
+std::string_view JobRoleName(JobRole role) {
+  return role == JobRole::kResponder ? "responder" : "initiator";
 }
 
 bool IsFinal(JobState state) {
@@ -507,29 +573,19 @@ absl::StatusOr<std::vector<ApiKey>> Store::ListApiKeys() {
 }
 
 absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
-  for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
-                             {"peer", &request.peer},
-                             {"question", &request.question},
-                             {"protocol", &request.protocol},
-                             {"actor", &request.actor}}) {
-    if (value->empty()) return absl::InvalidArgumentError(StrCat("a job needs a ", name));
-  }
-  if (request.idempotency_key.size() > kMaxIdempotencyKeyLen) {
-    return absl::InvalidArgumentError(
-        StrCat("an idempotency key is at most ", kMaxIdempotencyKeyLen, " bytes"));
-  }
-  LIAISON_ASSIGN_OR_RETURN(std::string params, CanonicalObject(request.params_json, "params"));
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
   LIAISON_ASSIGN_OR_RETURN(std::string id_hex, internal::RandomHex(16));
+  job.id = StrCat("job_", id_hex);
 
   CreateJobResult result;
   LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
-    if (!request.idempotency_key.empty()) {
+    if (!job.idempotency_key.empty()) {
       LIAISON_ASSIGN_OR_RETURN(std::optional<Job> existing,
-                               SelectJob(db, "idempotency_key = ?", request.idempotency_key));
+                               SelectJob(db, "idempotency_key = ?", job.idempotency_key));
       if (existing) {
-        if (existing->alliance != request.alliance || existing->peer != request.peer ||
-            existing->question != request.question || existing->protocol != request.protocol ||
-            existing->params_json != params) {
+        if (existing->alliance != job.alliance || existing->peer != job.peer ||
+            existing->question != job.question || existing->protocol != job.protocol ||
+            existing->params_json != job.params_json) {
           return absl::AlreadyExistsError(
               StrCat("the idempotency key was already used for a different request (job ",
                      existing->id, ")"));
@@ -539,42 +595,131 @@ absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
         return absl::OkStatus();
       }
     }
-    Job& job = result.job;
-    job.id = StrCat("job_", id_hex);
-    job.idempotency_key = request.idempotency_key;
-    job.state = JobState::kQueued;
-    job.alliance = request.alliance;
-    job.peer = request.peer;
-    job.question = request.question;
-    job.protocol = request.protocol;
-    job.params_json = params;
-    job.actor = request.actor;
-    job.created = job.updated = internal::Rfc3339Now();
-    LIAISON_ASSIGN_OR_RETURN(
-        internal::Stmt s,
-        db.Prepare("INSERT INTO jobs (id, idempotency_key, state, alliance, peer, question, "
-                   "protocol, params, actor, created, updated) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-    s.Bind(1, job.id);
-    if (job.idempotency_key.empty()) {
-      s.BindNull(2);
-    } else {
-      s.Bind(2, job.idempotency_key);
-    }
-    s.Bind(3, JobStateName(job.state))
-        .Bind(4, job.alliance)
-        .Bind(5, job.peer)
-        .Bind(6, job.question)
-        .Bind(7, job.protocol)
-        .Bind(8, job.params_json)
-        .Bind(9, job.actor)
-        .Bind(10, job.created)
-        .Bind(11, job.updated);
-    LIAISON_RETURN_IF_ERROR(s.Run());
+    LIAISON_RETURN_IF_ERROR(InsertJob(db, job));
+    result.job = job;
     result.created = true;
     return absl::OkStatus();
   }));
   return result;
+}
+
+absl::StatusOr<PeerJobAdmission> Store::AdmitPeerJob(const JobRequest& request,
+                                                     std::string_view id,
+                                                     uint32_t jobs_per_hour, JobState state,
+                                                     std::string_view refusal) {
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
+  job.id = std::string(id);
+  job.role = JobRole::kResponder;
+  job.idempotency_key.clear();
+  PeerJobAdmission out;
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::optional<Job> existing, SelectJob(db, "id = ?", id));
+    if (existing) return absl::AlreadyExistsError(StrCat("job ", id, " already exists"));
+    if (!refusal.empty()) {
+      job.state = JobState::kRefused;
+      job.error = std::string(refusal);
+    } else {
+      const std::string since =
+          internal::Rfc3339At(std::chrono::system_clock::now() - std::chrono::hours(1));
+      LIAISON_ASSIGN_OR_RETURN(
+          internal::Stmt count,
+          db.Prepare("SELECT count(*) FROM jobs WHERE role = 'responder' AND peer = ? AND "
+                     "alliance = ? AND created >= ? AND state != 'refused'"));
+      count.Bind(1, job.peer).Bind(2, job.alliance).Bind(3, since);
+      LIAISON_ASSIGN_OR_RETURN(bool row, count.Step());
+      const int64_t used = row ? count.Int(0) : 0;
+      if (used >= static_cast<int64_t>(jobs_per_hour)) {
+        job.state = JobState::kRefused;
+        job.error = StrCat("rate_limited: ", job.peer, " has used its ", jobs_per_hour,
+                           " jobs per hour in alliance ", job.alliance);
+        out.rate_limited = true;
+      } else {
+        job.state = state;
+      }
+    }
+    LIAISON_RETURN_IF_ERROR(InsertJob(db, job));
+    out.job = job;
+    return absl::OkStatus();
+  }));
+  return out;
+}
+
+absl::StatusOr<std::vector<Job>> Store::ListJobs(size_t limit, std::optional<JobState> state) {
+  std::vector<Job> jobs;
+  LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare(StrCat("SELECT ", kJobColumns, " FROM jobs",
+                          state ? " WHERE state = ?" : "",
+                          " ORDER BY created DESC, id LIMIT ", static_cast<int64_t>(limit))));
+    if (state) s.Bind(1, JobStateName(*state));
+    while (true) {
+      LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRow(s));
+      jobs.push_back(std::move(job));
+    }
+    return absl::OkStatus();
+  }));
+  return jobs;
+}
+
+absl::StatusOr<Job> Store::FinishJob(const JobResult& result) {
+  Job job;
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::optional<Job> current, SelectJob(db, "id = ?", result.job_id));
+    if (!current) return absl::NotFoundError(StrCat("no job ", result.job_id));
+    if (current->state != JobState::kRunning) {
+      return absl::FailedPreconditionError(StrCat("job ", result.job_id, " is ",
+                                                  JobStateName(current->state),
+                                                  ", not running; its result is dropped"));
+    }
+    job = std::move(*current);
+    job.state = JobState::kSucceeded;
+    job.updated = internal::Rfc3339Now();
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt u, db.Prepare("UPDATE jobs SET state = ?, updated = ? WHERE id = ?"));
+    u.Bind(1, JobStateName(job.state)).Bind(2, job.updated).Bind(3, job.id);
+    LIAISON_RETURN_IF_ERROR(u.Run());
+    if (result.kind.empty()) return absl::OkStatus();  // this side learned nothing
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("INSERT INTO results (job_id, kind, body, digest, num_rows, created) "
+                   "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.Bind(1, result.job_id)
+        .Bind(2, result.kind)
+        .BindBlob(3, AsBytes(result.body))
+        .Bind(4, result.digest)
+        .Bind(5, result.num_rows)
+        .Bind(6, job.updated);
+    return s.Run();
+  }));
+  return job;
+}
+
+absl::StatusOr<JobResult> Store::GetResult(std::string_view job_id) {
+  std::optional<JobResult> out;
+  LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(
+        internal::Stmt s,
+        db.Prepare("SELECT job_id, kind, body, digest, num_rows, created FROM results "
+                   "WHERE job_id = ?"));
+    s.Bind(1, job_id);
+    LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::OkStatus();
+    JobResult r;
+    r.job_id = s.Text(0);
+    r.kind = s.Text(1);
+    Bytes body = s.Blob(2);
+    r.body.assign(body.begin(), body.end());
+    r.digest = s.Text(3);
+    r.num_rows = s.Int(4);
+    r.created = s.Text(5);
+    out = std::move(r);
+    return absl::OkStatus();
+  }));
+  if (!out) return absl::NotFoundError(StrCat("job ", job_id, " has no result"));
+  return std::move(*out);
 }
 
 absl::StatusOr<Job> Store::GetJob(std::string_view id) {

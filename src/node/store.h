@@ -37,7 +37,7 @@ inline constexpr char kStoreFile[] = "node.db";
 
 // kSchemaVersion is the schema this build writes; Open migrates older stores
 // up to it and refuses newer ones.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 
 namespace internal {
 class Db;
@@ -93,6 +93,12 @@ absl::StatusOr<JobState> ParseJobState(std::string_view name);
 bool IsFinal(JobState state);
 bool CanTransition(JobState from, JobState to);
 
+// JobRole says which side of a two-node job a row describes: the node that
+// asked (initiator) or the node that answered an offer (responder). Both
+// rows carry the same job id.
+enum class JobRole { kInitiator, kResponder };
+std::string_view JobRoleName(JobRole role);  // "initiator", "responder"
+
 // JobRequest is what a caller asks for when creating a job.
 struct JobRequest {
   // idempotency_key makes creation safe to retry: a second request with the
@@ -111,6 +117,7 @@ struct JobRequest {
 
 struct Job {
   std::string id;  // "job_" and 32 hex digits
+  JobRole role = JobRole::kInitiator;
   std::string idempotency_key;
   JobState state = JobState::kQueued;
   std::string alliance;
@@ -122,6 +129,28 @@ struct Job {
   std::string created;  // RFC 3339 UTC
   std::string updated;  // RFC 3339 UTC
   std::string error;    // why it failed or was refused; empty otherwise
+};
+
+// JobResult is the stored result of a succeeded job, written in the same
+// transaction that marks the job succeeded.
+struct JobResult {
+  std::string job_id;
+  // kind names the body's format ("match-v1").
+  std::string kind;
+  // body is the result as served (JSON); it holds this node's own matching
+  // records, nothing of the peer's.
+  std::string body;
+  std::string digest;  // 64 hex digits
+  int64_t num_rows = 0;
+  std::string created;
+};
+
+// PeerJobAdmission is what AdmitPeerJob decided.
+struct PeerJobAdmission {
+  Job job;
+  // rate_limited is true when the job was refused because the peer had used
+  // up its jobs for the hour.
+  bool rate_limited = false;
 };
 
 struct CreateJobResult {
@@ -186,6 +215,31 @@ class Store {
   // is no such job, FailedPrecondition if the transition is not allowed
   // (from a final state, or backwards).
   absl::StatusOr<Job> TransitionJob(std::string_view id, JobState to, std::string_view error);
+
+  // AdmitPeerJob records a peer's offer as a responder job with the
+  // initiator's id `id`, in one write transaction:
+  //  - if `refusal` is not empty, the job is inserted refused with it;
+  //  - otherwise, if the peer already has `jobs_per_hour` responder jobs in
+  //    this alliance created in the last hour (refused ones not counted), it
+  //    is inserted refused with a rate-limit reason and rate_limited is set;
+  //  - otherwise it is inserted in `state`.
+  // Because the count and the insert share the transaction, concurrent
+  // offers cannot together exceed the limit. AlreadyExists if a job with
+  // `id` exists; InvalidArgument as for CreateJob.
+  absl::StatusOr<PeerJobAdmission> AdmitPeerJob(const JobRequest& request, std::string_view id,
+                                                uint32_t jobs_per_hour, JobState state,
+                                                std::string_view refusal);
+  // ListJobs returns up to `limit` jobs, newest first; with `state`, only
+  // jobs in that state.
+  absl::StatusOr<std::vector<Job>> ListJobs(size_t limit, std::optional<JobState> state);
+  // FinishJob marks a running job succeeded and stores its result, in one
+  // transaction: afterwards both are there, or neither. A result with an
+  // empty kind is not stored (the side that received nothing). FailedPrecondition
+  // (nothing stored) if the job is no longer running (cancelled or failed
+  // meanwhile, e.g. by a shutdown).
+  absl::StatusOr<Job> FinishJob(const JobResult& result);
+  // GetResult returns a job's result; NotFound if it has none.
+  absl::StatusOr<JobResult> GetResult(std::string_view job_id);
 
   // --- building blocks for node/ ---
 

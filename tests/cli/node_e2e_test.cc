@@ -20,12 +20,8 @@ using ::testing::HasSubstr;
 using testing::ProcessResult;
 using testing::ScopedTempDir;
 
-const std::string kBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
-
 ProcessResult Liaison(const std::vector<std::string>& args, const ScopedTempDir& tmp) {
-  std::vector<std::string> argv = {kBinary};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return testing::Run(argv, tmp.path());
+  return testing::RunLiaison(args, tmp.path());
 }
 
 // AppendJobRecords adds a few signed records, as a running node would.

@@ -34,22 +34,8 @@ using testing::ProcessResult;
 
 const std::string kBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
 
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary);
-  f << text;
-}
+using testing::FreePort;
+using testing::WriteFile;
 
 std::string ReadFile(const std::string& path) { return testing::ReadFileOrEmpty(path); }
 

@@ -801,8 +801,8 @@ TEST(TlsListenerTest, AllInterfacesAcceptsIPv4AndIPv6) {
   ASSERT_TRUE(GenerateIdentity(dir.Sub("b")).ok());
   Identity a = *Identity::Load(dir.Sub("a"));
   Identity b = *Identity::Load(dir.Sub("b"));
-  TlsOptions server_options{&b, a.fingerprint(), kGenerous, kGenerous};
-  TlsOptions client_options{&a, b.fingerprint(), kGenerous, kGenerous};
+  TlsOptions server_options{&b, a.fingerprint(), kGenerous, kGenerous, {}};
+  TlsOptions client_options{&a, b.fingerprint(), kGenerous, kGenerous, {}};
   auto listener = TlsListener::Listen("", 0, server_options);
   ASSERT_TRUE(listener.ok()) << listener.status();
   for (const std::string host : {"127.0.0.1", "::1", "localhost"}) {
@@ -817,11 +817,43 @@ TEST(TlsListenerTest, AllInterfacesAcceptsIPv4AndIPv6) {
   }
 }
 
+TEST(TlsListenerTest, SeveralPinnedPeersAreAcceptedAndNamedOthersRefused) {
+  ScopedTempDir dir;
+  for (const char* n : {"a", "b", "c", "d"}) ASSERT_TRUE(GenerateIdentity(dir.Sub(n)).ok());
+  Identity a = *Identity::Load(dir.Sub("a"));
+  Identity b = *Identity::Load(dir.Sub("b"));
+  Identity c = *Identity::Load(dir.Sub("c"));
+  Identity d = *Identity::Load(dir.Sub("d"));
+  TlsOptions server_options{&b, "", kGenerous, kGenerous, {a.fingerprint(), c.fingerprint()}};
+  auto listener = TlsListener::Listen("127.0.0.1", 0, server_options);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const uint16_t port = (*listener)->port();
+  for (const Identity* client_id : {&a, &c, &d}) {
+    TlsOptions client_options{client_id, b.fingerprint(), kGenerous, kGenerous, {}};
+    auto client = std::async(std::launch::async,
+                             [&] { return TlsConnect("127.0.0.1", port, client_options); });
+    std::string presented;
+    auto server = (*listener)->Accept(kGenerous, &presented);
+    auto ch = client.get();
+    if (client_id == &d) {
+      EXPECT_EQ(server.status().code(), absl::StatusCode::kPermissionDenied);
+      EXPECT_EQ(ch.status().code(), absl::StatusCode::kPermissionDenied);
+    } else {
+      ASSERT_TRUE(server.ok()) << server.status();
+      ASSERT_TRUE(ch.ok()) << ch.status();
+      EXPECT_EQ(presented, client_id->fingerprint());
+    }
+  }
+  TlsOptions many{&a, "", kGenerous, kGenerous, {b.fingerprint()}};
+  EXPECT_EQ(TlsConnect("127.0.0.1", port, many).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(TlsConnectTest, UnresolvableHostIsUnavailable) {
   ScopedTempDir dir;
   ASSERT_TRUE(GenerateIdentity(dir.path()).ok());
   Identity a = *Identity::Load(dir.path());
-  TlsOptions o{&a, a.fingerprint(), absl::Seconds(2), kGenerous};
+  TlsOptions o{&a, a.fingerprint(), absl::Seconds(2), kGenerous, {}};
   auto c = TlsConnect("no-such-host.invalid", 7000, o);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kUnavailable) << c.status();
 }

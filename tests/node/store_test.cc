@@ -306,5 +306,57 @@ TEST(StoreTest, JobStateFollowsTheStateMachine) {
   EXPECT_EQ(*ParseJobState("awaiting_peer"), JobState::kAwaitingPeer);
 }
 
+TEST(StoreTest, AdmitPeerJobRefusesPastTheHourlyLimitAndCountsNoRefusals) {
+  ScopedTempDir tmp;
+  auto store = OpenNew(tmp.Sub("node.db"));
+  ASSERT_NE(store, nullptr);
+  auto id = [](char c) { return "job_" + std::string(32, c); };
+  auto refused = store->AdmitPeerJob(Request(""), id('0'), 2, JobState::kQueued, "profile_mismatch: x");
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->job.state, JobState::kRefused);
+  EXPECT_EQ(refused->job.role, JobRole::kResponder);
+  for (char c : {'1', '2'}) {
+    auto ok = store->AdmitPeerJob(Request(""), id(c), 2, JobState::kAwaitingApproval, "");
+    ASSERT_TRUE(ok.ok()) << ok.status();
+    EXPECT_EQ(ok->job.state, JobState::kAwaitingApproval);
+    EXPECT_FALSE(ok->rate_limited);
+  }
+  auto limited = store->AdmitPeerJob(Request(""), id('3'), 2, JobState::kQueued, "");
+  ASSERT_TRUE(limited.ok());
+  EXPECT_TRUE(limited->rate_limited);
+  EXPECT_EQ(limited->job.state, JobState::kRefused);
+  EXPECT_THAT(limited->job.error, HasSubstr("rate_limited"));
+  EXPECT_EQ(store->AdmitPeerJob(Request(""), id('3'), 9, JobState::kQueued, "").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto got = store->GetJob(id('1'));
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->role, JobRole::kResponder);
+}
+
+TEST(StoreTest, FinishJobStoresTheResultOnlyForARunningJob) {
+  ScopedTempDir tmp;
+  auto store = OpenNew(tmp.Sub("node.db"));
+  ASSERT_NE(store, nullptr);
+  auto job = store->CreateJob(Request(""));
+  ASSERT_TRUE(job.ok());
+  JobResult r;
+  r.job_id = job->job.id;
+  r.kind = "match-v1";
+  r.body = R"({"rows":[]})";
+  r.digest = std::string(64, 'd');
+  EXPECT_EQ(store->FinishJob(r).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->GetResult(r.job_id).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(store->TransitionJob(r.job_id, JobState::kRunning, "").ok());
+  auto done = store->FinishJob(r);
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_EQ(done->state, JobState::kSucceeded);
+  auto stored = store->GetResult(r.job_id);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->body, r.body);
+  auto listed = store->ListJobs(10, JobState::kSucceeded);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->size(), 1u);
+}
+
 }  // namespace
 }  // namespace liaison::node

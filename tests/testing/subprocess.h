@@ -3,7 +3,9 @@
 #define LIAISON_TESTS_TESTING_SUBPROCESS_H_
 
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -82,6 +84,38 @@ inline ProcessResult Run(const std::vector<std::string>& argv, const std::string
   Process p(argv, scratch);
   return p.Wait();
 }
+
+// WriteFile replaces the file at `path` with `text`.
+inline void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary);
+  f << text;
+}
+
+// FreePort returns a loopback TCP port nothing listens on right now (another
+// process may take it before the caller binds it; tests accept that race).
+inline uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+#ifdef LIAISON_BINARY_DIR
+// kLiaisonBinary is the liaison binary of this build.
+inline const std::string kLiaisonBinary = std::string(LIAISON_BINARY_DIR) + "/src/cli/liaison";
+
+// RunLiaison runs `liaison args...` to completion, its output under `scratch`.
+inline ProcessResult RunLiaison(const std::vector<std::string>& args, const std::string& scratch) {
+  std::vector<std::string> argv = {kLiaisonBinary};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return Run(argv, scratch);
+}
+#endif
 
 }  // namespace liaison::testing
 

@@ -13,9 +13,10 @@
 
 namespace liaison::node::internal {
 
-std::string Rfc3339Now() {
+std::string Rfc3339Now() { return Rfc3339At(std::chrono::system_clock::now()); }
+
+std::string Rfc3339At(std::chrono::system_clock::time_point now) {
   using namespace std::chrono;
-  auto now = system_clock::now();
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count();
   time_t secs = static_cast<time_t>(ms / 1000);
   struct tm tm_utc;

@@ -2,6 +2,7 @@
 #ifndef LIAISON_NODE_INTERNAL_UTIL_H_
 #define LIAISON_NODE_INTERNAL_UTIL_H_
 
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@ namespace liaison::node::internal {
 // Rfc3339Now returns the current UTC time as RFC 3339 with milliseconds:
 // "2025-01-31T23:59:59.123Z".
 std::string Rfc3339Now();
+// Rfc3339At formats `t` the same way.
+std::string Rfc3339At(std::chrono::system_clock::time_point t);
 
 // RandomHex returns 2 * `num_bytes` lower-case hex digits from the OS CSPRNG
 // (OpenSSL's RAND_bytes). Internal if it fails.

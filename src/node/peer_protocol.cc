@@ -1,0 +1,401 @@
+#include "node/peer_protocol.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/version.h"
+#include "data/profile.h"
+#include "node/internal/util.h"
+#include "session/handshake.h"
+
+namespace liaison::node {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kTranscriptContext[] = "liaison-transcript-v1\n";
+constexpr char kResultContext[] = "liaison-result-v1\n";
+constexpr char kResultPairContext[] = "liaison-result-pair-v1\n";
+
+absl::Status SendJson(net::Channel& channel, const Json& message) {
+  std::string text = message.dump();
+  return channel.Send(AsBytes(text));
+}
+
+// RecvJson receives one control message of `type` and checks its version.
+absl::StatusOr<Json> RecvJson(net::Channel& channel, std::string_view type) {
+  LIAISON_ASSIGN_OR_RETURN(Bytes raw, channel.Recv());
+  if (raw.size() > kMaxControlMessageLen) {
+    return absl::DataLossError(StrCat("the peer's ", type, " message is too long"));
+  }
+  Json v = Json::parse(AsStringView(raw), nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || !v.is_object()) {
+    return absl::DataLossError(StrCat("the peer's ", type, " message is not a JSON object"));
+  }
+  auto t = v.find("type");
+  if (t == v.end() || !t->is_string() || t->get<std::string>() != type) {
+    return absl::DataLossError(StrCat("expected a ", type, " message from the peer"));
+  }
+  auto ver = v.find("v");
+  if (ver == v.end() || !ver->is_number_integer() || ver->get<int64_t>() != kPeerProtocolVersion) {
+    return absl::DataLossError(StrCat("the peer's ", type, " message is not version ",
+                                      kPeerProtocolVersion));
+  }
+  return v;
+}
+
+// Field reads a field of a peer message; anything else than the expected
+// type is DataLoss.
+absl::StatusOr<std::string> Str(const Json& v, const char* key, size_t max_len = 256) {
+  auto it = v.find(key);
+  if (it == v.end() || !it->is_string() || it->get_ref<const std::string&>().size() > max_len) {
+    return absl::DataLossError(StrCat("field \"", key, "\" is missing or not a short string"));
+  }
+  return it->get<std::string>();
+}
+
+absl::StatusOr<uint64_t> Uint(const Json& v, const char* key) {
+  auto it = v.find(key);
+  if (it == v.end() || !it->is_number_unsigned()) {
+    return absl::DataLossError(StrCat("field \"", key, "\" is missing or not a count"));
+  }
+  return it->get<uint64_t>();
+}
+
+bool Contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+Json MessageOf(std::string_view type) {
+  return Json{{"type", type}, {"v", kPeerProtocolVersion}};
+}
+
+}  // namespace
+
+std::string_view OfferResultToName(OfferResultTo r) {
+  switch (r) {
+    case OfferResultTo::kInitiator: return "initiator";
+    case OfferResultTo::kResponder: return "responder";
+    case OfferResultTo::kBoth: return "both";
+  }
+  return "initiator";
+}
+
+absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
+  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
+    if (s == OfferResultToName(r)) return r;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", s, "\" is not a result_to (initiator, responder or both)"));
+}
+
+absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
+  Json m = MessageOf("offer");
+  m["job_id"] = o.job_id;
+  m["alliance"] = o.alliance;
+  m["question"] = o.question;
+  m["protocol"] = o.protocol;
+  m["result_to"] = OfferResultToName(o.result_to);
+  m["set_size"] = o.set_size;
+  m["peer_dataset"] = o.peer_dataset;
+  m["profile"] = Json{{"name", o.profile_name},
+                      {"version", o.profile_version},
+                      {"digest", o.profile_digest}};
+  m["software_version"] = o.software_version;
+  return SendJson(channel, m);
+}
+
+absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+  JobOffer o;
+  LIAISON_ASSIGN_OR_RETURN(o.job_id, Str(v, "job_id"));
+  if (o.job_id.size() != 36 || o.job_id.rfind("job_", 0) != 0 ||
+      !internal::IsLowerHex(std::string_view(o.job_id).substr(4), 32)) {
+    return absl::DataLossError("the offer's job_id is not job_ and 32 hex digits");
+  }
+  LIAISON_ASSIGN_OR_RETURN(o.alliance, Str(v, "alliance"));
+  LIAISON_ASSIGN_OR_RETURN(o.question, Str(v, "question"));
+  LIAISON_ASSIGN_OR_RETURN(o.protocol, Str(v, "protocol"));
+  LIAISON_ASSIGN_OR_RETURN(std::string result_to, Str(v, "result_to"));
+  absl::StatusOr<OfferResultTo> rt = ParseOfferResultTo(result_to);
+  if (!rt.ok()) return absl::DataLossError(std::string(rt.status().message()));
+  o.result_to = *rt;
+  LIAISON_ASSIGN_OR_RETURN(o.set_size, Uint(v, "set_size"));
+  LIAISON_ASSIGN_OR_RETURN(o.peer_dataset, Str(v, "peer_dataset"));
+  auto profile = v.find("profile");
+  if (profile == v.end() || !profile->is_object()) {
+    return absl::DataLossError("the offer has no profile object");
+  }
+  LIAISON_ASSIGN_OR_RETURN(o.profile_name, Str(*profile, "name"));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t pv, Uint(*profile, "version"));
+  o.profile_version = static_cast<uint32_t>(std::min<uint64_t>(pv, UINT32_MAX));
+  LIAISON_ASSIGN_OR_RETURN(o.profile_digest, Str(*profile, "digest"));
+  LIAISON_ASSIGN_OR_RETURN(o.software_version, Str(v, "software_version"));
+  // Names go into our audit records and job rows: keep them plain.
+  for (const std::string* name : {&o.alliance, &o.question, &o.protocol}) {
+    if (!IsValidName(*name)) return absl::DataLossError("the offer holds a malformed name");
+  }
+  if (!o.peer_dataset.empty() && !IsValidName(o.peer_dataset)) {
+    return absl::DataLossError("the offer holds a malformed dataset name");
+  }
+  return o;
+}
+
+absl::Status SendVerdict(net::Channel& channel, const Verdict& v) {
+  Json m = MessageOf("verdict");
+  m["verdict"] = v.kind == VerdictKind::kAccept    ? "accept"
+                 : v.kind == VerdictKind::kPending ? "pending"
+                                                   : "refuse";
+  m["code"] = v.code;
+  m["reason"] = v.reason;
+  m["set_size"] = v.set_size;
+  m["retry_after_seconds"] = v.retry_after_seconds;
+  return SendJson(channel, m);
+}
+
+absl::StatusOr<Verdict> RecvVerdict(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Json m, RecvJson(channel, "verdict"));
+  Verdict v;
+  LIAISON_ASSIGN_OR_RETURN(std::string kind, Str(m, "verdict"));
+  if (kind == "accept") {
+    v.kind = VerdictKind::kAccept;
+  } else if (kind == "pending") {
+    v.kind = VerdictKind::kPending;
+  } else if (kind == "refuse") {
+    v.kind = VerdictKind::kRefuse;
+  } else {
+    return absl::DataLossError("the verdict is not accept, pending or refuse");
+  }
+  LIAISON_ASSIGN_OR_RETURN(v.code, Str(m, "code", 64));
+  LIAISON_ASSIGN_OR_RETURN(v.reason, Str(m, "reason", 1024));
+  LIAISON_ASSIGN_OR_RETURN(v.set_size, Uint(m, "set_size"));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t retry, Uint(m, "retry_after_seconds"));
+  v.retry_after_seconds = static_cast<uint32_t>(std::min<uint64_t>(retry, 86400));
+  return v;
+}
+
+absl::Status SendGo(net::Channel& channel, const Go& go) {
+  Json m = MessageOf("go");
+  m["proceed"] = go.proceed;
+  m["code"] = go.code;
+  m["reason"] = go.reason;
+  return SendJson(channel, m);
+}
+
+absl::StatusOr<Go> RecvGo(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Json m, RecvJson(channel, "go"));
+  Go go;
+  auto p = m.find("proceed");
+  if (p == m.end() || !p->is_boolean()) return absl::DataLossError("go without proceed");
+  go.proceed = p->get<bool>();
+  LIAISON_ASSIGN_OR_RETURN(go.code, Str(m, "code", 64));
+  LIAISON_ASSIGN_OR_RETURN(go.reason, Str(m, "reason", 1024));
+  return go;
+}
+
+std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose) {
+  if (n < alliance.min_set_size || n > alliance.max_set_size) {
+    return StrCat(whose, " set size ", n, " is outside alliance ", alliance.name, "'s bounds [",
+                  alliance.min_set_size, ", ", alliance.max_set_size, "]");
+  }
+  return "";
+}
+
+PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
+                                const JobOffer& offer, const data::Profile& profile) {
+  PolicyDecision d;
+  auto refuse = [&](std::string_view code, std::string reason) {
+    d.refusal_code = std::string(code);
+    d.reason = std::move(reason);
+    return d;
+  };
+  auto a = config.alliances.find(offer.alliance);
+  if (a == config.alliances.end() || !Contains(a->second.members, peer.name)) {
+    // The same answer whether the alliance is unknown or the peer is not in
+    // it: a peer learns nothing about alliances it is not part of.
+    return refuse(kRefusePeerNotInAlliance,
+                  StrCat("this node has no alliance ", offer.alliance, " with ", peer.name));
+  }
+  const AllianceConfig& alliance = a->second;
+  d.alliance = &alliance;
+  bool question_known = false;
+  for (Question q : alliance.questions) question_known |= QuestionName(q) == offer.question;
+  if (!question_known) {
+    return refuse(kRefuseQuestionNotAllowed, StrCat("alliance ", alliance.name,
+                                                    " does not allow the question ",
+                                                    offer.question));
+  }
+  if (offer.question != "match") {
+    return refuse(kRefuseUnsupported,
+                  StrCat("this node does not run ", offer.question, " jobs yet"));
+  }
+  if (!Contains(alliance.protocols, offer.protocol)) {
+    return refuse(kRefuseProtocolNotAllowed, StrCat("alliance ", alliance.name,
+                                                    " does not allow the protocol ",
+                                                    offer.protocol));
+  }
+  auto mapped = alliance.datasets.find(peer.name);
+  if (mapped == alliance.datasets.end() || mapped->second.empty()) {
+    return refuse(kRefuseDatasetNotAllowed,
+                  StrCat("alliance ", alliance.name, " allows no dataset of ours for ", peer.name));
+  }
+  if (offer.peer_dataset.empty()) {
+    d.dataset = mapped->second.front();
+  } else if (Contains(mapped->second, offer.peer_dataset)) {
+    d.dataset = offer.peer_dataset;
+  } else {
+    return refuse(kRefuseDatasetNotAllowed,
+                  StrCat("alliance ", alliance.name, " does not allow dataset ",
+                         offer.peer_dataset, " for ", peer.name));
+  }
+  if (offer.profile_digest != profile.digest()) {
+    return refuse(kRefuseProfileMismatch,
+                  StrCat("normalisation profile differs: ours ", profile.name(), " v",
+                         profile.version(), " (sha256 ", profile.digest().substr(0, 12),
+                         "...), the initiator's ", offer.profile_name, " v",
+                         offer.profile_version, " (sha256 ",
+                         offer.profile_digest.substr(0, 12), "...)"));
+  }
+  if (!session::CompatibleSoftware(offer.software_version, kVersion)) {
+    return refuse(kRefuseSoftware, StrCat("software ", offer.software_version,
+                                          " cannot run jobs with ours, ", kVersion));
+  }
+  std::string size = SetSizeRefusal(alliance, offer.set_size, "the initiator's");
+  if (!size.empty()) return refuse(kRefuseSetSize, size);
+  return d;
+}
+
+std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
+                            std::string_view initiator_fingerprint,
+                            std::string_view responder_fingerprint) {
+  Json p{{"job_id", offer.job_id},
+         {"alliance", offer.alliance},
+         {"question", offer.question},
+         {"protocol", offer.protocol},
+         {"result_to", OfferResultToName(offer.result_to)},
+         {"initiator_set_size", offer.set_size},
+         {"responder_set_size", responder_set_size},
+         {"profile_digest", offer.profile_digest},
+         {"initiator", initiator_fingerprint},
+         {"responder", responder_fingerprint}};
+  return p.dump();
+}
+
+TranscriptChannel::TranscriptChannel(net::Channel& inner, bool initiator)
+    : inner_(inner), initiator_(initiator) {
+  set_max_message_len(inner.max_message_len());
+}
+
+TranscriptChannel::~TranscriptChannel() = default;
+
+void TranscriptChannel::Hash(bool sent, ByteSpan message) {
+  if (sealed_) return;
+  uint8_t header[net::kFrameHeaderLen];
+  const uint32_t len = static_cast<uint32_t>(message.size());
+  for (int i = 0; i < 4; ++i) header[i] = static_cast<uint8_t>(len >> (24 - 8 * i));
+  crypto::Sha256Hasher& h = sent ? sent_hash_ : received_hash_;
+  h.Update(ByteSpan(header, sizeof(header)));
+  h.Update(message);
+  (sent ? sent_len_ : received_len_) += sizeof(header) + message.size();
+}
+
+absl::Status TranscriptChannel::DoSend(ByteSpan message) {
+  LIAISON_RETURN_IF_ERROR(inner_.Send(message));
+  Hash(/*sent=*/true, message);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Bytes> TranscriptChannel::DoRecv(size_t max_len) {
+  inner_.set_max_message_len(max_len);
+  LIAISON_ASSIGN_OR_RETURN(Bytes m, inner_.Recv());
+  Hash(/*sent=*/false, m);
+  return m;
+}
+
+std::string TranscriptChannel::Seal() {
+  sealed_ = true;
+  crypto::Digest256 sent = sent_hash_.Finish();
+  crypto::Digest256 received = received_hash_.Finish();
+  const crypto::Digest256& ir = initiator_ ? sent : received;
+  const crypto::Digest256& ri = initiator_ ? received : sent;
+  const uint64_t n_ir = initiator_ ? sent_len_ : received_len_;
+  const uint64_t n_ri = initiator_ ? received_len_ : sent_len_;
+  auto u64 = [](uint64_t n) {
+    std::string b(8, '\0');
+    for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(n >> (56 - 8 * i));
+    return b;
+  };
+  crypto::Sha256Hasher t;
+  t.Update(kTranscriptContext);
+  t.Update(u64(n_ir));
+  t.Update(ByteSpan(ir.data(), ir.size()));
+  t.Update(u64(n_ri));
+  t.Update(ByteSpan(ri.data(), ri.size()));
+  crypto::Digest256 d = t.Finish();
+  return ToHex(d);
+}
+
+std::string ResultCommitment(ByteSpan salt, std::string_view content) {
+  crypto::Sha256Hasher h;
+  h.Update(kResultContext);
+  h.Update(salt);
+  h.Update(content);
+  crypto::Digest256 d = h.Finish();
+  return ToHex(d);
+}
+
+std::string ResultDigest(std::string_view initiator_commitment,
+                         std::string_view responder_commitment) {
+  crypto::Sha256Hasher h;
+  h.Update(kResultPairContext);
+  h.Update(initiator_commitment);
+  h.Update(responder_commitment);
+  crypto::Digest256 d = h.Finish();
+  return ToHex(d);
+}
+
+absl::StatusOr<std::string> ExchangeCommitments(net::Channel& channel,
+                                                std::string_view own_commitment) {
+  Json m = MessageOf("result");
+  m["commitment"] = own_commitment;
+  LIAISON_RETURN_IF_ERROR(SendJson(channel, m));
+  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "result"));
+  LIAISON_ASSIGN_OR_RETURN(std::string c, Str(v, "commitment"));
+  if (!internal::IsLowerHex(c, 64)) {
+    return absl::DataLossError("the peer's result commitment is not 64 hex digits");
+  }
+  return c;
+}
+
+absl::StatusOr<Receipt> ExchangeReceipts(net::Channel& channel, const net::Identity& identity,
+                                         std::string_view peer_fingerprint,
+                                         std::string_view job_id,
+                                         std::string_view params_digest,
+                                         std::string_view transcript_hash,
+                                         std::string_view result_digest) {
+  LIAISON_ASSIGN_OR_RETURN(
+      Receipt mine, SignReceipt(identity, job_id, params_digest, transcript_hash, result_digest));
+  Json m = MessageOf("receipt");
+  m["receipt"] = Json::parse(ReceiptJson(mine));
+  LIAISON_RETURN_IF_ERROR(SendJson(channel, m));
+  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "receipt"));
+  auto r = v.find("receipt");
+  if (r == v.end() || !r->is_object()) return absl::DataLossError("receipt message without a receipt");
+  LIAISON_ASSIGN_OR_RETURN(Receipt theirs, ParseReceiptJson(r->dump()));
+  LIAISON_RETURN_IF_ERROR(VerifyReceipt(theirs));
+  if (theirs.peer_fingerprint != peer_fingerprint) {
+    return absl::DataLossError("the peer's receipt is signed by another key than the peer's");
+  }
+  if (theirs.job_id != job_id || theirs.params_digest != params_digest ||
+      theirs.transcript_hash != transcript_hash || theirs.result_digest != result_digest) {
+    return absl::DataLossError(
+        "the peer's receipt covers other values than ours (job, parameters, transcript or "
+        "result digest differ)");
+  }
+  return theirs;
+}
+
+}  // namespace liaison::node

@@ -1,0 +1,401 @@
+#include "node/rest_api.h"
+
+#include <httplib.h>  // CPPHTTPLIB_OPENSSL_SUPPORT comes from its pkg-config flags
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/version.h"
+#include "net/tls_channel.h"
+#include "node/openapi.h"
+
+namespace liaison::node {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kMaxBodyLen = 1 << 20;
+constexpr size_t kDefaultListLimit = 100;
+constexpr size_t kMaxListLimit = 1000;
+
+std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
+
+void SendError(httplib::Response& res, const absl::Status& status) {
+  res.status = HttpStatusFor(status.code());
+  Json body{{"error", Json{{"code", CodeName(status.code())},
+                           {"message", std::string(status.message())}}}};
+  res.set_content(body.dump(), "application/json");
+}
+
+void SendJson(httplib::Response& res, int http_status, const Json& body) {
+  res.status = http_status;
+  res.set_content(body.dump(), "application/json");
+}
+
+// Authorize checks the bearer key and its scope.
+absl::StatusOr<ApiKey> Authorize(Store& store, const httplib::Request& req, ApiScope needed) {
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
+    return absl::UnauthenticatedError("an API key is required (Authorization: Bearer <key>)");
+  }
+  LIAISON_ASSIGN_OR_RETURN(ApiKey key,
+                           store.AuthenticateApiKey(std::string_view(header).substr(kBearer.size())));
+  if (!ScopeAllows(key.scope, needed)) {
+    return absl::PermissionDeniedError(StrCat("this endpoint needs a key of scope ",
+                                              ApiScopeName(needed), " or above; this key is ",
+                                              ApiScopeName(key.scope)));
+  }
+  return key;
+}
+
+Json JobJson(const Job& job) {
+  Json params = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
+  if (params.is_discarded()) params = Json::object();
+  Json j{{"id", job.id},
+         {"role", JobRoleName(job.role)},
+         {"state", JobStateName(job.state)},
+         {"alliance", job.alliance},
+         {"peer", job.peer},
+         {"question", job.question},
+         {"protocol", job.protocol},
+         {"params", std::move(params)},
+         {"actor", job.actor},
+         {"created", job.created},
+         {"updated", job.updated}};
+  if (!job.error.empty()) {
+    j["reason"] = job.error;
+    size_t colon = job.error.find(": ");
+    if (job.state == JobState::kRefused && colon != std::string::npos) {
+      j["refusal_code"] = job.error.substr(0, colon);
+    }
+  }
+  return j;
+}
+
+Json DatasetJson(const DatasetConfig& d, const DatasetInfo& info) {
+  Json j{{"name", d.name}, {"format", data::FormatName(d.format)}, {"tlp", TlpName(d.tlp)}};
+  if (!info.digest.empty()) {
+    j["digest"] = info.digest;
+    j["num_records"] = info.num_records;
+    j["num_distinct"] = info.num_distinct;
+    j["num_rejected"] = info.num_rejected;
+    j["read_at"] = info.read_at;
+  }
+  return j;
+}
+
+Json AllianceJson(const AllianceConfig& a) {
+  Json questions = Json::array();
+  for (Question q : a.questions) questions.push_back(QuestionName(q));
+  return Json{{"name", a.name},
+              {"members", a.members},
+              {"datasets", a.datasets},
+              {"questions", questions},
+              {"protocols", a.protocols},
+              {"min_set_size", a.min_set_size},
+              {"max_set_size", a.max_set_size},
+              {"jobs_per_hour_per_peer", a.jobs_per_hour_per_peer},
+              {"approval", ApprovalName(a.approval)},
+              {"tlp_ceiling", TlpName(a.tlp_ceiling)}};
+}
+
+// Limit reads ?limit=N (default 100, at most 1000).
+absl::StatusOr<size_t> Limit(const httplib::Request& req) {
+  if (!req.has_param("limit")) return kDefaultListLimit;
+  const std::string v = req.get_param_value("limit");
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError("limit must be a number from 1 to 1000");
+  }
+  size_t n = std::stoul(v);
+  if (n < 1 || n > kMaxListLimit) {
+    return absl::InvalidArgumentError("limit must be a number from 1 to 1000");
+  }
+  return n;
+}
+
+absl::StatusOr<JobSubmission> ParseSubmission(const std::string& body) {
+  Json v = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || !v.is_object()) {
+    return absl::InvalidArgumentError("the body must be a JSON object");
+  }
+  JobSubmission s;
+  const std::pair<const char*, std::string*> fields[] = {
+      {"alliance", &s.alliance}, {"peer", &s.peer},
+      {"question", &s.question}, {"protocol", &s.protocol},
+      {"dataset", &s.dataset},   {"peer_dataset", &s.peer_dataset},
+      {"result_to", &s.result_to}};
+  for (const auto& [key, value] : v.items()) {
+    bool known = false;
+    for (const auto& [name, target] : fields) {
+      if (key != name) continue;
+      if (!value.is_string()) {
+        return absl::InvalidArgumentError(StrCat("\"", key, "\" must be a string"));
+      }
+      *target = value.get<std::string>();
+      known = true;
+    }
+    if (!known) return absl::InvalidArgumentError(StrCat("unknown field \"", key, "\""));
+  }
+  for (const char* required : {"alliance", "peer", "dataset"}) {
+    if (!v.contains(required)) {
+      return absl::InvalidArgumentError(StrCat("\"", required, "\" is required"));
+    }
+  }
+  return s;
+}
+
+std::string CsvCell(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+int HttpStatusFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk: return 200;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted: return 409;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
+  }
+}
+
+RestApi::RestApi(Daemon& daemon) : daemon_(daemon) {}
+
+absl::StatusOr<std::unique_ptr<RestApi>> RestApi::Start(Daemon& daemon) {
+  LIAISON_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(daemon.config().node.rest_listen));
+  std::unique_ptr<RestApi> api(new RestApi(daemon));
+  api->server_ = std::make_unique<httplib::SSLServer>(daemon.identity().certificate(),
+                                                      daemon.identity().private_key());
+  if (!api->server_->is_valid()) {
+    return absl::InternalError("the REST API's TLS context could not be set up");
+  }
+  api->server_->set_payload_max_length(kMaxBodyLen);
+  api->Routes();
+  int port = hp.port;
+  if (port == 0) {
+    port = api->server_->bind_to_any_port(hp.host);
+    if (port < 0) port = 0;
+  } else if (!api->server_->bind_to_port(hp.host, port)) {
+    port = 0;
+  }
+  if (port == 0) {
+    return absl::UnavailableError(
+        StrCat("cannot listen on ", daemon.config().node.rest_listen, " for the REST API"));
+  }
+  api->port_ = static_cast<uint16_t>(port);
+  api->thread_ = std::thread([s = api->server_.get()] { s->listen_after_bind(); });
+  return api;
+}
+
+RestApi::~RestApi() { Stop(); }
+
+void RestApi::Stop() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RestApi::Routes() {
+  httplib::SSLServer& s = *server_;
+  Daemon& d = daemon_;
+  // Guarded wraps a handler with authentication; the handler returns the
+  // status to report, or OK after filling the response itself.
+  using Handler = std::function<absl::Status(const httplib::Request&, httplib::Response&,
+                                             const ApiKey&)>;
+  auto guarded = [&d](ApiScope scope, Handler h) {
+    return [&d, scope, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
+      absl::StatusOr<ApiKey> key = Authorize(d.store(), req, scope);
+      absl::Status status = key.ok() ? h(req, res, *key) : key.status();
+      if (!status.ok()) SendError(res, status);
+    };
+  };
+
+  s.Get("/v1/health", [](const httplib::Request&, httplib::Response& res) {
+    SendJson(res, 200, Json{{"status", "ok"}, {"version", kVersion}});
+  });
+  s.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kOpenApiJson, "application/json");
+  });
+  s.Get("/v1/node", guarded(ApiScope::kAutomation, [&d](const auto&, auto& res, const auto&) {
+          SendJson(res, 200,
+                   Json{{"name", d.config().node.name},
+                        {"fingerprint", d.identity().fingerprint()},
+                        {"version", kVersion},
+                        {"peer_listen", d.config().node.peer_listen},
+                        {"peer_port", d.peer_port()}});
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/peers", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
+          Json peers = Json::array();
+          for (const auto& [name, p] : d.config().peers) {
+            peers.push_back(
+                Json{{"name", name}, {"address", p.address}, {"fingerprint", p.fingerprint}});
+          }
+          SendJson(res, 200, Json{{"peers", peers}});
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/alliances", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
+          Json out = Json::array();
+          for (const auto& [name, a] : d.config().alliances) out.push_back(AllianceJson(a));
+          SendJson(res, 200, Json{{"alliances", out}});
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/datasets", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
+          Json out = Json::array();
+          for (const auto& [name, ds] : d.config().datasets) {
+            out.push_back(DatasetJson(ds, d.datasets().Get(name)));
+          }
+          SendJson(res, 200, Json{{"datasets", out}});
+          return absl::OkStatus();
+        }));
+  s.Post(R"(/v1/datasets/([^/]+)/reread)",
+         guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+           const std::string name = req.matches[1];
+           LIAISON_ASSIGN_OR_RETURN(DatasetInfo info, d.RereadDataset(name));
+           SendJson(res, 200, DatasetJson(d.config().datasets.at(name), info));
+           return absl::OkStatus();
+         }));
+  s.Post("/v1/jobs",
+         guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
+           LIAISON_ASSIGN_OR_RETURN(JobSubmission sub, ParseSubmission(req.body));
+           sub.idempotency_key = req.get_header_value("Idempotency-Key");
+           LIAISON_ASSIGN_OR_RETURN(CreateJobResult r, d.SubmitJob(sub, key.id));
+           Json body = JobJson(r.job);
+           body["created_now"] = r.created;
+           res.set_header("Location", StrCat("/v1/jobs/", r.job.id));
+           SendJson(res, 202, body);
+           return absl::OkStatus();
+         }));
+  s.Get("/v1/jobs",
+        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
+          std::optional<JobState> state;
+          if (req.has_param("state")) {
+            LIAISON_ASSIGN_OR_RETURN(state, ParseJobState(req.get_param_value("state")));
+          }
+          LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs, d.store().ListJobs(limit, state));
+          Json out = Json::array();
+          for (const Job& j : jobs) out.push_back(JobJson(j));
+          SendJson(res, 200, Json{{"jobs", out}});
+          return absl::OkStatus();
+        }));
+  s.Get(R"(/v1/jobs/([^/]+))",
+        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(std::string(req.matches[1])));
+          SendJson(res, 200, JobJson(job));
+          return absl::OkStatus();
+        }));
+  s.Post(R"(/v1/jobs/([^/]+)/cancel)",
+         guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
+           LIAISON_ASSIGN_OR_RETURN(Job job, d.CancelJob(std::string(req.matches[1]), key.id));
+           SendJson(res, 200, JobJson(job));
+           return absl::OkStatus();
+         }));
+  s.Get(R"(/v1/jobs/([^/]+)/result)",
+        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+          const std::string id = req.matches[1];
+          LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(id));
+          if (job.state != JobState::kSucceeded) {
+            return absl::FailedPreconditionError(
+                StrCat("job ", id, " is ", JobStateName(job.state), "; it has no result"));
+          }
+          absl::StatusOr<JobResult> r = d.store().GetResult(id);
+          if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) {
+            return absl::NotFoundError(
+                StrCat("job ", id, " gave its result to the peer only; this node has none"));
+          }
+          LIAISON_RETURN_IF_ERROR(r.status());
+          const bool csv = req.get_param_value("format") == "csv" ||
+                           (req.get_param_value("format").empty() &&
+                            req.get_header_value("Accept").find("text/csv") != std::string::npos);
+          if (!csv) {
+            res.status = 200;
+            res.set_content(r->body, "application/json");
+            return absl::OkStatus();
+          }
+          Json body = Json::parse(r->body, nullptr, false);
+          if (!body.is_object() || !body["rows"].is_array()) {
+            return absl::DataLossError("the stored result is malformed");
+          }
+          std::string text = "line,type,value\n";
+          for (const Json& row : body["rows"]) {
+            StrAppend(text, row.value("line", uint64_t{0}), ",",
+                      CsvCell(row.value("type", std::string())), ",",
+                      CsvCell(row.value("value", std::string())), "\n");
+          }
+          res.status = 200;
+          res.set_content(text, "text/csv");
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/offers", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(std::vector<Job> offers, d.ListOffers());
+          Json out = Json::array();
+          for (const Job& j : offers) out.push_back(JobJson(j));
+          SendJson(res, 200, Json{{"offers", out}});
+          return absl::OkStatus();
+        }));
+  s.Post(R"(/v1/offers/([^/]+)/(approve|refuse))",
+         guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
+           const bool approve = req.matches[2] == "approve";
+           std::string reason;
+           if (!approve && !req.body.empty()) {
+             Json v = Json::parse(req.body, nullptr, false);
+             if (!v.is_object() || (v.contains("reason") && !v["reason"].is_string())) {
+               return absl::InvalidArgumentError("the body must be {\"reason\": \"...\"}");
+             }
+             reason = v.value("reason", std::string());
+             if (reason.size() > 500) return absl::InvalidArgumentError("the reason is too long");
+           }
+           LIAISON_ASSIGN_OR_RETURN(
+               Job job, d.DecideOffer(std::string(req.matches[1]), approve, reason, key.id));
+           SendJson(res, 200, JobJson(job));
+           return absl::OkStatus();
+         }));
+  s.Get("/v1/audit",
+        guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
+          uint64_t after = 0;
+          if (req.has_param("after")) {
+            const std::string v = req.get_param_value("after");
+            if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+              return absl::InvalidArgumentError("after must be a record number");
+            }
+            after = std::stoull(v);
+          }
+          Json records = Json::array();
+          uint64_t last = after;
+          absl::Status done = absl::CancelledError("enough");
+          absl::Status st = ForEachAuditRecord(d.store(), [&](const AuditRecord& r) -> absl::Status {
+            if (r.seq <= after) return absl::OkStatus();
+            if (records.size() >= limit) return done;
+            LIAISON_ASSIGN_OR_RETURN(std::string line, AuditRecordJson(r));
+            records.push_back(Json::parse(line));
+            last = r.seq;
+            return absl::OkStatus();
+          });
+          if (!st.ok() && st.code() != absl::StatusCode::kCancelled) return st;
+          SendJson(res, 200, Json{{"records", records}, {"next_after", last}});
+          return absl::OkStatus();
+        }));
+}
+
+}  // namespace liaison::node

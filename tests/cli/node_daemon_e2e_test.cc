@@ -1,0 +1,539 @@
+// End-to-end tests of `liaison node run`: two and three nodes as real
+// processes on loopback, each with its own home, config, store and identity,
+// driven through the REST API over HTTPS.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <httplib.h>
+
+#include "cli/exit_codes.h"
+#include "data/profile.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/identity.h"
+#include "net/tls_channel.h"
+#include "node/peer_protocol.h"
+#include "testing/subprocess.h"
+#include "testing/temp_dir.h"
+
+namespace liaison {
+namespace {
+
+using Json = nlohmann::json;
+using ::testing::HasSubstr;
+using testing::ProcessResult;
+using testing::ScopedTempDir;
+
+using testing::FreePort;
+using testing::kLiaisonBinary;
+using testing::WriteFile;
+
+ProcessResult Liaison(const std::vector<std::string>& args, const ScopedTempDir& tmp) {
+  return testing::RunLiaison(args, tmp.path());
+}
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  Json json;
+};
+
+// Node is one liaison node: its home, ports, keys and process.
+struct Node {
+  std::string name;
+  std::string dir;
+  std::string fingerprint;
+  int peer_port = 0;
+  int rest_port = 0;
+  std::string admin_key, analyst_key, automation_key;
+  std::unique_ptr<testing::Process> proc;
+
+  Reply Call(const std::string& method, const std::string& path, const std::string& key,
+             const std::string& body = "", const httplib::Headers& extra = {}) const {
+    httplib::SSLClient cli("127.0.0.1", rest_port);
+    // The test does not pin the certificate; NodeInfoShowsTheIdentity
+    // checks the fingerprint the node reports.
+    cli.enable_server_certificate_verification(false);
+    cli.set_read_timeout(30, 0);
+    httplib::Headers headers = extra;
+    if (!key.empty()) headers.emplace("Authorization", "Bearer " + key);
+    httplib::Result r = method == "GET"
+                            ? cli.Get(path.c_str(), headers)
+                            : cli.Post(path.c_str(), headers, body, "application/json");
+    Reply out;
+    if (!r) return out;
+    out.status = r->status;
+    out.body = r->body;
+    out.json = Json::parse(r->body, nullptr, false);
+    return out;
+  }
+
+  // PostJob posts a job and returns its id ("" on failure, with the reply).
+  Reply PostJob(const Json& body, const std::string& idempotency_key = "") const {
+    httplib::Headers h;
+    if (!idempotency_key.empty()) h.emplace("Idempotency-Key", idempotency_key);
+    return Call("POST", "/v1/jobs", automation_key, body.dump(), h);
+  }
+
+  // WaitJob polls the job until it is in a final state (or `until`), at most
+  // 30 s, and returns it.
+  Json WaitJob(const std::string& id,
+               const std::function<bool(const std::string&)>& until = nullptr) const {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    Json job;
+    while (std::chrono::steady_clock::now() < deadline) {
+      Reply r = Call("GET", "/v1/jobs/" + id, analyst_key);
+      if (r.status == 200) {
+        job = r.json;
+        const std::string state = job["state"];
+        if (until ? until(state)
+                  : (state == "succeeded" || state == "failed" || state == "refused" ||
+                     state == "cancelled")) {
+          return job;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return job;
+  }
+
+  std::vector<Json> AuditRecords(const std::string& job_id) const {
+    Reply r = Call("GET", "/v1/audit?limit=1000", analyst_key);
+    std::vector<Json> out;
+    for (const Json& rec : r.json["records"]) {
+      if (rec["job_id"] == job_id) out.push_back(rec);
+    }
+    return out;
+  }
+};
+
+std::vector<std::string> Kinds(const std::vector<Json>& records) {
+  std::vector<std::string> k;
+  for (const Json& r : records) k.push_back(r["kind"]);
+  return k;
+}
+
+class Cluster {
+ public:
+  explicit Cluster(const ScopedTempDir& tmp) : tmp_(tmp) {}
+
+  Node& Add(const std::string& name) {
+    Node& n = nodes_[name];
+    n.name = name;
+    n.dir = tmp_.Sub(name);
+    ProcessResult init = Liaison({"node", "init", n.dir}, tmp_);
+    EXPECT_EQ(init.exit_code, 0) << init.err;
+    n.fingerprint = *net::CertificateFingerprint(n.dir + "/node.crt");
+    n.peer_port = FreePort();
+    n.rest_port = FreePort();
+    n.admin_key = Key(n, "admin");
+    n.analyst_key = Key(n, "analyst");
+    n.automation_key = Key(n, "automation");
+    return n;
+  }
+
+  Node& operator[](const std::string& name) { return nodes_.at(name); }
+
+  // Configure writes `name`'s liaison.toml: its [node] section, every other
+  // node as a peer, and `rest` (datasets and alliances).
+  void Configure(const std::string& name, const std::string& rest) {
+    Node& n = nodes_.at(name);
+    std::string text = "[node]\nname = \"" + name + "\"\npeer_listen = \"127.0.0.1:" +
+                       std::to_string(n.peer_port) + "\"\nrest_listen = \"127.0.0.1:" +
+                       std::to_string(n.rest_port) +
+                       "\"\napproval_poll_seconds = 1\nshutdown_grace_seconds = 2\n";
+    for (const auto& [other, o] : nodes_) {
+      if (other == name) continue;
+      text += "[peers." + other + "]\naddress = \"127.0.0.1:" + std::to_string(o.peer_port) +
+              "\"\nfingerprint = \"" + o.fingerprint + "\"\n";
+    }
+    text += extra_peers_[name];
+    WriteFile(n.dir + "/liaison.toml", text + rest);
+  }
+
+  void AddRawPeer(const std::string& node, const std::string& peer_name,
+                  const std::string& fingerprint) {
+    extra_peers_[node] += "[peers." + peer_name + "]\naddress = \"127.0.0.1:1\"\nfingerprint = \"" +
+                          fingerprint + "\"\n";
+  }
+
+  void Start(const std::string& name) {
+    Node& n = nodes_.at(name);
+    n.proc = std::make_unique<testing::Process>(
+        std::vector<std::string>{kLiaisonBinary, "node", "run", n.dir}, tmp_.path());
+    for (int i = 0; i < 200; ++i) {
+      if (n.Call("GET", "/v1/health", "").status == 200) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ADD_FAILURE() << "node " << name << " did not start";
+  }
+
+  ProcessResult Stop(const std::string& name, int sig = SIGTERM) {
+    Node& n = nodes_.at(name);
+    n.proc->Kill(sig);
+    ProcessResult r = n.proc->Wait();
+    n.proc.reset();
+    return r;
+  }
+
+  ProcessResult Verify(const std::string& name) {
+    return Liaison({"audit", "verify", nodes_.at(name).dir, "--fingerprint",
+                    nodes_.at(name).fingerprint},
+                   tmp_);
+  }
+
+ private:
+  std::string Key(const Node& n, const std::string& scope) {
+    ProcessResult r = Liaison({"node", "apikey", "create", n.dir, "--scope", scope, "--label",
+                               "test-" + scope},
+                              tmp_);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::string key = r.out;
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+    return key;
+  }
+
+  const ScopedTempDir& tmp_;
+  std::map<std::string, Node> nodes_;
+  std::map<std::string, std::string> extra_peers_;
+};
+
+// Alliance returns an [alliances.NAME] table: members, the dataset each
+// may use, and policy keys with `overrides` (key -> TOML value) replacing
+// the defaults.
+std::string Alliance(const std::string& name, const std::vector<std::string>& members,
+                     const std::map<std::string, std::string>& datasets,
+                     const std::map<std::string, std::string>& overrides = {}) {
+  std::map<std::string, std::string> keys = {{"questions", "[\"match\"]"},
+                                             {"protocols", "[\"rr22\", \"ecdh\"]"},
+                                             {"max_set_size", "1000"},
+                                             {"jobs_per_hour_per_peer", "100"},
+                                             {"approval", "\"auto\""},
+                                             {"tlp_ceiling", "\"amber\""}};
+  for (const auto& [k, v] : overrides) keys[k] = v;
+  std::string m;
+  for (const std::string& p : members) m += (m.empty() ? "\"" : ", \"") + p + "\"";
+  std::string t = "[alliances." + name + "]\nmembers = [" + m + "]\n";
+  for (const auto& [k, v] : keys) t += k + " = " + v + "\n";
+  t += "[alliances." + name + ".datasets]\n";
+  for (const auto& [peer, ds] : datasets) t += peer + " = [\"" + ds + "\"]\n";
+  return t;
+}
+
+const std::string kDatasets =
+    "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"
+    "[datasets.secret]\nfile = \"ind.txt\"\ntlp = \"amber\"\n";
+
+// Items: a and b share 5.6.7.8 and example.com (twice in a's file: both rows
+// are reported), c shares example.com with both.
+void WriteItems(const Node& n) {
+  std::string items;
+  if (n.name == "a") items = "1.2.3.4\n5.6.7.8\nexample.com\n10.0.0.1\nEXAMPLE.com.\n";
+  if (n.name == "b") items = "5.6.7.8\nexample.com\n9.9.9.9\n";
+  if (n.name == "c") items = "example.com\n8.8.8.8\n";
+  WriteFile(n.dir + "/ind.txt", items);
+}
+
+TEST(NodeDaemonE2eTest, JobThroughRestRunsBetweenTwoNodesWithReceiptsOnBoth) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  WriteItems(a);
+  WriteItems(b);
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}));
+  cl.Configure("b", kDatasets + Alliance("fin", {"a"}, {{"a", "ind"}}));
+  cl.Start("a");
+  cl.Start("b");
+
+  Reply node = a.Call("GET", "/v1/node", a.automation_key);
+  ASSERT_EQ(node.status, 200) << node.body;
+  EXPECT_EQ(node.json["fingerprint"], a.fingerprint);
+
+  // Auth: nothing is done without a valid key of the right scope.
+  const Json job_body = {{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                         {"protocol", "rr22"}, {"result_to", "both"}};
+  EXPECT_EQ(a.Call("POST", "/v1/jobs", "", job_body.dump()).status, 401);
+  EXPECT_EQ(a.Call("POST", "/v1/jobs", "lsk_" + std::string(64, '0'), job_body.dump()).status,
+            401);
+  EXPECT_EQ(a.Call("GET", "/v1/offers", a.automation_key).status, 403);
+  EXPECT_EQ(a.Call("GET", "/v1/audit", a.automation_key).status, 403);
+  Reply jobs = a.Call("GET", "/v1/jobs", a.analyst_key);
+  ASSERT_EQ(jobs.status, 200);
+  EXPECT_TRUE(jobs.json["jobs"].empty()) << "a refused request created a job";
+
+  Reply posted = a.PostJob(job_body, "nightly-1");
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = posted.json["id"];
+  Reply again = a.PostJob(job_body, "nightly-1");
+  EXPECT_EQ(again.status, 202);
+  EXPECT_EQ(again.json["id"], id);
+  EXPECT_EQ(again.json["created_now"], false);
+  Json other = job_body;
+  other["protocol"] = "ecdh";
+  EXPECT_EQ(a.PostJob(other, "nightly-1").status, 409);
+
+  Json done = a.WaitJob(id);
+  ASSERT_EQ(done["state"], "succeeded") << done.dump();
+  Json theirs = b.WaitJob(id);
+  ASSERT_EQ(theirs["state"], "succeeded") << theirs.dump();
+  EXPECT_EQ(theirs["role"], "responder");
+  EXPECT_EQ(a.Call("GET", "/v1/jobs", a.analyst_key).json["jobs"].size(), 1u);
+
+  Reply result = a.Call("GET", "/v1/jobs/" + id + "/result", a.automation_key);
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.json["intersection_size"], 2);
+  EXPECT_EQ(result.json["num_rows"], 3);  // example.com twice in a's file
+  Reply csv = a.Call("GET", "/v1/jobs/" + id + "/result", a.automation_key, "",
+                     {{"Accept", "text/csv"}});
+  EXPECT_EQ(csv.body, "line,type,value\n2,ipv4,5.6.7.8\n3,domain,example.com\n5,domain,example.com\n");
+  Reply b_result = b.Call("GET", "/v1/jobs/" + id + "/result?format=csv", b.automation_key);
+  EXPECT_EQ(b_result.body, "line,type,value\n1,ipv4,5.6.7.8\n2,domain,example.com\n");
+
+  // Both audit trails: the same transcript hash and result digest, and each
+  // holds the other's receipt.
+  std::vector<Json> ra = a.AuditRecords(id), rb = b.AuditRecords(id);
+  EXPECT_THAT(Kinds(ra), ::testing::ElementsAre("job_offered", "job_started", "job_succeeded",
+                                                "receipt"));
+  EXPECT_THAT(Kinds(rb), ::testing::ElementsAre("job_offered", "job_started", "job_succeeded",
+                                                "receipt"));
+  ASSERT_EQ(ra.size(), 4u);
+  ASSERT_EQ(rb.size(), 4u);
+  EXPECT_EQ(ra[2]["transcript_hash"], rb[2]["transcript_hash"]);
+  EXPECT_EQ(ra[2]["result_digest"], rb[2]["result_digest"]);
+  EXPECT_EQ(ra[3]["receipt"]["peer_fingerprint"], b.fingerprint);
+  EXPECT_EQ(rb[3]["receipt"]["peer_fingerprint"], a.fingerprint);
+  EXPECT_EQ(ra[2]["counts"]["intersection"], 2);
+  EXPECT_THAT(a.Call("GET", "/v1/audit?limit=1000", a.analyst_key).body,
+              ::testing::Not(HasSubstr("10.0.0.1")));
+
+  Reply datasets = a.Call("GET", "/v1/datasets", a.analyst_key);
+  EXPECT_THAT(datasets.body, ::testing::Not(HasSubstr("1.2.3.4")));
+  Reply reread = a.Call("POST", "/v1/datasets/ind/reread", a.analyst_key);
+  EXPECT_EQ(reread.json["num_distinct"], 4);
+  EXPECT_EQ(a.Call("GET", "/v1/openapi.json", "").json["openapi"], "3.0.3");
+
+  ProcessResult sa = cl.Stop("a"), sb = cl.Stop("b");
+  EXPECT_EQ(sa.exit_code, 0) << sa.err;
+  EXPECT_EQ(sb.exit_code, 0) << sb.err;
+  EXPECT_THAT(sa.err, HasSubstr("stopped"));
+  ProcessResult va = cl.Verify("a"), vb = cl.Verify("b");
+  EXPECT_EQ(va.exit_code, 0) << va.err;
+  EXPECT_THAT(va.out, HasSubstr("1 peer receipts"));
+  EXPECT_EQ(vb.exit_code, 0) << vb.err;
+  EXPECT_THAT(vb.out, HasSubstr("1 peer receipts"));
+}
+
+// ExpectRefusedOnBoth checks that a job was refused with `code` on both
+// sides, with a job_refused audit record on each.
+void ExpectRefusedOnBoth(const Node& initiator, const Node& responder, const std::string& id,
+                         const std::string& code) {
+  Json mine = initiator.WaitJob(id);
+  EXPECT_EQ(mine["state"], "refused") << mine.dump();
+  EXPECT_EQ(mine["refusal_code"], code) << mine.dump();
+  Json theirs = responder.WaitJob(id);
+  EXPECT_EQ(theirs["state"], "refused") << theirs.dump();
+  EXPECT_EQ(theirs["refusal_code"], code) << theirs.dump();
+  EXPECT_THAT(Kinds(initiator.AuditRecords(id)), ::testing::Contains("job_refused"));
+  EXPECT_THAT(Kinds(responder.AuditRecords(id)), ::testing::Contains("job_refused"));
+}
+
+TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  Node& c = cl.Add("c");
+  for (Node* n : {&a, &b, &c}) WriteItems(*n);
+  // A raw peer of b's, to offer what no liaison node would (a profile
+  // mismatch).
+  const std::string raw_dir = tmp.Sub("raw");
+  absl::StatusOr<std::string> raw_fp = net::GenerateIdentity(raw_dir);
+  ASSERT_TRUE(raw_fp.ok());
+  cl.AddRawPeer("b", "raw", *raw_fp);
+
+  // b: alliance fin with a, c (and the raw peer); ct with a only. a's
+  // alliances small, limited and manual are b's, with b stricter.
+  const std::string count_ok = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.000001\"\n";
+  cl.Configure("a", kDatasets +
+                        Alliance("fin", {"b"}, {{"b", "ind"}},
+                                 {{"questions", "[\"match\", \"count\"]"}}) +
+                        count_ok + Alliance("small", {"b"}, {{"b", "ind"}}) +
+                        Alliance("limited", {"b"}, {{"b", "ind"}}) +
+                        Alliance("manual", {"b"}, {{"b", "ind"}}));
+  cl.Configure("b", kDatasets +
+                        Alliance("fin", {"a", "c", "raw"},
+                                 {{"a", "ind"}, {"c", "ind"}, {"raw", "ind"}}) +
+                        Alliance("ct", {"a"}, {{"a", "ind"}}) +
+                        Alliance("small", {"a"}, {{"a", "ind"}}, {{"max_set_size", "2"}}) +
+                        Alliance("limited", {"a"}, {{"a", "ind"}},
+                                 {{"jobs_per_hour_per_peer", "1"}}) +
+                        Alliance("manual", {"a"}, {{"a", "ind"}}, {{"approval", "\"manual\""}}));
+  cl.Configure("c", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}) +
+                        Alliance("ct", {"b"}, {{"b", "ind"}}));
+  for (const char* n : {"a", "b", "c"}) {
+    ProcessResult check = Liaison({"node", "check", cl[n].dir}, tmp);
+    ASSERT_EQ(check.exit_code, 0) << check.err;
+  }
+  cl.Start("a");
+  cl.Start("b");
+  cl.Start("c");
+
+  // c and b share alliance fin; c believes b is in ct too, but b's ct is
+  // only with a.
+  Reply ok = c.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  Json ok_job = c.WaitJob(ok.json["id"]);
+  EXPECT_EQ(ok_job["state"], "succeeded") << ok_job.dump();
+  // result_to "me" (the default): b ran the job but holds no result.
+  EXPECT_EQ(b.WaitJob(ok.json["id"])["state"], "succeeded");
+  EXPECT_EQ(b.Call("GET", "/v1/jobs/" + ok.json["id"].get<std::string>() + "/result",
+                   b.automation_key)
+                .status,
+            404);
+  Reply ct = c.PostJob({{"alliance", "ct"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(ct.status, 202) << ct.body;
+  ExpectRefusedOnBoth(c, b, ct.json["id"], "peer_not_in_alliance");
+
+  // Our own policy refuses synchronously, before anything is created.
+  EXPECT_EQ(c.PostJob({{"alliance", "fin"}, {"peer", "a"}, {"dataset", "ind"}}).status, 403);
+
+  Reply ds = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                        {"peer_dataset", "secret"}});
+  ASSERT_EQ(ds.status, 202) << ds.body;
+  ExpectRefusedOnBoth(a, b, ds.json["id"], "dataset_not_allowed");
+
+  Reply q = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                       {"question", "count"}, {"protocol", "ecdh"}});
+  ASSERT_EQ(q.status, 202) << q.body;
+  ExpectRefusedOnBoth(a, b, q.json["id"], "question_not_allowed");
+
+  Reply size = a.PostJob({{"alliance", "small"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(size.status, 202) << size.body;
+  ExpectRefusedOnBoth(a, b, size.json["id"], "set_size_out_of_bounds");
+
+  Reply first = a.PostJob({{"alliance", "limited"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(first.status, 202);
+  EXPECT_EQ(a.WaitJob(first.json["id"])["state"], "succeeded");
+  Reply second = a.PostJob({{"alliance", "limited"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(second.status, 202);
+  ExpectRefusedOnBoth(a, b, second.json["id"], "rate_limited");
+
+  // Manual approval: a's job waits for b's analyst; approve one, refuse one.
+  Reply m1 = a.PostJob({{"alliance", "manual"}, {"peer", "b"}, {"dataset", "ind"}});
+  Reply m2 = a.PostJob({{"alliance", "manual"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(m1.status, 202);
+  ASSERT_EQ(m2.status, 202);
+  const std::string id1 = m1.json["id"], id2 = m2.json["id"];
+  auto waiting = [](const std::string& s) { return s == "awaiting_approval"; };
+  ASSERT_EQ(b.WaitJob(id1, waiting)["state"], "awaiting_approval");
+  ASSERT_EQ(b.WaitJob(id2, waiting)["state"], "awaiting_approval");
+  EXPECT_EQ(a.WaitJob(id1, [](const std::string& s) { return s == "awaiting_peer"; })["state"],
+            "awaiting_peer");
+  Reply offers = b.Call("GET", "/v1/offers", b.analyst_key);
+  EXPECT_EQ(offers.json["offers"].size(), 2u) << offers.body;
+  EXPECT_EQ(b.Call("POST", "/v1/offers/" + id1 + "/approve", b.automation_key).status, 403);
+  EXPECT_EQ(b.WaitJob(id1, waiting)["state"], "awaiting_approval");
+  EXPECT_EQ(b.Call("POST", "/v1/offers/" + id1 + "/approve", b.analyst_key).status, 200);
+  EXPECT_EQ(b.Call("POST", "/v1/offers/" + id2 + "/refuse", b.analyst_key,
+                   R"({"reason": "not this week"})")
+                .status,
+            200);
+  EXPECT_EQ(a.WaitJob(id1)["state"], "succeeded");
+  Json refused = a.WaitJob(id2);
+  EXPECT_EQ(refused["state"], "refused");
+  EXPECT_EQ(refused["reason"], "refused_by_analyst: not this week");
+
+  // Profile mismatch, offered by a raw peer with another profile digest.
+  {
+    absl::StatusOr<net::Identity> id = net::Identity::Load(raw_dir);
+    ASSERT_TRUE(id.ok());
+    net::TlsOptions tls;
+    tls.identity = &*id;
+    tls.peer_fingerprint = b.fingerprint;
+    auto ch = net::TlsConnect("127.0.0.1", static_cast<uint16_t>(b.peer_port), tls);
+    ASSERT_TRUE(ch.ok()) << ch.status();
+    node::JobOffer offer;
+    offer.job_id = "job_" + std::string(32, 'e');
+    offer.alliance = "fin";
+    offer.question = "match";
+    offer.protocol = "rr22";
+    offer.set_size = 3;
+    offer.profile_name = "liaison-indicators";
+    offer.profile_version = 99;
+    offer.profile_digest = std::string(64, 'f');
+    offer.software_version = "0.1.0";
+    ASSERT_TRUE(node::SendOffer(**ch, offer).ok());
+    absl::StatusOr<node::Verdict> v = node::RecvVerdict(**ch);
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(v->kind, node::VerdictKind::kRefuse);
+    EXPECT_EQ(v->code, "profile_mismatch");
+    Json theirs = b.WaitJob(offer.job_id);
+    EXPECT_EQ(theirs["refusal_code"], "profile_mismatch");
+    EXPECT_THAT(Kinds(b.AuditRecords(offer.job_id)), ::testing::Contains("job_refused"));
+  }
+
+  for (const char* n : {"a", "b", "c"}) {
+    EXPECT_EQ(cl.Stop(n).exit_code, 0);
+    ProcessResult v = cl.Verify(n);
+    EXPECT_EQ(v.exit_code, 0) << n << ": " << v.err;
+  }
+}
+
+TEST(NodeDaemonE2eTest, KilledMidJobLeavesAConsistentStoreAndAFailedJob) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  // Enough items that ECDH takes a while on both sides.
+  for (Node* n : {&a, &b}) {
+    std::string items;
+    for (int i = 0; i < 40000; ++i) {
+      items += "10." + std::to_string((i >> 16) & 255) + "." + std::to_string((i >> 8) & 255) +
+               "." + std::to_string(i & 255) + "\n";
+    }
+    if (n == &b) items += "192.0.2.1\n";
+    WriteFile(n->dir + "/ind.txt", items);
+  }
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}},
+                                         {{"max_set_size", "100000"}}));
+  cl.Configure("b", kDatasets + Alliance("fin", {"a"}, {{"a", "ind"}},
+                                         {{"max_set_size", "100000"}}));
+  cl.Start("a");
+  cl.Start("b");
+  Reply posted = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                            {"protocol", "ecdh"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = posted.json["id"];
+  Json running = b.WaitJob(id, [](const std::string& s) { return s == "running"; });
+  ASSERT_EQ(running["state"], "running") << running.dump();
+  cl.Stop("b", SIGKILL);
+
+  Json mine = a.WaitJob(id);
+  EXPECT_EQ(mine["state"], "failed") << mine.dump();
+
+  cl.Start("b");
+  Json theirs = b.WaitJob(id);
+  EXPECT_EQ(theirs["state"], "failed");
+  EXPECT_THAT(theirs["reason"].get<std::string>(), HasSubstr("node restarted"));
+  EXPECT_EQ(b.Call("GET", "/v1/jobs/" + id + "/result", b.automation_key).status, 409);
+  EXPECT_THAT(Kinds(b.AuditRecords(id)), ::testing::ElementsAre("job_offered", "job_started",
+                                                                "job_failed"));
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Stop("b").exit_code, 0);
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
+}  // namespace
+}  // namespace liaison

@@ -1,0 +1,130 @@
+#include "node/peer_protocol.h"
+
+#include <future>
+#include <string>
+
+#include "base/version.h"
+#include "data/profile.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "net/channel.h"
+
+namespace liaison::node {
+namespace {
+
+JobOffer MakeOffer() {
+  JobOffer o;
+  o.job_id = "job_" + std::string(32, 'a');
+  o.alliance = "fin";
+  o.question = "match";
+  o.protocol = "rr22";
+  o.set_size = 5;
+  o.profile_name = std::string(data::Profile::V1().name());
+  o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
+  o.profile_digest = data::Profile::V1().digest();
+  o.software_version = kVersion;
+  return o;
+}
+
+Config MakeConfig() {
+  Config c;
+  PeerConfig bravo{"bravo", "127.0.0.1:1", "sha256:" + std::string(64, 'b')};
+  c.peers["bravo"] = bravo;
+  c.datasets["ind"].name = "ind";
+  c.datasets["other"].name = "other";
+  AllianceConfig a;
+  a.name = "fin";
+  a.members = {"bravo"};
+  a.datasets["bravo"] = {"ind"};
+  a.questions = {Question::kMatch};
+  a.protocols = {"rr22"};
+  a.min_set_size = 2;
+  a.max_set_size = 10;
+  a.jobs_per_hour_per_peer = 5;
+  c.alliances["fin"] = a;
+  return c;
+}
+
+TEST(PeerProtocolTest, OfferRoundTrips) {
+  auto [a, b] = net::LocalPair();
+  JobOffer o = MakeOffer();
+  o.peer_dataset = "ind";
+  o.result_to = OfferResultTo::kBoth;
+  ASSERT_TRUE(SendOffer(*a, o).ok());
+  absl::StatusOr<JobOffer> got = RecvOffer(*b);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->job_id, o.job_id);
+  EXPECT_EQ(got->peer_dataset, "ind");
+  EXPECT_EQ(got->result_to, OfferResultTo::kBoth);
+  EXPECT_EQ(got->profile_digest, o.profile_digest);
+}
+
+TEST(PeerProtocolTest, MalformedOfferIsDataLoss) {
+  for (std::string bad :
+       {std::string("not json"), std::string(R"({"type":"offer","v":2})"),
+        std::string(R"({"type":"verdict","v":1})"),
+        std::string(R"({"type":"offer","v":1,"job_id":"job_1"})"),
+        std::string(R"({"type":"offer","v":1,"job_id":"job_)") + std::string(32, 'a') +
+            R"(","alliance":"../x","question":"match","protocol":"rr22","result_to":"both",)"
+            R"("set_size":1,"peer_dataset":"","profile":{"name":"p","version":1,"digest":"d"},)"
+            R"("software_version":"0.1.0"})",
+        std::string(20000, ' ')}) {
+    auto [a, b] = net::LocalPair();
+    ASSERT_TRUE(a->Send(AsBytes(bad)).ok());
+    EXPECT_EQ(RecvOffer(*b).status().code(), absl::StatusCode::kDataLoss) << bad.substr(0, 60);
+  }
+}
+
+TEST(PeerProtocolTest, PolicyRefusalsNameTheRule) {
+  const Config c = MakeConfig();
+  const PeerConfig& bravo = c.peers.at("bravo");
+  const data::Profile& p = data::Profile::V1();
+  auto code = [&](auto mutate) {
+    JobOffer o = MakeOffer();
+    mutate(o);
+    return CheckOfferPolicy(c, bravo, o, p).refusal_code;
+  };
+  EXPECT_EQ(code([](JobOffer&) {}), "");
+  EXPECT_EQ(CheckOfferPolicy(c, bravo, MakeOffer(), p).dataset, "ind");
+  EXPECT_EQ(code([](JobOffer& o) { o.alliance = "ct"; }), kRefusePeerNotInAlliance);
+  EXPECT_EQ(code([](JobOffer& o) { o.question = "count"; }), kRefuseQuestionNotAllowed);
+  EXPECT_EQ(code([](JobOffer& o) { o.protocol = "ecdh"; }), kRefuseProtocolNotAllowed);
+  EXPECT_EQ(code([](JobOffer& o) { o.peer_dataset = "other"; }), kRefuseDatasetNotAllowed);
+  EXPECT_EQ(code([](JobOffer& o) { o.profile_digest = std::string(64, '0'); }),
+            kRefuseProfileMismatch);
+  EXPECT_EQ(code([](JobOffer& o) { o.software_version = "9.0.0"; }), kRefuseSoftware);
+  EXPECT_EQ(code([](JobOffer& o) { o.set_size = 11; }), kRefuseSetSize);
+  EXPECT_EQ(code([](JobOffer& o) { o.set_size = 1; }), kRefuseSetSize);
+}
+
+TEST(PeerProtocolTest, TranscriptHashIsTheSameOnBothSidesWhateverTheInterleaving) {
+  auto [a, b] = net::LocalPair();
+  TranscriptChannel ta(*a, /*initiator=*/true), tb(*b, /*initiator=*/false);
+  // Both send before either receives: each side sees the flights in another
+  // order.
+  ASSERT_TRUE(ta.Send(AsBytes(std::string("offer"))).ok());
+  ASSERT_TRUE(tb.Send(AsBytes(std::string("early"))).ok());
+  ASSERT_TRUE(ta.Send(AsBytes(std::string("more"))).ok());
+  ASSERT_TRUE(tb.Recv().ok());
+  ASSERT_TRUE(ta.Recv().ok());
+  ASSERT_TRUE(tb.Recv().ok());
+  const std::string ha = ta.Seal(), hb = tb.Seal();
+  EXPECT_EQ(ha, hb);
+  EXPECT_EQ(ha.size(), 64u);
+
+  auto [c, d] = net::LocalPair();
+  TranscriptChannel tc(*c, true), td(*d, false);
+  ASSERT_TRUE(tc.Send(AsBytes(std::string("offer"))).ok());
+  ASSERT_TRUE(td.Recv().ok());
+  EXPECT_NE(tc.Seal(), ha) << "a different transcript must hash differently";
+}
+
+TEST(PeerProtocolTest, ResultCommitmentDependsOnSaltAndContent) {
+  const Bytes s1(32, 1), s2(32, 2);
+  EXPECT_NE(ResultCommitment(s1, "none"), ResultCommitment(s2, "none"));
+  EXPECT_NE(ResultCommitment(s1, "none"), ResultCommitment(s1, "match-v1\n"));
+  EXPECT_NE(ResultDigest("a", "b"), ResultDigest("b", "a"));
+}
+
+}  // namespace
+}  // namespace liaison::node
