@@ -138,6 +138,21 @@ class SecretBits {
     return out;
   }
 
+  // FromWords returns the first `num_bits` bits of packed 64-bit words
+  // (bit i is bit i % 64 of words[i / 64], the same order as the blocks'
+  // lo-then-hi words); words.size() must be at least ⌈num_bits / 64⌉.
+  static SecretBits FromWords(absl::Span<const uint64_t> words, size_t num_bits) {
+    SecretBits out(num_bits);
+    absl::Span<Block> b = out.blocks_.span();
+    const size_t num_words = (num_bits + 63) / 64;
+    for (size_t w = 0; w < num_words; ++w) {
+      uint64_t& dst = (w % 2 == 0) ? b[w / 2].lo : b[w / 2].hi;
+      dst = words[w];
+    }
+    out.ClearTail();
+    return out;
+  }
+
   SecretBits Clone() const {
     SecretBits out;
     out.num_bits_ = num_bits_;
