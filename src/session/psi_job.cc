@@ -54,11 +54,6 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return absl::InvalidArgumentError(StrCat("unknown protocol '", params.protocol,
                                              "' (available: rr22-psi, ecdh-psi)"));
   }
-  if (params.protocol == psi::Rr22Psi::kProtocolName &&
-      params.output == psi::PsiOutput::kCardinality) {
-    return absl::InvalidArgumentError(
-        "rr22-psi has no count mode yet; use --protocol ecdh for --mode count");
-  }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();
 
