@@ -19,6 +19,7 @@
 #include "net/channel.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
+#include "psi/shared_output_psi.h"
 
 namespace liaison {
 namespace {
@@ -155,6 +156,119 @@ void BM_Rr22Psi(benchmark::State& state) {
 // far; run one size per process for a per-size figure.
 BENCHMARK(BM_Rr22Psi)
     ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)->Arg(1 << 24)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// BM_Rr22Count: rr22-psi count mode (psi/shared_output_psi.h under
+// psi/rr22_psi.h), both parties learning the count, n items a side with n/4
+// shared, in one process over LocalPair, each party with all cores.
+// Reports wall seconds and the bytes each party sent.
+void BM_Rr22Count(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  auto a = Items(n, "a", n / 4);
+  auto b = Items(n, "b", n / 4);
+  uint64_t sent_r = 0, sent_s = 0;
+  double cpu = 0;
+  for (auto _ : state) {
+    auto [ca, cb] = net::LocalPair();
+    psi::Rr22PsiParams pa, pb;
+    pa.output = pb.output = psi::PsiOutput::kCardinality;
+    pa.role = psi::Rr22Role::kOprfReceiver;
+    pb.role = psi::Rr22Role::kOprfSender;
+    double cpu0 = CpuSeconds();
+    double t0 = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+    pa.progress = TraceProgress("R", &t0, &cpu0);
+    pb.progress = TraceProgress("S", &t0, &cpu0);
+    auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
+      crypto::Prng prng = crypto::Prng::FromTestSeed(2);
+      return psi::Rr22Psi(pb).Run(*ch, b, prng);
+    });
+    crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+    auto ra = psi::Rr22Psi(pa).Run(*ca, a, prng);
+    auto rb = fb.get();
+    cpu += CpuSeconds() - cpu0;
+    if (!ra.ok() || !rb.ok() || ra->intersection_size != n / 4 ||
+        rb->intersection_size != n / 4) {
+      state.SkipWithError("protocol failed");
+      return;
+    }
+    sent_r = ca->bytes_sent();
+    sent_s = cb->bytes_sent();
+  }
+  state.counters["bytes_sent_oprf_receiver"] = static_cast<double>(sent_r);
+  state.counters["bytes_sent_oprf_sender"] = static_cast<double>(sent_s);
+  state.counters["bytes_sent_total"] = static_cast<double>(sent_r + sent_s);
+  state.counters["core_us_per_item_per_party"] =
+      cpu / static_cast<double>(state.iterations()) / (2.0 * n) * 1e6;
+  state.counters["items_per_side"] = static_cast<double>(n);
+  state.counters["peak_rss_mb"] = PeakRssMb();
+}
+BENCHMARK(BM_Rr22Count)
+    ->Arg(1 << 16)->Arg(1 << 20)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// BM_SharedSum: shared-output PSI with 64-bit values (count and sum
+// shares, the core of a private intersection-sum), on random 128-bit keys,
+// n a side with n/4 shared; the shares are summed and checked. The
+// environment variables LIAISON_CPSI_K, LIAISON_CPSI_Q and
+// LIAISON_CPSI_BATCH_LOG2 override SoftSpoken k, the equality chunk bits
+// and the batch size (both sides alike), for tuning.
+void BM_SharedSum(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  crypto::Prng data = crypto::Prng::FromTestSeed(9);
+  std::vector<crypto::Block> r_keys(n), s_keys(n);
+  std::vector<uint64_t> values(n);
+  uint64_t want_sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    s_keys[i] = data.NextBlock();
+    r_keys[i] = i < n / 4 ? s_keys[i] : data.NextBlock();
+    values[i] = data.NextU64();
+    if (i < n / 4) want_sum += values[i];
+  }
+  uint64_t sent_r = 0, sent_s = 0;
+  for (auto _ : state) {
+    auto [ca, cb] = net::LocalPair();
+    psi::SharedOutputPsiParams p;
+    p.with_sum = true;
+    // Tuning knobs: SoftSpoken k, the equality test's chunk bits q and
+    // log2 of the bins per batch.
+    if (const char* e = std::getenv("LIAISON_CPSI_K")) p.softspoken_k = std::atoi(e);
+    if (const char* e = std::getenv("LIAISON_CPSI_Q")) p.equality_chunk_bits = std::atoi(e);
+    if (const char* e = std::getenv("LIAISON_CPSI_BATCH_LOG2")) {
+      p.batch_bins = size_t{1} << std::atoi(e);
+    }
+    double cpu0 = CpuSeconds();
+    double t0 = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+    psi::SharedOutputPsiParams pr = p, ps = p;
+    pr.progress = TraceProgress("R", &t0, &cpu0);
+    ps.progress = TraceProgress("S", &t0, &cpu0);
+    auto fs = std::async(std::launch::async, [&, ch = cb.get()] {
+      crypto::Prng prng = crypto::Prng::FromTestSeed(2);
+      return psi::SharedOutputPsiSender(ps).Run(*ch, s_keys, values, n, prng);
+    });
+    crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+    auto rr = psi::SharedOutputPsiReceiver(pr).Run(*ca, r_keys, n, prng);
+    auto rs = fs.get();
+    if (!rr.ok() || !rs.ok() ||
+        rr->count.value() + rs->count.value() != n / 4 ||
+        rr->sum.value() + rs->sum.value() != want_sum) {
+      state.SkipWithError("protocol failed");
+      return;
+    }
+    sent_r = ca->bytes_sent();
+    sent_s = cb->bytes_sent();
+  }
+  state.counters["bytes_sent_receiver"] = static_cast<double>(sent_r);
+  state.counters["bytes_sent_sender"] = static_cast<double>(sent_s);
+  state.counters["bytes_sent_total"] = static_cast<double>(sent_r + sent_s);
+  state.counters["items_per_side"] = static_cast<double>(n);
+  state.counters["peak_rss_mb"] = PeakRssMb();
+}
+BENCHMARK(BM_SharedSum)
+    ->Arg(1 << 16)->Arg(1 << 20)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

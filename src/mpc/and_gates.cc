@@ -16,7 +16,8 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
   t.b_ = SecretWords(num_words);
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.b_.data()), num_words * 8));
   const ot::SecretBits choices = ot::SecretBits::FromWords(t.b_.span(), n);
-  LIAISON_ASSIGN_OR_RETURN(BothRot rots, ExtendBothWays(ots, channel, choices, n, prng));
+  LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
+                           ExtendBothWaysWords(ots, channel, choices, n, prng, num_threads));
   t.a_ = SecretWords(num_words);
   t.c_ = SecretWords(num_words);
   ParallelFor(num_words, num_threads, 256, [&](size_t begin, size_t end) {
@@ -24,10 +25,10 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
       uint64_t a = 0, u = 0, v = 0;
       for (size_t k = 0; k < 64; ++k) {
         const size_t i = w * 64 + k;
-        const uint64_t m0 = rots.theirs.m0[i].lo & 1, m1 = rots.theirs.m1[i].lo & 1;
+        const uint64_t m0 = rots.theirs.m0[i] & 1, m1 = rots.theirs.m1[i] & 1;
         a |= (m0 ^ m1) << k;
         u |= m0 << k;
-        v |= (rots.mine[i].lo & 1) << k;
+        v |= (rots.mine[i] & 1) << k;
       }
       t.a_[w] = a;
       t.c_[w] = (a & t.b_[w]) ^ u ^ v;

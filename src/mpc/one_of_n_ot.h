@@ -14,9 +14,12 @@
 // (unknown to the receiver) appears in K_v and in no other pad: the pads
 // of all entries but c_i are independent uniform bits to the receiver.
 //
+// Messages of b = 2 bits (q ≤ 5) are two tables side by side: entry v of
+// table l is padded with bit l·2^q + v of the messages, again used once.
+//
 // Security model: semi-honest, given random OTs (mpc/ot_pair.h). Rounds:
-// one flight, sender → receiver. Bytes: 2^q / 8 per instance (q ≤ 3: one
-// byte), in messages of at most 8 MiB. Leakage: the receiver learns
+// one flight, sender → receiver. Bytes: b·2^q / 8 per instance (one byte
+// if that is less), in messages of at most 8 MiB. Leakage: the receiver learns
 // T_i[c_i] only; the sender learns nothing. No branch or memory index
 // depends on a table, a choice or a message (shifts by the secret c_i are
 // constant-time on the CPUs we build for).
@@ -38,19 +41,24 @@ namespace liaison::mpc {
 // kMaxOneOfNBits is the largest q: a table fits one 64-bit word.
 inline constexpr int kMaxOneOfNBits = 6;
 
-// OneOfNBitOtSend sends tables.size() masked tables (bit v of tables[i] is
-// T_i[v]; bits at 2^q and above are ignored). Instance i uses the ROT
-// messages m0/m1[i·q + j], j < q, which must be the sender side of the
+// OneOfNBitOtSend sends tables.size() masked tables (bit l·2^q + v of
+// tables[i] is bit l of T_i[v], for l < message_bits; higher bits are
+// ignored). Instance i uses the ROT
+// messages m0/m1[i·q + j], j < q (their low 64 bits, as
+// OtPair::SendRotWords gives them), which must be the sender side of the
 // OTs whose choice bits the receiver took from c_i (bit j of c_i for
-// index i·q + j). Errors: InvalidArgument for q outside [1, 6] or spans
-// of the wrong size; transport errors as the channel gives them.
+// index i·q + j). Errors: InvalidArgument for q outside [1, 6],
+// message_bits outside [1, 2] or message_bits·2^q > 64, or spans of the
+// wrong size; transport errors as the channel gives them.
 absl::Status OneOfNBitOtSend(net::Channel& channel, int q,
                              absl::Span<const uint64_t> tables,
-                             absl::Span<const crypto::Block> m0,
-                             absl::Span<const crypto::Block> m1, int num_threads);
+                             absl::Span<const uint64_t> m0,
+                             absl::Span<const uint64_t> m1, int num_threads,
+                             int message_bits = 1);
 
 // OneOfNBitOtReceive receives `num_instances` tables and returns the bits
-// T_i[c_i], packed (bit i of the result). c_i is bits [i·q, i·q + q) of
+// T_i[c_i], packed in message_bits planes: bit l of T_i[c_i] is bit
+// l·64·⌈n/64⌉ + i of the result. c_i is bits [i·q, i·q + q) of
 // `choice_bits` (packed, as the ROT choice bits), and mc[i·q + j] the
 // chosen ROT message. Errors: InvalidArgument for q outside [1, 6] or
 // spans too short; DataLoss for a message of the wrong length; transport
@@ -58,8 +66,8 @@ absl::Status OneOfNBitOtSend(net::Channel& channel, int q,
 absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
                                                size_t num_instances,
                                                absl::Span<const uint64_t> choice_bits,
-                                               absl::Span<const crypto::Block> mc,
-                                               int num_threads);
+                                               absl::Span<const uint64_t> mc,
+                                               int num_threads, int message_bits = 1);
 
 }  // namespace liaison::mpc
 

@@ -22,6 +22,7 @@
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "ot/ot_extension.h"
+#include "mpc/shares.h"
 #include "ot/secret_blocks.h"
 
 namespace liaison::mpc {
@@ -68,6 +69,18 @@ class OtPair {
                                               const ot::SecretBits& choices,
                                               crypto::Prng& prng);
 
+  // SendRotWords and ReceiveRotWords are SendRot and ReceiveRot keeping
+  // only the low 64 bits of each message, hashed in cache-sized pieces on
+  // `num_threads` threads: for the consumers of a few bits per OT.
+  struct RotWords {
+    SecretWords m0, m1;
+  };
+  absl::StatusOr<RotWords> SendRotWords(net::Channel& channel, size_t num_ots,
+                                        crypto::Prng& prng, int num_threads);
+  absl::StatusOr<SecretWords> ReceiveRotWords(net::Channel& channel,
+                                              const ot::SecretBits& choices,
+                                              crypto::Prng& prng, int num_threads);
+
  private:
   int party_;
   ot::OtExtensionSender sender_;
@@ -80,6 +93,18 @@ struct BothRot {
   ot::SecretBlocks mine;
   ot::RotSenderOutput theirs;
 };
+
+// BothRotWords is BothRot with 64-bit messages (OtPair::SendRotWords).
+struct BothRotWords {
+  SecretWords mine;
+  OtPair::RotWords theirs;
+};
+
+// ExtendBothWaysWords is ExtendBothWays with 64-bit messages.
+absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
+                                                 const ot::SecretBits& my_choices,
+                                                 size_t num_peer_ots, crypto::Prng& prng,
+                                                 int num_threads);
 
 // ExtendBothWays runs two ROT batches: party 0 is the sender of the first
 // and the receiver of the second, so that one party computes while the

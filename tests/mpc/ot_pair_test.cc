@@ -40,6 +40,34 @@ TEST(OtPairTest, RandomOtsHoldInBothDirections) {
   }
 }
 
+TEST(OtPairTest, WordOtsAreTheLowWordsOfTheBlockOts) {
+  constexpr size_t kN = 5000;
+  struct Words {
+    SecretWords mine;
+    OtPair::RotWords theirs;
+    ot::SecretBits choices;
+  };
+  auto [r0, r1] = testing::RunTwoParties<Words>(
+      8, [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) -> absl::StatusOr<Words> {
+        Words w;
+        w.choices = ot::SecretBits::Random(party == 1 ? kN : 0, prng);
+        auto rots = ExtendBothWaysWords(ots, ch, w.choices, party == 0 ? kN : 0, prng, 2);
+        if (!rots.ok()) return rots.status();
+        w.mine = std::move(rots->mine);
+        w.theirs = std::move(rots->theirs);
+        return w;
+      });
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  ASSERT_EQ(r1->mine.size(), kN);
+  ASSERT_EQ(r0->theirs.m0.size(), kN);
+  for (size_t i = 0; i < kN; ++i) {
+    const uint64_t b = r1->choices.Get(i);
+    ASSERT_EQ(r1->mine[i], b ? r0->theirs.m1[i] : r0->theirs.m0[i]) << i;
+    ASSERT_NE(r0->theirs.m0[i], r0->theirs.m1[i]);
+  }
+}
+
 TEST(OtPairTest, BadPartyIsInvalidArgument) {
   auto [a, b] = net::LocalPair();
   crypto::Prng prng = crypto::Prng::FromTestSeed(1);
