@@ -87,7 +87,8 @@ BENCHMARK_CAPTURE(BM_EcdhPsi, count, psi::PsiOutput::kCardinality)
     ->Arg(1 << 16)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
-// BM_Rr22Psi: RR22 PSI (psi/rr22_psi.h) in match mode, both parties
+// BM_Rr22Psi: RR22 PSI (psi/rr22_psi.h) in match mode, or in count mode
+// (PSI with secret-shared output, psi/shared_output_psi.h), both parties
 // receiving, in one process over LocalPair; each party gets `num_threads`
 // = all cores (the two parties share them). Reports wall seconds, bytes
 // sent by each party (the OPRF receiver is the side with the smaller set,
@@ -110,7 +111,7 @@ psi::ProgressFn TraceProgress(const char* who, double* t0, double* cpu0) {
   };
 }
 
-void BM_Rr22Psi(benchmark::State& state) {
+void BM_Rr22Psi(benchmark::State& state, psi::PsiOutput output) {
   const size_t n = static_cast<size_t>(state.range(0));
   auto a = Items(n, "a", n / 4);
   auto b = Items(n, "b", n / 4);
@@ -119,6 +120,7 @@ void BM_Rr22Psi(benchmark::State& state) {
   for (auto _ : state) {
     auto [ca, cb] = net::LocalPair();
     psi::Rr22PsiParams pa, pb;
+    pa.output = pb.output = output;
     pa.role = psi::Rr22Role::kOprfReceiver;
     pb.role = psi::Rr22Role::kOprfSender;
     double cpu0 = CpuSeconds();
@@ -154,57 +156,10 @@ void BM_Rr22Psi(benchmark::State& state) {
 
 // Peak RSS of the whole process (both parties plus the input vectors) so
 // far; run one size per process for a per-size figure.
-BENCHMARK(BM_Rr22Psi)
+BENCHMARK_CAPTURE(BM_Rr22Psi, match, psi::PsiOutput::kIntersection)
     ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)->Arg(1 << 24)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
-
-// BM_Rr22Count: rr22-psi count mode (psi/shared_output_psi.h under
-// psi/rr22_psi.h), both parties learning the count, n items a side with n/4
-// shared, in one process over LocalPair, each party with all cores.
-// Reports wall seconds and the bytes each party sent.
-void BM_Rr22Count(benchmark::State& state) {
-  const size_t n = static_cast<size_t>(state.range(0));
-  auto a = Items(n, "a", n / 4);
-  auto b = Items(n, "b", n / 4);
-  uint64_t sent_r = 0, sent_s = 0;
-  double cpu = 0;
-  for (auto _ : state) {
-    auto [ca, cb] = net::LocalPair();
-    psi::Rr22PsiParams pa, pb;
-    pa.output = pb.output = psi::PsiOutput::kCardinality;
-    pa.role = psi::Rr22Role::kOprfReceiver;
-    pb.role = psi::Rr22Role::kOprfSender;
-    double cpu0 = CpuSeconds();
-    double t0 = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now().time_since_epoch())
-                    .count();
-    pa.progress = TraceProgress("R", &t0, &cpu0);
-    pb.progress = TraceProgress("S", &t0, &cpu0);
-    auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-      crypto::Prng prng = crypto::Prng::FromTestSeed(2);
-      return psi::Rr22Psi(pb).Run(*ch, b, prng);
-    });
-    crypto::Prng prng = crypto::Prng::FromTestSeed(1);
-    auto ra = psi::Rr22Psi(pa).Run(*ca, a, prng);
-    auto rb = fb.get();
-    cpu += CpuSeconds() - cpu0;
-    if (!ra.ok() || !rb.ok() || ra->intersection_size != n / 4 ||
-        rb->intersection_size != n / 4) {
-      state.SkipWithError("protocol failed");
-      return;
-    }
-    sent_r = ca->bytes_sent();
-    sent_s = cb->bytes_sent();
-  }
-  state.counters["bytes_sent_oprf_receiver"] = static_cast<double>(sent_r);
-  state.counters["bytes_sent_oprf_sender"] = static_cast<double>(sent_s);
-  state.counters["bytes_sent_total"] = static_cast<double>(sent_r + sent_s);
-  state.counters["core_us_per_item_per_party"] =
-      cpu / static_cast<double>(state.iterations()) / (2.0 * n) * 1e6;
-  state.counters["items_per_side"] = static_cast<double>(n);
-  state.counters["peak_rss_mb"] = PeakRssMb();
-}
-BENCHMARK(BM_Rr22Count)
+BENCHMARK_CAPTURE(BM_Rr22Psi, count, psi::PsiOutput::kCardinality)
     ->Arg(1 << 16)->Arg(1 << 20)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 

@@ -11,19 +11,25 @@
 //     (mpc/one_of_n_ot.h) in which party 0 chooses y_ic: party 0 gets
 //     s_ic ⊕ [x_ic = y_ic]; party 1 keeps s_ic. σ random OTs per i, party
 //     1 the sender.
-//  2. Tree: the C chunk results are ANDed in ⌈log2 C⌉ layers of batched
-//     GMW AND gates (mpc/and_gates.h), C − 1 ANDs per i (two random OTs
-//     each, one each way).
+//  2. First AND layer, without triples (q ≤ 5): chunk k < h = ⌊C/2⌋ is
+//     paired with k' = k + C − h. The tables carry a second bit,
+//     t_c ⊕ s_partner(c)·[v = x_c] for a random t_c, so that party 0 gets
+//     w_c = t_c ⊕ s_partner·[y_c = x_c]; then w_k ⊕ w_k' ⊕ r_k·r_k' (party
+//     0, r its leaf bits) and s_k·s_k' ⊕ t_k ⊕ t_k' (party 1) are shares of
+//     e_k·e_k' (the correlated first layer of Rathee et al.).
+//  3. Tree: the C − h remaining results are ANDed in ⌈log2(C − h)⌉ layers
+//     of batched GMW AND gates (mpc/and_gates.h), C − 1 − h ANDs per i
+//     (two random OTs each, one each way).
 //
 // Security model: semi-honest. Rounds: the leaf OTs (party 0 → 1 the
 // OT-extension columns, then 1 → 0 the tables), the triples (two
-// flights), then ⌈log2 C⌉ AND layers (one flight each way).
-// Bytes per compared pair, with SoftSpoken k (mpc/ot_pair.h): party 0
-// σ·16/k (leaf OT columns) + (C − 1)·(16/k + 1/4) (triples and AND
-// openings); party 1 C·2^q/8 (tables; 1 byte each for q ≤ 3) +
-// (C − 1)·(16/k + 1/4). For σ = 64, q = 4, k = 4: 256 + 64 = 320 and
-// 32 + 64 = 96 bytes. Leakage: none beyond n, σ and q; no branch or
-// memory index depends on the values or the shares.
+// flights), then the AND layers (one flight each way each).
+// Bytes per compared pair, with SoftSpoken k (mpc/ot_pair.h) and
+// A = C − 1 − h ANDs: party 0 σ·16/k (leaf OT columns) + A·(16/k + 1/4)
+// (triples and AND openings); party 1 C·2^(q+1)/8 (two-bit tables) +
+// A·(16/k + 1/4). For σ = 64, q = 4, k = 4 (A = 7): 286 and 94 bytes.
+// Leakage: none beyond n, σ and q; no branch or memory index depends on
+// the values or the shares.
 #ifndef LIAISON_MPC_EQUALITY_H_
 #define LIAISON_MPC_EQUALITY_H_
 

@@ -12,7 +12,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <utility>
-#include <vector>
 
 #include "absl/types/span.h"
 #include "base/secret.h"
@@ -22,55 +21,7 @@ namespace liaison::mpc {
 // SecretWords is a secret array of 64-bit words: packed bit shares (bit i
 // is bit i % 64 of word i / 64) or additive shares modulo 2^64 (one per
 // word).
-class SecretWords {
- public:
-  SecretWords() = default;
-  // SecretWords makes `n` zero words.
-  explicit SecretWords(size_t n) : data_(n, 0) {}
-  ~SecretWords() { Wipe(); }
-  SecretWords(SecretWords&& other) noexcept : data_(std::move(other.data_)) {
-    other.data_.clear();
-  }
-  SecretWords& operator=(SecretWords&& other) noexcept {
-    if (this != &other) {
-      Wipe();
-      data_ = std::move(other.data_);
-      other.data_.clear();
-    }
-    return *this;
-  }
-  SecretWords(const SecretWords&) = delete;
-  SecretWords& operator=(const SecretWords&) = delete;
-  bool operator==(const SecretWords&) const = delete;
-
-  SecretWords Clone() const {
-    SecretWords out(size());
-    for (size_t i = 0; i < size(); ++i) out.data_[i] = data_[i];
-    return out;
-  }
-
-  size_t size() const { return data_.size(); }
-  bool empty() const { return data_.empty(); }
-  uint64_t* data() { return data_.data(); }
-  const uint64_t* data() const { return data_.data(); }
-  uint64_t& operator[](size_t i) { return data_[i]; }
-  const uint64_t& operator[](size_t i) const { return data_[i]; }
-  absl::Span<uint64_t> span() { return absl::MakeSpan(data_); }
-  absl::Span<const uint64_t> span() const { return absl::MakeConstSpan(data_); }
-
-  // Clear wipes the contents and leaves the array empty.
-  void Clear() {
-    Wipe();
-    data_.clear();
-    data_.shrink_to_fit();
-  }
-
- private:
-  void Wipe() {
-    if (!data_.empty()) SecureWipe(data_.data(), data_.size() * sizeof(uint64_t));
-  }
-  std::vector<uint64_t> data_;
-};
+using SecretWords = SecretVector<uint64_t>;
 
 // NumWords returns the number of words that hold `num_bits` packed bits.
 constexpr size_t NumWords(size_t num_bits) { return (num_bits + 63) / 64; }

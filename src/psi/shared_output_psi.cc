@@ -41,7 +41,11 @@ void Progress(const SharedOutputPsiParams& p, std::string_view phase, uint64_t d
   if (p.progress) p.progress(phase, done, total);
 }
 
-absl::Status CheckParams(const SharedOutputPsiParams& p, const net::Channel& channel) {
+absl::Status CheckParams(const SharedOutputPsiParams& p, const net::Channel& channel,
+                         uint64_t num_keys, uint64_t num_peer_keys) {
+  if (num_keys > kMaxKeys || num_peer_keys > kMaxKeys) {
+    return absl::InvalidArgumentError("shared-output PSI takes at most 2^32 - 2 keys a side");
+  }
   if (p.chunk_len == 0 || p.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
     return absl::InvalidArgumentError("shared-output PSI chunk length does not fit the channel");
   }
@@ -181,10 +185,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   const SharedOutputPsiParams& p = params_;
   SharedAggregates out;
   out.has_sum = p.with_sum;
-  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel));
-  if (keys.size() > kMaxKeys || num_sender_keys > kMaxKeys) {
-    return absl::InvalidArgumentError("shared-output PSI takes at most 2^32 - 2 keys a side");
-  }
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_sender_keys));
   if (keys.empty() || num_sender_keys == 0) return out;
   const int threads = Threads(p);
   const size_t n = keys.size();
@@ -283,10 +284,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   const SharedOutputPsiParams& p = params_;
   SharedAggregates out;
   out.has_sum = p.with_sum;
-  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel));
-  if (keys.size() > kMaxKeys || num_receiver_keys > kMaxKeys) {
-    return absl::InvalidArgumentError("shared-output PSI takes at most 2^32 - 2 keys a side");
-  }
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
   if (p.with_sum && values.size() != keys.size()) {
     return absl::InvalidArgumentError("shared-output PSI sums need one value per key");
   }

@@ -49,15 +49,17 @@
 // Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
 // C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
 // of bins: the leaf OTs and tables (two flights), the AND triples (two),
-// ⌈log2(σ/q)⌉ AND layers (one each way) and the products (two flights,
-// four with sums).
+// ⌈log2(σ/q)⌉ − 1 AND layers (one each way; the first layer comes with
+// the tables) and the products (two flights, four with sums).
 // Bytes (q = 4, SoftSpoken k = 4, σ = 64, per bin unless said; B ≈
-// 1.3·n_R): R: 34 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
-// 256 (leaf columns) + 64 (triples and AND openings) + 4 (B2A columns) (+
-// 16 + 8 with sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S
-// (hint OKVS), and per bin 32 (tables) + 64 + 8 (B2A) (+ 4 with sums).
-// Measured figures: bench/psi_bench.cc (BM_Rr22Count, BM_SharedSum) and
-// docs/protocols/rr22-psi.md.
+// 1.3·n_R): R: 38 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
+// 256 (leaf OT columns) + 28 + 2 (triples for the 7 ANDs after the free
+// first layer, AND openings) + 8 (B2A corrections) ≈ 294 (+ 16 + 4 with
+// sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S (hint OKVS),
+// and per bin 64 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 98 (+ 4 +
+// 8 with sums). Measured at n = 2^20 a side: R 434 MB, S 200 MB.
+// Time: bench/psi_bench.cc (BM_Rr22Psi/count, BM_SharedSum) and
+// docs/protocols/rr22-psi.md; the equality test's OTs dominate.
 // Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
 // state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
 // each batch about 32·σ·batch_bins bytes of OT state.
