@@ -19,6 +19,7 @@
 #include "net/channel.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
+#include "psi/shared_output_psi.h"
 
 namespace liaison {
 namespace {
@@ -86,7 +87,8 @@ BENCHMARK_CAPTURE(BM_EcdhPsi, count, psi::PsiOutput::kCardinality)
     ->Arg(1 << 16)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
-// BM_Rr22Psi: RR22 PSI (psi/rr22_psi.h) in match mode, both parties
+// BM_Rr22Psi: RR22 PSI (psi/rr22_psi.h) in match mode, or in count mode
+// (PSI with secret-shared output, psi/shared_output_psi.h), both parties
 // receiving, in one process over LocalPair; each party gets `num_threads`
 // = all cores (the two parties share them). Reports wall seconds, bytes
 // sent by each party (the OPRF receiver is the side with the smaller set,
@@ -109,10 +111,11 @@ psi::ProgressFn TraceProgress(const char* who, double* t0, double* cpu0) {
   };
 }
 
-// RunRr22 is the body of the BM_Rr22Psi* benchmarks: `malicious` selects
-// the security model, `both` whether both sides receive (else only the
-// OPRF receiver does, volePSI's setting).
-void RunRr22(benchmark::State& state, bool malicious, bool both) {
+// RunRr22 is the body of the BM_Rr22Psi* benchmarks: `output` selects
+// match or count, `malicious` the security model, `both` whether both sides
+// receive (else only the OPRF receiver does, volePSI's setting).
+void RunRr22(benchmark::State& state, psi::PsiOutput output, bool malicious,
+             bool both) {
   const size_t n = static_cast<size_t>(state.range(0));
   auto a = Items(n, "a", n / 4);
   auto b = Items(n, "b", n / 4);
@@ -121,6 +124,7 @@ void RunRr22(benchmark::State& state, bool malicious, bool both) {
   for (auto _ : state) {
     auto [ca, cb] = net::LocalPair();
     psi::Rr22PsiParams pa, pb;
+    pa.output = pb.output = output;
     pa.role = psi::Rr22Role::kOprfReceiver;
     pb.role = psi::Rr22Role::kOprfSender;
     pa.malicious = pb.malicious = malicious;
@@ -156,15 +160,27 @@ void RunRr22(benchmark::State& state, bool malicious, bool both) {
   state.counters["peak_rss_mb"] = PeakRssMb();
 }
 
-void BM_Rr22Psi(benchmark::State& state) { RunRr22(state, false, true); }
+void BM_Rr22Psi(benchmark::State& state) {
+  RunRr22(state, psi::PsiOutput::kIntersection, false, true);
+}
 // BM_Rr22PsiOneSided: semi-honest, only the OPRF receiver learns.
-void BM_Rr22PsiOneSided(benchmark::State& state) { RunRr22(state, false, false); }
+void BM_Rr22PsiOneSided(benchmark::State& state) {
+  RunRr22(state, psi::PsiOutput::kIntersection, false, false);
+}
+// BM_Rr22PsiCount: count mode (PSI with secret-shared output), both learn.
+void BM_Rr22PsiCount(benchmark::State& state) {
+  RunRr22(state, psi::PsiOutput::kCardinality, false, true);
+}
 // BM_Rr22PsiMalicious: malicious, only the OPRF receiver learns (the
 // setting of volePSI's malicious figures and of the issue's target).
-void BM_Rr22PsiMalicious(benchmark::State& state) { RunRr22(state, true, false); }
+void BM_Rr22PsiMalicious(benchmark::State& state) {
+  RunRr22(state, psi::PsiOutput::kIntersection, true, false);
+}
 // BM_Rr22PsiMaliciousBoth: malicious, both learn (R also sends a proof per
 // match, psi/rr22_psi.h).
-void BM_Rr22PsiMaliciousBoth(benchmark::State& state) { RunRr22(state, true, true); }
+void BM_Rr22PsiMaliciousBoth(benchmark::State& state) {
+  RunRr22(state, psi::PsiOutput::kIntersection, true, true);
+}
 
 // Peak RSS of the whole process (both parties plus the input vectors) so
 // far; run one size per process for a per-size figure.
@@ -174,10 +190,76 @@ BENCHMARK(BM_Rr22Psi)
 BENCHMARK(BM_Rr22PsiOneSided)
     ->Arg(1 << 16)->Arg(1 << 20)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+BENCHMARK(BM_Rr22PsiCount)
+    ->Arg(1 << 16)->Arg(1 << 20)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Rr22PsiMalicious)
     ->Arg(1 << 16)->Arg(1 << 20)->Arg(1 << 22)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 BENCHMARK(BM_Rr22PsiMaliciousBoth)
+    ->Arg(1 << 16)->Arg(1 << 20)
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// BM_SharedSum: shared-output PSI with 64-bit values (count and sum
+// shares, the core of a private intersection-sum), on random 128-bit keys,
+// n a side with n/4 shared; the shares are summed and checked. The
+// environment variables LIAISON_CPSI_K, LIAISON_CPSI_Q and
+// LIAISON_CPSI_BATCH_LOG2 override SoftSpoken k, the equality chunk bits
+// and the batch size (both sides alike), for tuning.
+void BM_SharedSum(benchmark::State& state) {
+  const size_t n = static_cast<size_t>(state.range(0));
+  crypto::Prng data = crypto::Prng::FromTestSeed(9);
+  std::vector<crypto::Block> r_keys(n), s_keys(n);
+  std::vector<uint64_t> values(n);
+  uint64_t want_sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    s_keys[i] = data.NextBlock();
+    r_keys[i] = i < n / 4 ? s_keys[i] : data.NextBlock();
+    values[i] = data.NextU64();
+    if (i < n / 4) want_sum += values[i];
+  }
+  uint64_t sent_r = 0, sent_s = 0;
+  for (auto _ : state) {
+    auto [ca, cb] = net::LocalPair();
+    psi::SharedOutputPsiParams p;
+    p.with_sum = true;
+    // Tuning knobs: SoftSpoken k, the equality test's chunk bits q and
+    // log2 of the bins per batch.
+    if (const char* e = std::getenv("LIAISON_CPSI_K")) p.softspoken_k = std::atoi(e);
+    if (const char* e = std::getenv("LIAISON_CPSI_Q")) p.equality_chunk_bits = std::atoi(e);
+    if (const char* e = std::getenv("LIAISON_CPSI_BATCH_LOG2")) {
+      p.batch_bins = size_t{1} << std::atoi(e);
+    }
+    double cpu0 = CpuSeconds();
+    double t0 = std::chrono::duration<double>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+    psi::SharedOutputPsiParams pr = p, ps = p;
+    pr.progress = TraceProgress("R", &t0, &cpu0);
+    ps.progress = TraceProgress("S", &t0, &cpu0);
+    auto fs = std::async(std::launch::async, [&, ch = cb.get()] {
+      crypto::Prng prng = crypto::Prng::FromTestSeed(2);
+      return psi::SharedOutputPsiSender(ps).Run(*ch, s_keys, values, n, prng);
+    });
+    crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+    auto rr = psi::SharedOutputPsiReceiver(pr).Run(*ca, r_keys, n, prng);
+    auto rs = fs.get();
+    if (!rr.ok() || !rs.ok() ||
+        rr->count.value() + rs->count.value() != n / 4 ||
+        rr->sum.value() + rs->sum.value() != want_sum) {
+      state.SkipWithError("protocol failed");
+      return;
+    }
+    sent_r = ca->bytes_sent();
+    sent_s = cb->bytes_sent();
+  }
+  state.counters["bytes_sent_receiver"] = static_cast<double>(sent_r);
+  state.counters["bytes_sent_sender"] = static_cast<double>(sent_s);
+  state.counters["bytes_sent_total"] = static_cast<double>(sent_r + sent_s);
+  state.counters["items_per_side"] = static_cast<double>(n);
+  state.counters["peak_rss_mb"] = PeakRssMb();
+}
+BENCHMARK(BM_SharedSum)
     ->Arg(1 << 16)->Arg(1 << 20)
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/types/span.h"
@@ -95,6 +96,60 @@ class SecretBytes {
     if (!data_.empty()) SecureWipe(data_.data(), data_.size());
   }
   std::vector<uint8_t> data_;
+};
+
+// SecretVector is a secret array of trivially copyable elements (OT
+// correlations, shares), zero-initialised, wiped on destruction, on
+// reassignment and by Clear. Move-only; copies are explicit (Clone).
+template <typename T>
+class SecretVector {
+ public:
+  SecretVector() = default;
+  // SecretVector makes `n` value-initialised (zero) elements.
+  explicit SecretVector(size_t n) : data_(n) {}
+  ~SecretVector() { Wipe(); }
+  SecretVector(SecretVector&& other) noexcept : data_(std::move(other.data_)) {
+    other.data_.clear();
+  }
+  SecretVector& operator=(SecretVector&& other) noexcept {
+    if (this != &other) {
+      Wipe();
+      data_ = std::move(other.data_);
+      other.data_.clear();
+    }
+    return *this;
+  }
+  SecretVector(const SecretVector&) = delete;
+  SecretVector& operator=(const SecretVector&) = delete;
+  bool operator==(const SecretVector&) const = delete;
+
+  SecretVector Clone() const {
+    SecretVector out(size());
+    for (size_t i = 0; i < size(); ++i) out.data_[i] = data_[i];
+    return out;
+  }
+
+  size_t size() const { return data_.size(); }
+  bool empty() const { return data_.empty(); }
+  T* data() { return data_.data(); }
+  const T* data() const { return data_.data(); }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  absl::Span<T> span() { return absl::MakeSpan(data_); }
+  absl::Span<const T> span() const { return absl::MakeConstSpan(data_); }
+
+  // Clear wipes the contents and leaves the array empty.
+  void Clear() {
+    Wipe();
+    data_.clear();
+    data_.shrink_to_fit();
+  }
+
+ private:
+  void Wipe() {
+    if (!data_.empty()) SecureWipe(data_.data(), data_.size() * sizeof(T));
+  }
+  std::vector<T> data_;
 };
 
 }  // namespace liaison

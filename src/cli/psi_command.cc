@@ -147,15 +147,9 @@ absl::Status WriteCountResult(const std::string& path, const session::PsiJobResu
 }
 
 // ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
-// default, ecdh-psi for count mode, which rr22-psi does not offer yet.
+// default, in match and count mode alike; ecdh-psi on request.
 absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
-  const bool count = opts.mode == "count";
-  if (opts.protocol.empty()) return std::string(count ? "ecdh-psi" : "rr22-psi");
   if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
-  if (count) {
-    return absl::InvalidArgumentError(
-        "rr22-psi has no count mode yet; use --protocol ecdh (the default for --mode count)");
-  }
   return std::string("rr22-psi");
 }
 

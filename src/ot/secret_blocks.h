@@ -56,55 +56,7 @@ class SecretBlock {
 };
 
 // SecretBlocks is a secret array of blocks (OT messages, correlations).
-class SecretBlocks {
- public:
-  SecretBlocks() = default;
-  // SecretBlocks makes `n` zero blocks.
-  explicit SecretBlocks(size_t n) : data_(n) {}
-  ~SecretBlocks() { Wipe(); }
-  SecretBlocks(SecretBlocks&& other) noexcept : data_(std::move(other.data_)) {
-    other.data_.clear();
-  }
-  SecretBlocks& operator=(SecretBlocks&& other) noexcept {
-    if (this != &other) {
-      Wipe();
-      data_ = std::move(other.data_);
-      other.data_.clear();
-    }
-    return *this;
-  }
-  SecretBlocks(const SecretBlocks&) = delete;
-  SecretBlocks& operator=(const SecretBlocks&) = delete;
-  bool operator==(const SecretBlocks&) const = delete;
-
-  SecretBlocks Clone() const {
-    SecretBlocks out(size());
-    for (size_t i = 0; i < size(); ++i) out.data_[i] = data_[i];
-    return out;
-  }
-
-  size_t size() const { return data_.size(); }
-  bool empty() const { return data_.empty(); }
-  Block* data() { return data_.data(); }
-  const Block* data() const { return data_.data(); }
-  Block& operator[](size_t i) { return data_[i]; }
-  const Block& operator[](size_t i) const { return data_[i]; }
-  absl::Span<Block> span() { return absl::MakeSpan(data_); }
-  absl::Span<const Block> span() const { return absl::MakeConstSpan(data_); }
-
-  // Wipe zeroes the contents and leaves the array empty.
-  void Clear() {
-    Wipe();
-    data_.clear();
-    data_.shrink_to_fit();
-  }
-
- private:
-  void Wipe() {
-    if (!data_.empty()) SecureWipe(data_.data(), data_.size() * sizeof(Block));
-  }
-  std::vector<Block> data_;
-};
+using SecretBlocks = SecretVector<Block>;
 
 // SecretBits is a secret bit vector (OT choice bits), packed 128 to a Block:
 // bit i is bit i % 128 of block i / 128 (Block::Bit numbering), which is the
@@ -134,6 +86,21 @@ class SecretBits {
     absl::Span<Block> b = out.blocks_.span();
     if (b.empty()) return out;
     prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(b.data()), b.size() * sizeof(Block)));
+    out.ClearTail();
+    return out;
+  }
+
+  // FromWords returns the first `num_bits` bits of packed 64-bit words
+  // (bit i is bit i % 64 of words[i / 64], the same order as the blocks'
+  // lo-then-hi words); words.size() must be at least ⌈num_bits / 64⌉.
+  static SecretBits FromWords(absl::Span<const uint64_t> words, size_t num_bits) {
+    SecretBits out(num_bits);
+    absl::Span<Block> b = out.blocks_.span();
+    const size_t num_words = (num_bits + 63) / 64;
+    for (size_t w = 0; w < num_words; ++w) {
+      uint64_t& dst = (w % 2 == 0) ? b[w / 2].lo : b[w / 2].hi;
+      dst = words[w];
+    }
     out.ClearTail();
     return out;
   }

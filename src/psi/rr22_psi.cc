@@ -14,6 +14,7 @@
 #include "ot/secret_blocks.h"
 #include "psi/internal/item_hash.h"
 #include "psi/rr22_oprf.h"
+#include "psi/shared_output_psi.h"
 
 namespace liaison::psi {
 namespace {
@@ -500,18 +501,59 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
   return result;
 }
 
+// RunCount is count mode: shared-output PSI (psi/shared_output_psi.h)
+// with the OPRF receiver as its receiver, then the count shares are
+// revealed to the receiving side(s).
+absl::StatusOr<PsiResult> RunCount(const Context& ctx, net::Channel& channel,
+                                   absl::Span<const std::string> items,
+                                   bool i_am_r, crypto::Prng& prng) {
+  const Rr22PsiParams& p = ctx.p;
+  const size_t n = items.size();
+  ctx.Progress("hashing", 0, n);
+  std::vector<Block> keys(n);
+  internal::HashItems(ctx.item_aes, items, absl::MakeSpan(keys), ctx.threads);
+  ctx.Progress("hashing", n, n);
+  SharedOutputPsiParams sp;
+  sp.num_threads = ctx.threads;
+  sp.chunk_len = p.chunk_len;
+  sp.okvs_bin_items = p.okvs_bin_items;
+  sp.progress = p.progress;
+  absl::StatusOr<SharedAggregates> shares =
+      i_am_r ? SharedOutputPsiReceiver(sp).Run(channel, keys, ctx.n_s, prng)
+             : SharedOutputPsiSender(sp).Run(channel, keys, {}, ctx.n_r, prng);
+  if (shares.status().code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(
+        StrCat("rr22-psi items must be distinct (",
+               std::string(shares.status().message()), ")"));
+  }
+  LIAISON_RETURN_IF_ERROR(shares.status());
+  LIAISON_ASSIGN_OR_RETURN(
+      uint64_t count,
+      RevealSum(channel, shares->count, p.i_receive, p.peer_receives));
+  PsiResult result;
+  result.peer_set_size = i_am_r ? ctx.n_s : ctx.n_r;
+  result.received = p.i_receive;
+  if (count > std::min(ctx.n_r, ctx.n_s)) {
+    return absl::DataLossError(
+        "the peer's count share gives more matches than items");
+  }
+  result.intersection_size = count;
+  return result;
+}
+
 }  // namespace
 
 absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
                                        absl::Span<const std::string> items,
                                        crypto::Prng& prng) const {
   const Rr22PsiParams& p = params_;
-  if (p.output == PsiOutput::kCardinality) {
-    return absl::UnimplementedError("rr22-psi count mode is not available yet");
-  }
   if (!p.i_receive && !p.peer_receives) {
     return absl::InvalidArgumentError(
         "rr22-psi needs at least one side to receive the result");
+  }
+  if (p.output == PsiOutput::kCardinality && p.malicious) {
+    return absl::InvalidArgumentError(
+        "rr22-psi count mode is semi-honest only");
   }
   if ((p.i_receive && !p.peer_receives && p.role == Rr22Role::kOprfSender) ||
       (!p.i_receive && p.peer_receives && p.role == Rr22Role::kOprfReceiver)) {
@@ -586,6 +628,9 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
               TagLen(n_r, n_s, p.malicious),
               peer.chunk_len,
               internal::ItemHashKey(s)};
+  if (p.output == PsiOutput::kCardinality) {
+    return RunCount(ctx, channel, items, i_am_r, prng);
+  }
   if (i_am_r) return RunOprfReceiver(ctx, channel, items, prng);
   return RunOprfSender(ctx, channel, items, prng);
 }

@@ -84,8 +84,15 @@
 // public to both): R learns X ∩ Y (as indices into its items) and nothing
 // about X \ Y; S learns nothing about Y beyond n_R when it does not
 // receive, and exactly X ∩ Y (as indices into its items) when it does.
-// Count mode (PsiOutput::kCardinality) is not available yet: Run returns
-// Unimplemented, before sending anything.
+// Count mode (PsiOutput::kCardinality): after the headers the two run
+// PSI with secret-shared output (psi/shared_output_psi.h; the OPRF
+// receiver R is its cuckoo-hashing receiver) and end with additive shares
+// of |X ∩ Y| modulo 2^64; each side then sends its 8-byte share to the
+// other if the other receives (both at once when both receive). A
+// receiving side learns |X ∩ Y| and the set sizes, nothing else — not
+// which items match; a non-receiving side learns the set sizes only. The
+// messages are in docs/wire/rr22-psi.md, the costs in
+// psi/shared_output_psi.h and docs/protocols/rr22-psi.md.
 //
 // Rounds (flights): headers (both at once); the silent VOLE's flights; R
 // → S the OKVS seed and P ⊕ C; S → R the F list; R → S the matched
@@ -175,8 +182,8 @@ class Rr22Psi {
   // supplies all of this side's randomness. If either set is empty both
   // sides return an empty result after the headers. On success the result
   // of a receiving side lists, in increasing order, the indices of `items`
-  // in the intersection. Errors: Unimplemented for count mode;
-  // InvalidArgument for duplicate items, more than 2^32 - 1 items, nobody
+  // in the intersection; in count mode it has intersection_size only.
+  // Errors: InvalidArgument for duplicate items, more than 2^32 - 1 items, nobody
   // receiving, a role that contradicts the recipients, or a chunk length
   // that does not fit the channel; FailedPrecondition when the peer runs
   // another version or disagrees on the security model, the output, the

@@ -55,15 +55,15 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return absl::InvalidArgumentError(StrCat("unknown protocol '", params.protocol,
                                              "' (available: rr22-psi, ecdh-psi)"));
   }
-  if (params.protocol == psi::Rr22Psi::kProtocolName &&
-      params.output == psi::PsiOutput::kCardinality) {
-    return absl::InvalidArgumentError(
-        "rr22-psi has no count mode yet; use --protocol ecdh for --mode count");
-  }
   if (params.protocol == psi::EcdhPsi::kProtocolName &&
       params.security == Security::kMalicious) {
     return absl::InvalidArgumentError(
         "ecdh-psi is semi-honest only; use --protocol rr22 for --security malicious");
+  }
+  if (params.output == psi::PsiOutput::kCardinality &&
+      params.security == Security::kMalicious) {
+    return absl::InvalidArgumentError(
+        "count mode is semi-honest only; leave out --security malicious");
   }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();

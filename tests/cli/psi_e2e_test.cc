@@ -309,13 +309,33 @@ TEST_F(PsiE2eTest, EcdhProtocolGivesTheSameMatches) {
   EXPECT_EQ(CsvValues(dir_ + "/b.csv"), CsvValues(dir_ + "/a.csv"));
 }
 
-TEST_F(PsiE2eTest, Rr22CountModeIsRefusedWithAHint) {
-  WriteFile(dir_ + "/a.txt", "a.example\n");
-  ProcessResult r = testing::Run(PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1",
-                                         dir_ + "/a.txt", {"--mode", "count", "--protocol", "rr22"}),
-                                 dir_);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("use --protocol ecdh"));
+TEST_F(PsiE2eTest, CountModeRunsRr22ByDefaultAndEcdhOnRequest) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\nd.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\nc.example\nd[.]example\ne.example\n");
+  for (const char* protocol : {"", "ecdh", "rr22"}) {
+    SCOPED_TRACE(protocol);
+    std::vector<std::string> a_args = {"--mode", "count", "--result-to", "me", "--output",
+                                       dir_ + "/a.json", "--summary-json", dir_ + "/as.json"};
+    std::vector<std::string> b_args = {"--mode", "count", "--result-to", "peer",
+                                       "--summary-json", dir_ + "/bs.json"};
+    if (*protocol != '\0') {
+      for (auto* v : {&a_args, &b_args}) {
+        v->push_back("--protocol");
+        v->push_back(protocol);
+      }
+    }
+    Pair p = RunPair(dir_ + "/a.txt", a_args, dir_ + "/b.txt", b_args);
+    ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+    ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+    const std::string a = ReadFile(dir_ + "/a.json");
+    EXPECT_THAT(a, HasSubstr("\"intersection_size\": 3"));
+    EXPECT_THAT(a, ::testing::Not(HasSubstr("example")));
+    EXPECT_THAT(ReadFile(dir_ + "/as.json"),
+                HasSubstr(*protocol == 'e' ? "ecdh-psi" : "rr22-psi"));
+    const std::string b = ReadFile(dir_ + "/bs.json");
+    EXPECT_THAT(b, HasSubstr("\"received\": false"));
+    EXPECT_THAT(b, ::testing::Not(HasSubstr("\"intersection_size\": 3")));
+  }
 }
 
 TEST_F(PsiE2eTest, RecipientMismatchIsRefused) {

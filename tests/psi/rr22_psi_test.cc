@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <future>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "base/bytes.h"
@@ -178,13 +179,84 @@ TEST(Rr22PsiTest, ResultToPeerOnly) {
               UnorderedElementsAreArray(sets.common));
 }
 
-TEST(Rr22PsiTest, CountModeIsUnimplemented) {
-  std::vector<std::string> a = {"x"}, b = {"x"};
-  auto p = Params(true, true);
+Rr22PsiParams CountParams(bool i_receive, bool peer_receives,
+                          Rr22Role role = Rr22Role::kAuto) {
+  Rr22PsiParams p = Params(i_receive, peer_receives, role);
   p.output = PsiOutput::kCardinality;
-  Outcome o = RunBoth(p, p, a, b);
-  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kUnimplemented);
-  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kUnimplemented);
+  return p;
+}
+
+TEST(Rr22PsiTest, CountModeGivesTheExactCountToBothAndNoItems) {
+  for (auto [na, nb, common] : {std::tuple<size_t, size_t, size_t>{1, 1, 1},
+                                {2, 2, 0},
+                                {2, 2, 2},
+                                {1000, 700, 300},
+                                {50, 2000, 50}}) {
+    SCOPED_TRACE(::testing::Message() << na << "/" << nb << "/" << common);
+    auto sets = testing::MakeSets(na, nb, common, kSeed);
+    Outcome o = RunBoth(CountParams(true, true), CountParams(true, true),
+                        sets.a, sets.b);
+    ASSERT_TRUE(o.a.ok()) << o.a.status();
+    ASSERT_TRUE(o.b.ok()) << o.b.status();
+    EXPECT_EQ(o.a->intersection_size, common);
+    EXPECT_EQ(o.b->intersection_size, common);
+    EXPECT_TRUE(o.a->received);
+    EXPECT_TRUE(o.a->matched.empty());
+    EXPECT_TRUE(o.b->matched.empty());
+    EXPECT_EQ(o.a->peer_set_size, nb);
+    EXPECT_EQ(o.b->peer_set_size, na);
+  }
+}
+
+TEST(Rr22PsiTest, CountModeToOneSideOnly) {
+  auto sets = testing::MakeSets(600, 900, 123, kSeed);
+  Outcome o = RunBoth(CountParams(true, false), CountParams(false, true),
+                      sets.a, sets.b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_EQ(o.a->intersection_size, 123u);
+  EXPECT_FALSE(o.b->received);
+  EXPECT_EQ(o.b->intersection_size, 0u);
+  // The receiving side with the larger set (it is the OPRF receiver).
+  Outcome p = RunBoth(CountParams(false, true), CountParams(true, false),
+                      sets.a, sets.b);
+  ASSERT_TRUE(p.a.ok()) << p.a.status();
+  ASSERT_TRUE(p.b.ok()) << p.b.status();
+  EXPECT_EQ(p.b->intersection_size, 123u);
+  EXPECT_EQ(p.a->intersection_size, 0u);
+}
+
+TEST(Rr22PsiTest, CountModeWithAnEmptySetIsZero) {
+  auto sets = testing::MakeSets(0, 10, 0, kSeed);
+  Outcome o = RunBoth(CountParams(true, true), CountParams(true, true),
+                      sets.a, sets.b);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_EQ(o.a->intersection_size, 0u);
+  EXPECT_EQ(o.b->intersection_size, 0u);
+}
+
+TEST(Rr22PsiTest, CountModeDuplicateItemsAreInvalidArgument) {
+  std::vector<std::string> a = {"x", "y", "x"};
+  std::vector<std::string> b = {"x", "z", "w", "v"};
+  Outcome o = RunBoth(CountParams(true, true, Rr22Role::kOprfReceiver),
+                      CountParams(true, true), a, b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kInvalidArgument)
+      << o.a.status();
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kFailedPrecondition)
+      << o.b.status();
+  Outcome p = RunBoth(CountParams(true, true, Rr22Role::kOprfSender),
+                      CountParams(true, true), a, b);
+  EXPECT_EQ(p.a.status().code(), absl::StatusCode::kInvalidArgument)
+      << p.a.status();
+}
+
+TEST(Rr22PsiTest, CountModeAgainstMatchModeIsFailedPrecondition) {
+  auto sets = testing::MakeSets(10, 10, 3, kSeed);
+  Outcome o = RunBoth(CountParams(true, true), Params(true, true), sets.a,
+                      sets.b);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(Rr22PsiTest, DuplicateItemsOfOprfReceiverAreInvalidArgument) {
@@ -552,6 +624,16 @@ TEST(Rr22PsiMaliciousTest, SecurityMismatchIsFailedPreconditionBeforeTheVole) {
   // Only the headers moved.
   EXPECT_EQ(ca->messages_sent(), 1u);
   EXPECT_EQ(cb->messages_sent(), 1u);
+}
+
+TEST(Rr22PsiMaliciousTest, CountModeIsSemiHonestOnlyAndRefusedBeforeSending) {
+  auto [ca, cb] = net::LocalPair();
+  Rr22PsiParams p = MaliciousParams(true, true);
+  p.output = PsiOutput::kCardinality;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  auto r = Rr22Psi(p).Run(*ca, std::vector<std::string>{"x"}, prng);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_EQ(ca->messages_sent(), 0u);
 }
 
 TEST(Rr22PsiTest, OtherProtocolVersionIsFailedPrecondition) {

@@ -96,14 +96,18 @@ TEST(PsiJobTest, ProtocolMismatchStopsBoth) {
   EXPECT_THAT(r.a.status().message(), HasSubstr("protocol differs: we run rr22-psi"));
 }
 
-TEST(PsiJobTest, Rr22CountModeIsRefusedBeforeAnyMessage) {
-  auto [ca, cb] = net::LocalPair();
-  PsiJobParams p;
+TEST(PsiJobTest, Rr22CountJobGivesOnlyTheSize) {
+  auto sets = testing::MakeSets(50, 60, 20, kSeed);
+  PsiJobParams p;  // rr22-psi, the default
   p.output = psi::PsiOutput::kCardinality;
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  std::vector<std::string> items = {"x"};
-  EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ca->bytes_sent(), 0u);
+  Both r = RunJobs(p, sets.a, p, sets.b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  EXPECT_EQ(r.a->intersection_size, 20u);
+  EXPECT_EQ(r.b->intersection_size, 20u);
+  EXPECT_TRUE(r.a->matched_keys.empty());
+  EXPECT_TRUE(r.b->matched_keys.empty());
+  EXPECT_EQ(r.a->bytes_sent, r.b->bytes_received);
 }
 
 TEST(PsiJobTest, MaliciousRr22JobGivesTheIntersection) {

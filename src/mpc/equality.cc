@@ -1,0 +1,164 @@
+#include "mpc/equality.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "mpc/and_gates.h"
+#include "mpc/internal/wire.h"
+#include "mpc/one_of_n_ot.h"
+
+namespace liaison::mpc {
+namespace {
+
+uint64_t LowMask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// qmask2 masks one table of 2^q entries.
+uint64_t qmask2(int q) { return LowMask(1 << q); }
+
+// PackValues returns the σ low bits of each value, concatenated.
+SecretWords PackValues(absl::Span<const uint64_t> values, int sigma) {
+  SecretWords out(NumWords(values.size() * sigma) + 1);
+  const uint64_t mask = LowMask(sigma);
+  for (size_t i = 0; i < values.size(); ++i) {
+    const size_t pos = i * sigma;
+    const uint64_t v = values[i] & mask;
+    out[pos / 64] |= v << (pos % 64);
+    if (pos % 64 != 0 && pos % 64 + sigma > 64) out[pos / 64 + 1] |= v >> (64 - pos % 64);
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
+                                            absl::Span<const uint64_t> values,
+                                            const EqualityParams& params,
+                                            crypto::Prng& prng) {
+  const int sigma = params.sigma, q = params.q, threads = params.num_threads;
+  if (q < 1 || q > kMaxOneOfNBits || sigma < 1 || sigma > 64 || sigma % q != 0) {
+    return absl::InvalidArgumentError(
+        "private equality needs 1 <= q <= 6 and q | sigma <= 64");
+  }
+  const size_t n = values.size();
+  const size_t num_chunks = static_cast<size_t>(sigma / q);
+  const size_t w = NumWords(n);
+  if (n == 0) return SecretWords();
+
+  // Leaf results, chunk-major: chunk c of item i is bit i of words
+  // [c·w, (c + 1)·w). The first AND layer pairs chunk k < h with chunk
+  // k + C − h (h = C/2); with two-bit tables (q ≤ 5) it costs no triples:
+  // party 1 adds to the table of each paired chunk a second bit
+  // t_c ⊕ s_partner·[v = x_c], from which party 0's w_c, w_partner and
+  // r_k·r_k' and party 1's s_k·s_k' ⊕ t_k ⊕ t_k' are shares of e_k·e_k'
+  // (CrypTFlow2's correlated first layer).
+  SecretWords cur(num_chunks * w);
+  const size_t num_leaf_ots = n * static_cast<size_t>(sigma);
+  const uint64_t qmask = LowMask(q);
+  const size_t h0 = num_chunks / 2;
+  const bool free_layer = h0 > 0 && q <= kMaxOneOfNBits - 1;
+  const int message_bits = free_layer ? 2 : 1;
+  auto partner = [&](size_t c) -> size_t {  // public: depends on C only
+    if (c < h0) return c + num_chunks - h0;
+    if (c >= num_chunks - h0) return c - (num_chunks - h0);
+    return c;  // the middle chunk of an odd C has none
+  };
+  if (ots.party() == 0) {
+    SecretWords choice = PackValues(values, sigma);
+    const ot::SecretBits bits = ot::SecretBits::FromWords(choice.span(), num_leaf_ots);
+    LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
+                             ExtendBothWaysWords(ots, channel, bits, 0, prng, threads));
+    LIAISON_ASSIGN_OR_RETURN(
+        SecretWords got, OneOfNBitOtReceive(channel, q, n * num_chunks, choice.span(),
+                                            rots.mine.span(), threads, message_bits));
+    const size_t plane = NumWords(n * num_chunks) * 64;
+    SecretWords second(free_layer ? num_chunks * w : 0);
+    ParallelFor(w, threads, 16, [&](size_t begin, size_t end) {
+      for (size_t wi = begin; wi < end; ++wi) {
+        const size_t last = std::min(n, (wi + 1) * 64);
+        for (size_t c = 0; c < num_chunks; ++c) {
+          uint64_t word = 0, word2 = 0;
+          for (size_t i = wi * 64; i < last; ++i) {
+            word |= GetBit(got.span(), i * num_chunks + c) << (i % 64);
+            if (free_layer) {
+              word2 |= GetBit(got.span(), plane + i * num_chunks + c) << (i % 64);
+            }
+          }
+          cur[c * w + wi] = word;
+          if (free_layer) second[c * w + wi] = word2;
+        }
+      }
+    });
+    if (free_layer) {
+      for (size_t k = 0; k < h0; ++k) {
+        const size_t kk = partner(k);
+        for (size_t i = 0; i < w; ++i) {
+          cur[k * w + i] = second[k * w + i] ^ second[kk * w + i] ^
+                           (cur[k * w + i] & cur[kk * w + i]);
+        }
+      }
+    }
+  } else {
+    LIAISON_ASSIGN_OR_RETURN(
+        BothRotWords rots,
+        ExtendBothWaysWords(ots, channel, ot::SecretBits(), num_leaf_ots, prng, threads));
+    prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(cur.data()), cur.size() * 8));
+    SecretWords t(free_layer ? num_chunks * w : 0);
+    if (free_layer) {
+      prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.data()), t.size() * 8));
+    }
+    SecretWords tables(n * num_chunks);
+    const int shift2 = 1 << q;
+    ParallelFor(n, threads, 1024, [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        for (size_t c = 0; c < num_chunks; ++c) {
+          const uint64_t s = GetBit(cur.span(), c * w * 64 + i);
+          const uint64_t x = (values[i] >> (c * q)) & qmask;
+          const uint64_t hit = uint64_t{1} << x;
+          uint64_t table = ((0 - s) ^ hit) & qmask2(q);
+          if (free_layer) {
+            const uint64_t tb = GetBit(t.span(), c * w * 64 + i);
+            const uint64_t sp = GetBit(cur.span(), partner(c) * w * 64 + i);
+            table |= (((0 - tb) ^ ((0 - sp) & hit)) & qmask2(q)) << shift2;
+          }
+          tables[i * num_chunks + c] = table;
+        }
+      }
+    });
+    LIAISON_RETURN_IF_ERROR(OneOfNBitOtSend(channel, q, tables.span(), rots.theirs.m0.span(),
+                                            rots.theirs.m1.span(), threads, message_bits));
+    if (free_layer) {
+      for (size_t k = 0; k < h0; ++k) {
+        const size_t kk = partner(k);
+        for (size_t i = 0; i < w; ++i) {
+          cur[k * w + i] = (cur[k * w + i] & cur[kk * w + i]) ^ t[k * w + i] ^ t[kk * w + i];
+        }
+      }
+    }
+  }
+  // After the free layer the first C − h0 vectors are the ones left.
+  const size_t first = free_layer ? num_chunks - h0 : num_chunks;
+
+  // The AND tree: fold the last h chunk vectors into the first h.
+  size_t triple_words = 0;
+  for (size_t c = first; c > 1; c -= c / 2) triple_words += (c / 2) * w;
+  if (triple_words > 0) {
+    LIAISON_ASSIGN_OR_RETURN(AndTriples triples,
+                             AndTriples::Generate(ots, channel, triple_words, prng, threads));
+    for (size_t c = first; c > 1; c -= c / 2) {
+      const size_t h = c / 2;
+      LIAISON_ASSIGN_OR_RETURN(
+          SecretWords z, And(channel, ots.party(), triples, cur.span().subspan(0, h * w),
+                             cur.span().subspan((c - h) * w, h * w), threads));
+      std::memcpy(cur.data(), z.data(), h * w * 8);
+    }
+  }
+  SecretWords out(w);
+  std::memcpy(out.data(), cur.data(), w * 8);
+  if (n % 64 != 0) out[w - 1] &= LowMask(static_cast<int>(n % 64));
+  return out;
+}
+
+}  // namespace liaison::mpc

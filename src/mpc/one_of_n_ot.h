@@ -1,0 +1,74 @@
+// 1-out-of-2^q oblivious transfer of one-bit messages from q random
+// 1-out-of-2 OTs: the leaf step of the private equality test (Chandran,
+// Gupta, Shah, "Circuit-PSI with Linear Complexity via Relaxed Batch
+// OPPRF", PETS 2022, after Naor–Pinkas's 1-out-of-N reduction, "Oblivious
+// Transfer and Polynomial Evaluation", STOC 1999).
+//
+// For instance i the sender holds a table T_i of 2^q bits and the receiver
+// a choice c_i ∈ [0, 2^q). They hold q random OTs (k0_j, k1_j) / k_{c_ij}
+// whose choice bits are the bits of c_i. Every message k is a random
+// 128-bit string, used as a one-time truth table: bit v of k is the pad of
+// entry v. The sender's pad of entry v is K_v = ⊕_j bit_v(k_{v_j, j}), and
+// it sends T_i ⊕ K (2^q bits). The receiver knows K_{c_i} and reads
+// T_i[c_i]. For v ≠ c_i some j has v_j ≠ c_ij, and bit v of k_{v_j, j}
+// (unknown to the receiver) appears in K_v and in no other pad: the pads
+// of all entries but c_i are independent uniform bits to the receiver.
+//
+// Messages of b = 2 bits (q ≤ 5) are two tables side by side: entry v of
+// table l is padded with bit l·2^q + v of the messages, again used once.
+//
+// Security model: semi-honest, given random OTs (mpc/ot_pair.h). Rounds:
+// one flight, sender → receiver. Bytes: b·2^q / 8 per instance (one byte
+// if that is less), in messages of at most 8 MiB. Leakage: the receiver learns
+// T_i[c_i] only; the sender learns nothing. No branch or memory index
+// depends on a table, a choice or a message (shifts by the secret c_i are
+// constant-time on the CPUs we build for).
+#ifndef LIAISON_MPC_ONE_OF_N_OT_H_
+#define LIAISON_MPC_ONE_OF_N_OT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "crypto/block.h"
+#include "mpc/shares.h"
+#include "net/channel.h"
+
+namespace liaison::mpc {
+
+// kMaxOneOfNBits is the largest q: a table fits one 64-bit word.
+inline constexpr int kMaxOneOfNBits = 6;
+
+// OneOfNBitOtSend sends tables.size() masked tables (bit l·2^q + v of
+// tables[i] is bit l of T_i[v], for l < message_bits; higher bits are
+// ignored). Instance i uses the ROT
+// messages m0/m1[i·q + j], j < q (their low 64 bits, as
+// OtPair::SendRotWords gives them), which must be the sender side of the
+// OTs whose choice bits the receiver took from c_i (bit j of c_i for
+// index i·q + j). Errors: InvalidArgument for q outside [1, 6],
+// message_bits outside [1, 2] or message_bits·2^q > 64, or spans of the
+// wrong size; transport errors as the channel gives them.
+absl::Status OneOfNBitOtSend(net::Channel& channel, int q,
+                             absl::Span<const uint64_t> tables,
+                             absl::Span<const uint64_t> m0,
+                             absl::Span<const uint64_t> m1, int num_threads,
+                             int message_bits = 1);
+
+// OneOfNBitOtReceive receives `num_instances` tables and returns the bits
+// T_i[c_i], packed in message_bits planes: bit l of T_i[c_i] is bit
+// l·64·⌈n/64⌉ + i of the result. c_i is bits [i·q, i·q + q) of
+// `choice_bits` (packed, as the ROT choice bits), and mc[i·q + j] the
+// chosen ROT message. Errors: InvalidArgument for q outside [1, 6] or
+// spans too short; DataLoss for a message of the wrong length; transport
+// errors as the channel gives them.
+absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
+                                               size_t num_instances,
+                                               absl::Span<const uint64_t> choice_bits,
+                                               absl::Span<const uint64_t> mc,
+                                               int num_threads, int message_bits = 1);
+
+}  // namespace liaison::mpc
+
+#endif  // LIAISON_MPC_ONE_OF_N_OT_H_

@@ -1,0 +1,149 @@
+#include "mpc/ot_pair.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "base/status.h"
+#include "base/thread_pool.h"
+#include "crypto/aes.h"
+
+namespace liaison::mpc {
+
+ot::OtExtensionParams DefaultOtParams(int num_threads) {
+  ot::OtExtensionParams p;
+  p.security = ot::Security::kSemiHonest;
+  p.softspoken_k = kDefaultSoftSpokenK;
+  p.num_threads = num_threads < 1 ? 1 : num_threads;
+  return p;
+}
+
+OtPair::OtPair(int party, ot::OtExtensionParams params)
+    : party_(party), sender_(params), receiver_(params) {}
+
+absl::Status OtPair::SetUp(net::Channel& channel, crypto::Prng& prng) {
+  if (party_ != 0 && party_ != 1) {
+    return absl::InvalidArgumentError("an mpc party is 0 or 1");
+  }
+  if (party_ == 0) {
+    LIAISON_RETURN_IF_ERROR(sender_.SetUp(channel, prng));
+    return receiver_.SetUp(channel, prng);
+  }
+  LIAISON_RETURN_IF_ERROR(receiver_.SetUp(channel, prng));
+  return sender_.SetUp(channel, prng);
+}
+
+absl::StatusOr<ot::RotSenderOutput> OtPair::SendRot(net::Channel& channel,
+                                                    size_t num_ots,
+                                                    crypto::Prng& prng) {
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
+  ot::RotSenderOutput out;
+  out.m1 = ot::SecretBlocks(q.size());
+  const crypto::Block delta = sender_.delta();
+  for (size_t i = 0; i < q.size(); ++i) out.m1[i] = q[i] ^ delta;
+  crypto::CrHash(q.span(), q.span());
+  crypto::CrHash(out.m1.span(), out.m1.span());
+  out.m0 = std::move(q);
+  return out;
+}
+
+absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
+                                                    const ot::SecretBits& choices,
+                                                    crypto::Prng& prng) {
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
+  crypto::CrHash(t.span(), t.span());
+  return t;
+}
+
+namespace {
+// kHashPiece is the number of blocks hashed per call: large enough to
+// amortise the AES call, small enough to stay in L1/L2.
+constexpr size_t kHashPiece = 2048;
+}  // namespace
+
+absl::StatusOr<OtPair::RotWords> OtPair::SendRotWords(net::Channel& channel, size_t num_ots,
+                                                      crypto::Prng& prng, int num_threads) {
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
+  RotWords out{SecretWords(num_ots), SecretWords(num_ots)};
+  const crypto::Block delta = sender_.delta();
+  ParallelFor(num_ots, num_threads, kHashPiece, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(kHashPiece);
+    for (size_t b = begin; b < end; b += kHashPiece) {
+      const size_t c = std::min(end, b + kHashPiece) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(q.span().subspan(b, c), hs);
+      for (size_t i = 0; i < c; ++i) out.m0[b + i] = hs[i].lo;
+      for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
+      crypto::CrHash(hs, hs);
+      for (size_t i = 0; i < c; ++i) out.m1[b + i] = hs[i].lo;
+    }
+  });
+  return out;
+}
+
+absl::StatusOr<SecretWords> OtPair::ReceiveRotWords(net::Channel& channel,
+                                                    const ot::SecretBits& choices,
+                                                    crypto::Prng& prng, int num_threads) {
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
+  SecretWords out(t.size());
+  ParallelFor(t.size(), num_threads, kHashPiece, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(kHashPiece);
+    for (size_t b = begin; b < end; b += kHashPiece) {
+      const size_t c = std::min(end, b + kHashPiece) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(t.span().subspan(b, c), hs);
+      for (size_t i = 0; i < c; ++i) out[b + i] = hs[i].lo;
+    }
+  });
+  return out;
+}
+
+absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
+                                                 const ot::SecretBits& my_choices,
+                                                 size_t num_peer_ots, crypto::Prng& prng,
+                                                 int num_threads) {
+  BothRotWords out;
+  auto send = [&]() -> absl::Status {
+    if (num_peer_ots == 0) return absl::OkStatus();
+    LIAISON_ASSIGN_OR_RETURN(out.theirs,
+                             ots.SendRotWords(channel, num_peer_ots, prng, num_threads));
+    return absl::OkStatus();
+  };
+  auto receive = [&]() -> absl::Status {
+    if (my_choices.size() == 0) return absl::OkStatus();
+    LIAISON_ASSIGN_OR_RETURN(out.mine,
+                             ots.ReceiveRotWords(channel, my_choices, prng, num_threads));
+    return absl::OkStatus();
+  };
+  if (ots.party() == 0) {
+    LIAISON_RETURN_IF_ERROR(send());
+    LIAISON_RETURN_IF_ERROR(receive());
+  } else {
+    LIAISON_RETURN_IF_ERROR(receive());
+    LIAISON_RETURN_IF_ERROR(send());
+  }
+  return out;
+}
+
+absl::StatusOr<BothRot> ExtendBothWays(OtPair& ots, net::Channel& channel,
+                                       const ot::SecretBits& my_choices,
+                                       size_t num_peer_ots, crypto::Prng& prng) {
+  BothRot out;
+  if (ots.party() == 0) {
+    if (num_peer_ots > 0) {
+      LIAISON_ASSIGN_OR_RETURN(out.theirs, ots.SendRot(channel, num_peer_ots, prng));
+    }
+    if (my_choices.size() > 0) {
+      LIAISON_ASSIGN_OR_RETURN(out.mine, ots.ReceiveRot(channel, my_choices, prng));
+    }
+  } else {
+    if (my_choices.size() > 0) {
+      LIAISON_ASSIGN_OR_RETURN(out.mine, ots.ReceiveRot(channel, my_choices, prng));
+    }
+    if (num_peer_ots > 0) {
+      LIAISON_ASSIGN_OR_RETURN(out.theirs, ots.SendRot(channel, num_peer_ots, prng));
+    }
+  }
+  return out;
+}
+
+}  // namespace liaison::mpc

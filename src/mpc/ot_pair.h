@@ -1,0 +1,120 @@
+// OtPair is one party's end of random OT extension in both directions
+// with one peer: an OT-extension sender and an OT-extension receiver
+// (ot/ot_extension.h, SoftSpoken), set up once, from which the mpc/
+// building blocks (1-out-of-N OT, AND triples, bit × value products) draw
+// their random OTs. Two-party computations name the parties 0 and 1; the
+// callers agree who is who (for PSI: the OPRF receiver is party 0).
+//
+// Security model: semi-honest, as the OT extension in kSemiHonest mode.
+// Rounds and bytes: SetUp is two OT-extension set-ups, one per direction
+// (base OTs: 32 + 8,192 bytes each way, plus 3,072 bytes of GGM
+// corrections per direction for k = 4); each Extend is one flight of
+// 16/k bytes per OT (plus a 31-byte header) from the OT receiver.
+// What each party learns: nothing about the other's choice bits or the
+// messages it did not choose (ot/ot_extension.h).
+#ifndef LIAISON_MPC_OT_PAIR_H_
+#define LIAISON_MPC_OT_PAIR_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "crypto/prng.h"
+#include "net/channel.h"
+#include "ot/ot_extension.h"
+#include "mpc/shares.h"
+#include "ot/secret_blocks.h"
+
+namespace liaison::mpc {
+
+// kDefaultSoftSpokenK is the SoftSpoken k the mpc blocks use by default:
+// 4 bytes per OT on the wire for about twice IKNP's AES work.
+inline constexpr int kDefaultSoftSpokenK = 4;
+
+// DefaultOtParams returns semi-honest OT-extension parameters with
+// SoftSpoken k = kDefaultSoftSpokenK and `num_threads` threads.
+ot::OtExtensionParams DefaultOtParams(int num_threads);
+
+// OtPair holds both directions of OT extension. Not thread-safe; both
+// parties must call the same methods in the same order with equal sizes.
+class OtPair {
+ public:
+  // OtPair makes party `party` (0 or 1) with OT-extension parameters
+  // `params` (security must be kSemiHonest; both sides use equal values).
+  OtPair(int party, ot::OtExtensionParams params);
+
+  int party() const { return party_; }
+  bool is_set_up() const { return sender_.is_set_up() && receiver_.is_set_up(); }
+
+  // SetUp sets up both directions: party 0's sender first. Errors: those
+  // of the OT extension's SetUp (DataLoss, FailedPrecondition, transport
+  // errors).
+  absl::Status SetUp(net::Channel& channel, crypto::Prng& prng);
+
+  // SendRot extends `num_ots` ≥ 1 random OTs as their sender:
+  // m0_i = H(q_i), m1_i = H(q_i ⊕ Δ) from correlated OTs, with H the
+  // correlation-robust hash crypto::CrHash (one fixed-key AES; enough
+  // against a semi-honest receiver, which cannot choose its t_i — IKNP's
+  // original assumption, proven for this H by Guo et al. 2020; the
+  // tweakable hash of ExtendRot is what a malicious receiver needs). The
+  // peer must call ReceiveRot with num_ots choice bits at the same point.
+  // Errors as ot::OtExtensionSender::ExtendCot.
+  absl::StatusOr<ot::RotSenderOutput> SendRot(net::Channel& channel, size_t num_ots,
+                                              crypto::Prng& prng);
+
+  // ReceiveRot extends choices.size() ≥ 1 random OTs as their receiver and
+  // returns m_{b_i} = H(t_i) for choice bits b_i. Errors as
+  // ot::OtExtensionReceiver::ExtendCot.
+  absl::StatusOr<ot::SecretBlocks> ReceiveRot(net::Channel& channel,
+                                              const ot::SecretBits& choices,
+                                              crypto::Prng& prng);
+
+  // SendRotWords and ReceiveRotWords are SendRot and ReceiveRot keeping
+  // only the low 64 bits of each message, hashed in cache-sized pieces on
+  // `num_threads` threads: for the consumers of a few bits per OT.
+  struct RotWords {
+    SecretWords m0, m1;
+  };
+  absl::StatusOr<RotWords> SendRotWords(net::Channel& channel, size_t num_ots,
+                                        crypto::Prng& prng, int num_threads);
+  absl::StatusOr<SecretWords> ReceiveRotWords(net::Channel& channel,
+                                              const ot::SecretBits& choices,
+                                              crypto::Prng& prng, int num_threads);
+
+ private:
+  int party_;
+  ot::OtExtensionSender sender_;
+  ot::OtExtensionReceiver receiver_;
+};
+
+// BothRot is a batch of random OTs in each direction: this party receives
+// `mine` (for its choice bits) and sends `theirs` (the peer's messages).
+struct BothRot {
+  ot::SecretBlocks mine;
+  ot::RotSenderOutput theirs;
+};
+
+// BothRotWords is BothRot with 64-bit messages (OtPair::SendRotWords).
+struct BothRotWords {
+  SecretWords mine;
+  OtPair::RotWords theirs;
+};
+
+// ExtendBothWaysWords is ExtendBothWays with 64-bit messages.
+absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
+                                                 const ot::SecretBits& my_choices,
+                                                 size_t num_peer_ots, crypto::Prng& prng,
+                                                 int num_threads);
+
+// ExtendBothWays runs two ROT batches: party 0 is the sender of the first
+// and the receiver of the second, so that one party computes while the
+// other's columns arrive. `my_choices` are this party's choice bits (its
+// receiver batch); `num_peer_ots` is the size of the peer's batch. Errors
+// as SendRot / ReceiveRot.
+absl::StatusOr<BothRot> ExtendBothWays(OtPair& ots, net::Channel& channel,
+                                       const ot::SecretBits& my_choices,
+                                       size_t num_peer_ots, crypto::Prng& prng);
+
+}  // namespace liaison::mpc
+
+#endif  // LIAISON_MPC_OT_PAIR_H_

@@ -1,0 +1,417 @@
+#include "psi/shared_output_psi.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "mpc/bit_product.h"
+#include "mpc/equality.h"
+#include "mpc/one_of_n_ot.h"
+#include "mpc/ot_pair.h"
+#include "ot/secret_blocks.h"
+#include "psi/internal/cuckoo.h"
+#include "psi/rr22_oprf.h"
+
+namespace liaison::psi {
+namespace {
+
+using crypto::Block;
+using mpc::SecretWords;
+
+constexpr uint32_t kMagic = 0x49535043;  // "CPSI" little-endian
+constexpr uint8_t kStatusOk = 0;
+constexpr uint8_t kStatusFailed = 1;
+constexpr size_t kCuckooMsgLen = 4 + 1 + 1 + 8 + 8 + 16;
+constexpr size_t kHintHeaderLen = 8 + 16;
+// kMaxEncodeTries: OkvsEncode fails with probability <= 2^-ssp per seed.
+constexpr int kMaxEncodeTries = 4;
+constexpr uint64_t kMaxKeys = UINT32_MAX - 1;
+
+int Threads(const SharedOutputPsiParams& p) {
+  return p.num_threads > 0 ? p.num_threads : DefaultThreads();
+}
+
+void Progress(const SharedOutputPsiParams& p, std::string_view phase, uint64_t done,
+              uint64_t total) {
+  if (p.progress) p.progress(phase, done, total);
+}
+
+absl::Status CheckParams(const SharedOutputPsiParams& p, const net::Channel& channel,
+                         uint64_t num_keys, uint64_t num_peer_keys) {
+  if (num_keys > kMaxKeys || num_peer_keys > kMaxKeys) {
+    return absl::InvalidArgumentError("shared-output PSI takes at most 2^32 - 2 keys a side");
+  }
+  if (p.chunk_len == 0 || p.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::InvalidArgumentError("shared-output PSI chunk length does not fit the channel");
+  }
+  if (p.batch_bins == 0 || p.ssp < 1 || p.ssp > 60 || p.equality_chunk_bits < 1 ||
+      p.equality_chunk_bits > mpc::kMaxOneOfNBits || p.softspoken_k < 1 || p.softspoken_k > 8 ||
+      p.okvs_bin_items == 0) {
+    return absl::InvalidArgumentError("shared-output PSI parameters out of range");
+  }
+  return absl::OkStatus();
+}
+
+// Sigma returns σ = ssp + ⌈log2 B⌉ rounded up to a multiple of q, at most
+// the largest multiple of q not above 64.
+int Sigma(int ssp, uint64_t num_bins, int q) {
+  int s = ssp + static_cast<int>(std::bit_width(num_bins - 1));
+  s = (s + q - 1) / q * q;
+  return std::min(s, 64 / q * q);
+}
+
+uint64_t LowMask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
+
+// BinKey is the OPPRF key of a key placed by hash j.
+Block BinKey(const Block& key, uint64_t j) { return key ^ Block(0, j); }
+
+mpc::EqualityParams EqParams(const SharedOutputPsiParams& p, int sigma) {
+  mpc::EqualityParams e;
+  e.sigma = sigma;
+  e.q = p.equality_chunk_bits;
+  e.num_threads = Threads(p);
+  return e;
+}
+
+ot::OtExtensionParams OtParams(const SharedOutputPsiParams& p) {
+  ot::OtExtensionParams o = mpc::DefaultOtParams(Threads(p));
+  o.softspoken_k = p.softspoken_k;
+  return o;
+}
+
+Rr22OprfParams OprfParams(const SharedOutputPsiParams& p) {
+  Rr22OprfParams o;
+  o.num_threads = Threads(p);
+  o.chunk_len = p.chunk_len;
+  o.okvs_bin_items = p.okvs_bin_items;
+  return o;
+}
+
+okvs::OkvsParams HintParams(const SharedOutputPsiParams& p, uint64_t num_sender_keys) {
+  return okvs::OkvsParams::ForItems(internal::kNumCuckooHashes * num_sender_keys, 3, p.ssp,
+                                    p.okvs_bin_items);
+}
+
+uint64_t Sum(absl::Span<const uint64_t> v) {
+  uint64_t s = 0;
+  for (uint64_t x : v) s += x;
+  return s;
+}
+
+// CompareAndAggregate runs steps 3 and 4 over all bins, batch by batch.
+// `tags` are r_b (R) or t_b (S); `payload` R's v − s_b or S's s_b (sums
+// only).
+absl::Status CompareAndAggregate(const SharedOutputPsiParams& p, int party,
+                                 net::Channel& channel, const SecretWords& tags,
+                                 const SecretWords& payload, int sigma, crypto::Prng& prng,
+                                 SharedAggregates& out) {
+  const int threads = Threads(p);
+  mpc::OtPair ots(party, OtParams(p));
+  LIAISON_RETURN_IF_ERROR(ots.SetUp(channel, prng));
+  const size_t num_bins = tags.size();
+  const mpc::EqualityParams eq = EqParams(p, sigma);
+  uint64_t count = 0, sum = 0;
+  for (size_t b0 = 0; b0 < num_bins; b0 += p.batch_bins) {
+    Progress(p, "compare", b0, num_bins);
+    const size_t n = std::min(p.batch_bins, num_bins - b0);
+    LIAISON_ASSIGN_OR_RETURN(
+        SecretWords e, mpc::PrivateEquality(ots, channel, tags.span().subspan(b0, n), eq, prng));
+    if (!p.with_sum) {
+      LIAISON_ASSIGN_OR_RETURN(SecretWords c,
+                               mpc::BitsToArithmetic(ots, channel, e.span(), n, prng, threads));
+      count += Sum(c.span());
+      continue;
+    }
+    // R sends lanes (1, its payload share), then S sends (its share).
+    if (party == 0) {
+      SecretWords lanes(2 * n);
+      for (size_t i = 0; i < n; ++i) {
+        lanes[i] = 1;
+        lanes[n + i] = payload[b0 + i];
+      }
+      LIAISON_ASSIGN_OR_RETURN(SecretWords mine,
+                               mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
+                                                          lanes.span(), prng, threads));
+      LIAISON_ASSIGN_OR_RETURN(
+          SecretWords theirs,
+          mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 1, prng, threads));
+      count += Sum(mine.span().subspan(0, n));
+      sum += Sum(mine.span().subspan(n, n)) + Sum(theirs.span());
+    } else {
+      LIAISON_ASSIGN_OR_RETURN(
+          SecretWords theirs,
+          mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 2, prng, threads));
+      LIAISON_ASSIGN_OR_RETURN(
+          SecretWords mine, mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
+                                                       payload.span().subspan(b0, n), prng,
+                                                       threads));
+      count += Sum(theirs.span().subspan(0, n));
+      sum += Sum(theirs.span().subspan(n, n)) + Sum(mine.span());
+    }
+  }
+  Progress(p, "compare", num_bins, num_bins);
+  out.count = mpc::SecretU64(count);
+  out.sum = mpc::SecretU64(sum);
+  SecureWipe(&count, sizeof(count));
+  SecureWipe(&sum, sizeof(sum));
+  return absl::OkStatus();
+}
+
+Bytes CuckooMessage(uint8_t status, bool with_sum, uint64_t num_bins, uint64_t chunk_len,
+                    const Block& seed) {
+  ByteWriter w(kCuckooMsgLen);
+  w.U32(kMagic);
+  w.U8(status);
+  w.U8(with_sum ? 1 : 0);
+  w.U64(num_bins);
+  w.U64(chunk_len);
+  uint8_t s[16];
+  seed.ToBytes(s);
+  w.Raw(ByteSpan(s, 16));
+  return w.Take();
+}
+
+}  // namespace
+
+absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& channel,
+                                                              absl::Span<const Block> keys,
+                                                              uint64_t num_sender_keys,
+                                                              crypto::Prng& prng) const {
+  const SharedOutputPsiParams& p = params_;
+  SharedAggregates out;
+  out.has_sum = p.with_sum;
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_sender_keys));
+  if (keys.empty() || num_sender_keys == 0) return out;
+  const int threads = Threads(p);
+  const size_t n = keys.size();
+
+  // 1. Cuckoo hashing.
+  Progress(p, "cuckoo", 0, n);
+  const internal::CuckooParams cp =
+      internal::CuckooParams::ForItems(n, p.ssp, p.cuckoo_expansion, p.cuckoo_min_bins);
+  const uint64_t num_bins = cp.num_bins;
+  if (num_bins > kMaxKeys) {
+    return absl::InvalidArgumentError("shared-output PSI: too many cuckoo bins");
+  }
+  const Block cuckoo_seed = prng.NextBlock();
+  std::vector<uint32_t> cand(3 * n);
+  internal::CuckooHasher(cuckoo_seed, num_bins).Bins(keys, absl::MakeSpan(cand), threads);
+  absl::StatusOr<std::vector<uint64_t>> table =
+      internal::CuckooInsert(keys, cand, num_bins, prng.NextU64());
+  if (!table.ok()) {
+    LIAISON_RETURN_IF_ERROR(channel.Send(
+        CuckooMessage(kStatusFailed, p.with_sum, num_bins, p.chunk_len, Block())));
+    return table.status();
+  }
+  cand = {};
+  LIAISON_RETURN_IF_ERROR(channel.Send(
+      CuckooMessage(kStatusOk, p.with_sum, num_bins, p.chunk_len, cuckoo_seed)));
+  Progress(p, "cuckoo", n, n);
+
+  // 2. OPPRF: OPRF on one key per bin, then the sender's hint OKVS.
+  Progress(p, "oprf", 0, num_bins);
+  ot::SecretBlocks bin_keys(num_bins);
+  for (size_t b = 0; b < num_bins; ++b) {
+    const uint64_t e = (*table)[b];
+    // The table is our own placement; empty bins get a random key.
+    bin_keys[b] = e == internal::kEmptyBin ? prng.NextBlock() : BinKey(keys[e >> 2], e & 3);
+  }
+  table->clear();
+  table->shrink_to_fit();
+  ot::UninitSecretBlocks f(num_bins);
+  LIAISON_RETURN_IF_ERROR(
+      Rr22OprfReceiver(OprfParams(p)).Run(channel, bin_keys.span(), f.span(), prng));
+  Progress(p, "oprf", num_bins, num_bins);
+
+  Progress(p, "hint", 0, num_sender_keys);
+  const okvs::OkvsParams hint = HintParams(p, num_sender_keys);
+  LIAISON_RETURN_IF_ERROR(hint.Validate());
+  LIAISON_ASSIGN_OR_RETURN(Bytes header, channel.Recv());
+  if (header.size() != kHintHeaderLen) {
+    return absl::DataLossError(StrCat("peer's OKVS header is ", header.size(), " bytes, expected ",
+                                      kHintHeaderLen));
+  }
+  ByteReader hr(header);
+  LIAISON_ASSIGN_OR_RETURN(uint64_t peer_chunk, hr.U64("OKVS chunk length"));
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed_bytes, hr.Raw(16, "OKVS seed"));
+  const Block hint_seed = Block::FromBytes(seed_bytes.data());
+  if (peer_chunk == 0 || peer_chunk * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::DataLossError("peer's OKVS chunk length does not fit the channel");
+  }
+  const size_t m = hint.size();
+  ot::UninitSecretBlocks okvs(m);
+  for (size_t got = 0; got < m;) {
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(peer_chunk, m - got));
+    LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+    if (msg.size() != count * 16) {
+      return absl::DataLossError(
+          StrCat("peer's OKVS chunk is ", msg.size(), " bytes, expected ", count * 16));
+    }
+    std::memcpy(okvs.data() + got, msg.data(), msg.size());
+    got += count;
+  }
+  ot::UninitSecretBlocks decoded(num_bins);
+  okvs::OkvsDecode(hint, hint_seed, okvs.span(), bin_keys.span(), decoded.span(), threads);
+  okvs.Clear();
+  bin_keys.Clear();
+  const int sigma = Sigma(p.ssp, num_bins, p.equality_chunk_bits);
+  const uint64_t mask = LowMask(sigma);
+  SecretWords tags(num_bins), payload(p.with_sum ? num_bins : 0);
+  for (size_t b = 0; b < num_bins; ++b) {
+    const Block r = decoded[b] ^ f[b];
+    tags[b] = r.lo & mask;
+    if (p.with_sum) payload[b] = r.hi;
+  }
+  decoded.Clear();
+  f.Clear();
+  Progress(p, "hint", num_sender_keys, num_sender_keys);
+
+  // 3 and 4.
+  LIAISON_RETURN_IF_ERROR(CompareAndAggregate(p, 0, channel, tags, payload, sigma, prng, out));
+  return out;
+}
+
+absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channel,
+                                                            absl::Span<const Block> keys,
+                                                            absl::Span<const uint64_t> values,
+                                                            uint64_t num_receiver_keys,
+                                                            crypto::Prng& prng) const {
+  const SharedOutputPsiParams& p = params_;
+  SharedAggregates out;
+  out.has_sum = p.with_sum;
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
+  if (p.with_sum && values.size() != keys.size()) {
+    return absl::InvalidArgumentError("shared-output PSI sums need one value per key");
+  }
+  if (keys.empty() || num_receiver_keys == 0) return out;
+  const int threads = Threads(p);
+  const size_t n = keys.size();
+
+  // 1. The receiver's cuckoo message, then simple hashing.
+  const uint64_t num_bins =
+      internal::CuckooParams::ForItems(num_receiver_keys, p.ssp, p.cuckoo_expansion,
+                                       p.cuckoo_min_bins)
+          .num_bins;
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+  ByteReader r(msg);
+  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("cuckoo message magic"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t status, r.U8("cuckoo status"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t with_sum, r.U8("sum flag"));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t peer_bins, r.U64("cuckoo bins"));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t peer_chunk, r.U64("OKVS chunk length"));
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed_bytes, r.Raw(16, "cuckoo seed"));
+  LIAISON_RETURN_IF_ERROR(r.ExpectEnd("cuckoo message"));
+  if (magic != kMagic || status > kStatusFailed || with_sum > 1) {
+    return absl::DataLossError("peer's cuckoo message is malformed");
+  }
+  if (status == kStatusFailed) {
+    return absl::FailedPreconditionError(
+        "the peer could not place its items in the cuckoo table (a cuckoo failure or duplicate "
+        "items on its side)");
+  }
+  if ((with_sum == 1) != p.with_sum || peer_bins != num_bins) {
+    return absl::FailedPreconditionError(
+        "the peer's shared-output PSI parameters (sums, cuckoo bins) differ from ours");
+  }
+  if (peer_chunk == 0 || peer_chunk * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::DataLossError("peer's OKVS chunk length does not fit the channel");
+  }
+  const Block cuckoo_seed = Block::FromBytes(seed_bytes.data());
+  std::vector<uint32_t> cand(3 * n);
+  internal::CuckooHasher(cuckoo_seed, num_bins).Bins(keys, absl::MakeSpan(cand), threads);
+
+  // 2. OPPRF.
+  Progress(p, "oprf", 0, num_bins);
+  Rr22OprfSender oprf(OprfParams(p));
+  LIAISON_RETURN_IF_ERROR(oprf.Run(channel, num_bins, peer_chunk, prng));
+  const size_t num_hint = internal::kNumCuckooHashes * n;
+  ot::UninitSecretBlocks hint_keys(num_hint), hint_values(num_hint);
+  ParallelFor(n, threads, 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      for (uint64_t j = 0; j < internal::kNumCuckooHashes; ++j) {
+        hint_keys[3 * i + j] = BinKey(keys[i], j);
+      }
+    }
+  });
+  oprf.Eval(hint_keys.span(), hint_values.span());
+  oprf.Clear();
+  Progress(p, "oprf", num_bins, num_bins);
+
+  Progress(p, "hint", 0, n);
+  const int sigma = Sigma(p.ssp, num_bins, p.equality_chunk_bits);
+  const uint64_t mask = LowMask(sigma);
+  SecretWords tags(num_bins), shares(p.with_sum ? num_bins : 0);
+  prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(tags.data()), num_bins * 8));
+  for (size_t b = 0; b < num_bins; ++b) tags[b] &= mask;
+  if (p.with_sum) {
+    prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(shares.data()), num_bins * 8));
+  }
+  // Our own items' bins index the per-bin secrets.
+  ParallelFor(n, threads, 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      for (size_t j = 0; j < internal::kNumCuckooHashes; ++j) {
+        const uint32_t b = cand[3 * i + j];
+        const uint64_t hi = p.with_sum ? values[i] - shares[b] : 0;
+        hint_values[3 * i + j] ^= Block(hi, tags[b]);
+      }
+    }
+  });
+  cand = {};
+  const okvs::OkvsParams hint = HintParams(p, n);
+  LIAISON_RETURN_IF_ERROR(hint.Validate());
+  ot::UninitSecretBlocks okvs(hint.size());
+  Block hint_seed;
+  absl::Status encoded;
+  for (int t = 0; t < kMaxEncodeTries; ++t) {
+    hint_seed = prng.NextBlock();
+    encoded = okvs::OkvsEncode(hint, hint_seed, hint_keys.span(), hint_values.span(),
+                               okvs.span(), threads, &prng);
+    if (encoded.code() != absl::StatusCode::kFailedPrecondition) break;
+  }
+  if (encoded.code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(StrCat("shared-output PSI keys must be distinct (",
+                                             std::string(encoded.message()), ")"));
+  }
+  LIAISON_RETURN_IF_ERROR(encoded);
+  hint_keys.Clear();
+  hint_values.Clear();
+  ByteWriter hw(kHintHeaderLen);
+  hw.U64(p.chunk_len);
+  uint8_t s[16];
+  hint_seed.ToBytes(s);
+  hw.Raw(ByteSpan(s, 16));
+  LIAISON_RETURN_IF_ERROR(channel.Send(hw.Take()));
+  for (size_t b = 0; b < okvs.size(); b += p.chunk_len) {
+    const size_t e = std::min(okvs.size(), b + p.chunk_len);
+    LIAISON_RETURN_IF_ERROR(channel.Send(crypto::AsByteSpan(okvs.span().subspan(b, e - b))));
+  }
+  okvs.Clear();
+  Progress(p, "hint", n, n);
+
+  LIAISON_RETURN_IF_ERROR(CompareAndAggregate(p, 1, channel, tags, shares, sigma, prng, out));
+  return out;
+}
+
+absl::StatusOr<uint64_t> RevealSum(net::Channel& channel, const mpc::SecretU64& mine,
+                                   bool i_receive, bool peer_receives) {
+  if (peer_receives) {
+    ByteWriter w(8);
+    w.U64(mine.value());
+    LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
+  }
+  if (!i_receive) return uint64_t{0};
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+  if (msg.size() != 8) {
+    return absl::DataLossError(StrCat("peer's share is ", msg.size(), " bytes, expected 8"));
+  }
+  ByteReader r(msg);
+  LIAISON_ASSIGN_OR_RETURN(uint64_t theirs, r.U64("share"));
+  return mine.value() + theirs;
+}
+
+}  // namespace liaison::psi

@@ -1,0 +1,163 @@
+// PSI with secret-shared output ("circuit-PSI" style), on 128-bit item
+// keys: the two parties end with additive shares (mod 2^64) of the size of
+// the intersection and, optionally, of the sum of the sender's values over
+// it — before anything is revealed, so that each side can add its own
+// noise share (differential privacy) and then reveal only the agreed
+// aggregate. rr22-psi's count mode is built on it (psi/rr22_psi.h).
+//
+// Papers: Chandran, Gupta, Shah, "Circuit-PSI with Linear Complexity via
+// Relaxed Batch OPPRF" (PETS 2022) — cuckoo hashing, OPPRF with per-bin
+// tags, private equality test; Rindal, Schoppmann, "VOLE-PSI" (Eurocrypt
+// 2021) and Raghuraman, Rindal (CCS 2022), whose VOLE-based OPRF and OKVS
+// make the OPPRF (as volePSI's RsCpsi). Written from the papers.
+//
+// Roles. The receiver R (party 0) holds n_R keys y; the sender S (party 1)
+// holds n_S keys x, each with an optional 64-bit value v_x.
+//  1. R draws a cuckoo seed and places each y in one of its three
+//     candidate bins (psi/internal/cuckoo.h; B ≈ 1.3·n_R bins, failure an
+//     error), and sends the seed. S places each x in all three of its
+//     candidate bins (simple hashing).
+//  2. OPPRF. R runs the RR22 OPRF (psi/rr22_oprf.h) as its receiver on B
+//     keys: for bin b holding y by hash j the key (y, j) = y ⊕ j, for an
+//     empty bin a fresh random key. S draws for every bin b a random σ-bit
+//     tag t_b and a random 64-bit s_b, and encodes an OKVS (okvs/okvs.h,
+//     free cells random) mapping (x, j) ↦ F(x, j) ⊕ (v_x − s_b ‖ t_b) for
+//     each x and j, b = h_j(x); it sends the OKVS. R decodes at its bin
+//     keys and removes F: for a y ∈ X it gets exactly r_b = t_b and
+//     v_y − s_b; otherwise pseudo-random values.
+//  3. Private equality test (mpc/equality.h): XOR shares of e_b = [r_b =
+//     t_b] for every bin, in batches of batch_bins bins.
+//  4. Aggregates (mpc/bit_product.h): additive shares of Σ_b e_b and, with
+//     sums, of Σ_b e_b·(v − s_b + s_b) — R's payload and S's s_b are
+//     additive shares of v_x when e_b = 1.
+// σ = ssp + ⌈log2 B⌉ rounded up to a multiple of q (at most 64): a bin
+// whose item is not in X matches by chance with probability 2^-σ, so the
+// count is wrong with probability at most B·2^-σ ≤ 2^-ssp (for B ≤ 2^24;
+// above that σ is capped at 64 and the bound is B·2^-64). Items in X ∩ Y
+// always match (the OKVS decodes exactly). Keys are expected distinct and
+// pseudo-random (psi/internal/item_hash.h).
+//
+// Security model: semi-honest, in the random permutation model for
+// fixed-key AES, under LPN (the silent VOLE of the OPRF) and with the OT
+// extension's assumptions (ot/ot_extension.h). Not secure against a
+// malicious peer, which can make the shares wrong.
+//
+// What each party learns: n_R, n_S, B and the parameters; nothing else.
+// The shares are uniformly random on their own. Revealing a share to the
+// peer (RevealSum) reveals the aggregate and, by itself, nothing more.
+//
+// Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
+// C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
+// of bins: the leaf OTs and tables (two flights), the AND triples (two),
+// ⌈log2(σ/q)⌉ − 1 AND layers (one each way; the first layer comes with
+// the tables) and the products (two flights, four with sums).
+// Bytes (q = 4, SoftSpoken k = 4, σ = 64, per bin unless said; B ≈
+// 1.3·n_R): R: 38 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
+// 256 (leaf OT columns) + 28 + 2 (triples for the 7 ANDs after the free
+// first layer, AND openings) + 8 (B2A corrections) ≈ 294 (+ 16 + 4 with
+// sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S (hint OKVS),
+// and per bin 64 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 98 (+ 4 +
+// 8 with sums). Measured at n = 2^20 a side: R 434 MB, S 200 MB.
+// Time: bench/psi_bench.cc (BM_Rr22Psi/count, BM_SharedSum) and
+// docs/protocols/rr22-psi.md; the equality test's OTs dominate.
+// Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
+// state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
+// each batch about 32·σ·batch_bins bytes of OT state.
+#ifndef LIAISON_PSI_SHARED_OUTPUT_PSI_H_
+#define LIAISON_PSI_SHARED_OUTPUT_PSI_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "crypto/block.h"
+#include "crypto/prng.h"
+#include "mpc/shares.h"
+#include "net/channel.h"
+#include "okvs/okvs.h"
+#include "psi/ecdh_psi.h"  // ProgressFn
+
+namespace liaison::psi {
+
+// SharedOutputPsiParams: every field but num_threads, chunk_len and
+// progress must be equal on both sides.
+struct SharedOutputPsiParams {
+  bool with_sum = false;  // also share Σ v_x over the intersection
+  int ssp = 40;           // statistical security λ (cuckoo, OKVS, σ)
+  // cuckoo_expansion > 0 replaces the bins-per-item factor e
+  // (psi/internal/cuckoo.h), cuckoo_min_bins is the floor on B; tests use
+  // tiny tables to exercise the failure path.
+  double cuckoo_expansion = 0;
+  uint64_t cuckoo_min_bins = 512;
+  uint64_t okvs_bin_items = okvs::kDefaultBinItems;
+  int equality_chunk_bits = 4;       // q of the equality test
+  int softspoken_k = 4;              // of the OT extension (mpc/ot_pair.h)
+  size_t batch_bins = size_t{1} << 14;  // bins per equality-test batch
+  int num_threads = 0;               // 0: all hardware threads
+  size_t chunk_len = size_t{1} << 16;  // blocks per OKVS message we send
+  ProgressFn progress;  // optional; phases "cuckoo", "oprf", "hint", "compare"
+};
+
+// SharedAggregates is one party's shares: count = Σ over parties of the
+// count shares is |X ∩ Y| (mod 2^64), likewise sum (when has_sum) is
+// Σ_{x ∈ X ∩ Y} v_x mod 2^64.
+struct SharedAggregates {
+  mpc::SecretU64 count;
+  mpc::SecretU64 sum;
+  bool has_sum = false;
+};
+
+// SharedOutputPsiReceiver is R. Not thread-safe.
+class SharedOutputPsiReceiver {
+ public:
+  explicit SharedOutputPsiReceiver(SharedOutputPsiParams params) : params_(std::move(params)) {}
+
+  // Run executes R's side with distinct keys `keys` against a sender with
+  // `num_sender_keys` keys (sizes agreed beforehand, e.g. in a protocol
+  // header). If either is zero both sides return zero shares without a
+  // message. Errors: InvalidArgument for duplicate keys (after telling the
+  // peer), more than 2^32 - 2 keys or a chunk length that does not fit the
+  // channel; FailedPrecondition if cuckoo hashing fails (the peer is told
+  // and fails likewise) or the peer's parameters differ; DataLoss for
+  // malformed peer messages; the OPRF's, the OT extension's and the
+  // channel's errors (Unavailable, DeadlineExceeded) as they return them.
+  absl::StatusOr<SharedAggregates> Run(net::Channel& channel,
+                                       absl::Span<const crypto::Block> keys,
+                                       uint64_t num_sender_keys, crypto::Prng& prng) const;
+
+ private:
+  SharedOutputPsiParams params_;
+};
+
+// SharedOutputPsiSender is S. Not thread-safe.
+class SharedOutputPsiSender {
+ public:
+  explicit SharedOutputPsiSender(SharedOutputPsiParams params) : params_(std::move(params)) {}
+
+  // Run executes S's side with distinct keys `keys` and, when with_sum,
+  // one value per key (`values`; ignored otherwise), against a receiver
+  // with `num_receiver_keys` keys. Errors as the receiver's;
+  // FailedPrecondition when the receiver reports a cuckoo failure or
+  // duplicate keys, or its parameters differ; InvalidArgument for
+  // duplicate keys or values of the wrong count.
+  absl::StatusOr<SharedAggregates> Run(net::Channel& channel,
+                                       absl::Span<const crypto::Block> keys,
+                                       absl::Span<const uint64_t> values,
+                                       uint64_t num_receiver_keys, crypto::Prng& prng) const;
+
+ private:
+  SharedOutputPsiParams params_;
+};
+
+// RevealSum opens a shared value to the side(s) that receive: it sends
+// `mine` (8 bytes) if the peer receives and, if this side receives,
+// returns mine + the peer's share (mod 2^64); otherwise 0. Both sides
+// send before receiving (one flight each way). Errors: DataLoss for a
+// share of the wrong length; transport errors.
+absl::StatusOr<uint64_t> RevealSum(net::Channel& channel, const mpc::SecretU64& mine,
+                                   bool i_receive, bool peer_receives);
+
+}  // namespace liaison::psi
+
+#endif  // LIAISON_PSI_SHARED_OUTPUT_PSI_H_

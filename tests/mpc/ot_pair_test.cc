@@ -1,0 +1,79 @@
+#include "mpc/ot_pair.h"
+
+#include "gtest/gtest.h"
+#include "testing/mpc_parties.h"
+
+namespace liaison::mpc {
+namespace {
+
+struct Both {
+  ot::SecretBlocks mine;  // received
+  ot::RotSenderOutput theirs;
+  ot::SecretBits choices;
+};
+
+TEST(OtPairTest, RandomOtsHoldInBothDirections) {
+  constexpr size_t kN = 1000;
+  auto [r0, r1] = testing::RunTwoParties<Both>(
+      7, [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) -> absl::StatusOr<Both> {
+        Both b;
+        b.choices = ot::SecretBits::Random(kN + party, prng);
+        auto rots = ExtendBothWays(ots, ch, b.choices, kN + 1 - party, prng);
+        if (!rots.ok()) return rots.status();
+        b.mine = std::move(rots->mine);
+        b.theirs = std::move(rots->theirs);
+        return b;
+      });
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  for (int p = 0; p < 2; ++p) {
+    const Both& recv = p == 0 ? *r0 : *r1;
+    const Both& send = p == 0 ? *r1 : *r0;
+    ASSERT_EQ(recv.mine.size(), kN + p);
+    ASSERT_EQ(send.theirs.m0.size(), kN + p);
+    for (size_t i = 0; i < kN + p; ++i) {
+      const crypto::Block& want = recv.choices.Get(i) ? send.theirs.m1[i] : send.theirs.m0[i];
+      const crypto::Block& other = recv.choices.Get(i) ? send.theirs.m0[i] : send.theirs.m1[i];
+      ASSERT_EQ(recv.mine[i], want) << "party " << p << " OT " << i;
+      ASSERT_NE(recv.mine[i], other);
+    }
+  }
+}
+
+TEST(OtPairTest, WordOtsAreTheLowWordsOfTheBlockOts) {
+  constexpr size_t kN = 5000;
+  struct Words {
+    SecretWords mine;
+    OtPair::RotWords theirs;
+    ot::SecretBits choices;
+  };
+  auto [r0, r1] = testing::RunTwoParties<Words>(
+      8, [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) -> absl::StatusOr<Words> {
+        Words w;
+        w.choices = ot::SecretBits::Random(party == 1 ? kN : 0, prng);
+        auto rots = ExtendBothWaysWords(ots, ch, w.choices, party == 0 ? kN : 0, prng, 2);
+        if (!rots.ok()) return rots.status();
+        w.mine = std::move(rots->mine);
+        w.theirs = std::move(rots->theirs);
+        return w;
+      });
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  ASSERT_EQ(r1->mine.size(), kN);
+  ASSERT_EQ(r0->theirs.m0.size(), kN);
+  for (size_t i = 0; i < kN; ++i) {
+    const uint64_t b = r1->choices.Get(i);
+    ASSERT_EQ(r1->mine[i], b ? r0->theirs.m1[i] : r0->theirs.m0[i]) << i;
+    ASSERT_NE(r0->theirs.m0[i], r0->theirs.m1[i]);
+  }
+}
+
+TEST(OtPairTest, BadPartyIsInvalidArgument) {
+  auto [a, b] = net::LocalPair();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+  OtPair ots(2, DefaultOtParams(1));
+  EXPECT_EQ(ots.SetUp(*a, prng).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace liaison::mpc
