@@ -58,7 +58,7 @@
 // sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S (hint OKVS),
 // and per bin 64 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 98 (+ 4 +
 // 8 with sums). Measured at n = 2^20 a side: R 434 MB, S 200 MB.
-// Time: bench/psi_bench.cc (BM_Rr22Psi/count, BM_SharedSum) and
+// Time: bench/psi_bench.cc (BM_Rr22PsiCount, BM_SharedSum) and
 // docs/protocols/rr22-psi.md; the equality test's OTs dominate.
 // Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
 // state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
