@@ -49,7 +49,15 @@ struct PsiOptions {
   std::string mode = "match";
   std::string result_to = "both";
   std::string security = "semi-honest";
-  std::string protocol;  // "" picks rr22 for match and ecdh for count
+  std::string protocol;  // "" picks rr22
+  // Differential privacy (count and sum modes): --epsilon turns count into
+  // a noised count; sum needs it. Exact decimal text, parsed by dp/.
+  std::string epsilon;
+  std::string delta;          // "" : discrete Laplace; else discrete Gaussian
+  std::string count_epsilon;  // sum mode: also release a noised count
+  std::string bounds;         // sum mode: "LO:HI"
+  std::string value_column;   // sum mode, values side: CSV column of integers
+  std::string value_field;    // sum mode, values side: JSON-lines field
   std::string rejects_path;   // optional: every rejected record, CSV
   std::string summary_json;   // optional: the run's summary as JSON
   double timeout_seconds = 60;

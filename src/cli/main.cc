@@ -62,9 +62,26 @@ int main(int argc, char** argv) {
   psi_cmd->add_option("--peer", psi.peer, "the peer's key fingerprint (sha256:...)")->required();
   AddInputFlags(psi_cmd, psi.input);
   psi_cmd->add_option("--output,-o", psi.output,
-                      "result file: .csv or .jsonl rows (match), .json (count)");
-  psi_cmd->add_option("--mode", psi.mode, "match: the shared items; count: only how many")
-      ->check(CLI::IsMember({"match", "count"}));
+                      "result file: .csv or .jsonl rows (match), .json (count, sum)");
+  psi_cmd->add_option("--mode", psi.mode,
+                      "match: the shared items; count: only how many (noised with --epsilon); "
+                      "sum: a noised total of the values side's values over the shared items")
+      ->check(CLI::IsMember({"match", "count", "sum"}));
+  psi_cmd->add_option("--epsilon", psi.epsilon,
+                      "differential privacy: epsilon of the noised count (count mode) or sum "
+                      "(sum mode), e.g. 0.5; required for sum");
+  psi_cmd->add_option("--delta", psi.delta,
+                      "use the discrete Gaussian, calibrated to (epsilon, delta), e.g. 1e-6 "
+                      "(default: discrete Laplace, pure epsilon)");
+  psi_cmd->add_option("--count-epsilon", psi.count_epsilon,
+                      "sum mode: also release a noised count with this epsilon (the job "
+                      "costs epsilon + count-epsilon)");
+  psi_cmd->add_option("--bounds", psi.bounds,
+                      "sum mode: LO:HI, each value is clamped to it (both sides give the same)");
+  psi_cmd->add_option("--value-column", psi.value_column,
+                      "sum mode, the side with values: CSV column of integer values");
+  psi_cmd->add_option("--value-field", psi.value_field,
+                      "sum mode, the side with values: JSON-lines field of integer values");
   psi_cmd->add_option("--result-to", psi.result_to, "who learns the result: both, me or peer")
       ->check(CLI::IsMember({"both", "me", "peer"}));
   psi_cmd->add_option("--security", psi.security,
@@ -72,7 +89,7 @@ int main(int argc, char** argv) {
                       "step of the peer, about 1.1x the time and 1.2x the bytes)")
       ->check(CLI::IsMember({"semi-honest", "malicious"}));
   psi_cmd->add_option("--protocol", psi.protocol,
-                      "rr22 (default for match) or ecdh (default for count)")
+                      "rr22 (default) or ecdh (match and exact count only)")
       ->check(CLI::IsMember({"rr22", "rr22-psi", "ecdh", "ecdh-psi"}));
   psi_cmd->add_option("--rejects", psi.rejects_path, "write every rejected record to this CSV");
   psi_cmd->add_option("--summary-json", psi.summary_json, "write the run's summary as JSON");

@@ -20,6 +20,7 @@
 #include "cli/input_options.h"
 #include "crypto/prng.h"
 #include "data/output.h"
+#include "dp/rational.h"
 #include "net/identity.h"
 #include "net/tls_channel.h"
 #include "session/psi_job.h"
@@ -135,15 +136,106 @@ absl::Status WriteRejects(const std::string& path, const std::vector<data::Rejec
   return file->Commit();
 }
 
+absl::Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
+  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
+  LIAISON_RETURN_IF_ERROR(file->Write(j.dump(2) + "\n"));
+  return file->Commit();
+}
+
 absl::Status WriteCountResult(const std::string& path, const session::PsiJobResult& r,
                               uint64_t distinct) {
   nlohmann::json j = {{"mode", "count"},
                       {"intersection_size", r.intersection_size},
                       {"items", distinct},
                       {"peer_items", r.agreed.peer.set_size}};
-  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
-  LIAISON_RETURN_IF_ERROR(file->Write(j.dump(2) + "\n"));
-  return file->Commit();
+  return WriteJsonAtomically(path, j);
+}
+
+// ParseBounds parses "LO:HI" into exact integers.
+absl::StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view text) {
+  // A leading '-' belongs to LO, so split at the first ':' after it.
+  const size_t colon = text.find(':', text.empty() || text[0] != '-' ? 0 : 1);
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError(StrCat("--bounds: \"", text, "\" is not LO:HI"));
+  }
+  LIAISON_ASSIGN_OR_RETURN(int64_t lo, dp::ParseInteger("--bounds LO", text.substr(0, colon)));
+  LIAISON_ASSIGN_OR_RETURN(int64_t hi, dp::ParseInteger("--bounds HI", text.substr(colon + 1)));
+  return std::make_pair(lo, hi);
+}
+
+// DpSpecFor returns the DP parameters of the flags, or nullopt for the
+// exact modes. InvalidArgument names the flag at fault.
+absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& opts) {
+  const bool sum = opts.mode == "sum";
+  const bool has_values = !opts.value_column.empty() || !opts.value_field.empty();
+  if (!sum && (has_values || !opts.bounds.empty() || !opts.count_epsilon.empty())) {
+    return absl::InvalidArgumentError(
+        "--value-column, --value-field, --bounds and --count-epsilon are for --mode sum");
+  }
+  if (opts.epsilon.empty()) {
+    if (sum) return absl::InvalidArgumentError("--mode sum needs --epsilon (and --bounds)");
+    if (!opts.delta.empty()) return absl::InvalidArgumentError("--delta needs --epsilon");
+    return std::optional<psi::DpAggregateSpec>();
+  }
+  if (opts.mode == "match") {
+    return absl::InvalidArgumentError(
+        "--epsilon is for --mode count or sum: differential privacy cannot hide an exact "
+        "match list");
+  }
+  psi::DpAggregateSpec spec;
+  spec.kind = sum ? psi::AggregateKind::kSum : psi::AggregateKind::kCount;
+  LIAISON_ASSIGN_OR_RETURN(spec.epsilon, dp::ParsePositive("--epsilon", opts.epsilon));
+  if (!opts.delta.empty()) {
+    LIAISON_ASSIGN_OR_RETURN(spec.delta, dp::ParseProbability("--delta", opts.delta));
+  }
+  if (sum) {
+    if (opts.bounds.empty()) return absl::InvalidArgumentError("--mode sum needs --bounds LO:HI");
+    LIAISON_ASSIGN_OR_RETURN(auto bounds, ParseBounds(opts.bounds));
+    spec.lo = bounds.first;
+    spec.hi = bounds.second;
+    if (!opts.value_column.empty() && !opts.value_field.empty()) {
+      return absl::InvalidArgumentError("give one of --value-column (CSV) or --value-field (JSON)");
+    }
+    if (!opts.count_epsilon.empty()) {
+      LIAISON_ASSIGN_OR_RETURN(spec.count_epsilon,
+                               dp::ParsePositive("--count-epsilon", opts.count_epsilon));
+    }
+  }
+  LIAISON_RETURN_IF_ERROR(psi::CalibrateAggregate(spec).status());
+  return std::optional<psi::DpAggregateSpec>(std::move(spec));
+}
+
+// ReleaseJson is one released value for the result file and the summary:
+// the estimate, the mechanism and its parameters, and the 95% interval
+// (one noise: the estimate holds only the peer's).
+nlohmann::json ReleaseJson(const psi::Release& r) {
+  nlohmann::json j = {{"estimate", r.estimate},
+                      {"mechanism", r.report.mechanism},
+                      {"epsilon", r.report.epsilon.value_or(0)},
+                      {"delta", r.report.delta.value_or(0)},
+                      {"noise_scale", r.report.noise_scale},
+                      {"noise_parameter", r.report.noise_parameter},
+                      {"privacy_cost", r.report.cost},
+                      {"ci95", {r.ci95_lo, r.ci95_hi}}};
+  if (r.report.rho) j["rho"] = *r.report.rho;
+  return j;
+}
+
+// AggregateJson is the DP result: the main release at the top level (sum
+// in sum mode, count in count mode), a noised count under "count" in sum
+// mode when one was asked for. No items.
+nlohmann::json AggregateJson(const psi::PrivateAggregateResult& r, std::string_view mode) {
+  const bool sum = mode == "sum";
+  nlohmann::json j = ReleaseJson(sum ? *r.sum : *r.count);
+  j["mode"] = std::string(mode);
+  if (sum && r.count) j["count"] = ReleaseJson(*r.count);
+  j["job_privacy_cost"] = dp::DescribeCost(r.total_cost);
+  return j;
+}
+
+std::string ReleaseText(std::string_view what, const psi::Release& r) {
+  return StrCat("noised ", what, " ", r.estimate, " (95% interval [", r.ci95_lo, ", ", r.ci95_hi,
+                "], ", r.report.mechanism, ", ", r.report.cost, ")");
 }
 
 // ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
@@ -167,9 +259,31 @@ int RunPsi(const PsiOptions& opts) {
   if (!security.ok()) return fail(security.status());
   absl::StatusOr<std::string> peer_fp = net::NormalizeFingerprint(opts.peer);
   if (!peer_fp.ok()) return fail(peer_fp.status());
-  const bool count_mode = opts.mode == "count";
+  absl::StatusOr<std::optional<psi::DpAggregateSpec>> dp_spec = DpSpecFor(opts);
+  if (!dp_spec.ok()) return fail(dp_spec.status());
+  const bool dp_mode = dp_spec->has_value();
+  // count_mode: any result that is a number, not rows (exact or noised).
+  const bool count_mode = opts.mode == "count" || opts.mode == "sum";
   absl::StatusOr<std::string> protocol = ProtocolFor(opts);
   if (!protocol.ok()) return fail(protocol.status());
+  if (dp_mode && *protocol == "ecdh-psi") {
+    return fail(absl::InvalidArgumentError(
+        "ecdh-psi has no differentially private count or sum; leave out --protocol ecdh"));
+  }
+  if (dp_mode && *security == session::Security::kMalicious) {
+    return fail(absl::InvalidArgumentError(
+        "differentially private count and sum are semi-honest only; leave out --security "
+        "malicious"));
+  }
+  if (dp_mode && (*dp_spec)->kind == psi::AggregateKind::kSum &&
+      *result_to == session::ResultTo::kMe &&
+      !(opts.value_column.empty() && opts.value_field.empty())) {
+    return fail(absl::InvalidArgumentError(
+        "--result-to me on the side with values: the sum must go to the side without values, "
+        "or to both"));
+  }
+  spec->value_column = opts.value_column;
+  spec->value_field = opts.value_field;
   if (*security == session::Security::kMalicious && *protocol == "ecdh-psi") {
     return fail(absl::InvalidArgumentError(
         "ecdh-psi is semi-honest only; --security malicious needs --protocol rr22 "
@@ -229,6 +343,7 @@ int RunPsi(const PsiOptions& opts) {
   session::PsiJobParams params;
   params.protocol = *protocol;
   params.output = count_mode ? psi::PsiOutput::kCardinality : psi::PsiOutput::kIntersection;
+  params.dp = *dp_spec;
   params.result_to = *result_to;
   params.security = *security;
   if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
@@ -238,7 +353,7 @@ int RunPsi(const PsiOptions& opts) {
   };
   crypto::Prng prng = crypto::Prng::FromOsEntropy();
   absl::StatusOr<session::PsiJobResult> result =
-      session::RunPsiJob(**channel, params, set->keys, prng);
+      session::RunPsiJob(**channel, params, set->keys, prng, set->key_values);
   (*channel)->Close();
   progress.Clear();
   if (!result.ok()) return fail(result.status());
@@ -262,8 +377,15 @@ int RunPsi(const PsiOptions& opts) {
       }
     }
   }
+  nlohmann::json aggregate_json;
+  if (result->received && result->aggregate) {
+    aggregate_json = AggregateJson(*result->aggregate, opts.mode);
+    aggregate_json["set_size"] = set->keys.size();
+    aggregate_json["peer_set_size"] = result->agreed.peer.set_size;
+  }
   if (result->received && count_mode && !opts.output.empty()) {
-    absl::Status s = WriteCountResult(opts.output, *result, set->keys.size());
+    absl::Status s = dp_mode ? WriteJsonAtomically(opts.output, aggregate_json)
+                             : WriteCountResult(opts.output, *result, set->keys.size());
     if (!s.ok()) return fail(s);
   }
 
@@ -272,6 +394,10 @@ int RunPsi(const PsiOptions& opts) {
   std::string outcome;
   if (!result->received) {
     outcome = "the peer receives the result";
+  } else if (result->aggregate) {
+    const psi::PrivateAggregateResult& a = *result->aggregate;
+    outcome = a.sum ? ReleaseText("sum", *a.sum) : ReleaseText("count", *a.count);
+    if (a.sum && a.count) StrAppend(outcome, "; ", ReleaseText("count", *a.count));
   } else if (count_mode) {
     outcome = StrCat("intersection size ", result->intersection_size);
   } else {
@@ -303,6 +429,12 @@ int RunPsi(const PsiOptions& opts) {
                         {"seconds", seconds},
                         {"peer_fingerprint", *peer_fp},
                         {"peer_software_version", result->agreed.peer.software_version}};
+    if (dp_mode) {
+      j["protocol"] = std::string(psi::PrivateAggregate::kProtocolName);
+      j.erase("intersection_size");
+      j.erase("matched_rows");
+      if (result->received) j["result"] = aggregate_json;
+    }
     absl::StatusOr<std::unique_ptr<AtomicFile>> f = AtomicFile::Create(opts.summary_json);
     absl::Status s = f.ok() ? (*f)->Write(j.dump(2) + "\n") : f.status();
     if (s.ok()) s = (*f)->Commit();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <string>
@@ -73,10 +74,11 @@ class Sink {
         on_record_(on_record),
         on_reject_(on_reject) {}
 
-  void Normalize(uint64_t line, std::string raw) {
+  void Normalize(uint64_t line, std::string raw,
+                 std::optional<std::string> value = std::nullopt) {
     absl::StatusOr<Item> item = profile_.Normalize(raw, type_);
     if (item.ok()) {
-      on_record_(Record{line, std::move(raw), *std::move(item)});
+      on_record_(Record{line, std::move(raw), *std::move(item), std::move(value)});
     } else {
       AddReject(line, std::move(raw), internal::MessageOf(item.status()));
     }
@@ -159,20 +161,28 @@ absl::Status ReadCsv(LineReader& lines, const InputSpec& spec, Sink& sink) {
   LIAISON_ASSIGN_OR_RETURN(size_t column,
                            FindColumn(fields, spec.column, csv.record_line()));
   std::string column_name = fields[column];
+  std::optional<size_t> value_column;
+  if (!spec.value_column.empty()) {
+    LIAISON_ASSIGN_OR_RETURN(value_column,
+                             FindColumn(fields, spec.value_column, csv.record_line()));
+  }
+  const size_t needed = std::max(column, value_column.value_or(0)) + 1;
   while (true) {
     LIAISON_ASSIGN_OR_RETURN(bool more, csv.Next(fields));
     if (!more) return absl::OkStatus();
-    if (column >= fields.size()) {
+    if (needed > fields.size()) {
       std::string row;
       for (size_t i = 0; i < fields.size(); ++i) {
         StrAppend(row, i == 0 ? "" : ",", fields[i]);
       }
       sink.AddReject(csv.record_line(), row.substr(0, kMaxRawInReject),
-                     StrCat("row has ", fields.size(),
-                            " field(s), so no column \"", column_name, "\""));
+                     StrCat("row has ", fields.size(), " field(s), so no column \"",
+                            column >= fields.size() ? column_name : spec.value_column, "\""));
       continue;
     }
-    sink.Normalize(csv.record_line(), std::move(fields[column]));
+    std::optional<std::string> value;
+    if (value_column) value = std::move(fields[*value_column]);
+    sink.Normalize(csv.record_line(), std::move(fields[column]), std::move(value));
   }
 }
 
@@ -223,16 +233,26 @@ absl::Status ReadJsonLines(LineReader& lines, const InputSpec& spec,
                             ": expected a JSON object, found ",
                             value.type_name()));
     }
+    std::optional<std::string> amount;
+    if (!spec.value_field.empty()) {
+      auto v = value.find(spec.value_field);
+      if (v == value.end() || v->is_null()) {
+        sink.AddReject(line_no, std::move(line),
+                       StrCat("missing value field \"", spec.value_field, "\""));
+        continue;
+      }
+      amount = v->is_string() ? v->get<std::string>() : v->dump();
+    }
     auto it = value.find(spec.field);
     if (it == value.end()) {
       sink.AddReject(line_no, std::move(line),
                      StrCat("missing field \"", spec.field, "\""));
     } else if (it->is_string()) {
-      sink.Normalize(line_no, it->get_ref<const std::string&>());
+      sink.Normalize(line_no, it->get_ref<const std::string&>(), std::move(amount));
     } else if (it->is_number_unsigned()) {
-      sink.Normalize(line_no, std::to_string(it->get<uint64_t>()));
+      sink.Normalize(line_no, std::to_string(it->get<uint64_t>()), std::move(amount));
     } else if (it->is_number_integer()) {
-      sink.Normalize(line_no, std::to_string(it->get<int64_t>()));
+      sink.Normalize(line_no, std::to_string(it->get<int64_t>()), std::move(amount));
     } else {
       sink.AddReject(line_no, std::move(line),
                      StrCat("field \"", spec.field, "\" is ",
@@ -278,6 +298,9 @@ absl::Status ReadInput(const InputSpec& spec, const Profile& profile,
                            InputFile::Open(spec.path));
   LineReader lines(file->fd(), kMaxLineLen);
   Sink sink(profile, spec.type, on_record, on_reject);
+  if (format == Format::kText && !(spec.value_column.empty() && spec.value_field.empty())) {
+    return Invalid("values need CSV (a value column) or JSON lines (a value field) input");
+  }
   switch (format) {
     case Format::kText:
       return ReadText(lines, sink);

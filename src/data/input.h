@@ -45,6 +45,11 @@ struct InputSpec {
   std::string field;
   // type is the item type of every record; empty means auto-detection.
   std::optional<ItemType> type;
+  // value_column (CSV) or value_field (JSON lines), when set, is also read
+  // for every record into Record::value, as text (e.g. an amount for an
+  // intersection-sum). A row without it is a Reject.
+  std::string value_column;
+  std::string value_field;
 };
 
 // Record is one normalised input record.
@@ -56,6 +61,10 @@ struct Record {
   // the decoded string).
   std::string raw;
   Item item;
+  // value is the value cell or field as written (InputSpec::value_column /
+  // value_field), unparsed; absent when none was asked for. JSON numbers
+  // are written back in their JSON form, so "2.5" stays "2.5".
+  std::optional<std::string> value;
 };
 
 // Reject is one input record that could not be normalised.
@@ -85,6 +94,11 @@ struct Reject {
 //          null field, or a field of another type is a Reject.
 // A UTF-8 byte order mark at the start of the input is ignored. A line over
 // kMaxLineLen bytes is a Reject in text and JSON lines, an error in CSV.
+//
+// Values (value_column / value_field): read as text alongside the item;
+// parsing them is the caller's business. A value column for text input is
+// InvalidArgument; a CSV header without it is InvalidArgument like a
+// missing item column.
 //
 // Errors: NotFound or PermissionDenied when the file cannot be opened,
 // InvalidArgument when it is a directory, and InvalidArgument naming the line

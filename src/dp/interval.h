@@ -9,11 +9,11 @@
 // [true - h, true + h] around the truth and [released - h, released + h] is a
 // 95% confidence interval for the truth.
 //
-// Two noises. The count and sum protocols have each party add its own
-// full-strength noise, so that the release stays private even against a
-// party that knows (and could subtract) its own share of the noise. The
-// privacy guarantee is that of one noise; the error is that of the sum of
-// two independent noises, HalfWidth95OfTwo.
+// Two noises. In the count and sum protocol (psi/private_aggregate.h) each
+// party adds its own full-strength noise to what it reveals to the other,
+// so a receiver's release carries ONE noise (the peer's): report
+// HalfWidth95. HalfWidth95OfTwo is for a release that carries both
+// parties' noises (e.g. a value opened to a third party).
 //
 // How it is computed:
 //  - discrete Laplace, scale b, q = exp(-1/b): P(|N| > h) = 2q^(h+1)/(1+q);

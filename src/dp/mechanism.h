@@ -31,9 +31,10 @@
 //  - Draw the noise with SampleNoise (dp/sampler.h) BEFORE sending the first
 //    protocol message: the samplers' running time depends on the value
 //    drawn, and must not overlap anything the peer can time.
-//  - Each party adds its own full noise (see dp/interval.h): the release
-//    stays private against either party, and the 95% half-width to report
-//    is HalfWidth95OfTwo.
+//  - Each party draws its own full noise and adds it to what it reveals to
+//    the other (psi/private_aggregate.h): a receiver's release holds the
+//    peer's noise only, and the 95% half-width to report is HalfWidth95.
+//    HalfWidth95OfTwo is for a release carrying both parties' noises.
 //  - Charge the Mechanism's cost to the ledger (dp/accounting.h) before the
 //    job runs; a refused charge (ResourceExhausted) means the job must not
 //    run.

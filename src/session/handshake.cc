@@ -28,6 +28,16 @@ Bytes EncodeOffer(const Offer& o) {
   w.U8(static_cast<uint8_t>(o.result_to));
   w.String(o.software_version);
   w.U8(static_cast<uint8_t>(o.security));
+  w.U8(o.dp ? 1 : 0);
+  if (o.dp) {
+    w.String(o.dp->mechanism);
+    w.String(o.dp->epsilon);
+    w.String(o.dp->delta);
+    w.String(o.dp->count_epsilon);
+    w.U64(static_cast<uint64_t>(o.dp->lo));
+    w.U64(static_cast<uint64_t>(o.dp->hi));
+    w.U8(o.dp->has_values ? 1 : 0);
+  }
   return w.Take();
 }
 
@@ -66,6 +76,23 @@ absl::StatusOr<Offer> DecodeOffer(ByteSpan msg) {
     return absl::DataLossError("session offer names an unknown security model");
   }
   o.security = static_cast<Security>(security);
+  LIAISON_ASSIGN_OR_RETURN(uint8_t has_dp, r.U8("differential privacy flag"));
+  if (has_dp > 1) return absl::DataLossError("session offer has a malformed DP flag");
+  if (has_dp == 1) {
+    DpOffer dp;
+    LIAISON_ASSIGN_OR_RETURN(dp.mechanism, r.String("DP mechanism", 64));
+    LIAISON_ASSIGN_OR_RETURN(dp.epsilon, r.String("epsilon", 256));
+    LIAISON_ASSIGN_OR_RETURN(dp.delta, r.String("delta", 256));
+    LIAISON_ASSIGN_OR_RETURN(dp.count_epsilon, r.String("count epsilon", 256));
+    LIAISON_ASSIGN_OR_RETURN(uint64_t lo, r.U64("value bound lo"));
+    LIAISON_ASSIGN_OR_RETURN(uint64_t hi, r.U64("value bound hi"));
+    dp.lo = static_cast<int64_t>(lo);
+    dp.hi = static_cast<int64_t>(hi);
+    LIAISON_ASSIGN_OR_RETURN(uint8_t has_values, r.U8("value side"));
+    if (has_values > 1) return absl::DataLossError("session offer has a malformed value side");
+    dp.has_values = has_values == 1;
+    o.dp = std::move(dp);
+  }
   LIAISON_RETURN_IF_ERROR(r.ExpectEnd("session offer"));
   return o;
 }
@@ -122,6 +149,57 @@ std::string ProfileLabel(const Offer& o) {
                 o.profile_digest.substr(0, 16), "…)");
 }
 
+std::string DpLabel(const std::optional<DpOffer>& dp) {
+  if (!dp) return "no differential privacy (exact result)";
+  return StrCat(dp->mechanism, " epsilon=", dp->epsilon,
+                dp->delta.empty() ? std::string() : StrCat(" delta=", dp->delta));
+}
+
+std::string OrNone(const std::string& s) { return s.empty() ? std::string("none") : s; }
+
+// CheckDp returns the first difference in the DP parameters, or a value
+// side that does not work (both, neither, or the values side alone
+// receiving).
+absl::Status CheckDp(const Offer& mine, const Offer& peer) {
+  if (mine.dp.has_value() != peer.dp.has_value() ||
+      (mine.dp && (mine.dp->mechanism != peer.dp->mechanism ||
+                   mine.dp->epsilon != peer.dp->epsilon || mine.dp->delta != peer.dp->delta))) {
+    return absl::FailedPreconditionError(
+        StrCat("differential privacy differs: we asked for ", DpLabel(mine.dp),
+               ", the peer asked for ", DpLabel(peer.dp)));
+  }
+  if (!mine.dp) return absl::OkStatus();
+  const DpOffer& a = *mine.dp;
+  const DpOffer& b = *peer.dp;
+  if (a.count_epsilon != b.count_epsilon) {
+    return absl::FailedPreconditionError(
+        StrCat("the noised count's epsilon differs: ours ", OrNone(a.count_epsilon),
+               ", the peer's ", OrNone(b.count_epsilon)));
+  }
+  if (mine.mode != "sum") {
+    if (a.has_values || b.has_values) {
+      return absl::FailedPreconditionError("a count takes no values, but one side brings them");
+    }
+    return absl::OkStatus();
+  }
+  if (a.lo != b.lo || a.hi != b.hi) {
+    return absl::FailedPreconditionError(StrCat("value bounds differ: ours ", a.lo, ":", a.hi,
+                                                ", the peer's ", b.lo, ":", b.hi));
+  }
+  if (a.has_values == b.has_values) {
+    return absl::FailedPreconditionError(
+        a.has_values ? "both sides bring values (--value-column/--value-field); exactly one must"
+                     : "neither side brings values (--value-column/--value-field); one must");
+  }
+  const bool values_side_alone =
+      a.has_values ? mine.result_to == ResultTo::kMe : mine.result_to == ResultTo::kPeer;
+  if (values_side_alone) {
+    return absl::FailedPreconditionError(
+        "the sum must go to the side without values, or to both (--result-to)");
+  }
+  return absl::OkStatus();
+}
+
 // Check returns the first difference between the two offers as a status with
 // one line a person can act on.
 absl::Status Check(const Offer& mine, const Offer& peer) {
@@ -156,6 +234,7 @@ absl::Status Check(const Offer& mine, const Offer& peer) {
                Recipients(mine.result_to), ", the peer asked for it to go to ",
                Recipients(FromPeerView(peer.result_to))));
   }
+  LIAISON_RETURN_IF_ERROR(CheckDp(mine, peer));
   if (!CompatibleSoftware(mine.software_version, peer.software_version)) {
     return absl::FailedPreconditionError(
         StrCat("software versions are not compatible: we run liaison ",

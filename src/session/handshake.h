@@ -11,6 +11,7 @@
 #define LIAISON_SESSION_HANDSHAKE_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,19 @@ enum class Security { kSemiHonest, kMalicious };
 std::string_view SecurityName(Security s);
 absl::StatusOr<Security> ParseSecurity(std::string_view s);
 
+// DpOffer is the differential-privacy part of an offer (count and sum modes
+// with --epsilon): the mechanism and its exact parameters, so that both
+// sides agree on them before any data moves. All public.
+struct DpOffer {
+  std::string mechanism;      // "discrete_laplace" or "discrete_gaussian"
+  std::string epsilon;        // exact rationals (dp::FormatRational): "1/10"
+  std::string delta;          // "" for the Laplace mechanism
+  std::string count_epsilon;  // sum mode: the noised count's ε, or ""
+  int64_t lo = 0;             // sum mode: the value bounds
+  int64_t hi = 0;
+  bool has_values = false;    // the speaker brings the values (sum mode)
+};
+
 struct Offer {
   std::string protocol;        // e.g. "ecdh-psi"
   uint32_t protocol_version = 0;
@@ -44,6 +58,10 @@ struct Offer {
   ResultTo result_to = ResultTo::kBoth;
   std::string software_version;  // liaison::kVersion
   Security security = Security::kSemiHonest;
+  // dp is set for differentially private count and sum; both sides must
+  // send equal ones (but for has_values: exactly one side brings values in
+  // sum mode, and the result must not go to it alone).
+  std::optional<DpOffer> dp;
   // max_peer_set_size is this side's limit on the peer's set size; it is
   // checked locally and not sent.
   uint64_t max_peer_set_size = UINT64_MAX;
@@ -58,7 +76,8 @@ struct Agreed {
 
 // Handshake sends `mine`, reads the peer's offer, checks it and exchanges
 // verdicts. On success both sides have agreed on everything. Errors:
-// FailedPrecondition with one line naming what differed ("normalisation
+// FailedPrecondition with one line naming what differed (for DP jobs the
+// mechanism, ε, δ, bounds, count ε or who brings the values) ("normalisation
 // profile differs: ours liaison-indicators v1 (sha256 1a2b…), peer's …") when
 // either side found a mismatch — the peer's reason is relayed; PermissionDenied
 // when a set size exceeds a side's limit; DataLoss for a malformed message;

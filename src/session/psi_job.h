@@ -14,6 +14,7 @@
 #include "data/profile.h"
 #include "net/channel.h"
 #include "psi/ecdh_psi.h"
+#include "psi/private_aggregate.h"
 #include "psi/rr22_psi.h"
 #include "session/handshake.h"
 
@@ -29,6 +30,10 @@ struct PsiJobParams {
   // of the handshake, so both sides must ask for the same.
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
+  // dp, when set, makes the job a differentially private count or sum
+  // (psi/private_aggregate.h; rr22-psi only, semi-honest only); `output`
+  // is then ignored. Its parameters go into the handshake.
+  std::optional<psi::DpAggregateSpec> dp;
   const data::Profile* profile = &data::Profile::V1();
   int num_threads = 0;  // 0: all hardware threads
   psi::ProgressFn progress;
@@ -39,7 +44,10 @@ struct PsiJobResult {
   // matched_keys: indices into the job's unique keys that matched
   // (intersection mode, receiving side only), increasing.
   std::vector<size_t> matched_keys;
-  uint64_t intersection_size = 0;
+  uint64_t intersection_size = 0;  // exact modes only
+  // aggregate: the released values of a DP job (receiving side), with
+  // their mechanism and interval; no items.
+  std::optional<psi::PrivateAggregateResult> aggregate;
   bool received = false;
   uint64_t bytes_sent = 0;
   uint64_t bytes_received = 0;
@@ -49,14 +57,21 @@ struct PsiJobResult {
 // ModeName is "match" for the intersection and "count" for the cardinality.
 std::string_view ModeName(psi::PsiOutput output);
 
+// MakeDpOffer returns the handshake's DP parameters for `spec`, from the
+// view of a side that brings values or not.
+absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_values);
+
 // RunPsiJob runs the handshake and the protocol named in `params` with this
 // side's distinct match keys (data::MatchKey of each unique canonical item).
+// For a DP sum, the values side passes one value per key (`values`, e.g.
+// RecordSet::key_values), the other side none.
 // Errors are those of Handshake and of the protocol; InvalidArgument for an
-// unknown protocol name, for count mode with rr22-psi (not available yet)
-// or for malicious security with ecdh-psi (semi-honest only).
+// unknown protocol name, for malicious security with ecdh-psi (semi-honest
+// only) or with count and sum modes, and for DP modes with ecdh-psi.
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
-                                       crypto::Prng& prng);
+                                       crypto::Prng& prng,
+                                       absl::Span<const int64_t> values = {});
 
 }  // namespace liaison::session
 

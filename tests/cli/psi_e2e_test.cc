@@ -19,6 +19,7 @@
 #include "data/profile.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "net/identity.h"
 #include "net/tls_channel.h"
 #include "session/handshake.h"
@@ -404,6 +405,122 @@ TEST_F(PsiE2eTest, PeerDisconnectingMidProtocolIsUnavailableAndNoOutput) {
   ProcessResult r = alpha.Wait();
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+}
+
+// Differentially private count and sum: two processes over TLS; the
+// receiver's result file is one JSON object with the noised estimate and
+// its parameters, and no items.
+class DpE2eTest : public PsiE2eTest {
+ protected:
+  nlohmann::json ReadJson(const std::string& path) {
+    return nlohmann::json::parse(ReadFile(path), nullptr, /*allow_exceptions=*/false);
+  }
+  static void ExpectRelease(const nlohmann::json& j, const std::string& mechanism) {
+    ASSERT_TRUE(j.contains("estimate")) << j.dump();
+    EXPECT_EQ(j["mechanism"], mechanism);
+    ASSERT_TRUE(j["ci95"].is_array() && j["ci95"].size() == 2) << j.dump();
+    const int64_t est = j["estimate"], lo = j["ci95"][0], hi = j["ci95"][1];
+    EXPECT_LE(lo, est);
+    EXPECT_LE(est, hi);
+    EXPECT_EQ(est - lo, hi - est);
+    EXPECT_GT(j["noise_scale"].get<double>(), 0);
+    EXPECT_TRUE(j.contains("epsilon") && j.contains("delta")) << j.dump();
+  }
+};
+
+TEST_F(DpE2eTest, NoisedCountGoesOnlyToTheReceiverWithItsParameters) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\nd.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\nc.example\nd[.]example\ne.example\n");
+  Pair p = RunPair(dir_ + "/a.txt",
+                   {"--mode", "count", "--epsilon", "0.5", "--result-to", "me", "--output",
+                    dir_ + "/a.json", "--summary-json", dir_ + "/as.json"},
+                   dir_ + "/b.txt",
+                   {"--mode", "count", "--epsilon", "5e-1", "--result-to", "peer",
+                    "--summary-json", dir_ + "/bs.json"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  const std::string text = ReadFile(dir_ + "/a.json");
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("example")));
+  nlohmann::json a = ReadJson(dir_ + "/a.json");
+  ExpectRelease(a, "discrete_laplace");
+  EXPECT_EQ(a["epsilon"], 0.5);
+  EXPECT_EQ(a["delta"], 0);
+  EXPECT_EQ(a["noise_scale"], 2);
+  EXPECT_EQ(a["mode"], "count");
+  // Scale 2: |noise| > 60 has probability about e^-30.
+  EXPECT_NEAR(a["estimate"].get<double>(), 3, 60);
+  nlohmann::json as = ReadJson(dir_ + "/as.json");
+  EXPECT_EQ(as["protocol"], "dp-aggregate");
+  EXPECT_EQ(as["result"]["estimate"], a["estimate"]);
+  EXPECT_FALSE(as.contains("intersection_size"));
+  nlohmann::json bs = ReadJson(dir_ + "/bs.json");
+  EXPECT_EQ(bs["received"], false);
+  EXPECT_FALSE(bs.contains("result"));
+}
+
+TEST_F(DpE2eTest, NoisedSumOfIntegerAmountsWithGaussianAndCount) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\n");
+  // Amounts in cents; b.example twice (summed: 700), one clamped (5000 → 1000).
+  WriteFile(dir_ + "/b.csv",
+            "domain,amount\nb.example,300\nc.example,5000\nb.example,400\nz.example,-20\n");
+  Pair p = RunPair(dir_ + "/a.txt",
+                   {"--mode", "sum", "--epsilon", "1", "--delta", "1e-6", "--bounds", "-1000:1000",
+                    "--count-epsilon", "0.5", "--result-to", "me", "--output", dir_ + "/a.json"},
+                   dir_ + "/b.csv",
+                   {"--mode", "sum", "--epsilon", "1", "--delta", "0.000001", "--bounds",
+                    "-1000:1000", "--count-epsilon", "0.5", "--result-to", "peer",
+                    "--value-column", "amount", "--column", "domain"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  nlohmann::json a = ReadJson(dir_ + "/a.json");
+  ExpectRelease(a, "discrete_gaussian");
+  EXPECT_EQ(a["mode"], "sum");
+  EXPECT_TRUE(a.contains("rho"));
+  const double sigma = a["noise_scale"];
+  EXPECT_NEAR(sigma, 5351, 20);  // Δ = 1000, ρ ≈ 0.01747
+  EXPECT_NEAR(a["estimate"].get<double>(), 1700, 10 * sigma);
+  ExpectRelease(a["count"], "discrete_gaussian");
+  EXPECT_EQ(a["job_privacy_cost"].get<std::string>().substr(0, 4), "rho=");
+  EXPECT_THAT(ReadFile(dir_ + "/a.json"), ::testing::Not(HasSubstr("example")));
+}
+
+TEST_F(DpE2eTest, EpsilonMismatchStopsBothSidesSayingWhatDiffered) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  WriteFile(dir_ + "/b.txt", "a.example\n");
+  Pair p = RunPair(dir_ + "/a.txt", {"--mode", "count", "--epsilon", "1", "--output",
+                                     dir_ + "/a.json"},
+                   dir_ + "/b.txt", {"--mode", "count", "--epsilon", "2"});
+  EXPECT_EQ(p.alpha.exit_code, 5) << p.alpha.err;
+  EXPECT_EQ(p.bravo.exit_code, 5) << p.bravo.err;
+  EXPECT_THAT(p.alpha.err, HasSubstr("differential privacy differs"));
+  EXPECT_THAT(p.bravo.err, HasSubstr("epsilon=2"));
+  EXPECT_FALSE(fs::exists(dir_ + "/a.json"));
+}
+
+TEST_F(DpE2eTest, NonIntegerValueIsRefusedWithItsLine) {
+  WriteFile(dir_ + "/b.csv", "domain,amount\nb.example,300\nc.example,12.50\n");
+  ProcessResult r = testing::Run(
+      PsiArgs("bravo", alpha_fp_, "--listen", "127.0.0.1:1", dir_ + "/b.csv",
+              {"--mode", "sum", "--epsilon", "1", "--bounds", "0:100", "--result-to", "peer",
+               "--value-column", "amount", "--column", "domain"}),
+      dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("line 3"));
+  EXPECT_THAT(r.err, HasSubstr("12.50"));
+}
+
+TEST_F(DpE2eTest, EcdhAndMaliciousAreRefusedForNoisedModes) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  for (std::vector<std::string> extra :
+       {std::vector<std::string>{"--protocol", "ecdh"},
+        std::vector<std::string>{"--security", "malicious"}}) {
+    std::vector<std::string> args = {"--mode", "count", "--epsilon", "1"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = testing::Run(
+        PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1", dir_ + "/a.txt", args), dir_);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("ecdh-psi has no"), HasSubstr("semi-honest only")));
+  }
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ using testing::TempDir;
 
 Record MakeRecord(uint64_t line, std::string raw, ItemType type,
                   std::string value) {
-  return Record{line, std::move(raw), Item{type, std::move(value)}};
+  return Record{line, std::move(raw), Item{type, std::move(value)}, std::nullopt};
 }
 
 TEST(ResultWriterTest, CsvHasHeaderAndQuotesWhereNeeded) {

@@ -149,7 +149,9 @@ void CheckReaders(const testing::TempDir& dir, const std::string& content) {
                    .format = format,
                    .column = "v",
                    .field = "v",
-                   .type = std::nullopt};
+                   .type = std::nullopt,
+                   .value_column = "",
+                   .value_field = ""};
     uint64_t last = 0;
     bool ordered = true;
     absl::Status s = ReadInput(

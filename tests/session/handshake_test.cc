@@ -102,6 +102,58 @@ INSTANTIATE_TEST_SUITE_P(
                      "software versions are not compatible"}),
     [](const ::testing::TestParamInfo<MismatchCase>& info) { return info.param.name; });
 
+// DP jobs: every privacy parameter and the value side are compared before
+// any data moves.
+TEST(HandshakeTest, DpParameterMismatchStopsBothSidesNamingIt) {
+  auto sum_offer = [](bool has_values) {
+    Offer o = BaseOffer();
+    o.mode = "sum";
+    o.dp = DpOffer{"discrete_laplace", "1", "", "1/2", -10, 10, has_values};
+    return o;
+  };
+  struct Case {
+    const char* name;
+    void (*mutate)(Offer&);
+    const char* expected;
+  };
+  const Case cases[] = {
+      {"no dp", [](Offer& o) { o.dp.reset(); }, "differential privacy differs"},
+      {"epsilon", [](Offer& o) { o.dp->epsilon = "1/10"; }, "differential privacy differs"},
+      {"mechanism", [](Offer& o) { o.dp->mechanism = "discrete_gaussian"; },
+       "differential privacy differs"},
+      {"delta", [](Offer& o) { o.dp->delta = "1/1000000"; }, "differential privacy differs"},
+      {"count epsilon", [](Offer& o) { o.dp->count_epsilon = ""; }, "count's epsilon differs"},
+      {"bounds", [](Offer& o) { o.dp->hi = 11; }, "value bounds differ"},
+      {"both bring values", [](Offer& o) { o.dp->has_values = true; }, "both sides bring values"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Offer a = sum_offer(true), b = sum_offer(false);
+    c.mutate(b);
+    Both r = RunPair(a, b);
+    ASSERT_FALSE(r.a.ok());
+    ASSERT_FALSE(r.b.ok());
+    EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(r.b.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(r.a.status().message(), HasSubstr(c.expected));
+    EXPECT_THAT(r.b.status().message(), HasSubstr(c.expected));
+  }
+  // The sum may not go to the values side alone.
+  Offer a = sum_offer(true), b = sum_offer(false);
+  a.result_to = ResultTo::kMe;
+  b.result_to = ResultTo::kPeer;
+  Both r = RunPair(a, b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("side without values"));
+  // Agreement.
+  r = RunPair(sum_offer(true), sum_offer(false));
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  ASSERT_TRUE(r.b->peer.dp.has_value());
+  EXPECT_TRUE(r.b->peer.dp->has_values);
+  EXPECT_EQ(r.b->peer.dp->lo, -10);
+}
+
 TEST(HandshakeTest, PeerSetOverOurLimitIsPermissionDeniedOnBothSides) {
   Offer a = BaseOffer(), b = BaseOffer();
   a.max_peer_set_size = 50;  // b brings 100

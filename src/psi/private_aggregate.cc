@@ -1,0 +1,392 @@
+#include "psi/private_aggregate.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "base/thread_pool.h"
+#include "dp/rational.h"
+#include "dp/sampler.h"
+#include "mpc/shares.h"
+#include "psi/internal/item_hash.h"
+#include "psi/shared_output_psi.h"
+
+namespace liaison::psi {
+namespace {
+
+using crypto::Block;
+
+constexpr uint32_t kMagic = 0x47415044;  // "DPAG" little-endian
+constexpr size_t kMaxRationalLen = 256;
+
+// Mechanism bytes of the header. kWireNoNoise is the test-only noise-free
+// mode; no production side ever accepts it.
+enum WireMechanism : uint8_t { kWireNoNoise = 0, kWireLaplace = 1, kWireGaussian = 2 };
+
+struct Header {
+  uint32_t version = 0;
+  AggregateKind kind = AggregateKind::kCount;
+  bool sender_receives = false;
+  bool other_receives = false;
+  bool has_values = false;
+  uint8_t mechanism = kWireNoNoise;
+  std::string epsilon;        // dp::FormatRational
+  std::string delta;          // "" when absent
+  std::string count_epsilon;  // "" when absent
+  int64_t lo = 0;
+  int64_t hi = 0;
+  uint64_t set_size = 0;
+  uint64_t chunk_len = 0;
+  Block seed;
+};
+
+Bytes EncodeHeader(const Header& h) {
+  ByteWriter w;
+  w.U32(kMagic);
+  w.U32(h.version);
+  w.U8(h.kind == AggregateKind::kCount ? 0 : 1);
+  w.U8(h.sender_receives ? 1 : 0);
+  w.U8(h.other_receives ? 1 : 0);
+  w.U8(h.has_values ? 1 : 0);
+  w.U8(h.mechanism);
+  w.String(h.epsilon);
+  w.String(h.delta);
+  w.String(h.count_epsilon);
+  w.U64(static_cast<uint64_t>(h.lo));
+  w.U64(static_cast<uint64_t>(h.hi));
+  w.U64(h.set_size);
+  w.U64(h.chunk_len);
+  uint8_t seed[16];
+  h.seed.ToBytes(seed);
+  w.Raw(ByteSpan(seed, 16));
+  return w.Take();
+}
+
+absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
+  ByteReader r(msg);
+  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("dp-aggregate magic"));
+  if (magic != kMagic) return absl::DataLossError("peer message is not a dp-aggregate header");
+  Header h;
+  LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("dp-aggregate version"));
+  if (h.version != PrivateAggregate::kProtocolVersion) {
+    return absl::FailedPreconditionError(StrCat("the peer runs dp-aggregate version ", h.version,
+                                                ", we run version ",
+                                                PrivateAggregate::kProtocolVersion));
+  }
+  LIAISON_ASSIGN_OR_RETURN(uint8_t kind, r.U8("dp-aggregate kind"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, r.U8("dp-aggregate recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("dp-aggregate recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t has_values, r.U8("dp-aggregate value side"));
+  LIAISON_ASSIGN_OR_RETURN(h.mechanism, r.U8("dp-aggregate mechanism"));
+  if (kind > 1 || sender_receives > 1 || other_receives > 1 || has_values > 1 ||
+      h.mechanism > kWireGaussian) {
+    return absl::DataLossError("dp-aggregate header has out-of-range flags");
+  }
+  h.kind = kind == 0 ? AggregateKind::kCount : AggregateKind::kSum;
+  h.sender_receives = sender_receives == 1;
+  h.other_receives = other_receives == 1;
+  h.has_values = has_values == 1;
+  LIAISON_ASSIGN_OR_RETURN(h.epsilon, r.String("dp-aggregate epsilon", kMaxRationalLen));
+  LIAISON_ASSIGN_OR_RETURN(h.delta, r.String("dp-aggregate delta", kMaxRationalLen));
+  LIAISON_ASSIGN_OR_RETURN(h.count_epsilon,
+                           r.String("dp-aggregate count epsilon", kMaxRationalLen));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t lo, r.U64("dp-aggregate lo"));
+  LIAISON_ASSIGN_OR_RETURN(uint64_t hi, r.U64("dp-aggregate hi"));
+  h.lo = static_cast<int64_t>(lo);
+  h.hi = static_cast<int64_t>(hi);
+  LIAISON_ASSIGN_OR_RETURN(h.set_size, r.U64("dp-aggregate set size"));
+  LIAISON_ASSIGN_OR_RETURN(h.chunk_len, r.U64("dp-aggregate chunk length"));
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed, r.Raw(16, "dp-aggregate seed"));
+  h.seed = Block::FromBytes(seed.data());
+  LIAISON_RETURN_IF_ERROR(r.ExpectEnd("dp-aggregate header"));
+  return h;
+}
+
+std::string_view WireMechanismName(uint8_t m) {
+  switch (m) {
+    case kWireLaplace:
+      return "discrete_laplace";
+    case kWireGaussian:
+      return "discrete_gaussian";
+    default:
+      return "no noise (insecure test mode)";
+  }
+}
+
+std::string OrNone(const std::string& s) { return s.empty() ? std::string("none") : s; }
+
+// CheckPeerHeader returns FailedPrecondition naming the first public
+// parameter on which the peer's header differs from ours.
+absl::Status CheckPeerHeader(const Header& mine, const Header& peer) {
+  auto differs = [](std::string_view what, std::string_view ours, std::string_view theirs) {
+    return absl::FailedPreconditionError(StrCat("the peer's dp-aggregate ", what,
+                                                " differs: ours ", ours, ", the peer's ",
+                                                theirs));
+  };
+  if (peer.kind != mine.kind) {
+    return differs("aggregate", AggregateKindName(mine.kind), AggregateKindName(peer.kind));
+  }
+  if (peer.sender_receives != mine.other_receives || peer.other_receives != mine.sender_receives) {
+    return absl::FailedPreconditionError("the peer's dp-aggregate result recipients differ");
+  }
+  if (peer.mechanism != mine.mechanism) {
+    return differs("noise mechanism", WireMechanismName(mine.mechanism),
+                   WireMechanismName(peer.mechanism));
+  }
+  if (peer.epsilon != mine.epsilon) return differs("epsilon", mine.epsilon, peer.epsilon);
+  if (peer.delta != mine.delta) return differs("delta", OrNone(mine.delta), OrNone(peer.delta));
+  if (peer.count_epsilon != mine.count_epsilon) {
+    return differs("count epsilon", OrNone(mine.count_epsilon), OrNone(peer.count_epsilon));
+  }
+  if (mine.kind == AggregateKind::kSum) {
+    if (peer.lo != mine.lo || peer.hi != mine.hi) {
+      return differs("bounds", StrCat("[", mine.lo, ", ", mine.hi, "]"),
+                     StrCat("[", peer.lo, ", ", peer.hi, "]"));
+    }
+    if (peer.has_values == mine.has_values) {
+      return absl::FailedPreconditionError(
+          mine.has_values ? "both sides bring values to dp-aggregate sum; exactly one must"
+                          : "neither side brings values to dp-aggregate sum; exactly one must");
+    }
+  } else if (peer.has_values) {
+    return absl::FailedPreconditionError("the peer brings values to a dp-aggregate count");
+  }
+  return absl::OkStatus();
+}
+
+// IAmReceiver returns whether this side is the shared-output PSI's
+// receiver R (see the header's Roles).
+absl::StatusOr<bool> IAmReceiver(const Header& mine, const Header& peer) {
+  if (mine.kind == AggregateKind::kSum) return !mine.has_values;
+  if (mine.sender_receives != mine.other_receives) return mine.sender_receives;
+  if (mine.set_size != peer.set_size) return mine.set_size < peer.set_size;
+  if (mine.seed != peer.seed) return mine.seed < peer.seed;
+  return absl::FailedPreconditionError("dp-aggregate cannot break the role tie: equal seeds");
+}
+
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t out;
+  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+
+Release MakeRelease(uint64_t revealed, const dp::Mechanism& mechanism, bool noise_free) {
+  Release r;
+  r.estimate = static_cast<int64_t>(revealed);
+  r.report = dp::Describe(mechanism);
+  if (noise_free) {
+    r.report.mechanism = "none_insecure_test_mode";
+    r.report.half_width_95 = 0;
+    r.report.half_width_95_two_noises = 0;
+  }
+  r.ci95_lo = SaturatingAdd(r.estimate, -r.report.half_width_95);
+  r.ci95_hi = SaturatingAdd(r.estimate, r.report.half_width_95);
+  return r;
+}
+
+// Noise is this side's drawn noise, one per released aggregate. In the
+// insecure test mode it stays zero.
+struct Noise {
+  mpc::SecretU64 main;
+  mpc::SecretU64 count;
+};
+
+}  // namespace
+
+std::string_view AggregateKindName(AggregateKind kind) {
+  return kind == AggregateKind::kCount ? "count" : "sum";
+}
+
+absl::StatusOr<AggregateMechanisms> CalibrateAggregate(const DpAggregateSpec& spec) {
+  if (spec.epsilon <= 0) return absl::InvalidArgumentError("epsilon: must be positive");
+  if (spec.delta && (*spec.delta <= 0 || *spec.delta >= 1)) {
+    return absl::InvalidArgumentError("delta: must lie strictly between 0 and 1");
+  }
+  auto calibrate = [&](uint64_t sensitivity,
+                       const mpq_class& epsilon) -> absl::StatusOr<dp::Mechanism> {
+    if (spec.delta) return dp::CalibrateGaussianForApproxDp(sensitivity, epsilon, *spec.delta);
+    return dp::CalibrateLaplace(sensitivity, epsilon);
+  };
+  if (spec.kind == AggregateKind::kCount) {
+    if (spec.count_epsilon) {
+      return absl::InvalidArgumentError(
+          "count epsilon: only for sum mode (count mode's --epsilon is the count's)");
+    }
+    LIAISON_ASSIGN_OR_RETURN(dp::Mechanism main, calibrate(dp::kCountSensitivity, spec.epsilon));
+    dp::PrivacyCost total = main.cost;
+    return AggregateMechanisms{std::move(main), std::nullopt, std::move(total)};
+  }
+  LIAISON_ASSIGN_OR_RETURN(uint64_t sensitivity, dp::SumSensitivity(spec.lo, spec.hi));
+  LIAISON_ASSIGN_OR_RETURN(dp::Mechanism main, calibrate(sensitivity, spec.epsilon));
+  dp::PrivacyCost total = main.cost;
+  std::optional<dp::Mechanism> count;
+  if (spec.count_epsilon) {
+    if (*spec.count_epsilon <= 0) {
+      return absl::InvalidArgumentError("count epsilon: must be positive");
+    }
+    LIAISON_ASSIGN_OR_RETURN(count, calibrate(dp::kCountSensitivity, *spec.count_epsilon));
+    total = dp::Compose(total, count->cost);
+  }
+  return AggregateMechanisms{std::move(main), std::move(count), std::move(total)};
+}
+
+absl::Status CheckSumRange(uint64_t num_values, int64_t lo, int64_t hi) {
+  LIAISON_ASSIGN_OR_RETURN(uint64_t magnitude, dp::SumSensitivity(lo, hi));
+  const unsigned __int128 bound = static_cast<unsigned __int128>(num_values) * magnitude;
+  if (bound >= (static_cast<unsigned __int128>(1) << 62)) {
+    return absl::InvalidArgumentError(
+        StrCat("sum range: ", num_values, " values of magnitude up to ", magnitude,
+               " could reach 2^62; narrow --bounds or split the input"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
+    net::Channel& channel, absl::Span<const std::string> items,
+    absl::Span<const int64_t> values, crypto::Prng& prng) const {
+  const PrivateAggregateParams& p = params_;
+  const DpAggregateSpec& spec = p.spec;
+  const bool sum_mode = spec.kind == AggregateKind::kSum;
+  if (!p.i_receive && !p.peer_receives) {
+    return absl::InvalidArgumentError("dp-aggregate needs at least one side to receive");
+  }
+  if (!sum_mode && p.has_values) {
+    return absl::InvalidArgumentError("dp-aggregate count takes no values");
+  }
+  if (sum_mode && p.has_values && p.i_receive && !p.peer_receives) {
+    return absl::InvalidArgumentError(
+        "dp-aggregate sum: the result must go to the side without values, or to both");
+  }
+  if (p.has_values ? values.size() != items.size() : !values.empty()) {
+    return absl::InvalidArgumentError(
+        StrCat("dp-aggregate: ", values.size(), " values for ", items.size(), " items"));
+  }
+  if (items.size() > UINT32_MAX - 1) {
+    return absl::InvalidArgumentError("dp-aggregate takes at most 2^32 - 2 items per side");
+  }
+  if (p.chunk_len == 0 || p.chunk_len > UINT32_MAX ||
+      p.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::InvalidArgumentError("dp-aggregate chunk length does not fit the channel");
+  }
+  LIAISON_ASSIGN_OR_RETURN(AggregateMechanisms mechanisms, CalibrateAggregate(spec));
+  if (sum_mode && p.has_values) {
+    LIAISON_RETURN_IF_ERROR(CheckSumRange(items.size(), spec.lo, spec.hi));
+  }
+  const int threads = p.num_threads > 0 ? p.num_threads : DefaultThreads();
+
+  // All noise before the first message (dp/sampler.h, TIMING). Two's
+  // complement: adding the int64 noise mod 2^64 adds it to the int64 sum.
+  Noise noise;
+  if (!noise_free_) {
+    dp::SecretNoise main = dp::SampleNoise(mechanisms.main.noise, prng);
+    noise.main = mpc::SecretU64(static_cast<uint64_t>(main.value()));
+    if (mechanisms.count) {
+      dp::SecretNoise count = dp::SampleNoise(mechanisms.count->noise, prng);
+      noise.count = mpc::SecretU64(static_cast<uint64_t>(count.value()));
+    }
+  }
+
+  Header mine;
+  mine.version = kProtocolVersion;
+  mine.kind = spec.kind;
+  mine.sender_receives = p.i_receive;
+  mine.other_receives = p.peer_receives;
+  mine.has_values = p.has_values;
+  mine.mechanism = noise_free_ ? kWireNoNoise : spec.delta ? kWireGaussian : kWireLaplace;
+  mine.epsilon = dp::FormatRational(spec.epsilon);
+  if (spec.delta) mine.delta = dp::FormatRational(*spec.delta);
+  if (spec.count_epsilon) mine.count_epsilon = dp::FormatRational(*spec.count_epsilon);
+  if (sum_mode) {
+    mine.lo = spec.lo;
+    mine.hi = spec.hi;
+  }
+  mine.set_size = items.size();
+  mine.chunk_len = p.chunk_len;
+  mine.seed = prng.NextBlock();
+  LIAISON_RETURN_IF_ERROR(channel.Send(EncodeHeader(mine)));
+  LIAISON_ASSIGN_OR_RETURN(Bytes header_msg, channel.Recv());
+  LIAISON_ASSIGN_OR_RETURN(Header peer, DecodeHeader(header_msg));
+  LIAISON_RETURN_IF_ERROR(CheckPeerHeader(mine, peer));
+  if (peer.set_size > p.max_peer_items || peer.set_size > UINT32_MAX - 1) {
+    return absl::FailedPreconditionError(
+        StrCat("the peer's set of ", peer.set_size, " items exceeds our limit of ",
+               std::min<uint64_t>(p.max_peer_items, UINT32_MAX - 1)));
+  }
+  if (sum_mode && peer.has_values) {
+    absl::Status range = CheckSumRange(peer.set_size, spec.lo, spec.hi);
+    if (!range.ok()) return absl::FailedPreconditionError(range.message());
+  }
+  if (peer.chunk_len == 0 || peer.chunk_len > UINT32_MAX ||
+      peer.chunk_len * 16 + net::kFrameHeaderLen > channel.max_message_len()) {
+    return absl::FailedPreconditionError(
+        "the peer's dp-aggregate chunk length does not fit our channel");
+  }
+  LIAISON_ASSIGN_OR_RETURN(bool i_am_r, IAmReceiver(mine, peer));
+
+  // Shares of the aggregates.
+  std::vector<Block> keys(items.size());
+  internal::HashItems(internal::ItemHashKey(mine.seed ^ peer.seed), items,
+                      absl::MakeSpan(keys), threads);
+  SharedOutputPsiParams sp;
+  sp.with_sum = sum_mode;
+  sp.num_threads = threads;
+  sp.chunk_len = p.chunk_len;
+  sp.progress = p.progress;
+  absl::StatusOr<SharedAggregates> shares;
+  if (i_am_r) {
+    shares = SharedOutputPsiReceiver(sp).Run(channel, keys, peer.set_size, prng);
+  } else {
+    std::vector<uint64_t> clamped(values.size());
+    for (size_t i = 0; i < values.size(); ++i) {
+      clamped[i] = static_cast<uint64_t>(dp::Clamp(values[i], spec.lo, spec.hi));
+    }
+    shares = SharedOutputPsiSender(sp).Run(channel, keys, clamped, peer.set_size, prng);
+    SecureWipe(clamped.data(), clamped.size() * sizeof(uint64_t));
+  }
+  if (shares.status().code() == absl::StatusCode::kInvalidArgument) {
+    return absl::InvalidArgumentError(StrCat("dp-aggregate items must be distinct (",
+                                             std::string(shares.status().message()), ")"));
+  }
+  LIAISON_RETURN_IF_ERROR(shares.status());
+
+  // The released words, in order: the main aggregate, then the count when
+  // sum mode releases one too.
+  const mpc::SecretU64& main_share = sum_mode ? shares->sum : shares->count;
+  const bool with_count = mechanisms.count.has_value();
+  const size_t num_words = with_count ? 2 : 1;
+  if (p.peer_receives) {
+    ByteWriter w(8 * num_words);
+    w.U64(main_share.value() + noise.main.value());
+    if (with_count) w.U64(shares->count.value() + noise.count.value());
+    LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
+  }
+  PrivateAggregateResult result;
+  result.peer_set_size = peer.set_size;
+  result.total_cost = mechanisms.total;
+  if (!p.i_receive) return result;
+  LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
+  if (msg.size() != 8 * num_words) {
+    return absl::DataLossError(
+        StrCat("peer's noised share is ", msg.size(), " bytes, expected ", 8 * num_words));
+  }
+  ByteReader r(msg);
+  LIAISON_ASSIGN_OR_RETURN(uint64_t peer_main, r.U64("noised share"));
+  Release main_release =
+      MakeRelease(main_share.value() + peer_main, mechanisms.main, noise_free_);
+  if (sum_mode) {
+    result.sum = std::move(main_release);
+  } else {
+    result.count = std::move(main_release);
+  }
+  if (with_count) {
+    LIAISON_ASSIGN_OR_RETURN(uint64_t peer_count, r.U64("noised count share"));
+    result.count =
+        MakeRelease(shares->count.value() + peer_count, *mechanisms.count, noise_free_);
+  }
+  result.received = true;
+  return result;
+}
+
+}  // namespace liaison::psi

@@ -1,0 +1,219 @@
+// Differentially private PSI-cardinality and intersection-sum: the
+// receiving side learns |X ∩ Y| + noise, or Σ_{x ∈ X ∩ Y} clamp(v_x) + noise
+// (optionally with a noised count too), and nothing else — neither the
+// intersection nor the exact aggregate.
+//
+// Papers: the shared-output PSI underneath (psi/shared_output_psi.h:
+// Chandran-Gupta-Shah, PETS 2022; Rindal-Schoppmann, Eurocrypt 2021;
+// Raghuraman-Rindal, CCS 2022); the noise is the discrete Laplace or
+// discrete Gaussian of Canonne, Kamath and Steinke (NeurIPS 2020), drawn
+// exactly (dp/sampler.h) and calibrated by dp/mechanism.h. The pattern
+// "aggregate in shares, each party adds its own noise to its share, then
+// open" is the standard distributed-noise construction (e.g. Dwork et al.,
+// "Our Data, Ourselves", Eurocrypt 2006); written from those descriptions.
+//
+// Protocol (docs/protocols/dp-aggregate.md, wire in the same page):
+//  0. Each side calibrates its mechanism(s) from the agreed parameters and
+//     draws its own noise — one value per released aggregate — with
+//     dp::SampleNoise BEFORE it sends anything (the samplers are
+//     variable-time). Then both send a header: version, aggregate kind,
+//     recipients, who holds values, the noise mechanism, ε, δ, the bounds,
+//     the count's ε, the set size and a 16-byte seed. Each side refuses
+//     (FailedPrecondition, before any PSI message) a header whose
+//     parameters differ from its own — including a peer announcing no
+//     noise (the test-only mode below).
+//  1. Items are hashed to 128-bit keys under the XOR of the two seeds (as
+//     rr22-psi does) and the two run the shared-output PSI: the receiver R
+//     of that protocol (cuckoo hashing) and its sender S end with additive
+//     shares mod 2^64 of the count and, in sum mode, of the sum of S's
+//     clamped values (two's complement: a negative value v is 2^64 + v).
+//  2. Reveal: a side whose peer receives sends share + its own noise (mod
+//     2^64; one 8-byte word per released aggregate, one message); a
+//     receiving side adds its share to what it gets. A receiver thus
+//     learns aggregate + the PEER's noise, read as an int64.
+// Who protects whom. Each party's data is protected by noise that party
+// drew itself, so neither has to trust the other's sampler; the receiver
+// cannot remove the peer's noise. Adding the receiver's own noise to its
+// result would protect nothing (it knows that noise and could subtract it),
+// only widen the error, so it is not done: the error is that of ONE noise,
+// and the 95% interval uses dp::HalfWidth95 (not ...OfTwo).
+//
+// Roles. Sum mode: the side with values is S; the other is R. The result
+// must go to R or to both (a values side that alone learned the sum over
+// its own values would learn the intersection's total of its own data: the
+// caller refuses it, InvalidArgument). Count mode: a side that alone
+// receives is R; when both receive, the smaller set is R (less traffic),
+// ties broken by the header seeds.
+//
+// Neighbouring inputs and sensitivity (dp/mechanism.h): add/remove one
+// item of one party's set (with its value). Count: Δ = 1. Sum: values are
+// clamped to [lo, hi] by S before use, Δ = max(|lo|, |hi|). Noised count in
+// sum mode: a second release with its own ε (count_epsilon); by basic
+// composition the job costs ε + count_epsilon (pure), or ρ_sum + ρ_count
+// (zCDP, with --delta: each release is calibrated to (its ε, δ), so the
+// pair is also (ε + count_ε, 2δ)-DP).
+//
+// Security model: semi-honest, as the shared-output PSI. DP holds against
+// a semi-honest receiver; against a malicious one only as far as the
+// shared-output PSI does (not at all: a malicious peer can make shares
+// wrong). A malicious SENDER could announce noise and add none, or less:
+// that only weakens the protection of its own data, never the receiver's.
+// Overflow: S refuses (InvalidArgument), and R refuses (FailedPrecondition)
+// a peer whose set would allow it, when n_S·max(|lo|, |hi|) could reach
+// 2^62, so the true sum and any plausible noise (|noise| >= 2^62 has
+// probability below exp(-2^10) for every accepted scale) stay inside int64.
+//
+// What each party learns: both learn n_R, n_S and the parameters (which
+// are public and agreed). A receiving side learns the released value(s)
+// and nothing else: its view of the shared-output PSI is simulatable from
+// the sizes, and the revealed word is the aggregate plus noise it does not
+// know. A non-receiving side learns nothing but the sizes. The result
+// struct holds the released estimates and the public parameters only.
+//
+// Rounds: one header flight each way; the shared-output PSI's flights
+// (psi/shared_output_psi.h); one reveal flight (each way when both
+// receive). Bytes: header 104 + the decimal strings of ε, δ and count ε;
+// the shared-output PSI's (about 294 + 16·1.28·... bytes per bin for R,
+// see there; measured at 2^20 in docs/protocols/dp-aggregate.md); 8 bytes
+// per released aggregate to a receiving peer.
+// Memory: that of the shared-output PSI plus 16 bytes per item (keys).
+// Timing: bench/psi_bench.cc BM_PrivateAggregate.
+#ifndef LIAISON_PSI_PRIVATE_AGGREGATE_H_
+#define LIAISON_PSI_PRIVATE_AGGREGATE_H_
+
+#include <gmpxx.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "crypto/prng.h"
+#include "dp/mechanism.h"
+#include "net/channel.h"
+#include "psi/ecdh_psi.h"  // ProgressFn
+
+namespace liaison::testing {
+class InsecureNoiseFreeAggregate;  // tests/testing/insecure_aggregate.h
+}  // namespace liaison::testing
+
+namespace liaison::psi {
+
+// AggregateKind is what is released: the intersection's size, or the sum
+// of the values side's values over it.
+enum class AggregateKind { kCount, kSum };
+
+// std::string_view AggregateKindName is "count" or "sum".
+std::string_view AggregateKindName(AggregateKind kind);
+
+// DpAggregateSpec is the agreed, public privacy parameters of a job. Both
+// sides must hold equal specs (the header checks it).
+struct DpAggregateSpec {
+  AggregateKind kind = AggregateKind::kCount;
+  // epsilon is the ε of the main release (the count in count mode, the sum
+  // in sum mode); > 0.
+  mpq_class epsilon = 1;
+  // delta absent: discrete Laplace (pure ε-DP). Present (0 < δ < 1):
+  // discrete Gaussian calibrated to (ε, δ) (dp::CalibrateGaussianForApproxDp).
+  std::optional<mpq_class> delta;
+  // lo and hi bound each value (sum mode only; ignored for counts).
+  int64_t lo = 0;
+  int64_t hi = 0;
+  // count_epsilon, sum mode only: also release a noised count with this ε
+  // (and the same δ if any). Absent: no count is released.
+  std::optional<mpq_class> count_epsilon;
+};
+
+// AggregateMechanisms is the calibration of a spec.
+struct AggregateMechanisms {
+  dp::Mechanism main;                  // count (count mode) or sum
+  std::optional<dp::Mechanism> count;  // sum mode with count_epsilon
+  // total is the composed cost of the job (dp::Compose of the releases).
+  dp::PrivacyCost total;
+};
+
+// CalibrateAggregate checks `spec` and calibrates its mechanism(s).
+// InvalidArgument for ε <= 0, δ outside (0, 1), bounds with lo > hi or
+// [0, 0] in sum mode, a count_epsilon in count mode, or a noise scale over
+// the samplers' caps.
+absl::StatusOr<AggregateMechanisms> CalibrateAggregate(const DpAggregateSpec& spec);
+
+// CheckSumRange returns InvalidArgument when `num_values` values in
+// [lo, hi] could sum to 2^62 or more in absolute value.
+absl::Status CheckSumRange(uint64_t num_values, int64_t lo, int64_t hi);
+
+struct PrivateAggregateParams {
+  DpAggregateSpec spec;
+  bool i_receive = true;
+  bool peer_receives = false;
+  // has_values: this side holds the values (sum mode: exactly one side).
+  bool has_values = false;
+  int num_threads = 0;                 // 0: all hardware threads
+  size_t chunk_len = size_t{1} << 16;  // OKVS blocks per message we send
+  uint64_t max_peer_items = uint64_t{1} << 28;
+  ProgressFn progress;  // optional; the shared-output PSI's phases
+};
+
+// Release is one released value with what a person needs to read it.
+// Everything in it is public to the receiving side.
+struct Release {
+  int64_t estimate = 0;        // aggregate + the peer's noise
+  dp::MechanismReport report;  // mechanism, ε, δ, ρ, noise scale, half-widths
+  int64_t ci95_lo = 0;         // estimate ∓ report.half_width_95 (saturating)
+  int64_t ci95_hi = 0;
+};
+
+// PrivateAggregateResult is what Run returns: only released values and
+// public parameters. `sum` is set in sum mode, `count` in count mode and in
+// sum mode with count_epsilon, both only on a receiving side.
+struct PrivateAggregateResult {
+  bool received = false;
+  uint64_t peer_set_size = 0;
+  std::optional<Release> count;
+  std::optional<Release> sum;
+  dp::PrivacyCost total_cost;  // the job's composed cost
+};
+
+// PrivateAggregate is one side; both run the same code with mirrored
+// recipients. Not thread-safe.
+class PrivateAggregate {
+ public:
+  static constexpr std::string_view kProtocolName = "dp-aggregate";
+  static constexpr uint32_t kProtocolVersion = 1;
+
+  explicit PrivateAggregate(PrivateAggregateParams params)
+      : params_(std::move(params)), noise_free_(false) {}
+
+  // Run executes the protocol with this side's distinct `items` and, on the
+  // values side in sum mode, one value per item (`values`; must be empty
+  // otherwise). Values are clamped to [lo, hi] here. All noise is drawn
+  // from `prng` before the first message. Errors: InvalidArgument for bad
+  // local parameters (see CalibrateAggregate, CheckSumRange), values of the
+  // wrong count, nobody receiving, a values side that alone receives,
+  // duplicate items, more than 2^32 - 2 items; FailedPrecondition when the
+  // peer's header differs (version, kind, recipients, value side,
+  // mechanism, ε, δ, bounds, count ε — the message names which), or its set
+  // exceeds max_peer_items or the sum range, all before any PSI message;
+  // DataLoss for malformed peer messages; the shared-output PSI's and the
+  // channel's errors (Unavailable, DeadlineExceeded) as they come.
+  absl::StatusOr<PrivateAggregateResult> Run(net::Channel& channel,
+                                             absl::Span<const std::string> items,
+                                             absl::Span<const int64_t> values,
+                                             crypto::Prng& prng) const;
+
+ private:
+  friend class liaison::testing::InsecureNoiseFreeAggregate;
+  // The noise-free variant adds no noise and announces so in its header;
+  // a normal peer refuses it. Reachable only from tests/testing/.
+  PrivateAggregate(PrivateAggregateParams params, bool insecure_noise_free)
+      : params_(std::move(params)), noise_free_(insecure_noise_free) {}
+
+  PrivateAggregateParams params_;
+  bool noise_free_;
+};
+
+}  // namespace liaison::psi
+
+#endif  // LIAISON_PSI_PRIVATE_AGGREGATE_H_
