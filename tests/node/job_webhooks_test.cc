@@ -43,14 +43,18 @@ class JobWebhooksTest : public ::testing::Test {
     events_ = std::make_unique<JobWebhooks>(*dispatcher_);
   }
 
-  std::string NewJob() {
+  static JobRequest Request(const std::string& actor) {
     JobRequest r;
     r.alliance = "fin";
     r.peer = "bravo";
     r.question = "match";
     r.protocol = "rr22";
-    r.actor = "schedule:nightly";
-    auto created = node_.store().CreateJob(r);
+    r.actor = actor;
+    return r;
+  }
+
+  std::string NewJob() {
+    auto created = node_.store().CreateJob(Request("schedule:nightly"));
     EXPECT_TRUE(created.ok()) << created.status();
     return created->job.id;
   }
@@ -146,13 +150,7 @@ TEST_F(JobWebhooksTest, SucceededJobCarriesCountsAndDigestNeverItems) {
 }
 
 TEST_F(JobWebhooksTest, ResponderRefusedAtAdmissionIsNotified) {
-  JobRequest r;
-  r.alliance = "fin";
-  r.peer = "bravo";
-  r.question = "match";
-  r.protocol = "rr22";
-  r.actor = "peer:sha256:00";
-  auto admitted = node_.store().AdmitPeerJob(r, "job_0123456789abcdef0123456789abcdef", 10,
+  auto admitted = node_.store().AdmitPeerJob(Request("peer:sha256:00"), "job_0123456789abcdef0123456789abcdef", 10,
                                              JobState::kQueued, "profile_mismatch: no", Hook());
   ASSERT_TRUE(admitted.ok()) << admitted.status();
   std::vector<WebhookDelivery> d = Deliveries();
