@@ -244,7 +244,8 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   uint32_t line = Checker::Line(*t, 1);
   c.Keys(*t, "node",
          {"name", "peer_listen", "rest_listen", "max_concurrent_jobs", "approval_poll_seconds",
-          "approval_timeout_seconds", "shutdown_grace_seconds"});
+          "approval_timeout_seconds", "shutdown_grace_seconds", "peer_connect_timeout_seconds",
+          "peer_retry_attempts", "peer_retry_initial_seconds", "peer_retry_max_seconds"});
   if (auto name = c.String(*t, line, "node", "name", true)) {
     if (!IsValidName(*name)) {
       c.Error(Checker::Line(*t->get("name"), line), "node.name",
@@ -268,6 +269,15 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   seconds("approval_poll_seconds", 1, 86400, &out.approval_poll_seconds);
   seconds("approval_timeout_seconds", 1, 30 * 86400, &out.approval_timeout_seconds);
   seconds("shutdown_grace_seconds", 0, 3600, &out.shutdown_grace_seconds);
+  seconds("peer_connect_timeout_seconds", 1, 300, &out.peer_connect_timeout_seconds);
+  seconds("peer_retry_attempts", 1, 100, &out.peer_retry_attempts);
+  seconds("peer_retry_initial_seconds", 1, 3600, &out.peer_retry_initial_seconds);
+  seconds("peer_retry_max_seconds", 1, 86400, &out.peer_retry_max_seconds);
+  if (out.peer_retry_max_seconds < out.peer_retry_initial_seconds) {
+    const toml::node* max = t->get("peer_retry_max_seconds");
+    c.Error(max != nullptr ? Checker::Line(*max, line) : line, "node.peer_retry_max_seconds",
+            "must be at least peer_retry_initial_seconds");
+  }
 }
 
 void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerConfig>& out) {

@@ -66,6 +66,17 @@ struct NodeSection {
   // shutdown_grace_seconds is how long SIGTERM waits for running jobs to
   // finish before it fails them.
   uint32_t shutdown_grace_seconds = 10;
+  // peer_connect_timeout_seconds bounds one attempt of an initiator to
+  // connect to a peer (1 to 300).
+  uint32_t peer_connect_timeout_seconds = 5;
+  // peer_retry_attempts is how many times an initiator tries to connect to
+  // an unreachable peer before it fails the job (1 to 100).
+  uint32_t peer_retry_attempts = 5;
+  // peer_retry_initial_seconds is the delay before the second attempt; each
+  // further delay doubles, up to peer_retry_max_seconds. The delay used is
+  // drawn uniformly from [d/2, d] (jitter).
+  uint32_t peer_retry_initial_seconds = 5;
+  uint32_t peer_retry_max_seconds = 300;
 };
 
 struct PeerConfig {

@@ -14,7 +14,10 @@
 #include "data/profile.h"
 #include "node/home.h"
 #include "node/internal/util.h"
+#include "node/job_webhooks.h"
 #include "node/peer_protocol.h"
+#include "node/schedule.h"
+#include "node/webhook.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
 #include "session/psi_job.h"
@@ -163,8 +166,6 @@ class Daemon::Runner {
       result.digest = out.result_digest;
       result.num_rows = static_cast<int64_t>(rows.size());
     }
-    LIAISON_ASSIGN_OR_RETURN(Job done, d.store_->FinishJob(result));
-    d.Notify(done);
     AuditContent extra;
     extra.dataset_digests = {data.info.digest};
     extra.profile_digest = NodeProfile().digest();
@@ -178,6 +179,10 @@ class Daemon::Runner {
       extra.counts["intersection"] = static_cast<int64_t>(out.psi.intersection_size);
       extra.counts["matched_rows"] = static_cast<int64_t>(rows.size());
     }
+    LIAISON_ASSIGN_OR_RETURN(
+        Job done,
+        d.store_->FinishJob(result, d.ObserverHook(extra.counts, extra.result_digest)));
+    d.Notify(done);
     d.Record(AuditKind::kJobSucceeded, done, job.actor, &extra);
     AuditContent receipt;
     receipt.receipt = out.peer_receipt;
@@ -195,7 +200,9 @@ Daemon::Daemon(const DaemonOptions& options, Config config, net::Identity identi
       config_(std::move(config)),
       identity_(std::move(identity)),
       store_(std::move(store)),
-      audit_(*store_, identity_) {}
+      audit_(*store_, identity_),
+      observers_(options_.observers),
+      retry_jitter_(std::random_device{}()) {}
 
 absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& options) {
   LIAISON_ASSIGN_OR_RETURN(Config config, LoadConfig(HomePath(options.home, kConfigFile)));
@@ -204,6 +211,17 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                            Store::Open(HomePath(options.home, kStoreFile), {}));
   std::unique_ptr<Daemon> d(
       new Daemon(options, std::move(config), std::move(identity), std::move(store)));
+  // The dispatcher exists before the recovery so that the jobs it fails are
+  // notified; it starts delivering once the node is up.
+  if (!d->config_.webhooks.empty()) {
+    WebhookDispatcher::Options wo;
+    wo.node_name = d->config_.node.name;
+    LIAISON_ASSIGN_OR_RETURN(d->webhooks_,
+                             WebhookDispatcher::Create(*d->store_, d->audit_, d->config_.webhooks,
+                                                       SystemClock(), wo));
+    d->job_webhooks_ = std::make_unique<JobWebhooks>(*d->webhooks_);
+    d->observers_.push_back(d->job_webhooks_.get());
+  }
   LIAISON_RETURN_IF_ERROR(d->Recover());
 
   AuditEvent loaded;
@@ -231,7 +249,31 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   for (uint32_t i = 0; i < d->config_.node.max_concurrent_jobs; ++i) {
     d->workers_.emplace_back([p = d.get()] { p->WorkerLoop(); });
   }
+  if (d->webhooks_ != nullptr) LIAISON_RETURN_IF_ERROR(d->webhooks_->Start());
+  LIAISON_RETURN_IF_ERROR(d->StartSchedules());
   return d;
+}
+
+absl::Status Daemon::StartSchedules() {
+  if (config_.schedules.empty()) return absl::OkStatus();
+  std::vector<ScheduleConfig> schedules;
+  for (const auto& [name, s] : config_.schedules) schedules.push_back(s);
+  SubmitJobFn submit = [this](const JobTemplate& t, std::string_view idempotency_key,
+                              std::string_view actor) -> absl::StatusOr<std::string> {
+    JobSubmission s;
+    s.alliance = t.alliance;
+    s.peer = t.peer;
+    s.question = std::string(QuestionName(t.question));
+    s.protocol = t.protocol;
+    s.dataset = t.dataset;
+    s.result_to = t.result_to;
+    s.idempotency_key = std::string(idempotency_key);
+    LIAISON_ASSIGN_OR_RETURN(CreateJobResult created, SubmitJob(s, actor));
+    return created.job.id;
+  };
+  scheduler_ = std::make_unique<Scheduler>(*store_, audit_, std::move(schedules),
+                                           std::move(submit), SystemClock(), webhooks_.get());
+  return scheduler_->Start();
 }
 
 Daemon::~Daemon() {
@@ -269,11 +311,22 @@ const PeerConfig* Daemon::PeerByFingerprint(std::string_view fingerprint) const 
 }
 
 void Daemon::Notify(const Job& job) {
-  for (JobEvents* o : options_.observers) o->OnJobChanged(job);
+  for (JobEvents* o : observers_) o->OnJobChanged(job);
+}
+
+JobChangeHook Daemon::ObserverHook(std::map<std::string, int64_t> counts,
+                                   std::string result_digest) {
+  if (observers_.empty()) return nullptr;
+  return [this, counts = std::move(counts), digest = std::move(result_digest)](
+             internal::Db& db, const Job& job) -> absl::Status {
+    JobChange change{job, counts, digest};
+    for (JobEvents* o : observers_) LIAISON_RETURN_IF_ERROR(o->OnJobChangeIn(db, change));
+    return absl::OkStatus();
+  };
 }
 
 absl::StatusOr<Job> Daemon::Transition(std::string_view id, JobState to, std::string_view error) {
-  LIAISON_ASSIGN_OR_RETURN(Job job, store_->TransitionJob(id, to, error));
+  LIAISON_ASSIGN_OR_RETURN(Job job, store_->TransitionJob(id, to, error, ObserverHook()));
   Notify(job);
   return job;
 }
@@ -460,10 +513,24 @@ absl::StatusOr<DatasetInfo> Daemon::RereadDataset(const std::string& name) {
 
 // --- the executor ------------------------------------------------------------
 
-void Daemon::Enqueue(std::string job_id, absl::Time not_before) {
+void Daemon::Enqueue(std::string job_id, absl::Time not_before, uint32_t connect_attempts) {
   std::lock_guard<std::mutex> lock(mu_);
-  tasks_.push_back({not_before, std::move(job_id)});
+  tasks_.push_back({not_before, std::move(job_id), connect_attempts});
   cv_.notify_all();
+}
+
+absl::Duration Daemon::RetryDelay(uint32_t attempts) {
+  const NodeSection& n = config_.node;
+  // initial * 2^(attempts-1), capped; the shift is bounded so it cannot
+  // overflow (2^20 s is past any cap).
+  const uint32_t doublings = std::min<uint32_t>(attempts > 0 ? attempts - 1 : 0, 20);
+  const int64_t ceiling_ms =
+      std::min<int64_t>(int64_t{n.peer_retry_initial_seconds} << doublings,
+                        n.peer_retry_max_seconds) *
+      1000;
+  std::lock_guard<std::mutex> lock(mu_);
+  std::uniform_int_distribution<int64_t> jitter(ceiling_ms / 2, ceiling_ms);
+  return absl::Milliseconds(jitter(retry_jitter_));
 }
 
 void Daemon::WorkerLoop() {
@@ -482,19 +549,19 @@ void Daemon::WorkerLoop() {
       cv_.wait_for(lock, absl::ToChronoNanoseconds(due->not_before - now));
       continue;
     }
-    std::string job_id = due->job_id;
+    Task task = *due;
     tasks_.erase(due);
-    if (!active_.insert(job_id).second) continue;
+    if (!active_.insert(task.job_id).second) continue;
     lock.unlock();
-    RunInitiator(job_id);
+    RunInitiator(task);
     lock.lock();
-    active_.erase(job_id);
+    active_.erase(task.job_id);
     cv_.notify_all();
   }
 }
 
-void Daemon::RunInitiator(const std::string& job_id) {
-  absl::StatusOr<Job> got = store_->GetJob(job_id);
+void Daemon::RunInitiator(const Task& task) {
+  absl::StatusOr<Job> got = store_->GetJob(task.job_id);
   if (!got.ok()) return;
   Job job = *std::move(got);
   if (job.state != JobState::kQueued && job.state != JobState::kAwaitingPeer) return;
@@ -534,11 +601,30 @@ void Daemon::RunInitiator(const std::string& job_id) {
   net::TlsOptions tls;
   tls.identity = &identity_;
   tls.peer_fingerprint = peer->fingerprint;
-  tls.connect_timeout = options_.peer_connect_timeout;
+  tls.connect_timeout = absl::Seconds(config_.node.peer_connect_timeout_seconds);
   tls.io_timeout = options_.peer_io_timeout;
   absl::StatusOr<std::unique_ptr<net::Channel>> ch = net::TlsConnect(hp->host, hp->port, tls);
   if (!ch.ok()) {
-    return fail(JobState::kFailed, StrCat("peer unreachable: ", std::string(ch.status().message())));
+    const std::string why(ch.status().message());
+    const bool transient = absl::IsUnavailable(ch.status()) ||
+                           absl::IsDeadlineExceeded(ch.status());
+    if (!transient) return fail(JobState::kFailed, StrCat("peer connection failed: ", why));
+    const uint32_t attempts = task.connect_attempts + 1;
+    const uint32_t limit = config_.node.peer_retry_attempts;
+    if (attempts >= limit) {
+      return fail(JobState::kFailed,
+                  StrCat("peer unreachable after ", attempts, " attempts: ", why));
+    }
+    const absl::Duration delay = RetryDelay(attempts);
+    absl::StatusOr<Job> noted = store_->NoteJobError(
+        job.id, StrCat("peer unreachable (attempt ", attempts, " of ", limit, "): ", why,
+                       "; next attempt in ",
+                       absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1))), " s"));
+    if (!noted.ok()) return;  // cancelled meanwhile
+    Notify(*noted);
+    Log(LogLevel::kInfo, StrCat("job ", job.id, ": peer ", peer->name, " unreachable (attempt ",
+                                attempts, " of ", limit, ")"));
+    return Enqueue(job.id, absl::Now() + delay, attempts);
   }
   TranscriptChannel channel(**ch, /*initiator=*/true);
 
@@ -711,7 +797,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     absl::StatusOr<PeerJobAdmission> admitted = store_->AdmitPeerJob(
         r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
         decision.refusal_code.empty() ? ""
-                                      : RefusalText(decision.refusal_code, decision.reason));
+                                      : RefusalText(decision.refusal_code, decision.reason),
+        ObserverHook());
     if (!admitted.ok()) {
       Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
       return refuse(kRefuseDuplicateJob, "the offer could not be recorded");
@@ -805,6 +892,9 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
 // --- shutdown ------------------------------------------------------------------
 
 int Daemon::Shutdown() {
+  // The scheduler first, so that no run is submitted into a stopping node
+  // (which would report it missed with submit_failed).
+  if (scheduler_ != nullptr) scheduler_->Stop();
   std::unique_lock<std::mutex> lock(mu_);
   if (shut_down_) return abandoned_;
   shut_down_ = true;
@@ -828,6 +918,9 @@ int Daemon::Shutdown() {
       if (t.joinable()) t.join();
     }
   }
+  // Last, so that the failures above are enqueued (and, if the receiver is
+  // quick, delivered); what is left waits in the outbox for the next start.
+  if (webhooks_ != nullptr) webhooks_->Stop();
   return abandoned_;
 }
 

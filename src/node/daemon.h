@@ -4,8 +4,10 @@
 // accepted), answers their job offers from its own policy
 // (peer_protocol.h), and runs the jobs its users submit on a bounded pool
 // of workers. Every job leaves audit records and, when it ran, a receipt
-// from the peer (audit.h). The REST API (rest_api.h) and, later, schedules
-// and webhooks drive it through the entry points below.
+// from the peer (audit.h). The REST API (rest_api.h) and the schedules
+// (schedule.h) drive it through SubmitJob; every final job state is sent
+// to the configured webhooks (job_webhooks.h, webhook.h), the notification
+// committed in the same transaction as the state change.
 //
 // Job life (store.h has the state machine):
 //   initiator: queued -> awaiting_peer -> running -> succeeded | failed
@@ -19,15 +21,29 @@
 // approval_timeout_seconds pass (then both sides give up: failed on the
 // initiator, refused "approval_expired" on the responder).
 //
+// Peer unreachable: an initiator makes one connection attempt per turn
+// (at most [node] peer_connect_timeout_seconds; TlsConnect retries a
+// refused connection within it). If it fails with Unavailable or
+// DeadlineExceeded the job stays awaiting_peer, its error shows
+// "peer unreachable (attempt i of N): ...", and it is queued again after a
+// capped exponential back-off with jitter ([node] peer_retry_attempts,
+// peer_retry_initial_seconds, peer_retry_max_seconds); no thread waits for
+// it meanwhile. After the last attempt it fails with "peer unreachable
+// after N attempts: <last error>" and a job_failed audit record. Any other
+// connection error (a wrong key: PermissionDenied) fails it at once.
+//
 // Restart: on Start, jobs left running (either role) or awaiting_peer are
 // marked failed ("node restarted") with an audit record, since their peer
 // session is gone; queued initiator jobs are queued again. A result is only
 // ever stored in the transaction that marks its job succeeded, so a crash
 // never leaves half a result.
 //
-// Shutdown (SIGTERM): stop accepting peers and new jobs, let running jobs
+// Shutdown (SIGTERM): stop the scheduler, stop accepting peers and new
+// jobs, let running jobs
 // finish within shutdown_grace_seconds, then mark those still running failed
-// ("node shutting down") with audit records. Their threads may still be
+// ("node shutting down") with audit records, and last stop the webhook
+// dispatcher (undelivered notifications stay in the outbox for the next
+// start). Their threads may still be
 // blocked on the network, so Shutdown reports them and the caller exits the
 // process without destroying the daemon; the store is consistent either way
 // (SQLite WAL, every write one transaction; a late result finds its job no
@@ -38,9 +54,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -57,13 +75,41 @@
 
 namespace liaison::node {
 
-// JobEvents is told about job state changes, for webhooks and the like. The
-// daemon calls OnJobChanged after the change is committed, from the thread
-// that made it (a worker, a peer connection or a REST handler); it must
-// return quickly and must not call back into the daemon's job methods.
+class Scheduler;
+class WebhookDispatcher;
+class JobWebhooks;
+
+// JobChange is a job state change as the daemon reports it to JobEvents.
+struct JobChange {
+  // job is the job after the change.
+  const Job& job;
+  // counts and result_digest are those of the job's audit record for a
+  // succeeded job (set sizes, intersection size, matched rows; a 64-hex
+  // digest); empty otherwise. Never items.
+  std::map<std::string, int64_t> counts;
+  std::string result_digest;
+};
+
+// JobEvents is told about job state changes, for webhooks and the like.
+//
+// OnJobChangeIn is called inside the store's write transaction that makes
+// the change, after the job's row is written (Store::JobChangeHook): what
+// it writes through `db` is committed together with the change, or not at
+// all. It may only use `db` (the store's mutex is held); an error rolls the
+// change back, so it should fail only when the store does.
+//
+// OnJobChanged is called after the change is committed. Both are called
+// from the thread that made the change (a worker, a peer connection or a
+// REST handler); they must return quickly and must not call back into the
+// daemon's job methods.
 class JobEvents {
  public:
   virtual ~JobEvents() = default;
+  virtual absl::Status OnJobChangeIn(internal::Db& db, const JobChange& change) {
+    (void)db;
+    (void)change;
+    return absl::OkStatus();
+  }
   virtual void OnJobChanged(const Job& job) = 0;
 };
 
@@ -88,21 +134,20 @@ struct DaemonOptions {
   std::string home;
   // observers are told about job changes; they must outlive the daemon.
   std::vector<JobEvents*> observers;
-  // peer_connect_timeout bounds how long an initiator keeps trying to
-  // reach a peer (TlsConnect backs off between attempts) before the job
-  // fails with "peer unreachable".
-  absl::Duration peer_connect_timeout = absl::Seconds(20);
   // peer_io_timeout bounds each wait for a peer's message.
   absl::Duration peer_io_timeout = absl::Seconds(60);
 };
 
 class Daemon {
  public:
-  // Start loads DIR's config, identity and store, recovers jobs a previous
-  // run left unfinished (see above), appends a config_loaded record and
-  // starts the peer listener and the workers. Errors: those of LoadConfig,
-  // Identity::Load and Store::Open; Unavailable if the peer address cannot
-  // be bound.
+  // Start loads DIR's config, identity and store, creates the webhook
+  // dispatcher (loading every webhook's secret), recovers jobs a previous
+  // run left unfinished (see above; their failures are notified too),
+  // appends a config_loaded record, starts the dispatcher, the peer
+  // listener, the workers and last the scheduler (whose catch-up reports
+  // runs missed while the node was down). Errors: those of LoadConfig,
+  // Identity::Load, Store::Open, WebhookDispatcher::Create and
+  // Scheduler::Start; Unavailable if the peer address cannot be bound.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const DaemonOptions& options);
 
   // ~Daemon shuts down if Shutdown was not called, and joins its threads.
@@ -150,15 +195,18 @@ class Daemon {
   // counts. NotFound for an unknown dataset; the reader's errors otherwise.
   absl::StatusOr<DatasetInfo> RereadDataset(const std::string& name);
 
-  // Shutdown stops accepting peer connections and starting jobs, waits up
-  // to shutdown_grace_seconds for running jobs, fails the rest and returns
-  // how many it failed. Idempotent.
+  // Shutdown stops the scheduler, stops accepting peer connections and
+  // starting jobs, waits up to shutdown_grace_seconds for running jobs, fails
+  // the rest, stops the webhook dispatcher and returns how many jobs it
+  // failed. Idempotent.
   int Shutdown();
 
  private:
   struct Task {
     absl::Time not_before;
     std::string job_id;
+    // connect_attempts is how many connection attempts to the peer failed.
+    uint32_t connect_attempts = 0;
   };
   class Runner;
 
@@ -166,15 +214,23 @@ class Daemon {
                   std::unique_ptr<Store> store);
 
   absl::Status Recover();
-  void Enqueue(std::string job_id, absl::Time not_before);
+  absl::Status StartSchedules();
+  void Enqueue(std::string job_id, absl::Time not_before, uint32_t connect_attempts = 0);
   void WorkerLoop();
   void ListenLoop();
   void ServeConnection(std::unique_ptr<net::Channel> channel, std::string peer_fingerprint);
-  void RunInitiator(const std::string& job_id);
+  void RunInitiator(const Task& task);
+  // RetryDelay is the back-off before connection attempt `attempts` + 1.
+  absl::Duration RetryDelay(uint32_t attempts);
 
-  // Transition moves a job and tells the observers; it returns the job or
-  // the store's error (a job cancelled meanwhile gives FailedPrecondition).
+  // Transition moves a job and tells the observers (in the transaction and
+  // after it); it returns the job or the store's error (a job cancelled
+  // meanwhile gives FailedPrecondition).
   absl::StatusOr<Job> Transition(std::string_view id, JobState to, std::string_view error);
+  // ObserverHook is the Store::JobChangeHook that calls every observer's
+  // OnJobChangeIn with `counts` and `result_digest`.
+  JobChangeHook ObserverHook(std::map<std::string, int64_t> counts = {},
+                             std::string result_digest = "");
   void Notify(const Job& job);
   // Record appends an audit record about `job`; a failure is logged.
   void Record(AuditKind kind, const Job& job, std::string_view actor,
@@ -193,6 +249,11 @@ class Daemon {
   std::unique_ptr<Store> store_;
   AuditLog audit_;
   DatasetCatalog catalog_;
+  // observers_ are the options' observers and job_webhooks_.
+  std::vector<JobEvents*> observers_;
+  std::unique_ptr<WebhookDispatcher> webhooks_;  // null without [webhooks.*]
+  std::unique_ptr<JobWebhooks> job_webhooks_;
+  std::unique_ptr<Scheduler> scheduler_;         // null without [schedules.*]
 
   std::unique_ptr<net::TlsListener> listener_;
   uint16_t peer_port_ = 0;
@@ -207,6 +268,7 @@ class Daemon {
   bool stopping_ = false;             // guarded by mu_
   bool shut_down_ = false;            // guarded by mu_
   int abandoned_ = 0;                 // guarded by mu_
+  std::mt19937_64 retry_jitter_;      // not secret: spreads retries; guarded by mu_
 };
 
 }  // namespace liaison::node

@@ -60,6 +60,15 @@ rest_listen = "127.0.0.1:7480"
 # shutdown_grace_seconds: on SIGTERM, how long running jobs may take to finish
 # before they are failed.
 #shutdown_grace_seconds = 10
+# peer_connect_timeout_seconds: how long one attempt to reach a peer may take.
+# peer_retry_attempts: how many times we try to reach an unreachable peer
+# before the job fails; the waits between attempts start at
+# peer_retry_initial_seconds and double (with jitter) up to
+# peer_retry_max_seconds. The job stays awaiting_peer meanwhile.
+#peer_connect_timeout_seconds = 5
+#peer_retry_attempts = 5
+#peer_retry_initial_seconds = 5
+#peer_retry_max_seconds = 300
 
 # --- Peers -------------------------------------------------------------------
 # One [peers.<name>] table per partner node. The fingerprint is the one the

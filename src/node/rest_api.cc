@@ -10,7 +10,10 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "net/tls_channel.h"
+#include "node/clock.h"
 #include "node/openapi.h"
+#include "node/schedule.h"
+#include "node/webhook.h"
 
 namespace liaison::node {
 namespace {
@@ -66,7 +69,10 @@ Json JobJson(const Job& job) {
          {"actor", job.actor},
          {"created", job.created},
          {"updated", job.updated}};
-  if (!job.error.empty()) {
+  if (!job.error.empty() && !IsFinal(job.state)) {
+    // A job still in progress with a note: why its last attempt failed.
+    j["last_error"] = job.error;
+  } else if (!job.error.empty()) {
     j["reason"] = job.error;
     size_t colon = job.error.find(": ");
     if (job.state == JobState::kRefused && colon != std::string::npos) {
@@ -103,6 +109,44 @@ Json AllianceJson(const AllianceConfig& a) {
               {"tlp_ceiling", TlpName(a.tlp_ceiling)}};
 }
 
+Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& state) {
+  Json j{{"name", c.name},
+         {"recurrence", RecurrenceText(c.recurrence)},
+         {"catch_up", CatchUpName(c.catch_up)},
+         {"job", Json{{"alliance", c.job.alliance},
+                      {"peer", c.job.peer},
+                      {"dataset", c.job.dataset},
+                      {"question", QuestionName(c.job.question)},
+                      {"protocol", c.job.protocol},
+                      {"result_to", c.job.result_to}}}};
+  if (state) {
+    j["handled_through"] = Rfc3339Seconds(state->through);
+    j["next_run"] = Rfc3339Seconds(NextFireAfter(c.recurrence, state->through));
+    if (state->last_fired) {
+      j["last_run"] = Rfc3339Seconds(*state->last_fired);
+      j["last_job_id"] = state->last_job_id;
+    }
+  }
+  return j;
+}
+
+Json DeliveryJson(const WebhookDelivery& d) {
+  Json j{{"id", d.id},
+         {"webhook", d.webhook},
+         {"event", d.event},
+         {"state", WebhookDeliveryStateName(d.state)},
+         {"attempts", d.attempts},
+         {"created", d.created}};
+  if (!d.job_id.empty()) j["job_id"] = d.job_id;
+  if (!d.last_error.empty()) j["last_error"] = d.last_error;
+  if (d.state == WebhookDeliveryState::kPending) {
+    j["next_attempt"] = Rfc3339Seconds(d.next_attempt_ms / 1000);
+  } else {
+    j["finished"] = d.finished;
+  }
+  return j;
+}
+
 // Limit reads ?limit=N (default 100, at most 1000).
 absl::StatusOr<size_t> Limit(const httplib::Request& req) {
   if (!req.has_param("limit")) return kDefaultListLimit;
@@ -117,7 +161,19 @@ absl::StatusOr<size_t> Limit(const httplib::Request& req) {
   return n;
 }
 
-absl::StatusOr<JobSubmission> ParseSubmission(const std::string& body) {
+std::string CsvCell(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"') q += '"';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
+absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
   Json v = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded() || !v.is_object()) {
     return absl::InvalidArgumentError("the body must be a JSON object");
@@ -138,6 +194,7 @@ absl::StatusOr<JobSubmission> ParseSubmission(const std::string& body) {
       *target = value.get<std::string>();
       known = true;
     }
+    if (!known && key.size() > 64) return absl::InvalidArgumentError("unknown field");
     if (!known) return absl::InvalidArgumentError(StrCat("unknown field \"", key, "\""));
   }
   for (const char* required : {"alliance", "peer", "dataset"}) {
@@ -147,18 +204,6 @@ absl::StatusOr<JobSubmission> ParseSubmission(const std::string& body) {
   }
   return s;
 }
-
-std::string CsvCell(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) {
-    if (c == '"') q += '"';
-    q += c;
-  }
-  return q + "\"";
-}
-
-}  // namespace
 
 int HttpStatusFor(absl::StatusCode code) {
   switch (code) {
@@ -276,7 +321,7 @@ void RestApi::Routes() {
          }));
   s.Post("/v1/jobs",
          guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
-           LIAISON_ASSIGN_OR_RETURN(JobSubmission sub, ParseSubmission(req.body));
+           LIAISON_ASSIGN_OR_RETURN(JobSubmission sub, ParseJobSubmission(req.body));
            sub.idempotency_key = req.get_header_value("Idempotency-Key");
            LIAISON_ASSIGN_OR_RETURN(CreateJobResult r, d.SubmitJob(sub, key.id));
            Json body = JobJson(r.job);
@@ -344,6 +389,29 @@ void RestApi::Routes() {
           }
           res.status = 200;
           res.set_content(text, "text/csv");
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/schedules", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(std::vector<ScheduleState> states, ReadScheduleStates(d.store()));
+          Json out = Json::array();
+          for (const auto& [name, c] : d.config().schedules) {
+            std::optional<ScheduleState> state;
+            for (const ScheduleState& st : states) {
+              if (st.name == name) state = st;
+            }
+            out.push_back(ScheduleJson(c, state));
+          }
+          SendJson(res, 200, Json{{"schedules", out}});
+          return absl::OkStatus();
+        }));
+  s.Get("/v1/webhooks/deliveries",
+        guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
+          LIAISON_ASSIGN_OR_RETURN(std::vector<WebhookDelivery> rows,
+                                   ListRecentWebhookDeliveries(d.store(), limit));
+          Json out = Json::array();
+          for (const WebhookDelivery& w : rows) out.push_back(DeliveryJson(w));
+          SendJson(res, 200, Json{{"deliveries", out}});
           return absl::OkStatus();
         }));
   s.Get("/v1/offers", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -36,6 +37,15 @@ namespace liaison::node {
 // Unimplemented 501, Unavailable 503, DeadlineExceeded 504, anything else
 // (DataLoss, Internal, ...) 500; OK is 200.
 int HttpStatusFor(absl::StatusCode code);
+
+// ParseJobSubmission parses the JSON body of POST /v1/jobs: an object with
+// string fields alliance, peer and dataset (required), question, protocol,
+// peer_dataset and result_to (optional; JobSubmission's defaults). It does
+// not check the values against the policy (Daemon::SubmitJob does).
+// InvalidArgument for anything else: not JSON, not an object, an unknown
+// field, a field that is not a string, a missing required field. The
+// messages name fields, never echo values.
+absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body);
 
 class RestApi {
  public:

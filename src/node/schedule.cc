@@ -39,11 +39,12 @@ std::string StatusText(const absl::Status& s) {
 
 absl::StatusOr<int64_t> ParseEvery(std::string_view every) {
   const absl::Status bad = absl::InvalidArgumentError(
-      StrCat("\"", every, "\" is not a period: write digits and a unit m, h or d, e.g. \"15m\", "
-                          "\"6h\", \"24h\""));
+      StrCat("\"", every, "\" is not a period: write digits and a unit s, m, h or d, e.g. "
+                          "\"15m\", \"6h\", \"24h\""));
   if (every.size() < 2 || every.size() > 7) return bad;
   int64_t unit = 0;
   switch (every.back()) {
+    case 's': unit = 1; break;
     case 'm': unit = 60; break;
     case 'h': unit = 3600; break;
     case 'd': unit = kDay; break;
@@ -91,7 +92,8 @@ std::string RecurrenceText(const Recurrence& r) {
     return StrCat("every ", p / kDay, "d at ", at);
   }
   if (p % 3600 == 0) return StrCat("every ", p / 3600, "h");
-  return StrCat("every ", p / 60, "m");
+  if (p % 60 == 0) return StrCat("every ", p / 60, "m");
+  return StrCat("every ", p, "s");
 }
 
 int64_t LatestFireAtOrBefore(const Recurrence& r, int64_t t) {

@@ -3,9 +3,12 @@
 // against a partner's.
 //
 // Recurrence grammar (all times UTC; DST does not exist here):
-//   every = "<n>m" | "<n>h" | "<n>d"   a period that divides a day (15m, 90m,
-//                                      6h) or is a whole number of days (24h,
-//                                      1d, 7d). Runs fall on the period's
+//   every = "<n>s" | "<n>m" | "<n>h" | "<n>d"
+//                                      a period that divides a day (15m, 90m,
+//                                      6h; seconds such as 2s or 30s, for
+//                                      tests and fine-grained automation) or
+//                                      is a whole number of days (24h, 1d,
+//                                      7d). Runs fall on the period's
 //                                      multiples counted from midnight UTC
 //                                      (every = "15m": :00 :15 :30 :45;
 //                                      every = "7d": every 7th day counted
@@ -56,9 +59,9 @@ class WebhookDispatcher;
 
 // --- recurrence arithmetic ---
 
-// ParseEvery parses an `every` value ("15m", "6h", "24h", "1d") into
+// ParseEvery parses an `every` value ("30s", "15m", "6h", "24h", "1d") into
 // seconds. InvalidArgument (a message without key or line) if it is not
-// digits and a unit m, h or d, is zero, is longer than 366 days, or neither
+// digits and a unit s, m, h or d, is zero, is longer than 366 days, or neither
 // divides a day nor is a whole number of days.
 absl::StatusOr<int64_t> ParseEvery(std::string_view every);
 
@@ -66,8 +69,8 @@ absl::StatusOr<int64_t> ParseEvery(std::string_view every);
 // seconds after midnight. InvalidArgument otherwise.
 absl::StatusOr<int64_t> ParseTimeOfDay(std::string_view hh_mm);
 
-// RecurrenceText describes `r` in config syntax: "every 15m", "daily at
-// 02:00", "every 7d at 06:30".
+// RecurrenceText describes `r` in config syntax: "every 30s", "every 15m",
+// "daily at 02:00", "every 7d at 06:30".
 std::string RecurrenceText(const Recurrence& r);
 
 // NextFireAfter returns the first fire time of `r` strictly after Unix time

@@ -606,7 +606,8 @@ absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
 absl::StatusOr<PeerJobAdmission> Store::AdmitPeerJob(const JobRequest& request,
                                                      std::string_view id,
                                                      uint32_t jobs_per_hour, JobState state,
-                                                     std::string_view refusal) {
+                                                     std::string_view refusal,
+                                                     const JobChangeHook& hook) {
   LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
   job.id = std::string(id);
   job.role = JobRole::kResponder;
@@ -639,7 +640,7 @@ absl::StatusOr<PeerJobAdmission> Store::AdmitPeerJob(const JobRequest& request,
     }
     LIAISON_RETURN_IF_ERROR(InsertJob(db, job));
     out.job = job;
-    return absl::OkStatus();
+    return hook ? hook(db, job) : absl::OkStatus();
   }));
   return out;
 }
@@ -664,7 +665,7 @@ absl::StatusOr<std::vector<Job>> Store::ListJobs(size_t limit, std::optional<Job
   return jobs;
 }
 
-absl::StatusOr<Job> Store::FinishJob(const JobResult& result) {
+absl::StatusOr<Job> Store::FinishJob(const JobResult& result, const JobChangeHook& hook) {
   Job job;
   LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(std::optional<Job> current, SelectJob(db, "id = ?", result.job_id));
@@ -681,6 +682,7 @@ absl::StatusOr<Job> Store::FinishJob(const JobResult& result) {
         internal::Stmt u, db.Prepare("UPDATE jobs SET state = ?, updated = ? WHERE id = ?"));
     u.Bind(1, JobStateName(job.state)).Bind(2, job.updated).Bind(3, job.id);
     LIAISON_RETURN_IF_ERROR(u.Run());
+    if (hook) LIAISON_RETURN_IF_ERROR(hook(db, job));
     if (result.kind.empty()) return absl::OkStatus();  // this side learned nothing
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
@@ -733,7 +735,7 @@ absl::StatusOr<Job> Store::GetJob(std::string_view id) {
 }
 
 absl::StatusOr<Job> Store::TransitionJob(std::string_view id, JobState to,
-                                         std::string_view error) {
+                                         std::string_view error, const JobChangeHook& hook) {
   Job job;
   LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(std::optional<Job> current, SelectJob(db, "id = ?", id));
@@ -751,6 +753,27 @@ absl::StatusOr<Job> Store::TransitionJob(std::string_view id, JobState to,
         internal::Stmt s,
         db.Prepare("UPDATE jobs SET state = ?, updated = ?, error = ? WHERE id = ?"));
     s.Bind(1, JobStateName(to)).Bind(2, job.updated).Bind(3, job.error).Bind(4, id);
+    LIAISON_RETURN_IF_ERROR(s.Run());
+    return hook ? hook(db, job) : absl::OkStatus();
+  }));
+  return job;
+}
+
+absl::StatusOr<Job> Store::NoteJobError(std::string_view id, std::string_view error) {
+  Job job;
+  LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::optional<Job> current, SelectJob(db, "id = ?", id));
+    if (!current) return absl::NotFoundError(StrCat("no job ", id));
+    if (IsFinal(current->state)) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", JobStateName(current->state), "; it takes no more notes"));
+    }
+    job = std::move(*current);
+    job.updated = internal::Rfc3339Now();
+    job.error = std::string(error);
+    LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
+                             db.Prepare("UPDATE jobs SET updated = ?, error = ? WHERE id = ?"));
+    s.Bind(1, job.updated).Bind(2, job.error).Bind(3, id);
     return s.Run();
   }));
   return job;

@@ -153,6 +153,13 @@ struct PeerJobAdmission {
   bool rate_limited = false;
 };
 
+// JobChangeHook runs inside the write transaction of a job state change,
+// after the job's row is written, with the job as it now is. It may only use
+// `db` (the Store's mutex is held); an error rolls the change back and is
+// returned. The daemon uses it to commit webhook notifications with the
+// change they report (webhook.h, EnqueueIn).
+using JobChangeHook = std::function<absl::Status(internal::Db& db, const Job& job)>;
+
 struct CreateJobResult {
   Job job;
   // created is false when the idempotency key had been used and `job` is
@@ -213,8 +220,16 @@ class Store {
   // TransitionJob moves the job to `to` (recording `error`, which is kept
   // only for failed and refused) and returns it updated. NotFound if there
   // is no such job, FailedPrecondition if the transition is not allowed
-  // (from a final state, or backwards).
-  absl::StatusOr<Job> TransitionJob(std::string_view id, JobState to, std::string_view error);
+  // (from a final state, or backwards). `hook`, if set, runs in the same
+  // transaction (JobChangeHook).
+  absl::StatusOr<Job> TransitionJob(std::string_view id, JobState to, std::string_view error,
+                                    const JobChangeHook& hook = nullptr);
+  // NoteJobError records `error` on a job that is not final without moving
+  // it (an initiator waiting to retry an unreachable peer shows why), and
+  // returns the job. NotFound if there is no such job, FailedPrecondition
+  // if it is final. The next transition clears the note (TransitionJob
+  // keeps errors only for failed and refused).
+  absl::StatusOr<Job> NoteJobError(std::string_view id, std::string_view error);
 
   // AdmitPeerJob records a peer's offer as a responder job with the
   // initiator's id `id`, in one write transaction:
@@ -225,10 +240,12 @@ class Store {
   //  - otherwise it is inserted in `state`.
   // Because the count and the insert share the transaction, concurrent
   // offers cannot together exceed the limit. AlreadyExists if a job with
-  // `id` exists; InvalidArgument as for CreateJob.
+  // `id` exists; InvalidArgument as for CreateJob. `hook`, if set, runs in
+  // the same transaction with the inserted job.
   absl::StatusOr<PeerJobAdmission> AdmitPeerJob(const JobRequest& request, std::string_view id,
                                                 uint32_t jobs_per_hour, JobState state,
-                                                std::string_view refusal);
+                                                std::string_view refusal,
+                                                const JobChangeHook& hook = nullptr);
   // ListJobs returns up to `limit` jobs, newest first; with `state`, only
   // jobs in that state.
   absl::StatusOr<std::vector<Job>> ListJobs(size_t limit, std::optional<JobState> state);
@@ -236,8 +253,9 @@ class Store {
   // transaction: afterwards both are there, or neither. A result with an
   // empty kind is not stored (the side that received nothing). FailedPrecondition
   // (nothing stored) if the job is no longer running (cancelled or failed
-  // meanwhile, e.g. by a shutdown).
-  absl::StatusOr<Job> FinishJob(const JobResult& result);
+  // meanwhile, e.g. by a shutdown). `hook`, if set, runs in the same
+  // transaction.
+  absl::StatusOr<Job> FinishJob(const JobResult& result, const JobChangeHook& hook = nullptr);
   // GetResult returns a job's result; NotFound if it has none.
   absl::StatusOr<JobResult> GetResult(std::string_view job_id);
 

@@ -271,12 +271,19 @@ std::string_view WebhookDeliveryStateName(WebhookDeliveryState s) {
   return "failed";
 }
 
-absl::StatusOr<std::vector<WebhookDelivery>> ListWebhookDeliveries(Store& store) {
+namespace {
+
+// SelectDeliveries reads outbox rows in `order` ("rowid" or "rowid DESC"),
+// at most `limit` (-1: all).
+absl::StatusOr<std::vector<WebhookDelivery>> SelectDeliveries(Store& store,
+                                                              std::string_view order,
+                                                              int64_t limit) {
   std::vector<WebhookDelivery> out;
   LIAISON_RETURN_IF_ERROR(store.Read([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(
-        internal::Stmt s,
-        db.Prepare(StrCat("SELECT ", kDeliveryColumns, " FROM webhook_outbox ORDER BY rowid")));
+        internal::Stmt s, db.Prepare(StrCat("SELECT ", kDeliveryColumns,
+                                            " FROM webhook_outbox ORDER BY ", order, " LIMIT ?")));
+    s.Bind(1, limit);
     while (true) {
       LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) return absl::OkStatus();
@@ -284,6 +291,17 @@ absl::StatusOr<std::vector<WebhookDelivery>> ListWebhookDeliveries(Store& store)
     }
   }));
   return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<WebhookDelivery>> ListWebhookDeliveries(Store& store) {
+  return SelectDeliveries(store, "rowid", -1);
+}
+
+absl::StatusOr<std::vector<WebhookDelivery>> ListRecentWebhookDeliveries(Store& store,
+                                                                         size_t limit) {
+  return SelectDeliveries(store, "rowid DESC", static_cast<int64_t>(limit));
 }
 
 // Attempt is the outcome of one POST.

@@ -124,6 +124,11 @@ struct WebhookDelivery {
 // ListWebhookDeliveries returns every outbox row, oldest first.
 absl::StatusOr<std::vector<WebhookDelivery>> ListWebhookDeliveries(Store& store);
 
+// ListRecentWebhookDeliveries returns the newest `limit` outbox rows, newest
+// first (the REST API's GET /v1/webhooks/deliveries).
+absl::StatusOr<std::vector<WebhookDelivery>> ListRecentWebhookDeliveries(Store& store,
+                                                                         size_t limit);
+
 // WebhookDispatcher renders notifications into the outbox and delivers
 // them. Life cycle: Create, Start() once, Stop() (or destroy) once.
 // `store`, `audit` and `clock` must outlive it. Enqueue, EnqueueIn, Wake

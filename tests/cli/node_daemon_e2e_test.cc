@@ -2,6 +2,7 @@
 // processes on loopback, each with its own home, config, store and identity,
 // driven through the REST API over HTTPS.
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,7 +10,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,6 +26,7 @@
 #include "net/identity.h"
 #include "net/tls_channel.h"
 #include "node/peer_protocol.h"
+#include "node/testing/webhook_receiver.h"
 #include "testing/subprocess.h"
 #include "testing/temp_dir.h"
 
@@ -144,14 +148,16 @@ class Cluster {
 
   Node& operator[](const std::string& name) { return nodes_.at(name); }
 
-  // Configure writes `name`'s liaison.toml: its [node] section, every other
-  // node as a peer, and `rest` (datasets and alliances).
-  void Configure(const std::string& name, const std::string& rest) {
+  // Configure writes `name`'s liaison.toml: its [node] section (with
+  // `node_keys`, "key = value" lines), every other node as a peer, and
+  // `rest` (datasets, alliances, schedules, webhooks).
+  void Configure(const std::string& name, const std::string& rest,
+                 const std::string& node_keys = "") {
     Node& n = nodes_.at(name);
     std::string text = "[node]\nname = \"" + name + "\"\npeer_listen = \"127.0.0.1:" +
                        std::to_string(n.peer_port) + "\"\nrest_listen = \"127.0.0.1:" +
                        std::to_string(n.rest_port) +
-                       "\"\napproval_poll_seconds = 1\nshutdown_grace_seconds = 2\n";
+                       "\"\napproval_poll_seconds = 1\nshutdown_grace_seconds = 2\n" + node_keys;
     for (const auto& [other, o] : nodes_) {
       if (other == name) continue;
       text += "[peers." + other + "]\naddress = \"127.0.0.1:" + std::to_string(o.peer_port) +
@@ -533,6 +539,280 @@ TEST(NodeDaemonE2eTest, KilledMidJobLeavesAConsistentStoreAndAFailedJob) {
   EXPECT_EQ(cl.Stop("b").exit_code, 0);
   EXPECT_EQ(cl.Verify("a").exit_code, 0);
   EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
+// --- schedules, webhooks, unreachable peers ----------------------------------
+
+// Hook is one POST a WebhookReceiver got.
+struct Hook {
+  std::string event, delivery, signature, body;
+  Json json;
+};
+
+// WebhookReceiver is a plain-HTTP receiver on loopback, in the test process,
+// that records every POST to /hook and answers 204.
+class WebhookReceiver {
+ public:
+  WebhookReceiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      Hook h{req.get_header_value("Liaison-Event"), req.get_header_value("Liaison-Delivery"),
+             req.get_header_value("Liaison-Signature"), req.body,
+             Json::parse(req.body, nullptr, false)};
+      std::lock_guard<std::mutex> lock(mu_);
+      got_.push_back(std::move(h));
+      res.status = 204;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+
+  // WaitFor returns the first POST that `pred` accepts, waiting up to 20 s.
+  std::optional<Hook> WaitFor(const std::function<bool(const Hook&)>& pred) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Hook& h : got_) {
+          if (pred(h)) return h;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<Hook> got_;
+};
+
+// SignatureIsValid checks a Liaison-Signature header as docs/webhooks.md
+// tells a receiver to, with OpenSSL directly.
+bool SignatureIsValid(const std::string& secret, const std::string& header,
+                      const std::string& body) {
+  return node::testing::ReceiverAccepts(secret, header, body);
+}
+
+// Schedule returns a [schedules.NAME] table for a match with b every `every`.
+std::string Schedule(const std::string& name, const std::string& every) {
+  return "[schedules." + name +
+         "]\nalliance = \"fin\"\npeer = \"b\"\ndataset = \"ind\"\nquestion = \"match\"\n"
+         "protocol = \"rr22\"\nevery = \"" + every + "\"\n";
+}
+
+// WebhookTo returns a [webhooks.soar] table posting to `url`, with its secret
+// written to hook.key (mode 0600) in `n`'s home.
+std::string WebhookTo(const Node& n, const std::string& url, const std::string& secret) {
+  WriteFile(n.dir + "/hook.key", secret + "\n");
+  EXPECT_EQ(chmod((n.dir + "/hook.key").c_str(), 0600), 0);
+  return "[webhooks.soar]\nurl = \"" + url + "\"\nsecret_file = \"hook.key\"\n";
+}
+
+// FirstJobOf returns the first job of `actor` in a final state (or `{}`
+// after 20 s).
+Json FirstFinishedJobOf(const Node& n, const std::string& actor) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Reply r = n.Call("GET", "/v1/jobs?limit=1000", n.analyst_key);
+    for (const Json& j : r.json["jobs"]) {
+      const std::string state = j["state"];
+      if (j["actor"] == actor && (state == "succeeded" || state == "failed" ||
+                                  state == "refused" || state == "cancelled")) {
+        return j;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Json::object();
+}
+
+const std::string kHookSecret = "0123456789abcdef0123456789abcdef";
+
+// ConfigureFin writes the items of nodes a and b and configures both with
+// alliance fin; a's config gets `a_extra` (schedules, webhooks) and its
+// [node] table `a_node_keys`.
+void ConfigureFin(Cluster& cl, const std::string& a_extra, const std::string& a_node_keys = "") {
+  WriteItems(cl["a"]);
+  WriteItems(cl["b"]);
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}) + a_extra, a_node_keys);
+  cl.Configure("b", kDatasets + Alliance("fin", {"a"}, {{"a", "ind"}}));
+}
+
+// PostAndAwaitRetry posts a job from a to b and waits until it is
+// awaiting_peer with a last_error (a failed attempt to reach b).
+std::string PostAndAwaitRetry(const Node& a) {
+  Reply posted = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"}});
+  EXPECT_EQ(posted.status, 202) << posted.body;
+  if (posted.status != 202) return "";
+  const std::string id = posted.json["id"];
+  Json waiting = a.WaitJob(id, [&](const std::string& state) {
+    return state == "awaiting_peer" &&
+           a.Call("GET", "/v1/jobs/" + id, a.analyst_key).json.contains("last_error");
+  });
+  EXPECT_EQ(waiting["state"], "awaiting_peer") << waiting.dump();
+  return id;
+}
+
+TEST(NodeDaemonE2eTest, ScheduledJobRunsAndItsCompletionIsASignedWebhook) {
+  ScopedTempDir tmp;
+  WebhookReceiver receiver;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  ConfigureFin(cl, Schedule("often", "2s") + WebhookTo(a, receiver.url(), kHookSecret));
+  cl.Start("b");
+  cl.Start("a");
+
+  Reply schedules = a.Call("GET", "/v1/schedules", a.analyst_key);
+  ASSERT_EQ(schedules.status, 200) << schedules.body;
+  ASSERT_EQ(schedules.json["schedules"].size(), 1u);
+  EXPECT_EQ(schedules.json["schedules"][0]["recurrence"], "every 2s");
+  EXPECT_EQ(a.Call("GET", "/v1/schedules", a.automation_key).status, 403);
+
+  Json job = FirstFinishedJobOf(a, "schedule:often");
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump();
+  const std::string id = job["id"];
+  EXPECT_EQ(b.WaitJob(id)["state"], "succeeded");
+
+  std::optional<Hook> hook = receiver.WaitFor([&](const Hook& h) {
+    return h.event == "job_succeeded" && h.json.is_object() && h.json["job"]["id"] == id;
+  });
+  ASSERT_TRUE(hook.has_value());
+  EXPECT_TRUE(SignatureIsValid(kHookSecret, hook->signature, hook->body)) << hook->signature;
+  EXPECT_FALSE(SignatureIsValid(kHookSecret, hook->signature, hook->body + " "));
+  EXPECT_FALSE(SignatureIsValid("another secret of 32 characters", hook->signature, hook->body));
+  EXPECT_EQ(hook->json["node"], "a");
+  EXPECT_EQ(hook->json["delivery"], hook->delivery);
+  EXPECT_EQ(hook->json["job"]["actor"], "schedule:often");
+  EXPECT_EQ(hook->json["job"]["counts"]["intersection"], 2);
+  EXPECT_EQ(hook->json["job"]["result_digest"].get<std::string>().size(), 64u);
+  EXPECT_THAT(hook->body, ::testing::Not(HasSubstr("5.6.7.8")));
+  EXPECT_THAT(hook->body, ::testing::Not(HasSubstr("example.com")));
+
+  Reply deliveries = a.Call("GET", "/v1/webhooks/deliveries?limit=1000", a.analyst_key);
+  ASSERT_EQ(deliveries.status, 200) << deliveries.body;
+  bool delivered = false;
+  for (const Json& d : deliveries.json["deliveries"]) {
+    delivered |= d["id"] == hook->delivery && d["state"] == "delivered";
+  }
+  // The outbox row may be marked delivered a moment after the POST.
+  for (int i = 0; i < 40 && !delivered; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    Reply again = a.Call("GET", "/v1/webhooks/deliveries", a.analyst_key);
+    for (const Json& d : again.json["deliveries"]) {
+      delivered |= d["id"] == hook->delivery && d["state"] == "delivered";
+    }
+  }
+  EXPECT_TRUE(delivered) << deliveries.body;
+  EXPECT_EQ(a.Call("GET", "/v1/webhooks/deliveries?limit=0", a.analyst_key).status, 400);
+
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Stop("b").exit_code, 0);
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
+TEST(NodeDaemonE2eTest, RunsMissedWhileTheNodeWasStoppedAreAuditedAndNotified) {
+  ScopedTempDir tmp;
+  WebhookReceiver receiver;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  cl.Add("b");
+  ConfigureFin(cl, Schedule("often", "1s") + WebhookTo(a, receiver.url(), kHookSecret));
+  cl.Start("b");
+  cl.Start("a");
+  // The schedule has been seen (its state exists) before the node stops.
+  Json job = FirstFinishedJobOf(a, "schedule:often");
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump();
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  cl.Start("a");
+
+  Json missed;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (missed.is_null() && std::chrono::steady_clock::now() < deadline) {
+    Reply audit = a.Call("GET", "/v1/audit?limit=1000", a.analyst_key);
+    for (const Json& r : audit.json["records"]) {
+      if (r["kind"] == "schedule_missed") missed = r;
+    }
+    if (missed.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(missed.is_null());
+  EXPECT_EQ(missed["actor"], "schedule:often");
+  EXPECT_EQ(missed["params"]["reason"], "node_not_running");
+  EXPECT_GE(missed["counts"]["num_missed"].get<int64_t>(), 2);
+
+  std::optional<Hook> hook = receiver.WaitFor([](const Hook& h) {
+    return h.event == "schedule_missed" && h.json.is_object() &&
+           h.json["schedule"]["reason"] == "node_not_running";
+  });
+  ASSERT_TRUE(hook.has_value());
+  EXPECT_TRUE(SignatureIsValid(kHookSecret, hook->signature, hook->body));
+  EXPECT_EQ(hook->json["schedule"]["num_missed"], missed["counts"]["num_missed"]);
+
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Stop("b").exit_code, 0);
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+}
+
+const std::string kFastRetries =
+    "peer_connect_timeout_seconds = 1\npeer_retry_attempts = 3\n"
+    "peer_retry_initial_seconds = 1\npeer_retry_max_seconds = 1\n";
+
+TEST(NodeDaemonE2eTest, UnreachablePeerFailsTheJobWithTheReasonAfterTheAttempts) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  cl.Add("b");  // configured as a's peer, never started
+  ConfigureFin(cl, "", kFastRetries);
+  cl.Start("a");
+  // Between attempts the job waits, showing why.
+  const std::string id = PostAndAwaitRetry(a);
+  ASSERT_FALSE(id.empty());
+  Json noted = a.Call("GET", "/v1/jobs/" + id, a.analyst_key).json;
+  EXPECT_THAT(noted.value("last_error", ""), HasSubstr("peer unreachable (attempt "));
+
+  Json failed = a.WaitJob(id);
+  EXPECT_EQ(failed["state"], "failed") << failed.dump();
+  EXPECT_THAT(failed.value("reason", ""), HasSubstr("peer unreachable after 3 attempts: "));
+  EXPECT_FALSE(failed.contains("last_error"));
+  std::vector<Json> records = a.AuditRecords(id);
+  EXPECT_THAT(Kinds(records), ::testing::ElementsAre("job_offered", "job_failed"));
+  if (records.size() == 2) {
+    EXPECT_THAT(records[1]["params"].value("reason", ""), HasSubstr("after 3 attempts"));
+  }
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+}
+
+TEST(NodeDaemonE2eTest, PeerComingUpBetweenAttemptsLetsTheJobSucceed) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  ConfigureFin(cl, "",
+               "peer_connect_timeout_seconds = 1\npeer_retry_attempts = 20\n"
+               "peer_retry_initial_seconds = 1\npeer_retry_max_seconds = 1\n");
+  cl.Start("a");
+  const std::string id = PostAndAwaitRetry(a);
+  ASSERT_FALSE(id.empty());
+
+  cl.Start("b");
+  Json done = a.WaitJob(id);
+  EXPECT_EQ(done["state"], "succeeded") << done.dump();
+  EXPECT_FALSE(done.contains("last_error"));
+  EXPECT_EQ(b.WaitJob(id)["state"], "succeeded");
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Stop("b").exit_code, 0);
 }
 
 }  // namespace

@@ -76,6 +76,36 @@ TEST(ConfigTest, ValidConfigParsesIntoStructs) {
   EXPECT_EQ(a.dp->delta, "0.000001");
 }
 
+TEST(ConfigTest, PeerRetryKeysHaveDefaultsAndBounds) {
+  auto config = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node.peer_connect_timeout_seconds, 5u);
+  EXPECT_EQ(config->node.peer_retry_attempts, 5u);
+  EXPECT_EQ(config->node.peer_retry_initial_seconds, 5u);
+  EXPECT_EQ(config->node.peer_retry_max_seconds, 300u);
+  std::string text = Replace(kBase, "rest_listen = \"127.0.0.1:7480\"\n",
+                             "rest_listen = \"127.0.0.1:7480\"\npeer_connect_timeout_seconds = 2\n"
+                             "peer_retry_attempts = 3\npeer_retry_initial_seconds = 1\n"
+                             "peer_retry_max_seconds = 8\n");
+  config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node.peer_connect_timeout_seconds, 2u);
+  EXPECT_EQ(config->node.peer_retry_attempts, 3u);
+  EXPECT_EQ(config->node.peer_retry_initial_seconds, 1u);
+  EXPECT_EQ(config->node.peer_retry_max_seconds, 8u);
+  text = Replace(kBase, "rest_listen = \"127.0.0.1:7480\"\n",
+                 "rest_listen = \"127.0.0.1:7480\"\npeer_retry_initial_seconds = 60\n"
+                 "peer_retry_max_seconds = 30\n");
+  config = ParseConfig(text, "liaison.toml", "/srv/node");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(config.status().message()),
+              ::testing::StartsWith("liaison.toml:6: node.peer_retry_max_seconds: must be at least"));
+  text = Replace(kBase, "rest_listen = \"127.0.0.1:7480\"\n",
+                 "rest_listen = \"127.0.0.1:7480\"\npeer_retry_attempts = 0\n");
+  EXPECT_EQ(ParseConfig(text, "liaison.toml", "/srv/node").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ConfigTest, CsvAndJsonlDatasetsTakeColumnFieldAndType) {
   std::string text = kBase +
                      "[datasets.acc]\nfile = \"/data/acc.csv\"\ncolumn = \"iban\"\n"

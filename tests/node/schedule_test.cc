@@ -52,6 +52,18 @@ TEST(RecurrenceTest, EveryAcceptsPeriodsThatDivideADayOrAreWholeDays) {
   EXPECT_THAT(std::string(ParseEvery("7m").status().message()), HasSubstr("drift"));
 }
 
+TEST(RecurrenceTest, EveryAcceptsSecondsThatDivideADay) {
+  EXPECT_EQ(*ParseEvery("2s"), 2);
+  EXPECT_EQ(*ParseEvery("30s"), 30);
+  EXPECT_EQ(*ParseEvery("3600s"), kHour);
+  for (const char* bad : {"0s", "7s", "1.5s", "s", "2S"}) {
+    EXPECT_EQ(ParseEvery(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(RecurrenceText(Recurrence{2, 0}), "every 2s");
+  EXPECT_EQ(RecurrenceText(Recurrence{90, 0}), "every 90s");
+  EXPECT_EQ(RecurrenceText(Recurrence{120, 0}), "every 2m");
+}
+
 TEST(RecurrenceTest, TimeOfDayIsTwoDigitHoursAndMinutes) {
   EXPECT_EQ(*ParseTimeOfDay("00:00"), 0);
   EXPECT_EQ(*ParseTimeOfDay("02:00"), 2 * kHour);

@@ -306,6 +306,53 @@ TEST(StoreTest, JobStateFollowsTheStateMachine) {
   EXPECT_EQ(*ParseJobState("awaiting_peer"), JobState::kAwaitingPeer);
 }
 
+TEST(StoreTest, NoteJobErrorMarksAJobInProgressAndTheNextTransitionClearsIt) {
+  ScopedTempDir tmp;
+  auto store = OpenNew(tmp.Sub("node.db"));
+  auto job = store->CreateJob(Request("note"));
+  ASSERT_TRUE(job.ok());
+  const std::string id = job->job.id;
+  ASSERT_TRUE(store->TransitionJob(id, JobState::kAwaitingPeer, "").ok());
+  auto noted = store->NoteJobError(id, "peer unreachable (attempt 1 of 3): refused");
+  ASSERT_TRUE(noted.ok()) << noted.status();
+  EXPECT_EQ(noted->state, JobState::kAwaitingPeer);
+  EXPECT_EQ(store->GetJob(id)->error, "peer unreachable (attempt 1 of 3): refused");
+  auto running = store->TransitionJob(id, JobState::kRunning, "");
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->error, "");
+  ASSERT_TRUE(store->TransitionJob(id, JobState::kFailed, "gone").ok());
+  EXPECT_EQ(store->NoteJobError(id, "late").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store->GetJob(id)->error, "gone");
+  EXPECT_EQ(store->NoteJobError("job_none", "x").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(StoreTest, AFailingJobChangeHookRollsTheChangeBack) {
+  ScopedTempDir tmp;
+  auto store = OpenNew(tmp.Sub("node.db"));
+  auto job = store->CreateJob(Request("hook"));
+  ASSERT_TRUE(job.ok());
+  const std::string id = job->job.id;
+  JobState seen = JobState::kQueued;
+  auto refuse = [&](internal::Db&, const Job& j) {
+    seen = j.state;
+    return absl::InternalError("observer failed");
+  };
+  EXPECT_EQ(store->TransitionJob(id, JobState::kCancelled, "", refuse).status().code(),
+            absl::StatusCode::kInternal);
+  EXPECT_EQ(seen, JobState::kCancelled);  // the hook saw the job as changed
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kQueued);
+  ASSERT_TRUE(store->TransitionJob(id, JobState::kRunning, "").ok());
+  JobResult result;
+  result.job_id = id;
+  result.kind = "match-v1";
+  result.body = "{}";
+  result.digest = std::string(64, 'a');
+  EXPECT_EQ(store->FinishJob(result, refuse).status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(store->GetJob(id)->state, JobState::kRunning);
+  EXPECT_EQ(store->GetResult(id).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(StoreTest, AdmitPeerJobRefusesPastTheHourlyLimitAndCountsNoRefusals) {
   ScopedTempDir tmp;
   auto store = OpenNew(tmp.Sub("node.db"));

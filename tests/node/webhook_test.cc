@@ -1,8 +1,6 @@
 #include "node/webhook.h"
 
 #include <httplib.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 
@@ -22,6 +20,7 @@
 #include "node/config.h"
 #include "node/testing/fake_clock.h"
 #include "node/testing/node_fixture.h"
+#include "node/testing/webhook_receiver.h"
 
 namespace liaison::node {
 namespace {
@@ -296,16 +295,7 @@ class Receiver {
   std::vector<Received> received_;
 };
 
-// Recompute is the receiver's side of docs/webhooks.md, written against
-// OpenSSL directly rather than through WebhookSignature.
-std::string Recompute(const std::string& secret, const std::string& t, const std::string& body) {
-  std::string msg = t + "." + body;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &len);
-  return ToHex(ByteSpan(mac, len));
-}
+using testing::ReceiverSignature;
 
 class DeliveryTest : public ::testing::Test {
  protected:
@@ -375,8 +365,8 @@ TEST_F(DeliveryTest, DeliversASignedPostTheReceiverCanVerify) {
   std::string t = sig.substr(2, comma - 2);
   std::string v1 = sig.substr(comma + 4);
   EXPECT_EQ(t, std::to_string(kNow));
-  EXPECT_EQ(v1, Recompute(kSecret, t, r.body));
-  EXPECT_NE(v1, Recompute("another secret 0123", t, r.body));
+  EXPECT_EQ(v1, ReceiverSignature(kSecret, t, r.body));
+  EXPECT_NE(v1, ReceiverSignature("another secret 0123", t, r.body));
 
   nlohmann::json body = nlohmann::json::parse(r.body);
   EXPECT_EQ(body["event"], "job_succeeded");
