@@ -23,6 +23,7 @@
 #include "dp/rational.h"
 #include "net/identity.h"
 #include "net/tls_channel.h"
+#include "session/dp_result.h"
 #include "session/psi_job.h"
 #include "session/record_set.h"
 
@@ -151,18 +152,6 @@ absl::Status WriteCountResult(const std::string& path, const session::PsiJobResu
   return WriteJsonAtomically(path, j);
 }
 
-// ParseBounds parses "LO:HI" into exact integers.
-absl::StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view text) {
-  // A leading '-' belongs to LO, so split at the first ':' after it.
-  const size_t colon = text.find(':', text.empty() || text[0] != '-' ? 0 : 1);
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError(StrCat("--bounds: \"", text, "\" is not LO:HI"));
-  }
-  LIAISON_ASSIGN_OR_RETURN(int64_t lo, dp::ParseInteger("--bounds LO", text.substr(0, colon)));
-  LIAISON_ASSIGN_OR_RETURN(int64_t hi, dp::ParseInteger("--bounds HI", text.substr(colon + 1)));
-  return std::make_pair(lo, hi);
-}
-
 // DpSpecFor returns the DP parameters of the flags, or nullopt for the
 // exact modes. InvalidArgument names the flag at fault.
 absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& opts) {
@@ -190,7 +179,7 @@ absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& 
   }
   if (sum) {
     if (opts.bounds.empty()) return absl::InvalidArgumentError("--mode sum needs --bounds LO:HI");
-    LIAISON_ASSIGN_OR_RETURN(auto bounds, ParseBounds(opts.bounds));
+    LIAISON_ASSIGN_OR_RETURN(auto bounds, session::ParseBounds("--bounds", opts.bounds));
     spec.lo = bounds.first;
     spec.hi = bounds.second;
     if (!opts.value_column.empty() && !opts.value_field.empty()) {
@@ -203,34 +192,6 @@ absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& 
   }
   LIAISON_RETURN_IF_ERROR(psi::CalibrateAggregate(spec).status());
   return std::optional<psi::DpAggregateSpec>(std::move(spec));
-}
-
-// ReleaseJson is one released value for the result file and the summary:
-// the estimate, the mechanism and its parameters, and the 95% interval
-// (one noise: the estimate holds only the peer's).
-nlohmann::json ReleaseJson(const psi::Release& r) {
-  nlohmann::json j = {{"estimate", r.estimate},
-                      {"mechanism", r.report.mechanism},
-                      {"epsilon", r.report.epsilon.value_or(0)},
-                      {"delta", r.report.delta.value_or(0)},
-                      {"noise_scale", r.report.noise_scale},
-                      {"noise_parameter", r.report.noise_parameter},
-                      {"privacy_cost", r.report.cost},
-                      {"ci95", {r.ci95_lo, r.ci95_hi}}};
-  if (r.report.rho) j["rho"] = *r.report.rho;
-  return j;
-}
-
-// AggregateJson is the DP result: the main release at the top level (sum
-// in sum mode, count in count mode), a noised count under "count" in sum
-// mode when one was asked for. No items.
-nlohmann::json AggregateJson(const psi::PrivateAggregateResult& r, std::string_view mode) {
-  const bool sum = mode == "sum";
-  nlohmann::json j = ReleaseJson(sum ? *r.sum : *r.count);
-  j["mode"] = std::string(mode);
-  if (sum && r.count) j["count"] = ReleaseJson(*r.count);
-  j["job_privacy_cost"] = dp::DescribeCost(r.total_cost);
-  return j;
 }
 
 std::string ReleaseText(std::string_view what, const psi::Release& r) {
@@ -379,7 +340,7 @@ int RunPsi(const PsiOptions& opts) {
   }
   nlohmann::json aggregate_json;
   if (result->received && result->aggregate) {
-    aggregate_json = AggregateJson(*result->aggregate, opts.mode);
+    aggregate_json = session::AggregateJson(*result->aggregate, opts.mode);
     aggregate_json["set_size"] = set->keys.size();
     aggregate_json["peer_set_size"] = result->agreed.peer.set_size;
   }

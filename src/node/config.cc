@@ -317,7 +317,8 @@ void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_
                    std::map<std::string, DatasetConfig>& out) {
   ForEachNamedTable(c, root, "datasets", [&](const std::string& name, const std::string& path,
                                              const toml::table& t, uint32_t line) {
-    c.Keys(t, path, {"file", "format", "column", "field", "type", "tlp"});
+    c.Keys(t, path,
+           {"file", "format", "column", "field", "value_column", "value_field", "type", "tlp"});
     DatasetConfig ds;
     ds.name = name;
     if (auto file = c.String(t, line, path, "file", true)) {
@@ -355,6 +356,26 @@ void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_
                 "only a jsonl dataset has fields");
       }
       ds.field = *field;
+    }
+    if (auto column = c.String(t, line, path, "value_column", false)) {
+      if (ds.format != data::Format::kCsv) {
+        c.Error(Checker::Line(*t.get("value_column"), line), path + ".value_column",
+                "only a csv dataset has columns (a jsonl dataset uses value_field)");
+      } else if (column->empty() || *column == ds.column) {
+        c.Error(Checker::Line(*t.get("value_column"), line), path + ".value_column",
+                "must name a column other than the item column");
+      }
+      ds.value_column = *column;
+    }
+    if (auto field = c.String(t, line, path, "value_field", false)) {
+      if (ds.format != data::Format::kJsonLines) {
+        c.Error(Checker::Line(*t.get("value_field"), line), path + ".value_field",
+                "only a jsonl dataset has fields (a csv dataset uses value_column)");
+      } else if (field->empty() || *field == ds.field) {
+        c.Error(Checker::Line(*t.get("value_field"), line), path + ".value_field",
+                "must name a field other than the item field");
+      }
+      ds.value_field = *field;
     }
     if (ds.format == data::Format::kJsonLines && ds.field.empty() &&
         t.get("field") == nullptr) {

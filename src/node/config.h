@@ -97,6 +97,11 @@ struct DatasetConfig {
   data::Format format = data::Format::kText;
   std::string column;  // CSV only
   std::string field;   // JSON lines only
+  // value_column (CSV) / value_field (JSON lines) name the numeric value
+  // read with each item, for sum jobs: a dataset with one is the side that
+  // brings the values. Empty: the dataset has no values.
+  std::string value_column;
+  std::string value_field;
   // type is the item type of every record; empty means auto-detection.
   std::optional<data::ItemType> type;
   Tlp tlp = Tlp::kRed;

@@ -11,15 +11,18 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "crypto/prng.h"
+#include "dp/rational.h"
 #include "data/profile.h"
 #include "node/home.h"
 #include "node/internal/util.h"
+#include "node/dp_jobs.h"
 #include "node/job_webhooks.h"
 #include "node/peer_protocol.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
+#include "session/dp_result.h"
 #include "session/psi_job.h"
 
 namespace liaison::node {
@@ -47,6 +50,31 @@ std::string ParamString(const Job& job, const char* key) {
   if (!p.is_object()) return "";
   auto it = p.find(key);
   return it != p.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// DpParamsJson is the "dp" object of a count or sum job's params, with the
+// same keys as the offer's (peer_protocol.cc), and DpOfParams reads it back.
+Json DpParamsJson(const OfferDp& dp) {
+  return Json{{"epsilon", dp.epsilon},
+              {"delta", dp.delta},
+              {"count_epsilon", dp.count_epsilon},
+              {"bounds", dp.bounds},
+              {"values", dp.values}};
+}
+
+std::optional<OfferDp> DpOfParams(const Job& job) {
+  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!p.is_object() || !p.contains("dp") || !p["dp"].is_object()) return std::nullopt;
+  const Json& d = p["dp"];
+  return OfferDp{d.value("epsilon", ""), d.value("delta", ""), d.value("count_epsilon", ""),
+                 d.value("bounds", ""), d.value("values", "")};
+}
+
+// ChargeJson is how a job's privacy charge appears in its params (and so in
+// every audit record of the job).
+Json ChargeJson(const PrivacyAmount& a) {
+  return Json{{"epsilon", dp::FormatRational(a.epsilon)},
+              {"delta", dp::FormatRational(a.delta)}};
 }
 
 // RefusalText is how a refusal is recorded in a job's error: "code: reason".
@@ -113,14 +141,34 @@ class Daemon::Runner {
                                                            : session::ResultTo::kPeer;
     params.max_peer_set_size = alliance.max_set_size;
     params.profile = &NodeProfile();
+    // A sum's values come from the side whose dataset names a value column
+    // or field; the offer says which (node/dp_jobs.h).
+    absl::Span<const int64_t> values;
+    if (offer.dp) {
+      LIAISON_ASSIGN_OR_RETURN(params.dp, DpSpecOf(offer.question, *offer.dp));
+      if (offer.dp->values == (initiator ? "initiator" : "responder")) {
+        if (set.key_values.size() != set.keys.size()) {
+          return absl::FailedPreconditionError("our dataset was read without its values");
+        }
+        values = set.key_values;
+      }
+    }
     crypto::Prng prng = crypto::Prng::FromOsEntropy();
     RunOutcome out;
-    LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng));
+    LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng, values));
     out.transcript_hash = channel.Seal();
 
     LIAISON_ASSIGN_OR_RETURN(out.salt_hex, internal::RandomHex(32));
     LIAISON_ASSIGN_OR_RETURN(Bytes salt, FromHex(out.salt_hex));
-    out.content = out.psi.received ? MatchedContent(set, out.psi.matched_keys) : "none";
+    if (!out.psi.received) {
+      out.content = "none";
+    } else if (offer.dp) {
+      if (!out.psi.aggregate) return absl::InternalError("a DP job received no aggregate");
+      // The canonical content of a DP result is its JSON (no items).
+      out.content = session::AggregateJson(*out.psi.aggregate, offer.question).dump();
+    } else {
+      out.content = MatchedContent(set, out.psi.matched_keys);
+    }
     out.commitment = ResultCommitment(salt, out.content);
     LIAISON_ASSIGN_OR_RETURN(std::string theirs, ExchangeCommitments(channel, out.commitment));
     out.result_digest = initiator ? ResultDigest(out.commitment, theirs)
@@ -144,7 +192,18 @@ class Daemon::Runner {
     JobResult result;
     result.job_id = job.id;
     std::vector<size_t> rows;
-    if (out.psi.received) {
+    const bool aggregate = out.psi.aggregate.has_value();
+    if (out.psi.received && aggregate) {
+      Json body = Json::parse(out.content);
+      body["job_id"] = job.id;
+      body["kind"] = "dp-aggregate-v1";
+      body["dataset"] = data.info.name;
+      body["commitment"] = Json{{"digest", out.commitment}, {"salt", out.salt_hex}};
+      body["result_digest"] = out.result_digest;
+      result.kind = "dp-aggregate-v1";
+      result.body = body.dump();
+      result.digest = out.result_digest;
+    } else if (out.psi.received) {
       rows = data.set.RecordsOfKeys(out.psi.matched_keys);
       Json items = Json::array();
       for (size_t i : rows) {
@@ -175,7 +234,7 @@ class Daemon::Runner {
                     {"peer_items", static_cast<int64_t>(out.psi.agreed.peer.set_size)},
                     {"bytes_sent", static_cast<int64_t>(out.psi.bytes_sent)},
                     {"bytes_received", static_cast<int64_t>(out.psi.bytes_received)}};
-    if (out.psi.received) {
+    if (out.psi.received && !aggregate) {
       extra.counts["intersection"] = static_cast<int64_t>(out.psi.intersection_size);
       extra.counts["matched_rows"] = static_cast<int64_t>(rows.size());
     }
@@ -435,17 +494,61 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the node is shutting down");
   }
+  Json params{{"dataset", s.dataset}, {"peer_dataset", s.peer_dataset},
+               {"result_to", s.result_to}};
+  JobChangeHook reserve;
+  if (s.question == "count" || s.question == "sum") {
+    if (s.protocol != "rr22") {
+      return absl::InvalidArgumentError("count and sum jobs run on the rr22 protocol only");
+    }
+    OfferDp dp{s.epsilon, s.delta, s.count_epsilon, s.bounds, ""};
+    const bool we_bring = DatasetHasValues(config_.datasets.at(s.dataset));
+    if (s.question == "sum") {
+      dp.values = we_bring ? "initiator" : "responder";
+      if (we_bring && s.result_to == "me") {
+        return absl::InvalidArgumentError(
+            StrCat("dataset ", s.dataset, " brings the values of the sum, so the sum must go "
+                   "to the peer or to both (result_to peer or both)"));
+      }
+    }
+    LIAISON_ASSIGN_OR_RETURN(psi::DpAggregateSpec spec, DpSpecOf(s.question, dp));
+    LIAISON_ASSIGN_OR_RETURN(PrivacyAmount budget, BudgetOf(alliance));
+    const PrivacyAmount charge = PrivacyChargeOf(spec, s.result_to != "me");
+    params["dp"] = DpParamsJson(dp);
+    params["privacy_charge"] = ChargeJson(charge);
+    if (charge.epsilon > 0) {
+      reserve = [key = LedgerKey{s.alliance, s.peer, s.dataset}, charge, budget](
+                    internal::Db& db, const Job& job) -> absl::Status {
+        return ReserveIn(db, key, job.id, charge, budget).status();
+      };
+    }
+  } else if (!s.epsilon.empty() || !s.delta.empty() || !s.count_epsilon.empty() ||
+             !s.bounds.empty()) {
+    return absl::InvalidArgumentError(
+        "epsilon, delta, count_epsilon and bounds are for count and sum jobs: differential "
+        "privacy cannot hide an exact match list");
+  }
   JobRequest r;
   r.idempotency_key = s.idempotency_key;
   r.alliance = s.alliance;
   r.peer = s.peer;
   r.question = s.question;
   r.protocol = s.protocol;
-  r.params_json =
-      Json{{"dataset", s.dataset}, {"peer_dataset", s.peer_dataset}, {"result_to", s.result_to}}
-          .dump();
+  r.params_json = params.dump();
   r.actor = std::string(actor);
-  LIAISON_ASSIGN_OR_RETURN(CreateJobResult created, store_->CreateJob(r));
+  absl::StatusOr<CreateJobResult> attempt = store_->CreateJob(r, reserve);
+  if (absl::IsResourceExhausted(attempt.status())) {
+    // Nothing was created; the refusal is still on the record.
+    Job refused;
+    refused.alliance = r.alliance;
+    refused.peer = r.peer;
+    refused.question = r.question;
+    refused.protocol = r.protocol;
+    refused.params_json = r.params_json;
+    refused.error = RefusalText(kRefusePrivacyBudget, std::string(attempt.status().message()));
+    Record(AuditKind::kJobRefused, refused, actor);
+  }
+  LIAISON_ASSIGN_OR_RETURN(CreateJobResult created, std::move(attempt));
   if (created.created) {
     Notify(created.job);
     Record(AuditKind::kJobOffered, created.job, actor);
@@ -642,6 +745,7 @@ void Daemon::RunInitiator(const Task& task) {
   offer.profile_version = static_cast<uint32_t>(NodeProfile().version());
   offer.profile_digest = NodeProfile().digest();
   offer.software_version = kVersion;
+  offer.dp = DpOfParams(job);
 
   absl::Status sent = SendOffer(channel, offer);
   absl::StatusOr<Verdict> verdict =
@@ -786,19 +890,57 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     r.question = offer->question;
     r.protocol = offer->protocol;
     r.actor = actor;
-    r.params_json = Json{{"dataset", decision.dataset},
-                         {"peer_dataset", offer->peer_dataset},
-                         {"result_to", OfferResultToName(offer->result_to)},
-                         {"initiator_set_size", offer->set_size}}
-                        .dump();
+    Json params{{"dataset", decision.dataset},
+                {"peer_dataset", offer->peer_dataset},
+                {"result_to", OfferResultToName(offer->result_to)},
+                {"initiator_set_size", offer->set_size}};
+    // A count or sum whose initiator receives reserves our privacy cost in
+    // the transaction that admits the offer (node/dp_jobs.h).
+    std::optional<PrivacyAmount> charge, budget;
+    if (offer->dp && decision.refusal_code.empty()) {
+      absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
+      absl::StatusOr<PrivacyAmount> b = BudgetOf(*decision.alliance);
+      if (spec.ok() && b.ok()) {
+        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
+        budget = *b;
+        params["dp"] = DpParamsJson(*offer->dp);
+        params["privacy_charge"] = ChargeJson(*charge);
+      } else {
+        decision.refusal_code = kRefuseDpParameters;
+        decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
+      }
+    }
+    r.params_json = params.dump();
     const bool manual =
         decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
     const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
-    absl::StatusOr<PeerJobAdmission> admitted = store_->AdmitPeerJob(
-        r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
-        decision.refusal_code.empty() ? ""
-                                      : RefusalText(decision.refusal_code, decision.reason),
-        ObserverHook());
+    auto admit = [&](std::string_view refusal, bool reserve) {
+      JobChangeHook observers = ObserverHook();
+      JobChangeHook hook = observers;
+      if (reserve && charge && charge->epsilon > 0) {
+        const LedgerKey key{offer->alliance, peer->name, decision.dataset};
+        hook = [key, c = *charge, b = *budget, observers](internal::Db& db,
+                                                           const Job& j) -> absl::Status {
+          // A rate-limited (refused) offer spends nothing.
+          if (j.state != JobState::kRefused) {
+            LIAISON_RETURN_IF_ERROR(ReserveIn(db, key, j.id, c, b).status());
+          }
+          return observers ? observers(db, j) : absl::OkStatus();
+        };
+      }
+      return store_->AdmitPeerJob(
+          r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
+          refusal, hook);
+    };
+    const std::string refusal = decision.refusal_code.empty()
+                                    ? ""
+                                    : RefusalText(decision.refusal_code, decision.reason);
+    absl::StatusOr<PeerJobAdmission> admitted = admit(refusal, /*reserve=*/true);
+    if (absl::IsResourceExhausted(admitted.status())) {
+      // Over budget: record the offer refused instead (nothing reserved).
+      admitted = admit(RefusalText(kRefusePrivacyBudget, std::string(admitted.status().message())),
+                       /*reserve=*/false);
+    }
     if (!admitted.ok()) {
       Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
       return refuse(kRefuseDuplicateJob, "the offer could not be recorded");

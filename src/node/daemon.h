@@ -126,6 +126,13 @@ struct JobSubmission {
   std::string peer_dataset;
   // result_to: "me", "peer" or "both".
   std::string result_to = "me";
+  // Count and sum only (node/dp_jobs.h): ε, optional δ, and for a sum the
+  // value bounds "LO:HI" and an optional noised count's ε, as decimal
+  // strings parsed exactly.
+  std::string epsilon;
+  std::string delta;
+  std::string count_epsilon;
+  std::string bounds;
   std::string idempotency_key;
 };
 
@@ -170,7 +177,11 @@ class Daemon {
   // are allowed; PermissionDenied otherwise, InvalidArgument for malformed
   // fields, NotFound for an unknown alliance, peer or dataset), creates the
   // job (idempotent on the key; AlreadyExists if the key was used for another
-  // request), records job_offered and queues it. Thread-safe.
+  // request), records job_offered and queues it. A count or sum job whose
+  // peer receives reserves its privacy cost in our ledger in the job's
+  // creating transaction, before any message to the peer (node/dp_jobs.h);
+  // ResourceExhausted (nothing created, a job_refused audit record) when it
+  // would overspend the alliance's budget. Thread-safe.
   absl::StatusOr<CreateJobResult> SubmitJob(const JobSubmission& submission,
                                             std::string_view actor);
 

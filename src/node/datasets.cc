@@ -30,6 +30,8 @@ absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
   spec.format = dataset.format;
   spec.column = dataset.column;
   spec.field = dataset.field;
+  spec.value_column = dataset.value_column;
+  spec.value_field = dataset.value_field;
   spec.type = dataset.type;
   LoadedDataset out;
   absl::StatusOr<session::RecordSet> set =

@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "data/profile.h"
+#include "node/dp_jobs.h"
 #include "node/internal/util.h"
 #include "session/handshake.h"
 
@@ -69,6 +70,14 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+Json DpJson(const OfferDp& dp) {
+  return Json{{"epsilon", dp.epsilon},
+              {"delta", dp.delta},
+              {"count_epsilon", dp.count_epsilon},
+              {"bounds", dp.bounds},
+              {"values", dp.values}};
+}
+
 Json MessageOf(std::string_view type) {
   return Json{{"type", type}, {"v", kPeerProtocolVersion}};
 }
@@ -105,6 +114,7 @@ absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
                       {"version", o.profile_version},
                       {"digest", o.profile_digest}};
   m["software_version"] = o.software_version;
+  if (o.dp) m["dp"] = DpJson(*o.dp);
   return SendJson(channel, m);
 }
 
@@ -140,6 +150,24 @@ absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
   }
   if (!o.peer_dataset.empty() && !IsValidName(o.peer_dataset)) {
     return absl::DataLossError("the offer holds a malformed dataset name");
+  }
+  auto dp = v.find("dp");
+  const bool aggregate = o.question == "count" || o.question == "sum";
+  if (aggregate != (dp != v.end())) {
+    return absl::DataLossError("a count or sum offer, and only those, carries dp parameters");
+  }
+  if (aggregate) {
+    if (!dp->is_object()) return absl::DataLossError("the offer's dp is not an object");
+    OfferDp d;
+    LIAISON_ASSIGN_OR_RETURN(d.epsilon, Str(*dp, "epsilon", 64));
+    LIAISON_ASSIGN_OR_RETURN(d.delta, Str(*dp, "delta", 64));
+    LIAISON_ASSIGN_OR_RETURN(d.count_epsilon, Str(*dp, "count_epsilon", 64));
+    LIAISON_ASSIGN_OR_RETURN(d.bounds, Str(*dp, "bounds", 64));
+    LIAISON_ASSIGN_OR_RETURN(d.values, Str(*dp, "values", 16));
+    if (!d.values.empty() && d.values != "initiator" && d.values != "responder") {
+      return absl::DataLossError("the offer's dp.values is not initiator or responder");
+    }
+    o.dp = std::move(d);
   }
   return o;
 }
@@ -228,10 +256,6 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
                                                     " does not allow the question ",
                                                     offer.question));
   }
-  if (offer.question != "match") {
-    return refuse(kRefuseUnsupported,
-                  StrCat("this node does not run ", offer.question, " jobs yet"));
-  }
   if (!Contains(alliance.protocols, offer.protocol)) {
     return refuse(kRefuseProtocolNotAllowed, StrCat("alliance ", alliance.name,
                                                     " does not allow the protocol ",
@@ -265,6 +289,33 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
   }
   std::string size = SetSizeRefusal(alliance, offer.set_size, "the initiator's");
   if (!size.empty()) return refuse(kRefuseSetSize, size);
+  if (offer.dp) {
+    if (!alliance.dp.has_value()) {
+      return refuse(kRefuseQuestionNotAllowed, StrCat("alliance ", alliance.name,
+                                                      " has no privacy budget here"));
+    }
+    if (offer.protocol != "rr22") {
+      return refuse(kRefuseProtocolNotAllowed, "count and sum jobs run on rr22 only");
+    }
+    absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer.question, *offer.dp);
+    if (!spec.ok()) return refuse(kRefuseDpParameters, std::string(spec.status().message()));
+    if (offer.question == "sum") {
+      const bool we_bring = offer.dp->values == "responder";
+      auto ds = config.datasets.find(d.dataset);
+      if (we_bring && (ds == config.datasets.end() || !DatasetHasValues(ds->second))) {
+        return refuse(kRefuseDpParameters,
+                      StrCat("dataset ", d.dataset, " has no value column or field here"));
+      }
+      // The sum must reach the side without values (psi/private_aggregate.h).
+      const bool values_side_alone =
+          (we_bring && offer.result_to == OfferResultTo::kResponder) ||
+          (!we_bring && offer.result_to == OfferResultTo::kInitiator);
+      if (offer.dp->values.empty() || values_side_alone) {
+        return refuse(kRefuseDpParameters,
+                      "a sum must go to the side without values (or to both)");
+      }
+    }
+  }
   return d;
 }
 
@@ -281,6 +332,7 @@ std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
          {"profile_digest", offer.profile_digest},
          {"initiator", initiator_fingerprint},
          {"responder", responder_fingerprint}};
+  if (offer.dp) p["dp"] = DpJson(*offer.dp);
   return p.dump();
 }
 

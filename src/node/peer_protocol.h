@@ -58,17 +58,33 @@ inline constexpr char kRefuseApprovalExpired[] = "approval_expired";
 inline constexpr char kRefuseDuplicateJob[] = "duplicate_job";
 inline constexpr char kRefuseDatasetUnavailable[] = "dataset_unavailable";
 inline constexpr char kRefuseUnsupported[] = "unsupported";
+inline constexpr char kRefuseDpParameters[] = "dp_parameters_invalid";
+inline constexpr char kRefusePrivacyBudget[] = "privacy_budget_exhausted";
+inline constexpr char kRefuseItemBudget[] = "item_budget_exhausted";
 
 // ResultToName for offers, from the initiator's view.
 enum class OfferResultTo { kInitiator, kResponder, kBoth };
 std::string_view OfferResultToName(OfferResultTo r);  // "initiator", "responder", "both"
 absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s);
 
+// OfferDp is the differential-privacy part of a count or sum offer, as
+// exact decimal or rational strings (dp/rational.h); node/dp_jobs.h turns
+// it into a psi::DpAggregateSpec. Public parameters only.
+struct OfferDp {
+  std::string epsilon;
+  std::string delta;          // "" for the discrete Laplace mechanism
+  std::string count_epsilon;  // sum only; "" for no noised count
+  std::string bounds;         // sum only: "LO:HI"
+  // values names the side that brings the values of a sum: "initiator" or
+  // "responder" ("" for a count).
+  std::string values;
+};
+
 // JobOffer is what the initiator proposes.
 struct JobOffer {
   std::string job_id;    // "job_" and 32 hex digits
   std::string alliance;
-  std::string question;  // "match" (count and sum come with the privacy ledger)
+  std::string question;  // "match", "count" or "sum"
   std::string protocol;  // "rr22" or "ecdh"
   OfferResultTo result_to = OfferResultTo::kInitiator;
   uint64_t set_size = 0;  // the initiator's distinct items
@@ -79,6 +95,8 @@ struct JobOffer {
   uint32_t profile_version = 0;
   std::string profile_digest;  // 64 hex
   std::string software_version;
+  // dp is set exactly for count and sum offers (RecvOffer checks it).
+  std::optional<OfferDp> dp;
 };
 
 enum class VerdictKind { kAccept, kPending, kRefuse };
@@ -125,7 +143,8 @@ struct PolicyDecision {
 // exists and has the peer as a member, the question and protocol are
 // allowed, the requested dataset is one the alliance maps to this peer, the
 // initiator's set size is within bounds, the profile digest is ours and the
-// software versions are compatible. It never fails; a refusal is in the
+// software versions are compatible; for count and sum, that the alliance
+// has a dp budget and the DP parameters are valid (node/dp_jobs.h). It never fails; a refusal is in the
 // decision. `profile` is this node's normalisation profile.
 PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
                                 const JobOffer& offer, const data::Profile& profile);
@@ -136,7 +155,8 @@ std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::stri
 
 // OfferParamsJson returns the canonical job parameters both sides agree on
 // once the responder accepted: job id, alliance, question, protocol,
-// result_to, both set sizes, profile digest and both fingerprints. Its
+// result_to, both set sizes, profile digest, both fingerprints and, for
+// count and sum, the DP parameters. Its
 // ParamsDigest is the params_digest of the receipts.
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
                             std::string_view initiator_fingerprint,

@@ -11,7 +11,9 @@
 #include "base/version.h"
 #include "net/tls_channel.h"
 #include "node/clock.h"
+#include "dp/rational.h"
 #include "node/openapi.h"
+#include "node/privacy_ledger.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 
@@ -183,7 +185,9 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
       {"alliance", &s.alliance}, {"peer", &s.peer},
       {"question", &s.question}, {"protocol", &s.protocol},
       {"dataset", &s.dataset},   {"peer_dataset", &s.peer_dataset},
-      {"result_to", &s.result_to}};
+      {"result_to", &s.result_to}, {"epsilon", &s.epsilon},
+      {"delta", &s.delta},         {"count_epsilon", &s.count_epsilon},
+      {"bounds", &s.bounds}};
   for (const auto& [key, value] : v.items()) {
     bool known = false;
     for (const auto& [name, target] : fields) {
@@ -377,6 +381,10 @@ void RestApi::Routes() {
             res.set_content(r->body, "application/json");
             return absl::OkStatus();
           }
+          if (r->kind != "match-v1") {
+            return absl::FailedPreconditionError(
+                "a count or sum result has no rows; ask for JSON");
+          }
           Json body = Json::parse(r->body, nullptr, false);
           if (!body.is_object() || !body["rows"].is_array()) {
             return absl::DataLossError("the stored result is malformed");
@@ -391,6 +399,32 @@ void RestApi::Routes() {
           res.set_content(text, "text/csv");
           return absl::OkStatus();
         }));
+  s.Get("/v1/privacy", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
+    // Every (alliance with a dp budget, member, dataset it may use) with
+    // what has been spent against the budget, from one snapshot.
+    Json out = Json::array();
+    LIAISON_RETURN_IF_ERROR(d.store().Read([&](internal::Db& db) -> absl::Status {
+      for (const auto& [name, alliance] : d.config().alliances) {
+        if (!alliance.dp) continue;
+        for (const auto& [peer, datasets] : alliance.datasets) {
+          for (const std::string& dataset : datasets) {
+            LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, LedgerKey{name, peer, dataset}));
+            out.push_back(Json{{"alliance", name},
+                               {"peer", peer},
+                               {"dataset", dataset},
+                               {"spent", Json{{"epsilon", dp::FormatRational(t.spent.epsilon)},
+                                              {"delta", dp::FormatRational(t.spent.delta)}}},
+                               {"budget", Json{{"epsilon", alliance.dp->epsilon},
+                                               {"delta", alliance.dp->delta}}},
+                               {"num_charges", t.num_charges}});
+          }
+        }
+      }
+      return absl::OkStatus();
+    }));
+    SendJson(res, 200, Json{{"ledger", out}});
+    return absl::OkStatus();
+  }));
   s.Get("/v1/schedules", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
           LIAISON_ASSIGN_OR_RETURN(std::vector<ScheduleState> states, ReadScheduleStates(d.store()));
           Json out = Json::array();

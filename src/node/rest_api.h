@@ -40,7 +40,8 @@ int HttpStatusFor(absl::StatusCode code);
 
 // ParseJobSubmission parses the JSON body of POST /v1/jobs: an object with
 // string fields alliance, peer and dataset (required), question, protocol,
-// peer_dataset and result_to (optional; JobSubmission's defaults). It does
+// peer_dataset, result_to, epsilon, delta, count_epsilon and bounds
+// (optional; JobSubmission's defaults). It does
 // not check the values against the policy (Daemon::SubmitJob does).
 // InvalidArgument for anything else: not JSON, not an object, an unknown
 // field, a field that is not a string, a missing required field. The

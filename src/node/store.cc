@@ -572,7 +572,8 @@ absl::StatusOr<std::vector<ApiKey>> Store::ListApiKeys() {
   return keys;
 }
 
-absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
+absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request,
+                                                 const JobChangeHook& hook) {
   LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
   LIAISON_ASSIGN_OR_RETURN(std::string id_hex, internal::RandomHex(16));
   job.id = StrCat("job_", id_hex);
@@ -596,6 +597,7 @@ absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request) {
       }
     }
     LIAISON_RETURN_IF_ERROR(InsertJob(db, job));
+    if (hook) LIAISON_RETURN_IF_ERROR(hook(db, job));
     result.job = job;
     result.created = true;
     return absl::OkStatus();

@@ -213,8 +213,12 @@ class Store {
   // `request.idempotency_key` was used before with the same alliance, peer,
   // question, protocol and parameters. The same key with a different request
   // is AlreadyExists (the key names the other job). InvalidArgument if a
-  // field is empty or params_json is not a JSON object.
-  absl::StatusOr<CreateJobResult> CreateJob(const JobRequest& request);
+  // field is empty or params_json is not a JSON object. `hook`, if set,
+  // runs in the same transaction right after a new job is inserted (not for
+  // an existing one); its error rolls the creation back and is returned
+  // (the daemon reserves an initiator's privacy cost there).
+  absl::StatusOr<CreateJobResult> CreateJob(const JobRequest& request,
+                                            const JobChangeHook& hook = nullptr);
   // GetJob returns the job, NotFound if there is none.
   absl::StatusOr<Job> GetJob(std::string_view id);
   // TransitionJob moves the job to `to` (recording `error`, which is kept

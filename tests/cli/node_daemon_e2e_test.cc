@@ -817,3 +817,202 @@ TEST(NodeDaemonE2eTest, PeerComingUpBetweenAttemptsLetsTheJobSucceed) {
 
 }  // namespace
 }  // namespace liaison
+
+// --- differentially private count and sum jobs, the privacy ledger ----------
+
+namespace liaison {
+namespace {
+
+// ConfigureDp configures a and b with alliance fin allowing count and sum
+// on rr22 under a dp budget of `epsilon` (delta "0.000001").
+void ConfigureDp(Cluster& cl, const std::string& epsilon, const std::string& extra_a = "",
+                 const std::string& extra_b = "") {
+  WriteItems(cl["a"]);
+  WriteItems(cl["b"]);
+  const std::map<std::string, std::string> policy = {
+      {"questions", "[\"match\", \"count\", \"sum\"]"}, {"protocols", "[\"rr22\"]"}};
+  const std::string dp =
+      "[alliances.fin.dp]\nepsilon = \"" + epsilon + "\"\ndelta = \"0.000001\"\n";
+  cl.Configure("a", kDatasets + extra_a + Alliance("fin", {"b"}, {{"b", "ind"}}, policy) + dp);
+  cl.Configure("b", kDatasets + extra_b + Alliance("fin", {"a"}, {{"a", "ind"}}, policy) + dp);
+}
+
+Json CountJob(const std::string& epsilon, const std::string& result_to) {
+  return Json{{"alliance", "fin"}, {"peer", "b"},          {"dataset", "ind"},
+              {"question", "count"}, {"protocol", "rr22"}, {"epsilon", epsilon},
+              {"result_to", result_to}};
+}
+
+// Spent returns the ledger's spent epsilon for (fin, peer, ind) on `n`.
+std::string Spent(const Node& n, const std::string& peer) {
+  Reply r = n.Call("GET", "/v1/privacy", n.analyst_key);
+  for (const Json& row : r.json["ledger"]) {
+    if (row["alliance"] == "fin" && row["peer"] == peer && row["dataset"] == "ind") {
+      return row["spent"]["epsilon"];
+    }
+  }
+  return "(none: " + r.body + ")";
+}
+
+bool HasRefusal(const Node& n, const std::string& id, const std::string& code) {
+  for (const Json& rec : n.AuditRecords(id)) {
+    if (rec["kind"] == "job_refused" && rec.dump().find(code) != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST(NodeDaemonE2eTest, DpCountJobsSpendTheBudgetAndAreRefusedAtExactlyTheRightJob) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  cl.Add("a");
+  cl.Add("b");
+  ConfigureDp(cl, "1");
+  cl.Start("a");
+  cl.Start("b");
+  Node& a = cl["a"];
+  Node& b = cl["b"];
+
+  // Three jobs of 0.3 to both sides: each side is charged 0.3 per job.
+  for (int i = 0; i < 3; ++i) {
+    Reply posted = a.PostJob(CountJob("0.3", "both"));
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    const std::string id = posted.json["id"];
+    Json done = a.WaitJob(id);
+    ASSERT_EQ(done["state"], "succeeded") << done.dump();
+    EXPECT_EQ(b.WaitJob(id)["state"], "succeeded");
+    if (i > 0) continue;
+    Reply result = a.Call("GET", "/v1/jobs/" + id + "/result", a.automation_key);
+    ASSERT_EQ(result.status, 200) << result.body;
+    for (const char* key : {"estimate", "mechanism", "epsilon", "delta", "noise_scale", "ci95"}) {
+      EXPECT_TRUE(result.json.contains(key)) << key << " missing: " << result.body;
+    }
+    EXPECT_EQ(result.json["kind"], "dp-aggregate-v1");
+    EXPECT_EQ(result.json["mechanism"], "discrete_laplace");
+    EXPECT_FALSE(result.json.contains("rows"));
+    for (const char* item : {"5.6.7.8", "example.com", "1.2.3.4"}) {
+      EXPECT_EQ(result.body.find(item), std::string::npos) << "an item in the result";
+    }
+    Reply theirs = b.Call("GET", "/v1/jobs/" + id + "/result", b.automation_key);
+    EXPECT_EQ(theirs.status, 200) << theirs.body;
+    EXPECT_EQ(a.Call("GET", "/v1/jobs/" + id + "/result?format=csv", a.automation_key).status,
+              409);
+    // The audit records carry the DP parameters and the charge.
+    bool charged = false;
+    for (const Json& rec : a.AuditRecords(id)) {
+      charged |= rec.dump().find("privacy_charge") != std::string::npos &&
+                 rec.dump().find("0.3") != std::string::npos;
+    }
+    EXPECT_TRUE(charged);
+  }
+  EXPECT_EQ(Spent(a, "b"), "9/10");
+  EXPECT_EQ(Spent(b, "a"), "9/10");
+  EXPECT_EQ(a.Call("GET", "/v1/privacy", a.automation_key).status, 403);
+
+  // The ledger survives restarts of both nodes.
+  cl.Stop("a");
+  cl.Stop("b");
+  cl.Start("a");
+  cl.Start("b");
+  EXPECT_EQ(Spent(a, "b"), "9/10");
+
+  // The 4th job would overspend our own budget: 429, nothing created, audited.
+  Reply fourth = a.PostJob(CountJob("0.3", "both"));
+  EXPECT_EQ(fourth.status, 429) << fourth.body;
+  EXPECT_THAT(fourth.body, HasSubstr("privacy budget"));
+  Reply audit = a.Call("GET", "/v1/audit?limit=1000", a.analyst_key);
+  EXPECT_THAT(audit.body, HasSubstr("privacy_budget_exhausted"));
+
+  // A job whose result only we receive costs us nothing but costs b: b
+  // refuses it, and both sides record the refusal with its code.
+  Reply mine = a.PostJob(CountJob("0.3", "me"));
+  ASSERT_EQ(mine.status, 202) << mine.body;
+  const std::string id = mine.json["id"];
+  Json refused = a.WaitJob(id);
+  EXPECT_EQ(refused["state"], "refused") << refused.dump();
+  EXPECT_EQ(refused["refusal_code"], "privacy_budget_exhausted") << refused.dump();
+  EXPECT_EQ(b.WaitJob(id)["state"], "refused");
+  EXPECT_TRUE(HasRefusal(a, id, "privacy_budget_exhausted"));
+  EXPECT_TRUE(HasRefusal(b, id, "privacy_budget_exhausted"));
+  EXPECT_EQ(Spent(a, "b"), "9/10");
+  EXPECT_EQ(Spent(b, "a"), "9/10");
+
+  // A small one still fits exactly: 0.9 + 0.1 = 1.
+  Reply last = a.PostJob(CountJob("0.1", "both"));
+  ASSERT_EQ(last.status, 202) << last.body;
+  EXPECT_EQ(a.WaitJob(last.json["id"])["state"], "succeeded");
+  EXPECT_EQ(Spent(a, "b"), "1");
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
+TEST(NodeDaemonE2eTest, ConcurrentDpJobsCannotTogetherOverspend) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  cl.Add("a");
+  cl.Add("b");
+  ConfigureDp(cl, "1");
+  cl.Start("a");
+  cl.Start("b");
+  Node& a = cl["a"];
+  std::vector<Reply> replies(4);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] { replies[i] = a.PostJob(CountJob("0.4", "both")); });
+  }
+  for (std::thread& t : threads) t.join();
+  int accepted = 0, exhausted = 0;
+  for (const Reply& r : replies) {
+    accepted += r.status == 202;
+    exhausted += r.status == 429;
+  }
+  EXPECT_EQ(accepted, 2);
+  EXPECT_EQ(exhausted, 2);
+  EXPECT_EQ(Spent(a, "b"), "4/5");
+}
+
+TEST(NodeDaemonE2eTest, DpSumJobUsesThePeersValueColumn) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  cl.Add("a");
+  cl.Add("b");
+  const std::string amounts =
+      "[datasets.amounts]\nfile = \"amounts.csv\"\ncolumn = \"ip\"\n"
+      "value_column = \"amount\"\ntlp = \"amber\"\n";
+  WriteItems(cl["a"]);
+  WriteItems(cl["b"]);
+  WriteFile(cl["b"].dir + "/amounts.csv", "ip,amount\n5.6.7.8,40\n9.9.9.9,7\n1.2.3.4,25\n");
+  const std::map<std::string, std::string> policy = {
+      {"questions", "[\"count\", \"sum\"]"}, {"protocols", "[\"rr22\"]"}};
+  const std::string dp = "[alliances.fin.dp]\nepsilon = \"5\"\ndelta = \"0\"\n";
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}, policy) + dp);
+  cl.Configure("b", kDatasets + amounts + Alliance("fin", {"a"}, {{"a", "amounts"}}, policy) + dp);
+  cl.Start("a");
+  cl.Start("b");
+  Node& a = cl["a"];
+  Node& b = cl["b"];
+  Reply posted = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                            {"question", "sum"}, {"epsilon", "1"}, {"count_epsilon", "0.5"},
+                            {"bounds", "0:100"}, {"result_to", "me"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = posted.json["id"];
+  Json done = a.WaitJob(id);
+  ASSERT_EQ(done["state"], "succeeded") << done.dump();
+  Reply result = a.Call("GET", "/v1/jobs/" + id + "/result", a.automation_key);
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.json["mode"], "sum");
+  EXPECT_TRUE(result.json.contains("estimate"));
+  EXPECT_TRUE(result.json.contains("count")) << result.body;
+  EXPECT_EQ(result.body.find("5.6.7.8"), std::string::npos);
+  // a's peer received nothing: a is charged nothing; b is charged ε + count ε.
+  EXPECT_EQ(Spent(a, "b"), "0");
+  Reply ledger = b.Call("GET", "/v1/privacy", b.analyst_key);
+  EXPECT_THAT(ledger.body, HasSubstr("\"3/2\"")) << ledger.body;
+  // b's values may not go back to b alone.
+  Reply wrong = b.PostJob({{"alliance", "fin"}, {"peer", "a"}, {"dataset", "amounts"},
+                           {"question", "sum"}, {"epsilon", "1"}, {"bounds", "0:100"},
+                           {"result_to", "me"}});
+  EXPECT_EQ(wrong.status, 400) << wrong.body;
+}
+
+}  // namespace
+}  // namespace liaison
