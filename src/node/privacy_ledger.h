@@ -22,9 +22,11 @@
 // both pass the check on the same remaining budget (SQLite serialises write
 // transactions). A reserved cost is never given back: a job that fails
 // after the protocol started may still have told the peer something, so it
-// counts as spent (the default the issue asks for); a job refused before
-// any message was sent is refused before it reserves. The ledger lives in
-// the store, so it survives restarts.
+// counts as spent (the default the issue asks for). The daemon reserves an
+// initiator's charge when it creates the job and a responder's when it
+// admits the offer (node/dp_jobs.h), so a job the peer then refuses keeps
+// its charge too: conservative, and never in the peer's favour. The ledger
+// lives in the store, so it survives restarts.
 //
 // Thread safety: as the Store; the functions taking a Db run inside the
 // caller's transaction.

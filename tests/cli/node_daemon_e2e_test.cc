@@ -420,7 +420,7 @@ TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
   ExpectRefusedOnBoth(a, b, ds.json["id"], "dataset_not_allowed");
 
   Reply q = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
-                       {"question", "count"}, {"protocol", "ecdh"}});
+                       {"question", "count"}, {"epsilon", "0.5"}});
   ASSERT_EQ(q.status, 202) << q.body;
   ExpectRefusedOnBoth(a, b, q.json["id"], "question_not_allowed");
 
