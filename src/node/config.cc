@@ -458,7 +458,8 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
                                               const toml::table& t, uint32_t line) {
     c.Keys(t, path,
            {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
-            "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp"});
+            "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp",
+            "max_peer_items_per_day", "max_revealed_items_per_day"});
     AllianceConfig a;
     a.name = name;
 
@@ -522,6 +523,17 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
                 "must be at least 1 (leave the peer out of the alliance to allow none)");
       }
       a.jobs_per_hour_per_peer = static_cast<uint32_t>(*v);
+    }
+    for (auto [key, field] :
+         {std::pair<const char*, uint64_t*>{"max_peer_items_per_day", &a.max_peer_items_per_day},
+          {"max_revealed_items_per_day", &a.max_revealed_items_per_day}}) {
+      if (auto v = c.Integer(t, line, path, key, false, kMaxSetSize)) {
+        if (*v == 0) {
+          c.Error(Checker::Line(*t.get(key), line), StrCat(path, ".", key),
+                  "must be at least 1 (leave the key out for no limit)");
+        }
+        *field = *v;
+      }
     }
     if (auto approval = c.String(t, line, path, "approval", true)) {
       if (*approval == "auto") {

@@ -132,6 +132,12 @@ struct AllianceConfig {
   // jobs_per_hour_per_peer bounds how many jobs each member may start in
   // any hour in this alliance.
   uint32_t jobs_per_hour_per_peer = 0;
+  // Item budget of match jobs (node/item_budget.h); 0: no limit.
+  // max_peer_items_per_day bounds the sum of each member's announced set
+  // sizes over any 24 hours; max_revealed_items_per_day the distinct items
+  // of ours revealed to each member over any 24 hours.
+  uint64_t max_peer_items_per_day = 0;
+  uint64_t max_revealed_items_per_day = 0;
   Approval approval = Approval::kManual;
   // tlp_ceiling is the most restricted marking a dataset may carry and still
   // be used in this alliance.

@@ -16,6 +16,7 @@
 #include "node/home.h"
 #include "node/internal/util.h"
 #include "node/dp_jobs.h"
+#include "node/item_budget.h"
 #include "node/job_webhooks.h"
 #include "node/peer_protocol.h"
 #include "node/schedule.h"
@@ -238,9 +239,20 @@ class Daemon::Runner {
       extra.counts["intersection"] = static_cast<int64_t>(out.psi.intersection_size);
       extra.counts["matched_rows"] = static_cast<int64_t>(rows.size());
     }
-    LIAISON_ASSIGN_OR_RETURN(
-        Job done,
-        d.store_->FinishJob(result, d.ObserverHook(extra.counts, extra.result_digest)));
+    JobChangeHook observers = d.ObserverHook(extra.counts, extra.result_digest);
+    JobChangeHook hook = observers;
+    if (!aggregate && out.psi.received && out.psi.agreed.peer_receives) {
+      // Both learned the intersection: what the peer learned of ours is
+      // exactly it, so it replaces the worst case reserved in the item
+      // budget (node/item_budget.h).
+      hook = [&out, &data, observers](internal::Db& db, const Job& j) -> absl::Status {
+        std::vector<const std::string*> keys;
+        for (size_t k : out.psi.matched_keys) keys.push_back(&data.set.keys[k]);
+        LIAISON_RETURN_IF_ERROR(RecordRevealedIn(db, j.id, keys));
+        return observers ? observers(db, j) : absl::OkStatus();
+      };
+    }
+    LIAISON_ASSIGN_OR_RETURN(Job done, d.store_->FinishJob(result, hook));
     d.Notify(done);
     d.Record(AuditKind::kJobSucceeded, done, job.actor, &extra);
     AuditContent receipt;
@@ -771,6 +783,25 @@ void Daemon::RunInitiator(const Task& task) {
     channel.Close();
     return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
   }
+  if (job.question == "match" && ItemBudgetApplies(alliance)) {
+    // Our item budget, now that the responder's set size is known and
+    // before any protocol message (node/item_budget.h).
+    const uint64_t revealed_worst =
+        result_to == "me" ? 0 : std::min<uint64_t>(data->info.num_distinct, verdict->set_size);
+    absl::Status reserved = store_->Write([&](internal::Db& db) {
+      return ReserveItemsIn(db, alliance, peer->name, job.id, verdict->set_size, revealed_worst);
+    });
+    if (!reserved.ok()) {
+      const std::string why(reserved.message());
+      const bool exhausted = absl::IsResourceExhausted(reserved);
+      Go abort{false, exhausted ? kRefuseItemBudget : "failed",
+               exhausted ? why : "the initiator could not record the job"};
+      (void)SendGo(channel, abort);
+      channel.Close();
+      return exhausted ? fail(JobState::kRefused, RefusalText(kRefuseItemBudget, why))
+                       : fail(JobState::kFailed, reserved.ToString());
+    }
+  }
   absl::StatusOr<Job> running = Transition(job.id, JobState::kRunning, "");
   if (!running.ok()) {
     Go abort{false, "cancelled", "the initiator cancelled the job"};
@@ -914,16 +945,32 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     const bool manual =
         decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
     const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
+    // Match jobs under an item budget reserve the initiator's set size and,
+    // if it receives, the worst case of our items it can learn.
+    const bool items = offer->question == "match" && decision.refusal_code.empty() &&
+                       ItemBudgetApplies(*decision.alliance);
+    const uint64_t revealed_worst =
+        offer->result_to == OfferResultTo::kResponder
+            ? 0
+            : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
+    const char* exhausted = kRefusePrivacyBudget;  // which reservation failed
     auto admit = [&](std::string_view refusal, bool reserve) {
       JobChangeHook observers = ObserverHook();
       JobChangeHook hook = observers;
-      if (reserve && charge && charge->epsilon > 0) {
-        const LedgerKey key{offer->alliance, peer->name, decision.dataset};
-        hook = [key, c = *charge, b = *budget, observers](internal::Db& db,
-                                                           const Job& j) -> absl::Status {
+      if (reserve && (items || (charge && charge->epsilon > 0))) {
+        hook = [&](internal::Db& db, const Job& j) -> absl::Status {
           // A rate-limited (refused) offer spends nothing.
-          if (j.state != JobState::kRefused) {
-            LIAISON_RETURN_IF_ERROR(ReserveIn(db, key, j.id, c, b).status());
+          if (j.state != JobState::kRefused && charge && charge->epsilon > 0) {
+            exhausted = kRefusePrivacyBudget;
+            LIAISON_RETURN_IF_ERROR(
+                ReserveIn(db, LedgerKey{offer->alliance, peer->name, decision.dataset}, j.id,
+                          *charge, *budget)
+                    .status());
+          }
+          if (j.state != JobState::kRefused && items) {
+            exhausted = kRefuseItemBudget;
+            LIAISON_RETURN_IF_ERROR(ReserveItemsIn(db, *decision.alliance, peer->name, j.id,
+                                                   offer->set_size, revealed_worst));
           }
           return observers ? observers(db, j) : absl::OkStatus();
         };
@@ -937,8 +984,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                                     : RefusalText(decision.refusal_code, decision.reason);
     absl::StatusOr<PeerJobAdmission> admitted = admit(refusal, /*reserve=*/true);
     if (absl::IsResourceExhausted(admitted.status())) {
-      // Over budget: record the offer refused instead (nothing reserved).
-      admitted = admit(RefusalText(kRefusePrivacyBudget, std::string(admitted.status().message())),
+      // Over a budget: record the offer refused instead (nothing reserved).
+      admitted = admit(RefusalText(exhausted, std::string(admitted.status().message())),
                        /*reserve=*/false);
     }
     if (!admitted.ok()) {

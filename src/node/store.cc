@@ -164,6 +164,33 @@ ALTER TABLE jobs ADD COLUMN role TEXT NOT NULL DEFAULT 'initiator'
   CHECK (role IN ('initiator', 'responder'));
 CREATE INDEX jobs_rate ON jobs(role, peer, alliance, created);
 )sql"},
+    {4, R"sql(
+-- item_budget (node/item_budget.h): digests of our items revealed to a
+-- peer in match jobs, per alliance, for max_revealed_items_per_day; the
+-- version-1 table was never written, so it is replaced.
+DROP TABLE item_budget;
+CREATE TABLE item_budget (
+  alliance      TEXT NOT NULL,
+  peer          TEXT NOT NULL,
+  item_digest   BLOB NOT NULL CHECK (length(item_digest) = 32),
+  job_id        TEXT NOT NULL REFERENCES jobs(id),
+  revealed_at   TEXT NOT NULL,
+  PRIMARY KEY (alliance, peer, item_digest, job_id)
+) WITHOUT ROWID;
+CREATE INDEX item_budget_window ON item_budget(alliance, peer, revealed_at);
+-- item_reservations: per match job admitted under an item budget, the
+-- peer's announced set size and the worst case of items revealed to it
+-- still reserved (set to 0 once the actual digests are in item_budget).
+CREATE TABLE item_reservations (
+  job_id            TEXT PRIMARY KEY REFERENCES jobs(id),
+  alliance          TEXT NOT NULL,
+  peer              TEXT NOT NULL,
+  peer_items        INTEGER NOT NULL CHECK (peer_items >= 0),
+  revealed_reserved INTEGER NOT NULL CHECK (revealed_reserved >= 0),
+  time              TEXT NOT NULL
+);
+CREATE INDEX item_reservations_window ON item_reservations(alliance, peer, time);
+)sql"},
 };
 
 constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;
@@ -416,8 +443,11 @@ absl::Status Store::Migrate(bool read_only) {
         db.Prepare("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND "
                    "name = 'schema_version'"));
     LIAISON_ASSIGN_OR_RETURN(bool row, exists.Step());
+    const bool has_schema_version = row && exists.Int(0) == 1;
+    // An unfinished read would lock the tables a migration drops.
+    exists.Reset();
     int version = 0;
-    if (row && exists.Int(0) == 1) {
+    if (has_schema_version) {
       LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
                                db.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
       LIAISON_ASSIGN_OR_RETURN(bool got, s.Step());
@@ -442,7 +472,7 @@ absl::Status Store::Migrate(bool read_only) {
       LIAISON_ASSIGN_OR_RETURN(internal::Stmt any,
                                db.Prepare("SELECT count(*) FROM sqlite_schema"));
       LIAISON_ASSIGN_OR_RETURN(bool got, any.Step());
-      if (got && any.Int(0) != 0 && !(row && exists.Int(0) == 1)) {
+      if (got && any.Int(0) != 0 && !has_schema_version) {
         return absl::FailedPreconditionError("the file is a SQLite database but not a liaison store");
       }
       LIAISON_RETURN_IF_ERROR(db.Exec(

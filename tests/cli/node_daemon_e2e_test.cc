@@ -1014,5 +1014,70 @@ TEST(NodeDaemonE2eTest, DpSumJobUsesThePeersValueColumn) {
   EXPECT_EQ(wrong.status, 400) << wrong.body;
 }
 
+
+// --- the item budget of match jobs -------------------------------------------
+
+TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  WriteItems(a);  // 4 distinct items
+  WriteItems(b);  // 3 distinct items, 2 shared with a
+  // b: a may announce 12 items a day and learn 5 distinct items of b's. The
+  // worst case of a job is min(4, 3) = 3, replaced after the job by the 2
+  // items actually shared; the same 2 items again count once.
+  cl.Configure("b", kDatasets +
+                        Alliance("fin", {"a"}, {{"a", "ind"}},
+                                 {{"max_peer_items_per_day", "12"},
+                                  {"max_revealed_items_per_day", "5"}}) +
+                        Alliance("tight", {"a"}, {{"a", "ind"}}));
+  // a: b may learn at most 2 items of a's a day in alliance tight.
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}) +
+                        Alliance("tight", {"b"}, {{"b", "ind"}},
+                                 {{"max_revealed_items_per_day", "2"}}));
+  cl.Start("a");
+  cl.Start("b");
+  const Json job = {{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                    {"result_to", "both"}};
+  for (int i = 0; i < 3; ++i) {
+    Reply posted = a.PostJob(job);
+    ASSERT_EQ(posted.status, 202) << posted.body;
+    Json done = a.WaitJob(posted.json["id"]);
+    ASSERT_EQ(done["state"], "succeeded") << i << ": " << done.dump();
+  }
+  // The budget is in b's store: it survives a restart of b.
+  cl.Stop("b");
+  cl.Start("b");
+  Reply fourth = a.PostJob(job);
+  ASSERT_EQ(fourth.status, 202) << fourth.body;
+  const std::string id = fourth.json["id"];
+  Json refused = a.WaitJob(id);
+  EXPECT_EQ(refused["state"], "refused") << refused.dump();
+  EXPECT_EQ(refused["refusal_code"], "item_budget_exhausted") << refused.dump();
+  EXPECT_THAT(refused.value("reason", ""), HasSubstr("max_peer_items_per_day"));
+  EXPECT_EQ(b.WaitJob(id)["state"], "refused");
+  EXPECT_TRUE(HasRefusal(a, id, "item_budget_exhausted"));
+  EXPECT_TRUE(HasRefusal(b, id, "item_budget_exhausted"));
+
+  // a's own limit: a job in which b would learn up to 3 of a's items is
+  // refused by a before the protocol; one in which b learns nothing runs.
+  Reply tight = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "ind"},
+                           {"result_to", "both"}});
+  ASSERT_EQ(tight.status, 202) << tight.body;
+  Json t = a.WaitJob(tight.json["id"]);
+  EXPECT_EQ(t["state"], "refused") << t.dump();
+  EXPECT_EQ(t["refusal_code"], "item_budget_exhausted") << t.dump();
+  EXPECT_THAT(t.value("reason", ""), HasSubstr("max_revealed_items_per_day"));
+  EXPECT_EQ(b.WaitJob(tight.json["id"])["state"], "refused");
+  EXPECT_TRUE(HasRefusal(b, tight.json["id"], "item_budget_exhausted"));
+  Reply mine = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "ind"},
+                          {"result_to", "me"}});
+  ASSERT_EQ(mine.status, 202) << mine.body;
+  EXPECT_EQ(a.WaitJob(mine.json["id"])["state"], "succeeded");
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace liaison

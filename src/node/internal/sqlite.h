@@ -45,6 +45,8 @@ class Stmt {
   absl::StatusOr<bool> Step();
   // Run steps the statement to completion, for statements without rows.
   absl::Status Run();
+  // Reset makes the statement ready to be bound and run again.
+  void Reset();
 
   std::string Text(int column) const;
   int64_t Int(int column) const;
