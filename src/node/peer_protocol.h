@@ -144,8 +144,9 @@ struct PolicyDecision {
 // allowed, the requested dataset is one the alliance maps to this peer, the
 // initiator's set size is within bounds, the profile digest is ours and the
 // software versions are compatible; for count and sum, that the alliance
-// has a dp budget and the DP parameters are valid (node/dp_jobs.h). It never fails; a refusal is in the
-// decision. `profile` is this node's normalisation profile.
+// has a dp budget and the DP parameters are valid (node/dp_jobs.h). It
+// never fails; a refusal is in the decision. `profile` is this node's
+// normalisation profile.
 PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
                                 const JobOffer& offer, const data::Profile& profile);
 

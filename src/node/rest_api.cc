@@ -107,6 +107,8 @@ Json AllianceJson(const AllianceConfig& a) {
               {"min_set_size", a.min_set_size},
               {"max_set_size", a.max_set_size},
               {"jobs_per_hour_per_peer", a.jobs_per_hour_per_peer},
+              {"max_peer_items_per_day", a.max_peer_items_per_day},
+              {"max_revealed_items_per_day", a.max_revealed_items_per_day},
               {"approval", ApprovalName(a.approval)},
               {"tlp_ceiling", TlpName(a.tlp_ceiling)}};
 }

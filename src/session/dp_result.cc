@@ -15,8 +15,10 @@ absl::StatusOr<std::pair<int64_t, int64_t>> ParseBounds(std::string_view what,
   if (colon == std::string_view::npos) {
     return absl::InvalidArgumentError(StrCat(what, ": \"", text, "\" is not LO:HI"));
   }
-  LIAISON_ASSIGN_OR_RETURN(int64_t lo, dp::ParseInteger(StrCat(what, " LO"), text.substr(0, colon)));
-  LIAISON_ASSIGN_OR_RETURN(int64_t hi, dp::ParseInteger(StrCat(what, " HI"), text.substr(colon + 1)));
+  LIAISON_ASSIGN_OR_RETURN(int64_t lo,
+                           dp::ParseInteger(StrCat(what, " LO"), text.substr(0, colon)));
+  LIAISON_ASSIGN_OR_RETURN(int64_t hi,
+                           dp::ParseInteger(StrCat(what, " HI"), text.substr(colon + 1)));
   return std::make_pair(lo, hi);
 }
 

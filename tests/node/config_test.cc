@@ -126,6 +126,23 @@ TEST(ConfigTest, CsvAndJsonlDatasetsTakeColumnFieldAndType) {
   EXPECT_EQ(ev.type, data::ItemType::kIpv4);
 }
 
+TEST(ConfigTest, ValueColumnFieldAndItemBudgetKeysParse) {
+  std::string text = Replace(kBase, "jobs_per_hour_per_peer = 5",
+                             "jobs_per_hour_per_peer = 5\nmax_peer_items_per_day = 500\n"
+                             "max_revealed_items_per_day = 50") +
+                     "[datasets.acc]\nfile = \"acc.csv\"\ncolumn = \"iban\"\n"
+                     "value_column = \"amount\"\ntlp = \"amber\"\n"
+                     "[datasets.ev]\nfile = \"ev.jsonl\"\nfield = \"ip\"\n"
+                     "value_field = \"bytes\"\ntlp = \"amber\"\n";
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->datasets.at("acc").value_column, "amount");
+  EXPECT_EQ(config->datasets.at("ev").value_field, "bytes");
+  EXPECT_TRUE(config->datasets.at("ind").value_column.empty());
+  EXPECT_EQ(config->alliances.at("fin").max_peer_items_per_day, 500u);
+  EXPECT_EQ(config->alliances.at("fin").max_revealed_items_per_day, 50u);
+}
+
 struct ErrorCase {
   const char* name;
   std::string from;
@@ -188,6 +205,16 @@ INSTANTIATE_TEST_SUITE_P(
                   "liaison.toml:10: datasets.ind.field: missing (required for a jsonl"},
         ErrorCase{"ColumnOnText", "tlp = \"amber\"", "tlp = \"amber\"\ncolumn = \"x\"",
                   "liaison.toml:13: datasets.ind.column: only a csv dataset has columns"},
+        ErrorCase{"ValueColumnOnText", "tlp = \"amber\"", "tlp = \"amber\"\nvalue_column = \"x\"",
+                  "liaison.toml:13: datasets.ind.value_column: only a csv dataset has columns"},
+        ErrorCase{"ValueFieldOnText", "tlp = \"amber\"", "tlp = \"amber\"\nvalue_field = \"x\"",
+                  "liaison.toml:13: datasets.ind.value_field: only a jsonl dataset has fields"},
+        ErrorCase{"ValueFieldIsTheItemField", "file = \"ind.txt\"",
+                  "file = \"ind.jsonl\"\nfield = \"ip\"\nvalue_field = \"ip\"",
+                  "liaison.toml:13: datasets.ind.value_field: must name a field other than"},
+        ErrorCase{"ZeroItemBudget", "jobs_per_hour_per_peer = 5",
+                  "jobs_per_hour_per_peer = 5\nmax_revealed_items_per_day = 0",
+                  "liaison.toml:20: alliances.fin.max_revealed_items_per_day: must be at least 1"},
         ErrorCase{"MemberIsNotAPeer", "members = [\"bravo\"]", "members = [\"bravo\", \"zulu\"]",
                   "liaison.toml:15: alliances.fin.members: \"zulu\" is not a peer"},
         ErrorCase{"BadQuestion", "questions = [\"match\"]", "questions = [\"match\", \"guess\"]",

@@ -17,19 +17,10 @@ PrivacyAmount Amount(const char* epsilon, const char* delta = "") {
   return *a;
 }
 
-std::string NewJob(Store& store) {
-  JobRequest r;
-  r.alliance = "fincrime";
-  r.peer = "bravo";
-  r.question = "count";
-  r.protocol = "rr22";
-  r.actor = "cli";
-  auto j = store.CreateJob(r);
-  EXPECT_TRUE(j.ok()) << j.status();
-  return j->job.id;
-}
 
 using testing::NodeFixture;
+
+std::string NewJob(NodeFixture& f) { return f.NewJob("fincrime", "bravo", "count"); }
 
 const LedgerKey kKey{"fincrime", "bravo", "accounts"};
 
@@ -37,11 +28,11 @@ TEST(PrivacyLedgerTest, ABudgetOfOneAdmitsExactlyTenJobsOfOneTenth) {
   NodeFixture f;
   const PrivacyAmount budget = Amount("1");
   for (int i = 0; i < 10; ++i) {
-    auto t = Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.1"), budget);
+    auto t = Reserve(f.store(), kKey, NewJob(f), Amount("0.1"), budget);
     ASSERT_TRUE(t.ok()) << i << ": " << t.status();
     EXPECT_EQ(t->num_charges, static_cast<uint64_t>(i + 1));
   }
-  auto eleventh = Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.1"), budget);
+  auto eleventh = Reserve(f.store(), kKey, NewJob(f), Amount("0.1"), budget);
   EXPECT_EQ(eleventh.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_NE(eleventh.status().message().find("spent epsilon 1, delta 0 in 10 answers"),
             std::string::npos)
@@ -59,36 +50,36 @@ TEST(PrivacyLedgerTest, ABudgetOfOneAdmitsExactlyTenJobsOfOneTenth) {
 TEST(PrivacyLedgerTest, DeltaIsBudgetedSeparately) {
   NodeFixture f;
   const PrivacyAmount budget = Amount("10", "0.000002");
-  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("1", "1e-6"), budget).ok());
-  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("1", "1e-6"), budget).ok());
-  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f.store()), Amount("1", "1e-7"), budget)
+  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("1", "1e-6"), budget).ok());
+  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("1", "1e-6"), budget).ok());
+  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f), Amount("1", "1e-7"), budget)
                 .status()
                 .code(),
             absl::StatusCode::kResourceExhausted);
   // A pure-DP answer (delta 0) still fits.
-  EXPECT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("1"), budget).ok());
+  EXPECT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("1"), budget).ok());
 }
 
 TEST(PrivacyLedgerTest, KeysAreIndependent) {
   NodeFixture f;
   const PrivacyAmount budget = Amount("1");
-  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("1"), budget).ok());
+  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("1"), budget).ok());
   for (const LedgerKey& other : {LedgerKey{"fincrime", "charlie", "accounts"},
                                  LedgerKey{"fincrime", "bravo", "cases"},
                                  LedgerKey{"terror", "bravo", "accounts"}}) {
-    EXPECT_TRUE(Reserve(f.store(), other, NewJob(f.store()), Amount("1"), budget).ok());
+    EXPECT_TRUE(Reserve(f.store(), other, NewJob(f), Amount("1"), budget).ok());
   }
-  EXPECT_FALSE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.001"), budget).ok());
+  EXPECT_FALSE(Reserve(f.store(), kKey, NewJob(f), Amount("0.001"), budget).ok());
 }
 
 TEST(PrivacyLedgerTest, TheLedgerSurvivesReopeningTheStore) {
   NodeFixture f;
   const PrivacyAmount budget = Amount("1");
-  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.75"), budget).ok());
+  ASSERT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("0.75"), budget).ok());
   f.Reopen();
-  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.5"), budget).status().code(),
+  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f), Amount("0.5"), budget).status().code(),
             absl::StatusCode::kResourceExhausted);
-  EXPECT_TRUE(Reserve(f.store(), kKey, NewJob(f.store()), Amount("0.25"), budget).ok());
+  EXPECT_TRUE(Reserve(f.store(), kKey, NewJob(f), Amount("0.25"), budget).ok());
 }
 
 TEST(PrivacyLedgerTest, ConcurrentJobsCannotOverspendTogether) {
@@ -96,7 +87,7 @@ TEST(PrivacyLedgerTest, ConcurrentJobsCannotOverspendTogether) {
   const PrivacyAmount budget = Amount("1");
   // Eight threads race to charge 0.3 each: exactly three may succeed.
   std::vector<std::string> jobs;
-  for (int i = 0; i < 8; ++i) jobs.push_back(NewJob(f.store()));
+  for (int i = 0; i < 8; ++i) jobs.push_back(NewJob(f));
   std::atomic<int> ok{0}, exhausted{0};
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i) {
@@ -119,7 +110,7 @@ TEST(PrivacyLedgerTest, ChargesAndBudgetsAreValidated) {
   ASSERT_TRUE(a.ok());
   EXPECT_TRUE(a->delta == 0);
   NodeFixture f;
-  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f.store()), Amount("0"), Amount("1")).status().code(),
+  EXPECT_EQ(Reserve(f.store(), kKey, NewJob(f), Amount("0"), Amount("1")).status().code(),
             absl::StatusCode::kInvalidArgument);
   AllianceConfig no_dp;
   no_dp.name = "open";

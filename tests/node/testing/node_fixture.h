@@ -35,6 +35,21 @@ class NodeFixture {
     OpenStore({});
   }
 
+  // NewJob creates a queued job with `peer` in `alliance` asking
+  // `question`, and returns its id (for tables that reference jobs).
+  std::string NewJob(const std::string& alliance, const std::string& peer,
+                     const std::string& question) {
+    JobRequest r;
+    r.alliance = alliance;
+    r.peer = peer;
+    r.question = question;
+    r.protocol = "rr22";
+    r.actor = "cli";
+    auto j = store_->CreateJob(r);
+    EXPECT_TRUE(j.ok()) << j.status();
+    return j.ok() ? j->job.id : "";
+  }
+
   Store& store() { return *store_; }
   AuditLog& audit() { return *audit_; }
   const std::string& dir() const { return tmp_.path(); }
