@@ -100,6 +100,10 @@ rest_listen = "127.0.0.1:7480"
 #file = "data/accounts.csv"
 # column: for csv, the header name of the column holding the items.
 #column = "iban"
+# value_column (csv) / value_field (jsonl): integer values (e.g. amounts in
+# cents) for sum questions; rows of one item are summed, then clamped to
+# the job's bounds.
+#value_column = "amount_cents"
 #type = "string"
 #tlp = "red"
 
@@ -119,6 +123,11 @@ rest_listen = "127.0.0.1:7480"
 #max_set_size = 10000000
 # jobs_per_hour_per_peer: rate limit on jobs with each member.
 #jobs_per_hour_per_peer = 12
+# max_peer_items_per_day: for match jobs, the sum of a member's set sizes
+# over any 24 hours (caps how much it can probe); max_revealed_items_per_day:
+# distinct items of ours it may learn over 24 hours. Unset: no limit.
+#max_peer_items_per_day = 50000000
+#max_revealed_items_per_day = 100000
 # approval: "auto" runs accepted jobs at once; "manual" waits for an analyst.
 #approval = "manual"
 # tlp_ceiling: the most restricted marking a dataset may carry and be used
