@@ -18,16 +18,29 @@ uint64_t LowMask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << 
 // qmask2 masks one table of 2^q entries.
 uint64_t qmask2(int q) { return LowMask(1 << q); }
 
-// PackValues returns the σ low bits of each value, concatenated.
-SecretWords PackValues(absl::Span<const uint64_t> values, int sigma) {
-  SecretWords out(NumWords(values.size() * sigma) + 1);
-  const uint64_t mask = LowMask(sigma);
-  for (size_t i = 0; i < values.size(); ++i) {
-    const size_t pos = i * sigma;
-    const uint64_t v = values[i] & mask;
-    out[pos / 64] |= v << (pos % 64);
-    if (pos % 64 != 0 && pos % 64 + sigma > 64) out[pos / 64 + 1] |= v >> (64 - pos % 64);
-  }
+// PackChunks returns the choice bits of the leaf OTs in chunk-major
+// order: instance c·N + i (N = 64·⌈n/64⌉) chooses chunk c of values[i]
+// (bits [c·q, c·q + q)); the padding instances i ≥ n choose 0.
+SecretWords PackChunks(absl::Span<const uint64_t> values, size_t num_chunks, int q,
+                       int num_threads) {
+  const size_t n = values.size();
+  const size_t per_chunk = NumWords(n) * 64;
+  const uint64_t qmask = LowMask(q);
+  // Pieces of 64 instances are 64·q bits: whole words.
+  SecretWords out(NumWords(num_chunks * per_chunk * q));
+  ParallelFor(num_chunks * per_chunk / 64, num_threads, 64, [&](size_t begin, size_t end) {
+    for (size_t piece = begin; piece < end; ++piece) {
+      const size_t c = piece / (per_chunk / 64);
+      const size_t i0 = piece % (per_chunk / 64) * 64;
+      const size_t last = std::min(n, i0 + 64);
+      for (size_t i = i0; i < last; ++i) {
+        const uint64_t v = (values[i] >> (c * q)) & qmask;
+        const size_t pos = (c * per_chunk + i) * q;
+        out[pos / 64] |= v << (pos % 64);
+        if (pos % 64 + q > 64) out[pos / 64 + 1] |= v >> (64 - pos % 64);
+      }
+    }
+  });
   return out;
 }
 
@@ -48,14 +61,16 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
   if (n == 0) return SecretWords();
 
   // Leaf results, chunk-major: chunk c of item i is bit i of words
-  // [c·w, (c + 1)·w). The first AND layer pairs chunk k < h with chunk
-  // k + C − h (h = C/2); with two-bit tables (q ≤ 5) it costs no triples:
-  // party 1 adds to the table of each paired chunk a second bit
+  // [c·w, (c + 1)·w). The leaf OT instances are in the same order, padded
+  // to N = 64·w items per chunk, so the receiver's output planes are
+  // already in this layout. The first AND layer pairs chunk k < h with
+  // chunk k + C − h (h = C/2); with two-bit tables (q ≤ 5) it costs no
+  // triples: party 1 adds to the table of each paired chunk a second bit
   // t_c ⊕ s_partner·[v = x_c], from which party 0's w_c, w_partner and
   // r_k·r_k' and party 1's s_k·s_k' ⊕ t_k ⊕ t_k' are shares of e_k·e_k'
   // (CrypTFlow2's correlated first layer).
-  SecretWords cur(num_chunks * w);
-  const size_t num_leaf_ots = n * static_cast<size_t>(sigma);
+  const size_t per_chunk = w * 64;
+  const size_t num_instances = num_chunks * per_chunk;
   const uint64_t qmask = LowMask(q);
   const size_t h0 = num_chunks / 2;
   const bool free_layer = h0 > 0 && q <= kMaxOneOfNBits - 1;
@@ -65,70 +80,52 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     if (c >= num_chunks - h0) return c - (num_chunks - h0);
     return c;  // the middle chunk of an odd C has none
   };
+  SecretWords cur;
   if (ots.party() == 0) {
-    SecretWords choice = PackValues(values, sigma);
-    const ot::SecretBits bits = ot::SecretBits::FromWords(choice.span(), num_leaf_ots);
-    LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
-                             ExtendBothWaysWords(ots, channel, bits, 0, prng, threads));
+    const SecretWords choice = PackChunks(values, num_chunks, q, threads);
     LIAISON_ASSIGN_OR_RETURN(
-        SecretWords got, OneOfNBitOtReceive(channel, q, n * num_chunks, choice.span(),
-                                            rots.mine.span(), threads, message_bits));
-    const size_t plane = NumWords(n * num_chunks) * 64;
-    SecretWords second(free_layer ? num_chunks * w : 0);
-    ParallelFor(w, threads, 16, [&](size_t begin, size_t end) {
-      for (size_t wi = begin; wi < end; ++wi) {
-        const size_t last = std::min(n, (wi + 1) * 64);
-        for (size_t c = 0; c < num_chunks; ++c) {
-          uint64_t word = 0, word2 = 0;
-          for (size_t i = wi * 64; i < last; ++i) {
-            word |= GetBit(got.span(), i * num_chunks + c) << (i % 64);
-            if (free_layer) {
-              word2 |= GetBit(got.span(), plane + i * num_chunks + c) << (i % 64);
-            }
-          }
-          cur[c * w + wi] = word;
-          if (free_layer) second[c * w + wi] = word2;
-        }
-      }
-    });
+        SecretWords got, OneOfNBitOtExtendReceive(ots, channel, q, num_instances,
+                                                  choice.span(), prng, threads, message_bits));
+    // got is C·w words of leaf bits, then (two-bit tables) C·w of w_c.
+    cur = std::move(got);
     if (free_layer) {
+      const size_t plane = num_chunks * w;
       for (size_t k = 0; k < h0; ++k) {
         const size_t kk = partner(k);
         for (size_t i = 0; i < w; ++i) {
-          cur[k * w + i] = second[k * w + i] ^ second[kk * w + i] ^
+          cur[k * w + i] = cur[plane + k * w + i] ^ cur[plane + kk * w + i] ^
                            (cur[k * w + i] & cur[kk * w + i]);
         }
       }
     }
   } else {
-    LIAISON_ASSIGN_OR_RETURN(
-        BothRotWords rots,
-        ExtendBothWaysWords(ots, channel, ot::SecretBits(), num_leaf_ots, prng, threads));
+    cur = SecretWords(num_chunks * w);
     prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(cur.data()), cur.size() * 8));
     SecretWords t(free_layer ? num_chunks * w : 0);
     if (free_layer) {
       prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.data()), t.size() * 8));
     }
-    SecretWords tables(n * num_chunks);
+    SecretWords tables(num_instances);
     const int shift2 = 1 << q;
-    ParallelFor(n, threads, 1024, [&](size_t begin, size_t end) {
+    ParallelFor(per_chunk, threads, 1024, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) {
+        const uint64_t value = i < n ? values[i] : 0;  // public bound
         for (size_t c = 0; c < num_chunks; ++c) {
-          const uint64_t s = GetBit(cur.span(), c * w * 64 + i);
-          const uint64_t x = (values[i] >> (c * q)) & qmask;
+          const uint64_t s = GetBit(cur.span(), c * per_chunk + i);
+          const uint64_t x = (value >> (c * q)) & qmask;
           const uint64_t hit = uint64_t{1} << x;
           uint64_t table = ((0 - s) ^ hit) & qmask2(q);
           if (free_layer) {
-            const uint64_t tb = GetBit(t.span(), c * w * 64 + i);
-            const uint64_t sp = GetBit(cur.span(), partner(c) * w * 64 + i);
+            const uint64_t tb = GetBit(t.span(), c * per_chunk + i);
+            const uint64_t sp = GetBit(cur.span(), partner(c) * per_chunk + i);
             table |= (((0 - tb) ^ ((0 - sp) & hit)) & qmask2(q)) << shift2;
           }
-          tables[i * num_chunks + c] = table;
+          tables[c * per_chunk + i] = table;
         }
       }
     });
-    LIAISON_RETURN_IF_ERROR(OneOfNBitOtSend(channel, q, tables.span(), rots.theirs.m0.span(),
-                                            rots.theirs.m1.span(), threads, message_bits));
+    LIAISON_RETURN_IF_ERROR(
+        OneOfNBitOtExtendSend(ots, channel, q, tables.span(), prng, threads, message_bits));
     if (free_layer) {
       for (size_t k = 0; k < h0; ++k) {
         const size_t kk = partner(k);

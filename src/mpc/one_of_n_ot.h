@@ -33,6 +33,8 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "crypto/block.h"
+#include "crypto/prng.h"
+#include "mpc/ot_pair.h"
 #include "mpc/shares.h"
 #include "net/channel.h"
 
@@ -68,6 +70,29 @@ absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
                                                absl::Span<const uint64_t> choice_bits,
                                                absl::Span<const uint64_t> mc,
                                                int num_threads, int message_bits = 1);
+
+// OneOfNBitOtExtendSend is OneOfNBitOtSend together with the random OTs
+// it consumes: it extends q·tables.size() OTs as their sender
+// (OtPair::SendRotPieces) and masks each table as soon as its messages
+// are hashed, so the messages are never held for the whole batch. The
+// wire is that of OtPair::SendRotWords followed by OneOfNBitOtSend, and
+// the peer calls OneOfNBitOtExtendReceive (or ReceiveRotWords and then
+// OneOfNBitOtReceive). Errors: InvalidArgument as OneOfNBitOtSend; the
+// OT extension's and the channel's errors.
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel, int q,
+                                   absl::Span<const uint64_t> tables, crypto::Prng& prng,
+                                   int num_threads, int message_bits = 1);
+
+// OneOfNBitOtExtendReceive is the receiver's side: it extends the q·n
+// OTs with the choice bits of `choice_bits` (packed as for
+// OneOfNBitOtReceive), keeps one pad word per instance instead of q
+// messages, then receives the tables. Returns as OneOfNBitOtReceive;
+// errors as OneOfNBitOtReceive and the OT extension's.
+absl::StatusOr<SecretWords> OneOfNBitOtExtendReceive(OtPair& ots, net::Channel& channel,
+                                                     int q, size_t num_instances,
+                                                     absl::Span<const uint64_t> choice_bits,
+                                                     crypto::Prng& prng, int num_threads,
+                                                     int message_bits = 1);
 
 }  // namespace liaison::mpc
 

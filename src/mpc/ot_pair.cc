@@ -54,46 +54,80 @@ absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
   return t;
 }
 
-namespace {
-// kHashPiece is the number of blocks hashed per call: large enough to
-// amortise the AES call, small enough to stay in L1/L2.
-constexpr size_t kHashPiece = 2048;
-}  // namespace
+absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
+                                   crypto::Prng& prng, int num_threads,
+                                   const SendPieceFn& consume) {
+  if (group == 0 || group > kRotPiece) {
+    return absl::InvalidArgumentError("random OT pieces: group out of range");
+  }
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
+  const crypto::Block delta = sender_.delta();
+  const size_t piece = kRotPiece / group * group;
+  const size_t num_pieces = (num_ots + piece - 1) / piece;
+  ParallelFor(num_pieces, num_threads, 1, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(piece);
+    SecretWords m0(piece), m1(piece);
+    for (size_t p = begin; p < end; ++p) {
+      const size_t b = p * piece;
+      const size_t c = std::min(num_ots, b + piece) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(q.span().subspan(b, c), hs);
+      for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
+      for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
+      crypto::CrHash(hs, hs);
+      for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
+      consume(b, m0.span().subspan(0, c), m1.span().subspan(0, c));
+    }
+  });
+  return absl::OkStatus();
+}
+
+absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBits& choices,
+                                      size_t group, crypto::Prng& prng, int num_threads,
+                                      const ReceivePieceFn& consume) {
+  const size_t num_ots = choices.size();
+  if (group == 0 || group > kRotPiece) {
+    return absl::InvalidArgumentError("random OT pieces: group out of range");
+  }
+  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
+  const size_t piece = kRotPiece / group * group;
+  const size_t num_pieces = (num_ots + piece - 1) / piece;
+  ParallelFor(num_pieces, num_threads, 1, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(piece);
+    SecretWords mc(piece);
+    for (size_t p = begin; p < end; ++p) {
+      const size_t b = p * piece;
+      const size_t c = std::min(num_ots, b + piece) - b;
+      auto hs = h.span().subspan(0, c);
+      crypto::CrHash(t.span().subspan(b, c), hs);
+      for (size_t i = 0; i < c; ++i) mc[i] = hs[i].lo;
+      consume(b, mc.span().subspan(0, c));
+    }
+  });
+  return absl::OkStatus();
+}
 
 absl::StatusOr<OtPair::RotWords> OtPair::SendRotWords(net::Channel& channel, size_t num_ots,
                                                       crypto::Prng& prng, int num_threads) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
   RotWords out{SecretWords(num_ots), SecretWords(num_ots)};
-  const crypto::Block delta = sender_.delta();
-  ParallelFor(num_ots, num_threads, kHashPiece, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(kHashPiece);
-    for (size_t b = begin; b < end; b += kHashPiece) {
-      const size_t c = std::min(end, b + kHashPiece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(q.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) out.m0[b + i] = hs[i].lo;
-      for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-      crypto::CrHash(hs, hs);
-      for (size_t i = 0; i < c; ++i) out.m1[b + i] = hs[i].lo;
-    }
-  });
+  LIAISON_RETURN_IF_ERROR(SendRotPieces(
+      channel, num_ots, 1, prng, num_threads,
+      [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+        std::copy(m0.begin(), m0.end(), out.m0.data() + first);
+        std::copy(m1.begin(), m1.end(), out.m1.data() + first);
+      }));
   return out;
 }
 
 absl::StatusOr<SecretWords> OtPair::ReceiveRotWords(net::Channel& channel,
                                                     const ot::SecretBits& choices,
                                                     crypto::Prng& prng, int num_threads) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
-  SecretWords out(t.size());
-  ParallelFor(t.size(), num_threads, kHashPiece, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(kHashPiece);
-    for (size_t b = begin; b < end; b += kHashPiece) {
-      const size_t c = std::min(end, b + kHashPiece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(t.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) out[b + i] = hs[i].lo;
-    }
-  });
+  SecretWords out(choices.size());
+  LIAISON_RETURN_IF_ERROR(ReceiveRotPieces(
+      channel, choices, 1, prng, num_threads,
+      [&](size_t first, absl::Span<const uint64_t> mc) {
+        std::copy(mc.begin(), mc.end(), out.data() + first);
+      }));
   return out;
 }
 
