@@ -16,24 +16,47 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
   t.b_ = SecretWords(num_words);
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.b_.data()), num_words * 8));
   const ot::SecretBits choices = ot::SecretBits::FromWords(t.b_.span(), n);
-  LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
-                           ExtendBothWaysWords(ots, channel, choices, n, prng, num_threads));
   t.a_ = SecretWords(num_words);
   t.c_ = SecretWords(num_words);
-  ParallelFor(num_words, num_threads, 256, [&](size_t begin, size_t end) {
-    for (size_t w = begin; w < end; ++w) {
-      uint64_t a = 0, u = 0, v = 0;
-      for (size_t k = 0; k < 64; ++k) {
-        const size_t i = w * 64 + k;
-        const uint64_t m0 = rots.theirs.m0[i] & 1, m1 = rots.theirs.m1[i] & 1;
-        a |= (m0 ^ m1) << k;
-        u |= m0 << k;
-        v |= (rots.mine[i] & 1) << k;
-      }
-      t.a_[w] = a;
-      t.c_[w] = (a & t.b_[w]) ^ u ^ v;
-    }
-  });
+  // The messages are used for one bit each, 64 OTs to a word: pieces of
+  // whole words go straight into a and c (c first holds u, then v).
+  SecretWords u(num_words);
+  const auto send = [&]() {
+    return ots.SendRotPieces(
+        channel, n, 64, prng, num_threads,
+        [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+          for (size_t k = 0; k < m0.size() / 64; ++k) {
+            uint64_t a = 0, uu = 0;
+            for (size_t j = 0; j < 64; ++j) {
+              a |= ((m0[k * 64 + j] ^ m1[k * 64 + j]) & 1) << j;
+              uu |= (m0[k * 64 + j] & 1) << j;
+            }
+            t.a_[first / 64 + k] = a;
+            u[first / 64 + k] = uu;
+          }
+        });
+  };
+  const auto receive = [&]() {
+    return ots.ReceiveRotPieces(
+        channel, choices, 64, prng, num_threads,
+        [&](size_t first, absl::Span<const uint64_t> mc) {
+          for (size_t k = 0; k < mc.size() / 64; ++k) {
+            uint64_t v = 0;
+            for (size_t j = 0; j < 64; ++j) v |= (mc[k * 64 + j] & 1) << j;
+            t.c_[first / 64 + k] = v;
+          }
+        });
+  };
+  // Party 0 sends first (as ExtendBothWaysWords), so that one party
+  // computes while the other's columns arrive.
+  if (ots.party() == 0) {
+    LIAISON_RETURN_IF_ERROR(send());
+    LIAISON_RETURN_IF_ERROR(receive());
+  } else {
+    LIAISON_RETURN_IF_ERROR(receive());
+    LIAISON_RETURN_IF_ERROR(send());
+  }
+  for (size_t w = 0; w < num_words; ++w) t.c_[w] ^= (t.a_[w] & t.b_[w]) ^ u[w];
   return t;
 }
 

@@ -107,20 +107,27 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     }
     SecretWords tables(num_instances);
     const int shift2 = 1 << q;
-    ParallelFor(per_chunk, threads, 1024, [&](size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i) {
-        const uint64_t value = i < n ? values[i] : 0;  // public bound
+    std::vector<size_t> partners(num_chunks);
+    for (size_t c = 0; c < num_chunks; ++c) partners[c] = partner(c);
+    // 64 items (one word of each chunk's bits) at a time.
+    ParallelFor(w, threads, 16, [&](size_t begin, size_t end) {
+      for (size_t wi = begin; wi < end; ++wi) {
         for (size_t c = 0; c < num_chunks; ++c) {
-          const uint64_t s = GetBit(cur.span(), c * per_chunk + i);
-          const uint64_t x = (value >> (c * q)) & qmask;
-          const uint64_t hit = uint64_t{1} << x;
-          uint64_t table = ((0 - s) ^ hit) & qmask2(q);
-          if (free_layer) {
-            const uint64_t tb = GetBit(t.span(), c * per_chunk + i);
-            const uint64_t sp = GetBit(cur.span(), partner(c) * per_chunk + i);
-            table |= (((0 - tb) ^ ((0 - sp) & hit)) & qmask2(q)) << shift2;
+          const uint64_t sw = cur[c * w + wi];
+          const uint64_t pw = cur[partners[c] * w + wi];
+          const uint64_t tw = free_layer ? t[c * w + wi] : 0;
+          uint64_t* out = &tables[c * per_chunk + wi * 64];
+          for (size_t j = 0; j < 64; ++j) {
+            const size_t i = wi * 64 + j;
+            const uint64_t value = i < n ? values[i] : 0;  // public bound
+            const uint64_t hit = uint64_t{1} << ((value >> (c * q)) & qmask);
+            uint64_t table = ((0 - ((sw >> j) & 1)) ^ hit) & qmask2(q);
+            if (free_layer) {
+              const uint64_t mixed = (0 - ((tw >> j) & 1)) ^ ((0 - ((pw >> j) & 1)) & hit);
+              table |= (mixed & qmask2(q)) << shift2;
+            }
+            out[j] = table;
           }
-          tables[c * per_chunk + i] = table;
         }
       }
     });
