@@ -80,6 +80,20 @@ TEST(EqualityTest, AllEqualAndNoneEqual) {
   EXPECT_EQ(Compare(x, y, p, 2), std::vector<uint64_t>(1000, 0));
 }
 
+// Enough pairs for many OT pieces on two threads, a ragged last word.
+TEST(EqualityTest, ManyPairsOnTwoThreads) {
+  EqualityParams p;
+  p.num_threads = 2;
+  crypto::Prng data = crypto::Prng::FromTestSeed(77);
+  std::vector<uint64_t> x(5000), y(5000), want(5000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = data.NextU64();
+    y[i] = i % 3 == 0 ? x[i] : x[i] ^ (uint64_t{1} << (i % 64));
+    want[i] = i % 3 == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(Compare(x, y, p, 4), want);
+}
+
 TEST(EqualityTest, EmptyInputGivesEmptyShares) {
   EqualityParams p;
   EXPECT_TRUE(Compare({}, {}, p, 3).empty());

@@ -77,7 +77,93 @@ TEST(OneOfNOtTest, TwoBitMessagesGiveBothPlanes) {
   }
 }
 
+// The fused variants (OTs hashed piece by piece into the tables): every
+// choice value of every table, one- and two-bit messages, on more
+// instances than one piece holds and on two threads.
+TEST_P(OneOfNOtTest, ExtendVariantsGiveEveryChosenEntry) {
+  const int q = GetParam();
+  const size_t n = 3 * OtPair::kRotPiece / q + 37;  // several pieces, a ragged end
+  const uint64_t entries = uint64_t{1} << q;
+  for (int b = 1; b <= 2 && (b << q) <= 64; ++b) {
+    crypto::Prng data = crypto::Prng::FromTestSeed(200 + 10 * q + b);
+    std::vector<uint64_t> tables(n), choice_words(NumWords(n * q) + 1);
+    for (auto& t : tables) t = data.NextU64();
+    for (size_t i = 0; i < n; ++i) {  // every value, in a scrambled order
+      const uint64_t c = (i * 7 + i / entries) % entries;
+      choice_words[i * q / 64] |= c << (i * q % 64);
+      if (i * q % 64 + q > 64) choice_words[i * q / 64 + 1] |= c >> (64 - i * q % 64);
+    }
+    auto [r0, r1] = testing::RunTwoParties<SecretWords>(
+        300 + q, [&](int party, OtPair& ots, net::Channel& ch,
+                     crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
+          if (party == 0) {
+            return OneOfNBitOtExtendReceive(ots, ch, q, n, choice_words, prng, 2, b);
+          }
+          absl::Status st = OneOfNBitOtExtendSend(ots, ch, q, tables, prng, 2, b);
+          if (!st.ok()) return st;
+          return SecretWords();
+        });
+    ASSERT_TRUE(r0.ok()) << r0.status();
+    ASSERT_TRUE(r1.ok()) << r1.status();
+    ASSERT_EQ(r0->size(), static_cast<size_t>(b) * NumWords(n));
+    std::vector<int> seen(entries, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t c = internal::GetBits(choice_words, i * q, q);
+      ++seen[c];
+      ASSERT_EQ(GetBit(r0->span(), i), (tables[i] >> c) & 1) << "q " << q << " instance " << i;
+      if (b == 2) {
+        ASSERT_EQ(GetBit(r0->span(), NumWords(n) * 64 + i), (tables[i] >> (entries + c)) & 1)
+            << "q " << q << " instance " << i;
+      }
+    }
+    for (uint64_t c = 0; c < entries; ++c) EXPECT_GT(seen[c], 0) << "choice " << c;
+  }
+}
+
+// The fused sender talks to the plain receiver: the wire is the same.
+TEST_P(OneOfNOtTest, ExtendSendMatchesThePlainReceiver) {
+  const int q = GetParam();
+  constexpr size_t kN = 2500;
+  crypto::Prng data = crypto::Prng::FromTestSeed(400 + q);
+  std::vector<uint64_t> tables(kN), choice_words(NumWords(kN * q) + 1);
+  for (auto& t : tables) t = data.NextU64();
+  for (size_t i = 0; i < NumWords(kN * q); ++i) choice_words[i] = data.NextU64();
+  auto [r0, r1] = testing::RunTwoParties<SecretWords>(
+      500 + q, [&](int party, OtPair& ots, net::Channel& ch,
+                   crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
+        if (party == 0) {
+          auto bits = ot::SecretBits::FromWords(choice_words, kN * q);
+          auto mc = ots.ReceiveRotWords(ch, bits, prng, 2);
+          if (!mc.ok()) return mc.status();
+          return OneOfNBitOtReceive(ch, q, kN, choice_words, mc->span(), 2);
+        }
+        absl::Status st = OneOfNBitOtExtendSend(ots, ch, q, tables, prng, 2);
+        if (!st.ok()) return st;
+        return SecretWords();
+      });
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  for (size_t i = 0; i < kN; ++i) {
+    const uint64_t c = internal::GetBits(choice_words, i * q, q);
+    ASSERT_EQ(GetBit(r0->span(), i), (tables[i] >> c) & 1) << "instance " << i;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllQ, OneOfNOtTest, ::testing::Range(1, kMaxOneOfNBits + 1));
+
+TEST(OneOfNOtTest, ExtendWithBadShapeIsInvalidArgument) {
+  auto [a, b] = net::LocalPair();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+  OtPair ots(1, DefaultOtParams(1));
+  std::vector<uint64_t> tables(4);
+  EXPECT_EQ(OneOfNBitOtExtendSend(ots, *a, 6, tables, prng, 1, 2).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(OneOfNBitOtExtendSend(ots, *a, 4, {}, prng, 1).code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<uint64_t> choices(1);
+  EXPECT_EQ(OneOfNBitOtExtendReceive(ots, *a, 4, 100, choices, prng, 1).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
 
 TEST(OneOfNOtTest, BadQIsInvalidArgument) {
   auto [a, b] = net::LocalPair();
