@@ -18,26 +18,27 @@ uint64_t LowMask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << 
 // qmask2 masks one table of 2^q entries.
 uint64_t qmask2(int q) { return LowMask(1 << q); }
 
-// PackChunks returns the choice bits of the leaf OTs in chunk-major
-// order: instance c·N + i (N = 64·⌈n/64⌉) chooses chunk c of values[i]
-// (bits [c·q, c·q + q)); the padding instances i ≥ n choose 0.
-SecretWords PackChunks(absl::Span<const uint64_t> values, size_t num_chunks, int q,
-                       int num_threads) {
+// PackChunks returns the choice bits of `num_chunks` chunks of leaf OTs
+// in chunk-major order: instance k·N + i (N = 64·⌈n/64⌉) chooses bits
+// [first_bit + k·width, first_bit + (k + 1)·width) of values[i]; the
+// padding instances i ≥ n choose 0.
+SecretWords PackChunks(absl::Span<const uint64_t> values, int first_bit, size_t num_chunks,
+                       int width, int num_threads) {
   const size_t n = values.size();
   const size_t per_chunk = NumWords(n) * 64;
-  const uint64_t qmask = LowMask(q);
-  // Pieces of 64 instances are 64·q bits: whole words.
-  SecretWords out(NumWords(num_chunks * per_chunk * q));
+  const uint64_t mask = LowMask(width);
+  // Pieces of 64 instances are 64·width bits: whole words.
+  SecretWords out(NumWords(num_chunks * per_chunk * width));
   ParallelFor(num_chunks * per_chunk / 64, num_threads, 64, [&](size_t begin, size_t end) {
     for (size_t piece = begin; piece < end; ++piece) {
-      const size_t c = piece / (per_chunk / 64);
+      const size_t k = piece / (per_chunk / 64);
       const size_t i0 = piece % (per_chunk / 64) * 64;
       const size_t last = std::min(n, i0 + 64);
       for (size_t i = i0; i < last; ++i) {
-        const uint64_t v = (values[i] >> (c * q)) & qmask;
-        const size_t pos = (c * per_chunk + i) * q;
+        const uint64_t v = (values[i] >> (first_bit + k * width)) & mask;
+        const size_t pos = (k * per_chunk + i) * width;
         out[pos / 64] |= v << (pos % 64);
-        if (pos % 64 + q > 64) out[pos / 64 + 1] |= v >> (64 - pos % 64);
+        if (pos % 64 + width > 64) out[pos / 64 + 1] |= v >> (64 - pos % 64);
       }
     }
   });
@@ -51,12 +52,15 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
                                             const EqualityParams& params,
                                             crypto::Prng& prng) {
   const int sigma = params.sigma, q = params.q, threads = params.num_threads;
-  if (q < 1 || q > kMaxOneOfNBits || sigma < 1 || sigma > 64 || sigma % q != 0) {
-    return absl::InvalidArgumentError(
-        "private equality needs 1 <= q <= 6 and q | sigma <= 64");
+  if (q < 1 || q > kMaxOneOfNBits || sigma < 1 || sigma > 64) {
+    return absl::InvalidArgumentError("private equality needs 1 <= q <= 6 and sigma <= 64");
   }
   const size_t n = values.size();
-  const size_t num_chunks = static_cast<size_t>(sigma / q);
+  // C chunks: C − 1 of q bits, the last of q_last ≤ q bits.
+  const size_t num_chunks = static_cast<size_t>((sigma + q - 1) / q);
+  const int q_last = sigma - static_cast<int>(num_chunks - 1) * q;
+  const size_t num_full = q_last == q ? num_chunks : num_chunks - 1;
+  auto width = [&](size_t c) { return c < num_full ? q : q_last; };
   const size_t w = NumWords(n);
   if (n == 0) return SecretWords();
 
@@ -68,10 +72,9 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
   // triples: party 1 adds to the table of each paired chunk a second bit
   // t_c ⊕ s_partner·[v = x_c], from which party 0's w_c, w_partner and
   // r_k·r_k' and party 1's s_k·s_k' ⊕ t_k ⊕ t_k' are shares of e_k·e_k'
-  // (CrypTFlow2's correlated first layer).
+  // (CrypTFlow2's correlated first layer). A shorter last chunk is a
+  // second 1-out-of-2^q_last OT batch.
   const size_t per_chunk = w * 64;
-  const size_t num_instances = num_chunks * per_chunk;
-  const uint64_t qmask = LowMask(q);
   const size_t h0 = num_chunks / 2;
   const bool free_layer = h0 > 0 && q <= kMaxOneOfNBits - 1;
   const int message_bits = free_layer ? 2 : 1;
@@ -82,12 +85,22 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
   };
   SecretWords cur;
   if (ots.party() == 0) {
-    const SecretWords choice = PackChunks(values, num_chunks, q, threads);
-    LIAISON_ASSIGN_OR_RETURN(
-        SecretWords got, OneOfNBitOtExtendReceive(ots, channel, q, num_instances,
-                                                  choice.span(), prng, threads, message_bits));
-    // got is C·w words of leaf bits, then (two-bit tables) C·w of w_c.
-    cur = std::move(got);
+    cur = SecretWords(static_cast<size_t>(message_bits) * num_chunks * w);
+    // The planes of a batch of k chunks go to chunks [c0, c0 + k).
+    auto receive = [&](size_t c0, size_t k, int bits) -> absl::Status {
+      const SecretWords choice = PackChunks(values, static_cast<int>(c0) * q, k, bits, threads);
+      LIAISON_ASSIGN_OR_RETURN(
+          SecretWords got, OneOfNBitOtExtendReceive(ots, channel, bits,
+                                                    k * per_chunk, choice.span(), prng,
+                                                    threads, message_bits));
+      for (int l = 0; l < message_bits; ++l) {
+        std::memcpy(cur.data() + l * num_chunks * w + c0 * w, got.data() + l * k * w,
+                    k * w * 8);
+      }
+      return absl::OkStatus();
+    };
+    if (num_full > 0) LIAISON_RETURN_IF_ERROR(receive(0, num_full, q));
+    if (num_full < num_chunks) LIAISON_RETURN_IF_ERROR(receive(num_full, 1, q_last));
     if (free_layer) {
       const size_t plane = num_chunks * w;
       for (size_t k = 0; k < h0; ++k) {
@@ -105,14 +118,17 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     if (free_layer) {
       prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.data()), t.size() * 8));
     }
-    SecretWords tables(num_instances);
-    const int shift2 = 1 << q;
+    // Chunk c's tables at c·N (the last, when shorter, in its own batch).
+    SecretWords tables(num_chunks * per_chunk);
     std::vector<size_t> partners(num_chunks);
     for (size_t c = 0; c < num_chunks; ++c) partners[c] = partner(c);
     // 64 items (one word of each chunk's bits) at a time.
     ParallelFor(w, threads, 16, [&](size_t begin, size_t end) {
       for (size_t wi = begin; wi < end; ++wi) {
         for (size_t c = 0; c < num_chunks; ++c) {
+          const int bits = width(c);
+          const uint64_t xmask = LowMask(bits), tmask = qmask2(bits);
+          const int shift2 = 1 << bits;
           const uint64_t sw = cur[c * w + wi];
           const uint64_t pw = cur[partners[c] * w + wi];
           const uint64_t tw = free_layer ? t[c * w + wi] : 0;
@@ -120,19 +136,27 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
           for (size_t j = 0; j < 64; ++j) {
             const size_t i = wi * 64 + j;
             const uint64_t value = i < n ? values[i] : 0;  // public bound
-            const uint64_t hit = uint64_t{1} << ((value >> (c * q)) & qmask);
-            uint64_t table = ((0 - ((sw >> j) & 1)) ^ hit) & qmask2(q);
+            const uint64_t hit = uint64_t{1} << ((value >> (c * q)) & xmask);
+            uint64_t table = ((0 - ((sw >> j) & 1)) ^ hit) & tmask;
             if (free_layer) {
               const uint64_t mixed = (0 - ((tw >> j) & 1)) ^ ((0 - ((pw >> j) & 1)) & hit);
-              table |= (mixed & qmask2(q)) << shift2;
+              table |= (mixed & tmask) << shift2;
             }
             out[j] = table;
           }
         }
       }
     });
-    LIAISON_RETURN_IF_ERROR(
-        OneOfNBitOtExtendSend(ots, channel, q, tables.span(), prng, threads, message_bits));
+    if (num_full > 0) {
+      LIAISON_RETURN_IF_ERROR(OneOfNBitOtExtendSend(
+          ots, channel, q, tables.span().subspan(0, num_full * per_chunk), prng, threads,
+          message_bits));
+    }
+    if (num_full < num_chunks) {
+      LIAISON_RETURN_IF_ERROR(OneOfNBitOtExtendSend(
+          ots, channel, q_last, tables.span().subspan(num_full * per_chunk, per_chunk), prng,
+          threads, message_bits));
+    }
     if (free_layer) {
       for (size_t k = 0; k < h0; ++k) {
         const size_t kk = partner(k);
