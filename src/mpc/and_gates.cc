@@ -21,7 +21,7 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
   // The messages are used for one bit each, 64 OTs to a word: pieces of
   // whole words go straight into a and c (c first holds u, then v).
   SecretWords u(num_words);
-  const auto send = [&]() {
+  const auto send = [&]() -> absl::Status {
     return ots.SendRotPieces(
         channel, n, 64, prng, num_threads,
         [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
@@ -36,7 +36,7 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
           }
         });
   };
-  const auto receive = [&]() {
+  const auto receive = [&]() -> absl::Status {
     return ots.ReceiveRotPieces(
         channel, choices, 64, prng, num_threads,
         [&](size_t first, absl::Span<const uint64_t> mc) {
@@ -47,15 +47,7 @@ absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& chann
           }
         });
   };
-  // Party 0 sends first (as ExtendBothWaysWords), so that one party
-  // computes while the other's columns arrive.
-  if (ots.party() == 0) {
-    LIAISON_RETURN_IF_ERROR(send());
-    LIAISON_RETURN_IF_ERROR(receive());
-  } else {
-    LIAISON_RETURN_IF_ERROR(receive());
-    LIAISON_RETURN_IF_ERROR(send());
-  }
+  LIAISON_RETURN_IF_ERROR(RunBothWays(ots, send, receive));
   for (size_t w = 0; w < num_words; ++w) t.c_[w] ^= (t.a_[w] & t.b_[w]) ^ u[w];
   return t;
 }

@@ -131,6 +131,16 @@ absl::StatusOr<SecretWords> OtPair::ReceiveRotWords(net::Channel& channel,
   return out;
 }
 
+absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>& send,
+                         const std::function<absl::Status()>& receive) {
+  if (ots.party() == 0) {
+    LIAISON_RETURN_IF_ERROR(send());
+    return receive();
+  }
+  LIAISON_RETURN_IF_ERROR(receive());
+  return send();
+}
+
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
                                                  const ot::SecretBits& my_choices,
                                                  size_t num_peer_ots, crypto::Prng& prng,
@@ -148,13 +158,7 @@ absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& chan
                              ots.ReceiveRotWords(channel, my_choices, prng, num_threads));
     return absl::OkStatus();
   };
-  if (ots.party() == 0) {
-    LIAISON_RETURN_IF_ERROR(send());
-    LIAISON_RETURN_IF_ERROR(receive());
-  } else {
-    LIAISON_RETURN_IF_ERROR(receive());
-    LIAISON_RETURN_IF_ERROR(send());
-  }
+  LIAISON_RETURN_IF_ERROR(RunBothWays(ots, send, receive));
   return out;
 }
 

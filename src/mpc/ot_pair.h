@@ -90,11 +90,10 @@ class OtPair {
   // starting at a multiple of `group` (1 ≤ group ≤ kRotPiece) and all but
   // the last a multiple of group long, and calls consume(first, m0, m1)
   // with the low 64 bits of the messages of OTs [first, first +
-  // m0.size()). Pieces are consumed
-  // concurrently on up to `num_threads` threads; the spans live only
-  // during the call and are wiped after it. The wire and the messages are
-  // those of SendRotWords. Errors: InvalidArgument for a bad group; as
-  // SendRotWords otherwise.
+  // m0.size()). Pieces are consumed concurrently on up to `num_threads`
+  // threads; the spans live only during the call (their buffers are
+  // wiped when the thread's pieces are done). The wire and the messages are those of SendRotWords.
+  // Errors: InvalidArgument for a bad group; as SendRotWords otherwise.
   using SendPieceFn = std::function<void(size_t first, absl::Span<const uint64_t> m0,
                                          absl::Span<const uint64_t> m1)>;
   absl::Status SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
@@ -131,6 +130,12 @@ struct BothRotWords {
   SecretWords mine;
   OtPair::RotWords theirs;
 };
+
+// RunBothWays runs this party's OT-sender batch (`send`) and its
+// OT-receiver batch (`receive`) in the order of ExtendBothWays: party 0
+// sends first. Returns the first error.
+absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>& send,
+                         const std::function<absl::Status()>& receive);
 
 // ExtendBothWaysWords is ExtendBothWays with 64-bit messages.
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,

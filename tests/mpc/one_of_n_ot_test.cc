@@ -9,6 +9,29 @@
 namespace liaison::mpc {
 namespace {
 
+// RandomInstances holds n random tables and n random q-bit choices.
+struct RandomInstances {
+  RandomInstances(size_t n, int q, uint64_t seed) : tables(n), choice_words(NumWords(n * q) + 1) {
+    crypto::Prng data = crypto::Prng::FromTestSeed(seed);
+    for (auto& t : tables) t = data.NextU64();
+    for (size_t i = 0; i < NumWords(n * q); ++i) choice_words[i] = data.NextU64();
+  }
+  std::vector<uint64_t> tables, choice_words;
+};
+
+// ExpectChosenEntries checks that both parties succeeded and that party
+// 0's bit i is entry c_i of table i.
+void ExpectChosenEntries(const absl::StatusOr<SecretWords>& r0,
+                         const absl::StatusOr<SecretWords>& r1, const RandomInstances& in,
+                         int q) {
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  for (size_t i = 0; i < in.tables.size(); ++i) {
+    const uint64_t c = internal::GetBits(in.choice_words, i * q, q);
+    ASSERT_EQ(GetBit(r0->span(), i), (in.tables[i] >> c) & 1) << "instance " << i;
+  }
+}
+
 // Party 1 offers random tables, party 0 chooses random entries; for every
 // q the receiver gets exactly its entry.
 class OneOfNOtTest : public ::testing::TestWithParam<int> {};
@@ -16,10 +39,9 @@ class OneOfNOtTest : public ::testing::TestWithParam<int> {};
 TEST_P(OneOfNOtTest, ReceiverGetsTheChosenEntry) {
   const int q = GetParam();
   constexpr size_t kN = 777;
-  crypto::Prng data = crypto::Prng::FromTestSeed(100 + q);
-  std::vector<uint64_t> tables(kN), choice_words(NumWords(kN * q) + 1);
-  for (auto& t : tables) t = data.NextU64();
-  for (size_t i = 0; i < NumWords(kN * q); ++i) choice_words[i] = data.NextU64();
+  const RandomInstances in(kN, q, 100 + q);
+  const std::vector<uint64_t>& tables = in.tables;
+  const std::vector<uint64_t>& choice_words = in.choice_words;
   auto [r0, r1] = testing::RunTwoParties<SecretWords>(
       q, [&](int party, OtPair& ots, net::Channel& ch,
              crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
@@ -36,21 +58,15 @@ TEST_P(OneOfNOtTest, ReceiverGetsTheChosenEntry) {
         if (!st.ok()) return st;
         return SecretWords();
       });
-  ASSERT_TRUE(r0.ok()) << r0.status();
-  ASSERT_TRUE(r1.ok()) << r1.status();
-  for (size_t i = 0; i < kN; ++i) {
-    const uint64_t c = internal::GetBits(choice_words, i * q, q);
-    ASSERT_EQ(GetBit(r0->span(), i), (tables[i] >> c) & 1) << "instance " << i;
-  }
+  ExpectChosenEntries(r0, r1, in, q);
 }
 
 TEST(OneOfNOtTest, TwoBitMessagesGiveBothPlanes) {
   constexpr int q = 4;
   constexpr size_t kN = 300;
-  crypto::Prng data = crypto::Prng::FromTestSeed(55);
-  std::vector<uint64_t> tables(kN), choice_words(NumWords(kN * q) + 1);
-  for (auto& t : tables) t = data.NextU64();
-  for (size_t i = 0; i < NumWords(kN * q); ++i) choice_words[i] = data.NextU64();
+  const RandomInstances in(kN, q, 55);
+  const std::vector<uint64_t>& tables = in.tables;
+  const std::vector<uint64_t>& choice_words = in.choice_words;
   auto [r0, r1] = testing::RunTwoParties<SecretWords>(
       9, [&](int party, OtPair& ots, net::Channel& ch,
              crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
@@ -124,10 +140,9 @@ TEST_P(OneOfNOtTest, ExtendVariantsGiveEveryChosenEntry) {
 TEST_P(OneOfNOtTest, ExtendSendMatchesThePlainReceiver) {
   const int q = GetParam();
   constexpr size_t kN = 2500;
-  crypto::Prng data = crypto::Prng::FromTestSeed(400 + q);
-  std::vector<uint64_t> tables(kN), choice_words(NumWords(kN * q) + 1);
-  for (auto& t : tables) t = data.NextU64();
-  for (size_t i = 0; i < NumWords(kN * q); ++i) choice_words[i] = data.NextU64();
+  const RandomInstances in(kN, q, 400 + q);
+  const std::vector<uint64_t>& tables = in.tables;
+  const std::vector<uint64_t>& choice_words = in.choice_words;
   auto [r0, r1] = testing::RunTwoParties<SecretWords>(
       500 + q, [&](int party, OtPair& ots, net::Channel& ch,
                    crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
@@ -141,12 +156,7 @@ TEST_P(OneOfNOtTest, ExtendSendMatchesThePlainReceiver) {
         if (!st.ok()) return st;
         return SecretWords();
       });
-  ASSERT_TRUE(r0.ok()) << r0.status();
-  ASSERT_TRUE(r1.ok()) << r1.status();
-  for (size_t i = 0; i < kN; ++i) {
-    const uint64_t c = internal::GetBits(choice_words, i * q, q);
-    ASSERT_EQ(GetBit(r0->span(), i), (tables[i] >> c) & 1) << "instance " << i;
-  }
+  ExpectChosenEntries(r0, r1, in, q);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllQ, OneOfNOtTest, ::testing::Range(1, kMaxOneOfNBits + 1));
