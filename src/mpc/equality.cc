@@ -73,7 +73,7 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
   // t_c ⊕ s_partner·[v = x_c], from which party 0's w_c, w_partner and
   // r_k·r_k' and party 1's s_k·s_k' ⊕ t_k ⊕ t_k' are shares of e_k·e_k'
   // (CrypTFlow2's correlated first layer). A shorter last chunk is a
-  // second 1-out-of-2^q_last OT batch.
+  // second batch of 1-out-of-2^q_last OTs in the same OT extension.
   const size_t per_chunk = w * 64;
   const size_t h0 = num_chunks / 2;
   const bool free_layer = h0 > 0 && q <= kMaxOneOfNBits - 1;
@@ -86,21 +86,28 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
   SecretWords cur;
   if (ots.party() == 0) {
     cur = SecretWords(static_cast<size_t>(message_bits) * num_chunks * w);
-    // The planes of a batch of k chunks go to chunks [c0, c0 + k).
-    auto receive = [&](size_t c0, size_t k, int bits) -> absl::Status {
-      const SecretWords choice = PackChunks(values, static_cast<int>(c0) * q, k, bits, threads);
-      LIAISON_ASSIGN_OR_RETURN(
-          SecretWords got, OneOfNBitOtExtendReceive(ots, channel, bits,
-                                                    k * per_chunk, choice.span(), prng,
-                                                    threads, message_bits));
+    // One batch of q-bit chunks and, when shorter, one of the last chunk,
+    // in one OT extension.
+    const SecretWords full = PackChunks(values, 0, num_full, q, threads);
+    const SecretWords last =
+        num_full < num_chunks
+            ? PackChunks(values, static_cast<int>(num_full) * q, 1, q_last, threads)
+            : SecretWords();
+    std::vector<OneOfNBatch> batches;
+    if (num_full > 0) batches.push_back({q, num_full * per_chunk, full.span()});
+    if (num_full < num_chunks) batches.push_back({q_last, per_chunk, last.span()});
+    LIAISON_ASSIGN_OR_RETURN(
+        std::vector<SecretWords> got,
+        OneOfNBitOtExtendReceive(ots, channel, batches, prng, threads, message_bits));
+    // Batch results go to chunks [c0, c0 + k) of each plane.
+    for (size_t b = 0, c0 = 0; b < got.size(); ++b) {
+      const size_t k = batches[b].num_instances / per_chunk;
       for (int l = 0; l < message_bits; ++l) {
-        std::memcpy(cur.data() + l * num_chunks * w + c0 * w, got.data() + l * k * w,
+        std::memcpy(cur.data() + l * num_chunks * w + c0 * w, got[b].data() + l * k * w,
                     k * w * 8);
       }
-      return absl::OkStatus();
-    };
-    if (num_full > 0) LIAISON_RETURN_IF_ERROR(receive(0, num_full, q));
-    if (num_full < num_chunks) LIAISON_RETURN_IF_ERROR(receive(num_full, 1, q_last));
+      c0 += k;
+    }
     if (free_layer) {
       const size_t plane = num_chunks * w;
       for (size_t k = 0; k < h0; ++k) {
@@ -118,7 +125,7 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     if (free_layer) {
       prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.data()), t.size() * 8));
     }
-    // Chunk c's tables at c·N (the last, when shorter, in its own batch).
+    // Chunk c's tables at c·N (the last, when shorter, in a batch of its own).
     SecretWords tables(num_chunks * per_chunk);
     std::vector<size_t> partners(num_chunks);
     for (size_t c = 0; c < num_chunks; ++c) partners[c] = partner(c);
@@ -147,16 +154,15 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
         }
       }
     });
+    std::vector<OneOfNBatch> batches;
     if (num_full > 0) {
-      LIAISON_RETURN_IF_ERROR(OneOfNBitOtExtendSend(
-          ots, channel, q, tables.span().subspan(0, num_full * per_chunk), prng, threads,
-          message_bits));
+      batches.push_back({q, num_full * per_chunk, tables.span().subspan(0, num_full * per_chunk)});
     }
     if (num_full < num_chunks) {
-      LIAISON_RETURN_IF_ERROR(OneOfNBitOtExtendSend(
-          ots, channel, q_last, tables.span().subspan(num_full * per_chunk, per_chunk), prng,
-          threads, message_bits));
+      batches.push_back({q_last, per_chunk, tables.span().subspan(num_full * per_chunk)});
     }
+    LIAISON_RETURN_IF_ERROR(
+        OneOfNBitOtExtendSend(ots, channel, batches, prng, threads, message_bits));
     if (free_layer) {
       for (size_t k = 0; k < h0; ++k) {
         const size_t kk = partner(k);

@@ -1,6 +1,8 @@
 #include "mpc/one_of_n_ot.h"
 
 #include <algorithm>
+#include <numeric>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -113,29 +115,6 @@ absl::Status OneOfNBitOtSend(net::Channel& channel, int q,
   return internal::SendWords(channel, msg);
 }
 
-absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel, int q,
-                                   absl::Span<const uint64_t> tables, crypto::Prng& prng,
-                                   int num_threads, int message_bits) {
-  if (!ValidShape(q, message_bits)) {
-    return absl::InvalidArgumentError("1-out-of-2^q OT needs 1 <= q <= 6, b·2^q <= 64");
-  }
-  const size_t n = tables.size();
-  if (n == 0) return absl::InvalidArgumentError("1-out-of-2^q OT needs a table");
-  const TableLayout layout(q, message_bits);
-  // A piece is a whole number of message words, so that pieces write
-  // disjoint words.
-  const size_t group = static_cast<size_t>(q) * layout.per_word;
-  std::vector<uint64_t> msg(layout.NumWords(n), 0);
-  LIAISON_RETURN_IF_ERROR(ots.SendRotPieces(
-      channel, n * q, group, prng, num_threads,
-      [&](size_t first_ot, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
-        const size_t first = first_ot / q;
-        MaskTables(layout, first, tables.subspan(first, m0.size() / q), m0, m1,
-                   absl::MakeSpan(msg));
-      }));
-  return internal::SendWords(channel, msg);
-}
-
 absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
                                                size_t num_instances,
                                                absl::Span<const uint64_t> choice_bits,
@@ -162,34 +141,162 @@ absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
   return Unmask(layout, message_bits, n, choice_bits, msg, pads.span(), num_threads);
 }
 
+namespace {
+
+// FusedLayout places the OTs of fused batches: batch b's n_b·q_b OTs start
+// at start[b], a multiple of `group` = lcm of the q_b (the OTs between
+// batches are padding, choice 0, unused), so that every piece of
+// SendRotPieces / ReceiveRotPieces holds whole instances.
+struct FusedLayout {
+  explicit FusedLayout(absl::Span<const OneOfNBatch> batches) {
+    for (const OneOfNBatch& b : batches) group = std::lcm(group, static_cast<size_t>(b.q));
+    for (const OneOfNBatch& b : batches) {
+      start.push_back(num_ots);
+      first_instance.push_back(num_instances);
+      num_ots += (b.num_instances * b.q + group - 1) / group * group;
+      num_instances += b.num_instances;
+    }
+  }
+  // ForEach calls fn(batch, first instance in the batch, count, offset
+  // into the piece) for the instances of piece [first, first + len).
+  template <typename Fn>
+  void ForEach(absl::Span<const OneOfNBatch> batches, size_t first, size_t len,
+               const Fn& fn) const {
+    for (size_t b = 0; b < batches.size(); ++b) {
+      const size_t end_b = start[b] + batches[b].num_instances * batches[b].q;
+      const size_t lo = std::max(first, start[b]), hi = std::min(first + len, end_b);
+      if (lo >= hi) continue;
+      const size_t q = static_cast<size_t>(batches[b].q);
+      fn(b, (lo - start[b]) / q, (hi - lo) / q, lo - first);
+    }
+  }
+  size_t group = 1;
+  size_t num_ots = 0;
+  size_t num_instances = 0;
+  std::vector<size_t> start, first_instance;
+};
+
+absl::Status CheckBatches(absl::Span<const OneOfNBatch> batches, int message_bits,
+                          bool sender) {
+  if (batches.empty()) return absl::InvalidArgumentError("1-out-of-2^q OT needs a batch");
+  for (const OneOfNBatch& b : batches) {
+    if (!ValidShape(b.q, message_bits)) {
+      return absl::InvalidArgumentError("1-out-of-2^q OT needs 1 <= q <= 6, b·2^q <= 64");
+    }
+    if (b.num_instances == 0 ||
+        (sender ? b.data.size() != b.num_instances
+                : b.data.size() < NumWords(b.num_instances * b.q))) {
+      return absl::InvalidArgumentError("1-out-of-2^q OT batch of the wrong size");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel,
+                                   absl::Span<const OneOfNBatch> batches, crypto::Prng& prng,
+                                   int num_threads, int message_bits) {
+  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, message_bits, true));
+  const FusedLayout fused(batches);
+  // Masked tables, one word per instance, then packed for the wire.
+  std::vector<uint64_t> masked(fused.num_instances);
+  LIAISON_RETURN_IF_ERROR(ots.SendRotPieces(
+      channel, fused.num_ots, fused.group, prng, num_threads,
+      [&](size_t first_ot, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+        fused.ForEach(batches, first_ot, m0.size(),
+                      [&](size_t b, size_t first, size_t count, size_t offset) {
+                        const int q = batches[b].q;
+                        for (size_t k = 0; k < count; ++k) {
+                          const size_t at = offset + k * q;
+                          masked[fused.first_instance[b] + first + k] =
+                              batches[b].data[first + k] ^ Pad(q, &m0[at], &m1[at]);
+                        }
+                      });
+      }));
+  std::vector<uint64_t> msg;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const TableLayout layout(batches[b].q, message_bits);
+    const size_t n = batches[b].num_instances, base = msg.size();
+    msg.resize(base + layout.NumWords(n), 0);
+    for (size_t i = 0; i < n; ++i) {
+      msg[base + i / layout.per_word] |= (masked[fused.first_instance[b] + i] & layout.tmask)
+                                         << ((i % layout.per_word) * layout.tbits);
+    }
+  }
+  return internal::SendWords(channel, msg);
+}
+
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
+    OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
+    crypto::Prng& prng, int num_threads, int message_bits) {
+  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, message_bits, false));
+  const FusedLayout fused(batches);
+  // The batches' choice bits at their starts (which need not be
+  // word-aligned), a word at a time.
+  SecretWords choice_words(NumWords(fused.num_ots) + 1);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const size_t len = batches[b].num_instances * batches[b].q;
+    for (size_t i = 0; i < len; i += 64) {
+      const size_t pos = fused.start[b] + i;
+      uint64_t v = batches[b].data[i / 64];
+      if (len - i < 64) v &= (uint64_t{1} << (len - i)) - 1;
+      choice_words[pos / 64] |= v << (pos % 64);
+      if (pos % 64 != 0) choice_words[pos / 64 + 1] |= v >> (64 - pos % 64);
+    }
+  }
+  const ot::SecretBits bits = ot::SecretBits::FromWords(choice_words.span(), fused.num_ots);
+  SecretWords pads(fused.num_instances);
+  LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
+      channel, bits, fused.group, prng, num_threads,
+      [&](size_t first_ot, absl::Span<const uint64_t> mc) {
+        fused.ForEach(batches, first_ot, mc.size(),
+                      [&](size_t b, size_t first, size_t count, size_t offset) {
+                        const int q = batches[b].q;
+                        for (size_t k = 0; k < count; ++k) {
+                          uint64_t x = 0;
+                          for (int j = 0; j < q; ++j) x ^= mc[offset + k * q + j];
+                          pads[fused.first_instance[b] + first + k] = x;
+                        }
+                      });
+      }));
+  size_t total_words = 0;
+  for (const OneOfNBatch& b : batches) {
+    total_words += TableLayout(b.q, message_bits).NumWords(b.num_instances);
+  }
+  std::vector<uint64_t> msg(total_words);
+  LIAISON_RETURN_IF_ERROR(internal::RecvWords(channel, absl::MakeSpan(msg), "1-of-N OT"));
+  std::vector<SecretWords> out;
+  size_t at = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const TableLayout layout(batches[b].q, message_bits);
+    const size_t n = batches[b].num_instances, words = layout.NumWords(n);
+    out.push_back(Unmask(layout, message_bits, n, batches[b].data,
+                         absl::MakeSpan(msg).subspan(at, words),
+                         pads.span().subspan(fused.first_instance[b], n), num_threads));
+    at += words;
+  }
+  return out;
+}
+
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel, int q,
+                                   absl::Span<const uint64_t> tables, crypto::Prng& prng,
+                                   int num_threads, int message_bits) {
+  const OneOfNBatch batch{q, tables.size(), tables};
+  return OneOfNBitOtExtendSend(ots, channel, absl::MakeConstSpan(&batch, 1), prng, num_threads,
+                               message_bits);
+}
+
 absl::StatusOr<SecretWords> OneOfNBitOtExtendReceive(OtPair& ots, net::Channel& channel,
                                                      int q, size_t num_instances,
                                                      absl::Span<const uint64_t> choice_bits,
                                                      crypto::Prng& prng, int num_threads,
                                                      int message_bits) {
-  if (!ValidShape(q, message_bits)) {
-    return absl::InvalidArgumentError("1-out-of-2^q OT needs 1 <= q <= 6, b·2^q <= 64");
-  }
-  const size_t n = num_instances;
-  if (n == 0) return absl::InvalidArgumentError("1-out-of-2^q OT needs a choice");
-  const TableLayout layout(q, message_bits);
-  if (choice_bits.size() < NumWords(n * q)) {
-    return absl::InvalidArgumentError("1-out-of-2^q OT needs q choice bits per instance");
-  }
-  const ot::SecretBits bits = ot::SecretBits::FromWords(choice_bits, n * q);
-  SecretWords pads(n);
-  LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
-      channel, bits, static_cast<size_t>(q) * layout.per_word, prng, num_threads,
-      [&](size_t first_ot, absl::Span<const uint64_t> mc) {
-        for (size_t k = 0; k < mc.size() / q; ++k) {
-          uint64_t x = 0;
-          for (int j = 0; j < q; ++j) x ^= mc[k * q + j];
-          pads[first_ot / q + k] = x;
-        }
-      }));
-  std::vector<uint64_t> msg(layout.NumWords(n));
-  LIAISON_RETURN_IF_ERROR(internal::RecvWords(channel, absl::MakeSpan(msg), "1-of-N OT"));
-  return Unmask(layout, message_bits, n, choice_bits, msg, pads.span(), num_threads);
+  const OneOfNBatch batch{q, num_instances, choice_bits};
+  LIAISON_ASSIGN_OR_RETURN(std::vector<SecretWords> out,
+                           OneOfNBitOtExtendReceive(ots, channel, absl::MakeConstSpan(&batch, 1),
+                                                    prng, num_threads, message_bits));
+  return std::move(out[0]);
 }
 
 }  // namespace liaison::mpc

@@ -28,6 +28,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -93,6 +94,31 @@ absl::StatusOr<SecretWords> OneOfNBitOtExtendReceive(OtPair& ots, net::Channel& 
                                                      absl::Span<const uint64_t> choice_bits,
                                                      crypto::Prng& prng, int num_threads,
                                                      int message_bits = 1);
+
+// OneOfNBatch is one run of instances with the same q in a fused call:
+// for the sender, `data` holds num_instances tables; for the receiver, the
+// packed choices (q bits per instance, as for OneOfNBitOtReceive).
+struct OneOfNBatch {
+  int q = 0;
+  size_t num_instances = 0;
+  absl::Span<const uint64_t> data;
+};
+
+// OneOfNBitOtExtendSend and OneOfNBitOtExtendReceive for several batches
+// (each of its own q, all with message_bits) in one OT extension and one
+// message of tables: batch b's OTs start at a multiple of the lcm of the
+// q's (the OTs in between are padding with choice 0), and the tables
+// message is the batches' masked tables one after the other, each in the
+// layout of OneOfNBitOtSend. The receiver gets one result per batch, as
+// OneOfNBitOtReceive returns it. Errors: InvalidArgument for no batch, an
+// empty one, a bad shape or a span of the wrong size; the OT extension's
+// and the channel's errors; DataLoss for a message of the wrong length.
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel,
+                                   absl::Span<const OneOfNBatch> batches, crypto::Prng& prng,
+                                   int num_threads, int message_bits);
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
+    OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
+    crypto::Prng& prng, int num_threads, int message_bits);
 
 }  // namespace liaison::mpc
 

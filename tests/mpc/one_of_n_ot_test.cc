@@ -1,5 +1,6 @@
 #include "mpc/one_of_n_ot.h"
 
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -160,6 +161,44 @@ TEST_P(OneOfNOtTest, ExtendSendMatchesThePlainReceiver) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllQ, OneOfNOtTest, ::testing::Range(1, kMaxOneOfNBits + 1));
+
+// Two batches of different q in one extension (the second starting off a
+// word boundary and after padding OTs): each gets its chosen entries.
+TEST(OneOfNOtTest, FusedBatchesOfDifferentQ) {
+  for (auto [qa, qb] : {std::pair{4, 3}, std::pair{5, 1}, std::pair{3, 2}}) {
+    const size_t na = 1000 + qa, nb = 777;
+    const RandomInstances a(na, qa, 600 + qa), b(nb, qb, 700 + qb);
+    auto [r0, r1] = testing::RunTwoParties<std::vector<SecretWords>>(
+        800 + qa, [&](int party, OtPair& ots, net::Channel& ch,
+                      crypto::Prng& prng) -> absl::StatusOr<std::vector<SecretWords>> {
+          if (party == 0) {
+            const OneOfNBatch batches[] = {{qa, na, a.choice_words}, {qb, nb, b.choice_words}};
+            return OneOfNBitOtExtendReceive(ots, ch, batches, prng, 2, 2);
+          }
+          const OneOfNBatch batches[] = {{qa, na, a.tables}, {qb, nb, b.tables}};
+          absl::Status st = OneOfNBitOtExtendSend(ots, ch, batches, prng, 2, 2);
+          if (!st.ok()) return st;
+          return std::vector<SecretWords>();
+        });
+    ASSERT_TRUE(r0.ok()) << r0.status();
+    ASSERT_TRUE(r1.ok()) << r1.status();
+    ASSERT_EQ(r0->size(), 2u);
+    for (int k = 0; k < 2; ++k) {
+      const RandomInstances& in = k == 0 ? a : b;
+      const int q = k == 0 ? qa : qb;
+      const size_t n = in.tables.size();
+      const SecretWords& got = (*r0)[k];
+      ASSERT_EQ(got.size(), 2 * NumWords(n));
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t c = internal::GetBits(in.choice_words, i * q, q);
+        ASSERT_EQ(GetBit(got.span(), i), (in.tables[i] >> c) & 1) << qa << qb << " " << i;
+        ASSERT_EQ(GetBit(got.span(), NumWords(n) * 64 + i),
+                  (in.tables[i] >> ((uint64_t{1} << q) + c)) & 1)
+            << qa << qb << " " << i;
+      }
+    }
+  }
+}
 
 TEST(OneOfNOtTest, ExtendWithBadShapeIsInvalidArgument) {
   auto [a, b] = net::LocalPair();
