@@ -13,7 +13,8 @@
 //     piece by piece straight into the tables) in which party 0 chooses
 //     y_ic: party 0 gets s_ic ⊕ [x_ic = y_ic]; party 1 keeps s_ic. σ
 //     random OTs per i, party 1 the sender; a shorter last chunk is a
-//     second batch of 1-out-of-2^q_C OTs. Instances are in chunk-major
+//     batch of 1-out-of-2^q_C OTs in the same OT extension and message
+//     (OneOfNBatch). Instances are in chunk-major
 //     order, n padded to a multiple of 64 per chunk, so that party 0's
 //     output bits are already the chunk vectors the tree works on.
 //  2. First AND layer, without triples (q ≤ 5): chunk k < h = ⌊C/2⌋ is
@@ -27,11 +28,12 @@
 //     (two random OTs each, one each way).
 //
 // Security model: semi-honest. Rounds: the leaf OTs (party 0 → 1 the
-// OT-extension columns, then 1 → 0 the tables; twice when q ∤ σ), the
+// OT-extension columns, then 1 → 0 the tables), the
 // triples (two flights), then the AND layers (one flight each way each).
-// Bytes per compared pair (n rounded up to a multiple of 64), with
-// SoftSpoken k (mpc/ot_pair.h) and A = C − 1 − h ANDs: party 0 σ·16/k
-// (leaf OT columns) + A·(16/k + 1/4) (triples and AND openings); party 1
+// Bytes per compared pair (n rounded up to a multiple of 64; when q ∤ σ
+// also fewer than lcm(q, q_C) padding OTs per call), with SoftSpoken k
+// (mpc/ot_pair.h) and A = C − 1 − h ANDs: party 0 σ·16/k (leaf OT
+// columns) + A·(16/k + 1/4) (triples and AND openings); party 1
 // (C − 1)·2^(q+1)/8 + max(2^(q_C+1)/8, 1) (two-bit tables) + A·(16/k +
 // 1/4). For σ = 61, q = 4, k = 4 (C = 16, q_C = 1, A = 7): 274 and 91
 // bytes; for σ = 64: 286 and 94.

@@ -48,7 +48,7 @@
 //
 // Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
 // C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
-// of bins: the leaf OTs and tables (two flights, four when q ∤ σ), the
+// of bins: the leaf OTs and tables (two flights), the
 // AND triples (two), ⌈log2(C/2)⌉ AND layers (C = ⌈σ/q⌉ chunks; one
 // flight each way; the first layer comes with the tables) and the
 // products (two flights, four with sums).
@@ -95,7 +95,7 @@ struct SharedOutputPsiParams {
   uint64_t okvs_bin_items = okvs::kDefaultBinItems;
   int equality_chunk_bits = 4;       // q of the equality test
   int softspoken_k = 4;              // of the OT extension (mpc/ot_pair.h)
-  size_t batch_bins = size_t{1} << 14;  // bins per equality-test batch
+  size_t batch_bins = size_t{1} << 15;  // bins per equality-test batch
   int num_threads = 0;               // 0: all hardware threads
   size_t chunk_len = size_t{1} << 16;  // blocks per OKVS message we send
   ProgressFn progress;  // optional; phases "cuckoo", "oprf", "hint", "compare"
