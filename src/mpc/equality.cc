@@ -83,6 +83,15 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     if (c >= num_chunks - h0) return c - (num_chunks - h0);
     return c;  // the middle chunk of an odd C has none
   };
+  // After the free layer the first C − h0 vectors are the ones left; the
+  // tree folds the last h into the first h, c/2 ANDs per word at width c.
+  const size_t first = free_layer ? num_chunks - h0 : num_chunks;
+  size_t triple_words = 0;
+  for (size_t c = first; c > 1; c -= c / 2) triple_words += (c / 2) * w;
+  // The triples do not depend on the leaves: their OT batches travel with
+  // the leaf OTs (party 1's columns before its tables, party 0's after its
+  // leaf columns), so a batch costs no flights for them.
+  AndTriples triples = AndTriples::Begin(triple_words, prng);
   SecretWords cur;
   if (ots.party() == 0) {
     cur = SecretWords(static_cast<size_t>(message_bits) * num_chunks * w);
@@ -96,9 +105,16 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     std::vector<OneOfNBatch> batches;
     if (num_full > 0) batches.push_back({q, num_full * per_chunk, full.span()});
     if (num_full < num_chunks) batches.push_back({q_last, per_chunk, last.span()});
+    LIAISON_ASSIGN_OR_RETURN(SecretWords pads,
+                             OneOfNBitOtExtendPads(ots, channel, batches, prng, threads));
+    if (triple_words > 0) {
+      LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
+      LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
+      LIAISON_RETURN_IF_ERROR(triples.Finish());
+    }
     LIAISON_ASSIGN_OR_RETURN(
         std::vector<SecretWords> got,
-        OneOfNBitOtExtendReceive(ots, channel, batches, prng, threads, message_bits));
+        OneOfNBitOtReceiveTables(channel, batches, pads, threads, message_bits));
     // Batch results go to chunks [c0, c0 + k) of each plane.
     for (size_t b = 0, c0 = 0; b < got.size(); ++b) {
       const size_t k = batches[b].num_instances / per_chunk;
@@ -119,6 +135,9 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
       }
     }
   } else {
+    if (triple_words > 0) {
+      LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
+    }
     cur = SecretWords(num_chunks * w);
     prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(cur.data()), cur.size() * 8));
     SecretWords t(free_layer ? num_chunks * w : 0);
@@ -163,6 +182,10 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     }
     LIAISON_RETURN_IF_ERROR(
         OneOfNBitOtExtendSend(ots, channel, batches, prng, threads, message_bits));
+    if (triple_words > 0) {
+      LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
+      LIAISON_RETURN_IF_ERROR(triples.Finish());
+    }
     if (free_layer) {
       for (size_t k = 0; k < h0; ++k) {
         const size_t kk = partner(k);
@@ -172,22 +195,13 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
       }
     }
   }
-  // After the free layer the first C − h0 vectors are the ones left.
-  const size_t first = free_layer ? num_chunks - h0 : num_chunks;
-
-  // The AND tree: fold the last h chunk vectors into the first h.
-  size_t triple_words = 0;
-  for (size_t c = first; c > 1; c -= c / 2) triple_words += (c / 2) * w;
-  if (triple_words > 0) {
-    LIAISON_ASSIGN_OR_RETURN(AndTriples triples,
-                             AndTriples::Generate(ots, channel, triple_words, prng, threads));
-    for (size_t c = first; c > 1; c -= c / 2) {
-      const size_t h = c / 2;
-      LIAISON_ASSIGN_OR_RETURN(
-          SecretWords z, And(channel, ots.party(), triples, cur.span().subspan(0, h * w),
-                             cur.span().subspan((c - h) * w, h * w), threads));
-      std::memcpy(cur.data(), z.data(), h * w * 8);
-    }
+  // The AND tree.
+  for (size_t c = first; c > 1; c -= c / 2) {
+    const size_t h = c / 2;
+    LIAISON_ASSIGN_OR_RETURN(
+        SecretWords z, And(channel, ots.party(), triples, cur.span().subspan(0, h * w),
+                           cur.span().subspan((c - h) * w, h * w), threads));
+    std::memcpy(cur.data(), z.data(), h * w * 8);
   }
   SecretWords out(w);
   std::memcpy(out.data(), cur.data(), w * 8);

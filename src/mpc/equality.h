@@ -27,9 +27,11 @@
 //     of batched GMW AND gates (mpc/and_gates.h), C − 1 − h ANDs per i
 //     (two random OTs each, one each way).
 //
-// Security model: semi-honest. Rounds: the leaf OTs (party 0 → 1 the
-// OT-extension columns, then 1 → 0 the tables), the
-// triples (two flights), then the AND layers (one flight each way each).
+// Security model: semi-honest. Rounds: the leaf OTs and the triples'
+// OTs at once (party 1 → 0 the columns of its triple batch, party 0 → 1
+// those of the leaves and of its triple batch, then 1 → 0 the tables:
+// the triples do not depend on the leaves), then the AND layers (one
+// flight each way each).
 // Bytes per compared pair (n rounded up to a multiple of 64; when q ∤ σ
 // also fewer than lcm(q, q_C) padding OTs per call), with SoftSpoken k
 // (mpc/ot_pair.h) and A = C − 1 − h ANDs: party 0 σ·16/k (leaf OT

@@ -227,10 +227,10 @@ absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel,
   return internal::SendWords(channel, msg);
 }
 
-absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
-    OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
-    crypto::Prng& prng, int num_threads, int message_bits) {
-  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, message_bits, false));
+absl::StatusOr<SecretWords> OneOfNBitOtExtendPads(OtPair& ots, net::Channel& channel,
+                                                  absl::Span<const OneOfNBatch> batches,
+                                                  crypto::Prng& prng, int num_threads) {
+  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, 1, false));
   const FusedLayout fused(batches);
   // The batches' choice bits at their starts (which need not be
   // word-aligned), a word at a time.
@@ -260,6 +260,17 @@ absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
                         }
                       });
       }));
+  return pads;
+}
+
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtReceiveTables(
+    net::Channel& channel, absl::Span<const OneOfNBatch> batches, const SecretWords& pads,
+    int num_threads, int message_bits) {
+  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, message_bits, false));
+  const FusedLayout fused(batches);
+  if (pads.size() != fused.num_instances) {
+    return absl::InvalidArgumentError("1-out-of-2^q OT: pads of other batches");
+  }
   size_t total_words = 0;
   for (const OneOfNBatch& b : batches) {
     total_words += TableLayout(b.q, message_bits).NumWords(b.num_instances);
@@ -277,6 +288,15 @@ absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
     at += words;
   }
   return out;
+}
+
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
+    OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
+    crypto::Prng& prng, int num_threads, int message_bits) {
+  LIAISON_RETURN_IF_ERROR(CheckBatches(batches, message_bits, false));
+  LIAISON_ASSIGN_OR_RETURN(SecretWords pads,
+                           OneOfNBitOtExtendPads(ots, channel, batches, prng, num_threads));
+  return OneOfNBitOtReceiveTables(channel, batches, pads, num_threads, message_bits);
 }
 
 absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel, int q,

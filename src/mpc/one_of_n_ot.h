@@ -120,6 +120,19 @@ absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
     OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
     crypto::Prng& prng, int num_threads, int message_bits);
 
+// OneOfNBitOtExtendReceive in two steps, for callers that put other
+// flights between the OT extension and the tables: OneOfNBitOtExtendPads
+// extends the OTs and returns the receiver's pad words (one per instance,
+// batch after batch); OneOfNBitOtReceiveTables then receives the tables
+// message and returns what OneOfNBitOtExtendReceive returns. Errors as
+// there.
+absl::StatusOr<SecretWords> OneOfNBitOtExtendPads(OtPair& ots, net::Channel& channel,
+                                                  absl::Span<const OneOfNBatch> batches,
+                                                  crypto::Prng& prng, int num_threads);
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtReceiveTables(
+    net::Channel& channel, absl::Span<const OneOfNBatch> batches, const SecretWords& pads,
+    int num_threads, int message_bits);
+
 }  // namespace liaison::mpc
 
 #endif  // LIAISON_MPC_ONE_OF_N_OT_H_

@@ -48,9 +48,9 @@
 //
 // Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
 // C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
-// of bins: the leaf OTs and tables (two flights), the
-// AND triples (two), ⌈log2(C/2)⌉ AND layers (C = ⌈σ/q⌉ chunks; one
-// flight each way; the first layer comes with the tables) and the
+// of bins: the leaf OTs with the AND triples' OTs, then the tables (two
+// flights, mpc/equality.h), ⌈log2(C/2)⌉ AND layers (C = ⌈σ/q⌉ chunks;
+// one flight each way; the first layer comes with the tables) and the
 // products (two flights, four with sums).
 // Bytes (q = 4, SoftSpoken k = 4, σ = 61, per bin unless said; B ≈
 // 1.3·n_R): R: 38 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
