@@ -60,25 +60,28 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
-  const crypto::Block delta = sender_.delta();
   const size_t piece = kRotPiece / group * group;
-  const size_t num_pieces = (num_ots + piece - 1) / piece;
-  ParallelFor(num_pieces, num_threads, 1, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(piece);
-    SecretWords m0(piece), m1(piece);
-    for (size_t p = begin; p < end; ++p) {
-      const size_t b = p * piece;
-      const size_t c = std::min(num_ots, b + piece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(q.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
-      for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-      crypto::CrHash(hs, hs);
-      for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
-      consume(b, m0.span().subspan(0, c), m1.span().subspan(0, c));
-    }
-  });
+  const size_t slice = piece * kPiecesPerSlice;
+  const crypto::Block delta = sender_.delta();
+  for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
+    const size_t len = std::min(num_ots - s0, slice);
+    LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
+    ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
+      ot::SecretBlocks h(piece);
+      SecretWords m0(piece), m1(piece);
+      for (size_t p = begin; p < end; ++p) {
+        const size_t b = p * piece;
+        const size_t c = std::min(len, b + piece) - b;
+        auto hs = h.span().subspan(0, c);
+        crypto::CrHash(q.span().subspan(b, c), hs);
+        for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
+        for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
+        crypto::CrHash(hs, hs);
+        for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
+        consume(s0 + b, m0.span().subspan(0, c), m1.span().subspan(0, c));
+      }
+    });
+  }
   return absl::OkStatus();
 }
 
@@ -89,21 +92,30 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
   const size_t piece = kRotPiece / group * group;
-  const size_t num_pieces = (num_ots + piece - 1) / piece;
-  ParallelFor(num_pieces, num_threads, 1, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(piece);
-    SecretWords mc(piece);
-    for (size_t p = begin; p < end; ++p) {
-      const size_t b = p * piece;
-      const size_t c = std::min(num_ots, b + piece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(t.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) mc[i] = hs[i].lo;
-      consume(b, mc.span().subspan(0, c));
-    }
-  });
+  const size_t slice = piece * kPiecesPerSlice;  // a multiple of 128
+  // The choice bits as words (the blocks' lo-then-hi order).
+  const absl::Span<const uint64_t> words(
+      reinterpret_cast<const uint64_t*>(choices.blocks().data()), choices.num_blocks() * 2);
+  for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
+    const size_t len = std::min(num_ots - s0, slice);
+    const ot::SecretBits part =
+        len == num_ots ? ot::SecretBits() : ot::SecretBits::FromWords(words.subspan(s0 / 64), len);
+    LIAISON_ASSIGN_OR_RETURN(
+        ot::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
+    ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
+      ot::SecretBlocks h(piece);
+      SecretWords mc(piece);
+      for (size_t p = begin; p < end; ++p) {
+        const size_t b = p * piece;
+        const size_t c = std::min(len, b + piece) - b;
+        auto hs = h.span().subspan(0, c);
+        crypto::CrHash(t.span().subspan(b, c), hs);
+        for (size_t i = 0; i < c; ++i) mc[i] = hs[i].lo;
+        consume(s0 + b, mc.span().subspan(0, c));
+      }
+    });
+  }
   return absl::OkStatus();
 }
 

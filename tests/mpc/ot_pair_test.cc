@@ -72,9 +72,9 @@ TEST(OtPairTest, WordOtsAreTheLowWordsOfTheBlockOts) {
 }
 
 // Pieces cover every OT once, start at multiples of the group, and carry
-// the messages of a random OT.
+// the messages of a random OT, across three slices.
 TEST(OtPairTest, PiecesCoverEveryOtWithTheRightMessages) {
-  constexpr size_t kN = 3 * OtPair::kRotPiece + 101;
+  constexpr size_t kN = 2 * OtPair::kRotPiece * OtPair::kPiecesPerSlice + 101;
   constexpr size_t kGroup = 6;
   struct Pieces {
     std::vector<uint64_t> m0, m1, mc;
