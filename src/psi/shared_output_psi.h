@@ -63,8 +63,9 @@
 // docs/protocols/rr22-psi.md; the equality test's OTs dominate.
 // Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
 // state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
-// each batch about 16·σ·batch_bins bytes of OT state (the correlated
-// OTs; the messages are hashed piece by piece and not kept).
+// each batch about 24·⌈σ/q⌉·batch_bins bytes (tables or pads, leaf
+// bits) plus the OTs in flight, 4 MiB slices (mpc/ot_pair.h): the
+// messages are hashed piece by piece and not kept.
 #ifndef LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 #define LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 
