@@ -54,6 +54,26 @@ absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
   return t;
 }
 
+namespace {
+
+// ForEachPiece calls fn(first, hs, w0, w1) for the pieces [first, first +
+// c) of [0, len) on up to num_threads threads, with scratch spans of c
+// blocks and two of c words (wiped when the thread is done).
+template <typename Fn>
+void ForEachPiece(size_t len, size_t piece, int num_threads, const Fn& fn) {
+  ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(piece);
+    SecretWords w0(piece), w1(piece);
+    for (size_t p = begin; p < end; ++p) {
+      const size_t first = p * piece;
+      const size_t c = std::min(len, first + piece) - first;
+      fn(first, h.span().subspan(0, c), w0.span().subspan(0, c), w1.span().subspan(0, c));
+    }
+  });
+}
+
+}  // namespace
+
 absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
                                    crypto::Prng& prng, int num_threads,
                                    const SendPieceFn& consume) {
@@ -66,21 +86,17 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
     const size_t len = std::min(num_ots - s0, slice);
     LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
-    ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
-      ot::SecretBlocks h(piece);
-      SecretWords m0(piece), m1(piece);
-      for (size_t p = begin; p < end; ++p) {
-        const size_t b = p * piece;
-        const size_t c = std::min(len, b + piece) - b;
-        auto hs = h.span().subspan(0, c);
-        crypto::CrHash(q.span().subspan(b, c), hs);
-        for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
-        for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-        crypto::CrHash(hs, hs);
-        for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
-        consume(s0 + b, m0.span().subspan(0, c), m1.span().subspan(0, c));
-      }
-    });
+    ForEachPiece(len, piece, num_threads,
+                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> m0,
+                     absl::Span<uint64_t> m1) {
+                   const size_t c = hs.size();
+                   crypto::CrHash(q.span().subspan(b, c), hs);
+                   for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
+                   for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
+                   crypto::CrHash(hs, hs);
+                   for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
+                   consume(s0 + b, m0, m1);
+                 });
   }
   return absl::OkStatus();
 }
@@ -103,18 +119,13 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
         len == num_ots ? ot::SecretBits() : ot::SecretBits::FromWords(words.subspan(s0 / 64), len);
     LIAISON_ASSIGN_OR_RETURN(
         ot::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
-    ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
-      ot::SecretBlocks h(piece);
-      SecretWords mc(piece);
-      for (size_t p = begin; p < end; ++p) {
-        const size_t b = p * piece;
-        const size_t c = std::min(len, b + piece) - b;
-        auto hs = h.span().subspan(0, c);
-        crypto::CrHash(t.span().subspan(b, c), hs);
-        for (size_t i = 0; i < c; ++i) mc[i] = hs[i].lo;
-        consume(s0 + b, mc.span().subspan(0, c));
-      }
-    });
+    ForEachPiece(len, piece, num_threads,
+                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> mc,
+                     absl::Span<uint64_t>) {
+                   crypto::CrHash(t.span().subspan(b, hs.size()), hs);
+                   for (size_t i = 0; i < hs.size(); ++i) mc[i] = hs[i].lo;
+                   consume(s0 + b, mc);
+                 });
   }
   return absl::OkStatus();
 }
