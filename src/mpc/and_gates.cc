@@ -8,32 +8,70 @@
 
 namespace liaison::mpc {
 
-absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& channel,
-                                                size_t num_words, crypto::Prng& prng,
-                                                int num_threads) {
-  const size_t n = num_words * 64;
+AndTriples AndTriples::Begin(size_t num_words, crypto::Prng& prng) {
   AndTriples t;
   t.b_ = SecretWords(num_words);
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(t.b_.data()), num_words * 8));
-  const ot::SecretBits choices = ot::SecretBits::FromWords(t.b_.span(), n);
-  LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
-                           ExtendBothWaysWords(ots, channel, choices, n, prng, num_threads));
   t.a_ = SecretWords(num_words);
   t.c_ = SecretWords(num_words);
-  ParallelFor(num_words, num_threads, 256, [&](size_t begin, size_t end) {
-    for (size_t w = begin; w < end; ++w) {
-      uint64_t a = 0, u = 0, v = 0;
-      for (size_t k = 0; k < 64; ++k) {
-        const size_t i = w * 64 + k;
-        const uint64_t m0 = rots.theirs.m0[i] & 1, m1 = rots.theirs.m1[i] & 1;
-        a |= (m0 ^ m1) << k;
-        u |= m0 << k;
-        v |= (rots.mine[i] & 1) << k;
-      }
-      t.a_[w] = a;
-      t.c_[w] = (a & t.b_[w]) ^ u ^ v;
-    }
-  });
+  t.u_ = SecretWords(num_words);
+  return t;
+}
+
+// The messages are used for one bit each, 64 OTs to a word: pieces of
+// whole words go straight into a and u (sender) or c, holding v until
+// Finish (receiver).
+absl::Status AndTriples::SendHalf(OtPair& ots, net::Channel& channel, crypto::Prng& prng,
+                                  int num_threads) {
+  LIAISON_RETURN_IF_ERROR(ots.SendRotPieces(
+      channel, a_.size() * 64, 64, prng, num_threads,
+      [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+        for (size_t k = 0; k < m0.size() / 64; ++k) {
+          uint64_t a = 0, u = 0;
+          for (size_t j = 0; j < 64; ++j) {
+            a |= ((m0[k * 64 + j] ^ m1[k * 64 + j]) & 1) << j;
+            u |= (m0[k * 64 + j] & 1) << j;
+          }
+          a_[first / 64 + k] = a;
+          u_[first / 64 + k] = u;
+        }
+      }));
+  sent_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status AndTriples::ReceiveHalf(OtPair& ots, net::Channel& channel, crypto::Prng& prng,
+                                     int num_threads) {
+  const ot::SecretBits choices = ot::SecretBits::FromWords(b_.span(), b_.size() * 64);
+  LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
+      channel, choices, 64, prng, num_threads, [&](size_t first, absl::Span<const uint64_t> mc) {
+        for (size_t k = 0; k < mc.size() / 64; ++k) {
+          uint64_t v = 0;
+          for (size_t j = 0; j < 64; ++j) v |= (mc[k * 64 + j] & 1) << j;
+          c_[first / 64 + k] = v;
+        }
+      }));
+  received_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status AndTriples::Finish() {
+  if (!sent_ || !received_) {
+    return absl::FailedPreconditionError("AND triples: both OT batches first");
+  }
+  for (size_t w = 0; w < c_.size(); ++w) c_[w] ^= (a_[w] & b_[w]) ^ u_[w];
+  u_ = SecretWords();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AndTriples> AndTriples::Generate(OtPair& ots, net::Channel& channel,
+                                                size_t num_words, crypto::Prng& prng,
+                                                int num_threads) {
+  AndTriples t = Begin(num_words, prng);
+  LIAISON_RETURN_IF_ERROR(RunBothWays(
+      ots, [&] { return t.SendHalf(ots, channel, prng, num_threads); },
+      [&] { return t.ReceiveHalf(ots, channel, prng, num_threads); }));
+  LIAISON_RETURN_IF_ERROR(t.Finish());
   return t;
 }
 

@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "crypto/prng.h"
@@ -46,6 +47,21 @@ class AndTriples {
                                              size_t num_words, crypto::Prng& prng,
                                              int num_threads);
 
+  // Generate in steps, for callers that interleave the two OT batches
+  // with other flights: Begin draws this party's b for 64·num_words
+  // triples; SendHalf is the batch in which this party is the OT sender
+  // (its a and u), ReceiveHalf the one in which it is the receiver with
+  // choices b (its v); both parties run both halves, each half in step
+  // with the peer's opposite half; Finish makes c. Generate is Begin, the
+  // halves with party 0 sending first, and Finish. Errors: the OT
+  // extension's; FailedPrecondition for Finish before both halves.
+  static AndTriples Begin(size_t num_words, crypto::Prng& prng);
+  absl::Status SendHalf(OtPair& ots, net::Channel& channel, crypto::Prng& prng,
+                        int num_threads);
+  absl::Status ReceiveHalf(OtPair& ots, net::Channel& channel, crypto::Prng& prng,
+                           int num_threads);
+  absl::Status Finish();
+
   // remaining_words is the number of triple words not yet used.
   size_t remaining_words() const { return a_.size() - next_; }
 
@@ -60,6 +76,8 @@ class AndTriples {
 
  private:
   SecretWords a_, b_, c_;
+  SecretWords u_;  // until Finish: m0's bits of our sender batch
+  bool sent_ = false, received_ = false;
   size_t next_ = 0;
 };
 

@@ -5,12 +5,18 @@
 // Batch OPPRF", PETS 2022, section 5; the same chunked tree as the
 // millionaires' protocol of Rathee et al., "CrypTFlow2", CCS 2020).
 //
-// Protocol, with C = σ/q chunks of q bits:
+// Protocol, with C = ⌈σ/q⌉ chunks: C − 1 of q bits and the last of
+// q_C = σ − (C − 1)·q ≤ q bits.
 //  1. Leaves: for each i and chunk c, party 1 draws a random bit s_ic and
 //     offers the table T[v] = s_ic ⊕ [v = x_ic] in a 1-out-of-2^q OT
-//     (mpc/one_of_n_ot.h) in which party 0 chooses y_ic: party 0 gets
-//     s_ic ⊕ [x_ic = y_ic]; party 1 keeps s_ic. σ random OTs per i, party
-//     1 the sender.
+//     (mpc/one_of_n_ot.h, OneOfNBitOtExtendSend: the random OTs hashed
+//     piece by piece straight into the tables) in which party 0 chooses
+//     y_ic: party 0 gets s_ic ⊕ [x_ic = y_ic]; party 1 keeps s_ic. σ
+//     random OTs per i, party 1 the sender; a shorter last chunk is a
+//     batch of 1-out-of-2^q_C OTs in the same OT extension and message
+//     (OneOfNBatch). Instances are in chunk-major
+//     order, n padded to a multiple of 64 per chunk, so that party 0's
+//     output bits are already the chunk vectors the tree works on.
 //  2. First AND layer, without triples (q ≤ 5): chunk k < h = ⌊C/2⌋ is
 //     paired with k' = k + C − h. The tables carry a second bit,
 //     t_c ⊕ s_partner(c)·[v = x_c] for a random t_c, so that party 0 gets
@@ -21,13 +27,18 @@
 //     of batched GMW AND gates (mpc/and_gates.h), C − 1 − h ANDs per i
 //     (two random OTs each, one each way).
 //
-// Security model: semi-honest. Rounds: the leaf OTs (party 0 → 1 the
-// OT-extension columns, then 1 → 0 the tables), the triples (two
-// flights), then the AND layers (one flight each way each).
-// Bytes per compared pair, with SoftSpoken k (mpc/ot_pair.h) and
-// A = C − 1 − h ANDs: party 0 σ·16/k (leaf OT columns) + A·(16/k + 1/4)
-// (triples and AND openings); party 1 C·2^(q+1)/8 (two-bit tables) +
-// A·(16/k + 1/4). For σ = 64, q = 4, k = 4 (A = 7): 286 and 94 bytes.
+// Security model: semi-honest. Rounds: the leaf OTs and the triples'
+// OTs at once (party 1 → 0 the columns of its triple batch, party 0 → 1
+// those of the leaves and of its triple batch, then 1 → 0 the tables:
+// the triples do not depend on the leaves), then the AND layers (one
+// flight each way each).
+// Bytes per compared pair (n rounded up to a multiple of 64; when q ∤ σ
+// also fewer than lcm(q, q_C) padding OTs per call), with SoftSpoken k
+// (mpc/ot_pair.h) and A = C − 1 − h ANDs: party 0 σ·16/k (leaf OT
+// columns) + A·(16/k + 1/4) (triples and AND openings); party 1
+// (C − 1)·2^(q+1)/8 + max(2^(q_C+1)/8, 1) (two-bit tables) + A·(16/k +
+// 1/4). For σ = 61, q = 4, k = 4 (C = 16, q_C = 1, A = 7): 274 and 91
+// bytes; for σ = 64: 286 and 94.
 // Leakage: none beyond n, σ and q; no branch or memory index depends on
 // the values or the shares.
 #ifndef LIAISON_MPC_EQUALITY_H_
@@ -45,7 +56,7 @@
 namespace liaison::mpc {
 
 struct EqualityParams {
-  int sigma = 64;  // bits compared, 1..64, a multiple of q
+  int sigma = 64;  // bits compared, 1..64
   int q = 4;       // chunk bits, 1..6 (mpc/one_of_n_ot.h)
   int num_threads = 1;
 };

@@ -28,11 +28,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "crypto/block.h"
+#include "crypto/prng.h"
+#include "mpc/ot_pair.h"
 #include "mpc/shares.h"
 #include "net/channel.h"
 
@@ -68,6 +71,67 @@ absl::StatusOr<SecretWords> OneOfNBitOtReceive(net::Channel& channel, int q,
                                                absl::Span<const uint64_t> choice_bits,
                                                absl::Span<const uint64_t> mc,
                                                int num_threads, int message_bits = 1);
+
+// OneOfNBitOtExtendSend is OneOfNBitOtSend together with the random OTs
+// it consumes: it extends q·tables.size() OTs as their sender
+// (OtPair::SendRotPieces) and masks each table as soon as its messages
+// are hashed, so the messages are never held for the whole batch. The
+// wire is that of OtPair::SendRotWords followed by OneOfNBitOtSend, and
+// the peer calls OneOfNBitOtExtendReceive (or ReceiveRotWords and then
+// OneOfNBitOtReceive). Errors: InvalidArgument as OneOfNBitOtSend; the
+// OT extension's and the channel's errors.
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel, int q,
+                                   absl::Span<const uint64_t> tables, crypto::Prng& prng,
+                                   int num_threads, int message_bits = 1);
+
+// OneOfNBitOtExtendReceive is the receiver's side: it extends the q·n
+// OTs with the choice bits of `choice_bits` (packed as for
+// OneOfNBitOtReceive), keeps one pad word per instance instead of q
+// messages, then receives the tables. Returns as OneOfNBitOtReceive;
+// errors as OneOfNBitOtReceive and the OT extension's.
+absl::StatusOr<SecretWords> OneOfNBitOtExtendReceive(OtPair& ots, net::Channel& channel,
+                                                     int q, size_t num_instances,
+                                                     absl::Span<const uint64_t> choice_bits,
+                                                     crypto::Prng& prng, int num_threads,
+                                                     int message_bits = 1);
+
+// OneOfNBatch is one run of instances with the same q in a fused call:
+// for the sender, `data` holds num_instances tables; for the receiver, the
+// packed choices (q bits per instance, as for OneOfNBitOtReceive).
+struct OneOfNBatch {
+  int q = 0;
+  size_t num_instances = 0;
+  absl::Span<const uint64_t> data;
+};
+
+// OneOfNBitOtExtendSend and OneOfNBitOtExtendReceive for several batches
+// (each of its own q, all with message_bits) in one OT extension and one
+// message of tables: batch b's OTs start at a multiple of the lcm of the
+// q's (the OTs in between are padding with choice 0), and the tables
+// message is the batches' masked tables one after the other, each in the
+// layout of OneOfNBitOtSend. The receiver gets one result per batch, as
+// OneOfNBitOtReceive returns it. Errors: InvalidArgument for no batch, an
+// empty one, a bad shape or a span of the wrong size; the OT extension's
+// and the channel's errors; DataLoss for a message of the wrong length.
+absl::Status OneOfNBitOtExtendSend(OtPair& ots, net::Channel& channel,
+                                   absl::Span<const OneOfNBatch> batches, crypto::Prng& prng,
+                                   int num_threads, int message_bits);
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtExtendReceive(
+    OtPair& ots, net::Channel& channel, absl::Span<const OneOfNBatch> batches,
+    crypto::Prng& prng, int num_threads, int message_bits);
+
+// OneOfNBitOtExtendReceive in two steps, for callers that put other
+// flights between the OT extension and the tables: OneOfNBitOtExtendPads
+// extends the OTs and returns the receiver's pad words (one per instance,
+// batch after batch); OneOfNBitOtReceiveTables then receives the tables
+// message and returns what OneOfNBitOtExtendReceive returns. Errors as
+// there.
+absl::StatusOr<SecretWords> OneOfNBitOtExtendPads(OtPair& ots, net::Channel& channel,
+                                                  absl::Span<const OneOfNBatch> batches,
+                                                  crypto::Prng& prng, int num_threads);
+absl::StatusOr<std::vector<SecretWords>> OneOfNBitOtReceiveTables(
+    net::Channel& channel, absl::Span<const OneOfNBatch> batches, const SecretWords& pads,
+    int num_threads, int message_bits);
 
 }  // namespace liaison::mpc
 

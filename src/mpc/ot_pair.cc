@@ -55,46 +55,113 @@ absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
 }
 
 namespace {
-// kHashPiece is the number of blocks hashed per call: large enough to
-// amortise the AES call, small enough to stay in L1/L2.
-constexpr size_t kHashPiece = 2048;
+
+// ForEachPiece calls fn(first, hs, w0, w1) for the pieces [first, first +
+// c) of [0, len) on up to num_threads threads, with scratch spans of c
+// blocks and two of c words (wiped when the thread is done).
+template <typename Fn>
+void ForEachPiece(size_t len, size_t piece, int num_threads, const Fn& fn) {
+  ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
+    ot::SecretBlocks h(piece);
+    SecretWords w0(piece), w1(piece);
+    for (size_t p = begin; p < end; ++p) {
+      const size_t first = p * piece;
+      const size_t c = std::min(len, first + piece) - first;
+      fn(first, h.span().subspan(0, c), w0.span().subspan(0, c), w1.span().subspan(0, c));
+    }
+  });
+}
+
 }  // namespace
+
+absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
+                                   crypto::Prng& prng, int num_threads,
+                                   const SendPieceFn& consume) {
+  if (group == 0 || group > kRotPiece) {
+    return absl::InvalidArgumentError("random OT pieces: group out of range");
+  }
+  const size_t piece = kRotPiece / group * group;
+  const size_t slice = piece * kPiecesPerSlice;
+  const crypto::Block delta = sender_.delta();
+  for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
+    const size_t len = std::min(num_ots - s0, slice);
+    LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
+    ForEachPiece(len, piece, num_threads,
+                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> m0,
+                     absl::Span<uint64_t> m1) {
+                   const size_t c = hs.size();
+                   crypto::CrHash(q.span().subspan(b, c), hs);
+                   for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
+                   for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
+                   crypto::CrHash(hs, hs);
+                   for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
+                   consume(s0 + b, m0, m1);
+                 });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBits& choices,
+                                      size_t group, crypto::Prng& prng, int num_threads,
+                                      const ReceivePieceFn& consume) {
+  const size_t num_ots = choices.size();
+  if (group == 0 || group > kRotPiece) {
+    return absl::InvalidArgumentError("random OT pieces: group out of range");
+  }
+  const size_t piece = kRotPiece / group * group;
+  const size_t slice = piece * kPiecesPerSlice;  // a multiple of 128
+  // The choice bits as words (the blocks' lo-then-hi order).
+  const absl::Span<const uint64_t> words(
+      reinterpret_cast<const uint64_t*>(choices.blocks().data()), choices.num_blocks() * 2);
+  for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
+    const size_t len = std::min(num_ots - s0, slice);
+    const ot::SecretBits part =
+        len == num_ots ? ot::SecretBits() : ot::SecretBits::FromWords(words.subspan(s0 / 64), len);
+    LIAISON_ASSIGN_OR_RETURN(
+        ot::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
+    ForEachPiece(len, piece, num_threads,
+                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> mc,
+                     absl::Span<uint64_t>) {
+                   crypto::CrHash(t.span().subspan(b, hs.size()), hs);
+                   for (size_t i = 0; i < hs.size(); ++i) mc[i] = hs[i].lo;
+                   consume(s0 + b, mc);
+                 });
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<OtPair::RotWords> OtPair::SendRotWords(net::Channel& channel, size_t num_ots,
                                                       crypto::Prng& prng, int num_threads) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
   RotWords out{SecretWords(num_ots), SecretWords(num_ots)};
-  const crypto::Block delta = sender_.delta();
-  ParallelFor(num_ots, num_threads, kHashPiece, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(kHashPiece);
-    for (size_t b = begin; b < end; b += kHashPiece) {
-      const size_t c = std::min(end, b + kHashPiece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(q.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) out.m0[b + i] = hs[i].lo;
-      for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-      crypto::CrHash(hs, hs);
-      for (size_t i = 0; i < c; ++i) out.m1[b + i] = hs[i].lo;
-    }
-  });
+  LIAISON_RETURN_IF_ERROR(SendRotPieces(
+      channel, num_ots, 1, prng, num_threads,
+      [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+        std::copy(m0.begin(), m0.end(), out.m0.data() + first);
+        std::copy(m1.begin(), m1.end(), out.m1.data() + first);
+      }));
   return out;
 }
 
 absl::StatusOr<SecretWords> OtPair::ReceiveRotWords(net::Channel& channel,
                                                     const ot::SecretBits& choices,
                                                     crypto::Prng& prng, int num_threads) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
-  SecretWords out(t.size());
-  ParallelFor(t.size(), num_threads, kHashPiece, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(kHashPiece);
-    for (size_t b = begin; b < end; b += kHashPiece) {
-      const size_t c = std::min(end, b + kHashPiece) - b;
-      auto hs = h.span().subspan(0, c);
-      crypto::CrHash(t.span().subspan(b, c), hs);
-      for (size_t i = 0; i < c; ++i) out[b + i] = hs[i].lo;
-    }
-  });
+  SecretWords out(choices.size());
+  LIAISON_RETURN_IF_ERROR(ReceiveRotPieces(
+      channel, choices, 1, prng, num_threads,
+      [&](size_t first, absl::Span<const uint64_t> mc) {
+        std::copy(mc.begin(), mc.end(), out.data() + first);
+      }));
   return out;
+}
+
+absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>& send,
+                         const std::function<absl::Status()>& receive) {
+  if (ots.party() == 0) {
+    LIAISON_RETURN_IF_ERROR(send());
+    return receive();
+  }
+  LIAISON_RETURN_IF_ERROR(receive());
+  return send();
 }
 
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
@@ -114,13 +181,7 @@ absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& chan
                              ots.ReceiveRotWords(channel, my_choices, prng, num_threads));
     return absl::OkStatus();
   };
-  if (ots.party() == 0) {
-    LIAISON_RETURN_IF_ERROR(send());
-    LIAISON_RETURN_IF_ERROR(receive());
-  } else {
-    LIAISON_RETURN_IF_ERROR(receive());
-    LIAISON_RETURN_IF_ERROR(send());
-  }
+  LIAISON_RETURN_IF_ERROR(RunBothWays(ots, send, receive));
   return out;
 }
 

@@ -16,9 +16,12 @@
 #define LIAISON_MPC_OT_PAIR_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "ot/ot_extension.h"
@@ -81,6 +84,41 @@ class OtPair {
                                               const ot::SecretBits& choices,
                                               crypto::Prng& prng, int num_threads);
 
+  // SendRotPieces is SendRotWords for consumers that use the messages
+  // once, right away: instead of returning arrays of 8·num_ots bytes per
+  // message it hashes the OTs in pieces of at most kRotPiece OTs, each
+  // starting at a multiple of `group` (1 ≤ group ≤ kRotPiece) and all but
+  // the last a multiple of group long, and calls consume(first, m0, m1)
+  // with the low 64 bits of the messages of OTs [first, first +
+  // m0.size()). Pieces are consumed concurrently on up to `num_threads`
+  // threads; the spans live only during the call (their buffers are
+  // wiped when the thread's pieces are done). The wire and the messages are those of SendRotWords.
+  // Errors: InvalidArgument for a bad group; as SendRotWords otherwise.
+  using SendPieceFn = std::function<void(size_t first, absl::Span<const uint64_t> m0,
+                                         absl::Span<const uint64_t> m1)>;
+  absl::Status SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
+                             crypto::Prng& prng, int num_threads,
+                             const SendPieceFn& consume);
+
+  // ReceiveRotPieces is ReceiveRotWords in pieces, as SendRotPieces:
+  // consume(first, mc) gets the chosen messages of OTs [first, first +
+  // mc.size()), pieces cut as there.
+  using ReceivePieceFn = std::function<void(size_t first, absl::Span<const uint64_t> mc)>;
+  absl::Status ReceiveRotPieces(net::Channel& channel, const ot::SecretBits& choices,
+                                size_t group, crypto::Prng& prng, int num_threads,
+                                const ReceivePieceFn& consume);
+
+  // kRotPiece bounds the OTs per piece: 2,048 hashed blocks (32 KiB) stay
+  // in L1/L2 between hashing and use.
+  static constexpr size_t kRotPiece = 2048;
+  // kPiecesPerSlice: SendRotPieces and ReceiveRotPieces extend the OTs in
+  // slices of kPiecesPerSlice pieces (at most 2^18 OTs, 4 MiB of
+  // correlations), one OT-extension Extend each (a 31-byte header more
+  // per slice on the wire): the sender hashes a slice while the next one's
+  // columns are made, and the buffers stay small enough for the allocator
+  // to reuse instead of mapping and zeroing fresh pages each time.
+  static constexpr size_t kPiecesPerSlice = 128;
+
  private:
   int party_;
   ot::OtExtensionSender sender_;
@@ -99,6 +137,12 @@ struct BothRotWords {
   SecretWords mine;
   OtPair::RotWords theirs;
 };
+
+// RunBothWays runs this party's OT-sender batch (`send`) and its
+// OT-receiver batch (`receive`) in the order of ExtendBothWays: party 0
+// sends first. Returns the first error.
+absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>& send,
+                         const std::function<absl::Status()>& receive);
 
 // ExtendBothWaysWords is ExtendBothWays with 64-bit messages.
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,

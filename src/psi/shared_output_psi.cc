@@ -57,12 +57,10 @@ absl::Status CheckParams(const SharedOutputPsiParams& p, const net::Channel& cha
   return absl::OkStatus();
 }
 
-// Sigma returns σ = ssp + ⌈log2 B⌉ rounded up to a multiple of q, at most
-// the largest multiple of q not above 64.
-int Sigma(int ssp, uint64_t num_bins, int q) {
-  int s = ssp + static_cast<int>(std::bit_width(num_bins - 1));
-  s = (s + q - 1) / q * q;
-  return std::min(s, 64 / q * q);
+// Sigma returns σ = ssp + ⌈log2 B⌉, at most 64 (the equality test takes
+// any σ: its last chunk may be shorter than q).
+int Sigma(int ssp, uint64_t num_bins) {
+  return std::min(ssp + static_cast<int>(std::bit_width(num_bins - 1)), 64);
 }
 
 uint64_t LowMask(int bits) { return bits >= 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1; }
@@ -259,7 +257,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   okvs::OkvsDecode(hint, hint_seed, okvs.span(), bin_keys.span(), decoded.span(), threads);
   okvs.Clear();
   bin_keys.Clear();
-  const int sigma = Sigma(p.ssp, num_bins, p.equality_chunk_bits);
+  const int sigma = Sigma(p.ssp, num_bins);
   const uint64_t mask = LowMask(sigma);
   SecretWords tags(num_bins), payload(p.with_sum ? num_bins : 0);
   for (size_t b = 0; b < num_bins; ++b) {
@@ -343,7 +341,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   Progress(p, "oprf", num_bins, num_bins);
 
   Progress(p, "hint", 0, n);
-  const int sigma = Sigma(p.ssp, num_bins, p.equality_chunk_bits);
+  const int sigma = Sigma(p.ssp, num_bins);
   const uint64_t mask = LowMask(sigma);
   SecretWords tags(num_bins), shares(p.with_sum ? num_bins : 0);
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(tags.data()), num_bins * 8));

@@ -30,10 +30,10 @@
 //  4. Aggregates (mpc/bit_product.h): additive shares of Σ_b e_b and, with
 //     sums, of Σ_b e_b·(v − s_b + s_b) — R's payload and S's s_b are
 //     additive shares of v_x when e_b = 1.
-// σ = ssp + ⌈log2 B⌉ rounded up to a multiple of q (at most 64): a bin
-// whose item is not in X matches by chance with probability 2^-σ, so the
-// count is wrong with probability at most B·2^-σ ≤ 2^-ssp (for B ≤ 2^24;
-// above that σ is capped at 64 and the bound is B·2^-64). Items in X ∩ Y
+// σ = ssp + ⌈log2 B⌉ (at most 64; 61 at n_R = 2^20): a bin whose item is
+// not in X matches by chance with probability 2^-σ, so the count is wrong
+// with probability at most B·2^-σ ≤ 2^-ssp (for B ≤ 2^24; above that σ
+// is capped at 64 and the bound is B·2^-64). Items in X ∩ Y
 // always match (the OKVS decodes exactly). Keys are expected distinct and
 // pseudo-random (psi/internal/item_hash.h).
 //
@@ -48,21 +48,24 @@
 //
 // Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
 // C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
-// of bins: the leaf OTs and tables (two flights), the AND triples (two),
-// ⌈log2(σ/q)⌉ − 1 AND layers (one each way; the first layer comes with
-// the tables) and the products (two flights, four with sums).
-// Bytes (q = 4, SoftSpoken k = 4, σ = 64, per bin unless said; B ≈
+// of bins: the leaf OTs with the AND triples' OTs, then the tables (two
+// flights, mpc/equality.h), ⌈log2(C/2)⌉ AND layers (C = ⌈σ/q⌉ chunks;
+// one flight each way; the first layer comes with the tables) and the
+// products (two flights, four with sums).
+// Bytes (q = 4, SoftSpoken k = 4, σ = 61, per bin unless said; B ≈
 // 1.3·n_R): R: 38 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
-// 256 (leaf OT columns) + 28 + 2 (triples for the 7 ANDs after the free
-// first layer, AND openings) + 8 (B2A corrections) ≈ 294 (+ 16 + 4 with
+// 244 (leaf OT columns) + 28 + 2 (triples for the 7 ANDs after the free
+// first layer, AND openings) + 8 (B2A corrections) ≈ 282 (+ 16 + 4 with
 // sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S (hint OKVS),
-// and per bin 64 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 98 (+ 4 +
-// 8 with sums). Measured at n = 2^20 a side: R 434 MB, S 200 MB.
+// and per bin 61 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 95 (+ 4 +
+// 8 with sums). Measured at n = 2^20 a side: R 418 MB, S 196 MB.
 // Time: bench/psi_bench.cc (BM_Rr22PsiCount, BM_SharedSum) and
 // docs/protocols/rr22-psi.md; the equality test's OTs dominate.
 // Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
 // state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
-// each batch about 32·σ·batch_bins bytes of OT state.
+// each batch about 24·⌈σ/q⌉·batch_bins bytes (tables or pads, leaf
+// bits) plus the OTs in flight, 4 MiB slices (mpc/ot_pair.h): the
+// messages are hashed piece by piece and not kept.
 #ifndef LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 #define LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 
@@ -93,7 +96,7 @@ struct SharedOutputPsiParams {
   uint64_t okvs_bin_items = okvs::kDefaultBinItems;
   int equality_chunk_bits = 4;       // q of the equality test
   int softspoken_k = 4;              // of the OT extension (mpc/ot_pair.h)
-  size_t batch_bins = size_t{1} << 14;  // bins per equality-test batch
+  size_t batch_bins = size_t{1} << 15;  // bins per equality-test batch
   int num_threads = 0;               // 0: all hardware threads
   size_t chunk_len = size_t{1} << 16;  // blocks per OKVS message we send
   ProgressFn progress;  // optional; phases "cuckoo", "oprf", "hint", "compare"

@@ -98,5 +98,11 @@ TEST(AndGatesTest, ShortOpeningIsDataLoss) {
   EXPECT_TRUE(r1.ok());
 }
 
+TEST(AndGatesTest, FinishBeforeBothHalvesIsFailedPrecondition) {
+  crypto::Prng prng = crypto::Prng::FromTestSeed(5);
+  AndTriples t = AndTriples::Begin(4, prng);
+  EXPECT_EQ(t.Finish().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace liaison::mpc

@@ -1,5 +1,6 @@
 #include "mpc/equality.h"
 
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -69,7 +70,10 @@ TEST_P(EqualityTest, TruthTableOnEqualNearAndRandomInputs) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, EqualityTest,
                          ::testing::Values(Case{64, 4}, Case{60, 4}, Case{48, 6}, Case{8, 2},
-                                           Case{1, 1}, Case{5, 5}, Case{12, 3}));
+                                           Case{1, 1}, Case{5, 5}, Case{12, 3},
+                                           // σ not a multiple of q: a shorter last chunk
+                                           Case{61, 4}, Case{62, 4}, Case{63, 5}, Case{3, 4},
+                                           Case{64, 6}, Case{7, 2}));
 
 TEST(EqualityTest, AllEqualAndNoneEqual) {
   EqualityParams p;
@@ -80,20 +84,38 @@ TEST(EqualityTest, AllEqualAndNoneEqual) {
   EXPECT_EQ(Compare(x, y, p, 2), std::vector<uint64_t>(1000, 0));
 }
 
+// Enough pairs for many OT pieces on two threads, a ragged last word.
+TEST(EqualityTest, ManyPairsOnTwoThreads) {
+  EqualityParams p;
+  p.num_threads = 2;
+  crypto::Prng data = crypto::Prng::FromTestSeed(77);
+  std::vector<uint64_t> x(5000), y(5000), want(5000);
+  for (size_t i = 0; i < x.size(); ++i) {
+    x[i] = data.NextU64();
+    y[i] = i % 3 == 0 ? x[i] : x[i] ^ (uint64_t{1} << (i % 64));
+    want[i] = i % 3 == 0 ? 1 : 0;
+  }
+  EXPECT_EQ(Compare(x, y, p, 4), want);
+}
+
 TEST(EqualityTest, EmptyInputGivesEmptyShares) {
   EqualityParams p;
   EXPECT_TRUE(Compare({}, {}, p, 3).empty());
 }
 
-TEST(EqualityTest, SigmaNotAMultipleOfQIsInvalidArgument) {
+TEST(EqualityTest, BadSigmaOrQIsInvalidArgument) {
   auto [a, b] = net::LocalPair();
   crypto::Prng prng = crypto::Prng::FromTestSeed(1);
   OtPair ots(0, DefaultOtParams(1));
-  EqualityParams p;
-  p.sigma = 62;
   std::vector<uint64_t> v(3);
-  EXPECT_EQ(PrivateEquality(ots, *a, v, p, prng).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  for (auto [sigma, q] : {std::pair{65, 4}, std::pair{0, 4}, std::pair{64, 7}, std::pair{8, 0}}) {
+    EqualityParams p;
+    p.sigma = sigma;
+    p.q = q;
+    EXPECT_EQ(PrivateEquality(ots, *a, v, p, prng).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << sigma << " " << q;
+  }
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "mpc/ot_pair.h"
 
+#include <mutex>
+#include <vector>
+
 #include "gtest/gtest.h"
 #include "testing/mpc_parties.h"
 
@@ -66,6 +69,78 @@ TEST(OtPairTest, WordOtsAreTheLowWordsOfTheBlockOts) {
     ASSERT_EQ(r1->mine[i], b ? r0->theirs.m1[i] : r0->theirs.m0[i]) << i;
     ASSERT_NE(r0->theirs.m0[i], r0->theirs.m1[i]);
   }
+}
+
+// Pieces cover every OT once, start at multiples of the group, and carry
+// the messages of a random OT, across three slices.
+TEST(OtPairTest, PiecesCoverEveryOtWithTheRightMessages) {
+  constexpr size_t kN = 2 * OtPair::kRotPiece * OtPair::kPiecesPerSlice + 101;
+  constexpr size_t kGroup = 6;
+  struct Pieces {
+    std::vector<uint64_t> m0, m1, mc;
+    std::vector<int> hits;
+    bool aligned = true;
+    ot::SecretBits choices;
+  };
+  auto [r0, r1] = testing::RunTwoParties<Pieces>(
+      9, [&](int party, OtPair& ots, net::Channel& ch,
+             crypto::Prng& prng) -> absl::StatusOr<Pieces> {
+        Pieces p;
+        p.hits.assign(kN, 0);
+        std::mutex mu;
+        if (party == 0) {
+          p.m0.resize(kN);
+          p.m1.resize(kN);
+          absl::Status st = ots.SendRotPieces(
+              ch, kN, kGroup, prng, 2,
+              [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+                std::lock_guard<std::mutex> lock(mu);
+                p.aligned &= first % kGroup == 0 &&
+                             (first + m0.size() == kN || m0.size() % kGroup == 0);
+                for (size_t i = 0; i < m0.size(); ++i) {
+                  p.m0[first + i] = m0[i];
+                  p.m1[first + i] = m1[i];
+                  ++p.hits[first + i];
+                }
+              });
+          if (!st.ok()) return st;
+          return p;
+        }
+        p.choices = ot::SecretBits::Random(kN, prng);
+        p.mc.resize(kN);
+        absl::Status st = ots.ReceiveRotPieces(
+            ch, p.choices, kGroup, prng, 2, [&](size_t first, absl::Span<const uint64_t> mc) {
+              std::lock_guard<std::mutex> lock(mu);
+              p.aligned &= first % kGroup == 0;
+              for (size_t i = 0; i < mc.size(); ++i) {
+                p.mc[first + i] = mc[i];
+                ++p.hits[first + i];
+              }
+            });
+        if (!st.ok()) return st;
+        return p;
+      });
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_TRUE(r0->aligned);
+  EXPECT_TRUE(r1->aligned);
+  for (size_t i = 0; i < kN; ++i) {
+    ASSERT_EQ(r0->hits[i], 1) << i;
+    ASSERT_EQ(r1->hits[i], 1) << i;
+    ASSERT_EQ(r1->mc[i], r1->choices.Get(i) ? r0->m1[i] : r0->m0[i]) << i;
+    ASSERT_NE(r0->m0[i], r0->m1[i]) << i;
+  }
+}
+
+TEST(OtPairTest, PiecesWithBadGroupAreInvalidArgument) {
+  auto [a, b] = net::LocalPair();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(1);
+  OtPair ots(0, DefaultOtParams(1));
+  auto ignore = [](size_t, absl::Span<const uint64_t>, absl::Span<const uint64_t>) {};
+  EXPECT_EQ(ots.SendRotPieces(*a, 10, 0, prng, 1, ignore).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ots.SendRotPieces(*a, 10, OtPair::kRotPiece + 1, prng, 1, ignore).code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(OtPairTest, BadPartyIsInvalidArgument) {
