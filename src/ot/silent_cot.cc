@@ -9,57 +9,23 @@
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
+#include "ot/internal/silent_shape.h"
 #include "ot/pprf.h"
 
 namespace liaison::ot {
 namespace {
 
-struct Layout {
-  size_t n = 0;
-  size_t t = 0;
-  size_t domain = 0;     // D
-  size_t code_size = 0;  // N = t·D
-  PprfParams pprf;
-};
-
-inline uint64_t EqMask(uint64_t a, uint64_t b) {
-  const uint64_t x = a ^ b;
-  return ((x | (0 - x)) >> 63) - 1;
-}
+using internal::EqMask;
+using Layout = internal::SilentShape;
 
 constexpr Block kClearLowBit(~uint64_t{0}, ~uint64_t{1});
 
 absl::StatusOr<Layout> MakeLayout(const SilentCotParams& p, size_t n) {
-  if (n == 0) return absl::InvalidArgumentError("silent cot: n must be at least 1");
-  if (p.noise_weight == 0 || p.expansion < 2 || p.num_threads < 1) {
-    return absl::InvalidArgumentError(
-        "silent cot: noise_weight, expansion or num_threads out of range");
-  }
-  if (n >= (size_t{1} << 32) || p.expansion >= (uint64_t{1} << 32) ||
-      p.noise_weight >= (size_t{1} << 32)) {
-    return absl::InvalidArgumentError("silent cot: n, expansion or noise_weight too large");
-  }
-  Layout l;
-  l.n = n;
-  l.t = p.noise_weight;
-  l.domain = std::max<size_t>(2, (p.expansion * n + l.t - 1) / l.t);
-  l.code_size = l.t * l.domain;
-  if (l.code_size >= (uint64_t{1} << 32)) {
-    return absl::InvalidArgumentError(
-        StrCat("silent cot: code size ", l.code_size, " is not below 2^32"));
-  }
-  l.pprf = PprfParams{l.t, l.domain, p.num_threads};
-  return l;
+  return internal::MakeSilentShape("silent cot", n, p.noise_weight, p.expansion, p.num_threads);
 }
 
 absl::StatusOr<ExConvCode> MakeCode(const SilentCotParams& p, const Layout& l) {
-  ExConvParams cp;
-  cp.num_messages = l.n;
-  cp.code_size = l.code_size;
-  cp.expander_weight = p.expander_weight;
-  cp.accumulator_window = p.accumulator_window;
-  cp.seed = p.code_seed;
-  return ExConvCode::Create(cp);
+  return internal::MakeSilentCode(l, p.expander_weight, p.accumulator_window, p.code_seed);
 }
 
 OtExtensionParams OtParams(const SilentCotParams& p) {

@@ -23,50 +23,29 @@
 #include "crypto/hash.h"
 #include "ot/noisy_vole.h"
 #include "ot/ot_extension.h"
+#include "ot/internal/silent_shape.h"
 #include "ot/pprf.h"
 
 namespace liaison::ot {
 namespace {
 
+using internal::EqMask;
+
 // Layout of the one ExtendCot: 128·t' noisy-VOLE OTs (t' = t, or t + 1
 // with the malicious check's mask element), then t·d PPRF OTs.
-struct Layout {
-  size_t n = 0;
-  size_t t = 0;
-  size_t domain = 0;  // D
-  size_t code_size = 0;  // N = t·D
+struct Layout : internal::SilentShape {
   bool malicious = false;
   size_t noisy_elements = 0;  // t'
   size_t noisy_ots = 0;
   size_t pprf_ots = 0;
-  PprfParams pprf;
 };
 
-inline uint64_t EqMask(uint64_t a, uint64_t b) {
-  const uint64_t x = a ^ b;
-  return ((x | (0 - x)) >> 63) - 1;
-}
-
 absl::StatusOr<Layout> MakeLayout(const SilentVoleParams& p, size_t n) {
-  if (n == 0) return absl::InvalidArgumentError("silent vole: n must be at least 1");
-  if (p.noise_weight == 0) return absl::InvalidArgumentError("silent vole: noise_weight is 0");
-  if (p.expansion < 2) return absl::InvalidArgumentError("silent vole: expansion below 2");
-  if (p.num_threads < 1) return absl::InvalidArgumentError("silent vole: num_threads below 1");
-  if (n >= (size_t{1} << 32) || p.expansion >= (uint64_t{1} << 32) ||
-      p.noise_weight >= (size_t{1} << 32)) {
-    return absl::InvalidArgumentError("silent vole: n, expansion or noise_weight too large");
-  }
+  LIAISON_ASSIGN_OR_RETURN(
+      internal::SilentShape shape,
+      internal::MakeSilentShape("silent vole", n, p.noise_weight, p.expansion, p.num_threads));
   Layout l;
-  l.n = n;
-  l.t = p.noise_weight;
-  const uint64_t target = p.expansion * n;
-  l.domain = std::max<size_t>(2, (target + l.t - 1) / l.t);
-  l.code_size = l.t * l.domain;
-  if (l.code_size >= (uint64_t{1} << 32)) {
-    return absl::InvalidArgumentError(StrCat("silent vole: code size ", l.code_size,
-                                             " is not below 2^32"));
-  }
-  l.pprf = PprfParams{l.t, l.domain, p.num_threads};
+  static_cast<internal::SilentShape&>(l) = shape;
   l.malicious = p.malicious;
   l.noisy_elements = l.t + (p.malicious ? 1 : 0);
   l.noisy_ots = kNoisyVoleOtsPerElement * l.noisy_elements;
@@ -75,13 +54,7 @@ absl::StatusOr<Layout> MakeLayout(const SilentVoleParams& p, size_t n) {
 }
 
 absl::StatusOr<ExConvCode> MakeCode(const SilentVoleParams& p, const Layout& l) {
-  ExConvParams cp;
-  cp.num_messages = l.n;
-  cp.code_size = l.code_size;
-  cp.expander_weight = p.expander_weight;
-  cp.accumulator_window = p.accumulator_window;
-  cp.seed = p.code_seed;
-  return ExConvCode::Create(cp);
+  return internal::MakeSilentCode(l, p.expander_weight, p.accumulator_window, p.code_seed);
 }
 
 OtExtensionParams OtParams(const SilentVoleParams& p) {
