@@ -72,6 +72,15 @@ void ForEachPiece(size_t len, size_t piece, int num_threads, const Fn& fn) {
   });
 }
 
+// LowWords writes the low 64 bits of blocks[i] to word i of the same
+// memory, front to back (word i lies in block i / 2 ≤ i, already read), and
+// returns them as a span.
+absl::Span<const uint64_t> LowWords(absl::Span<crypto::Block> blocks) {
+  uint64_t* words = reinterpret_cast<uint64_t*>(blocks.data());
+  for (size_t i = 0; i < blocks.size(); ++i) words[i] = blocks[i].lo;
+  return absl::MakeConstSpan(words, blocks.size());
+}
+
 }  // namespace
 
 absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
@@ -80,9 +89,22 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
+  const crypto::Block delta = sender_.delta();
+  if (128 % group == 0) {
+    // The OT extension's own pieces start at multiples of 128: hash each
+    // while it is in cache. m0 = H(q) goes to the scratch, m1 = H(q ⊕ Δ)
+    // stays in q's buffer; both are then packed to words in place.
+    return sender_.ExtendCotPieces(
+        channel, num_ots, prng,
+        [&](size_t first, absl::Span<crypto::Block> q, absl::Span<crypto::Block> scratch) {
+          crypto::CrHash(q, scratch);
+          for (crypto::Block& b : q) b ^= delta;
+          crypto::CrHash(q, q);
+          consume(first, LowWords(scratch), LowWords(q));
+        });
+  }
   const size_t piece = kRotPiece / group * group;
   const size_t slice = piece * kPiecesPerSlice;
-  const crypto::Block delta = sender_.delta();
   for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
     const size_t len = std::min(num_ots - s0, slice);
     LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
@@ -107,6 +129,14 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
   const size_t num_ots = choices.size();
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
+  }
+  if (128 % group == 0) {
+    return receiver_.ExtendCotPieces(
+        channel, choices, prng,
+        [&](size_t first, absl::Span<crypto::Block> t, absl::Span<crypto::Block>) {
+          crypto::CrHash(t, t);
+          consume(first, LowWords(t));
+        });
   }
   const size_t piece = kRotPiece / group * group;
   const size_t slice = piece * kPiecesPerSlice;  // a multiple of 128

@@ -86,13 +86,17 @@ class OtPair {
 
   // SendRotPieces is SendRotWords for consumers that use the messages
   // once, right away: instead of returning arrays of 8·num_ots bytes per
-  // message it hashes the OTs in pieces of at most kRotPiece OTs, each
-  // starting at a multiple of `group` (1 ≤ group ≤ kRotPiece) and all but
-  // the last a multiple of group long, and calls consume(first, m0, m1)
-  // with the low 64 bits of the messages of OTs [first, first +
-  // m0.size()). Pieces are consumed concurrently on up to `num_threads`
-  // threads; the spans live only during the call (their buffers are
-  // wiped when the thread's pieces are done). The wire and the messages are those of SendRotWords.
+  // message it hashes the OTs piece by piece and calls consume(first, m0,
+  // m1) with the low 64 bits of the messages of OTs [first, first +
+  // m0.size()). Every piece starts at a multiple of `group` (1 ≤ group ≤
+  // kRotPiece) and all but the last are a multiple of group long. When
+  // group divides 128 the pieces are the OT extension's own
+  // (ot::CotPieceFn: at most 2,048 OTs for k ≤ 4, hashed while in cache,
+  // one Extend for the whole batch); otherwise at most kRotPiece OTs cut
+  // from slices of kPiecesPerSlice pieces. Pieces are consumed concurrently
+  // on up to `num_threads` threads; the spans live only during the call
+  // (their buffers are wiped afterwards). The wire and the messages are
+  // those of SendRotWords (but for the slices' extra Extend headers).
   // Errors: InvalidArgument for a bad group; as SendRotWords otherwise.
   using SendPieceFn = std::function<void(size_t first, absl::Span<const uint64_t> m0,
                                          absl::Span<const uint64_t> m1)>;

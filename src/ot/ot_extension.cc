@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "base/bytes.h"
@@ -229,6 +230,25 @@ void TransposeOut(const Block* rows, size_t stride, uint64_t first, size_t count
   }
 }
 
+// PieceBuffers are a worker's buffers for ExtendCotPieces: the transposed
+// OTs of one sub-block and the consumer's scratch, wiped on destruction.
+struct PieceBuffers {
+  explicit PieceBuffers(size_t num_blocks) : cots(128 * num_blocks), scratch(128 * num_blocks) {}
+  UninitSecretBlocks cots;
+  UninitSecretBlocks scratch;
+};
+
+// EmitPiece transposes the `count` squares held in `rows` (row j at
+// rows[j * stride]), blocks first..first+count-1 of a semi-honest Extend
+// of n OTs, and hands OTs [128·first, min(128·(first + count), n)) to
+// `sink`.
+void EmitPiece(const Block* rows, size_t stride, uint64_t first, size_t count, size_t n,
+               PieceBuffers& bufs, const CotPieceFn& sink) {
+  internal::TransposeSquares(rows, stride, count, bufs.cots.data());
+  const size_t len = std::min<size_t>(128 * count, n - 128 * first);
+  sink(128 * first, bufs.cots.span().subspan(0, len), bufs.scratch.span().subspan(0, len));
+}
+
 // ChiBlocks expands the check seed into one coefficient per real block.
 std::vector<Block> ChiBlocks(const Block& seed, uint64_t num_blocks) {
   std::vector<Block> chi(num_blocks);
@@ -343,7 +363,8 @@ absl::Status OtExtensionSender::SetUp(net::Channel& channel, crypto::Prng& prng)
 }
 
 absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, size_t n,
-                                                       Kind kind, crypto::Prng& prng) {
+                                                       Kind kind, crypto::Prng& prng,
+                                                       const CotPieceFn* sink) {
   if (!is_set_up()) return absl::FailedPreconditionError("OT extension: SetUp has not run");
   if (broken_) {
     return absl::FailedPreconditionError(
@@ -391,7 +412,7 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
   }
   std::mutex acc_mu;
 
-  SecretBlocks q(n);
+  SecretBlocks q(sink != nullptr ? 0 : n);
   for (uint64_t k0 = 0; k0 < total; k0 += cb) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(cb, total - k0));
     LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
@@ -403,6 +424,8 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
       SecretBlocks rows(kBaseOts * sub);
       SecretBlocks buf((size_t{1} << groups.k) * sub);
       SecretWides local(malicious ? kBaseOts : 0);
+      std::optional<PieceBuffers> pieces;
+      if (sink != nullptr) pieces.emplace(sub);
       for (size_t s0 = b0; s0 < b1; s0 += sub) {
         const size_t sl = std::min(sub, b1 - s0);
         const uint64_t g0 = k0 + s0;  // block index within this Extend
@@ -425,7 +448,11 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
           }
         }
         if (malicious) Accumulate(rows.data(), sub, g0, sl, num_blocks, chi, local);
-        TransposeOut(rows.data(), sub, g0, sl, num_blocks, n, q.data());
+        if (sink != nullptr) {
+          EmitPiece(rows.data(), sub, g0, sl, n, *pieces, *sink);
+        } else {
+          TransposeOut(rows.data(), sub, g0, sl, num_blocks, n, q.data());
+        }
       }
       if (malicious) {
         std::lock_guard<std::mutex> lock(acc_mu);
@@ -467,6 +494,15 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
 absl::StatusOr<SecretBlocks> OtExtensionSender::ExtendCot(net::Channel& channel, size_t num_ots,
                                                           crypto::Prng& prng) {
   return Extend(channel, num_ots, Kind::kCot, prng);
+}
+
+absl::Status OtExtensionSender::ExtendCotPieces(net::Channel& channel, size_t num_ots,
+                                               crypto::Prng& prng, const CotPieceFn& consume) {
+  if (params_.security != Security::kSemiHonest) {
+    return absl::FailedPreconditionError(
+        "OT extension: OTs in pieces are for the semi-honest mode only");
+  }
+  return Extend(channel, num_ots, Kind::kCot, prng, &consume).status();
 }
 
 absl::StatusOr<RotSenderOutput> OtExtensionSender::ExtendRotKind(net::Channel& channel,
@@ -576,7 +612,8 @@ absl::Status OtExtensionReceiver::SetUp(net::Channel& channel, crypto::Prng& prn
 
 absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
                                                          const SecretBits& choices, Kind kind,
-                                                         crypto::Prng& prng) {
+                                                         crypto::Prng& prng,
+                                                         const CotPieceFn* sink) {
   if (!is_set_up()) return absl::FailedPreconditionError("OT extension: SetUp has not run");
   if (broken_) {
     return absl::FailedPreconditionError(
@@ -642,7 +679,7 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
     }
   };
 
-  SecretBlocks t(n);
+  SecretBlocks t(sink != nullptr ? 0 : n);
   Bytes msg;
   for (uint64_t k0 = 0; k0 < total; k0 += cb) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(cb, total - k0));
@@ -650,10 +687,16 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
     ParallelFor(len, threads, sub, [&](size_t b0, size_t b1) {
       SecretBlocks rows(kBaseOts * sub);
       SecretBlocks buf((size_t{1} << groups.k) * sub);
+      std::optional<PieceBuffers> pieces;
+      if (sink != nullptr) pieces.emplace(sub);
       for (size_t s0 = b0; s0 < b1; s0 += sub) {
         const size_t sl = std::min(sub, b1 - s0);
         compute_rows(k0 + s0, sl, rows.data(), buf.data(), msg.data() + s0 * sizeof(Block), len);
-        TransposeOut(rows.data(), sub, k0 + s0, sl, num_blocks, n, t.data());
+        if (sink != nullptr) {
+          EmitPiece(rows.data(), sub, k0 + s0, sl, n, *pieces, *sink);
+        } else {
+          TransposeOut(rows.data(), sub, k0 + s0, sl, num_blocks, n, t.data());
+        }
       }
     });
     LIAISON_RETURN_IF_ERROR(channel.Send(msg));
@@ -700,6 +743,16 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::ExtendCot(net::Channel& channe
                                                             const SecretBits& choices,
                                                             crypto::Prng& prng) {
   return Extend(channel, choices, Kind::kCot, prng);
+}
+
+absl::Status OtExtensionReceiver::ExtendCotPieces(net::Channel& channel,
+                                                 const SecretBits& choices, crypto::Prng& prng,
+                                                 const CotPieceFn& consume) {
+  if (params_.security != Security::kSemiHonest) {
+    return absl::FailedPreconditionError(
+        "OT extension: OTs in pieces are for the semi-honest mode only");
+  }
+  return Extend(channel, choices, Kind::kCot, prng, &consume).status();
 }
 
 absl::StatusOr<SecretBlocks> OtExtensionReceiver::ExtendRotKind(net::Channel& channel,

@@ -129,6 +129,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -172,6 +173,16 @@ struct RotSenderOutput {
   SecretBlocks m1;
 };
 
+// CotPieceFn consumes correlated OTs [first, first + cots.size()) as an
+// ExtendCotPieces call produces them: q_i (sender) or t_i (receiver).
+// `cots` and `scratch` (of equal size) are the calling thread's buffers,
+// free to overwrite and wiped by the OT extension afterwards; they live
+// only during the call. Pieces hold at most 128·16 OTs (128·64 for k > 4),
+// start at multiples of 128 and arrive concurrently on up to num_threads
+// threads, in no particular order.
+using CotPieceFn = std::function<void(size_t first, absl::Span<Block> cots,
+                                      absl::Span<Block> scratch)>;
+
 // OtExtensionSender is the extension sender (the base-OT receiver). One
 // object serves any number of Extend calls after one SetUp, all over
 // channels to the same OtExtensionReceiver. Not thread-safe.
@@ -204,6 +215,16 @@ class OtExtensionSender {
   absl::StatusOr<SecretBlocks> ExtendCot(net::Channel& channel, size_t num_ots,
                                          crypto::Prng& prng);
 
+  // ExtendCotPieces is ExtendCot for consumers that use each OT once,
+  // right away: the q_i go to `consume` piece by piece while they are in
+  // cache, and are never held for the whole batch. The wire is that of
+  // ExtendCot; the receiver may call either ExtendCot or ExtendCotPieces.
+  // Semi-honest only (FailedPrecondition in malicious mode, whose check
+  // must pass before any OT is used). Errors as ExtendCot; on error some
+  // pieces may already have been consumed.
+  absl::Status ExtendCotPieces(net::Channel& channel, size_t num_ots, crypto::Prng& prng,
+                               const CotPieceFn& consume);
+
   // ExtendRot produces `num_ots` random OTs (m0_i, m1_i); errors as
   // ExtendCot.
   absl::StatusOr<RotSenderOutput> ExtendRot(net::Channel& channel, size_t num_ots,
@@ -222,8 +243,10 @@ class OtExtensionSender {
 
  private:
   enum class Kind : uint8_t { kCot = 0, kRot = 1, kChosen = 2 };
+  // Extend returns the q_i, or with a `sink` hands them to it piece by
+  // piece and returns an empty array.
   absl::StatusOr<SecretBlocks> Extend(net::Channel& channel, size_t num_ots, Kind kind,
-                                      crypto::Prng& prng);
+                                      crypto::Prng& prng, const CotPieceFn* sink = nullptr);
   absl::StatusOr<RotSenderOutput> ExtendRotKind(net::Channel& channel, size_t num_ots,
                                                 Kind kind, crypto::Prng& prng);
 
@@ -264,6 +287,13 @@ class OtExtensionReceiver {
   absl::StatusOr<SecretBlocks> ExtendCot(net::Channel& channel, const SecretBits& choices,
                                          crypto::Prng& prng);
 
+  // ExtendCotPieces is ExtendCot handing the t_i to `consume` piece by
+  // piece (see CotPieceFn and OtExtensionSender::ExtendCotPieces). The
+  // wire is that of ExtendCot. Semi-honest only (FailedPrecondition
+  // otherwise); errors as ExtendCot.
+  absl::Status ExtendCotPieces(net::Channel& channel, const SecretBits& choices,
+                               crypto::Prng& prng, const CotPieceFn& consume);
+
   // ExtendRot produces choices.size() random OTs: element i is
   // m_{b_i}[i]. Errors as ExtendCot.
   absl::StatusOr<SecretBlocks> ExtendRot(net::Channel& channel, const SecretBits& choices,
@@ -281,7 +311,8 @@ class OtExtensionReceiver {
  private:
   enum class Kind : uint8_t { kCot = 0, kRot = 1, kChosen = 2 };
   absl::StatusOr<SecretBlocks> Extend(net::Channel& channel, const SecretBits& choices,
-                                      Kind kind, crypto::Prng& prng);
+                                      Kind kind, crypto::Prng& prng,
+                                      const CotPieceFn* sink = nullptr);
   absl::StatusOr<SecretBlocks> ExtendRotKind(net::Channel& channel, const SecretBits& choices,
                                              Kind kind, crypto::Prng& prng);
 
