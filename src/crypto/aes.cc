@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <type_traits>
 
 #include "base/log.h"
 #include "base/secret.h"
@@ -200,6 +201,18 @@ void EncryptCounterWith(AesImpl impl, const Aes128& aes, uint64_t start,
   CtrKeystreamWith(impl, aes, 0, start, Bytes(out.data()), out.size());
 }
 
+void EncryptCounterManyOn(const AesKernels& k, absl::Span<const Aes128> keys, uint64_t start,
+                          size_t blocks, absl::Span<Block> out) {
+  CheckSizes(keys.size() * blocks, out.size(), "EncryptCounterMany");
+  if (keys.empty() || blocks == 0) return;
+  k.counter_many(RoundKeyBytes(keys[0]), keys.size(), start, Bytes(out.data()), blocks);
+}
+
+void EncryptCounterManyWith(AesImpl impl, absl::Span<const Aes128> keys, uint64_t start,
+                            size_t blocks, absl::Span<Block> out) {
+  EncryptCounterManyOn(Kernels(impl), keys, start, blocks, out);
+}
+
 void CrHashWith(AesImpl impl, absl::Span<const Block> in,
                 absl::Span<Block> out) {
   CrHashOn(Kernels(impl), in, out);
@@ -251,6 +264,15 @@ void Aes128::EncryptBlocks(absl::Span<const Block> in,
 void Aes128::EncryptCounter(uint64_t start, absl::Span<Block> out) const {
   internal::CtrKeystream(*this, 0, start, internal::Bytes(out.data()),
                          out.size());
+}
+
+// The kernels read an array of Aes128 as key schedules 176 bytes apart.
+static_assert(sizeof(Aes128) == 176 && std::is_standard_layout_v<Aes128>,
+              "an Aes128 is its 11 round keys and nothing else");
+
+void EncryptCounterMany(absl::Span<const Aes128> keys, uint64_t start, size_t blocks,
+                        absl::Span<Block> out) {
+  internal::EncryptCounterManyOn(internal::Selected(), keys, start, blocks, out);
 }
 
 const Aes128& FixedKeyAes() {

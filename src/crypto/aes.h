@@ -57,6 +57,15 @@ class Aes128 {
   std::array<Block, 11> round_keys_;
 };
 
+// EncryptCounterMany sets out[j·blocks + i] = AES-128_{keys[j]}(Block(0,
+// start + i)) for every j < keys.size() and i < blocks: EncryptCounter for
+// many keys at the same position, in one call (SoftSpoken's leaf PRGs:
+// the per-call cost is paid once, and two keys' blocks are in flight
+// together). out.size() must be keys.size()·blocks (the process aborts
+// otherwise).
+void EncryptCounterMany(absl::Span<const Aes128> keys, uint64_t start, size_t blocks,
+                        absl::Span<Block> out);
+
 // FixedKeyAes is AES-128 under a public constant key, modelled as a random
 // permutation π (Guo, Katz, Wang, Yu 2020). The key is the bytes
 // 24 3f 6a 88 85 a3 08 d3 13 19 8a 2e 03 70 73 44, the first 128 bits of

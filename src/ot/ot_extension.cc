@@ -91,24 +91,56 @@ size_t LevelOt(const Groups& groups, size_t g, int level) {
   return groups.first_row(g) + groups.size(g) - 1 - level;
 }
 
+// FoldK is Fold for kg = K: block by block, in registers. The top level
+// reads each pair of leaf blocks (x, x + 2^(K−1)) once, adding the upper
+// to row K − 1 and their sum to the register x; the lower levels fold the
+// 2^(K−1) registers the same way, so each leaf block is loaded once and each
+// row block stored once (the loops are unrolled: K is a constant). The
+// registers are GCC/Clang vectors of two words (SSE2 on x86-64).
+template <int K>
+void FoldK(Block* buf, size_t sl, Block* rows, size_t row_stride) {
+  using V = uint64_t __attribute__((vector_size(16)));
+  constexpr size_t kTop = size_t{1} << (K - 1);
+  auto load = [](const Block& b) { return V{b.lo, b.hi}; };
+  auto store = [](Block& b, V x) { b = Block(x[1], x[0]); };
+  for (size_t i = 0; i < sl; ++i) {
+    V v[kTop];
+    V top = {0, 0};
+#pragma GCC unroll 128
+    for (size_t x = 0; x < kTop; ++x) {
+      const V hi = load(buf[(x + kTop) * sl + i]);
+      top ^= hi;
+      v[x] = load(buf[x * sl + i]) ^ hi;
+    }
+    store(rows[static_cast<size_t>(K - 1) * row_stride + i], top);
+#pragma GCC unroll 8
+    for (int l = K - 2; l >= 0; --l) {
+      const size_t half = size_t{1} << l;
+      V row = v[half];
+#pragma GCC unroll 64
+      for (size_t x = half + 1; x < 2 * half; ++x) row ^= v[x];
+      store(rows[static_cast<size_t>(l) * row_stride + i], row);
+#pragma GCC unroll 64
+      for (size_t x = 0; x < half; ++x) v[x] ^= v[x + half];
+    }
+    store(buf[i], v[0]);
+  }
+}
+
 // Fold turns the 2^kg leaf vectors in `buf` (vector x at buf + x·sl, sl
 // blocks each) into the rows V_ℓ = Σ_{x : bit ℓ of x} r_x, written to
-// rows + ℓ·row_stride, and leaves u = Σ_x r_x in vector 0. Pairing on the
-// top bit first, it takes 2^(kg+1) vector XORs. Vector 0 enters only u.
+// rows + ℓ·row_stride, and leaves u = Σ_x r_x in vector 0. Vector 0 enters
+// only u.
 void Fold(Block* buf, int kg, size_t sl, Block* rows, size_t row_stride) {
-  for (int l = kg - 1; l >= 0; --l) {
-    const size_t half = size_t{1} << l;
-    Block* row = rows + static_cast<size_t>(l) * row_stride;
-    std::memcpy(row, buf + half * sl, sl * sizeof(Block));
-    for (size_t x = half + 1; x < 2 * half; ++x) {
-      const Block* v = buf + x * sl;
-      for (size_t i = 0; i < sl; ++i) row[i] ^= v[i];
-    }
-    for (size_t x = 0; x < half; ++x) {
-      Block* lo = buf + x * sl;
-      const Block* hi = buf + (x + half) * sl;
-      for (size_t i = 0; i < sl; ++i) lo[i] ^= hi[i];
-    }
+  switch (kg) {
+    case 1: return FoldK<1>(buf, sl, rows, row_stride);
+    case 2: return FoldK<2>(buf, sl, rows, row_stride);
+    case 3: return FoldK<3>(buf, sl, rows, row_stride);
+    case 4: return FoldK<4>(buf, sl, rows, row_stride);
+    case 5: return FoldK<5>(buf, sl, rows, row_stride);
+    case 6: return FoldK<6>(buf, sl, rows, row_stride);
+    case 7: return FoldK<7>(buf, sl, rows, row_stride);
+    default: return FoldK<8>(buf, sl, rows, row_stride);
   }
 }
 
@@ -434,9 +466,10 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
           const int kg = groups.size(g);
           // W = Σ_y y·r'_y over our leaves y ≠ 0 (vector 0 stays zero).
           std::memset(static_cast<void*>(buf.data()), 0, sl * sizeof(Block));
-          for (size_t y = 1; y < (size_t{1} << kg); ++y) {
-            leaves_[leaf++].EncryptCounter(first + g0, buf.span().subspan(y * sl, sl));
-          }
+          const size_t num_known = (size_t{1} << kg) - 1;
+          crypto::EncryptCounterMany(absl::MakeConstSpan(leaves_).subspan(leaf, num_known),
+                                     first + g0, sl, buf.span().subspan(sl, num_known * sl));
+          leaf += num_known;
           Block* grows = rows.data() + groups.first_row(g) * sub;
           Fold(buf.data(), kg, sl, grows, sub);
           // Q = W ⊕ Δ_g·(u ⊕ b), the receiver's correction of row g.
@@ -662,14 +695,13 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
     for (size_t g = 0; g < num_groups; ++g) {
       const int kg = groups.size(g);
       const size_t num_leaves = size_t{1} << kg;
-      if (wire != nullptr) {
-        leaves_[leaf].EncryptCounter(first + g0, absl::MakeSpan(buf, sl));
-      } else {
-        std::memset(static_cast<void*>(buf), 0, sl * sizeof(Block));
-      }
-      for (size_t x = 1; x < num_leaves; ++x) {
-        leaves_[leaf + x].EncryptCounter(first + g0, absl::MakeSpan(buf + x * sl, sl));
-      }
+      // Leaf 0 enters only u, which only the wire needs.
+      const size_t skip = wire != nullptr ? 0 : 1;
+      if (skip == 1) std::memset(static_cast<void*>(buf), 0, sl * sizeof(Block));
+      crypto::EncryptCounterMany(absl::MakeConstSpan(leaves_).subspan(leaf + skip,
+                                                                      num_leaves - skip),
+                                 first + g0, sl,
+                                 absl::MakeSpan(buf + skip * sl, (num_leaves - skip) * sl));
       leaf += num_leaves;
       Fold(buf, kg, sl, rows + groups.first_row(g) * sub, sub);
       if (wire != nullptr) {

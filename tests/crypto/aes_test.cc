@@ -234,6 +234,34 @@ TEST(AesTest, FixedKeyIsTheDocumentedConstant) {
 constexpr size_t kSizes[] = {0,  1,  2,  3,  4,  5,  7,  8,  9,  15,  16,  17,
                              31, 32, 33, 35, 36, 63, 64, 65, 67, 100, 1000};
 
+// EncryptCounterMany is EncryptCounter key by key, on every backend, for
+// key counts odd and even (VAES pairs keys) and every tail length.
+TEST(AesTest, CounterManyIsEachKeysCounterStream) {
+  Prng prng = Prng::FromTestSeed(kSeed);
+  for (size_t num_keys : {size_t{0}, size_t{1}, size_t{2}, size_t{3}, size_t{16}}) {
+    std::vector<Aes128> keys;
+    for (const Block& k : RandomBlocks(prng, num_keys)) keys.emplace_back(k);
+    for (size_t n : kSizes) {
+      SCOPED_TRACE(::testing::Message() << num_keys << " keys, " << n << " blocks");
+      const uint64_t start = prng.NextU64();
+      std::vector<Block> want(num_keys * n);
+      for (size_t j = 0; j < num_keys; ++j) {
+        internal::EncryptCounterWith(AesImpl::kPortable, keys[j], start,
+                                     absl::MakeSpan(want).subspan(j * n, n));
+      }
+      for (AesImpl impl : AvailableImpls()) {
+        SCOPED_TRACE(internal::AesImplName(impl));
+        std::vector<Block> got(num_keys * n);
+        internal::EncryptCounterManyWith(impl, keys, start, n, absl::MakeSpan(got));
+        EXPECT_EQ(got, want);
+      }
+      std::vector<Block> got(num_keys * n);
+      EncryptCounterMany(keys, start, n, absl::MakeSpan(got));
+      EXPECT_EQ(got, want);
+    }
+  }
+}
+
 TEST(AesTest, BackendsAgreeOnRandomInputs) {
   Prng prng = Prng::FromTestSeed(kSeed);
   const std::vector<AesImpl> impls = AvailableImpls();

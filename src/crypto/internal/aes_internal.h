@@ -51,6 +51,8 @@ void EncryptBlocksWith(AesImpl impl, const Aes128& aes,
                        absl::Span<const Block> in, absl::Span<Block> out);
 void EncryptCounterWith(AesImpl impl, const Aes128& aes, uint64_t start,
                         absl::Span<Block> out);
+void EncryptCounterManyWith(AesImpl impl, absl::Span<const Aes128> keys, uint64_t start,
+                            size_t blocks, absl::Span<Block> out);
 void CrHashWith(AesImpl impl, absl::Span<const Block> in,
                 absl::Span<Block> out);
 void TccrHashWith(AesImpl impl, absl::Span<const Block> in,

@@ -37,6 +37,11 @@ struct AesKernels {
   // tccr_hash sets out[i] = AES(AES(in[i]) ^ Block(0, tweak + i)) ^ AES(in[i]).
   void (*tccr_hash)(const uint8_t* rk, const uint8_t* in, uint64_t tweak,
                     uint8_t* out, size_t n);
+  // counter_many runs `counter` (hi = 0) for num_keys key schedules at
+  // rks + 176·j, writing key j's n blocks at out + 16·n·j, with one scrub
+  // for the whole call (VAES keeps two keys' blocks in flight).
+  void (*counter_many)(const uint8_t* rks, size_t num_keys, uint64_t start,
+                       uint8_t* out, size_t n);
   // davies_meyer sets out[i] = AES_{key[i]}(in[i]) ^ in[i], one key
   // schedule per block (`key` holds n 16-byte keys); out may be key or in.
   void (*davies_meyer)(const uint8_t* key, const uint8_t* in, uint8_t* out,

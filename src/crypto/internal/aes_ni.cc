@@ -224,6 +224,13 @@ void NiCounter(const uint8_t* rk, uint64_t hi, uint64_t start, uint8_t* out,
   NiCounterWork(rk, hi, start, out, n);
   Scrub();
 }
+void NiCounterMany(const uint8_t* rks, size_t num_keys, uint64_t start,
+                   uint8_t* out, size_t n) {
+  for (size_t j = 0; j < num_keys; ++j) {
+    NiCounterWork(rks + 176 * j, 0, start, out + 16 * n * j, n);
+  }
+  Scrub();
+}
 void NiCrHash(const uint8_t* rk, const uint8_t* in, uint8_t* out, size_t n) {
   NiCrHashWork(rk, in, out, n);
   Scrub();
@@ -269,8 +276,8 @@ void AesNiDaviesMeyer(const uint8_t* key, const uint8_t* in, uint8_t* out,
 }
 
 const AesKernels kAesNiKernels = {
-    AesNiExpandKey, NiEncryptBlocks, NiCounter,
-    NiCrHash,       NiTccrHash,      AesNiDaviesMeyer,
+    AesNiExpandKey, NiEncryptBlocks, NiCounter,        NiCrHash,
+    NiTccrHash,     NiCounterMany,   AesNiDaviesMeyer,
 };
 
 }  // namespace liaison::crypto::internal

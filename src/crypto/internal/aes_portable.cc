@@ -378,6 +378,13 @@ void PortableCounter(const uint8_t* rk, uint64_t hi, uint64_t start,
   PortableCounterWork(rk, hi, start, out, n);
   ScrubStack();
 }
+void PortableCounterMany(const uint8_t* rks, size_t num_keys, uint64_t start,
+                         uint8_t* out, size_t n) {
+  for (size_t j = 0; j < num_keys; ++j) {
+    PortableCounterWork(rks + 176 * j, 0, start, out + 16 * n * j, n);
+  }
+  ScrubStack();
+}
 void PortableCrHash(const uint8_t* rk, const uint8_t* in, uint8_t* out,
                     size_t n) {
   PortableCrHashWork(rk, in, out, n);
@@ -402,7 +409,8 @@ void PortableDaviesMeyer(const uint8_t* key, const uint8_t* in, uint8_t* out,
 
 const AesKernels kPortableAesKernels = {
     PortableExpandKey, PortableEncryptBlocks, PortableCounter,
-    PortableCrHash,    PortableTccrHash,      PortableDaviesMeyer,
+    PortableCrHash,    PortableTccrHash,      PortableCounterMany,
+    PortableDaviesMeyer,
 };
 
 }  // namespace liaison::crypto::internal
