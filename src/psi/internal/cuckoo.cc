@@ -69,6 +69,16 @@ absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const Block> keys,
                                                    absl::Span<const uint32_t> bins,
                                                    uint64_t num_bins, uint64_t walk_seed,
                                                    size_t max_evictions) {
+  // While inserting, an entry also carries 30 bits of its key above the
+  // 34 bits of 4·i + j, so that the check for an equal key rarely has to
+  // read the key itself (a cache miss into a table as large as the input);
+  // they are stripped at the end.
+  constexpr int kIndexBits = 34;
+  constexpr uint64_t kIndexMask = (uint64_t{1} << kIndexBits) - 1;
+  if (keys.size() >= (uint64_t{1} << (kIndexBits - 2)) - 1) {
+    return absl::InvalidArgumentError("cuckoo hashing: too many keys");
+  }
+  auto tag = [&](uint64_t item) { return (keys[item].hi >> kIndexBits) << kIndexBits; };
   std::vector<uint64_t> table(num_bins, kEmptyBin);
   uint64_t rng = walk_seed | 1;
   auto next = [&rng]() {  // xorshift64: the walk needs no cryptographic quality
@@ -77,16 +87,26 @@ absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const Block> keys,
     rng ^= rng << 17;
     return rng;
   };
+  // The bins of the key kAhead places on are fetched while this one is
+  // placed: the table is random access, larger than the caches at 2^20.
+  constexpr size_t kAhead = 16;
   for (size_t i = 0; i < keys.size(); ++i) {
+    if (i + kAhead < keys.size()) {
+      const uint32_t* a = bins.data() + 3 * (i + kAhead);
+      for (int j = 0; j < kNumCuckooHashes; ++j) __builtin_prefetch(&table[a[j]], 1);
+    }
     const uint32_t* c = bins.data() + 3 * i;
+    const uint64_t my_tag = tag(i);
     // A key equal to this one sits in one of the same three bins.
     for (int j = 0; j < kNumCuckooHashes; ++j) {
       const uint64_t e = table[c[j]];
-      if (e != kEmptyBin && keys[e >> 2] == keys[i]) {
+      if (e != kEmptyBin && (e & ~kIndexMask) == my_tag &&
+          keys[(e & kIndexMask) >> 2] == keys[i]) {
         return absl::InvalidArgumentError("cuckoo hashing: keys must be distinct");
       }
     }
     uint64_t item = i;
+    uint64_t item_tag = my_tag;
     uint64_t from = num_bins;  // the bin the current item was evicted from
     for (size_t step = 0;; ++step) {
       const uint32_t* cand = bins.data() + 3 * item;
@@ -98,7 +118,7 @@ absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const Block> keys,
         }
       }
       if (free_j >= 0) {
-        table[cand[free_j]] = 4 * item + static_cast<uint64_t>(free_j);
+        table[cand[free_j]] = item_tag | (4 * item + static_cast<uint64_t>(free_j));
         break;
       }
       if (step == max_evictions) {
@@ -111,10 +131,14 @@ absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const Block> keys,
       int j = static_cast<int>(next() % kNumCuckooHashes);
       if (cand[j] == from) j = (j + 1 + static_cast<int>(next() % 2)) % kNumCuckooHashes;
       const uint64_t victim = table[cand[j]];
-      table[cand[j]] = 4 * item + static_cast<uint64_t>(j);
+      table[cand[j]] = item_tag | (4 * item + static_cast<uint64_t>(j));
       from = cand[j];
-      item = victim >> 2;
+      item = (victim & kIndexMask) >> 2;
+      item_tag = victim & ~kIndexMask;
     }
+  }
+  for (uint64_t& e : table) {
+    if (e != kEmptyBin) e &= kIndexMask;
   }
   return table;
 }
