@@ -2,7 +2,8 @@
 // fuzz input into ParseConfig. Properties checked, beyond not crashing: a
 // failure is InvalidArgument (the only code ParseConfig documents) and
 // names the source file, and a success is a config whose cross-references
-// hold (every alliance member is a peer, every schedule's alliance exists).
+// hold (every alliance member is a peer, every schedule's alliance exists,
+// a count or sum schedule has its epsilon and its alliance a DP budget).
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -39,6 +40,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(schedule.recurrence.period_s > 0);
     Check(schedule.recurrence.offset_s >= 0 &&
           schedule.recurrence.offset_s < schedule.recurrence.period_s);
+    // A count or sum carries its ε (checked as a REST job's); a match no DP.
+    const liaison::node::DpJobParams& dp = schedule.job.dp;
+    if (schedule.job.question == liaison::node::Question::kMatch) {
+      Check(dp.epsilon.empty() && dp.delta.empty() && dp.count_epsilon.empty() &&
+            dp.bounds.empty());
+    } else {
+      Check(!dp.epsilon.empty());
+      Check(config->alliances.at(schedule.job.alliance).dp.has_value());
+    }
   }
   return 0;
 }
@@ -72,12 +82,13 @@ tlp = "amber"
 [datasets.accounts]
 file = "data/accounts.csv"
 column = "iban"
+value_column = "amount_cents"
 type = "string"
 tlp = "amber"
 
 [alliances.fincrime]
 members = ["bravo"]
-questions = ["match", "count"]
+questions = ["match", "count", "sum"]
 protocols = ["rr22", "ecdh"]
 min_set_size = 10
 max_set_size = 10000000
@@ -118,6 +129,29 @@ question = "match"
 protocol = "rr22"
 every = "7d"
 at = "06:30"
+
+[schedules.weekly-count]
+alliance = "fincrime"
+peer = "bravo"
+dataset = "indicators"
+question = "count"
+protocol = "rr22"
+epsilon = "0.1"
+delta = "0.0000001"
+every = "7d"
+at = "06:00"
+
+[schedules.daily-sum]
+alliance = "fincrime"
+peer = "bravo"
+dataset = "accounts"
+question = "sum"
+protocol = "rr22"
+result_to = "peer"
+epsilon = "0.25"
+bounds = "-100:250000"
+count_epsilon = "0.05"
+daily = "03:30"
 
 [webhooks.soar]
 url = "https://soar.example.org/hooks/liaison?token=x"

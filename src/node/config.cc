@@ -14,6 +14,7 @@
 #include "base/strings.h"
 #include "net/identity.h"
 #include "net/tls_channel.h"
+#include "node/dp_jobs.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 #include "session/handshake.h"
@@ -405,6 +406,21 @@ void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_
   });
 }
 
+// DecimalString returns the string at t[key], like Checker::String, but
+// names the mistake of writing a DP parameter as a TOML number.
+std::optional<std::string> DecimalString(Checker& c, const toml::table& t, uint32_t line,
+                                         std::string_view path, std::string_view key,
+                                         bool required) {
+  const toml::node* n = t.get(key);
+  if (n != nullptr && (n->is_floating_point() || n->is_integer())) {
+    c.Error(Checker::Line(*n, line), Checker::Path(path, key),
+            "must be a quoted decimal string such as \"0.5\": a TOML number "
+            "goes through binary floating point and is not exact");
+    return std::nullopt;
+  }
+  return c.String(t, line, path, key, required);
+}
+
 void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
              AllianceConfig& a) {
   const toml::table* dp = c.Table(t, line, path, "dp");
@@ -424,17 +440,10 @@ void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string&
   DpBudget budget;
   for (auto [key, field] : {std::pair<std::string_view, std::string*>{"epsilon", &budget.epsilon},
                             {"delta", &budget.delta}}) {
-    const toml::node* n = dp->get(key);
-    if (n != nullptr && (n->is_floating_point() || n->is_integer())) {
-      c.Error(Checker::Line(*n, dp_line), Checker::Path(dp_path, key),
-              "must be a quoted decimal string such as \"0.5\": a TOML number "
-              "goes through binary floating point and is not exact");
-      continue;
-    }
-    std::optional<std::string> v = c.String(*dp, dp_line, dp_path, key, true);
+    std::optional<std::string> v = DecimalString(c, *dp, dp_line, dp_path, key, true);
     if (!v) continue;
     if (!IsDecimal(*v)) {
-      c.Error(Checker::Line(*n, dp_line), Checker::Path(dp_path, key),
+      c.Error(Checker::Line(*dp->get(key), dp_line), Checker::Path(dp_path, key),
               StrCat("\"", *v, "\" is not a non-negative decimal number (digits, "
                                "optionally a '.' and more digits)"));
       continue;
@@ -656,13 +665,68 @@ bool ParseRecurrence(Checker& c, const toml::table& t, uint32_t line, const std:
   return true;
 }
 
+// ParseScheduleDp reads a schedule's DP parameters into `job` and checks
+// them as a POST /v1/jobs body is checked (JobDpOf), putting each error on
+// the key at fault (or on the table's line for a missing one). A count or
+// sum also needs the alliance's [alliances.<name>.dp] budget. False if
+// anything is wrong.
+bool ParseScheduleDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                     const Config& config, const AllianceConfig* alliance,
+                     std::optional<Question> question, JobTemplate& job) {
+  bool ok = true;
+  for (auto [key, field] :
+       {std::pair<std::string_view, std::string*>{"epsilon", &job.dp.epsilon},
+        {"delta", &job.dp.delta},
+        {"count_epsilon", &job.dp.count_epsilon}}) {
+    if (auto v = DecimalString(c, t, line, path, key, false)) {
+      *field = *v;
+    } else if (t.get(key) != nullptr) {
+      ok = false;
+    }
+  }
+  if (auto v = c.String(t, line, path, "bounds", false)) {
+    job.dp.bounds = *v;
+  } else if (t.get("bounds") != nullptr) {
+    ok = false;
+  }
+  // Without a valid question or a protocol there is nothing to check the
+  // parameters against; those keys have their errors already.
+  if (!ok || !question || job.protocol.empty()) return ok;
+  auto line_of = [&](std::string_view key) {
+    const toml::node* n = t.get(key);
+    return n != nullptr ? Checker::Line(*n, line) : line;
+  };
+  auto ds = config.datasets.find(job.dataset);
+  const DatasetConfig no_dataset;
+  std::string field;
+  absl::StatusOr<std::optional<JobDp>> dp =
+      JobDpOf(QuestionName(*question), job.protocol, job.result_to,
+              ds != config.datasets.end() ? ds->second : no_dataset, job.dp, &field);
+  if (!dp.ok()) {
+    // The dp module's messages may start with the parameter's name, which
+    // the key in front of them says already.
+    std::string what(dp.status().message());
+    const std::string prefix = StrCat(field, ": ");
+    if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
+    c.Error(line_of(field), Checker::Path(path, field), what);
+    return false;
+  }
+  if (dp->has_value() && alliance != nullptr && !alliance->dp) {
+    c.Error(line_of("question"), path + ".question",
+            StrCat("alliance \"", job.alliance, "\" has no [alliances.", job.alliance,
+                   ".dp] budget, so it cannot run count or sum jobs"));
+    return false;
+  }
+  return true;
+}
+
 void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
                     std::map<std::string, ScheduleConfig>& out) {
   ForEachNamedTable(c, root, "schedules", [&](const std::string& name, const std::string& path,
                                               const toml::table& t, uint32_t line) {
     c.Keys(t, path,
-           {"alliance", "peer", "dataset", "question", "protocol", "result_to", "every", "at",
-            "daily", "catch_up"});
+           {"alliance", "peer", "dataset", "question", "protocol", "result_to", "epsilon",
+            "delta", "count_epsilon", "bounds", "every", "at", "daily", "catch_up"});
     ScheduleConfig sc;
     sc.name = name;
     JobTemplate& job = sc.job;
@@ -702,6 +766,7 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
         }
       }
     }
+    std::optional<Question> valid_question;
     if (auto q = c.String(t, line, path, "question", true)) {
       std::optional<Question> question;
       for (Question cand : {Question::kMatch, Question::kCount, Question::kSum}) {
@@ -718,6 +783,8 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
                   StrCat("alliance \"", job.alliance, "\" does not allow the question \"", *q,
                          "\""));
           ok = false;
+        } else {
+          valid_question = question;
         }
       }
     }
@@ -738,6 +805,7 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
       }
       job.result_to = *r;
     }
+    if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question, job)) ok = false;
     if (auto cu = c.String(t, line, path, "catch_up", false)) {
       if (*cu == "none") {
         sc.catch_up = CatchUp::kNone;

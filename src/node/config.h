@@ -164,8 +164,24 @@ struct Recurrence {
 enum class CatchUp { kNone, kLatest };
 std::string_view CatchUpName(CatchUp c);  // "none", "latest"
 
+// DpJobParams are the differential-privacy parameters of a count or sum job
+// as a person writes them, in a POST /v1/jobs body or a [schedules.<name>]
+// table: decimal strings, parsed exactly (node/dp_jobs.h checks them), empty
+// when not given. epsilon is required for count and sum; delta selects the
+// discrete Gaussian instead of the discrete Laplace; bounds "LO:HI" (sum,
+// required) clamp each value; count_epsilon (sum, optional) also releases a
+// noised count. A match job has none.
+struct DpJobParams {
+  std::string epsilon;
+  std::string delta;
+  std::string count_epsilon;
+  std::string bounds;
+};
+
 // JobTemplate is the job a schedule submits each time it fires. Its fields
-// were checked against the alliance's policy when the config was parsed.
+// were checked against the alliance's policy, and its DP parameters with
+// the same checks as a REST submission's (node/dp_jobs.h, JobDpOf), when
+// the config was parsed.
 struct JobTemplate {
   std::string alliance;
   std::string peer;
@@ -175,6 +191,8 @@ struct JobTemplate {
   std::string protocol;
   // result_to is "both", "me" or "peer" (session::ResultTo).
   std::string result_to = "both";
+  // dp: count and sum only.
+  DpJobParams dp;
 };
 
 // ScheduleConfig is one [schedules.<name>] table.

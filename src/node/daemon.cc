@@ -289,7 +289,7 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     wo.node_name = d->config_.node.name;
     LIAISON_ASSIGN_OR_RETURN(d->webhooks_,
                              WebhookDispatcher::Create(*d->store_, d->audit_, d->config_.webhooks,
-                                                       SystemClock(), wo));
+                                                       d->clock(), wo));
     d->job_webhooks_ = std::make_unique<JobWebhooks>(*d->webhooks_);
     d->observers_.push_back(d->job_webhooks_.get());
   }
@@ -325,25 +325,31 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
   return d;
 }
 
+JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idempotency_key) {
+  JobSubmission s;
+  s.alliance = job.alliance;
+  s.peer = job.peer;
+  s.question = std::string(QuestionName(job.question));
+  s.protocol = job.protocol;
+  s.dataset = job.dataset;
+  s.result_to = job.result_to;
+  s.dp = job.dp;
+  s.idempotency_key = std::string(idempotency_key);
+  return s;
+}
+
 absl::Status Daemon::StartSchedules() {
   if (config_.schedules.empty()) return absl::OkStatus();
   std::vector<ScheduleConfig> schedules;
   for (const auto& [name, s] : config_.schedules) schedules.push_back(s);
   SubmitJobFn submit = [this](const JobTemplate& t, std::string_view idempotency_key,
                               std::string_view actor) -> absl::StatusOr<std::string> {
-    JobSubmission s;
-    s.alliance = t.alliance;
-    s.peer = t.peer;
-    s.question = std::string(QuestionName(t.question));
-    s.protocol = t.protocol;
-    s.dataset = t.dataset;
-    s.result_to = t.result_to;
-    s.idempotency_key = std::string(idempotency_key);
-    LIAISON_ASSIGN_OR_RETURN(CreateJobResult created, SubmitJob(s, actor));
+    LIAISON_ASSIGN_OR_RETURN(CreateJobResult created,
+                             SubmitJob(ScheduledSubmission(t, idempotency_key), actor));
     return created.job.id;
   };
   scheduler_ = std::make_unique<Scheduler>(*store_, audit_, std::move(schedules),
-                                           std::move(submit), SystemClock(), webhooks_.get());
+                                           std::move(submit), clock(), webhooks_.get());
   return scheduler_->Start();
 }
 
@@ -402,8 +408,8 @@ absl::StatusOr<Job> Daemon::Transition(std::string_view id, JobState to, std::st
   return job;
 }
 
-void Daemon::Record(AuditKind kind, const Job& job, std::string_view actor,
-                    const AuditContent* extra) {
+AuditEvent Daemon::AuditEventOf(AuditKind kind, const Job& job, std::string_view actor,
+                                const AuditContent* extra) {
   AuditEvent e;
   if (extra != nullptr) static_cast<AuditContent&>(e) = *extra;
   e.kind = kind;
@@ -422,7 +428,12 @@ void Daemon::Record(AuditKind kind, const Job& job, std::string_view actor,
       e.params_json = p.dump();
     }
   }
-  absl::StatusOr<AuditRecord> r = audit_.Append(e);
+  return e;
+}
+
+void Daemon::Record(AuditKind kind, const Job& job, std::string_view actor,
+                    const AuditContent* extra) {
+  absl::StatusOr<AuditRecord> r = audit_.Append(AuditEventOf(kind, job, actor, extra));
   if (!r.ok()) {
     Log(LogLevel::kError, StrCat("audit record for job ", job.id, " failed: ",
                                  r.status().ToString()));
@@ -509,24 +520,13 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   Json params{{"dataset", s.dataset}, {"peer_dataset", s.peer_dataset},
                {"result_to", s.result_to}};
   JobChangeHook reserve;
-  if (s.question == "count" || s.question == "sum") {
-    if (s.protocol != "rr22") {
-      return absl::InvalidArgumentError("count and sum jobs run on the rr22 protocol only");
-    }
-    OfferDp dp{s.epsilon, s.delta, s.count_epsilon, s.bounds, ""};
-    const bool we_bring = DatasetHasValues(config_.datasets.at(s.dataset));
-    if (s.question == "sum") {
-      dp.values = we_bring ? "initiator" : "responder";
-      if (we_bring && s.result_to == "me") {
-        return absl::InvalidArgumentError(
-            StrCat("dataset ", s.dataset, " brings the values of the sum, so the sum must go "
-                   "to the peer or to both (result_to peer or both)"));
-      }
-    }
-    LIAISON_ASSIGN_OR_RETURN(psi::DpAggregateSpec spec, DpSpecOf(s.question, dp));
+  LIAISON_ASSIGN_OR_RETURN(
+      std::optional<JobDp> dp,
+      JobDpOf(s.question, s.protocol, s.result_to, config_.datasets.at(s.dataset), s.dp));
+  if (dp) {
     LIAISON_ASSIGN_OR_RETURN(PrivacyAmount budget, BudgetOf(alliance));
-    const PrivacyAmount charge = PrivacyChargeOf(spec, s.result_to != "me");
-    params["dp"] = DpParamsJson(dp);
+    const PrivacyAmount charge = PrivacyChargeOf(dp->spec, s.result_to != "me");
+    params["dp"] = DpParamsJson(dp->offer);
     params["privacy_charge"] = ChargeJson(charge);
     if (charge.epsilon > 0) {
       reserve = [key = LedgerKey{s.alliance, s.peer, s.dataset}, charge, budget](
@@ -534,11 +534,6 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
         return ReserveIn(db, key, job.id, charge, budget).status();
       };
     }
-  } else if (!s.epsilon.empty() || !s.delta.empty() || !s.count_epsilon.empty() ||
-             !s.bounds.empty()) {
-    return absl::InvalidArgumentError(
-        "epsilon, delta, count_epsilon and bounds are for count and sum jobs: differential "
-        "privacy cannot hide an exact match list");
   }
   JobRequest r;
   r.idempotency_key = s.idempotency_key;
@@ -550,15 +545,8 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   r.actor = std::string(actor);
   absl::StatusOr<CreateJobResult> attempt = store_->CreateJob(r, reserve);
   if (absl::IsResourceExhausted(attempt.status())) {
-    // Nothing was created; the refusal is still on the record.
-    Job refused;
-    refused.alliance = r.alliance;
-    refused.peer = r.peer;
-    refused.question = r.question;
-    refused.protocol = r.protocol;
-    refused.params_json = r.params_json;
-    refused.error = RefusalText(kRefusePrivacyBudget, std::string(attempt.status().message()));
-    Record(AuditKind::kJobRefused, refused, actor);
+    RecordRefusedSubmission(
+        r, RefusalText(kRefusePrivacyBudget, std::string(attempt.status().message())));
   }
   LIAISON_ASSIGN_OR_RETURN(CreateJobResult created, std::move(attempt));
   if (created.created) {
@@ -567,6 +555,32 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
     Enqueue(created.job.id, absl::Now());
   }
   return created;
+}
+
+void Daemon::RecordRefusedSubmission(const JobRequest& r, std::string_view error) {
+  // Nothing was created, so the job has no id; the refusal is still on the
+  // record, and the observers (webhooks) hear of it as of a job refused at
+  // once, in the same transaction as the audit record.
+  absl::StatusOr<Job> would_be = JobFromRequest(r);
+  if (!would_be.ok()) {
+    Log(LogLevel::kError, StrCat("a refused job of ", r.actor, ": ", would_be.status().ToString()));
+    return;
+  }
+  Job refused = *std::move(would_be);
+  refused.state = JobState::kRefused;
+  refused.error = std::string(error);
+  const AuditEvent event = AuditEventOf(AuditKind::kJobRefused, refused, r.actor);
+  const JobChangeHook observers = ObserverHook();
+  absl::Status written = store_->Write([&](internal::Db& db) -> absl::Status {
+    LIAISON_RETURN_IF_ERROR(audit_.AppendIn(db, event).status());
+    return observers ? observers(db, refused) : absl::OkStatus();
+  });
+  if (!written.ok()) {
+    Log(LogLevel::kError, StrCat("the refusal of a job of ", r.actor, " could not be recorded: ",
+                                 written.ToString()));
+    return;
+  }
+  Notify(refused);
 }
 
 absl::StatusOr<Job> Daemon::CancelJob(std::string_view id, std::string_view actor) {

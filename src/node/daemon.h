@@ -69,6 +69,7 @@
 #include "net/identity.h"
 #include "net/tls_channel.h"
 #include "node/audit.h"
+#include "node/clock.h"
 #include "node/config.h"
 #include "node/datasets.h"
 #include "node/store.h"
@@ -126,15 +127,15 @@ struct JobSubmission {
   std::string peer_dataset;
   // result_to: "me", "peer" or "both".
   std::string result_to = "me";
-  // Count and sum only (node/dp_jobs.h): ε, optional δ, and for a sum the
-  // value bounds "LO:HI" and an optional noised count's ε, as decimal
-  // strings parsed exactly.
-  std::string epsilon;
-  std::string delta;
-  std::string count_epsilon;
-  std::string bounds;
+  // dp: count and sum only (node/dp_jobs.h).
+  DpJobParams dp;
   std::string idempotency_key;
 };
+
+// ScheduledSubmission is the submission a schedule's run makes: the
+// template's job (with its DP parameters) under `idempotency_key`, passed
+// to Daemon::SubmitJob like a POST /v1/jobs body.
+JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idempotency_key);
 
 struct DaemonOptions {
   // home is the node's directory (home.h).
@@ -143,6 +144,10 @@ struct DaemonOptions {
   std::vector<JobEvents*> observers;
   // peer_io_timeout bounds each wait for a peer's message.
   absl::Duration peer_io_timeout = absl::Seconds(60);
+  // clock drives the scheduler and the webhook dispatcher; null is
+  // SystemClock(). Tests pass a fake to fire schedules without waiting. It
+  // must outlive the daemon.
+  Clock* clock = nullptr;
 };
 
 class Daemon {
@@ -180,8 +185,9 @@ class Daemon {
   // request), records job_offered and queues it. A count or sum job whose
   // peer receives reserves its privacy cost in our ledger in the job's
   // creating transaction, before any message to the peer (node/dp_jobs.h);
-  // ResourceExhausted (nothing created, a job_refused audit record) when it
-  // would overspend the alliance's budget. Thread-safe.
+  // ResourceExhausted (nothing created; RecordRefusedSubmission) when it
+  // would overspend the alliance's budget. The DP parameters are checked by
+  // JobDpOf, as a schedule's are when the config is loaded. Thread-safe.
   absl::StatusOr<CreateJobResult> SubmitJob(const JobSubmission& submission,
                                             std::string_view actor);
 
@@ -224,6 +230,7 @@ class Daemon {
   explicit Daemon(const DaemonOptions& options, Config config, net::Identity identity,
                   std::unique_ptr<Store> store);
 
+  Clock& clock() const { return options_.clock != nullptr ? *options_.clock : SystemClock(); }
   absl::Status Recover();
   absl::Status StartSchedules();
   void Enqueue(std::string job_id, absl::Time not_before, uint32_t connect_attempts = 0);
@@ -243,9 +250,18 @@ class Daemon {
   JobChangeHook ObserverHook(std::map<std::string, int64_t> counts = {},
                              std::string result_digest = "");
   void Notify(const Job& job);
-  // Record appends an audit record about `job`; a failure is logged.
+  // AuditEventOf is the audit record of `kind` about `job` (its params,
+  // with its role and error when it has one); Record appends it, logging a
+  // failure.
+  AuditEvent AuditEventOf(AuditKind kind, const Job& job, std::string_view actor,
+                          const AuditContent* extra = nullptr);
   void Record(AuditKind kind, const Job& job, std::string_view actor,
               const AuditContent* extra = nullptr);
+  // RecordRefusedSubmission records a submission refused before its job
+  // was created (an overspent privacy budget): a job_refused audit record
+  // without a job id and, in the same transaction, the observers' view of
+  // a job refused at once (a job_refused webhook). Errors are logged.
+  void RecordRefusedSubmission(const JobRequest& request, std::string_view error);
   // Fail moves a job to failed or refused with a record; errors are logged.
   void Finalize(const Job& job, JobState to, std::string_view error, std::string_view actor);
   const PeerConfig* PeerByName(std::string_view name) const;

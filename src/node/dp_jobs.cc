@@ -2,39 +2,110 @@
 
 #include "base/status.h"
 #include "base/strings.h"
+#include "dp/mechanism.h"
 #include "dp/rational.h"
 #include "session/dp_result.h"
 
 namespace liaison::node {
+namespace {
 
-absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp) {
+// Blame returns `status` after setting *field (if asked for) to `name`.
+absl::Status Blame(std::string* field, std::string_view name, absl::Status status) {
+  if (field != nullptr) *field = std::string(name);
+  return status;
+}
+
+}  // namespace
+
+absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp,
+                                              std::string* field) {
   psi::DpAggregateSpec spec;
   if (question == "count") {
     spec.kind = psi::AggregateKind::kCount;
     if (!dp.bounds.empty() || !dp.count_epsilon.empty() || !dp.values.empty()) {
-      return absl::InvalidArgumentError("bounds, count_epsilon and values are for sum jobs");
+      return Blame(field,
+                   !dp.bounds.empty()          ? "bounds"
+                   : !dp.count_epsilon.empty() ? "count_epsilon"
+                                               : "values",
+                   absl::InvalidArgumentError("bounds, count_epsilon and values are for sum jobs"));
     }
   } else if (question == "sum") {
     spec.kind = psi::AggregateKind::kSum;
-    if (dp.bounds.empty()) return absl::InvalidArgumentError("a sum job needs bounds \"LO:HI\"");
-    LIAISON_ASSIGN_OR_RETURN(auto bounds, session::ParseBounds("bounds", dp.bounds));
-    spec.lo = bounds.first;
-    spec.hi = bounds.second;
+    if (dp.bounds.empty()) {
+      return Blame(field, "bounds", absl::InvalidArgumentError("a sum job needs bounds \"LO:HI\""));
+    }
+    absl::StatusOr<std::pair<int64_t, int64_t>> bounds = session::ParseBounds("bounds", dp.bounds);
+    if (!bounds.ok()) return Blame(field, "bounds", bounds.status());
+    spec.lo = bounds->first;
+    spec.hi = bounds->second;
+    if (absl::Status s = dp::SumSensitivity(spec.lo, spec.hi).status(); !s.ok()) {
+      return Blame(field, "bounds", s);
+    }
     if (!dp.count_epsilon.empty()) {
-      LIAISON_ASSIGN_OR_RETURN(spec.count_epsilon,
-                               dp::ParsePositive("count_epsilon", dp.count_epsilon));
+      absl::StatusOr<mpq_class> ce = dp::ParsePositive("count_epsilon", dp.count_epsilon);
+      if (!ce.ok()) return Blame(field, "count_epsilon", ce.status());
+      spec.count_epsilon = *ce;
     }
   } else {
-    return absl::InvalidArgumentError(
-        StrCat("differential privacy is for count and sum jobs, not ", question));
+    return Blame(field, "question",
+                 absl::InvalidArgumentError(StrCat(
+                     "differential privacy is for count and sum jobs, not ", question)));
   }
-  if (dp.epsilon.empty()) return absl::InvalidArgumentError("a count or sum job needs epsilon");
-  LIAISON_ASSIGN_OR_RETURN(spec.epsilon, dp::ParsePositive("epsilon", dp.epsilon));
+  if (dp.epsilon.empty()) {
+    return Blame(field, "epsilon",
+                 absl::InvalidArgumentError("a count or sum job needs epsilon"));
+  }
+  absl::StatusOr<mpq_class> epsilon = dp::ParsePositive("epsilon", dp.epsilon);
+  if (!epsilon.ok()) return Blame(field, "epsilon", epsilon.status());
+  spec.epsilon = *epsilon;
   if (!dp.delta.empty()) {
-    LIAISON_ASSIGN_OR_RETURN(spec.delta, dp::ParseProbability("delta", dp.delta));
+    absl::StatusOr<mpq_class> delta = dp::ParseProbability("delta", dp.delta);
+    if (!delta.ok()) return Blame(field, "delta", delta.status());
+    spec.delta = *delta;
   }
-  LIAISON_RETURN_IF_ERROR(psi::CalibrateAggregate(spec).status());
+  if (absl::Status s = psi::CalibrateAggregate(spec).status(); !s.ok()) {
+    return Blame(field, "epsilon", s);
+  }
   return spec;
+}
+
+absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
+                                             std::string_view protocol,
+                                             std::string_view result_to,
+                                             const DatasetConfig& dataset,
+                                             const DpJobParams& params, std::string* field) {
+  if (question == "match") {
+    for (const auto& [name, value] :
+         {std::pair<std::string_view, const std::string*>{"epsilon", &params.epsilon},
+          {"delta", &params.delta},
+          {"count_epsilon", &params.count_epsilon},
+          {"bounds", &params.bounds}}) {
+      if (value->empty()) continue;
+      return Blame(field, name,
+                   absl::InvalidArgumentError(
+                       "epsilon, delta, count_epsilon and bounds are for count and sum jobs: "
+                       "differential privacy cannot hide an exact match list"));
+    }
+    return std::nullopt;
+  }
+  if ((question == "count" || question == "sum") && protocol != "rr22") {
+    return Blame(field, "protocol",
+                 absl::InvalidArgumentError("count and sum jobs run on the rr22 protocol only"));
+  }
+  JobDp dp;
+  dp.offer = OfferDp{params.epsilon, params.delta, params.count_epsilon, params.bounds, ""};
+  if (question == "sum") {
+    const bool we_bring = DatasetHasValues(dataset);
+    dp.offer.values = we_bring ? "initiator" : "responder";
+    if (we_bring && result_to == "me") {
+      return Blame(field, "result_to",
+                   absl::InvalidArgumentError(StrCat(
+                       "dataset ", dataset.name, " brings the values of the sum, so the sum must "
+                       "go to the peer or to both (result_to peer or both)")));
+    }
+  }
+  LIAISON_ASSIGN_OR_RETURN(dp.spec, DpSpecOf(question, dp.offer, field));
+  return dp;
 }
 
 bool DatasetHasValues(const DatasetConfig& dataset) {

@@ -14,6 +14,8 @@
 #ifndef LIAISON_NODE_DP_JOBS_H_
 #define LIAISON_NODE_DP_JOBS_H_
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -29,8 +31,38 @@ namespace liaison::node {
 // (required) and count_epsilon (optional), and calibrates them
 // (psi::CalibrateAggregate). InvalidArgument naming the parameter at fault;
 // also for a count with bounds, count_epsilon or values, and for any other
-// question.
-absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp);
+// question. On failure, if `field` is not null, it is set to the parameter
+// at fault: "epsilon", "delta", "count_epsilon", "bounds", "values" or
+// "question" (a noise scale over the samplers' caps is put on "epsilon").
+absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp,
+                                              std::string* field = nullptr);
+
+// JobDp is the differential privacy of a count or sum job this node asks
+// for: the parameters its offer carries (with the side that brings a sum's
+// values) and their calibrated spec.
+struct JobDp {
+  OfferDp offer;
+  psi::DpAggregateSpec spec;
+};
+
+// JobDpOf is the one check of the DP parameters of a job this node is asked
+// to start, whoever asks: a POST /v1/jobs body (Daemon::SubmitJob) and a
+// [schedules.<name>] table (ParseConfig) both call it, so the two accept
+// exactly the same jobs. For "count" and "sum" it requires protocol "rr22",
+// decides which side brings a sum's values (ours if `dataset` names a value
+// column or field, else the peer's), refuses a sum whose result would go
+// to the values side alone, and checks `params` with DpSpecOf. For "match"
+// it returns nullopt, and InvalidArgument if any DP parameter is given
+// (differential privacy cannot hide an exact match list). Other questions
+// are the caller's to refuse (InvalidArgument here). On failure, if `field`
+// is not null, it is set to the job field at fault: "protocol",
+// "result_to", "question" or one of DpSpecOf's.
+absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
+                                             std::string_view protocol,
+                                             std::string_view result_to,
+                                             const DatasetConfig& dataset,
+                                             const DpJobParams& params,
+                                             std::string* field = nullptr);
 
 // DatasetHasValues reports whether `dataset` names a value column or field,
 // i.e. brings the values of a sum.

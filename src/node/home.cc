@@ -166,6 +166,23 @@ rest_listen = "127.0.0.1:7480"
 # catch_up: "none" (default) only reports missed runs; "latest" also runs the
 # most recent missed one when the node starts again.
 #catch_up = "none"
+#
+#[schedules.weekly-count]
+# A count or sum schedule carries the differential-privacy parameters of a
+# POST /v1/jobs body (docs/dp.md), as quoted decimal strings: epsilon
+# (required) and optionally delta; a sum also needs bounds = "LO:HI" and may
+# add count_epsilon. Every run spends its cost from the alliance's dp budget
+# (both sides' budgets with result_to = "both"); a run that would overspend
+# is refused and reported (reason budget_exhausted), and so is every later
+# one until the budget is raised: a budget is never given back.
+#alliance = "fincrime"
+#peer = "bravo"
+#dataset = "indicators"
+#question = "count"
+#protocol = "rr22"
+#epsilon = "0.1"
+#every = "7d"
+#at = "06:00"
 
 # --- Webhooks ----------------------------------------------------------------
 # Signed HTTP POSTs when jobs finish or scheduled runs are missed

@@ -114,15 +114,24 @@ Json AllianceJson(const AllianceConfig& a) {
 }
 
 Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& state) {
+  Json job{{"alliance", c.job.alliance},
+           {"peer", c.job.peer},
+           {"dataset", c.job.dataset},
+           {"question", QuestionName(c.job.question)},
+           {"protocol", c.job.protocol},
+           {"result_to", c.job.result_to}};
+  // The DP parameters as configured (and as a POST /v1/jobs body has them).
+  for (const auto& [key, value] : {std::pair<const char*, const std::string&>{
+                                       "epsilon", c.job.dp.epsilon},
+                                   {"delta", c.job.dp.delta},
+                                   {"count_epsilon", c.job.dp.count_epsilon},
+                                   {"bounds", c.job.dp.bounds}}) {
+    if (!value.empty()) job[key] = value;
+  }
   Json j{{"name", c.name},
          {"recurrence", RecurrenceText(c.recurrence)},
          {"catch_up", CatchUpName(c.catch_up)},
-         {"job", Json{{"alliance", c.job.alliance},
-                      {"peer", c.job.peer},
-                      {"dataset", c.job.dataset},
-                      {"question", QuestionName(c.job.question)},
-                      {"protocol", c.job.protocol},
-                      {"result_to", c.job.result_to}}}};
+         {"job", std::move(job)}};
   if (state) {
     j["handled_through"] = Rfc3339Seconds(state->through);
     j["next_run"] = Rfc3339Seconds(NextFireAfter(c.recurrence, state->through));
@@ -187,9 +196,9 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
       {"alliance", &s.alliance}, {"peer", &s.peer},
       {"question", &s.question}, {"protocol", &s.protocol},
       {"dataset", &s.dataset},   {"peer_dataset", &s.peer_dataset},
-      {"result_to", &s.result_to}, {"epsilon", &s.epsilon},
-      {"delta", &s.delta},         {"count_epsilon", &s.count_epsilon},
-      {"bounds", &s.bounds}};
+      {"result_to", &s.result_to}, {"epsilon", &s.dp.epsilon},
+      {"delta", &s.dp.delta},      {"count_epsilon", &s.dp.count_epsilon},
+      {"bounds", &s.dp.bounds}};
   for (const auto& [key, value] : v.items()) {
     bool known = false;
     for (const auto& [name, target] : fields) {

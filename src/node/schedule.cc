@@ -232,10 +232,16 @@ absl::Status Scheduler::Evaluate(Entry& e, int64_t now, bool after_downtime) {
                                    Rfc3339Seconds(latest), " was already submitted"));
     return RecordFired(e, latest, "");
   }
-  Log(LogLevel::kWarning, StrCat("schedule ", e.config.name, ": submitting the run of ",
-                                 Rfc3339Seconds(latest), " failed: ",
+  // A refusal for a spent budget is reported as such: a budget is never
+  // given back, so it says the runs will keep being refused until the
+  // budget is raised. It is not retried; the next fire time is tried anew.
+  const bool exhausted = absl::IsResourceExhausted(job_id.status());
+  Log(LogLevel::kWarning, StrCat("schedule ", e.config.name, ": the run of ",
+                                 Rfc3339Seconds(latest),
+                                 exhausted ? " was refused: " : " could not be submitted: ",
                                  StatusText(job_id.status())));
-  return ReportMissed(e, latest, latest, 1, "submit_failed", StatusText(job_id.status()), latest);
+  return ReportMissed(e, latest, latest, 1, exhausted ? "budget_exhausted" : "submit_failed",
+                      StatusText(job_id.status()), latest);
 }
 
 absl::Status Scheduler::RecoverSubmitted(Entry& e) {

@@ -32,7 +32,10 @@
 // schedule_missed, in the same transaction that advances `through` (so a gap
 // is reported exactly once). They are not run; with catch_up = "latest" the
 // most recent one is run. A run whose submission fails is reported the same
-// way (reason "submit_failed").
+// way (reason "submit_failed"), and one refused because it would overspend
+// a budget — the privacy budget of a count or sum (ResourceExhausted) — with
+// reason "budget_exhausted"; neither is retried, and the next fire time is
+// submitted as usual.
 #ifndef LIAISON_NODE_SCHEDULE_H_
 #define LIAISON_NODE_SCHEDULE_H_
 
@@ -91,12 +94,13 @@ std::string ScheduleIdempotencyKey(std::string_view schedule_name, int64_t fire_
 // --- the scheduler ---
 
 // SubmitJobFn submits one run of a schedule as a job and returns the job's
-// id. The daemon implements it with Store::CreateJob (passing
-// `idempotency_key` and `actor` through) plus whatever starts the job;
-// a key used before must return the job created then, not a new one.
-// AlreadyExists (the key was used for a different request, e.g. the config
-// changed between a crash and the restart) counts as submitted. Any other
-// error is reported as a missed run. Called on the scheduler's thread,
+// id. The daemon implements it with Daemon::SubmitJob, the path of
+// POST /v1/jobs (passing `idempotency_key` and `actor` through); a key used
+// before must return the job created then, not a new one (so a count or sum
+// run never reserves its privacy cost twice). AlreadyExists (the key was
+// used for a different request, e.g. the config changed between a crash and
+// the restart) counts as submitted. ResourceExhausted (a spent budget) and
+// any other error are reported as a missed run. Called on the scheduler's thread,
 // without the scheduler's lock; it should not block for long.
 using SubmitJobFn = std::function<absl::StatusOr<std::string>(
     const JobTemplate& job, std::string_view idempotency_key, std::string_view actor)>;

@@ -274,33 +274,6 @@ absl::Status InsertJob(internal::Db& db, const Job& job) {
   return s.Run();
 }
 
-// JobFromRequest fills a new job's fields from `request`, checked and with
-// canonical parameters.
-absl::StatusOr<Job> JobFromRequest(const JobRequest& request) {
-  for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
-                             {"peer", &request.peer},
-                             {"question", &request.question},
-                             {"protocol", &request.protocol},
-                             {"actor", &request.actor}}) {
-    if (value->empty()) return absl::InvalidArgumentError(StrCat("a job needs a ", name));
-  }
-  if (request.idempotency_key.size() > kMaxIdempotencyKeyLen) {
-    return absl::InvalidArgumentError(
-        StrCat("an idempotency key is at most ", kMaxIdempotencyKeyLen, " bytes"));
-  }
-  Job job;
-  LIAISON_ASSIGN_OR_RETURN(job.params_json, CanonicalObject(request.params_json, "params"));
-  job.idempotency_key = request.idempotency_key;
-  job.state = JobState::kQueued;
-  job.alliance = request.alliance;
-  job.peer = request.peer;
-  job.question = request.question;
-  job.protocol = request.protocol;
-  job.actor = request.actor;
-  job.created = job.updated = internal::Rfc3339Now();
-  return job;
-}
-
 ApiKey ApiKeyFromRow(const internal::Stmt& s) {
   ApiKey key;
   key.id = s.Text(0);
@@ -326,6 +299,31 @@ absl::Status CreatePrivateFile(const std::string& path) {
 }
 
 }  // namespace
+
+absl::StatusOr<Job> JobFromRequest(const JobRequest& request) {
+  for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
+                             {"peer", &request.peer},
+                             {"question", &request.question},
+                             {"protocol", &request.protocol},
+                             {"actor", &request.actor}}) {
+    if (value->empty()) return absl::InvalidArgumentError(StrCat("a job needs a ", name));
+  }
+  if (request.idempotency_key.size() > kMaxIdempotencyKeyLen) {
+    return absl::InvalidArgumentError(
+        StrCat("an idempotency key is at most ", kMaxIdempotencyKeyLen, " bytes"));
+  }
+  Job job;
+  LIAISON_ASSIGN_OR_RETURN(job.params_json, CanonicalObject(request.params_json, "params"));
+  job.idempotency_key = request.idempotency_key;
+  job.state = JobState::kQueued;
+  job.alliance = request.alliance;
+  job.peer = request.peer;
+  job.question = request.question;
+  job.protocol = request.protocol;
+  job.actor = request.actor;
+  job.created = job.updated = internal::Rfc3339Now();
+  return job;
+}
 
 std::string_view ApiScopeName(ApiScope scope) {
   switch (scope) {

@@ -131,6 +131,13 @@ struct Job {
   std::string error;    // why it failed or was refused; empty otherwise
 };
 
+// JobFromRequest returns the job CreateJob would insert for `request`:
+// queued, created now, with canonical params_json, but without an id (one
+// is drawn when it is inserted) and not stored. InvalidArgument as for
+// CreateJob. The daemon uses it to describe a request it refused before
+// creating anything.
+absl::StatusOr<Job> JobFromRequest(const JobRequest& request);
+
 // JobResult is the stored result of a succeeded job, written in the same
 // transaction that marks the job succeeded.
 struct JobResult {

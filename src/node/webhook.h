@@ -78,7 +78,8 @@ struct WebhookNotification {
     int64_t num_missed = 0;
     int64_t first_missed = 0;  // Unix seconds
     int64_t last_missed = 0;   // Unix seconds
-    std::string reason;        // "node_not_running", "late" or "submit_failed"
+    // "node_not_running", "late", "submit_failed" or "budget_exhausted"
+    std::string reason;
   };
   std::optional<MissedRuns> missed;
 };

@@ -635,6 +635,21 @@ Json FirstFinishedJobOf(const Node& n, const std::string& actor) {
   return Json::object();
 }
 
+// WaitForRecord returns the first audit record of `n` of `kind` that `pred`
+// accepts (null after 10 s).
+Json WaitForRecord(const Node& n, const std::string& kind,
+                   const std::function<bool(const Json&)>& pred = nullptr) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    Reply audit = n.Call("GET", "/v1/audit?limit=1000", n.analyst_key);
+    for (const Json& r : audit.json["records"]) {
+      if (r["kind"] == kind && (!pred || pred(r))) return r;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Json();
+}
+
 const std::string kHookSecret = "0123456789abcdef0123456789abcdef";
 
 // ConfigureFin writes the items of nodes a and b and configures both with
@@ -737,15 +752,7 @@ TEST(NodeDaemonE2eTest, RunsMissedWhileTheNodeWasStoppedAreAuditedAndNotified) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   cl.Start("a");
 
-  Json missed;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (missed.is_null() && std::chrono::steady_clock::now() < deadline) {
-    Reply audit = a.Call("GET", "/v1/audit?limit=1000", a.analyst_key);
-    for (const Json& r : audit.json["records"]) {
-      if (r["kind"] == "schedule_missed") missed = r;
-    }
-    if (missed.is_null()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  Json missed = WaitForRecord(a, "schedule_missed");
   ASSERT_FALSE(missed.is_null());
   EXPECT_EQ(missed["actor"], "schedule:often");
   EXPECT_EQ(missed["params"]["reason"], "node_not_running");
@@ -1014,6 +1021,69 @@ TEST(NodeDaemonE2eTest, DpSumJobUsesThePeersValueColumn) {
   EXPECT_EQ(wrong.status, 400) << wrong.body;
 }
 
+TEST(NodeDaemonE2eTest, ScheduledDpCountRunsBetweenNodesUntilItsBudgetIsSpent) {
+  ScopedTempDir tmp;
+  WebhookReceiver receiver;
+  Cluster cl(tmp);
+  cl.Add("a");
+  cl.Add("b");
+  // Every 2 s a count of ε = 0.6 to both sides, under budgets of ε = 1: the
+  // first run spends 0.6 on each side, the second would overspend a's.
+  const std::string schedule =
+      "[schedules.counts]\nalliance = \"fin\"\npeer = \"b\"\ndataset = \"ind\"\n"
+      "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.6\"\nevery = \"2s\"\n";
+  ConfigureDp(cl, "1", schedule + WebhookTo(cl["a"], receiver.url(), kHookSecret));
+  cl.Start("b");
+  cl.Start("a");
+  Node& a = cl["a"];
+  Node& b = cl["b"];
+
+  Reply schedules = a.Call("GET", "/v1/schedules", a.analyst_key);
+  ASSERT_EQ(schedules.status, 200) << schedules.body;
+  EXPECT_EQ(schedules.json["schedules"][0]["job"]["epsilon"], "0.6") << schedules.body;
+
+  Json job = FirstFinishedJobOf(a, "schedule:counts");
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump();
+  const std::string id = job["id"];
+  EXPECT_EQ(b.WaitJob(id)["state"], "succeeded");
+  Reply result = a.Call("GET", "/v1/jobs/" + id + "/result", a.automation_key);
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_EQ(result.json["kind"], "dp-aggregate-v1");
+  for (const char* key : {"estimate", "mechanism", "epsilon", "delta", "noise_scale", "ci95"}) {
+    EXPECT_TRUE(result.json.contains(key)) << key << " missing: " << result.body;
+  }
+  EXPECT_EQ(result.json["mechanism"], "discrete_laplace");
+  for (const char* item : {"5.6.7.8", "example.com"}) {
+    EXPECT_EQ(result.body.find(item), std::string::npos) << "an item in the result";
+  }
+
+  // The next run is refused as a POST would be (429): audited, reported as
+  // a run not made, and notified; the budget stays as it was.
+  Json missed = WaitForRecord(a, "schedule_missed", [](const Json& r) {
+    return r["params"].value("reason", "") == "budget_exhausted";
+  });
+  ASSERT_FALSE(missed.is_null());
+  EXPECT_EQ(missed["actor"], "schedule:counts");
+  Json refused = WaitForRecord(a, "job_refused", [](const Json& r) {
+    return r["actor"] == "schedule:counts";
+  });
+  ASSERT_FALSE(refused.is_null());
+  EXPECT_THAT(refused.dump(), HasSubstr("privacy_budget_exhausted"));
+  std::optional<Hook> hook = receiver.WaitFor([](const Hook& h) {
+    return h.event == "job_refused" && h.json.is_object() &&
+           h.json["job"]["actor"] == "schedule:counts";
+  });
+  ASSERT_TRUE(hook.has_value());
+  EXPECT_TRUE(SignatureIsValid(kHookSecret, hook->signature, hook->body));
+  EXPECT_THAT(hook->json["job"].value("error", ""), HasSubstr("privacy_budget_exhausted"));
+  EXPECT_EQ(Spent(a, "b"), "3/5");
+  EXPECT_EQ(Spent(b, "a"), "3/5");
+
+  EXPECT_EQ(cl.Stop("a").exit_code, 0);
+  EXPECT_EQ(cl.Stop("b").exit_code, 0);
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
 
 // --- the item budget of match jobs -------------------------------------------
 

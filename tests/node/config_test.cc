@@ -283,7 +283,10 @@ TEST(ConfigTest, TemplateExamplesAreValidWhenUncommented) {
   EXPECT_EQ(config->datasets.size(), 2u);
   ASSERT_EQ(config->alliances.size(), 1u);
   EXPECT_TRUE(config->alliances.begin()->second.dp.has_value());
-  EXPECT_EQ(config->schedules.size(), 1u);
+  ASSERT_EQ(config->schedules.size(), 2u);
+  const JobTemplate& count = config->schedules.at("weekly-count").job;
+  EXPECT_EQ(count.question, Question::kCount);
+  EXPECT_EQ(count.dp.epsilon, "0.1");
   EXPECT_EQ(config->webhooks.size(), 1u);
 }
 

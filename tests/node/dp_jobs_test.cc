@@ -1,5 +1,8 @@
 #include "node/dp_jobs.h"
 
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace liaison::node {
@@ -34,6 +37,83 @@ TEST(DpJobsTest, BadParametersAreInvalidArgument) {
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DpSpecOf("sum", OfferDp{"1", "", "", "5:1", "initiator"}).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DpJobsTest, SpecErrorsNameTheParameterAtFault) {
+  struct Case {
+    std::string question;
+    OfferDp dp;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"count", OfferDp{"", "", "", "", ""}, "epsilon"},
+      {"count", OfferDp{"-1", "", "", "", ""}, "epsilon"},
+      {"count", OfferDp{"1", "2", "", "", ""}, "delta"},
+      {"count", OfferDp{"1", "", "", "0:1", ""}, "bounds"},
+      {"count", OfferDp{"1", "", "0.5", "", ""}, "count_epsilon"},
+      {"count", OfferDp{"1", "", "", "", "initiator"}, "values"},
+      {"sum", OfferDp{"1", "", "", "", "initiator"}, "bounds"},
+      {"sum", OfferDp{"1", "", "", "9:1", "initiator"}, "bounds"},
+      {"sum", OfferDp{"1", "", "", "0:0", "initiator"}, "bounds"},
+      {"sum", OfferDp{"1", "", "zero", "0:1", "initiator"}, "count_epsilon"},
+      {"match", OfferDp{"1", "", "", "", ""}, "question"},
+  };
+  for (const Case& c : cases) {
+    std::string field;
+    auto spec = DpSpecOf(c.question, c.dp, &field);
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(field, c.field);
+  }
+}
+
+DatasetConfig Dataset(bool with_values) {
+  DatasetConfig d;
+  d.name = with_values ? "amounts" : "ind";
+  if (with_values) d.value_column = "amount";
+  return d;
+}
+
+TEST(DpJobsTest, JobDpOfDecidesTheValueSideAndChecksTheParameters) {
+  auto count = JobDpOf("count", "rr22", "both", Dataset(false), DpJobParams{"0.3", "", "", ""});
+  ASSERT_TRUE(count.ok()) << count.status();
+  ASSERT_TRUE(count->has_value());
+  EXPECT_EQ((*count)->offer.values, "");
+  EXPECT_TRUE((*count)->spec.epsilon == mpq_class(3, 10));
+
+  auto theirs = JobDpOf("sum", "rr22", "me", Dataset(false), DpJobParams{"1", "", "", "0:9"});
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_EQ((*theirs)->offer.values, "responder");
+  auto ours = JobDpOf("sum", "rr22", "peer", Dataset(true), DpJobParams{"1", "", "", "0:9"});
+  ASSERT_TRUE(ours.ok()) << ours.status();
+  EXPECT_EQ((*ours)->offer.values, "initiator");
+
+  auto match = JobDpOf("match", "ecdh", "me", Dataset(false), DpJobParams{});
+  ASSERT_TRUE(match.ok()) << match.status();
+  EXPECT_FALSE(match->has_value());
+}
+
+TEST(DpJobsTest, JobDpOfRefusalsNameTheJobFieldAtFault) {
+  struct Case {
+    std::string question, protocol, result_to;
+    bool with_values;
+    DpJobParams params;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"match", "rr22", "me", false, DpJobParams{"1", "", "", ""}, "epsilon"},
+      {"match", "rr22", "me", false, DpJobParams{"", "", "", "0:1"}, "bounds"},
+      {"count", "ecdh", "me", false, DpJobParams{"1", "", "", ""}, "protocol"},
+      {"sum", "rr22", "me", true, DpJobParams{"1", "", "", "0:9"}, "result_to"},
+      {"sum", "rr22", "both", false, DpJobParams{"1", "", "", ""}, "bounds"},
+      {"count", "rr22", "both", false, DpJobParams{"", "", "", ""}, "epsilon"},
+  };
+  for (const Case& c : cases) {
+    std::string field;
+    auto dp = JobDpOf(c.question, c.protocol, c.result_to, Dataset(c.with_values), c.params,
+                      &field);
+    EXPECT_EQ(dp.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
+    EXPECT_EQ(field, c.field);
+  }
 }
 
 TEST(DpJobsTest, ASideIsChargedOnlyWhenItsPeerReceives) {

@@ -18,8 +18,10 @@
 namespace liaison::node {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using testing::FakeClock;
 using testing::NodeFixture;
@@ -114,12 +116,15 @@ TEST(RecurrenceTest, IdempotencyKeyNamesScheduleAndFireTime) {
 // --- the [schedules.<name>] config section ---
 
 const std::string kFp(64, 'a');
-// kBase is a valid config without schedules: 20 lines.
-const std::string kBase =
+// kHead is the [node] table and peer bravo: 7 lines.
+const std::string kHead =
     "[node]\nname = \"alpha\"\npeer_listen = \"0.0.0.0:7400\"\n"
     "rest_listen = \"127.0.0.1:7480\"\n"                                   // 4
     "[peers.bravo]\naddress = \"bravo.example:7400\"\n"                    // 6
-    "fingerprint = \"sha256:" + kFp + "\"\n"                               // 7
+    "fingerprint = \"sha256:" + kFp + "\"\n";                              // 7
+// kBase is a valid config without schedules: 20 lines.
+const std::string kBase =
+    kHead +
     "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"                // 10
     "[alliances.fin]\nmembers = [\"bravo\"]\nquestions = [\"match\"]\n"    // 13
     "protocols = [\"rr22\"]\nmax_set_size = 1000\n"                       // 15
@@ -137,6 +142,15 @@ const std::string kNightly =
 
 absl::StatusOr<Config> Parse(const std::string& extra) {
   return ParseConfig(kBase + extra, "liaison.toml", "/srv/alpha");
+}
+
+// ExpectConfigError checks that `config`, parsed from a text ending in
+// `extra`, failed with InvalidArgument and a message starting with `want`.
+void ExpectConfigError(const absl::StatusOr<Config>& config, const std::string& want,
+                       const std::string& extra) {
+  ASSERT_FALSE(config.ok()) << extra;
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument) << extra;
+  EXPECT_THAT(std::string(config.status().message()), StartsWith(want)) << extra;
 }
 
 TEST(ScheduleConfigTest, SectionParsesIntoTemplateAndRecurrence) {
@@ -205,12 +219,146 @@ TEST(ScheduleConfigTest, ErrorsNameTheLineAndKey) {
        "question = \"match\"\nprotocol = \"ecdh\"\ndaily = \"02:00\"\n",
        "liaison.toml:26: schedules.x.protocol: alliance \"fin\" does not allow"},
   };
+  for (const Case& c : cases) ExpectConfigError(Parse(c.extra), c.want, c.extra);
+}
+
+// --- count and sum schedules: their DP parameters ---
+
+// kDpBase is a config whose alliance allows count and sum, with a dataset
+// that brings values ("amounts"): 25 lines. It needs kDpBudget (3 more).
+const std::string kDpBase =
+    kHead +
+    "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"                  // 10
+    "[datasets.amounts]\nfile = \"amounts.csv\"\ncolumn = \"ip\"\n"          // 13
+    "value_column = \"amount\"\ntlp = \"amber\"\n"                          // 15
+    "[alliances.fin]\nmembers = [\"bravo\"]\n"                              // 17
+    "questions = [\"match\", \"count\", \"sum\"]\n"                         // 18
+    "protocols = [\"rr22\", \"ecdh\"]\nmax_set_size = 1000\n"                // 20
+    "jobs_per_hour_per_peer = 5\napproval = \"auto\"\n"                      // 22
+    "tlp_ceiling = \"amber\"\n[alliances.fin.datasets]\n"                    // 24
+    "bravo = [\"ind\", \"amounts\"]\n";                                      // 25
+const std::string kDpBudget = "[alliances.fin.dp]\nepsilon = \"1\"\ndelta = \"0.000001\"\n";
+
+// DpSchedule is [schedules.s] on line 29 asking `question` of `dataset`
+// on `protocol` every 2s; `extra` starts on line 35.
+std::string DpSchedule(const std::string& question, const std::string& extra,
+                       const std::string& dataset = "ind", const std::string& protocol = "rr22") {
+  return "[schedules.s]\n"                           // 29
+         "alliance = \"fin\"\npeer = \"bravo\"\n"     // 31
+         "dataset = \"" + dataset + "\"\n"             // 32
+         "question = \"" + question + "\"\n"           // 33
+         "protocol = \"" + protocol + "\"\n"           // 34
+         "every = \"2s\"\n" +                          // 35 (extra from 36)
+         extra;
+}
+
+absl::StatusOr<Config> ParseDp(const std::string& schedule,
+                               const std::string& budget = kDpBudget) {
+  return ParseConfig(kDpBase + budget + schedule, "liaison.toml", "/srv/alpha");
+}
+
+TEST(ScheduleConfigTest, CountAndSumSchedulesCarryTheirDpParameters) {
+  auto config = ParseDp(DpSchedule("count", "epsilon = \"0.1\"\ndelta = \"1e-7\"\n") +
+                        "[schedules.sum-in]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                        "dataset = \"ind\"\nquestion = \"sum\"\nprotocol = \"rr22\"\n"
+                        "result_to = \"me\"\nepsilon = \"0.5\"\nbounds = \"-10:100\"\n"
+                        "count_epsilon = \"0.25\"\ndaily = \"02:00\"\n"
+                        "[schedules.sum-out]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                        "dataset = \"amounts\"\nquestion = \"sum\"\nprotocol = \"rr22\"\n"
+                        "result_to = \"peer\"\nepsilon = \"1\"\nbounds = \"0:5000\"\n"
+                        "every = \"6h\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const JobTemplate& count = config->schedules.at("s").job;
+  EXPECT_EQ(count.question, Question::kCount);
+  EXPECT_EQ(count.dp.epsilon, "0.1");
+  EXPECT_EQ(count.dp.delta, "1e-7");
+  EXPECT_EQ(count.dp.bounds, "");
+  const JobTemplate& in = config->schedules.at("sum-in").job;
+  EXPECT_EQ(in.question, Question::kSum);
+  EXPECT_EQ(in.dp.epsilon, "0.5");
+  EXPECT_EQ(in.dp.bounds, "-10:100");
+  EXPECT_EQ(in.dp.count_epsilon, "0.25");
+  EXPECT_EQ(in.dp.delta, "");
+  EXPECT_EQ(config->schedules.at("sum-out").job.dp.bounds, "0:5000");
+  // A match schedule carries none.
+  auto match = ParseDp(DpSchedule("match", ""));
+  ASSERT_TRUE(match.ok()) << match.status();
+  EXPECT_EQ(match->schedules.at("s").job.dp.epsilon, "");
+}
+
+TEST(ScheduleConfigTest, DpErrorsNameTheLineAndKey) {
+  struct Case {
+    std::string schedule;
+    std::string want;
+  };
+  const std::vector<Case> cases = {
+      {DpSchedule("count", ""),
+       "liaison.toml:29: schedules.s.epsilon: a count or sum job needs epsilon"},
+      {DpSchedule("count", "epsilon = 0.1\n"),
+       "liaison.toml:36: schedules.s.epsilon: must be a quoted decimal string"},
+      {DpSchedule("count", "epsilon = \"0\"\n"),
+       "liaison.toml:36: schedules.s.epsilon: \"0\" must be positive"},
+      {DpSchedule("count", "epsilon = \"a lot\"\n"),
+       "liaison.toml:36: schedules.s.epsilon: \"a lot\" is not a decimal number"},
+      {DpSchedule("count", "epsilon = \"0.1\"\ndelta = \"1\"\n"),
+       "liaison.toml:37: schedules.s.delta: \"1\" must lie strictly between 0 and 1"},
+      {DpSchedule("count", "epsilon = \"0.1\"\ndelta = 0.000001\n"),
+       "liaison.toml:37: schedules.s.delta: must be a quoted decimal string"},
+      {DpSchedule("count", "epsilon = \"0.1\"\nbounds = \"0:10\"\n"),
+       "liaison.toml:37: schedules.s.bounds: bounds, count_epsilon and values are for sum jobs"},
+      {DpSchedule("count", "epsilon = \"0.1\"\ncount_epsilon = \"0.1\"\n"),
+       "liaison.toml:37: schedules.s.count_epsilon: bounds, count_epsilon and values are for"},
+      {DpSchedule("count", "epsilon = \"0.1\"\n", "ind", "ecdh"),
+       "liaison.toml:34: schedules.s.protocol: count and sum jobs run on the rr22 protocol only"},
+      {DpSchedule("sum", "epsilon = \"0.1\"\n"),
+       "liaison.toml:29: schedules.s.bounds: a sum job needs bounds \"LO:HI\""},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"ten:20\"\n"),
+       "liaison.toml:37: schedules.s.bounds: bounds LO: \"ten\" is not a decimal number"},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"20\"\n"),
+       "liaison.toml:37: schedules.s.bounds: \"20\" is not LO:HI"},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"20:10\"\n"),
+       "liaison.toml:37: schedules.s.bounds: sum bounds: lo 20 is above hi 10"},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = 10\n"),
+       "liaison.toml:37: schedules.s.bounds: must be a string, not an integer"},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"0:10\"\ncount_epsilon = \"-1\"\n"),
+       "liaison.toml:38: schedules.s.count_epsilon: \"-1\""},
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"0:10\"\nresult_to = \"me\"\n",
+                  "amounts"),
+       "liaison.toml:38: schedules.s.result_to: dataset amounts brings the values of the sum"},
+      {DpSchedule("match", "epsilon = \"0.1\"\n"),
+       "liaison.toml:36: schedules.s.epsilon: epsilon, delta, count_epsilon and bounds are for "
+       "count and sum jobs"},
+      {DpSchedule("match", "bounds = \"0:10\"\n"),
+       "liaison.toml:36: schedules.s.bounds: epsilon, delta, count_epsilon and bounds are for"},
+      // The value column is the dataset's, as for a REST job, not the job's.
+      {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"0:10\"\nvalue_column = \"amount\"\n"),
+       "liaison.toml:38: schedules.s.value_column: unknown key"},
+  };
   for (const Case& c : cases) {
-    auto config = Parse(c.extra);
-    ASSERT_FALSE(config.ok()) << c.extra;
-    EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(config.status().message()), StartsWith(c.want)) << c.extra;
+    auto config = ParseDp(c.schedule);
+    ExpectConfigError(config, c.want, c.schedule);
+    EXPECT_THAT(std::string(config.status().message()), Not(HasSubstr("more error")))
+        << c.schedule;
   }
+}
+
+TEST(ScheduleConfigTest, CountScheduleNeedsTheAlliancesDpBudget) {
+  // Without [alliances.fin.dp] the alliance itself is wrong (it allows
+  // count and sum); the count schedule is a second error of its own.
+  auto alone = ParseDp("", "");
+  ASSERT_FALSE(alone.ok());
+  EXPECT_EQ(std::string(alone.status().message()),
+            "liaison.toml:16: alliances.fin.dp: missing: count and sum answers are noised, so "
+            "the alliance needs a [alliances.fin.dp] budget (epsilon, delta)");
+  auto with_schedule = ParseDp(DpSchedule("count", "epsilon = \"0.1\"\n"), "");
+  ASSERT_FALSE(with_schedule.ok());
+  EXPECT_THAT(std::string(with_schedule.status().message()),
+              AllOf(StartsWith("liaison.toml:16: alliances.fin.dp: missing"),
+                    HasSubstr("(and 1 more error)")));
+  // A match schedule in the same alliance adds no error.
+  auto match = ParseDp(DpSchedule("match", ""), "");
+  ASSERT_FALSE(match.ok());
+  EXPECT_THAT(std::string(match.status().message()), Not(HasSubstr("more error")));
 }
 
 // --- the scheduler ---
@@ -291,6 +439,25 @@ class SchedulerTest : public ::testing::Test {
                                   WebhookDispatcher* webhooks = nullptr) {
     return std::make_unique<Scheduler>(node_.store(), node_.audit(), std::move(schedules),
                                        submitter.Fn(), clock_, webhooks);
+  }
+
+  // CaughtUpQuarter returns a scheduler of one schedule "quarter" (every
+  // 15 minutes) that has loaded its state, for tests that drive RunDue.
+  std::unique_ptr<Scheduler> CaughtUpQuarter(Submitter& submitter) {
+    auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
+    EXPECT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+    return scheduler;
+  }
+
+  // FailNextRun makes the next submission fail with `status`, moves the
+  // clock to the next quarter hour, runs what is due and returns the params
+  // of the last schedule_missed record (null if there is none).
+  nlohmann::json FailNextRun(Submitter& submitter, Scheduler& scheduler, absl::Status status) {
+    submitter.FailWith(std::move(status));
+    clock_.Advance(minutes(15));
+    EXPECT_TRUE(scheduler.RunDue().ok());
+    std::vector<AuditRecord> missed = node_.Records("schedule_missed");
+    return missed.empty() ? nlohmann::json() : Params(missed.back());
   }
 
   int64_t CountJobsWithKey(const std::string& key) {
@@ -439,8 +606,7 @@ TEST_F(SchedulerTest, ResubmittingTheSameFireTimeReturnsTheSameJob) {
 
 TEST_F(SchedulerTest, LateLoopFiresTheLatestRunAndReportsTheSkippedOnes) {
   Submitter submitter(node_.store());
-  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
-  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
+  auto scheduler = CaughtUpQuarter(submitter);
   clock_.Advance(minutes(50));  // 01:50: 01:15 and 01:30 skipped, 01:45 due
   ASSERT_TRUE(scheduler->RunDue().ok());
   EXPECT_THAT(submitter.keys(), ElementsAre("schedule:quarter:2025-01-31T01:45:00Z"));
@@ -451,22 +617,28 @@ TEST_F(SchedulerTest, LateLoopFiresTheLatestRunAndReportsTheSkippedOnes) {
   EXPECT_EQ(Params(missed[0])["last_missed"], "2025-01-31T01:30:00Z");
 }
 
-TEST_F(SchedulerTest, FailedSubmissionIsReportedAsMissedAndTheNextRunProceeds) {
+TEST_F(SchedulerTest, FailedOrRefusedSubmissionIsReportedAsMissedAndTheNextRunProceeds) {
   Submitter submitter(node_.store());
-  auto scheduler = Make({Schedule("quarter", Recurrence{900, 0})}, submitter);
-  ASSERT_TRUE(scheduler->CatchUpAfterDowntime().ok());
-  submitter.FailWith(absl::PermissionDeniedError("rate limit of alliance fin"));
-  clock_.Advance(minutes(15));
-  ASSERT_TRUE(scheduler->RunDue().ok());
-  std::vector<AuditRecord> missed = node_.Records("schedule_missed");
-  ASSERT_EQ(missed.size(), 1u);
-  EXPECT_EQ(Params(missed[0])["reason"], "submit_failed");
-  EXPECT_THAT(Params(missed[0])["error"].get<std::string>(), HasSubstr("rate limit"));
+  auto scheduler = CaughtUpQuarter(submitter);
+  nlohmann::json failed = FailNextRun(
+      submitter, *scheduler, absl::PermissionDeniedError("rate limit of alliance fin"));
+  EXPECT_EQ(failed["reason"], "submit_failed");
+  EXPECT_THAT(failed.value("error", ""), HasSubstr("rate limit"));
+  // A spent budget (ResourceExhausted: the privacy budget of a count or
+  // sum) is named as such.
+  nlohmann::json refused = FailNextRun(
+      submitter, *scheduler, absl::ResourceExhaustedError("the privacy budget is spent"));
+  EXPECT_EQ(refused["reason"], "budget_exhausted");
+  EXPECT_EQ(refused["error"], "RESOURCE_EXHAUSTED: the privacy budget is spent");
+  EXPECT_EQ(refused["first_missed"], "2025-01-31T01:30:00Z");
+  ASSERT_TRUE(scheduler->RunDue().ok());  // the same fire time: not tried again
+  EXPECT_EQ(submitter.keys().size(), 2u);
   submitter.FailWith(absl::OkStatus());
   clock_.Advance(minutes(15));
   ASSERT_TRUE(scheduler->RunDue().ok());
-  EXPECT_EQ(submitter.keys().size(), 2u);
-  EXPECT_EQ(node_.Records("schedule_missed").size(), 1u);
+  EXPECT_EQ(submitter.keys().size(), 3u);
+  EXPECT_EQ(node_.Records("schedule_missed").size(), 2u);
+  EXPECT_EQ(scheduler->NextFireTime(), kJan31 + kHour + 60 * 60);
 }
 
 TEST_F(SchedulerTest, MissedRunsAreQueuedForWebhooksInTheSameTransaction) {
