@@ -64,7 +64,7 @@
 // Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
 // state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
 // each batch about 24·⌈σ/q⌉·batch_bins bytes (tables or pads, leaf
-// bits) plus the OTs in flight, 4 MiB slices (mpc/ot_pair.h): the
+// bits) plus the OTs in flight, 64 KiB per thread (mpc/ot_pair.h): the
 // messages are hashed piece by piece and not kept.
 #ifndef LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 #define LIAISON_PSI_SHARED_OUTPUT_PSI_H_
