@@ -115,12 +115,11 @@ class OtPair {
   // kRotPiece bounds the OTs per piece: 2,048 hashed blocks (32 KiB) stay
   // in L1/L2 between hashing and use.
   static constexpr size_t kRotPiece = 2048;
-  // kPiecesPerSlice: SendRotPieces and ReceiveRotPieces extend the OTs in
-  // slices of kPiecesPerSlice pieces (at most 2^18 OTs, 4 MiB of
-  // correlations), one OT-extension Extend each (a 31-byte header more
-  // per slice on the wire): the sender hashes a slice while the next one's
-  // columns are made, and the buffers stay small enough for the allocator
-  // to reuse instead of mapping and zeroing fresh pages each time.
+  // kPiecesPerSlice: when `group` does not divide 128, SendRotPieces and
+  // ReceiveRotPieces extend the OTs in slices of kPiecesPerSlice pieces (at
+  // most 2^18 OTs, 4 MiB of correlations), one OT-extension Extend each (a
+  // 31-byte header more per slice on the wire), so that the buffers stay
+  // small enough for the allocator to reuse.
   static constexpr size_t kPiecesPerSlice = 128;
 
  private:
