@@ -1,6 +1,6 @@
 // Silent VOLE over GF(2^128) (ot/silent_vole.h) and silent COT
 // (ot/silent_cot.h, t = 248, same code) at their default parameters
-// (ExConv7x24, expansion 2, t = 496, SoftSpoken k = 8, 2 threads per
+// (ExConv7x24, expansion 2, t = 552, SoftSpoken k = 8, 2 threads per
 // party): n = 2^20, 1.3·2^20 (the RR22 PSI VOLE length at 2^20 items) and
 // 2^22. Both parties run in one process over net::LocalPair, the sender on
 // a second thread, so the wall time is that of the whole protocol with the

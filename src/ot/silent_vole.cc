@@ -1,6 +1,7 @@
 #include "ot/silent_vole.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -27,6 +28,11 @@
 #include "ot/pprf.h"
 
 namespace liaison::ot {
+
+double SilentVoleLinearTestBits(size_t noise_weight, double min_distance) {
+  return -static_cast<double>(noise_weight) * std::log2(1.0 - min_distance);
+}
+
 namespace {
 
 using internal::EqMask;

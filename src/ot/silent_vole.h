@@ -33,17 +33,24 @@
 //
 // Parameters (defaults) and their sources. ExConv7x24, expansion 2 (rate
 // 1/2), as libOTe's default MultType::ExConv7x24 for silent VOLE; libOTe's
-// ConfigureCode gives for it, with its minimum-distance estimate δ = 0.15,
-// t = −λ / log2(1 − 2δ) rounded up to a multiple of 8 = 248 for λ = 128
-// (ot/lpn/ex_conv_code.h quotes the same). We use t = 496 = 2·248: the
-// ExConv code here is binary, whereas libOTe multiplies by a field constant
-// in the convolution for GF(2^128) VOLE; with a binary code and
-// GF(2^128)-valued noise, any GF(2)-linear projection GF(2^128) → GF(2)
-// yields a binary dual-LPN instance in which each noise position survives
-// with probability 1/2, i.e. expected weight t/2, so t is doubled to keep
-// the binary instance at libOTe's 128-bit weight (see the caution in
-// ex_conv_code.h). SoftSpoken k = 8 for the t·(128 + d) base COTs (2 bytes
-// per OT).
+// ConfigureCode estimates its relative minimum distance as δ = 0.15
+// (ot/lpn/ex_conv_code.h). The noise weight follows the standard
+// linear-test estimate, written for the noise we really have. The ExConv
+// code here is binary (libOTe multiplies by a field constant in the
+// convolution for GF(2^128) VOLE; ours must stay binary for the bit and
+// subfield forms to agree), and the noise is GF(2^128)-valued, so the
+// attacker's best linear test is a GF(2)-linear one: a test vector of
+// relative weight δ hits the noise position of a regular section with
+// probability δ, and a hit makes the tested bit uniform (a nonzero
+// GF(2^128) value projects to a uniform bit) instead of flipping it. Each
+// section keeps a bias of 1 − δ (binary noise: 1 − 2δ), and the t sections
+// together (1 − δ)^t, so the estimate is
+//     λ = −t·log2(1 − δ)
+// bits (SilentVoleLinearTestBits). For λ ≥ 128 at δ = 0.15, t ≥ 545.9: we
+// use t = 552 (a multiple of 8), 129.4 bits. (The earlier t = 496 = 2·248,
+// chosen by halving t under the binary formula −t·log2(1 − 2δ), gives only
+// 116.3 bits by this estimate.) SoftSpoken k = 8 for the t·(128 + d) base
+// COTs (2 bytes per OT).
 //
 // Security models (SilentVoleParams::malicious; both sides must agree).
 //
@@ -147,7 +154,18 @@
 namespace liaison::ot {
 
 // kSilentVoleNoiseWeight is the default t (see the file comment).
-inline constexpr size_t kSilentVoleNoiseWeight = 496;
+inline constexpr size_t kSilentVoleNoiseWeight = 552;
+
+// kExConv7x24MinDistance is libOTe's estimate δ of the ExConv7x24 code's
+// relative minimum distance, the input of the noise-weight estimate.
+inline constexpr double kExConv7x24MinDistance = 0.15;
+
+// SilentVoleLinearTestBits is the linear-test security estimate of a
+// GF(2^128)-noise dual-LPN instance with `noise_weight` regular sections
+// under a binary code of relative minimum distance `min_distance`:
+// −t·log2(1 − δ) (see the file comment). Public parameters only.
+double SilentVoleLinearTestBits(size_t noise_weight,
+                                double min_distance = kExConv7x24MinDistance);
 
 // SilentVoleParams are public and must be equal on both sides.
 struct SilentVoleParams {

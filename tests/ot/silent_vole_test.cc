@@ -151,6 +151,17 @@ TEST(SilentVoleTest, OtherParametersKeepTheCorrelation) {
   ExpectVole(o, 3001);
 }
 
+// Regression (issue 11): t = 496 gave 116 bits by the linear-test estimate
+// for GF(2^128) noise under a binary code, not the 128 the docs claimed.
+TEST(SilentVoleTest, DefaultNoiseWeightReaches128BitsByTheLinearTestEstimate) {
+  const SilentVoleParams p;
+  EXPECT_GE(SilentVoleLinearTestBits(p.noise_weight), 128.0);
+  EXPECT_EQ(p.noise_weight % 8, 0u);
+  // The estimate itself: −t·log2(1 − δ), (1 − δ) the bias left per section.
+  EXPECT_NEAR(SilentVoleLinearTestBits(496), 116.29, 0.01);
+  EXPECT_NEAR(SilentVoleLinearTestBits(552), 129.42, 0.01);
+}
+
 TEST(SilentVoleTest, BytesSentMatchTheHeader) {
   const size_t n = 1 << 16;
   Outcome o = RunVole(n, kSeed + 50);
