@@ -11,6 +11,7 @@
 #include "dp/sampler.h"
 #include "mpc/shares.h"
 #include "psi/internal/item_hash.h"
+#include "psi/internal/seed_commit.h"
 #include "psi/shared_output_psi.h"
 
 namespace liaison::psi {
@@ -39,7 +40,10 @@ struct Header {
   int64_t hi = 0;
   uint64_t set_size = 0;
   uint64_t chunk_len = 0;
+  // seed is ours, or the peer's once opened; the header carries the
+  // commitment (psi/internal/seed_commit.h).
   Block seed;
+  crypto::Digest256 commitment{};
 };
 
 Bytes EncodeHeader(const Header& h) {
@@ -58,9 +62,7 @@ Bytes EncodeHeader(const Header& h) {
   w.U64(static_cast<uint64_t>(h.hi));
   w.U64(h.set_size);
   w.U64(h.chunk_len);
-  uint8_t seed[16];
-  h.seed.ToBytes(seed);
-  w.Raw(ByteSpan(seed, 16));
+  w.Raw(ByteSpan(h.commitment.data(), h.commitment.size()));
   return w.Take();
 }
 
@@ -98,8 +100,9 @@ absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   h.hi = static_cast<int64_t>(hi);
   LIAISON_ASSIGN_OR_RETURN(h.set_size, r.U64("dp-aggregate set size"));
   LIAISON_ASSIGN_OR_RETURN(h.chunk_len, r.U64("dp-aggregate chunk length"));
-  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed, r.Raw(16, "dp-aggregate seed"));
-  h.seed = Block::FromBytes(seed.data());
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan commitment,
+                           r.Raw(internal::kSeedCommitmentLen, "dp-aggregate seed commitment"));
+  std::copy(commitment.begin(), commitment.end(), h.commitment.begin());
   LIAISON_RETURN_IF_ERROR(r.ExpectEnd("dp-aggregate header"));
   return h;
 }
@@ -305,6 +308,7 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   mine.set_size = items.size();
   mine.chunk_len = p.chunk_len;
   mine.seed = prng.NextBlock();
+  mine.commitment = internal::CommitSeed(mine.seed);
   LIAISON_RETURN_IF_ERROR(channel.Send(EncodeHeader(mine)));
   LIAISON_ASSIGN_OR_RETURN(Bytes header_msg, channel.Recv());
   LIAISON_ASSIGN_OR_RETURN(Header peer, DecodeHeader(header_msg));
@@ -323,6 +327,8 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
     return absl::FailedPreconditionError(
         "the peer's dp-aggregate chunk length does not fit our channel");
   }
+  LIAISON_ASSIGN_OR_RETURN(
+      peer.seed, internal::OpenSeeds(channel, mine.seed, peer.commitment, "dp-aggregate"));
   LIAISON_ASSIGN_OR_RETURN(bool i_am_r, IAmReceiver(mine, peer));
 
   // Shares of the aggregates.

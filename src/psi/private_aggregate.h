@@ -18,7 +18,10 @@
 //     dp::SampleNoise BEFORE it sends anything (the samplers are
 //     variable-time). Then both send a header: version, aggregate kind,
 //     recipients, who holds values, the noise mechanism, ε, δ, the bounds,
-//     the count's ε, the set size and a 16-byte seed. Each side refuses
+//     the count's ε, the set size and a commitment to a 16-byte random
+//     seed; then both open their seeds (psi/internal/seed_commit.h: a seed
+//     that does not match is DataLoss), so that neither chooses their XOR.
+//     Each side refuses
 //     (FailedPrecondition, before any PSI message) a header whose
 //     parameters differ from its own — including a peer announcing no
 //     noise (the test-only mode below).
@@ -181,7 +184,7 @@ struct PrivateAggregateResult {
 class PrivateAggregate {
  public:
   static constexpr std::string_view kProtocolName = "dp-aggregate";
-  static constexpr uint32_t kProtocolVersion = 1;
+  static constexpr uint32_t kProtocolVersion = 2;
 
   explicit PrivateAggregate(PrivateAggregateParams params)
       : params_(std::move(params)), noise_free_(false) {}

@@ -13,6 +13,7 @@
 #include "crypto/aes.h"
 #include "ot/secret_blocks.h"
 #include "psi/internal/item_hash.h"
+#include "psi/internal/seed_commit.h"
 #include "psi/rr22_oprf.h"
 #include "psi/shared_output_psi.h"
 
@@ -52,7 +53,10 @@ struct Header {
   uint64_t set_size = 0;
   uint64_t chunk_len = 0;
   uint64_t okvs_bin_items = 0;
+  // seed is ours (never sent before the opening) or the peer's once opened;
+  // the header carries the commitment (psi/internal/seed_commit.h).
   Block seed;
+  crypto::Digest256 commitment{};
 };
 
 Bytes EncodeHeader(const Header& h) {
@@ -67,9 +71,7 @@ Bytes EncodeHeader(const Header& h) {
   w.U64(h.set_size);
   w.U64(h.chunk_len);
   w.U64(h.okvs_bin_items);
-  uint8_t seed[16];
-  h.seed.ToBytes(seed);
-  w.Raw(ByteSpan(seed, 16));
+  w.Raw(ByteSpan(h.commitment.data(), h.commitment.size()));
   return w.Take();
 }
 
@@ -104,8 +106,9 @@ absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   LIAISON_ASSIGN_OR_RETURN(h.set_size, r.U64("rr22-psi set size"));
   LIAISON_ASSIGN_OR_RETURN(h.chunk_len, r.U64("rr22-psi chunk length"));
   LIAISON_ASSIGN_OR_RETURN(h.okvs_bin_items, r.U64("rr22-psi okvs bin items"));
-  LIAISON_ASSIGN_OR_RETURN(ByteSpan seed, r.Raw(16, "rr22-psi seed"));
-  h.seed = Block::FromBytes(seed.data());
+  LIAISON_ASSIGN_OR_RETURN(ByteSpan commitment,
+                           r.Raw(internal::kSeedCommitmentLen, "rr22-psi seed commitment"));
+  std::copy(commitment.begin(), commitment.end(), h.commitment.begin());
   LIAISON_RETURN_IF_ERROR(r.ExpectEnd("rr22-psi header"));
   return h;
 }
@@ -579,6 +582,7 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
               p.peer_receives,  ToWire(p.role),   p.malicious,
               items.size(),     p.chunk_len,      p.okvs_bin_items,
               prng.NextBlock()};
+  mine.commitment = internal::CommitSeed(mine.seed);
   LIAISON_RETURN_IF_ERROR(channel.Send(EncodeHeader(mine)));
   LIAISON_ASSIGN_OR_RETURN(Bytes header_msg, channel.Recv());
   LIAISON_ASSIGN_OR_RETURN(Header peer, DecodeHeader(header_msg));
@@ -607,6 +611,9 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
     return absl::FailedPreconditionError(
         "the peer's rr22-psi chunk length does not fit our channel");
   }
+  // Both seeds are fixed (committed) before either is seen.
+  LIAISON_ASSIGN_OR_RETURN(peer.seed,
+                           internal::OpenSeeds(channel, mine.seed, peer.commitment, "rr22-psi"));
   LIAISON_ASSIGN_OR_RETURN(bool i_am_r, ResolveRole(mine, peer));
 
   if (items.empty() || peer.set_size == 0) {

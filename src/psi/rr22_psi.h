@@ -5,8 +5,10 @@
 //
 // Roles. One side is the OPRF receiver R (set Y, |Y| = n_R) and learns the
 // intersection; the other is the OPRF sender S (set X, |X| = n_S).
-//  0. Both send a header with a 16-byte random seed; s = seed_R ⊕ seed_S
-//     keys an AES-128 CBC-MAC that maps each item (a byte string) to a
+//  0. Both send a header with a commitment to a 16-byte random seed, then
+//     both open their seeds (psi/internal/seed_commit.h; a seed that does
+//     not match its commitment is DataLoss): s = seed_R ⊕ seed_S, uniform
+//     if either side is honest, keys an AES-128 CBC-MAC that maps each item (a byte string) to a
 //     128-bit key k(x) over the prefix-free encoding LE64(len) ‖ x ‖ 0-pad.
 //     For inputs fixed before the seeds (semi-honest), two distinct items
 //     of at most ℓ blocks collide with probability about ℓ²/2^128, so any
@@ -73,8 +75,8 @@
 //    relative to a committed set must not rely on R's honesty, whatever
 //    the protocol.
 //    Item hashing: the key s of the item hash is the XOR of the header
-//    seeds, which a rushing peer can choose after seeing ours; the
-//    argument then treats AES under s as an ideal cipher. A malicious peer
+//    seeds, each committed before either is opened, so a rushing peer
+//    cannot choose it; the argument treats AES under s as an ideal cipher. A malicious peer
 //    that knows s can build colliding items of its own (CBC-MAC under a
 //    known key is not collision resistant), which only lets one of its
 //    keys stand for several of its own items, within the set-size slack
@@ -94,14 +96,16 @@
 // messages are in docs/wire/rr22-psi.md, the costs in
 // psi/shared_output_psi.h and docs/protocols/rr22-psi.md.
 //
-// Rounds (flights): headers (both at once); the silent VOLE's flights; R
+// Rounds (flights): headers (both at once); the seed openings (both at
+// once); the silent VOLE's flights; R
 // → S the OKVS seed and P ⊕ C; S → R the F list; R → S the matched
 // positions (both-receive mode only). Malicious mode adds S → R the
 // commitment (with the VOLE's first flight), the VOLE's four check
 // flights, and S → R the opening (with the F list): four flights more.
-// Bytes sent, besides 4-byte frames: R: 53 (header) + 16 (OKVS seed) +
+// Bytes sent, besides 4-byte frames: R: 69 (header) + 16 (seed opening) +
+// 16 (OKVS seed) +
 // 16·m + the VOLE receiver's bytes (+ 8 + 4·|X ∩ Y| when S receives);
-// S: 53 + L·n_S + the VOLE sender's bytes. m ≈ 1.28·n_R with the default
+// S: 69 + 16 + L·n_S + the VOLE sender's bytes. m ≈ 1.28·n_R with the default
 // bins (okvs/okvs.h); the VOLE is about 0.37 MB in all at m ≈ 2^20.
 // Memory per item: R about 16·(m/n_R)·3 + 96 bytes (P, A, C, keys, h,
 // outputs, the sorted list), S about 16·(m/n_R)·n_R/n_S + 96 per item
@@ -172,8 +176,9 @@ struct Rr22PsiParams {
 class Rr22Psi {
  public:
   static constexpr std::string_view kProtocolName = "rr22-psi";
-  // kProtocolVersion 2 added the security byte to the header.
-  static constexpr uint32_t kProtocolVersion = 2;
+  // kProtocolVersion 2 added the security byte to the header, 3 the seed
+  // commitment (the seed itself follows in its own message).
+  static constexpr uint32_t kProtocolVersion = 3;
 
   explicit Rr22Psi(Rr22PsiParams params) : params_(std::move(params)) {}
 

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
+#include "psi/internal/seed_commit.h"
 #include "testing/faulty_channel.h"
 #include "testing/sets.h"
 
@@ -319,7 +320,8 @@ TEST(Rr22PsiTest, RoleContradictingRecipientsIsInvalidArgument) {
 
 // ScriptedPeer sends a valid header for `m` items, then whatever the test
 // gives it, then closes.
-Bytes ScriptedHeader(uint64_t m, uint8_t role = 0) {
+Bytes ScriptedHeader(uint64_t m, uint8_t role = 0,
+                     crypto::Block seed = crypto::Block(0x0f0e0d0c0b0a0908, 0x0706050403020100)) {
   ByteWriter w;
   w.U32(0x32325252);
   w.U32(Rr22Psi::kProtocolVersion);
@@ -331,7 +333,8 @@ Bytes ScriptedHeader(uint64_t m, uint8_t role = 0) {
   w.U64(m);
   w.U64(1000);
   w.U64(okvs::kDefaultBinItems);
-  for (int i = 0; i < 16; ++i) w.U8(static_cast<uint8_t>(i));
+  const crypto::Digest256 c = internal::CommitSeed(seed);
+  w.Raw(ByteSpan(c.data(), c.size()));
   return w.Take();
 }
 
@@ -367,6 +370,29 @@ TEST(Rr22PsiTest, GarbledHeaderFailsWithDataLoss) {
   EXPECT_EQ(RunAgainstScript({bad_role}), absl::StatusCode::kDataLoss);
 }
 
+// Regression (issue 11): the seeds were sent in the clear in the headers,
+// so the side that spoke second could choose the item-hash key. Now each
+// header commits to the seed and a seed that does not open the commitment
+// is DataLoss: a peer that sends another seed than it committed to is
+// caught before any VOLE message.
+TEST(Rr22PsiTest, SeedOtherThanTheCommittedOneIsDataLoss) {
+  const crypto::Block committed(11, 22), chosen_late(11, 23);
+  auto opening = [](const crypto::Block& b) {
+    Bytes out(16);
+    b.ToBytes(out.data());
+    return out;
+  };
+  const Bytes header = ScriptedHeader(2, 0, committed);
+  EXPECT_EQ(RunAgainstScript({header, opening(chosen_late)}), absl::StatusCode::kDataLoss);
+  Bytes short_opening = opening(committed);
+  short_opening.pop_back();
+  EXPECT_EQ(RunAgainstScript({header, short_opening}), absl::StatusCode::kDataLoss);
+  // The honest opening passes; the scripted peer reads our header and
+  // opening, then closes: the run stops in the VOLE.
+  EXPECT_EQ(RunAgainstScript({header, opening(committed)}, /*reads_before_close=*/2),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST(Rr22PsiTest, HugeAnnouncedSetIsRefusedBeforeAllocating) {
   EXPECT_EQ(RunAgainstScript({ScriptedHeader(uint64_t{1} << 40)}),
             absl::StatusCode::kFailedPrecondition);
@@ -385,6 +411,7 @@ TEST(Rr22PsiTest, PeerClosingIsUnavailable) {
 // B with the documented error.
 enum class Slot {
   kHeader,
+  kSeedOpening,
   kVole,
   kOkvsSeed,
   kFirstP,
@@ -434,8 +461,10 @@ uint64_t SlotIndex(Slot slot, uint64_t total) {
   switch (slot) {
     case Slot::kHeader:
       return 0;
-    case Slot::kVole:
+    case Slot::kSeedOpening:
       return 1;
+    case Slot::kVole:
+      return 2;
     case Slot::kOkvsSeed:
       return total - pos_chunks - 1 - p_chunks - 1;
     case Slot::kFirstP:
@@ -528,6 +557,9 @@ INSTANTIATE_TEST_SUITE_P(
         // A is the OPRF receiver: damage to its header, seed, P ⊕ C, positions.
         FaultCase{true, Slot::kHeader, K::kTruncate, 0, kDataLoss},
         FaultCase{true, Slot::kHeader, K::kFlipByte, 0, kDataLoss},
+        FaultCase{true, Slot::kSeedOpening, K::kFlipByte, 0, kDataLoss},
+        FaultCase{true, Slot::kSeedOpening, K::kTruncate, 0, kDataLoss},
+        FaultCase{true, Slot::kSeedOpening, K::kCloseBefore, 0, kUnavailable},
         FaultCase{true, Slot::kOkvsSeed, K::kTruncate, 0, kDataLoss},
         FaultCase{true, Slot::kFirstP, K::kTruncate, 0, kDataLoss},
         FaultCase{true, Slot::kLastP, K::kTruncate, 0, kDataLoss},
@@ -543,6 +575,7 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{true, Slot::kPositions, K::kCloseBefore, 0, kUnavailable},
         // A is the OPRF sender: damage to its F list.
         FaultCase{false, Slot::kHeader, K::kGarbage, 0, kDataLoss},
+        FaultCase{false, Slot::kSeedOpening, K::kGarbage, 0, kDataLoss},
         FaultCase{false, Slot::kFirstF, K::kTruncate, 0, kDataLoss},
         FaultCase{false, Slot::kLastF, K::kTruncate, 0, kDataLoss},
         FaultCase{false, Slot::kFirstF, K::kOversize, 0, kDataLoss},
@@ -707,10 +740,10 @@ TEST(Rr22PsiMaliciousTest, ChangedVoleOrCommitmentMessageFailsWithDataLoss) {
     ASSERT_TRUE(clean.a.ok() && clean.b.ok());
     ExpectExactIfOk(clean, sets);
     const uint64_t total = clean.a_messages;
-    // A as R: header, the VOLE receiver's messages (base OT, corrections,
-    // OT header, columns, OT check answer, x), seed ‖ w_R, P ⊕ C, proofs.
-    // A as S: header, commitment, base OT, χ, PPRF, check answer, opening,
-    // F list.
+    // A as R: header, seed opening, the VOLE receiver's messages (base OT,
+    // corrections, OT header, columns, OT check answer, x), seed ‖ w_R,
+    // P ⊕ C, proofs. A as S: header, seed opening, commitment, base OT, χ,
+    // PPRF, check answer, opening, F list.
     const uint64_t first = 1;
     const uint64_t last = a_is_receiver ? total - proof_msgs - p_chunks - 1
                                         : total - f_chunks;  // exclusive
@@ -726,12 +759,12 @@ TEST(Rr22PsiMaliciousTest, ChangedVoleOrCommitmentMessageFailsWithDataLoss) {
       Caught expect = Caught::kByB;
       if (a_is_receiver) {
         if (index + 1 == last) expect = Caught::kByA;          // x
-        if (index == 3) expect = Caught::kByBHeader;           // OT header
-        if (index == 2) expect = Caught::kByBOrHarmless;       // corrections
+        if (index == 4) expect = Caught::kByBHeader;           // OT header
+        if (index == 3) expect = Caught::kByBOrHarmless;       // corrections
       } else {
-        if (index == 2) expect = Caught::kByEither;            // base OT
-        if (index == 3) expect = Caught::kByA;                 // χ seed
-        if (index == 4) expect = Caught::kByBOrHarmless;       // PPRF sums
+        if (index == 3) expect = Caught::kByEither;            // base OT
+        if (index == 4) expect = Caught::kByA;                 // χ seed
+        if (index == 5) expect = Caught::kByBOrHarmless;       // PPRF sums
       }
       const bool a_dl = r.a.status().code() == absl::StatusCode::kDataLoss;
       const bool b_dl = r.b.status().code() == absl::StatusCode::kDataLoss;
