@@ -302,10 +302,17 @@ void BM_PrivateAggregate(benchmark::State& state) {
     pb.progress = TraceProgress("S", &t0, &cpu0);
     auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
       crypto::Prng prng = crypto::Prng::FromTestSeed(2);
-      return psi::PrivateAggregate(pb).Run(*ch, b, values, prng);
+      auto noise = psi::AggregateNoise::Draw(pb.spec, prng);
+      if (!noise.ok()) return absl::StatusOr<psi::PrivateAggregateResult>(noise.status());
+      return psi::PrivateAggregate(pb).Run(*ch, b, values, *std::move(noise), prng);
     });
     crypto::Prng prng = crypto::Prng::FromTestSeed(1);
-    auto ra = psi::PrivateAggregate(pa).Run(*ca, a, {}, prng);
+    auto noise = psi::AggregateNoise::Draw(pa.spec, prng);
+    if (!noise.ok()) {
+      state.SkipWithError("noise");
+      return;
+    }
+    auto ra = psi::PrivateAggregate(pa).Run(*ca, a, {}, *std::move(noise), prng);
     auto rb = fb.get();
     cpu += CpuSeconds() - cpu0;
     if (!ra.ok() || !rb.ok() || !ra->received) {

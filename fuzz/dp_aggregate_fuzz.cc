@@ -59,7 +59,11 @@ absl::Status RunSide(liaison::net::Channel& ch, uint8_t config) {
   const PrivateAggregateParams p = Params(config, false);
   const std::vector<std::string> items = liaison::fuzz::TestItems(30);
   liaison::crypto::Prng prng = liaison::crypto::Prng::FromTestSeed(kSeed);
-  return PrivateAggregate(p).Run(ch, items, Values(p, items.size()), prng).status();
+  absl::StatusOr<liaison::psi::AggregateNoise> noise =
+      liaison::psi::AggregateNoise::Draw(p.spec, prng);
+  if (!noise.ok()) return noise.status();
+  return PrivateAggregate(p).Run(ch, items, Values(p, items.size()), *std::move(noise), prng)
+      .status();
 }
 
 }  // namespace
@@ -75,6 +79,10 @@ std::vector<std::string> LiaisonFuzzSeeds() {
         const PrivateAggregateParams p = Params(config, true);
         const std::vector<std::string> items = liaison::fuzz::TestItems(25, 20);
         liaison::crypto::Prng prng = liaison::crypto::Prng::FromTestSeed(kSeed + 1);
-        (void)PrivateAggregate(p).Run(ch, items, Values(p, items.size()), prng);
+        auto noise = liaison::psi::AggregateNoise::Draw(p.spec, prng);
+        if (noise.ok()) {
+          (void)PrivateAggregate(p).Run(ch, items, Values(p, items.size()), *std::move(noise),
+                                        prng);
+        }
       });
 }

@@ -231,10 +231,14 @@ int RunPsi(const PsiOptions& opts) {
     return fail(absl::InvalidArgumentError(
         "ecdh-psi has no differentially private count or sum; leave out --protocol ecdh"));
   }
-  if (dp_mode && *security == session::Security::kMalicious) {
-    return fail(absl::InvalidArgumentError(
-        "differentially private count and sum are semi-honest only; leave out --security "
-        "malicious"));
+  if (dp_mode) {
+    (*dp_spec)->malicious = *security == session::Security::kMalicious;
+    if (absl::Status s = psi::CalibrateAggregate(**dp_spec).status(); !s.ok()) return fail(s);
+    if ((*dp_spec)->malicious && *result_to == session::ResultTo::kBoth) {
+      return fail(absl::InvalidArgumentError(
+          "with --security malicious a noised count or sum goes to one side only: give "
+          "--result-to me or peer"));
+    }
   }
   if (dp_mode && (*dp_spec)->kind == psi::AggregateKind::kSum &&
       *result_to == session::ResultTo::kMe &&
@@ -288,6 +292,16 @@ int RunPsi(const PsiOptions& opts) {
     writer = *std::move(w);
   }
 
+  // The noise is drawn before the channel exists: the samplers' running
+  // time depends on the value drawn, and nothing the peer can time may.
+  crypto::Prng prng = crypto::Prng::FromOsEntropy();
+  psi::AggregateNoise dp_noise;
+  if (dp_mode) {
+    absl::StatusOr<psi::AggregateNoise> drawn = psi::AggregateNoise::Draw(**dp_spec, prng);
+    if (!drawn.ok()) return fail(drawn.status());
+    dp_noise = *std::move(drawn);
+  }
+
   Progress progress(!opts.quiet);
   progress.Status(opts.connect.empty() ? "waiting for the peer" : "connecting to the peer");
   net::TlsOptions tls;
@@ -312,9 +326,8 @@ int RunPsi(const PsiOptions& opts) {
   params.progress = [&](std::string_view phase, uint64_t done, uint64_t total) {
     progress.Update(phase, done, total);
   };
-  crypto::Prng prng = crypto::Prng::FromOsEntropy();
-  absl::StatusOr<session::PsiJobResult> result =
-      session::RunPsiJob(**channel, params, set->keys, prng, set->key_values);
+  absl::StatusOr<session::PsiJobResult> result = session::RunPsiJob(
+      **channel, params, set->keys, prng, set->key_values, std::move(dp_noise));
   (*channel)->Close();
   progress.Clear();
   if (!result.ok()) return fail(result.status());

@@ -105,4 +105,40 @@ absl::StatusOr<SecretWords> BitTimesSharedValue(OtPair& ots, net::Channel& chann
   return sent;
 }
 
+absl::StatusOr<SecretWords> BitAndSharedWords(OtPair& ots, net::Channel& channel,
+                                              absl::Span<const uint64_t> my_bits,
+                                              size_t num_bits,
+                                              absl::Span<const uint64_t> my_words,
+                                              crypto::Prng& prng, int num_threads) {
+  const size_t n = num_bits;
+  if (n == 0) return SecretWords();
+  if (my_words.size() != n || my_bits.size() < NumWords(n)) {
+    return absl::InvalidArgumentError("bit and word: bad sizes");
+  }
+  const ot::SecretBits choices = ot::SecretBits::FromWords(my_bits, n);
+  LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
+                           ExtendBothWaysWords(ots, channel, choices, n, prng, num_threads));
+  std::vector<uint64_t> z(n), peer_z(n);
+  SecretWords out(n);
+  ParallelFor(n, num_threads, 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const uint64_t e = 0 - GetBit(my_bits, i);
+      z[i] = rots.theirs.m0[i] ^ rots.theirs.m1[i] ^ my_words[i];
+      out[i] = (e & my_words[i]) ^ rots.theirs.m0[i] ^ rots.mine[i];
+    }
+  });
+  auto send = [&]() { return internal::SendWords(channel, z); };
+  auto receive = [&]() {
+    return internal::RecvWords(channel, absl::MakeSpan(peer_z), "bit and word correction");
+  };
+  LIAISON_RETURN_IF_ERROR(RunBothWays(ots, send, receive));
+  ParallelFor(n, num_threads, 4096, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const uint64_t e = 0 - GetBit(my_bits, i);
+      out[i] ^= e & peer_z[i];
+    }
+  });
+  return out;
+}
+
 }  // namespace liaison::mpc

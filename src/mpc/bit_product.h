@@ -72,6 +72,26 @@ absl::StatusOr<SecretWords> BitTimesSharedValue(OtPair& ots, net::Channel& chann
                                                 absl::Span<const uint64_t> my_values,
                                                 crypto::Prng& prng, int num_threads);
 
+// BitAndSharedWords returns this party's XOR shares of e_i·w_i (w_i where
+// e_i = 1, zero otherwise), for XOR-shared bits e_i (`my_bits`, packed)
+// and XOR-shared 64-bit words w_i (`my_words`, num_bits of them), as XOR
+// shares: with e = e_0 ⊕ e_1 and w = w_0 ⊕ w_1,
+//   e·w = e_0·w_0 ⊕ e_1·w_1 ⊕ e_0·w_1 ⊕ e_1·w_0,
+// the local terms computed locally and each cross term from one random OT
+// in which the word's holder is the OT sender (it sends z = m0 ⊕ m1 ⊕ w
+// and keeps m0; the other, choosing its bit e_p, keeps m_{e_p} ⊕ e_p·z).
+// Whatever a deviating peer sends, the result stays a word of the shared
+// form: its bits can be wrong, its width cannot grow. Rounds: the two OT
+// batches (ExtendBothWaysWords), then the corrections, party 0's first.
+// Bytes: each party 16/k per bit (OT columns) + 8 per bit. Errors:
+// InvalidArgument for bad sizes; the OT extension's and the channel's
+// errors; DataLoss for a correction of the wrong length.
+absl::StatusOr<SecretWords> BitAndSharedWords(OtPair& ots, net::Channel& channel,
+                                              absl::Span<const uint64_t> my_bits,
+                                              size_t num_bits,
+                                              absl::Span<const uint64_t> my_words,
+                                              crypto::Prng& prng, int num_threads);
+
 }  // namespace liaison::mpc
 
 #endif  // LIAISON_MPC_BIT_PRODUCT_H_

@@ -107,14 +107,26 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     if (num_full < num_chunks) batches.push_back({q_last, per_chunk, last.span()});
     LIAISON_ASSIGN_OR_RETURN(SecretWords pads,
                              OneOfNBitOtExtendPads(ots, channel, batches, prng, threads));
-    if (triple_words > 0) {
-      LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
-      LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
-      LIAISON_RETURN_IF_ERROR(triples.Finish());
+    std::vector<SecretWords> got;
+    if (ots.malicious()) {
+      // Each checked extension is a round trip, so the batches run in the
+      // same order on both sides: leaves and tables, then the triples.
+      LIAISON_ASSIGN_OR_RETURN(
+          got, OneOfNBitOtReceiveTables(channel, batches, pads, threads, message_bits));
+      if (triple_words > 0) {
+        LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
+        LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
+        LIAISON_RETURN_IF_ERROR(triples.Finish());
+      }
+    } else {
+      if (triple_words > 0) {
+        LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
+        LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
+        LIAISON_RETURN_IF_ERROR(triples.Finish());
+      }
+      LIAISON_ASSIGN_OR_RETURN(
+          got, OneOfNBitOtReceiveTables(channel, batches, pads, threads, message_bits));
     }
-    LIAISON_ASSIGN_OR_RETURN(
-        std::vector<SecretWords> got,
-        OneOfNBitOtReceiveTables(channel, batches, pads, threads, message_bits));
     // Batch results go to chunks [c0, c0 + k) of each plane.
     for (size_t b = 0, c0 = 0; b < got.size(); ++b) {
       const size_t k = batches[b].num_instances / per_chunk;
@@ -135,7 +147,7 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
       }
     }
   } else {
-    if (triple_words > 0) {
+    if (triple_words > 0 && !ots.malicious()) {
       LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
     }
     cur = SecretWords(num_chunks * w);
@@ -183,6 +195,9 @@ absl::StatusOr<SecretWords> PrivateEquality(OtPair& ots, net::Channel& channel,
     LIAISON_RETURN_IF_ERROR(
         OneOfNBitOtExtendSend(ots, channel, batches, prng, threads, message_bits));
     if (triple_words > 0) {
+      if (ots.malicious()) {
+        LIAISON_RETURN_IF_ERROR(triples.ReceiveHalf(ots, channel, prng, threads));
+      }
       LIAISON_RETURN_IF_ERROR(triples.SendHalf(ots, channel, prng, threads));
       LIAISON_RETURN_IF_ERROR(triples.Finish());
     }

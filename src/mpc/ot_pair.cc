@@ -18,7 +18,19 @@ ot::OtExtensionParams DefaultOtParams(int num_threads) {
 }
 
 OtPair::OtPair(int party, ot::OtExtensionParams params)
-    : party_(party), sender_(params), receiver_(params) {}
+    : party_(party),
+      malicious_(params.security == ot::Security::kMalicious),
+      sender_(params),
+      receiver_(params) {}
+
+void OtPair::Hash(absl::Span<const crypto::Block> in, uint64_t tweak0, size_t first,
+                  absl::Span<crypto::Block> out) const {
+  if (malicious_) {
+    crypto::TccrHash(in, tweak0 + first, out);
+  } else {
+    crypto::CrHash(in, out);
+  }
+}
 
 absl::Status OtPair::SetUp(net::Channel& channel, crypto::Prng& prng) {
   if (party_ != 0 && party_ != 1) {
@@ -36,12 +48,14 @@ absl::StatusOr<ot::RotSenderOutput> OtPair::SendRot(net::Channel& channel,
                                                     size_t num_ots,
                                                     crypto::Prng& prng) {
   LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
+  const uint64_t tweak0 = send_tweak_;
+  send_tweak_ += num_ots;
   ot::RotSenderOutput out;
   out.m1 = ot::SecretBlocks(q.size());
   const crypto::Block delta = sender_.delta();
   for (size_t i = 0; i < q.size(); ++i) out.m1[i] = q[i] ^ delta;
-  crypto::CrHash(q.span(), q.span());
-  crypto::CrHash(out.m1.span(), out.m1.span());
+  Hash(q.span(), tweak0, 0, q.span());
+  Hash(out.m1.span(), tweak0, 0, out.m1.span());
   out.m0 = std::move(q);
   return out;
 }
@@ -50,7 +64,9 @@ absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
                                                     const ot::SecretBits& choices,
                                                     crypto::Prng& prng) {
   LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
-  crypto::CrHash(t.span(), t.span());
+  const uint64_t tweak0 = receive_tweak_;
+  receive_tweak_ += choices.size();
+  Hash(t.span(), tweak0, 0, t.span());
   return t;
 }
 
@@ -90,7 +106,9 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
   const crypto::Block delta = sender_.delta();
-  if (128 % group == 0) {
+  const uint64_t tweak0 = send_tweak_;
+  send_tweak_ += num_ots;
+  if (128 % group == 0 && !malicious_) {
     // The OT extension's own pieces start at multiples of 128: hash each
     // while it is in cache. m0 = H(q) goes to the scratch, m1 = H(q ⊕ Δ)
     // stays in q's buffer; both are then packed to words in place.
@@ -112,10 +130,10 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
                  [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> m0,
                      absl::Span<uint64_t> m1) {
                    const size_t c = hs.size();
-                   crypto::CrHash(q.span().subspan(b, c), hs);
+                   Hash(q.span().subspan(b, c), tweak0, s0 + b, hs);
                    for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
                    for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-                   crypto::CrHash(hs, hs);
+                   Hash(hs, tweak0, s0 + b, hs);
                    for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
                    consume(s0 + b, m0, m1);
                  });
@@ -130,7 +148,9 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
-  if (128 % group == 0) {
+  const uint64_t tweak0 = receive_tweak_;
+  receive_tweak_ += num_ots;
+  if (128 % group == 0 && !malicious_) {
     return receiver_.ExtendCotPieces(
         channel, choices, prng,
         [&](size_t first, absl::Span<crypto::Block> t, absl::Span<crypto::Block>) {
@@ -152,7 +172,7 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
     ForEachPiece(len, piece, num_threads,
                  [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> mc,
                      absl::Span<uint64_t>) {
-                   crypto::CrHash(t.span().subspan(b, hs.size()), hs);
+                   Hash(t.span().subspan(b, hs.size()), tweak0, s0 + b, hs);
                    for (size_t i = 0; i < hs.size(); ++i) mc[i] = hs[i].lo;
                    consume(s0 + b, mc);
                  });

@@ -5,7 +5,18 @@
 // their random OTs. Two-party computations name the parties 0 and 1; the
 // callers agree who is who (for PSI: the OPRF receiver is party 0).
 //
-// Security model: semi-honest, as the OT extension in kSemiHonest mode.
+// Security model: as the OT extension's parameters say. kSemiHonest (the
+// default of DefaultOtParams): semi-honest, messages m_b = CrHash(q ⊕ b·Δ).
+// kMalicious: the OT extension's malicious mode (its consistency check on
+// every Extend: a cheating receiver learns at most a few bits of Δ at the
+// price of being caught, ot/ot_extension.h), and messages hashed with the
+// tweakable hash TccrHash(q ⊕ b·Δ, τ), τ a counter unique to each OT of
+// this pair and direction, which is what a malicious receiver needs (GKWY20);
+// the batches then always go through whole ExtendCot calls (slices of at
+// most kPiecesPerSlice pieces), as the piece-wise extension is semi-honest
+// only. The mpc/ blocks built on top keep their privacy against a deviating
+// peer (its deviations become errors in the shares it helps compute), but
+// not their correctness.
 // Rounds and bytes: SetUp is two OT-extension set-ups, one per direction
 // (base OTs: 32 + 8,192 bytes each way, plus 3,072 bytes of GGM
 // corrections per direction for k = 4); each Extend is one flight of
@@ -43,10 +54,16 @@ ot::OtExtensionParams DefaultOtParams(int num_threads);
 class OtPair {
  public:
   // OtPair makes party `party` (0 or 1) with OT-extension parameters
-  // `params` (security must be kSemiHonest; both sides use equal values).
+  // `params` (both sides use equal values; see the file comment for the
+  // two security modes).
   OtPair(int party, ot::OtExtensionParams params);
 
   int party() const { return party_; }
+  // malicious reports the kMalicious mode: every Extend is then a round
+  // trip (the extension's check), so callers must not interleave the two
+  // directions' batches (each side's sender call must meet the peer's
+  // receiver call).
+  bool malicious() const { return malicious_; }
   bool is_set_up() const { return sender_.is_set_up() && receiver_.is_set_up(); }
 
   // SetUp sets up both directions: party 0's sender first. Errors: those
@@ -123,9 +140,19 @@ class OtPair {
   static constexpr size_t kPiecesPerSlice = 128;
 
  private:
+  // Hash hashes OTs [first, first + in.size()) of the batch starting at
+  // tweak `tweak0` into `out` (CrHash, or TccrHash in malicious mode).
+  void Hash(absl::Span<const crypto::Block> in, uint64_t tweak0, size_t first,
+            absl::Span<crypto::Block> out) const;
+
   int party_;
+  bool malicious_;
   ot::OtExtensionSender sender_;
   ot::OtExtensionReceiver receiver_;
+  // The next TCCR tweak of each direction (malicious mode): the peer's
+  // receiver counter equals our sender counter, and the other way round.
+  uint64_t send_tweak_ = 0;
+  uint64_t receive_tweak_ = 0;
 };
 
 // BothRot is a batch of random OTs in each direction: this party receives

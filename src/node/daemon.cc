@@ -155,8 +155,13 @@ class Daemon::Runner {
       }
     }
     crypto::Prng prng = crypto::Prng::FromOsEntropy();
+    psi::AggregateNoise noise;
+    if (params.dp) {
+      LIAISON_ASSIGN_OR_RETURN(noise, psi::AggregateNoise::Draw(*params.dp, prng));
+    }
     RunOutcome out;
-    LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng, values));
+    LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng, values,
+                                                         std::move(noise)));
     out.transcript_hash = channel.Seal();
 
     LIAISON_ASSIGN_OR_RETURN(out.salt_hex, internal::RandomHex(32));

@@ -1,6 +1,7 @@
 #include "psi/private_aggregate.h"
 
 #include <algorithm>
+#include <bit>
 #include <vector>
 
 #include "base/bytes.h"
@@ -33,6 +34,7 @@ struct Header {
   bool other_receives = false;
   bool has_values = false;
   uint8_t mechanism = kWireNoNoise;
+  bool malicious = false;
   std::string epsilon;        // dp::FormatRational
   std::string delta;          // "" when absent
   std::string count_epsilon;  // "" when absent
@@ -55,6 +57,7 @@ Bytes EncodeHeader(const Header& h) {
   w.U8(h.other_receives ? 1 : 0);
   w.U8(h.has_values ? 1 : 0);
   w.U8(h.mechanism);
+  w.U8(h.malicious ? 1 : 0);
   w.String(h.epsilon);
   w.String(h.delta);
   w.String(h.count_epsilon);
@@ -82,14 +85,16 @@ absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("dp-aggregate recipients"));
   LIAISON_ASSIGN_OR_RETURN(uint8_t has_values, r.U8("dp-aggregate value side"));
   LIAISON_ASSIGN_OR_RETURN(h.mechanism, r.U8("dp-aggregate mechanism"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t security, r.U8("dp-aggregate security"));
   if (kind > 1 || sender_receives > 1 || other_receives > 1 || has_values > 1 ||
-      h.mechanism > kWireGaussian) {
+      h.mechanism > kWireGaussian || security > 1) {
     return absl::DataLossError("dp-aggregate header has out-of-range flags");
   }
   h.kind = kind == 0 ? AggregateKind::kCount : AggregateKind::kSum;
   h.sender_receives = sender_receives == 1;
   h.other_receives = other_receives == 1;
   h.has_values = has_values == 1;
+  h.malicious = security == 1;
   LIAISON_ASSIGN_OR_RETURN(h.epsilon, r.String("dp-aggregate epsilon", kMaxRationalLen));
   LIAISON_ASSIGN_OR_RETURN(h.delta, r.String("dp-aggregate delta", kMaxRationalLen));
   LIAISON_ASSIGN_OR_RETURN(h.count_epsilon,
@@ -128,6 +133,10 @@ absl::Status CheckPeerHeader(const Header& mine, const Header& peer) {
                                                 " differs: ours ", ours, ", the peer's ",
                                                 theirs));
   };
+  if (peer.malicious != mine.malicious) {
+    return differs("security model", mine.malicious ? "malicious" : "semi-honest",
+                   peer.malicious ? "malicious" : "semi-honest");
+  }
   if (peer.kind != mine.kind) {
     return differs("aggregate", AggregateKindName(mine.kind), AggregateKindName(peer.kind));
   }
@@ -189,12 +198,10 @@ Release MakeRelease(uint64_t revealed, const dp::Mechanism& mechanism, bool nois
   return r;
 }
 
-// Noise is this side's drawn noise, one per released aggregate. In the
-// insecure test mode it stays zero.
-struct Noise {
-  mpc::SecretU64 main;
-  mpc::SecretU64 count;
-};
+bool SameSpec(const DpAggregateSpec& a, const DpAggregateSpec& b) {
+  return a.kind == b.kind && a.epsilon == b.epsilon && a.delta == b.delta && a.lo == b.lo &&
+         a.hi == b.hi && a.count_epsilon == b.count_epsilon && a.malicious == b.malicious;
+}
 
 }  // namespace
 
@@ -212,16 +219,29 @@ absl::StatusOr<AggregateMechanisms> CalibrateAggregate(const DpAggregateSpec& sp
     if (spec.delta) return dp::CalibrateGaussianForApproxDp(sensitivity, epsilon, *spec.delta);
     return dp::CalibrateLaplace(sensitivity, epsilon);
   };
+  // Against a deviating receiver one item of the simple-hashing side feeds
+  // up to kMaliciousBinsPerItem comparisons, and a sum bin adds anything in
+  // a range of width W (SumValueCode).
+  const uint64_t per_item = spec.malicious ? kMaliciousBinsPerItem : 1;
+  const uint64_t count_sensitivity = per_item * dp::kCountSensitivity;
   if (spec.kind == AggregateKind::kCount) {
     if (spec.count_epsilon) {
       return absl::InvalidArgumentError(
           "count epsilon: only for sum mode (count mode's --epsilon is the count's)");
     }
-    LIAISON_ASSIGN_OR_RETURN(dp::Mechanism main, calibrate(dp::kCountSensitivity, spec.epsilon));
+    LIAISON_ASSIGN_OR_RETURN(dp::Mechanism main, calibrate(count_sensitivity, spec.epsilon));
     dp::PrivacyCost total = main.cost;
     return AggregateMechanisms{std::move(main), std::nullopt, std::move(total)};
   }
   LIAISON_ASSIGN_OR_RETURN(uint64_t sensitivity, dp::SumSensitivity(spec.lo, spec.hi));
+  if (spec.malicious) {
+    LIAISON_ASSIGN_OR_RETURN(SumValueCode code, MakeSumValueCode(spec.lo, spec.hi));
+    if (code.width > (uint64_t{1} << 60) / per_item) {
+      return absl::InvalidArgumentError(
+          "bounds: too wide for a malicious-mode sum (the value code needs over 60 bits)");
+    }
+    sensitivity = per_item * code.width;
+  }
   LIAISON_ASSIGN_OR_RETURN(dp::Mechanism main, calibrate(sensitivity, spec.epsilon));
   dp::PrivacyCost total = main.cost;
   std::optional<dp::Mechanism> count;
@@ -229,7 +249,7 @@ absl::StatusOr<AggregateMechanisms> CalibrateAggregate(const DpAggregateSpec& sp
     if (*spec.count_epsilon <= 0) {
       return absl::InvalidArgumentError("count epsilon: must be positive");
     }
-    LIAISON_ASSIGN_OR_RETURN(count, calibrate(dp::kCountSensitivity, *spec.count_epsilon));
+    LIAISON_ASSIGN_OR_RETURN(count, calibrate(count_sensitivity, *spec.count_epsilon));
     total = dp::Compose(total, count->cost);
   }
   return AggregateMechanisms{std::move(main), std::move(count), std::move(total)};
@@ -246,9 +266,58 @@ absl::Status CheckSumRange(uint64_t num_values, int64_t lo, int64_t hi) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<SumValueCode> MakeSumValueCode(int64_t lo, int64_t hi) {
+  if (lo > hi) return absl::InvalidArgumentError("bounds: lo is above hi");
+  auto width = [](uint64_t magnitude) { return static_cast<int>(std::bit_width(magnitude)); };
+  SumValueCode code;
+  code.lo = lo;
+  code.hi = hi;
+  int k;
+  if (lo >= 0) {
+    k = std::max(1, width(static_cast<uint64_t>(hi)));
+  } else if (hi <= 0) {
+    k = std::max(1, width(0 - static_cast<uint64_t>(lo)));
+  } else {
+    // Two's complement: k bits hold [−2^(k−1), 2^(k−1) − 1].
+    k = 1 + std::max(width(static_cast<uint64_t>(hi)), width(0 - static_cast<uint64_t>(lo) - 1));
+  }
+  if (k > 63) return absl::InvalidArgumentError("bounds: too wide for a value code");
+  code.bits = k;
+  code.width = (uint64_t{1} << k) - 1;
+  for (int i = 0; i < k; ++i) {
+    uint64_t w = uint64_t{1} << i;
+    if (hi <= 0 && lo < 0) w = 0 - w;                  // codes of −v
+    if (lo < 0 && hi > 0 && i == k - 1) w = 0 - w;     // the sign bit
+    code.weights.push_back(w);
+  }
+  return code;
+}
+
+uint64_t SumValueCode::Encode(int64_t clamped) const {
+  const uint64_t mask = width;  // 2^bits − 1
+  if (hi <= 0 && lo < 0) return (0 - static_cast<uint64_t>(clamped)) & mask;
+  return static_cast<uint64_t>(clamped) & mask;  // unsigned, or two's complement
+}
+
+absl::StatusOr<AggregateNoise> AggregateNoise::Draw(const DpAggregateSpec& spec,
+                                                    crypto::Prng& prng) {
+  LIAISON_ASSIGN_OR_RETURN(AggregateMechanisms mechanisms, CalibrateAggregate(spec));
+  AggregateNoise out;
+  out.spec_ = spec;
+  // Two's complement: adding the int64 noise mod 2^64 adds it to the sum.
+  dp::SecretNoise main = dp::SampleNoise(mechanisms.main.noise, prng);
+  out.main_ = mpc::SecretU64(static_cast<uint64_t>(main.value()));
+  if (mechanisms.count) {
+    dp::SecretNoise count = dp::SampleNoise(mechanisms.count->noise, prng);
+    out.count_ = mpc::SecretU64(static_cast<uint64_t>(count.value()));
+  }
+  out.drawn_ = true;
+  return out;
+}
+
 absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
     net::Channel& channel, absl::Span<const std::string> items,
-    absl::Span<const int64_t> values, crypto::Prng& prng) const {
+    absl::Span<const int64_t> values, AggregateNoise noise, crypto::Prng& prng) const {
   const PrivateAggregateParams& p = params_;
   const DpAggregateSpec& spec = p.spec;
   const bool sum_mode = spec.kind == AggregateKind::kSum;
@@ -261,6 +330,16 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   if (sum_mode && p.has_values && p.i_receive && !p.peer_receives) {
     return absl::InvalidArgumentError(
         "dp-aggregate sum: the result must go to the side without values, or to both");
+  }
+  if (spec.malicious && p.i_receive && p.peer_receives) {
+    // Each side's data is protected only where that side alone fixes what
+    // it reveals: the simple-hashing side S, revealing to R.
+    return absl::InvalidArgumentError(
+        "dp-aggregate in malicious mode gives the result to one side only");
+  }
+  if (!noise_free_ && (!noise.drawn_ || !SameSpec(noise.spec_, spec))) {
+    return absl::InvalidArgumentError(
+        "dp-aggregate: the noise was not drawn for this job's parameters");
   }
   if (p.has_values ? values.size() != items.size() : !values.empty()) {
     return absl::InvalidArgumentError(
@@ -279,17 +358,8 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   }
   const int threads = p.num_threads > 0 ? p.num_threads : DefaultThreads();
 
-  // All noise before the first message (dp/sampler.h, TIMING). Two's
-  // complement: adding the int64 noise mod 2^64 adds it to the int64 sum.
-  Noise noise;
-  if (!noise_free_) {
-    dp::SecretNoise main = dp::SampleNoise(mechanisms.main.noise, prng);
-    noise.main = mpc::SecretU64(static_cast<uint64_t>(main.value()));
-    if (mechanisms.count) {
-      dp::SecretNoise count = dp::SampleNoise(mechanisms.count->noise, prng);
-      noise.count = mpc::SecretU64(static_cast<uint64_t>(count.value()));
-    }
-  }
+  // The noise was drawn before the channel was opened (AggregateNoise).
+  if (noise_free_) noise = AggregateNoise();
 
   Header mine;
   mine.version = kProtocolVersion;
@@ -298,6 +368,7 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   mine.other_receives = p.peer_receives;
   mine.has_values = p.has_values;
   mine.mechanism = noise_free_ ? kWireNoNoise : spec.delta ? kWireGaussian : kWireLaplace;
+  mine.malicious = spec.malicious;
   mine.epsilon = dp::FormatRational(spec.epsilon);
   if (spec.delta) mine.delta = dp::FormatRational(*spec.delta);
   if (spec.count_epsilon) mine.count_epsilon = dp::FormatRational(*spec.count_epsilon);
@@ -337,6 +408,12 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
                       absl::MakeSpan(keys), threads);
   SharedOutputPsiParams sp;
   sp.with_sum = sum_mode;
+  sp.malicious = spec.malicious;
+  std::optional<SumValueCode> code;
+  if (sum_mode && spec.malicious) {
+    LIAISON_ASSIGN_OR_RETURN(code, MakeSumValueCode(spec.lo, spec.hi));
+    sp.value_bit_weights = code->weights;
+  }
   sp.num_threads = threads;
   sp.chunk_len = p.chunk_len;
   sp.progress = p.progress;
@@ -346,7 +423,8 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   } else {
     std::vector<uint64_t> clamped(values.size());
     for (size_t i = 0; i < values.size(); ++i) {
-      clamped[i] = static_cast<uint64_t>(dp::Clamp(values[i], spec.lo, spec.hi));
+      const int64_t v = dp::Clamp(values[i], spec.lo, spec.hi);
+      clamped[i] = code ? code->Encode(v) : static_cast<uint64_t>(v);
     }
     shares = SharedOutputPsiSender(sp).Run(channel, keys, clamped, peer.set_size, prng);
     SecureWipe(clamped.data(), clamped.size() * sizeof(uint64_t));
@@ -364,8 +442,8 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   const size_t num_words = with_count ? 2 : 1;
   if (p.peer_receives) {
     ByteWriter w(8 * num_words);
-    w.U64(main_share.value() + noise.main.value());
-    if (with_count) w.U64(shares->count.value() + noise.count.value());
+    w.U64(main_share.value() + noise.main_.value());
+    if (with_count) w.U64(shares->count.value() + noise.count_.value());
     LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
   }
   PrivateAggregateResult result;

@@ -15,8 +15,9 @@
 // Protocol (docs/protocols/dp-aggregate.md, wire in the same page):
 //  0. Each side calibrates its mechanism(s) from the agreed parameters and
 //     draws its own noise — one value per released aggregate — with
-//     dp::SampleNoise BEFORE it sends anything (the samplers are
-//     variable-time). Then both send a header: version, aggregate kind,
+//     AggregateNoise::Draw BEFORE the channel to the peer is even opened
+//     (the samplers are variable-time; Run takes the drawn noise). Then
+//     both send a header: version, security model, aggregate kind,
 //     recipients, who holds values, the noise mechanism, ε, δ, the bounds,
 //     the count's ε, the set size and a commitment to a 16-byte random
 //     seed; then both open their seeds (psi/internal/seed_commit.h: a seed
@@ -56,11 +57,27 @@
 // (zCDP, with --delta: each release is calibrated to (its ε, δ), so the
 // pair is also (ε + count_ε, 2δ)-DP).
 //
-// Security model: semi-honest, as the shared-output PSI. DP holds against
-// a semi-honest receiver; against a malicious one only as far as the
-// shared-output PSI does (not at all: a malicious peer can make shares
-// wrong). A malicious SENDER could announce noise and add none, or less:
-// that only weakens the protection of its own data, never the receiver's.
+// Security models (DpAggregateSpec::malicious; in the header, both sides
+// must agree).
+// Semi-honest: DP holds against a receiver that follows the protocol. A
+// deviating receiver can defeat it (in an arithmetic sum it scales its
+// payload share and reads matches off the total): semi-honest mode makes
+// no promise against a peer that cheats.
+// Malicious: the shared-output PSI runs in its malicious mode, sums travel
+// as bounded value codes (SumValueCode), the result goes to ONE side only
+// (InvalidArgument otherwise), and that side is R, the cuckoo side: only
+// S, which alone fixes every weight of what it reveals, ever reveals. The
+// guarantee: against a receiver that deviates arbitrarily, the value S
+// reveals moves by at most 3 (count) or 3·W (sum, W the code width) when
+// one item of S's set is added or removed (psi/shared_output_psi.h says
+// why), and the noise S adds is calibrated for exactly that sensitivity,
+// so S's ε-DP (or (ε, δ)-DP) promise holds against such a receiver, up to
+// the computational assumptions of the shared-output PSI. The price is
+// noise 3× (count) or 3·W/max(|lo|, |hi|)× (sum) that of semi-honest mode
+// for the same ε. R's own data is never revealed; a deviating S can make
+// R's result wrong (correctness is not guaranteed), never learn from it.
+// In both modes: a malicious SENDER could announce noise and add none, or
+// less: that only weakens the protection of its own data.
 // Overflow: S refuses (InvalidArgument), and R refuses (FailedPrecondition)
 // a peer whose set would allow it, when n_S·max(|lo|, |hi|) could reach
 // 2^62, so the true sum and any plausible noise (|noise| >= 2^62 has
@@ -90,11 +107,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "crypto/prng.h"
 #include "dp/mechanism.h"
+#include "mpc/shares.h"
 #include "net/channel.h"
 #include "psi/ecdh_psi.h"  // ProgressFn
 
@@ -127,6 +146,60 @@ struct DpAggregateSpec {
   // count_epsilon, sum mode only: also release a noised count with this ε
   // (and the same δ if any). Absent: no count is released.
   std::optional<mpq_class> count_epsilon;
+  // malicious: the job runs in the malicious mode (the file comment), and
+  // the noise is calibrated for the sensitivity that holds against a
+  // deviating receiver: 3 for a count, 3·W for a sum (SumValueCode).
+  bool malicious = false;
+};
+
+// kMaliciousBinsPerItem is how many comparisons one item of the
+// simple-hashing side can feed against a deviating receiver: its three
+// cuckoo candidate bins (psi/internal/cuckoo.h).
+inline constexpr uint64_t kMaliciousBinsPerItem = 3;
+
+// SumValueCode is how values travel in a malicious sum: as k-bit codes
+// whose bit i weighs weights[i] (mod 2^64), so that whatever a deviating
+// receiver does a bin adds between Σ of the negative weights and Σ of the
+// positive ones, a range of width W = 2^k − 1. For bounds [lo, hi]:
+// lo ≥ 0: the value's k = bit_width(hi) bits, weights 2^i; hi ≤ 0: the
+// bits of −v, weights −2^i; otherwise k-bit two's complement (the top bit
+// weighs −2^(k−1)), k the least that holds [lo, hi]. W ≥ max(|lo|, |hi|)
+// and below 2·(hi − lo) + 2.
+struct SumValueCode {
+  int bits = 0;
+  std::vector<uint64_t> weights;
+  uint64_t width = 0;  // W = 2^bits − 1
+  // Encode returns the code of a value already clamped to [lo, hi].
+  uint64_t Encode(int64_t clamped) const;
+  int64_t lo = 0, hi = 0;
+};
+
+// MakeSumValueCode returns the code of [lo, hi]; InvalidArgument for
+// lo > hi or bounds whose width does not fit 63 bits.
+absl::StatusOr<SumValueCode> MakeSumValueCode(int64_t lo, int64_t hi);
+
+// AggregateNoise is one side's noise for one job, one value per release,
+// drawn with Draw from the job's calibration before any channel to the
+// peer is opened (the samplers take a time that depends on the value
+// drawn). Move-only; Run consumes it.
+class AggregateNoise {
+ public:
+  AggregateNoise() = default;
+  AggregateNoise(AggregateNoise&&) = default;
+  AggregateNoise& operator=(AggregateNoise&&) = default;
+
+  // Draw calibrates `spec` (CalibrateAggregate; its errors) and draws the
+  // noise of each release from `prng`.
+  static absl::StatusOr<AggregateNoise> Draw(const DpAggregateSpec& spec, crypto::Prng& prng);
+
+  bool drawn() const { return drawn_; }
+
+ private:
+  friend class PrivateAggregate;
+  bool drawn_ = false;
+  DpAggregateSpec spec_;  // what it was drawn for (public)
+  mpc::SecretU64 main_;
+  mpc::SecretU64 count_;
 };
 
 // AggregateMechanisms is the calibration of a spec.
@@ -137,7 +210,8 @@ struct AggregateMechanisms {
   dp::PrivacyCost total;
 };
 
-// CalibrateAggregate checks `spec` and calibrates its mechanism(s).
+// CalibrateAggregate checks `spec` and calibrates its mechanism(s), for
+// the sensitivity of its security model (see DpAggregateSpec::malicious).
 // InvalidArgument for ε <= 0, δ outside (0, 1), bounds with lo > hi or
 // [0, 0] in sum mode, a count_epsilon in count mode, or a noise scale over
 // the samplers' caps.
@@ -191,12 +265,14 @@ class PrivateAggregate {
 
   // Run executes the protocol with this side's distinct `items` and, on the
   // values side in sum mode, one value per item (`values`; must be empty
-  // otherwise). Values are clamped to [lo, hi] here. All noise is drawn
-  // from `prng` before the first message. Errors: InvalidArgument for bad
-  // local parameters (see CalibrateAggregate, CheckSumRange), values of the
-  // wrong count, nobody receiving, a values side that alone receives,
-  // duplicate items, more than 2^32 - 2 items; FailedPrecondition when the
-  // peer's header differs (version, kind, recipients, value side,
+  // otherwise), adding `noise` (AggregateNoise::Draw of the same spec, drawn
+  // before the channel was opened) to what it reveals. Values are clamped
+  // to [lo, hi] here. Errors: InvalidArgument for bad local parameters
+  // (see CalibrateAggregate, CheckSumRange), noise not drawn for this
+  // spec, values of the wrong count, nobody receiving, a values side that
+  // alone receives, in malicious mode both sides receiving, duplicate
+  // items, more than 2^32 - 2 items; FailedPrecondition when the
+  // peer's header differs (version, security, kind, recipients, value side,
   // mechanism, ε, δ, bounds, count ε — the message names which), or its set
   // exceeds max_peer_items or the sum range, all before any PSI message;
   // DataLoss for malformed peer messages; the shared-output PSI's and the
@@ -204,7 +280,7 @@ class PrivateAggregate {
   absl::StatusOr<PrivateAggregateResult> Run(net::Channel& channel,
                                              absl::Span<const std::string> items,
                                              absl::Span<const int64_t> values,
-                                             crypto::Prng& prng) const;
+                                             AggregateNoise noise, crypto::Prng& prng) const;
 
  private:
   friend class liaison::testing::InsecureNoiseFreeAggregate;

@@ -15,7 +15,7 @@
 #include "mpc/ot_pair.h"
 #include "ot/secret_blocks.h"
 #include "psi/internal/cuckoo.h"
-#include "psi/rr22_oprf.h"
+#include "psi/bin_oprf.h"
 
 namespace liaison::psi {
 namespace {
@@ -54,7 +54,19 @@ absl::Status CheckParams(const SharedOutputPsiParams& p, const net::Channel& cha
       p.okvs_bin_items == 0) {
     return absl::InvalidArgumentError("shared-output PSI parameters out of range");
   }
+  if (p.value_bit_weights.size() > 64 || (!p.with_sum && !p.value_bit_weights.empty())) {
+    return absl::InvalidArgumentError("shared-output PSI: at most 64 value bit weights, sums only");
+  }
+  if (p.malicious && p.with_sum && p.value_bit_weights.empty()) {
+    return absl::InvalidArgumentError(
+        "shared-output PSI: malicious sums need bounded values (value_bit_weights)");
+  }
   return absl::OkStatus();
+}
+
+// Bitwise reports whether sums travel as XOR-shared value codes.
+bool Bitwise(const SharedOutputPsiParams& p) {
+  return p.with_sum && !p.value_bit_weights.empty();
 }
 
 // Sigma returns σ = ssp + ⌈log2 B⌉, at most 64 (the equality test takes
@@ -79,14 +91,15 @@ mpc::EqualityParams EqParams(const SharedOutputPsiParams& p, int sigma) {
 ot::OtExtensionParams OtParams(const SharedOutputPsiParams& p) {
   ot::OtExtensionParams o = mpc::DefaultOtParams(Threads(p));
   o.softspoken_k = p.softspoken_k;
+  if (p.malicious) o.security = ot::Security::kMalicious;
   return o;
 }
 
-Rr22OprfParams OprfParams(const SharedOutputPsiParams& p) {
-  Rr22OprfParams o;
+BinOprfParams OprfParams(const SharedOutputPsiParams& p) {
+  BinOprfParams o;
   o.num_threads = Threads(p);
   o.chunk_len = p.chunk_len;
-  o.okvs_bin_items = p.okvs_bin_items;
+  o.malicious = p.malicious;
   return o;
 }
 
@@ -102,8 +115,11 @@ uint64_t Sum(absl::Span<const uint64_t> v) {
 }
 
 // CompareAndAggregate runs steps 3 and 4 over all bins, batch by batch.
-// `tags` are r_b (R) or t_b (S); `payload` R's v − s_b or S's s_b (sums
-// only).
+// `tags` are r_b (R) or t_b (S); `payload` R's decoded payload word or
+// S's per-bin secret (s_b, or the mask of the value code; sums only).
+// S (party 1) is the OT sender of every product whose weight shapes the
+// share it reveals: the count's weight 1, its own s_b and the value
+// code's bit weights; R only ever chooses OT choice bits for them.
 absl::Status CompareAndAggregate(const SharedOutputPsiParams& p, int party,
                                  net::Channel& channel, const SecretWords& tags,
                                  const SecretWords& payload, int sigma, crypto::Prng& prng,
@@ -113,6 +129,8 @@ absl::Status CompareAndAggregate(const SharedOutputPsiParams& p, int party,
   LIAISON_RETURN_IF_ERROR(ots.SetUp(channel, prng));
   const size_t num_bins = tags.size();
   const mpc::EqualityParams eq = EqParams(p, sigma);
+  const size_t k = p.value_bit_weights.size();
+  const uint64_t code_mask = LowMask(static_cast<int>(k));
   uint64_t count = 0, sum = 0;
   for (size_t b0 = 0; b0 < num_bins; b0 += p.batch_bins) {
     Progress(p, "compare", b0, num_bins);
@@ -120,36 +138,77 @@ absl::Status CompareAndAggregate(const SharedOutputPsiParams& p, int party,
     LIAISON_ASSIGN_OR_RETURN(
         SecretWords e, mpc::PrivateEquality(ots, channel, tags.span().subspan(b0, n), eq, prng));
     if (!p.with_sum) {
-      LIAISON_ASSIGN_OR_RETURN(SecretWords c,
-                               mpc::BitsToArithmetic(ots, channel, e.span(), n, prng, threads));
-      count += Sum(c.span());
+      // B2A with S's weight 1.
+      absl::StatusOr<SecretWords> c;
+      if (party == 1) {
+        const std::vector<uint64_t> ones(n, 1);
+        c = mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n, ones, prng, threads);
+      } else {
+        c = mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 1, prng, threads);
+      }
+      LIAISON_RETURN_IF_ERROR(c.status());
+      count += Sum(c->span());
       continue;
     }
-    // R sends lanes (1, its payload share), then S sends (its share).
-    if (party == 0) {
-      SecretWords lanes(2 * n);
-      for (size_t i = 0; i < n; ++i) {
-        lanes[i] = 1;
-        lanes[n + i] = payload[b0 + i];
+    if (!Bitwise(p)) {
+      // Arithmetic shares of v (R's v − s_b, S's s_b): S sends lanes (1,
+      // s_b), then R sends its share.
+      if (party == 1) {
+        SecretWords lanes(2 * n);
+        for (size_t i = 0; i < n; ++i) {
+          lanes[i] = 1;
+          lanes[n + i] = payload[b0 + i];
+        }
+        LIAISON_ASSIGN_OR_RETURN(SecretWords mine,
+                                 mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
+                                                            lanes.span(), prng, threads));
+        LIAISON_ASSIGN_OR_RETURN(
+            SecretWords theirs,
+            mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 1, prng, threads));
+        count += Sum(mine.span().subspan(0, n));
+        sum += Sum(mine.span().subspan(n, n)) + Sum(theirs.span());
+      } else {
+        LIAISON_ASSIGN_OR_RETURN(
+            SecretWords theirs,
+            mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 2, prng, threads));
+        LIAISON_ASSIGN_OR_RETURN(
+            SecretWords mine, mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
+                                                         payload.span().subspan(b0, n), prng,
+                                                         threads));
+        count += Sum(theirs.span().subspan(0, n));
+        sum += Sum(theirs.span().subspan(n, n)) + Sum(mine.span());
       }
-      LIAISON_ASSIGN_OR_RETURN(SecretWords mine,
-                               mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
-                                                          lanes.span(), prng, threads));
-      LIAISON_ASSIGN_OR_RETURN(
-          SecretWords theirs,
-          mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 1, prng, threads));
-      count += Sum(mine.span().subspan(0, n));
-      sum += Sum(mine.span().subspan(n, n)) + Sum(theirs.span());
+      continue;
+    }
+    // Value codes, XOR-shared (R's decoded word, S's mask): u = e·code as
+    // XOR shares, then one B2A for e and the k bits of u together, with
+    // S's weights (1 for e, w_i for bit i of u). A bin adds at most
+    // Σ_i |w_i| to the sum whatever R does.
+    SecretWords words(n);
+    for (size_t i = 0; i < n; ++i) words[i] = payload[b0 + i] & code_mask;
+    LIAISON_ASSIGN_OR_RETURN(SecretWords u, mpc::BitAndSharedWords(ots, channel, e.span(), n,
+                                                                   words.span(), prng, threads));
+    const size_t slots = k + 1;
+    SecretWords bits(mpc::NumWords(n * slots));
+    for (size_t i = 0; i < n; ++i) {
+      mpc::SetBit(bits.span(), i * slots, mpc::GetBit(e.span(), i));
+      for (size_t j = 0; j < k; ++j) mpc::SetBit(bits.span(), i * slots + 1 + j, u[i] >> j);
+    }
+    absl::StatusOr<SecretWords> c;
+    if (party == 1) {
+      std::vector<uint64_t> weights(n * slots);
+      for (size_t i = 0; i < n; ++i) {
+        weights[i * slots] = 1;
+        for (size_t j = 0; j < k; ++j) weights[i * slots + 1 + j] = p.value_bit_weights[j];
+      }
+      c = mpc::BitTimesOwnValuesSend(ots, channel, bits.span(), n * slots, weights, prng, threads);
     } else {
-      LIAISON_ASSIGN_OR_RETURN(
-          SecretWords theirs,
-          mpc::BitTimesOwnValuesReceive(ots, channel, e.span(), n, 2, prng, threads));
-      LIAISON_ASSIGN_OR_RETURN(
-          SecretWords mine, mpc::BitTimesOwnValuesSend(ots, channel, e.span(), n,
-                                                       payload.span().subspan(b0, n), prng,
-                                                       threads));
-      count += Sum(theirs.span().subspan(0, n));
-      sum += Sum(theirs.span().subspan(n, n)) + Sum(mine.span());
+      c = mpc::BitTimesOwnValuesReceive(ots, channel, bits.span(), n * slots, 1, prng, threads);
+    }
+    LIAISON_RETURN_IF_ERROR(c.status());
+    for (size_t i = 0; i < n; ++i) {
+      count += (*c)[i * slots];
+      for (size_t j = 0; j < k; ++j) sum += (*c)[i * slots + 1 + j];
     }
   }
   Progress(p, "compare", num_bins, num_bins);
@@ -221,9 +280,10 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   }
   table->clear();
   table->shrink_to_fit();
+  if (deviation_.bin_keys) deviation_.bin_keys(cuckoo_seed, num_bins, bin_keys.span());
   ot::UninitSecretBlocks f(num_bins);
   LIAISON_RETURN_IF_ERROR(
-      Rr22OprfReceiver(OprfParams(p)).Run(channel, bin_keys.span(), f.span(), prng));
+      BinOprfReceiver(OprfParams(p)).Run(channel, bin_keys.span(), f.span(), prng));
   Progress(p, "oprf", num_bins, num_bins);
 
   Progress(p, "hint", 0, num_sender_keys);
@@ -267,6 +327,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   }
   decoded.Clear();
   f.Clear();
+  if (deviation_.payload) deviation_.payload(payload.span());
   Progress(p, "hint", num_sender_keys, num_sender_keys);
 
   // 3 and 4.
@@ -285,6 +346,14 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
   if (p.with_sum && values.size() != keys.size()) {
     return absl::InvalidArgumentError("shared-output PSI sums need one value per key");
+  }
+  if (Bitwise(p)) {
+    const uint64_t code_mask = LowMask(static_cast<int>(p.value_bit_weights.size()));
+    for (uint64_t v : values) {
+      if ((v & ~code_mask) != 0) {
+        return absl::InvalidArgumentError("shared-output PSI: a value code exceeds its bits");
+      }
+    }
   }
   if (keys.empty() || num_receiver_keys == 0) return out;
   const int threads = Threads(p);
@@ -325,7 +394,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
 
   // 2. OPPRF.
   Progress(p, "oprf", 0, num_bins);
-  Rr22OprfSender oprf(OprfParams(p));
+  BinOprfSender oprf(OprfParams(p));
   LIAISON_RETURN_IF_ERROR(oprf.Run(channel, num_bins, peer_chunk, prng));
   const size_t num_hint = internal::kNumCuckooHashes * n;
   ot::UninitSecretBlocks hint_keys(num_hint), hint_values(num_hint);
@@ -336,7 +405,8 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
       }
     }
   });
-  oprf.Eval(hint_keys.span(), hint_values.span());
+  // Key (x, j) is evaluated under the function of its bin h_j(x).
+  oprf.Eval(cand, hint_keys.span(), hint_values.span());
   oprf.Clear();
   Progress(p, "oprf", num_bins, num_bins);
 
@@ -354,7 +424,9 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
     for (size_t i = begin; i < end; ++i) {
       for (size_t j = 0; j < internal::kNumCuckooHashes; ++j) {
         const uint32_t b = cand[3 * i + j];
-        const uint64_t hi = p.with_sum ? values[i] - shares[b] : 0;
+        const uint64_t hi = !p.with_sum  ? 0
+                            : Bitwise(p) ? values[i] ^ shares[b]
+                                         : values[i] - shares[b];
         hint_values[3 * i + j] ^= Block(hi, tags[b]);
       }
     }

@@ -9,7 +9,9 @@
 // Relaxed Batch OPPRF" (PETS 2022) — cuckoo hashing, OPPRF with per-bin
 // tags, private equality test; Rindal, Schoppmann, "VOLE-PSI" (Eurocrypt
 // 2021) and Raghuraman, Rindal (CCS 2022), whose VOLE-based OPRF and OKVS
-// make the OPPRF (as volePSI's RsCpsi). Written from the papers.
+// make the OPPRF (volePSI's RsCpsi runs the RR22 OPRF over all bin keys;
+// we run one OPRF instance per bin, psi/bin_oprf.h). Written from the
+// papers.
 //
 // Roles. The receiver R (party 0) holds n_R keys y; the sender S (party 1)
 // holds n_S keys x, each with an optional 64-bit value v_x.
@@ -17,19 +19,25 @@
 //     candidate bins (psi/internal/cuckoo.h; B ≈ 1.3·n_R bins, failure an
 //     error), and sends the seed. S places each x in all three of its
 //     candidate bins (simple hashing).
-//  2. OPPRF. R runs the RR22 OPRF (psi/rr22_oprf.h) as its receiver on B
-//     keys: for bin b holding y by hash j the key (y, j) = y ⊕ j, for an
-//     empty bin a fresh random key. S draws for every bin b a random σ-bit
-//     tag t_b and a random 64-bit s_b, and encodes an OKVS (okvs/okvs.h,
-//     free cells random) mapping (x, j) ↦ F(x, j) ⊕ (v_x − s_b ‖ t_b) for
-//     each x and j, b = h_j(x); it sends the OKVS. R decodes at its bin
-//     keys and removes F: for a y ∈ X it gets exactly r_b = t_b and
-//     v_y − s_b; otherwise pseudo-random values.
+//  2. OPPRF. R runs the bin OPRF (psi/bin_oprf.h) as its receiver with one
+//     key per bin: for bin b holding y by hash j the key (y, j) = y ⊕ j, for
+//     an empty bin a fresh random key; it learns F_b at that key only. S
+//     draws for every bin b a random σ-bit tag t_b and a random 64-bit
+//     secret s_b, and encodes an OKVS (okvs/okvs.h, free cells random)
+//     mapping (x, j) ↦ F_b(x, j) ⊕ (payload ‖ t_b) for each x and j,
+//     b = h_j(x); it sends the OKVS. R decodes at its bin keys and removes
+//     F_b: for a y ∈ X it gets exactly t_b and the payload; otherwise
+//     pseudo-random values. The payload is v_x − s_b (arithmetic sums) or
+//     c_x ⊕ s_b (bounded sums: c_x the k-bit code of v_x, below).
 //  3. Private equality test (mpc/equality.h): XOR shares of e_b = [r_b =
 //     t_b] for every bin, in batches of batch_bins bins.
-//  4. Aggregates (mpc/bit_product.h): additive shares of Σ_b e_b and, with
-//     sums, of Σ_b e_b·(v − s_b + s_b) — R's payload and S's s_b are
-//     additive shares of v_x when e_b = 1.
+//  4. Aggregates (mpc/bit_product.h), with S the OT sender of every
+//     product whose weight shapes its own share: the count Σ_b e_b (S's
+//     weight 1); arithmetic sums Σ_b e_b·(v − s_b) + e_b·s_b (S sends the
+//     lanes 1 and s_b, R its payload); bounded sums (value_bit_weights):
+//     u_b = e_b·c_b as XOR-shared k-bit words (mpc::BitAndSharedWords),
+//     then one conversion of e_b and the k bits of u_b with S's weights 1
+//     and w_0..w_{k−1}.
 // σ = ssp + ⌈log2 B⌉ (at most 64; 61 at n_R = 2^20): a bin whose item is
 // not in X matches by chance with probability 2^-σ, so the count is wrong
 // with probability at most B·2^-σ ≤ 2^-ssp (for B ≤ 2^24; above that σ
@@ -37,40 +45,67 @@
 // always match (the OKVS decodes exactly). Keys are expected distinct and
 // pseudo-random (psi/internal/item_hash.h).
 //
-// Security model: semi-honest, in the random permutation model for
-// fixed-key AES, under LPN (the silent VOLE of the OPRF) and with the OT
-// extension's assumptions (ot/ot_extension.h). Not secure against a
-// malicious peer, which can make the shares wrong.
+// Security models. Semi-honest (the default): in the random permutation
+// model for fixed-key AES, under LPN (the silent VOLE of the OPRF) and with
+// the OT extension's assumptions (ot/ot_extension.h). Malicious
+// (SharedOutputPsiParams::malicious): the OPRF's silent VOLE and the OT
+// extension run in their malicious modes (checked; mpc/ot_pair.h), and
+// sums must be bounded. What that buys, precisely:
+//  - Privacy of each side's inputs against a deviating peer: every message
+//    either side receives is masked by OT pads, the VOLE or the OPRF, so a
+//    deviating peer learns nothing from the transcript; it can only make
+//    the shares wrong (correctness is NOT guaranteed in either mode).
+//  - What a deviating R can make S's share depend on (S is the side that
+//    reveals its share to R in dp-aggregate's malicious mode): R learns
+//    F_b at one key per bin, and a key only matches in its own bin, so one
+//    item x of S can turn on at most the three comparisons of its bins
+//    h_0(x), h_1(x), h_2(x), each a bit; S alone fixes the weights that
+//    turn bits into its share (1 per count bit, w_i per code bit), so one
+//    item of S moves S's share of the count by at most 3 and of a bounded
+//    sum by at most 3·W, W = Σ|w_i|. (With the RR22 OPRF used before, R
+//    could query two keys of one bin and see an item's membership from
+//    equal tags; and R chose the conversion's weights, so that a weight of
+//    2^40 on one bin read its bit off the revealed total.)
+//  - A deviating S can make R's share anything; R's share is never revealed
+//    to a deviating S in malicious mode (dp-aggregate refuses it).
+// In semi-honest mode the arithmetic sum lets a deviating R scale or shift
+// its payload and read matches from the total: semi-honest mode promises
+// nothing against a deviating peer.
 //
 // What each party learns: n_R, n_S, B and the parameters; nothing else.
 // The shares are uniformly random on their own. Revealing a share to the
 // peer (RevealSum) reveals the aggregate and, by itself, nothing more.
 //
-// Rounds: R → S the cuckoo message; the OPRF's flights (silent VOLE, P ⊕
-// C); S → R the hint OKVS; the OT set-ups (two each way); then per batch
+// Rounds: R → S the cuckoo message; the bin OPRF's flights (silent VOLE,
+// d); S → R the hint OKVS; the OT set-ups (two each way); then per batch
 // of bins: the leaf OTs with the AND triples' OTs, then the tables (two
-// flights, mpc/equality.h), ⌈log2(C/2)⌉ AND layers (C = ⌈σ/q⌉ chunks;
-// one flight each way; the first layer comes with the tables) and the
-// products (two flights, four with sums).
+// flights, mpc/equality.h; in malicious mode each OT batch is a checked
+// round trip and the batches run one direction at a time), ⌈log2(C/2)⌉
+// AND layers (C = ⌈σ/q⌉ chunks; one flight each way; the first layer
+// comes with the tables) and the products (two flights, four with sums).
 // Bytes (q = 4, SoftSpoken k = 4, σ = 61, per bin unless said; B ≈
-// 1.3·n_R): R: 38 + the OPRF receiver's 16·1.28·B + 0.14 MB, and per bin
+// 1.3·n_R): R: 38 + 16·B (the OPRF's d) + the VOLE's 0.15 MB, and per bin
 // 244 (leaf OT columns) + 28 + 2 (triples for the 7 ANDs after the free
-// first layer, AND openings) + 8 (B2A corrections) ≈ 282 (+ 16 + 4 with
-// sums); S: the OPRF sender's 0.22 MB, 24 + 16·1.28·3·n_S (hint OKVS),
-// and per bin 61 (two-bit tables) + 28 + 2 + 4 (B2A columns) ≈ 95 (+ 4 +
-// 8 with sums). Measured at n = 2^20 a side: R 418 MB, S 196 MB.
+// first layer, AND openings) + 4 (B2A columns) ≈ 278 (+ 8 with arithmetic
+// sums; + 16 + 4·k with bounded sums); S: the VOLE's 0.23 MB, 24 +
+// 16·1.28·3·n_S (hint OKVS), and per bin 61 (two-bit tables) + 28 + 2 + 8
+// (B2A corrections) ≈ 99 (+ 12 with arithmetic sums; + 16 + 8·k with
+// bounded sums). Measured figures: docs/protocols/dp-aggregate.md.
 // Time: bench/psi_bench.cc (BM_Rr22PsiCount, BM_SharedSum) and
 // docs/protocols/rr22-psi.md; the equality test's OTs dominate.
-// Memory: R about 16·(4 + 3·1.28)·B bytes at its peak (keys, OPRF
-// state, hint OKVS); S 16·(3·1.28 + 6)·n_S (hint keys, values, OKVS);
-// each batch about 24·⌈σ/q⌉·batch_bins bytes (tables or pads, leaf
-// bits) plus the OTs in flight, 64 KiB per thread (mpc/ot_pair.h): the
-// messages are hashed piece by piece and not kept.
+// Memory: R about 16·4·B bytes at its peak (keys, OPRF outputs, decoded
+// hint); S 16·(3·1.28 + 7)·n_S (hint keys, values, OKVS) + 16·B (the
+// OPRF's K); each batch about 24·⌈σ/q⌉·batch_bins bytes (tables or pads,
+// leaf bits) plus the OTs in flight, 64 KiB per thread (mpc/ot_pair.h; in
+// malicious mode whole slices of at most 2^18 OTs): the messages are
+// hashed piece by piece and not kept.
 #ifndef LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 #define LIAISON_PSI_SHARED_OUTPUT_PSI_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
@@ -81,12 +116,25 @@
 #include "okvs/okvs.h"
 #include "psi/ecdh_psi.h"  // ProgressFn
 
+namespace liaison::testing {
+class InsecureDeviatingReceiver;  // tests/testing/insecure_deviating_receiver.h
+}  // namespace liaison::testing
+
 namespace liaison::psi {
 
 // SharedOutputPsiParams: every field but num_threads, chunk_len and
 // progress must be equal on both sides.
 struct SharedOutputPsiParams {
   bool with_sum = false;  // also share Σ v_x over the intersection
+  // malicious runs the OPRF's silent VOLE and the OT extension in their
+  // malicious modes (the file comment says what that buys).
+  bool malicious = false;
+  // value_bit_weights, sums only: when set, S's values are codes
+  // c < 2^k (k = value_bit_weights.size() ≤ 64) and the shared sum is
+  // Σ over matches of Σ_i w_i·bit_i(c) (mod 2^64), each bin adding at most
+  // Σ_i |w_i| in magnitude whatever R does. Required in malicious mode;
+  // when empty, values are any 64-bit words (semi-honest only).
+  std::vector<uint64_t> value_bit_weights;
   int ssp = 40;           // statistical security λ (cuckoo, OKVS, σ)
   // cuckoo_expansion > 0 replaces the bins-per-item factor e
   // (psi/internal/cuckoo.h), cuckoo_min_bins is the floor on B; tests use
@@ -130,7 +178,22 @@ class SharedOutputPsiReceiver {
                                        uint64_t num_sender_keys, crypto::Prng& prng) const;
 
  private:
+  friend class liaison::testing::InsecureDeviatingReceiver;
+  // Deviation lets tests play a receiver that cheats: `bin_keys` rewrites
+  // its OPRF key of every bin after the honest placement (given the cuckoo
+  // seed and the bin count), `payload` its decoded payload words. Only
+  // tests/testing/ can set it.
+  struct Deviation {
+    std::function<void(const crypto::Block& cuckoo_seed, uint64_t num_bins,
+                       absl::Span<crypto::Block> bin_keys)>
+        bin_keys;
+    std::function<void(absl::Span<uint64_t> payload)> payload;
+  };
+  SharedOutputPsiReceiver(SharedOutputPsiParams params, Deviation deviation)
+      : params_(std::move(params)), deviation_(std::move(deviation)) {}
+
   SharedOutputPsiParams params_;
+  Deviation deviation_;
 };
 
 // SharedOutputPsiSender is S. Not thread-safe.

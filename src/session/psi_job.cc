@@ -69,7 +69,8 @@ absl::StatusOr<psi::PsiResult> RunProtocol(net::Channel& channel, const PsiJobPa
 
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
-                                       crypto::Prng& prng, absl::Span<const int64_t> values) {
+                                       crypto::Prng& prng, absl::Span<const int64_t> values,
+                                       psi::AggregateNoise dp_noise) {
   if (params.dp) {
     if (params.protocol != psi::Rr22Psi::kProtocolName) {
       return absl::InvalidArgumentError(
@@ -77,10 +78,14 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
                  " runs on rr22-psi only (it needs PSI with secret-shared output); leave out "
                  "--protocol ecdh"));
     }
-    if (params.security == Security::kMalicious) {
+    if (params.dp->malicious != (params.security == Security::kMalicious)) {
       return absl::InvalidArgumentError(
-          "differentially private count and sum are semi-honest only; leave out --security "
-          "malicious");
+          "the DP parameters were calibrated for another security model than the job's");
+    }
+    if (!dp_noise.drawn()) {
+      return absl::InvalidArgumentError(
+          "a differentially private job needs its noise drawn before the channel is opened "
+          "(psi::AggregateNoise::Draw)");
     }
     if (params.dp->kind == psi::AggregateKind::kCount && !values.empty()) {
       return absl::InvalidArgumentError("a count takes no values");
@@ -141,7 +146,8 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     p.progress = params.progress;
     if (params.max_peer_set_size < p.max_peer_items) p.max_peer_items = params.max_peer_set_size;
     LIAISON_ASSIGN_OR_RETURN(psi::PrivateAggregateResult r,
-                             psi::PrivateAggregate(p).Run(channel, keys, values, prng));
+                             psi::PrivateAggregate(p).Run(channel, keys, values,
+                                                                      std::move(dp_noise), prng));
     if (r.peer_set_size != out.agreed.peer.set_size) {
       return absl::DataLossError(
           StrCat("the peer announced ", out.agreed.peer.set_size,

@@ -31,8 +31,8 @@ struct PsiJobParams {
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
   // dp, when set, makes the job a differentially private count or sum
-  // (psi/private_aggregate.h; rr22-psi only, semi-honest only); `output`
-  // is then ignored. Its parameters go into the handshake.
+  // (psi/private_aggregate.h; rr22-psi only); `output` is then ignored. Its
+  // parameters go into the handshake; dp->malicious must match `security`.
   std::optional<psi::DpAggregateSpec> dp;
   const data::Profile* profile = &data::Profile::V1();
   int num_threads = 0;  // 0: all hardware threads
@@ -64,14 +64,19 @@ absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_v
 // RunPsiJob runs the handshake and the protocol named in `params` with this
 // side's distinct match keys (data::MatchKey of each unique canonical item).
 // For a DP sum, the values side passes one value per key (`values`, e.g.
-// RecordSet::key_values), the other side none.
-// Errors are those of Handshake and of the protocol; InvalidArgument for an
-// unknown protocol name, for malicious security with ecdh-psi (semi-honest
-// only) or with count and sum modes, and for DP modes with ecdh-psi.
+// RecordSet::key_values), the other side none. A DP job takes its noise,
+// drawn with psi::AggregateNoise::Draw(*params.dp, ...) BEFORE the channel
+// was opened, so that the peer cannot time the sampler (`dp_noise`).
+// Errors are those of Handshake and of the protocol; InvalidArgument, before
+// any message, for an unknown protocol name, for malicious security with
+// ecdh-psi (semi-honest only) or with exact count mode, for DP modes with
+// ecdh-psi, and for a DP job without its noise or whose dp->malicious
+// differs from `security`.
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng,
-                                       absl::Span<const int64_t> values = {});
+                                       absl::Span<const int64_t> values = {},
+                                       psi::AggregateNoise dp_noise = {});
 
 }  // namespace liaison::session
 

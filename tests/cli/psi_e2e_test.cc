@@ -458,6 +458,26 @@ TEST_F(DpE2eTest, NoisedCountGoesOnlyToTheReceiverWithItsParameters) {
   EXPECT_FALSE(bs.contains("result"));
 }
 
+// Malicious mode (issue 11): two processes, the noise calibrated for the
+// sensitivity a deviating receiver can reach (3 bins per item: scale 3/ε).
+TEST_F(DpE2eTest, MaliciousNoisedCountRunsWithNoiseForThreeBinsPerItem) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\nd.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\nc.example\nd[.]example\ne.example\n");
+  Pair p = RunPair(dir_ + "/a.txt",
+                   {"--mode", "count", "--epsilon", "0.5", "--security", "malicious",
+                    "--result-to", "me", "--output", dir_ + "/a.json"},
+                   dir_ + "/b.txt",
+                   {"--mode", "count", "--epsilon", "0.5", "--security", "malicious",
+                    "--result-to", "peer"});
+  ASSERT_EQ(p.alpha.exit_code, 0) << p.alpha.err;
+  ASSERT_EQ(p.bravo.exit_code, 0) << p.bravo.err;
+  nlohmann::json a = ReadJson(dir_ + "/a.json");
+  ExpectRelease(a, "discrete_laplace");
+  EXPECT_EQ(a["noise_scale"], 6);
+  // Scale 6: |noise| > 180 has probability about e^-30.
+  EXPECT_NEAR(a["estimate"].get<double>(), 3, 180);
+}
+
 TEST_F(DpE2eTest, NoisedSumOfIntegerAmountsWithGaussianAndCount) {
   WriteFile(dir_ + "/a.txt", "a.example\nb.example\nc.example\n");
   // Amounts in cents; b.example twice (summed: 700), one clamped (5000 → 1000).
@@ -509,17 +529,19 @@ TEST_F(DpE2eTest, NonIntegerValueIsRefusedWithItsLine) {
   EXPECT_THAT(r.err, HasSubstr("12.50"));
 }
 
-TEST_F(DpE2eTest, EcdhAndMaliciousAreRefusedForNoisedModes) {
+// Malicious noised counts and sums give the result to one side only (the
+// side whose data the noise protects fixes what it reveals).
+TEST_F(DpE2eTest, EcdhAndMaliciousToBothAreRefusedForNoisedModes) {
   WriteFile(dir_ + "/a.txt", "a.example\n");
   for (std::vector<std::string> extra :
        {std::vector<std::string>{"--protocol", "ecdh"},
-        std::vector<std::string>{"--security", "malicious"}}) {
+        std::vector<std::string>{"--security", "malicious", "--result-to", "both"}}) {
     std::vector<std::string> args = {"--mode", "count", "--epsilon", "1"};
     args.insert(args.end(), extra.begin(), extra.end());
     ProcessResult r = testing::Run(
         PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1", dir_ + "/a.txt", args), dir_);
     EXPECT_EQ(r.exit_code, 2) << r.err;
-    EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("ecdh-psi has no"), HasSubstr("semi-honest only")));
+    EXPECT_THAT(r.err, ::testing::AnyOf(HasSubstr("ecdh-psi has no"), HasSubstr("one side only")));
   }
 }
 

@@ -45,6 +45,43 @@ TEST(BitProductTest, BitsToArithmeticSharesTheBits) {
   for (size_t i = 0; i < kN; ++i) ASSERT_EQ((*r0)[i] + (*r1)[i], in.Bit(i)) << i;
 }
 
+// BitAndSharedWords with the OTs in both modes: the malicious OT pair
+// (checked extension, TCCR-hashed messages) gives the same results.
+TEST(BitProductTest, BitAndSharedWordsIsTheWordWhereTheBitIsSet) {
+  const Inputs in = MakeInputs(3);
+  for (ot::Security security : {ot::Security::kSemiHonest, ot::Security::kMalicious}) {
+    auto [r0, r1] = testing::RunTwoParties<SecretWords>(
+        3,
+        [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) {
+          return BitAndSharedWords(ots, ch, party == 0 ? in.bits0 : in.bits1, kN,
+                                   party == 0 ? in.v0 : in.v1, prng, 2);
+        },
+        security);
+    ASSERT_TRUE(r0.ok()) << r0.status();
+    ASSERT_TRUE(r1.ok()) << r1.status();
+    for (size_t i = 0; i < kN; ++i) {
+      const uint64_t w = in.v0[i] ^ in.v1[i];
+      ASSERT_EQ((*r0)[i] ^ (*r1)[i], in.Bit(i) ? w : 0) << i;
+    }
+  }
+}
+
+TEST(BitProductTest, MaliciousOtsGiveTheSameProducts) {
+  const Inputs in = MakeInputs(4);
+  auto [r0, r1] = testing::RunTwoParties<SecretWords>(
+      4,
+      [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) {
+        return BitTimesSharedValue(ots, ch, party == 0 ? in.bits0 : in.bits1, kN,
+                                   party == 0 ? in.v0 : in.v1, prng, 2);
+      },
+      ot::Security::kMalicious);
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  for (size_t i = 0; i < kN; ++i) {
+    ASSERT_EQ((*r0)[i] + (*r1)[i], in.Bit(i) * (in.v0[i] + in.v1[i])) << i;
+  }
+}
+
 TEST(BitProductTest, BitTimesSharedValueIsTheProduct) {
   const Inputs in = MakeInputs(2);
   auto [r0, r1] = testing::RunTwoParties<SecretWords>(

@@ -1,5 +1,6 @@
 #include "psi/private_aggregate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <future>
 #include <string>
@@ -7,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "base/status.h"
 #include "base/strings.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
@@ -47,9 +49,10 @@ absl::StatusOr<PrivateAggregateResult> RunSide(net::Channel& ch, const Side& s,
   }
   crypto::Prng prng = crypto::Prng::FromTestSeed(s.prng_seed);
   if (s.insecure) {
-    return testing::InsecureNoiseFreeAggregate::Make(p).Run(ch, s.items, s.values, prng);
+    return testing::InsecureNoiseFreeAggregate::Make(p).Run(ch, s.items, s.values, {}, prng);
   }
-  return PrivateAggregate(p).Run(ch, s.items, s.values, prng);
+  LIAISON_ASSIGN_OR_RETURN(AggregateNoise noise, AggregateNoise::Draw(p.spec, prng));
+  return PrivateAggregate(p).Run(ch, s.items, s.values, std::move(noise), prng);
 }
 
 Outcome RunBoth(const Side& a, const Side& b, testing::Fault fault = {}) {
@@ -184,6 +187,119 @@ TEST(PrivateAggregateTest, NoiseFreeSumIsExactWhenBothReceive) {
   ASSERT_TRUE(o.b.ok()) << o.b.status();
   EXPECT_EQ(o.a->sum->estimate, -60);
   EXPECT_EQ(o.b->sum->estimate, -60);
+}
+
+// --- Malicious mode (issue 11) ----------------------------------------------
+
+// The value codes: bits, weights and width for each shape of bounds, and
+// the code of every value in range decodes back to it.
+TEST(SumValueCodeTest, CodesDecodeToTheirValuesAndBoundTheWidth) {
+  struct Case {
+    int64_t lo, hi;
+    int bits;
+  };
+  for (const Case c : {Case{0, 1000, 10}, Case{0, 1023, 10}, Case{0, 1024, 11}, Case{5, 5, 3},
+                       Case{0, 0, 1}, Case{-1000, -1, 10}, Case{-1000, 1000, 11},
+                       Case{-1024, 1023, 11}, Case{-1, 1, 2}}) {
+    SCOPED_TRACE(StrCat("[", c.lo, ", ", c.hi, "]"));
+    absl::StatusOr<SumValueCode> code = MakeSumValueCode(c.lo, c.hi);
+    ASSERT_TRUE(code.ok()) << code.status();
+    EXPECT_EQ(code->bits, c.bits);
+    EXPECT_EQ(code->width, (uint64_t{1} << c.bits) - 1);
+    EXPECT_GE(code->width, static_cast<uint64_t>(std::max(std::abs(c.lo), std::abs(c.hi))));
+    for (int64_t v = c.lo; v <= c.hi; v += std::max<int64_t>(1, (c.hi - c.lo) / 97)) {
+      const uint64_t x = code->Encode(v);
+      ASSERT_EQ(x & ~code->width, 0u);
+      uint64_t decoded = 0;
+      for (int j = 0; j < code->bits; ++j) decoded += ((x >> j) & 1) * code->weights[j];
+      ASSERT_EQ(static_cast<int64_t>(decoded), v);
+    }
+  }
+  EXPECT_EQ(MakeSumValueCode(3, 2).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(MakeSumValueCode(INT64_MIN, INT64_MAX).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Malicious calibration: 3 bins per item for a count, 3·W for a sum.
+TEST(PrivateAggregateTest, MaliciousNoiseCoversThreeBinsPerItemAndTheCodeWidth) {
+  DpAggregateSpec count = CountSpec(1, 2);
+  absl::StatusOr<AggregateMechanisms> semi = CalibrateAggregate(count);
+  count.malicious = true;
+  absl::StatusOr<AggregateMechanisms> mal = CalibrateAggregate(count);
+  ASSERT_TRUE(semi.ok() && mal.ok());
+  EXPECT_EQ(dp::Describe(semi->main).noise_scale, 2);
+  EXPECT_EQ(dp::Describe(mal->main).noise_scale, 6);
+  EXPECT_EQ(semi->total.value, mal->total.value);  // the same privacy cost
+  DpAggregateSpec sum = SumSpec(0, 1000);
+  sum.malicious = true;
+  absl::StatusOr<AggregateMechanisms> s = CalibrateAggregate(sum);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(dp::Describe(s->main).noise_scale, 3 * 1023);
+}
+
+TEST(PrivateAggregateTest, MaliciousNoiseFreeCountAndSumAreExact) {
+  auto sets = testing::MakeSets(1000, 700, 313, kSeed + 7);
+  DpAggregateSpec count = CountSpec();
+  count.malicious = true;
+  auto [r, s] = CountSides(sets, count, /*insecure=*/true);
+  Outcome o = RunBoth(r, s);
+  ASSERT_TRUE(o.a.ok()) << o.a.status();
+  ASSERT_TRUE(o.b.ok()) << o.b.status();
+  EXPECT_EQ(o.a->count->estimate, 313);
+  std::vector<int64_t> values(700);
+  int64_t truth = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    values[i] = static_cast<int64_t>(i % 41) * 50 - 1100;  // some clamped at both ends
+    if (std::binary_search(sets.common.begin(), sets.common.end(), sets.b[i])) {
+      truth += std::clamp<int64_t>(values[i], -1000, 500);
+    }
+  }
+  DpAggregateSpec sum = SumSpec(-1000, 500);
+  sum.malicious = true;
+  sum.count_epsilon = mpq_class(1, 2);
+  auto [r2, s2] = SumSides(sets, values, sum, /*insecure=*/true);
+  Outcome o2 = RunBoth(r2, s2);
+  ASSERT_TRUE(o2.a.ok()) << o2.a.status();
+  ASSERT_TRUE(o2.b.ok()) << o2.b.status();
+  EXPECT_EQ(o2.a->sum->estimate, truth);
+  EXPECT_EQ(o2.a->count->estimate, 313);
+}
+
+TEST(PrivateAggregateTest, MaliciousModeGivesTheResultToOneSideOnly) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed + 8);
+  DpAggregateSpec count = CountSpec();
+  count.malicious = true;
+  auto [r, s] = CountSides(sets, count, /*insecure=*/false);
+  r.params.peer_receives = s.params.i_receive = true;
+  Outcome o = RunBoth(r, s);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(o.b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(o.a_bytes_sent + o.b_bytes_sent, 0u);
+}
+
+TEST(PrivateAggregateTest, SecurityModelMismatchIsFailedPreconditionBeforeThePsi) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed + 9);
+  auto [r, s] = CountSides(sets, CountSpec(), /*insecure=*/false);
+  r.params.spec.malicious = true;
+  Outcome o = RunBoth(r, s);
+  EXPECT_EQ(o.a.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(o.a.status().message()), ::testing::HasSubstr("security model"));
+  EXPECT_LT(o.a_bytes_sent, 200u);  // the header alone
+}
+
+TEST(PrivateAggregateTest, NoiseDrawnForOtherParametersIsInvalidArgument) {
+  auto sets = testing::MakeSets(10, 10, 5, kSeed + 10);
+  auto [ca, cb] = net::LocalPair();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  absl::StatusOr<AggregateNoise> noise = AggregateNoise::Draw(CountSpec(1, 2), prng);
+  ASSERT_TRUE(noise.ok());
+  PrivateAggregateParams p;
+  p.spec = CountSpec(1, 1);
+  auto r = PrivateAggregate(p).Run(*ca, sets.a, {}, *std::move(noise), prng);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  r = PrivateAggregate(p).Run(*ca, sets.a, {}, AggregateNoise(), prng);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->bytes_sent(), 0u);
 }
 
 // Mean and spread over many noised runs on small sets: the estimate is

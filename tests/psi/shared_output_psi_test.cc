@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <future>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "net/channel.h"
+#include "psi/internal/cuckoo.h"
 #include "testing/faulty_channel.h"
+#include "testing/insecure_deviating_receiver.h"
 
 namespace liaison::psi {
 namespace {
@@ -62,10 +65,10 @@ struct Outcome {
   bool fired = false;       // the fault was injected
 };
 
-// RunBoth runs R and S over LocalPair, R's end behind a FaultyChannel with
-// `fault` (kNone by default).
-Outcome RunBoth(const Data& d, const SharedOutputPsiParams& pr, const SharedOutputPsiParams& ps,
-                testing::Fault fault = {}) {
+// RunWithReceiver runs `receiver` against an honest S with `ps` over
+// LocalPair, R's end behind a FaultyChannel with `fault` (kNone by default).
+Outcome RunWithReceiver(const Data& d, const SharedOutputPsiReceiver& receiver,
+                        const SharedOutputPsiParams& ps, testing::Fault fault = {}) {
   auto [cr, cs] = net::LocalPair();
   cr->SetTimeout(absl::Seconds(60));
   cs->SetTimeout(absl::Seconds(60));
@@ -77,14 +80,19 @@ Outcome RunBoth(const Data& d, const SharedOutputPsiParams& pr, const SharedOutp
     return out;
   });
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Outcome o{SharedOutputPsiReceiver(pr).Run(rch, d.r_keys, d.s_keys.size(), prng),
-            absl::InternalError("unset")};
+  Outcome o{receiver.Run(rch, d.r_keys, d.s_keys.size(), prng), absl::InternalError("unset")};
   rch.Close();  // as a process would on return: a failed side never leaves
                 // the other waiting
   o.s = fs.get();
   o.r_messages = rch.messages_sent();
   o.fired = rch.fired();
   return o;
+}
+
+// RunBoth runs an honest R with `pr` against an honest S with `ps`.
+Outcome RunBoth(const Data& d, const SharedOutputPsiParams& pr, const SharedOutputPsiParams& ps,
+                testing::Fault fault = {}) {
+  return RunWithReceiver(d, SharedOutputPsiReceiver(pr), ps, fault);
 }
 
 void ExpectExact(size_t n_r, size_t n_s, size_t common, bool with_sum) {
@@ -251,6 +259,148 @@ INSTANTIATE_TEST_SUITE_P(
                       FaultCase{K::kCloseBefore, 0.5, kUnavailable},
                       FaultCase{K::kDropAndClose, 0.8, kUnavailable},
                       FaultCase{K::kCloseBefore, 1.0, kUnavailable}));
+
+// --- Malicious mode and deviating receivers -------------------------------
+
+SharedOutputPsiParams MaliciousParams(bool with_sum, std::vector<uint64_t> weights = {}) {
+  SharedOutputPsiParams p = Params(with_sum);
+  p.malicious = true;
+  p.value_bit_weights = std::move(weights);
+  return p;
+}
+
+std::vector<uint64_t> UnsignedWeights(int k) {
+  std::vector<uint64_t> w;
+  for (int i = 0; i < k; ++i) w.push_back(uint64_t{1} << i);
+  return w;
+}
+
+// WithCodes replaces S's values by k-bit codes and the truth by the
+// weighted sum of the common codes.
+Data WithCodes(Data d, const std::vector<uint64_t>& weights, size_t common) {
+  const uint64_t mask = (uint64_t{1} << weights.size()) - 1;
+  d.sum = 0;
+  for (size_t i = 0; i < d.values.size(); ++i) {
+    d.values[i] = (d.values[i] * 0x9e3779b97f4a7c15) & mask;
+    if (i < common) {
+      for (size_t j = 0; j < weights.size(); ++j) {
+        if ((d.values[i] >> j) & 1) d.sum += weights[j];
+      }
+    }
+  }
+  return d;
+}
+
+TEST(SharedOutputPsiMaliciousTest, CountAndBoundedSumsAreExact) {
+  for (auto [n_r, n_s, common] : {std::tuple<size_t, size_t, size_t>{1, 1, 1},
+                                  {1000, 800, 300}, {5000, 7000, 2500}}) {
+    SCOPED_TRACE(::testing::Message() << n_r << " " << n_s << " " << common << " seed=" << kSeed);
+    const Data plain = MakeData(n_r, n_s, common, kSeed + 90 + n_r);
+    Outcome count = RunBoth(plain, MaliciousParams(false), MaliciousParams(false));
+    ASSERT_TRUE(count.r.ok()) << count.r.status() << " / " << count.s.status();
+    ASSERT_TRUE(count.s.ok()) << count.s.status();
+    EXPECT_EQ(count.r->count.value() + count.s->count.value(), plain.count);
+    // Unsigned 16-bit codes, and 9-bit two's complement (the top bit weighs
+    // −256): the sum wraps modulo 2^64 like any share.
+    std::vector<uint64_t> twos = UnsignedWeights(9);
+    twos[8] = 0 - (uint64_t{1} << 8);
+    for (const std::vector<uint64_t>& w : {UnsignedWeights(16), twos}) {
+      const Data d = WithCodes(plain, w, common);
+      Outcome o = RunBoth(d, MaliciousParams(true, w), MaliciousParams(true, w));
+      ASSERT_TRUE(o.r.ok()) << o.r.status();
+      ASSERT_TRUE(o.s.ok()) << o.s.status();
+      EXPECT_EQ(o.r->count.value() + o.s->count.value(), d.count);
+      EXPECT_EQ(o.r->sum.value() + o.s->sum.value(), d.sum);
+    }
+  }
+}
+
+TEST(SharedOutputPsiMaliciousTest, UnboundedSumsAndOversizedCodesAreInvalidArgument) {
+  const Data d = MakeData(10, 10, 5, kSeed + 95);
+  Outcome o = RunBoth(d, MaliciousParams(true), MaliciousParams(true));
+  EXPECT_EQ(o.r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(o.s.status().code(), absl::StatusCode::kInvalidArgument);
+  // Codes wider than their weights: the sender refuses its own input.
+  Outcome wide = RunBoth(d, MaliciousParams(true, UnsignedWeights(4)),
+                         MaliciousParams(true, UnsignedWeights(4)));
+  EXPECT_EQ(wide.s.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SharedOutputPsiMaliciousTest, SecurityMismatchFailsBothSides) {
+  const Data d = MakeData(100, 100, 30, kSeed + 96);
+  Outcome o = RunBoth(d, MaliciousParams(false), Params(false));
+  EXPECT_FALSE(o.r.ok());
+  EXPECT_FALSE(o.s.ok());
+}
+
+// PutTargetInAllItsBins returns a deviation that fills every bin with a
+// random key, then puts target's three keys (target ⊕ j) into their own
+// bins h_j(target), plus (target ⊕ j) into `extra` other bins, where they
+// must not match.
+testing::InsecureDeviatingReceiver::BinKeysFn PutTargetInAllItsBins(const Block& target,
+                                                                    int extra) {
+  return [target, extra](const Block& seed, uint64_t num_bins, absl::Span<Block> bin_keys) {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 97);
+    for (Block& k : bin_keys) k = prng.NextBlock();
+    uint32_t bins[3];
+    internal::CuckooHasher(seed, num_bins).Bins(absl::MakeConstSpan(&target, 1), bins, 1);
+    for (int e = 0; e < extra; ++e) {
+      bin_keys[(bins[0] + 1 + e) % num_bins] = target ^ Block(0, e % 3);
+    }
+    for (uint64_t j = 0; j < 3; ++j) bin_keys[bins[j]] = target ^ Block(0, j);
+  };
+}
+
+// Issue 11: one item of the simple-hashing side S sits in three bins, so a
+// receiver that cheats can make it count three times — and no more: the
+// OPRF gives it one key per bin, and a key only matches in its own bin.
+// The malicious-mode noise is calibrated for this sensitivity of 3.
+TEST(SharedOutputPsiDeviationTest, ATargetItemCountsInAtMostItsThreeBins) {
+  for (bool malicious : {false, true}) {
+    for (bool held : {true, false}) {
+      SCOPED_TRACE(::testing::Message() << "malicious=" << malicious << " held=" << held
+                                        << " seed=" << kSeed);
+      Data d = MakeData(500, 400, 0, kSeed + 98);
+      const Block target = d.s_keys[7];
+      if (!held) d.s_keys[7] = Block(1, 2);
+      SharedOutputPsiParams p = malicious ? MaliciousParams(false) : Params(false);
+      Outcome o = RunWithReceiver(
+          d, testing::InsecureDeviatingReceiver::Make(p, PutTargetInAllItsBins(target, 40)), p);
+      ASSERT_TRUE(o.r.ok()) << o.r.status();
+      ASSERT_TRUE(o.s.ok()) << o.s.status();
+      EXPECT_EQ(o.r->count.value() + o.s->count.value(), held ? 3u : 0u);
+    }
+  }
+}
+
+// Issue 11: in the semi-honest arithmetic sum a receiver that shifts its
+// payload share by 2^40 shifts each matching bin's term by 2^40 and reads
+// matches off the total; in malicious mode the value codes are bounded, so
+// the same deviation moves a matching bin by at most W = 2^k − 1.
+TEST(SharedOutputPsiDeviationTest, ShiftedPayloadMovesABoundedSumByAtMostTheCodeWidth) {
+  const size_t common = 50;
+  const std::vector<uint64_t> w = UnsignedWeights(10);
+  const Data d = WithCodes(MakeData(300, 300, common, kSeed + 99), w, common);
+  auto shift = [](absl::Span<uint64_t> payload) {
+    for (uint64_t& v : payload) v = (v + (uint64_t{1} << 40)) ^ 0x2aa;
+  };
+  auto honest_bins = [](const Block&, uint64_t, absl::Span<Block>) {};
+  // Semi-honest, arithmetic: the attack works — a documented limitation.
+  Outcome semi = RunWithReceiver(
+      d, testing::InsecureDeviatingReceiver::Make(Params(true), honest_bins, shift), Params(true));
+  ASSERT_TRUE(semi.r.ok() && semi.s.ok());
+  const uint64_t semi_sum = semi.r->sum.value() + semi.s->sum.value();
+  EXPECT_GE(semi_sum, common * (uint64_t{1} << 40));  // 2^40 per match: matches readable
+  // Malicious, bounded: every matching bin adds a value in [0, 1023].
+  Outcome mal = RunWithReceiver(
+      d, testing::InsecureDeviatingReceiver::Make(MaliciousParams(true, w), honest_bins, shift),
+      MaliciousParams(true, w));
+  ASSERT_TRUE(mal.r.ok()) << mal.r.status();
+  ASSERT_TRUE(mal.s.ok()) << mal.s.status();
+  const uint64_t got = mal.r->sum.value() + mal.s->sum.value();
+  EXPECT_LE(got, common * 1023u);
+  EXPECT_EQ(mal.r->count.value() + mal.s->count.value(), common);
+}
 
 }  // namespace
 }  // namespace liaison::psi

@@ -145,6 +145,40 @@ TEST(PsiJobTest, MaliciousEcdhIsRefusedBeforeAnyMessage) {
   EXPECT_EQ(ca->bytes_sent(), 0u);
 }
 
+// Issue 11: DP noise is drawn before the channel is opened, so that the
+// peer cannot time the sampler. RunPsiJob takes the drawn noise and cannot
+// draw it itself: a DP job without it is refused before any message.
+TEST(PsiJobTest, DpJobWithoutNoiseDrawnBeforehandIsRefusedBeforeAnyMessage) {
+  auto [ca, cb] = net::LocalPair();
+  PsiJobParams p;
+  p.dp = psi::DpAggregateSpec();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  std::vector<std::string> items = {"x"};
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->bytes_sent(), 0u);
+  // With its noise drawn first, the job starts: here it reaches the
+  // transport and fails on the closed peer.
+  absl::StatusOr<psi::AggregateNoise> noise = psi::AggregateNoise::Draw(*p.dp, prng);
+  ASSERT_TRUE(noise.ok()) << noise.status();
+  cb->Close();
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng, {}, *std::move(noise)).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST(PsiJobTest, DpSpecForAnotherSecurityModelIsRefusedBeforeAnyMessage) {
+  auto [ca, cb] = net::LocalPair();
+  PsiJobParams p;
+  p.dp = psi::DpAggregateSpec();
+  p.security = Security::kMalicious;  // dp->malicious is false
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  absl::StatusOr<psi::AggregateNoise> noise = psi::AggregateNoise::Draw(*p.dp, prng);
+  ASSERT_TRUE(noise.ok());
+  std::vector<std::string> items = {"x"};
+  EXPECT_EQ(RunPsiJob(*ca, p, items, prng, {}, *std::move(noise)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ca->bytes_sent(), 0u);
+}
+
 TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
   auto [ca, cb] = net::LocalPair();
   PsiJobParams p;

@@ -15,15 +15,19 @@
 namespace liaison::mpc::testing {
 
 // RunTwoParties calls fn(party, ots, channel, prng) for parties 0 and 1
-// concurrently, after setting up their OtPairs, and returns both results.
+// concurrently, after setting up their OtPairs (in `security` mode), and
+// returns both results.
 template <typename T>
 std::pair<absl::StatusOr<T>, absl::StatusOr<T>> RunTwoParties(
     uint64_t seed,
-    const std::function<absl::StatusOr<T>(int, OtPair&, net::Channel&, crypto::Prng&)>& fn) {
+    const std::function<absl::StatusOr<T>(int, OtPair&, net::Channel&, crypto::Prng&)>& fn,
+    ot::Security security = ot::Security::kSemiHonest) {
   auto [c0, c1] = net::LocalPair();
-  auto run = [&fn, seed](int party, net::Channel& ch) -> absl::StatusOr<T> {
+  auto run = [&fn, seed, security](int party, net::Channel& ch) -> absl::StatusOr<T> {
     crypto::Prng prng = crypto::Prng::FromTestSeed(seed * 2 + party);
-    OtPair ots(party, DefaultOtParams(1));
+    ot::OtExtensionParams params = DefaultOtParams(1);
+    params.security = security;
+    OtPair ots(party, params);
     absl::Status st = ots.SetUp(ch, prng);
     if (!st.ok()) return st;
     return fn(party, ots, ch, prng);
