@@ -39,6 +39,11 @@ int RunNormalize(const NormalizeOptions& opts);
 // full definition text the digest is computed from.
 int RunProfile();
 
+// RunVersion prints three lines: "liaison <version>", "commit <full hash>"
+// (or "commit unknown" for a build outside git) and "build sha256:<hex>",
+// the digest of the running executable (base/build_info.h).
+int RunVersion();
+
 struct PsiOptions {
   std::string listen;    // ADDR:PORT
   std::string connect;   // HOST:PORT
