@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace liaison::cli {
 
@@ -67,6 +68,9 @@ struct PsiOptions {
   std::string summary_json;   // optional: the run's summary as JSON
   double timeout_seconds = 60;
   uint64_t max_peer_items = 0;  // 0: no limit
+  // require_build: the peer builds accepted ("sha256:<hex>", as `liaison
+  // version` prints them); empty accepts any.
+  std::vector<std::string> require_build;
   int threads = 0;
   bool quiet = false;
 };

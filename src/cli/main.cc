@@ -101,6 +101,10 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   psi_cmd->add_option("--max-peer-items", psi.max_peer_items,
                       "refuse a peer bringing more distinct items than this");
+  psi_cmd->add_option("--require-build", psi.require_build,
+                      "refuse a peer whose build digest is not this one (sha256:..., as "
+                      "`liaison version` prints it); repeat to accept several")
+      ->allow_extra_args(false);
   psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
   psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
 
