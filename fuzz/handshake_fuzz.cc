@@ -37,6 +37,10 @@ Offer MyOffer(uint8_t config, bool mirrored = false) {
   o.set_size = 1000;
   o.software_version = "0.1.0";
   o.max_peer_set_size = 1 << 20;
+  // Both sides announce one build and require it, so the peer's build
+  // digest is parsed and compared too.
+  o.build = "sha256:" + std::string(64, 'b');
+  o.require_build = {o.build};
   if (config == 0) return o;
   o.protocol = "dp-aggregate";
   DpOffer dp;

@@ -35,6 +35,10 @@ using liaison::net::Identity;
 
 constexpr char kJobId[] = "job_0123456789abcdef0123456789abcdef";
 constexpr uint64_t kSetSize = 3;
+// Fixed builds, so that recorded seeds do not depend on the fuzz binary;
+// the responder's alliance requires the initiator's.
+const std::string kInitiatorBuild = "sha256:" + std::string(64, '1');
+const std::string kResponderBuild = "sha256:" + std::string(64, '2');
 
 // Parties are the two fixed identities and the responder's config, made once.
 struct Parties {
@@ -75,6 +79,7 @@ max_set_size = 1000
 jobs_per_hour_per_peer = 100
 approval = "auto"
 tlp_ceiling = "amber"
+require_build = [")", kInitiatorBuild, R"("]
 [alliances.fin.datasets]
 init = ["ind"]
 )");
@@ -92,7 +97,7 @@ const liaison::data::Profile& Profile() { return liaison::data::Profile::V1(); }
 // exchange commitments (to "none", with a fixed salt: deterministic) and
 // receipts.
 absl::Status Finish(node::TranscriptChannel& ch, bool initiator, const node::JobOffer& offer,
-                    uint64_t responder_set_size) {
+                    uint64_t responder_set_size, const std::string& responder_build) {
   const Parties& p = GetParties();
   const Identity& me = initiator ? p.initiator : p.responder;
   const Identity& peer = initiator ? p.responder : p.initiator;
@@ -106,7 +111,7 @@ absl::Status Finish(node::TranscriptChannel& ch, bool initiator, const node::Job
       std::string params_digest,
       node::ParamsDigest(node::OfferParamsJson(offer, responder_set_size,
                                                p.initiator.fingerprint(),
-                                               p.responder.fingerprint())));
+                                               p.responder.fingerprint(), responder_build)));
   return node::ExchangeReceipts(ch, me, peer.fingerprint(), offer.job_id, params_digest,
                                 transcript, digest)
       .status();
@@ -119,6 +124,7 @@ absl::Status RunResponder(Channel& raw) {
   node::PolicyDecision decision =
       node::CheckOfferPolicy(p.config, p.config.peers.at("init"), offer, Profile());
   node::Verdict v;
+  v.build = kResponderBuild;
   if (!decision.refusal_code.empty()) {
     v.code = decision.refusal_code;
     v.reason = decision.reason;
@@ -129,7 +135,7 @@ absl::Status RunResponder(Channel& raw) {
   LIAISON_RETURN_IF_ERROR(node::SendVerdict(ch, v));
   LIAISON_ASSIGN_OR_RETURN(node::Go go, node::RecvGo(ch));
   if (!go.proceed) return absl::OkStatus();
-  return Finish(ch, /*initiator=*/false, offer, kSetSize);
+  return Finish(ch, /*initiator=*/false, offer, kSetSize, v.build);
 }
 
 absl::Status RunInitiator(Channel& raw, bool unknown_alliance) {
@@ -145,11 +151,12 @@ absl::Status RunInitiator(Channel& raw, bool unknown_alliance) {
   offer.profile_version = static_cast<uint32_t>(Profile().version());
   offer.profile_digest = Profile().digest();
   offer.software_version = liaison::kVersion;
+  offer.build = kInitiatorBuild;
   LIAISON_RETURN_IF_ERROR(node::SendOffer(ch, offer));
   LIAISON_ASSIGN_OR_RETURN(node::Verdict v, node::RecvVerdict(ch));
   if (v.kind != node::VerdictKind::kAccept) return absl::OkStatus();
   LIAISON_RETURN_IF_ERROR(node::SendGo(ch, node::Go{}));
-  return Finish(ch, /*initiator=*/true, offer, v.set_size);
+  return Finish(ch, /*initiator=*/true, offer, v.set_size, v.build);
 }
 
 absl::Status Side(Channel& ch, uint8_t config) {

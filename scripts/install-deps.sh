@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
+  git  # the commit in the version, and scripts/check-reproducible.sh (cmake/Reproducible.cmake)
   libssl-dev openssl libsodium-dev libabsl-dev
   libidn2-dev liburiparser-dev libre2-dev
   libgmp-dev  # exact rationals for the differential-privacy samplers (src/dp)

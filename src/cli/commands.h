@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace liaison::cli {
 
@@ -39,6 +40,11 @@ int RunNormalize(const NormalizeOptions& opts);
 // full definition text the digest is computed from.
 int RunProfile();
 
+// RunVersion prints three lines: "liaison <version>", "commit <full hash>"
+// (or "commit unknown" for a build outside git) and "build sha256:<hex>",
+// the digest of the running executable (base/build_info.h).
+int RunVersion();
+
 struct PsiOptions {
   std::string listen;    // ADDR:PORT
   std::string connect;   // HOST:PORT
@@ -62,6 +68,9 @@ struct PsiOptions {
   std::string summary_json;   // optional: the run's summary as JSON
   double timeout_seconds = 60;
   uint64_t max_peer_items = 0;  // 0: no limit
+  // require_build: the peer builds accepted ("sha256:<hex>", as `liaison
+  // version` prints them); empty accepts any.
+  std::vector<std::string> require_build;
   int threads = 0;
   bool quiet = false;
 };

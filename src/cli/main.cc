@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
   auto* profile_cmd = app.add_subcommand(
       "profile", "print the normalisation profile's definition and digest");
 
+  auto* version_cmd = app.add_subcommand(
+      "version", "print the version, the commit and this build's digest (sha256 of the binary)");
+
   PsiOptions psi;
   auto* psi_cmd = app.add_subcommand("psi", "privately match this side's items with a peer's");
   auto* listen = psi_cmd->add_option("--listen", psi.listen, "wait for the peer on ADDR:PORT");
@@ -98,6 +101,10 @@ int main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   psi_cmd->add_option("--max-peer-items", psi.max_peer_items,
                       "refuse a peer bringing more distinct items than this");
+  psi_cmd->add_option("--require-build", psi.require_build,
+                      "refuse a peer whose build digest is not this one (sha256:..., as "
+                      "`liaison version` prints it); repeat to accept several")
+      ->allow_extra_args(false);
   psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
   psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
 
@@ -158,6 +165,7 @@ int main(int argc, char** argv) {
   if (*fingerprint_cmd) return RunFingerprint(fingerprint);
   if (*normalize_cmd) return RunNormalize(normalize);
   if (*profile_cmd) return RunProfile();
+  if (*version_cmd) return RunVersion();
   if (*node_init_cmd) return RunNodeInit(node_init);
   if (*node_run_cmd) return RunNodeRun(node_run);
   if (*apikey_create_cmd) return RunApiKeyCreate(apikey_create);

@@ -13,6 +13,7 @@
 
 #include "absl/time/time.h"
 #include "base/atomic_file.h"
+#include "base/build_info.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -199,6 +200,12 @@ std::string ReleaseText(std::string_view what, const psi::Release& r) {
                 "], ", r.report.mechanism, ", ", r.report.cost, ")");
 }
 
+// PeerBuildText is the peer's build digest for the summary line, or
+// "unknown" when it announced none.
+std::string PeerBuildText(const std::string& build) {
+  return build.empty() ? std::string("unknown") : build;
+}
+
 // ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
 // default, in match and count mode alike; ecdh-psi on request.
 absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
@@ -220,6 +227,15 @@ int RunPsi(const PsiOptions& opts) {
   if (!security.ok()) return fail(security.status());
   absl::StatusOr<std::string> peer_fp = net::NormalizeFingerprint(opts.peer);
   if (!peer_fp.ok()) return fail(peer_fp.status());
+  std::vector<std::string> require_build;
+  for (const std::string& b : opts.require_build) {
+    absl::StatusOr<std::string> parsed = ParseBuildDigest(b);
+    if (!parsed.ok()) {
+      return fail(absl::InvalidArgumentError(
+          StrCat("--require-build: ", std::string(parsed.status().message()))));
+    }
+    require_build.push_back(*std::move(parsed));
+  }
   absl::StatusOr<std::optional<psi::DpAggregateSpec>> dp_spec = DpSpecFor(opts);
   if (!dp_spec.ok()) return fail(dp_spec.status());
   const bool dp_mode = dp_spec->has_value();
@@ -322,6 +338,7 @@ int RunPsi(const PsiOptions& opts) {
   params.result_to = *result_to;
   params.security = *security;
   if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
+  params.require_build = require_build;
   params.num_threads = opts.threads;
   params.progress = [&](std::string_view phase, uint64_t done, uint64_t total) {
     progress.Update(phase, done, total);
@@ -384,7 +401,7 @@ int RunPsi(const PsiOptions& opts) {
              set->num_rejected, " rejected, ", set->keys.size(), " distinct; peer had ",
              result->agreed.peer.set_size, " distinct; ", outcome, "; sent ",
              HumanBytes(result->bytes_sent), ", received ", HumanBytes(result->bytes_received),
-             "; ", secs, " s\n");
+             "; ", secs, " s; peer build ", PeerBuildText(result->agreed.peer.build), "\n");
   if (!opts.quiet) std::fputs(summary.c_str(), writer || count_mode || !result->received ? stdout : stderr);
 
   if (!opts.summary_json.empty()) {
@@ -402,7 +419,9 @@ int RunPsi(const PsiOptions& opts) {
                         {"bytes_received", result->bytes_received},
                         {"seconds", seconds},
                         {"peer_fingerprint", *peer_fp},
-                        {"peer_software_version", result->agreed.peer.software_version}};
+                        {"peer_software_version", result->agreed.peer.software_version},
+                        {"build", BuildDigestOrEmpty()},
+                        {"peer_build", result->agreed.peer.build}};
     if (dp_mode) {
       j["protocol"] = std::string(psi::PrivateAggregate::kProtocolName);
       j.erase("intersection_size");

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/atomic_file.h"
+#include "base/build_info.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
@@ -130,12 +131,23 @@ absl::StatusOr<std::map<std::string, int64_t>> CountsFromJson(const Json& v) {
   return out;
 }
 
+// kFirstFormatVersion is the oldest record format a log may hold.
+constexpr int kFirstFormatVersion = 1;
+
 // BodyJson is the canonical body of `r` as a JSON value.
 absl::StatusOr<Json> BodyJson(const AuditRecord& r) {
   LIAISON_ASSIGN_OR_RETURN(Json params, ParseParams(r.params_json));
   Json counts = Json::object();
   for (const auto& [k, v] : r.counts) counts[k] = v;
-  return Json{{"v", kAuditFormatVersion},
+  if (r.v < kFirstFormatVersion || r.v > kAuditFormatVersion) {
+    return absl::InvalidArgumentError(StrCat("format version ", r.v, " is not 1 or 2"));
+  }
+  if (r.v == 1) {
+    if (!r.build.empty() || !r.peer_build.empty()) {
+      return absl::InvalidArgumentError("a version-1 record names no build");
+    }
+  }
+  Json body{{"v", r.v},
               {"seq", r.seq},
               {"time", r.time},
               {"kind", r.kind},
@@ -153,21 +165,45 @@ absl::StatusOr<Json> BodyJson(const AuditRecord& r) {
               {"counts", std::move(counts)},
               {"receipt", r.receipt ? ReceiptToJson(*r.receipt) : Json(nullptr)},
               {"prev_hash", r.prev_hash}};
+  if (r.v >= 2) {
+    body["build"] = r.build;
+    body["peer_build"] = r.peer_build;
+  }
+  return body;
 }
 
 // RecordFromExportLine parses one record line of an export.
 absl::StatusOr<AuditRecord> RecordFromJson(const Json& v) {
-  LIAISON_RETURN_IF_ERROR(ExpectKeys(
-      v,
-      {"v", "seq", "time", "kind", "actor", "job_id", "alliance", "peer", "question", "protocol",
-       "params", "dataset_digests", "profile_digest", "transcript_hash", "result_digest",
-       "counts", "receipt", "prev_hash", "hash", "signature"},
-      "the record"));
-  if (!v["v"].is_number_integer() || v["v"].get<int64_t>() != kAuditFormatVersion) {
-    return absl::DataLossError(StrCat("the record is not format version ", kAuditFormatVersion));
+  if (!v.is_object()) return absl::DataLossError("the record is not a JSON object");
+  auto version = v.find("v");
+  if (version == v.end() || !version->is_number_integer() ||
+      version->get<int64_t>() < kFirstFormatVersion ||
+      version->get<int64_t>() > kAuditFormatVersion) {
+    return absl::DataLossError(
+        StrCat("the record is not format version ", kFirstFormatVersion, " to ",
+               kAuditFormatVersion));
+  }
+  AuditRecord r;
+  r.v = static_cast<int>(version->get<int64_t>());
+  if (r.v == 1) {
+    LIAISON_RETURN_IF_ERROR(ExpectKeys(
+        v,
+        {"v", "seq", "time", "kind", "actor", "job_id", "alliance", "peer", "question",
+         "protocol", "params", "dataset_digests", "profile_digest", "transcript_hash",
+         "result_digest", "counts", "receipt", "prev_hash", "hash", "signature"},
+        "the record"));
+  } else {
+    LIAISON_RETURN_IF_ERROR(ExpectKeys(
+        v,
+        {"v", "seq", "time", "kind", "actor", "job_id", "alliance", "peer", "question",
+         "protocol", "params", "dataset_digests", "profile_digest", "transcript_hash",
+         "result_digest", "counts", "receipt", "prev_hash", "hash", "signature", "build",
+         "peer_build"},
+        "the record"));
+    LIAISON_ASSIGN_OR_RETURN(r.build, GetString(v, "build"));
+    LIAISON_ASSIGN_OR_RETURN(r.peer_build, GetString(v, "peer_build"));
   }
   if (!v["seq"].is_number_unsigned()) return absl::DataLossError("seq is not a positive integer");
-  AuditRecord r;
   r.seq = v["seq"].get<uint64_t>();
   LIAISON_ASSIGN_OR_RETURN(r.time, GetString(v, "time"));
   LIAISON_ASSIGN_OR_RETURN(r.kind, GetString(v, "kind"));
@@ -206,10 +242,11 @@ uint64_t HeaderUint(const Json& h, const char* key) {
   return it != h.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
 }
 
+// build and peer_build are NULL in version-1 records (store.cc, migration 5).
 constexpr char kRecordColumns[] =
     "seq, time, kind, actor, job_id, alliance, peer, question, protocol, params, "
     "dataset_digests, profile_digest, transcript_hash, result_digest, counts, receipt, "
-    "prev_hash, hash, signature";
+    "prev_hash, hash, signature, build, peer_build";
 
 absl::StatusOr<Json> ParseColumn(const internal::Stmt& s, int column, std::string_view name,
                                  uint64_t seq) {
@@ -257,6 +294,13 @@ absl::StatusOr<AuditRecord> RecordFromRow(const internal::Stmt& s) {
   r.prev_hash = s.Text(16);
   r.hash = s.Text(17);
   r.signature = s.Text(18);
+  if (s.IsNull(19)) {
+    r.v = 1;
+  } else {
+    r.v = 2;
+    r.build = s.Text(19);
+    r.peer_build = s.IsNull(20) ? "" : s.Text(20);
+  }
   return r;
 }
 
@@ -292,6 +336,10 @@ absl::Status ValidateEvent(const AuditEvent& e) {
   LIAISON_RETURN_IF_ERROR(CheckDigest(e.profile_digest, "profile_digest"));
   LIAISON_RETURN_IF_ERROR(CheckDigest(e.transcript_hash, "transcript_hash"));
   LIAISON_RETURN_IF_ERROR(CheckDigest(e.result_digest, "result_digest"));
+  if (!e.peer_build.empty() && !IsBuildDigest(e.peer_build)) {
+    return absl::InvalidArgumentError(
+        "peer_build must be empty or sha256: and 64 lower-case hex digits");
+  }
   for (const auto& [name, n] : e.counts) {
     if (name.empty() || n < 0) {
       return absl::InvalidArgumentError("counts must have names and non-negative values");
@@ -453,6 +501,8 @@ absl::StatusOr<AuditRecord> AuditLog::AppendIn(internal::Db& db, const AuditEven
   AuditRecord r;
   static_cast<AuditContent&>(r) = event;
   r.kind = std::string(AuditKindName(event.kind));
+  r.v = kAuditFormatVersion;
+  r.build = BuildDigestOrEmpty();
   {
     LIAISON_ASSIGN_OR_RETURN(Json params, ParseParams(event.params_json));
     LIAISON_ASSIGN_OR_RETURN(r.params_json, Dump(params, "params"));
@@ -484,7 +534,8 @@ absl::StatusOr<AuditRecord> AuditLog::AppendIn(internal::Db& db, const AuditEven
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt ins,
         db.Prepare(StrCat("INSERT INTO audit_log (", kRecordColumns,
-                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")));
+                          ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                          "?)")));
     ins.Bind(1, static_cast<int64_t>(r.seq))
         .Bind(2, r.time)
         .Bind(3, r.kind)
@@ -506,6 +557,7 @@ absl::StatusOr<AuditRecord> AuditLog::AppendIn(internal::Db& db, const AuditEven
       ins.BindNull(16);
     }
     ins.Bind(17, r.prev_hash).Bind(18, r.hash).Bind(19, r.signature);
+    ins.Bind(20, r.build).Bind(21, r.peer_build);
     LIAISON_RETURN_IF_ERROR(ins.Run());
   }
   return r;

@@ -29,8 +29,10 @@
 
 namespace liaison::node {
 
-// kAuditFormatVersion is the "v" of every record body.
-inline constexpr int kAuditFormatVersion = 1;
+// kAuditFormatVersion is the "v" of the records this build writes. Version
+// 2 added "build" and "peer_build"; version-1 records (written before) have
+// neither and still verify, so a log may hold both.
+inline constexpr int kAuditFormatVersion = 2;
 // kGenesisHash is the prev_hash of record 1: 64 zeros.
 inline constexpr char kGenesisHash[] =
     "0000000000000000000000000000000000000000000000000000000000000000";
@@ -132,6 +134,10 @@ struct AuditContent {
   // receipt is required for kReceipt and forbidden otherwise; its job_id
   // must equal `job_id`.
   std::optional<Receipt> receipt;
+  // peer_build is the build digest the job's peer announced ("sha256:" and
+  // 64 lower-case hex digits, base/build_info.h), once it has; "" otherwise.
+  // A claim of the peer's, recorded as made (docs/trust.md).
+  std::string peer_build;
 };
 
 // AuditEvent is what a caller appends; the log adds seq, time, prev_hash,
@@ -142,6 +148,13 @@ struct AuditEvent : AuditContent {
 
 // AuditRecord is one stored record.
 struct AuditRecord : AuditContent {
+  // v is the record's format version: 1, or 2 (kAuditFormatVersion) for
+  // records that name builds.
+  int v = kAuditFormatVersion;
+  // build is the build digest of the liaison that wrote the record (the
+  // log sets it), or "" if it could not compute it. Version 2 only; a
+  // version-1 record has "" here and in peer_build.
+  std::string build;
   uint64_t seq = 0;
   std::string time;  // RFC 3339 UTC with milliseconds
   std::string kind;  // AuditKindName, or a kind of a newer liaison
@@ -151,8 +164,9 @@ struct AuditRecord : AuditContent {
 };
 
 // AuditBody returns the canonical JSON body of `record`: every field above
-// except hash and signature, keys sorted, no white space (docs/audit.md).
-// InvalidArgument if params_json is not a JSON object.
+// except hash and signature, keys sorted, no white space (docs/audit.md);
+// a version-1 record's body has no "build" and "peer_build". InvalidArgument
+// if params_json is not a JSON object, or a version-1 record names a build.
 absl::StatusOr<std::string> AuditBody(const AuditRecord& record);
 
 // AuditRecordJson returns the record as one line of an export: its body's

@@ -10,6 +10,7 @@
 #include <toml++/toml.h>
 #include <utility>
 
+#include "base/build_info.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "net/identity.h"
@@ -468,7 +469,7 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
     c.Keys(t, path,
            {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
             "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp",
-            "max_peer_items_per_day", "max_revealed_items_per_day"});
+            "max_peer_items_per_day", "max_revealed_items_per_day", "require_build"});
     AllianceConfig a;
     a.name = name;
 
@@ -542,6 +543,23 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
                   "must be at least 1 (leave the key out for no limit)");
         }
         *field = *v;
+      }
+    }
+    if (auto builds = c.Strings(t, line, path, "require_build", false)) {
+      if (builds->empty()) {
+        c.Error(line, path + ".require_build",
+                "must list at least one build (leave the key out to accept any)");
+      }
+      for (const auto& [b, b_line] : *builds) {
+        absl::StatusOr<std::string> digest = ParseBuildDigest(b);
+        if (!digest.ok()) {
+          c.Error(b_line, path + ".require_build", std::string(digest.status().message()));
+        } else if (std::find(a.require_build.begin(), a.require_build.end(), *digest) !=
+                   a.require_build.end()) {
+          c.Error(b_line, path + ".require_build", StrCat("\"", b, "\" is listed twice"));
+        } else {
+          a.require_build.push_back(*std::move(digest));
+        }
       }
     }
     if (auto approval = c.String(t, line, path, "approval", true)) {

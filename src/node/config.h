@@ -138,6 +138,10 @@ struct AllianceConfig {
   // of ours revealed to each member over any 24 hours.
   uint64_t max_peer_items_per_day = 0;
   uint64_t max_revealed_items_per_day = 0;
+  // require_build, when not empty, lists the build digests (canonical
+  // "sha256:<hex>", base/build_info.h) a member's node must announce for a
+  // job to run, in either role; empty accepts any build (docs/trust.md).
+  std::vector<std::string> require_build;
   Approval approval = Approval::kManual;
   // tlp_ceiling is the most restricted marking a dataset may carry and still
   // be used in this alliance.

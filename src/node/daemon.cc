@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "base/build_info.h"
 #include "base/bytes.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -118,6 +119,7 @@ struct RunOutcome {
   std::string salt_hex;
   std::string content;
   Receipt peer_receipt;
+  std::string peer_build;  // as the peer announced it in the offer or verdict
 };
 
 }  // namespace
@@ -131,7 +133,8 @@ class Daemon::Runner {
                                         uint64_t responder_set_size,
                                         const AllianceConfig& alliance,
                                         const session::RecordSet& set,
-                                        const std::string& peer_fingerprint) {
+                                        const std::string& peer_fingerprint,
+                                        const std::string& peer_build) {
     session::PsiJobParams params;
     params.protocol = SessionProtocol(offer.protocol);
     params.output = psi::PsiOutput::kIntersection;
@@ -141,6 +144,9 @@ class Daemon::Runner {
                        : (initiator_receives == initiator) ? session::ResultTo::kMe
                                                            : session::ResultTo::kPeer;
     params.max_peer_set_size = alliance.max_set_size;
+    // The session handshake must announce the build the offer or verdict
+    // did (checked against the alliance's require_build already).
+    if (!peer_build.empty()) params.require_build = {peer_build};
     params.profile = &NodeProfile();
     // A sum's values come from the side whose dataset names a value column
     // or field; the offer says which (node/dp_jobs.h).
@@ -160,6 +166,7 @@ class Daemon::Runner {
       LIAISON_ASSIGN_OR_RETURN(noise, psi::AggregateNoise::Draw(*params.dp, prng));
     }
     RunOutcome out;
+    out.peer_build = peer_build;
     LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng, values,
                                                          std::move(noise)));
     out.transcript_hash = channel.Seal();
@@ -182,7 +189,8 @@ class Daemon::Runner {
     const std::string& me = d.identity_.fingerprint();
     const std::string params_json =
         OfferParamsJson(offer, responder_set_size, initiator ? me : peer_fingerprint,
-                        initiator ? peer_fingerprint : me);
+                        initiator ? peer_fingerprint : me,
+                        initiator ? peer_build : BuildDigestOrEmpty());
     LIAISON_ASSIGN_OR_RETURN(out.params_digest, ParamsDigest(params_json));
     LIAISON_ASSIGN_OR_RETURN(
         out.peer_receipt,
@@ -236,6 +244,7 @@ class Daemon::Runner {
     extra.profile_digest = NodeProfile().digest();
     extra.transcript_hash = out.transcript_hash;
     extra.result_digest = out.result_digest;
+    extra.peer_build = out.peer_build;
     extra.counts = {{"items", static_cast<int64_t>(data.info.num_distinct)},
                     {"peer_items", static_cast<int64_t>(out.psi.agreed.peer.set_size)},
                     {"bytes_sent", static_cast<int64_t>(out.psi.bytes_sent)},
@@ -264,6 +273,7 @@ class Daemon::Runner {
     receipt.receipt = out.peer_receipt;
     receipt.transcript_hash = out.transcript_hash;
     receipt.result_digest = out.result_digest;
+    receipt.peer_build = out.peer_build;
     d.Record(AuditKind::kReceipt, done, ActorForPeer(out.peer_receipt.peer_fingerprint),
              &receipt);
     return absl::OkStatus();
@@ -446,13 +456,14 @@ void Daemon::Record(AuditKind kind, const Job& job, std::string_view actor,
 }
 
 void Daemon::Finalize(const Job& job, JobState to, std::string_view error,
-                      std::string_view actor) {
+                      std::string_view actor, const AuditContent* extra) {
   absl::StatusOr<Job> done = Transition(job.id, to, error);
   if (!done.ok()) {
     Log(LogLevel::kWarning, StrCat("job ", job.id, ": ", done.status().ToString()));
     return;
   }
-  Record(to == JobState::kRefused ? AuditKind::kJobRefused : AuditKind::kJobFailed, *done, actor);
+  Record(to == JobState::kRefused ? AuditKind::kJobRefused : AuditKind::kJobFailed, *done, actor,
+         extra);
 }
 
 bool Daemon::BeginActive(const std::string& job_id) {
@@ -701,8 +712,11 @@ void Daemon::RunInitiator(const Task& task) {
   if (job.state != JobState::kQueued && job.state != JobState::kAwaitingPeer) return;
   const std::string dataset_name = ParamString(job, "dataset");
   const std::string result_to = ParamString(job, "result_to");
+  // peer_audit names the responder's build in our records once its verdict
+  // announced it.
+  AuditContent peer_audit;
   auto fail = [&](JobState to, std::string_view error) {
-    Finalize(job, to, error, job.actor);
+    Finalize(job, to, error, job.actor, &peer_audit);
   };
   auto a = config_.alliances.find(job.alliance);
   const PeerConfig* peer = PeerByName(job.peer);
@@ -784,6 +798,7 @@ void Daemon::RunInitiator(const Task& task) {
   if (!verdict.ok()) {
     return fail(JobState::kFailed, StrCat("offer failed: ", std::string(verdict.status().message())));
   }
+  peer_audit.peer_build = verdict->build;
   if (verdict->kind == VerdictKind::kRefuse) {
     return fail(JobState::kRefused, RefusalText(verdict->code, verdict->reason));
   }
@@ -801,6 +816,15 @@ void Daemon::RunInitiator(const Task& task) {
     (void)SendGo(channel, abort);
     channel.Close();
     return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
+  }
+  // And its build must be one our alliance requires, before anything is
+  // reserved or any protocol message sent.
+  std::string build = BuildRefusal(alliance, verdict->build, "the responder's");
+  if (!build.empty()) {
+    Go abort{false, kRefuseBuildNotAllowed, build};
+    (void)SendGo(channel, abort);
+    channel.Close();
+    return fail(JobState::kRefused, RefusalText(kRefuseBuildNotAllowed, build));
   }
   if (job.question == "match" && ItemBudgetApplies(alliance)) {
     // Our item budget, now that the responder's set size is known and
@@ -835,10 +859,11 @@ void Daemon::RunInitiator(const Task& task) {
   started.profile_digest = NodeProfile().digest();
   started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
                     {"peer_items", static_cast<int64_t>(verdict->set_size)}};
+  started.peer_build = verdict->build;
   Record(AuditKind::kJobStarted, job, job.actor, &started);
   absl::StatusOr<RunOutcome> out =
       go.ok() ? Runner::Run(*this, channel, offer, /*initiator=*/true, verdict->set_size,
-                            alliance, data->set, peer->fingerprint)
+                            alliance, data->set, peer->fingerprint, verdict->build)
               : absl::StatusOr<RunOutcome>(go);
   channel.Close();
   absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
@@ -893,6 +918,10 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     channel.Close();
   };
   const std::string actor = ActorForPeer(peer->fingerprint);
+  // peer_audit names the initiator's announced build in every record of
+  // the job.
+  AuditContent peer_audit;
+  peer_audit.peer_build = offer->build;
 
   absl::StatusOr<Job> existing = store_->GetJob(offer->job_id);
   if (existing.ok() && (existing->role != JobRole::kResponder || existing->peer != peer->name)) {
@@ -1013,9 +1042,9 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     }
     job = admitted->job;
     Notify(job);
-    Record(AuditKind::kJobOffered, job, actor);
+    Record(AuditKind::kJobOffered, job, actor, &peer_audit);
     if (job.state == JobState::kRefused) {
-      Record(AuditKind::kJobRefused, job, actor);
+      Record(AuditKind::kJobRefused, job, actor, &peer_audit);
       auto [code, reason] = SplitRefusal(job.error);
       return refuse(code, reason);
     }
@@ -1038,7 +1067,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
         ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
             absl::Now()) {
       Finalize(job, JobState::kRefused,
-               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode);
+               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode,
+               &peer_audit);
       return refuse(kRefuseApprovalExpired, "no analyst decided in time");
     }
     if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
@@ -1046,7 +1076,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                     StrCat("this job is already ", JobStateName(job.state), " here"));
     }
     if (!decision.refusal_code.empty()) {
-      Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor);
+      Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor,
+               &peer_audit);
       return refuse(decision.refusal_code, decision.reason);
     }
   }
@@ -1069,11 +1100,11 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   absl::StatusOr<Go> go = status.ok() ? RecvGo(channel) : absl::StatusOr<Go>(status);
   if (!go.ok()) {
     Finalize(job, JobState::kFailed, StrCat("the initiator went away: ", std::string(go.status().message())),
-             actor);
+             actor, &peer_audit);
     return EndActive(job.id);
   }
   if (!go->proceed) {
-    Finalize(job, JobState::kRefused, RefusalText(go->code, go->reason), actor);
+    Finalize(job, JobState::kRefused, RefusalText(go->code, go->reason), actor, &peer_audit);
     return EndActive(job.id);
   }
   absl::StatusOr<Job> running = Transition(job.id, JobState::kRunning, "");
@@ -1087,13 +1118,14 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   started.profile_digest = NodeProfile().digest();
   started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
                     {"peer_items", static_cast<int64_t>(offer->set_size)}};
+  started.peer_build = offer->build;
   Record(AuditKind::kJobStarted, job, actor, &started);
   absl::StatusOr<RunOutcome> out =
       Runner::Run(*this, channel, *offer, /*initiator=*/false, data->info.num_distinct,
-                  *decision.alliance, data->set, peer->fingerprint);
+                  *decision.alliance, data->set, peer->fingerprint, offer->build);
   channel.Close();
   absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
-  if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor);
+  if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor, &peer_audit);
   EndActive(job.id);
 }
 

@@ -262,8 +262,10 @@ class Daemon {
   // without a job id and, in the same transaction, the observers' view of
   // a job refused at once (a job_refused webhook). Errors are logged.
   void RecordRefusedSubmission(const JobRequest& request, std::string_view error);
-  // Fail moves a job to failed or refused with a record; errors are logged.
-  void Finalize(const Job& job, JobState to, std::string_view error, std::string_view actor);
+  // Fail moves a job to failed or refused with a record (with `extra`, as
+  // in Record); errors are logged.
+  void Finalize(const Job& job, JobState to, std::string_view error, std::string_view actor,
+                const AuditContent* extra = nullptr);
   const PeerConfig* PeerByName(std::string_view name) const;
   const PeerConfig* PeerByFingerprint(std::string_view fingerprint) const;
 

@@ -128,6 +128,10 @@ rest_listen = "127.0.0.1:7480"
 # distinct items of ours it may learn over 24 hours. Unset: no limit.
 #max_peer_items_per_day = 50000000
 #max_revealed_items_per_day = 100000
+# require_build: the build digests (`liaison version`, "build sha256:...")
+# a member's node must announce, e.g. the one both organisations got by
+# rebuilding the agreed release (docs/trust.md). Unset: any build.
+#require_build = ["sha256:0000000000000000000000000000000000000000000000000000000000000000"]
 # approval: "auto" runs accepted jobs at once; "manual" waits for an analyst.
 #approval = "manual"
 # tlp_ceiling: the most restricted marking a dataset may carry and be used

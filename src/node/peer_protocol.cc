@@ -66,6 +66,15 @@ absl::StatusOr<uint64_t> Uint(const Json& v, const char* key) {
   return it->get<uint64_t>();
 }
 
+// BuildField reads the "build" of an offer or verdict: "" or a build digest.
+absl::StatusOr<std::string> BuildField(const Json& v) {
+  LIAISON_ASSIGN_OR_RETURN(std::string build, Str(v, "build", 128));
+  if (!build.empty() && !IsBuildDigest(build)) {
+    return absl::DataLossError("field \"build\" is not a build digest (sha256: and 64 hex)");
+  }
+  return build;
+}
+
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -114,6 +123,7 @@ absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
                       {"version", o.profile_version},
                       {"digest", o.profile_digest}};
   m["software_version"] = o.software_version;
+  m["build"] = o.build;
   if (o.dp) m["dp"] = DpJson(*o.dp);
   return SendJson(channel, m);
 }
@@ -144,6 +154,7 @@ absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
   o.profile_version = static_cast<uint32_t>(std::min<uint64_t>(pv, UINT32_MAX));
   LIAISON_ASSIGN_OR_RETURN(o.profile_digest, Str(*profile, "digest"));
   LIAISON_ASSIGN_OR_RETURN(o.software_version, Str(v, "software_version"));
+  LIAISON_ASSIGN_OR_RETURN(o.build, BuildField(v));
   // Names go into our audit records and job rows: keep them plain.
   for (const std::string* name : {&o.alliance, &o.question, &o.protocol}) {
     if (!IsValidName(*name)) return absl::DataLossError("the offer holds a malformed name");
@@ -181,6 +192,7 @@ absl::Status SendVerdict(net::Channel& channel, const Verdict& v) {
   m["reason"] = v.reason;
   m["set_size"] = v.set_size;
   m["retry_after_seconds"] = v.retry_after_seconds;
+  m["build"] = v.build;
   return SendJson(channel, m);
 }
 
@@ -202,6 +214,7 @@ absl::StatusOr<Verdict> RecvVerdict(net::Channel& channel) {
   LIAISON_ASSIGN_OR_RETURN(v.set_size, Uint(m, "set_size"));
   LIAISON_ASSIGN_OR_RETURN(uint64_t retry, Uint(m, "retry_after_seconds"));
   v.retry_after_seconds = static_cast<uint32_t>(std::min<uint64_t>(retry, 86400));
+  LIAISON_ASSIGN_OR_RETURN(v.build, BuildField(m));
   return v;
 }
 
@@ -230,6 +243,17 @@ std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::stri
                   alliance.min_set_size, ", ", alliance.max_set_size, "]");
   }
   return "";
+}
+
+std::string BuildRefusal(const AllianceConfig& alliance, std::string_view build,
+                         std::string_view whose) {
+  if (alliance.require_build.empty() || (!build.empty() && Contains(alliance.require_build, build))) {
+    return "";
+  }
+  const size_t n = alliance.require_build.size();
+  return StrCat(whose, " build ", build.empty() ? std::string_view("(none announced)") : build,
+                " is not one of the ", n, n == 1 ? " build" : " builds", " alliance ",
+                alliance.name, " requires (require_build)");
 }
 
 PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
@@ -287,6 +311,8 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
     return refuse(kRefuseSoftware, StrCat("software ", offer.software_version,
                                           " cannot run jobs with ours, ", kVersion));
   }
+  std::string build = BuildRefusal(alliance, offer.build, "the initiator's");
+  if (!build.empty()) return refuse(kRefuseBuildNotAllowed, build);
   std::string size = SetSizeRefusal(alliance, offer.set_size, "the initiator's");
   if (!size.empty()) return refuse(kRefuseSetSize, size);
   if (offer.dp) {
@@ -321,7 +347,8 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
 
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
                             std::string_view initiator_fingerprint,
-                            std::string_view responder_fingerprint) {
+                            std::string_view responder_fingerprint,
+                            std::string_view responder_build) {
   Json p{{"job_id", offer.job_id},
          {"alliance", offer.alliance},
          {"question", offer.question},
@@ -331,7 +358,9 @@ std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
          {"responder_set_size", responder_set_size},
          {"profile_digest", offer.profile_digest},
          {"initiator", initiator_fingerprint},
-         {"responder", responder_fingerprint}};
+         {"responder", responder_fingerprint},
+         {"initiator_build", offer.build},
+         {"responder_build", responder_build}};
   if (offer.dp) p["dp"] = DpJson(*offer.dp);
   return p.dump();
 }

@@ -6,10 +6,12 @@
 //
 // Flow (I = initiator, R = responder), every message one channel frame:
 //   I -> R  offer     job id, alliance, question, protocol, result_to,
-//                     initiator set size, requested dataset, profile, version
+//                     initiator set size, requested dataset, profile, version,
+//                     I's build digest
 //   R -> I  verdict   accept (with R's set size) | pending (manual approval
-//                     or busy: ask again later) | refuse (code + reason)
-//   I -> R  go | abort  (I checks R's set size against its own policy)
+//                     or busy: ask again later) | refuse (code + reason);
+//                     every verdict carries R's build digest
+//   I -> R  go | abort  (I checks R's set size and build against its own policy)
 //   ...     the session handshake and PSI (session::RunPsiJob)
 //   I <-> R result    each side's salted commitment to what it learned
 //   I <-> R receipt   each side's signed receipt (audit.h) over the job id,
@@ -29,6 +31,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "base/build_info.h"
 #include "crypto/hash.h"
 #include "net/channel.h"
 #include "net/identity.h"
@@ -53,6 +56,7 @@ inline constexpr char kRefuseSetSize[] = "set_size_out_of_bounds";
 inline constexpr char kRefuseRateLimited[] = "rate_limited";
 inline constexpr char kRefuseProfileMismatch[] = "profile_mismatch";
 inline constexpr char kRefuseSoftware[] = "software_incompatible";
+inline constexpr char kRefuseBuildNotAllowed[] = "build_not_allowed";
 inline constexpr char kRefuseByAnalyst[] = "refused_by_analyst";
 inline constexpr char kRefuseApprovalExpired[] = "approval_expired";
 inline constexpr char kRefuseDuplicateJob[] = "duplicate_job";
@@ -95,6 +99,9 @@ struct JobOffer {
   uint32_t profile_version = 0;
   std::string profile_digest;  // 64 hex
   std::string software_version;
+  // build is the initiator's build digest ("sha256:" and 64 hex digits, or
+  // "" if unknown; base/build_info.h); by default this executable's.
+  std::string build = BuildDigestOrEmpty();
   // dp is set exactly for count and sum offers (RecvOffer checks it).
   std::optional<OfferDp> dp;
 };
@@ -108,10 +115,14 @@ struct Verdict {
   std::string reason;  // one line for people; never items
   uint64_t set_size = 0;  // accept: the responder's distinct items
   uint32_t retry_after_seconds = 0;  // pending
+  // build is the responder's build digest, in every verdict (as in
+  // JobOffer::build); by default this executable's.
+  std::string build = BuildDigestOrEmpty();
 };
 
 // Go is the initiator's last word before the PSI: proceed, or abort with a
-// refusal code (the responder's set size is outside the initiator's bounds).
+// refusal code (the responder's set size is outside the initiator's bounds,
+// its build is not one the alliance requires, ...).
 struct Go {
   bool proceed = true;
   std::string code;
@@ -120,7 +131,8 @@ struct Go {
 
 // Send* / Recv* exchange one control message. Recv* return DataLoss for a
 // malformed message (wrong type, missing or mistyped field, over
-// kMaxControlMessageLen, a bad job id), and the channel's errors otherwise.
+// kMaxControlMessageLen, a bad job id or build digest), and the channel's
+// errors otherwise.
 absl::Status SendOffer(net::Channel& channel, const JobOffer& offer);
 absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel);
 absl::Status SendVerdict(net::Channel& channel, const Verdict& verdict);
@@ -142,8 +154,9 @@ struct PolicyDecision {
 // config, everything that does not need the data or the store: the alliance
 // exists and has the peer as a member, the question and protocol are
 // allowed, the requested dataset is one the alliance maps to this peer, the
-// initiator's set size is within bounds, the profile digest is ours and the
-// software versions are compatible; for count and sum, that the alliance
+// initiator's set size is within bounds, the profile digest is ours, the
+// software versions are compatible and the initiator's build is one the
+// alliance requires (require_build); for count and sum, that the alliance
 // has a dp budget and the DP parameters are valid (node/dp_jobs.h). It
 // never fails; a refusal is in the decision. `profile` is this node's
 // normalisation profile.
@@ -154,14 +167,22 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
 // reason otherwise. `whose` names the side ("our", "the initiator's").
 std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose);
 
+// BuildRefusal returns "" if the alliance requires no build or lists
+// `build`, and the reason naming `build` otherwise. `whose` names the side
+// ("the initiator's", "the responder's").
+std::string BuildRefusal(const AllianceConfig& alliance, std::string_view build,
+                         std::string_view whose);
+
 // OfferParamsJson returns the canonical job parameters both sides agree on
 // once the responder accepted: job id, alliance, question, protocol,
-// result_to, both set sizes, profile digest, both fingerprints and, for
-// count and sum, the DP parameters. Its
-// ParamsDigest is the params_digest of the receipts.
+// result_to, both set sizes, profile digest, both fingerprints, both build
+// digests (the offer's and `responder_build`) and, for count and sum, the
+// DP parameters. Its ParamsDigest is the params_digest of the receipts, so
+// each side's receipt signs the builds both announced.
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
                             std::string_view initiator_fingerprint,
-                            std::string_view responder_fingerprint);
+                            std::string_view responder_fingerprint,
+                            std::string_view responder_build);
 
 // TranscriptChannel wraps a channel and hashes every frame it carries, as
 // it travels (u32 big-endian length, then the payload), one SHA-256 per

@@ -191,6 +191,14 @@ CREATE TABLE item_reservations (
 );
 CREATE INDEX item_reservations_window ON item_reservations(alliance, peer, time);
 )sql"},
+    {5, R"sql(
+-- audit_log.build, audit_log.peer_build: the build digests (sha256:<hex> of
+-- the executable) of the liaison that wrote a record and of the job's peer,
+-- as it announced it (audit format version 2). NULL in records written
+-- before, whose bodies (version 1) have neither field.
+ALTER TABLE audit_log ADD COLUMN build TEXT;
+ALTER TABLE audit_log ADD COLUMN peer_build TEXT;
+)sql"},
 };
 
 constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <optional>
 
+#include "base/build_info.h"
 #include "base/bytes.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -38,6 +39,7 @@ Bytes EncodeOffer(const Offer& o) {
     w.U64(static_cast<uint64_t>(o.dp->hi));
     w.U8(o.dp->has_values ? 1 : 0);
   }
+  w.String(o.build);
   return w.Take();
 }
 
@@ -93,16 +95,22 @@ absl::StatusOr<Offer> DecodeOffer(ByteSpan msg) {
     dp.has_values = has_values == 1;
     o.dp = std::move(dp);
   }
+  LIAISON_ASSIGN_OR_RETURN(o.build, r.String("build digest", 128));
+  if (!o.build.empty() && !IsBuildDigest(o.build)) {
+    return absl::DataLossError("session offer has a malformed build digest");
+  }
   LIAISON_RETURN_IF_ERROR(r.ExpectEnd("session offer"));
   return o;
 }
 
-Bytes EncodeVerdict(const absl::Status& verdict) {
+// EncodeVerdict sends `verdict`'s code with `reason` (the verdict's own
+// message when empty).
+Bytes EncodeVerdict(const absl::Status& verdict, std::string_view reason = {}) {
   ByteWriter w;
   w.U32(kMagic);
   w.U8(kVerdictTag);
   w.U8(static_cast<uint8_t>(verdict.code()));
-  w.String(std::string(verdict.message()));
+  w.String(reason.empty() ? std::string(verdict.message()) : std::string(reason));
   return w.Take();
 }
 
@@ -248,6 +256,35 @@ absl::Status Check(const Offer& mine, const Offer& peer) {
   return absl::OkStatus();
 }
 
+// BuildRefusal is a refusal of the peer's build: the status this side
+// returns, and the reason it tells the peer, phrased for the peer.
+struct BuildRefusal {
+  absl::Status status;
+  std::string reason_for_peer;
+};
+
+// CheckBuild refuses the peer's build when `mine.require_build` is set and
+// does not list it.
+std::optional<BuildRefusal> CheckBuild(const Offer& mine, const Offer& peer) {
+  if (mine.require_build.empty()) return std::nullopt;
+  for (const std::string& b : mine.require_build) {
+    if (!peer.build.empty() && b == peer.build) return std::nullopt;
+  }
+  const size_t n = mine.require_build.size();
+  const std::string list = StrCat(n, n == 1 ? " build" : " builds");
+  if (peer.build.empty()) {
+    return BuildRefusal{
+        absl::PermissionDeniedError(StrCat(
+            "the peer announced no build digest; we require one of ", list, " (require_build)")),
+        StrCat("we announced no build digest (we could not read our executable); it requires "
+               "one of ", list)};
+  }
+  return BuildRefusal{
+      absl::PermissionDeniedError(StrCat("the peer runs build ", peer.build,
+                                         ", not one of the ", list, " we require (require_build)")),
+      StrCat("our build ", peer.build, " is not one of the ", list, " it requires")};
+}
+
 std::optional<std::pair<int, int>> MajorMinor(std::string_view v) {
   int major = 0, minor = 0;
   const char* p = v.data();
@@ -304,9 +341,18 @@ absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine) {
   absl::Status verdict = peer.ok() ? Check(mine, *peer)
                                    : absl::FailedPreconditionError(
                                          "the session offer received was malformed");
+  // The build is checked last: a policy of this side, after everything both
+  // sides must agree on.
+  std::string reason_for_peer;
+  if (verdict.ok()) {
+    if (std::optional<BuildRefusal> refused = CheckBuild(mine, *peer)) {
+      verdict = refused->status;
+      reason_for_peer = refused->reason_for_peer;
+    }
+  }
   // When we refuse, our reason is what matters: the peer may already have
   // refused and hung up, so a failure to deliver the verdict is not reported.
-  absl::Status sent = channel.Send(EncodeVerdict(verdict));
+  absl::Status sent = channel.Send(EncodeVerdict(verdict, reason_for_peer));
   if (!peer.ok()) return peer.status();
   if (!verdict.ok()) return verdict;
   LIAISON_RETURN_IF_ERROR(sent);

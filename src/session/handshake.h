@@ -2,7 +2,9 @@
 // exchange what they are about to do and stop, both of them, on the first
 // thing that differs. It covers the protocol (name, version and security
 // model), the question (mode), the normalisation profile (name, version, digest), who receives the
-// result, the set sizes (against each side's limit) and the software version.
+// result, the set sizes (against each side's limit), the software version
+// and the build (the digest of each side's executable, base/build_info.h),
+// which a side may require to be one of an agreed list (docs/trust.md).
 //
 // Wire (docs/wire/session.md): each side sends one Offer, then one Verdict
 // after checking the peer's Offer. Both messages are sent before the peer's
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "net/channel.h"
@@ -65,11 +68,19 @@ struct Offer {
   // max_peer_set_size is this side's limit on the peer's set size; it is
   // checked locally and not sent.
   uint64_t max_peer_set_size = UINT64_MAX;
+  // build is the speaker's build digest, "sha256:" and 64 lower-case hex
+  // digits (base/build_info.h), or "" when it could not be computed. It is
+  // a claim, not attestation (docs/trust.md).
+  std::string build;
+  // require_build, when not empty, lists the builds this side accepts from
+  // the peer (canonical, as `liaison version` prints them); any other build,
+  // or none, is refused with PermissionDenied. Checked locally and not sent.
+  std::vector<std::string> require_build;
 };
 
 // Agreed is what both sides settled on.
 struct Agreed {
-  Offer peer;          // the peer's offer as received
+  Offer peer;          // the peer's offer as received; peer.build is its build
   bool i_receive = false;
   bool peer_receives = false;
 };
@@ -80,8 +91,12 @@ struct Agreed {
 // mechanism, ε, δ, bounds, count ε or who brings the values) ("normalisation
 // profile differs: ours liaison-indicators v1 (sha256 1a2b…), peer's …") when
 // either side found a mismatch — the peer's reason is relayed; PermissionDenied
-// when a set size exceeds a side's limit; DataLoss for a malformed message;
-// transport errors as the channel returns them.
+// when a set size exceeds a side's limit, or when a side's require_build does
+// not list the other's build ("the peer runs build sha256:…, not one we
+// require …"; the other side gets "the peer refused the session: our build
+// sha256:… is not one it requires …"); DataLoss for a malformed message;
+// transport errors as the channel returns them. On any error no protocol
+// data has been sent.
 absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine);
 
 // CompatibleSoftware reports whether two software versions may run a

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "base/build_info.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
@@ -133,6 +134,8 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
   offer.software_version = kVersion;
   offer.security = params.security;
   offer.max_peer_set_size = params.max_peer_set_size;
+  offer.build = BuildDigestOrEmpty();
+  offer.require_build = params.require_build;
 
   PsiJobResult out;
   LIAISON_ASSIGN_OR_RETURN(out.agreed, Handshake(channel, offer));

@@ -30,6 +30,10 @@ struct PsiJobParams {
   // of the handshake, so both sides must ask for the same.
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
+  // require_build, when not empty, lists the peer builds this side accepts
+  // (session::Offer::require_build). This side announces the build digest
+  // of its own executable (base/build_info.h).
+  std::vector<std::string> require_build;
   // dp, when set, makes the job a differentially private count or sum
   // (psi/private_aggregate.h; rr22-psi only); `output` is then ignored. Its
   // parameters go into the handshake; dp->malicious must match `security`.

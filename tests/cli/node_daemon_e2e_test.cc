@@ -19,7 +19,9 @@
 
 #include <httplib.h>
 
+#include "base/bytes.h"
 #include "cli/exit_codes.h"
+#include "crypto/hash.h"
 #include "data/profile.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -1147,6 +1149,99 @@ TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
   EXPECT_EQ(a.WaitJob(mine.json["id"])["state"], "succeeded");
   EXPECT_EQ(cl.Verify("a").exit_code, 0);
   EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
+// --- agreed builds ---------------------------------------------------------
+
+// RecordOf returns the first of `records` of `kind` (null if none).
+Json RecordOf(const std::vector<Json>& records, const std::string& kind) {
+  for (const Json& r : records) {
+    if (r["kind"] == kind) return r;
+  }
+  return Json();
+}
+
+// Alliances may require the build their members' nodes announce: the
+// responder refuses an offer from another build, the initiator aborts when
+// the responder's verdict announces one, both before any PSI message and
+// with a job_refused record on both sides; every record of a job names the
+// peer's build.
+TEST(NodeDaemonE2eTest, RequiredBuildsAreCheckedBeforeThePsiAndRecordedOnBothSides) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  WriteItems(a);
+  WriteItems(b);
+  // Both nodes run this build of liaison.
+  const std::string build =
+      "sha256:" + ToHex(crypto::Sha256(AsBytes(testing::ReadFileOrEmpty(kLiaisonBinary))));
+  const std::string other = "sha256:" + std::string(64, 'e');
+  const auto require = [](const std::string& digest) { return "[\"" + digest + "\"]"; };
+  // agreed: both require this build. strict_b: b requires another one.
+  // strict_a: a requires another one.
+  cl.Configure("a", kDatasets +
+                        Alliance("agreed", {"b"}, {{"b", "ind"}}, {{"require_build", require(build)}}) +
+                        Alliance("strict_b", {"b"}, {{"b", "ind"}}) +
+                        Alliance("strict_a", {"b"}, {{"b", "ind"}}, {{"require_build", require(other)}}));
+  cl.Configure("b", kDatasets +
+                        Alliance("agreed", {"a"}, {{"a", "ind"}}, {{"require_build", require(build)}}) +
+                        Alliance("strict_b", {"a"}, {{"a", "ind"}}, {{"require_build", require(other)}}) +
+                        Alliance("strict_a", {"a"}, {{"a", "ind"}}));
+  cl.Start("a");
+  cl.Start("b");
+  auto post = [&](const std::string& alliance) -> std::string {
+    Reply r = a.PostJob({{"alliance", alliance}, {"peer", "b"}, {"dataset", "ind"},
+                         {"result_to", "both"}});
+    EXPECT_EQ(r.status, 202) << r.body;
+    return r.json.value("id", "");
+  };
+
+  const std::string agreed = post("agreed");
+  ASSERT_EQ(a.WaitJob(agreed)["state"], "succeeded");
+  ASSERT_EQ(b.WaitJob(agreed)["state"], "succeeded");
+  for (const Node* n : {&a, &b}) {
+    SCOPED_TRACE(n->name);
+    for (const char* kind : {"job_started", "job_succeeded", "receipt"}) {
+      Json r = RecordOf(n->AuditRecords(agreed), kind);
+      ASSERT_FALSE(r.is_null()) << kind;
+      EXPECT_EQ(r["peer_build"], build) << kind;
+      EXPECT_EQ(r["build"], build) << kind;
+      EXPECT_EQ(r["v"], 2) << kind;
+    }
+  }
+  // b learnt a's build from the offer, a learns b's only from the verdict.
+  EXPECT_EQ(RecordOf(b.AuditRecords(agreed), "job_offered")["peer_build"], build);
+  EXPECT_EQ(RecordOf(a.AuditRecords(agreed), "job_offered")["peer_build"], "");
+
+  // b refuses a's offer: a's build is not the one b's alliance requires.
+  const std::string by_b = post("strict_b");
+  ExpectRefusedOnBoth(a, b, by_b, "build_not_allowed");
+  EXPECT_THAT(a.WaitJob(by_b).value("reason", ""),
+              HasSubstr("the initiator's build " + build + " is not one of the 1 build"));
+  // a aborts after b's verdict: b's build is not the one a's alliance requires.
+  const std::string by_a = post("strict_a");
+  ExpectRefusedOnBoth(a, b, by_a, "build_not_allowed");
+  EXPECT_THAT(b.WaitJob(by_a).value("reason", ""),
+              HasSubstr("the responder's build " + build + " is not one of the 1 build"));
+  for (const std::string& id : {by_b, by_a}) {
+    for (const Node* n : {&a, &b}) {
+      SCOPED_TRACE(n->name + " " + id);
+      std::vector<Json> records = n->AuditRecords(id);
+      // Refused before any PSI message: no job_started on either side.
+      EXPECT_THAT(Kinds(records), ::testing::Not(::testing::Contains("job_started")));
+      Json refused = RecordOf(records, "job_refused");
+      ASSERT_FALSE(refused.is_null());
+      EXPECT_EQ(refused["peer_build"], build);
+      EXPECT_THAT(refused["params"].value("reason", ""), HasSubstr("build_not_allowed"));
+    }
+  }
+
+  cl.Stop("a");
+  cl.Stop("b");
+  ProcessResult va = cl.Verify("a"), vb = cl.Verify("b");
+  EXPECT_EQ(va.exit_code, 0) << va.err;
+  EXPECT_EQ(vb.exit_code, 0) << vb.err;
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/version.h"
+#include "crypto/hash.h"
 #include "data/profile.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -405,6 +407,79 @@ TEST_F(PsiE2eTest, PeerDisconnectingMidProtocolIsUnavailableAndNoOutput) {
   ProcessResult r = alpha.Wait();
   EXPECT_EQ(r.exit_code, 6) << r.err;
   EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+}
+
+// BinaryBuild is the build digest of the liaison binary under test, as
+// `liaison version` prints it.
+std::string BinaryBuild() {
+  std::string file = testing::ReadFileOrEmpty(kBinary);
+  return "sha256:" + ToHex(crypto::Sha256(AsBytes(file)));
+}
+
+TEST_F(PsiE2eTest, RequiredBuildRunsAndTheSummaryNamesThePeersBuild) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\n");
+  WriteFile(dir_ + "/b.txt", "b.example\n");
+  const std::string build = BinaryBuild();
+  const std::string other = "sha256:" + std::string(64, 'e');
+  // Not --quiet: the summary line is what a person reads.
+  auto loud = [](std::vector<std::string> args) {
+    args.erase(std::find(args.begin(), args.end(), "--quiet"));
+    return args;
+  };
+  std::string endpoint = "127.0.0.1:" + std::to_string(FreePort());
+  Process bravo(loud(PsiArgs("bravo", alpha_fp_, "--listen", endpoint, dir_ + "/b.txt",
+                             {"--require-build", other, "--require-build", build,
+                              "--output", dir_ + "/b.csv"})),
+                dir_);
+  Process alpha(loud(PsiArgs("alpha", bravo_fp_, "--connect", endpoint, dir_ + "/a.txt",
+                             {"--require-build", build, "--summary-json", dir_ + "/a.json",
+                              "--output", dir_ + "/a.csv"})),
+                dir_);
+  ProcessResult a = alpha.Wait(), b = bravo.Wait();
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  EXPECT_THAT(a.out, HasSubstr("; peer build " + build + "\n"));
+  EXPECT_THAT(b.out, HasSubstr("; peer build " + build + "\n"));
+  nlohmann::json j = nlohmann::json::parse(ReadFile(dir_ + "/a.json"));
+  EXPECT_EQ(j["peer_build"], build);
+  EXPECT_EQ(j["build"], build);
+}
+
+// A peer that announces another build than the one required: alpha stops
+// with exit code 4 naming that build, before any protocol data, and writes
+// nothing.
+TEST_F(PsiE2eTest, PeerAnnouncingAnotherBuildIsRefusedBeforeAnyProtocolData) {
+  WriteFile(dir_ + "/a.txt", "a.example\nb.example\n");
+  FakeBravo bravo(*this);
+  ASSERT_TRUE(bravo.ok());
+  Process alpha(PsiArgs("alpha", bravo_fp_, "--connect", bravo.endpoint(), dir_ + "/a.txt",
+                        {"--output", dir_ + "/a.csv", "--protocol", "ecdh", "--require-build",
+                         BinaryBuild()}),
+                dir_);
+  auto ch = bravo.Accept();
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  session::Offer offer = HonestOffer(2);
+  offer.build = "sha256:" + std::string(64, 'e');
+  auto agreed = session::Handshake(**ch, offer);
+  EXPECT_EQ(agreed.status().code(), absl::StatusCode::kPermissionDenied) << agreed.status();
+  EXPECT_THAT(agreed.status().message(), HasSubstr("our build " + offer.build));
+  // The handshake was alpha's last word: the connection closes, with no
+  // protocol message after it.
+  EXPECT_EQ((*ch)->Recv().status().code(), absl::StatusCode::kUnavailable);
+  ProcessResult r = alpha.Wait();
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the peer runs build " + offer.build));
+  EXPECT_FALSE(fs::exists(dir_ + "/a.csv"));
+}
+
+TEST_F(PsiE2eTest, MalformedRequiredBuildIsAUsageError) {
+  WriteFile(dir_ + "/a.txt", "a.example\n");
+  ProcessResult r = testing::Run(
+      PsiArgs("alpha", bravo_fp_, "--connect", "127.0.0.1:1", dir_ + "/a.txt",
+              {"--require-build", "sha256:1234"}),
+      dir_);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--require-build"));
 }
 
 // Differentially private count and sum: two processes over TLS; the

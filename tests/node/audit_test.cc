@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/build_info.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,6 +27,8 @@ using testing::RawDb;
 const std::string kDigestA(64, 'a');
 const std::string kDigestB(64, 'b');
 const std::string kDigestC(64, 'c');
+const std::string kBuild = "sha256:" + std::string(64, 'd');
+const std::string kPeerBuild = "sha256:" + std::string(64, 'e');
 
 net::Identity MakeIdentity(const std::string& dir) {
   EXPECT_TRUE(net::GenerateIdentity(dir).ok());
@@ -185,6 +188,7 @@ TEST_F(AuditTest, BodyIsCanonicalJsonWithSortedKeys) {
   r.dataset_digests = {kDigestA};
   r.counts = {{"n", 3}};
   r.prev_hash = kGenesisHash;
+  r.v = 1;
   auto body = AuditBody(r);
   ASSERT_TRUE(body.ok()) << body.status();
   EXPECT_EQ(*body,
@@ -197,6 +201,115 @@ TEST_F(AuditTest, BodyIsCanonicalJsonWithSortedKeys) {
                 "\"result_digest\":\"\",\"seq\":7,\"time\":\"2025-01-02T03:04:05.678Z\","
                 "\"transcript_hash\":\"\",\"v\":1}");
   EXPECT_EQ(AuditSignedMessage("ab"), "liaison-audit-record-v1\nab");
+
+  // Version 2 adds both builds; a version-1 record names none.
+  r.v = 2;
+  r.build = kBuild;
+  r.peer_build = kPeerBuild;
+  body = AuditBody(r);
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_THAT(*body, StartsWith("{\"actor\":\"cli\",\"alliance\":\"\",\"build\":\"" + kBuild +
+                                "\",\"counts\""));
+  EXPECT_THAT(*body, HasSubstr("\"peer\":\"\",\"peer_build\":\"" + kPeerBuild +
+                               "\",\"prev_hash\""));
+  EXPECT_THAT(*body, HasSubstr("\"v\":2}"));
+  r.v = 1;
+  EXPECT_EQ(AuditBody(r).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditTest, RecordsNameTheBuildThatWroteThemAndThePeersBuild) {
+  AuditEvent e = JobEvent(AuditKind::kJobStarted, "job_1");
+  e.peer_build = kPeerBuild;
+  auto appended = log_->Append(e);
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  std::vector<AuditRecord> records;
+  ASSERT_TRUE(ForEachAuditRecord(*store_, [&](const AuditRecord& r) {
+                records.push_back(r);
+                return absl::OkStatus();
+              }).ok());
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].v, kAuditFormatVersion);
+  EXPECT_EQ(records[0].build, BuildDigestOrEmpty());
+  EXPECT_TRUE(IsBuildDigest(records[0].build));
+  EXPECT_EQ(records[0].peer_build, kPeerBuild);
+  EXPECT_TRUE(Verify().ok());
+
+  e.peer_build = "sha256:ABC";
+  EXPECT_EQ(log_->Append(e).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditTest, EditedPeerBuildIsAHashMismatch) {
+  AppendJob();
+  RawDb raw(db_path());
+  raw.Unprotect();
+  raw.Exec("UPDATE audit_log SET peer_build = '" + kPeerBuild + "' WHERE seq = 3");
+  ExpectBroken("audit record 3: hash mismatch");
+}
+
+// A log written by a liaison before builds were recorded (format version 1,
+// store schema 4) still verifies once the store is migrated, and records
+// appended after it continue the chain; its export verifies too.
+TEST_F(AuditTest, LogOfAnOlderLiaisonStillVerifies) {
+  std::string prev = kGenesisHash;
+  {
+    RawDb raw(db_path());
+    for (uint64_t seq = 1; seq <= 3; ++seq) {
+      AuditRecord r;
+      r.v = 1;
+      r.seq = seq;
+      r.time = "2025-01-02T03:04:0" + std::to_string(seq) + ".000Z";
+      r.kind = seq == 1 ? "node_initialized" : "job_offered";
+      r.actor = "cli";
+      r.job_id = seq == 1 ? "" : "job_" + std::to_string(seq);
+      r.params_json = "{}";
+      r.prev_hash = prev;
+      auto body = AuditBody(r);
+      ASSERT_TRUE(body.ok()) << body.status();
+      r.hash = ToHex(crypto::Sha256(AsBytes(*body)));
+      auto sig = node_.Sign(AsBytes(AuditSignedMessage(r.hash)));
+      ASSERT_TRUE(sig.ok());
+      raw.Exec("INSERT INTO audit_log (seq, time, kind, actor, job_id, alliance, peer, question, "
+               "protocol, params, dataset_digests, profile_digest, transcript_hash, "
+               "result_digest, counts, receipt, prev_hash, hash, signature) VALUES (" +
+               std::to_string(seq) + ", '" + r.time + "', '" + r.kind + "', 'cli', '" +
+               r.job_id + "', '', '', '', '', '{}', '[]', '', '', '', '{}', NULL, '" + prev +
+               "', '" + r.hash + "', '" + ToHex(*sig) + "')");
+      prev = r.hash;
+    }
+  }
+  // Back to the schema of the older liaison: no build columns.
+  log_.reset();
+  store_.reset();
+  {
+    RawDb raw(db_path());
+    raw.Exec("ALTER TABLE audit_log DROP COLUMN build; ALTER TABLE audit_log DROP COLUMN "
+             "peer_build; DELETE FROM schema_version WHERE version = 5;");
+  }
+  auto reopened = Store::Open(db_path(), {});
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = std::move(*reopened);
+  log_ = std::make_unique<AuditLog>(*store_, node_);
+  auto v = Verify();
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->num_records, 3u);
+
+  AuditEvent e = JobEvent(AuditKind::kJobRefused, "job_3");
+  e.peer_build = kPeerBuild;
+  ASSERT_TRUE(log_->Append(e).ok());
+  v = Verify();
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->num_records, 4u);
+
+  const std::string path = tmp_.Sub("mixed.jsonl");
+  ASSERT_TRUE(ExportAuditLog(*store_, node_.public_key(), path).ok());
+  auto verified = VerifyAuditExport(path, node_.fingerprint());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  auto lines = ReadLines(path);
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_THAT(lines[1], ::testing::Not(HasSubstr("build")));
+  EXPECT_THAT(lines[1], HasSubstr("\"v\":1"));
+  EXPECT_THAT(lines[4], HasSubstr("\"peer_build\":\"" + kPeerBuild + "\""));
+  EXPECT_THAT(lines[4], HasSubstr("\"v\":2"));
 }
 
 TEST_F(AuditTest, InvalidEventsAreRefused) {

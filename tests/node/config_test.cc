@@ -143,6 +143,22 @@ TEST(ConfigTest, ValueColumnFieldAndItemBudgetKeysParse) {
   EXPECT_EQ(config->alliances.at("fin").max_revealed_items_per_day, 50u);
 }
 
+TEST(ConfigTest, RequireBuildIsCanonicalised) {
+  const std::string build = "sha256:" + std::string(64, 'c');
+  std::string text = Replace(kBase, "jobs_per_hour_per_peer = 5",
+                             "jobs_per_hour_per_peer = 5\nrequire_build = [\"SHA256:" +
+                                 std::string(64, 'C') + "\", \"" + "sha256:" +
+                                 std::string(64, 'd') + "\"]");
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_THAT(config->alliances.at("fin").require_build,
+              ::testing::ElementsAre(build, "sha256:" + std::string(64, 'd')));
+  // Without the key, any build.
+  auto plain = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->alliances.at("fin").require_build.empty());
+}
+
 struct ErrorCase {
   const char* name;
   std::string from;
@@ -215,6 +231,17 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"ZeroItemBudget", "jobs_per_hour_per_peer = 5",
                   "jobs_per_hour_per_peer = 5\nmax_revealed_items_per_day = 0",
                   "liaison.toml:20: alliances.fin.max_revealed_items_per_day: must be at least 1"},
+        ErrorCase{"RequireBuildNotADigest", "jobs_per_hour_per_peer = 5",
+                  "jobs_per_hour_per_peer = 5\nrequire_build = [\"0.1.0\"]",
+                  "liaison.toml:20: alliances.fin.require_build: \"0.1.0\" is not a build digest"},
+        ErrorCase{"RequireBuildEmpty", "jobs_per_hour_per_peer = 5",
+                  "jobs_per_hour_per_peer = 5\nrequire_build = []",
+                  "liaison.toml:14: alliances.fin.require_build: must list at least one build"},
+        ErrorCase{"RequireBuildTwice", "jobs_per_hour_per_peer = 5",
+                  "jobs_per_hour_per_peer = 5\nrequire_build = [\"sha256:" + std::string(64, 'e') +
+                      "\", \"sha256:" + std::string(64, 'E') + "\"]",
+                  "liaison.toml:20: alliances.fin.require_build: \"sha256:" + std::string(64, 'E') +
+                      "\" is listed twice"},
         ErrorCase{"MemberIsNotAPeer", "members = [\"bravo\"]", "members = [\"bravo\", \"zulu\"]",
                   "liaison.toml:15: alliances.fin.members: \"zulu\" is not a peer"},
         ErrorCase{"BadQuestion", "questions = [\"match\"]", "questions = [\"match\", \"guess\"]",

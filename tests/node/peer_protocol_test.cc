@@ -3,6 +3,7 @@
 #include <future>
 #include <string>
 
+#include "base/build_info.h"
 #include "base/version.h"
 #include "data/profile.h"
 #include "gmock/gmock.h"
@@ -57,6 +58,76 @@ TEST(PeerProtocolTest, OfferRoundTrips) {
   EXPECT_EQ(got->peer_dataset, "ind");
   EXPECT_EQ(got->result_to, OfferResultTo::kBoth);
   EXPECT_EQ(got->profile_digest, o.profile_digest);
+}
+
+const std::string kBuildA = "sha256:" + std::string(64, 'a');
+const std::string kBuildB = "sha256:" + std::string(64, 'b');
+
+TEST(PeerProtocolTest, OfferAndEveryVerdictCarryTheSendersBuild) {
+  // By default, this executable's build.
+  EXPECT_EQ(MakeOffer().build, BuildDigestOrEmpty());
+  EXPECT_EQ(Verdict().build, BuildDigestOrEmpty());
+  auto [a, b] = net::LocalPair();
+  JobOffer o = MakeOffer();
+  o.build = kBuildA;
+  ASSERT_TRUE(SendOffer(*a, o).ok());
+  absl::StatusOr<JobOffer> got = RecvOffer(*b);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->build, kBuildA);
+  for (VerdictKind kind : {VerdictKind::kAccept, VerdictKind::kPending, VerdictKind::kRefuse}) {
+    Verdict v;
+    v.kind = kind;
+    v.build = kBuildB;
+    ASSERT_TRUE(SendVerdict(*b, v).ok());
+    absl::StatusOr<Verdict> back = RecvVerdict(*a);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->build, kBuildB);
+  }
+}
+
+TEST(PeerProtocolTest, MalformedBuildIsDataLoss) {
+  for (const std::string& bad : {std::string("sha256:xyz"), "sha256:" + std::string(64, 'A'),
+                                  std::string(64, 'a')}) {
+    auto [a, b] = net::LocalPair();
+    JobOffer o = MakeOffer();
+    o.build = bad;
+    ASSERT_TRUE(SendOffer(*a, o).ok());
+    EXPECT_EQ(RecvOffer(*b).status().code(), absl::StatusCode::kDataLoss) << bad;
+    Verdict v;
+    v.build = bad;
+    ASSERT_TRUE(SendVerdict(*b, v).ok());
+    EXPECT_EQ(RecvVerdict(*a).status().code(), absl::StatusCode::kDataLoss) << bad;
+  }
+}
+
+TEST(PeerProtocolTest, AllianceRequiringBuildsRefusesAnyOtherNamingIt) {
+  Config c = MakeConfig();
+  c.alliances["fin"].require_build = {kBuildA};
+  const PeerConfig& bravo = c.peers.at("bravo");
+  JobOffer o = MakeOffer();
+  o.build = kBuildA;
+  EXPECT_EQ(CheckOfferPolicy(c, bravo, o, data::Profile::V1()).refusal_code, "");
+  o.build = kBuildB;
+  PolicyDecision d = CheckOfferPolicy(c, bravo, o, data::Profile::V1());
+  EXPECT_EQ(d.refusal_code, kRefuseBuildNotAllowed);
+  EXPECT_EQ(d.reason, "the initiator's build " + kBuildB +
+                          " is not one of the 1 build alliance fin requires (require_build)");
+  o.build = "";
+  EXPECT_EQ(CheckOfferPolicy(c, bravo, o, data::Profile::V1()).refusal_code,
+            kRefuseBuildNotAllowed);
+  EXPECT_EQ(BuildRefusal(c.alliances["fin"], kBuildA, "the responder's"), "");
+  EXPECT_EQ(BuildRefusal(MakeConfig().alliances["fin"], kBuildB, "the responder's"), "");
+}
+
+TEST(PeerProtocolTest, ReceiptParametersCoverBothBuilds) {
+  JobOffer o = MakeOffer();
+  o.build = kBuildA;
+  const std::string fp_i = "sha256:" + std::string(64, '1'), fp_r = "sha256:" + std::string(64, '2');
+  const std::string params = OfferParamsJson(o, 4, fp_i, fp_r, kBuildB);
+  EXPECT_THAT(params, ::testing::HasSubstr("\"initiator_build\":\"" + kBuildA + "\""));
+  EXPECT_THAT(params, ::testing::HasSubstr("\"responder_build\":\"" + kBuildB + "\""));
+  EXPECT_NE(ParamsDigest(params).value(),
+            ParamsDigest(OfferParamsJson(o, 4, fp_i, fp_r, kBuildA)).value());
 }
 
 TEST(PeerProtocolTest, MalformedOfferIsDataLoss) {

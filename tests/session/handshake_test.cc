@@ -164,6 +164,81 @@ TEST(HandshakeTest, PeerSetOverOurLimitIsPermissionDeniedOnBothSides) {
   EXPECT_THAT(r.b.status().message(), HasSubstr("the peer refused the session"));
 }
 
+const std::string kBuildA = "sha256:" + std::string(64, 'a');
+const std::string kBuildB = "sha256:" + std::string(64, 'b');
+
+TEST(HandshakeTest, EachSideLearnsThePeersBuild) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.build = kBuildA;
+  b.build = kBuildB;
+  a.require_build = {kBuildA, kBuildB};
+  Both r = RunPair(a, b);
+  ASSERT_TRUE(r.a.ok()) << r.a.status();
+  ASSERT_TRUE(r.b.ok()) << r.b.status();
+  EXPECT_EQ(r.a->peer.build, kBuildB);
+  EXPECT_EQ(r.b->peer.build, kBuildA);
+  // The list is local: it is not sent.
+  EXPECT_TRUE(r.b->peer.require_build.empty());
+}
+
+TEST(HandshakeTest, PeerBuildNotRequiredIsPermissionDeniedOnBothSidesNamingIt) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.build = kBuildA;
+  b.build = kBuildB;
+  a.require_build = {kBuildA};
+  Both r = RunPair(a, b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("the peer runs build " + kBuildB));
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.b.status().message(),
+              HasSubstr("the peer refused the session: our build " + kBuildB));
+}
+
+TEST(HandshakeTest, PeerWithoutBuildIsRefusedWhenOneIsRequired) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.require_build = {kBuildA};
+  Both r = RunPair(a, b);  // b announces no build
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("the peer announced no build digest"));
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+// A peer that announces another build than the one we require: we refuse
+// in our verdict and send nothing after it, so no protocol data moves.
+TEST(HandshakeTest, PeerAnnouncingAnotherBuildGetsNoProtocolData) {
+  auto [ours, theirs] = net::LocalPair();
+  Offer mine = BaseOffer();
+  mine.build = kBuildA;
+  mine.require_build = {kBuildA};
+  Offer fake = BaseOffer();
+  fake.build = kBuildB;
+  // The fake peer plays the handshake by hand: its offer, and then what it
+  // receives.
+  auto peer = std::async(std::launch::async, [&, ch = theirs.get()] {
+    return Handshake(*ch, fake);
+  });
+  absl::StatusOr<Agreed> got = Handshake(*ours, mine);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(got.status().message(), HasSubstr(kBuildB));
+  absl::StatusOr<Agreed> peer_got = peer.get();
+  EXPECT_EQ(peer_got.status().code(), absl::StatusCode::kPermissionDenied);
+  // After the two handshake messages each way, nothing: the next read finds
+  // the connection closed.
+  EXPECT_EQ(ours->bytes_sent(), theirs->bytes_received());
+  ours->Close();
+  EXPECT_EQ(theirs->Recv().status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(HandshakeTest, MalformedBuildDigestIsDataLoss) {
+  auto [ca, cb] = net::LocalPair();
+  Offer bad = BaseOffer();
+  bad.build = "sha256:not-hex";
+  auto peer = std::async(std::launch::async, [&, ch = cb.get()] { return Handshake(*ch, bad); });
+  EXPECT_EQ(Handshake(*ca, BaseOffer()).status().code(), absl::StatusCode::kDataLoss);
+  ca->Close();
+  EXPECT_FALSE(peer.get().ok());
+}
+
 TEST(HandshakeTest, GarbledOfferIsDataLoss) {
   auto [ca, cb] = net::LocalPair();
   ASSERT_TRUE(cb->Send(Bytes{0x4c, 0x4c, 0x53, 0x4e, 1, 0xff}).ok());
