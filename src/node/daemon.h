@@ -48,6 +48,10 @@
 // process without destroying the daemon; the store is consistent either way
 // (SQLite WAL, every write one transaction; a late result finds its job no
 // longer running and is dropped).
+//
+// The code: daemon.cc (life cycle, submissions, the executor and the
+// initiator), responder.cc (answering peers' offers) and runner.cc (the run
+// both roles make once a job is agreed), sharing internal/daemon_internal.h.
 #ifndef LIAISON_NODE_DAEMON_H_
 #define LIAISON_NODE_DAEMON_H_
 

@@ -18,7 +18,7 @@
 // message, so both sides compute the same value (TranscriptChannel).
 //
 // Nothing here touches the store or the config file; the daemon
-// (job_runner.h) decides and records.
+// (daemon.h) decides and records.
 #ifndef LIAISON_NODE_PEER_PROTOCOL_H_
 #define LIAISON_NODE_PEER_PROTOCOL_H_
 

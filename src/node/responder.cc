@@ -1,0 +1,283 @@
+// The responder side of the daemon: it accepts peers' connections and
+// answers their offers from this node's own policy (docs/wire/node-peer.md,
+// "The responder's decision"), records them, and runs the accepted ones.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "node/dp_jobs.h"
+#include "node/internal/daemon_internal.h"
+#include "node/item_budget.h"
+
+namespace liaison::node {
+namespace {
+
+using Json = nlohmann::json;
+using internal::ChargeJson;
+using internal::DpParamsJson;
+using internal::NodeProfile;
+using internal::ParamString;
+using internal::ParseRfc3339;
+using internal::RefusalText;
+using internal::RunOutcome;
+using internal::SplitRefusal;
+
+constexpr uint32_t kBusyRetrySeconds = 2;
+
+}  // namespace
+
+// --- the responder -----------------------------------------------------------
+
+void Daemon::ListenLoop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    std::string fingerprint;
+    absl::StatusOr<std::unique_ptr<net::Channel>> ch =
+        listener_->Accept(absl::Milliseconds(200), &fingerprint);
+    if (!ch.ok()) {
+      if (ch.status().code() != absl::StatusCode::kDeadlineExceeded) {
+        Log(LogLevel::kWarning, StrCat("refused a peer connection: ", std::string(ch.status().message())));
+      }
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    ++connections_;
+    std::thread([this, c = *std::move(ch), fp = std::move(fingerprint)]() mutable {
+      ServeConnection(std::move(c), std::move(fp));
+      std::lock_guard<std::mutex> lock(mu_);
+      --connections_;
+      cv_.notify_all();
+    }).detach();
+  }
+}
+
+void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer_fingerprint) {
+  const PeerConfig* peer = PeerByFingerprint(peer_fingerprint);
+  if (peer == nullptr) return;
+  TranscriptChannel channel(*raw, /*initiator=*/false);
+  absl::StatusOr<JobOffer> offer = RecvOffer(channel);
+  if (!offer.ok()) {
+    Log(LogLevel::kWarning, StrCat("bad offer from ", peer->name, ": ", std::string(offer.status().message())));
+    return;
+  }
+  auto refuse = [&](std::string_view code, std::string_view reason) {
+    Verdict v;
+    v.code = std::string(code);
+    v.reason = std::string(reason);
+    (void)SendVerdict(channel, v);
+    channel.Close();
+  };
+  const std::string actor = ActorForPeer(peer->fingerprint);
+
+  absl::StatusOr<Job> existing = store_->GetJob(offer->job_id);
+  if (existing.ok() && (existing->role != JobRole::kResponder || existing->peer != peer->name)) {
+    return refuse(kRefuseDuplicateJob, "this job id is already in use here");
+  }
+  // The policy is checked on every offer, the first and any repeated one
+  // (the config is the same, but an approved job must still fit it).
+  PolicyDecision decision = CheckOfferPolicy(config_, *peer, *offer, NodeProfile());
+  std::optional<LoadedDataset> data;
+  if (decision.refusal_code.empty()) {
+    absl::StatusOr<LoadedDataset> loaded =
+        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile());
+    if (!loaded.ok()) {
+      decision.refusal_code = kRefuseDatasetUnavailable;
+      decision.reason = StrCat("dataset ", decision.dataset, " cannot be read");
+      Log(LogLevel::kError, loaded.status().ToString());
+    } else {
+      catalog_.Remember(loaded->info);
+      std::string size = SetSizeRefusal(*decision.alliance, loaded->info.num_distinct, "the responder's");
+      if (!size.empty()) {
+        decision.refusal_code = kRefuseSetSize;
+        decision.reason = size;
+      }
+      data = *std::move(loaded);
+    }
+  }
+
+  Job job;
+  if (!existing.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || static_cast<uint32_t>(connections_) > config_.node.max_concurrent_jobs) {
+        Verdict v;
+        v.kind = VerdictKind::kPending;
+        v.code = "busy";
+        v.reason = "the node is busy; ask again shortly";
+        v.retry_after_seconds = kBusyRetrySeconds;
+        (void)SendVerdict(channel, v);
+        return;
+      }
+    }
+    JobRequest r;
+    r.alliance = offer->alliance;
+    r.peer = peer->name;
+    r.question = offer->question;
+    r.protocol = offer->protocol;
+    r.actor = actor;
+    Json params{{"dataset", decision.dataset},
+                {"peer_dataset", offer->peer_dataset},
+                {"result_to", OfferResultToName(offer->result_to)},
+                {"initiator_set_size", offer->set_size}};
+    // A count or sum whose initiator receives reserves our privacy cost in
+    // the transaction that admits the offer (node/dp_jobs.h).
+    std::optional<PrivacyAmount> charge, budget;
+    if (offer->dp && decision.refusal_code.empty()) {
+      absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
+      absl::StatusOr<PrivacyAmount> b = BudgetOf(*decision.alliance);
+      if (spec.ok() && b.ok()) {
+        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
+        budget = *b;
+        params["dp"] = DpParamsJson(*offer->dp);
+        params["privacy_charge"] = ChargeJson(*charge);
+      } else {
+        decision.refusal_code = kRefuseDpParameters;
+        decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
+      }
+    }
+    r.params_json = params.dump();
+    const bool manual =
+        decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
+    const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
+    // Match jobs under an item budget reserve the initiator's set size and,
+    // if it receives, the worst case of our items it can learn.
+    const bool items = offer->question == "match" && decision.refusal_code.empty() &&
+                       ItemBudgetApplies(*decision.alliance);
+    const uint64_t revealed_worst =
+        offer->result_to == OfferResultTo::kResponder
+            ? 0
+            : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
+    const char* exhausted = kRefusePrivacyBudget;  // which reservation failed
+    auto admit = [&](std::string_view refusal, bool reserve) {
+      JobChangeHook observers = ObserverHook();
+      JobChangeHook hook = observers;
+      if (reserve && (items || (charge && charge->epsilon > 0))) {
+        hook = [&](internal::Db& db, const Job& j) -> absl::Status {
+          // A rate-limited (refused) offer spends nothing.
+          if (j.state != JobState::kRefused && charge && charge->epsilon > 0) {
+            exhausted = kRefusePrivacyBudget;
+            LIAISON_RETURN_IF_ERROR(
+                ReserveIn(db, LedgerKey{offer->alliance, peer->name, decision.dataset}, j.id,
+                          *charge, *budget)
+                    .status());
+          }
+          if (j.state != JobState::kRefused && items) {
+            exhausted = kRefuseItemBudget;
+            LIAISON_RETURN_IF_ERROR(ReserveItemsIn(db, *decision.alliance, peer->name, j.id,
+                                                   offer->set_size, revealed_worst));
+          }
+          return observers ? observers(db, j) : absl::OkStatus();
+        };
+      }
+      return store_->AdmitPeerJob(
+          r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
+          refusal, hook);
+    };
+    const std::string refusal = decision.refusal_code.empty()
+                                    ? ""
+                                    : RefusalText(decision.refusal_code, decision.reason);
+    absl::StatusOr<PeerJobAdmission> admitted = admit(refusal, /*reserve=*/true);
+    if (absl::IsResourceExhausted(admitted.status())) {
+      // Over a budget: record the offer refused instead (nothing reserved).
+      admitted = admit(RefusalText(exhausted, std::string(admitted.status().message())),
+                       /*reserve=*/false);
+    }
+    if (!admitted.ok()) {
+      Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
+      return refuse(kRefuseDuplicateJob, "the offer could not be recorded");
+    }
+    job = admitted->job;
+    Notify(job);
+    Record(AuditKind::kJobOffered, job, actor);
+    if (job.state == JobState::kRefused) {
+      Record(AuditKind::kJobRefused, job, actor);
+      auto [code, reason] = SplitRefusal(job.error);
+      return refuse(code, reason);
+    }
+  } else {
+    job = *std::move(existing);
+    if (job.alliance != offer->alliance || job.question != offer->question ||
+        job.protocol != offer->protocol ||
+        ParamString(job, "result_to") != OfferResultToName(offer->result_to) ||
+        ParamString(job, "peer_dataset") != offer->peer_dataset) {
+      return refuse(kRefuseDuplicateJob, "this job id was offered with other parameters");
+    }
+    if (job.state == JobState::kRefused) {
+      auto [code, reason] = SplitRefusal(job.error);
+      return refuse(code, reason);
+    }
+    if (job.state == JobState::kCancelled) {
+      return refuse(kRefuseByAnalyst, "the offer was cancelled here");
+    }
+    if (job.state == JobState::kAwaitingApproval &&
+        ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
+            absl::Now()) {
+      Finalize(job, JobState::kRefused,
+               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode);
+      return refuse(kRefuseApprovalExpired, "no analyst decided in time");
+    }
+    if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
+      return refuse(kRefuseDuplicateJob,
+                    StrCat("this job is already ", JobStateName(job.state), " here"));
+    }
+    if (!decision.refusal_code.empty()) {
+      Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor);
+      return refuse(decision.refusal_code, decision.reason);
+    }
+  }
+  if (job.state == JobState::kAwaitingApproval) {
+    Verdict v;
+    v.kind = VerdictKind::kPending;
+    v.code = "awaiting_approval";
+    v.reason = "an analyst of this node must approve the job";
+    v.retry_after_seconds = config_.node.approval_poll_seconds;
+    (void)SendVerdict(channel, v);
+    return;
+  }
+
+  // Accepted (automatically, or approved earlier).
+  if (!BeginActive(job.id)) return refuse(kRefuseDuplicateJob, "this job is already running");
+  Verdict v;
+  v.kind = VerdictKind::kAccept;
+  v.set_size = data->info.num_distinct;
+  absl::Status status = SendVerdict(channel, v);
+  absl::StatusOr<Go> go = status.ok() ? RecvGo(channel) : absl::StatusOr<Go>(status);
+  if (!go.ok()) {
+    Finalize(job, JobState::kFailed, StrCat("the initiator went away: ", std::string(go.status().message())),
+             actor);
+    return EndActive(job.id);
+  }
+  if (!go->proceed) {
+    Finalize(job, JobState::kRefused, RefusalText(go->code, go->reason), actor);
+    return EndActive(job.id);
+  }
+  absl::StatusOr<Job> running = Transition(job.id, JobState::kRunning, "");
+  if (!running.ok()) {
+    channel.Close();
+    return EndActive(job.id);
+  }
+  job = *std::move(running);
+  AuditContent started;
+  started.dataset_digests = {data->info.digest};
+  started.profile_digest = NodeProfile().digest();
+  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
+                    {"peer_items", static_cast<int64_t>(offer->set_size)}};
+  Record(AuditKind::kJobStarted, job, actor, &started);
+  absl::StatusOr<RunOutcome> out =
+      Runner::Run(*this, channel, *offer, /*initiator=*/false, data->info.num_distinct,
+                  *decision.alliance, data->set, peer->fingerprint);
+  channel.Close();
+  absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
+  if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor);
+  EndActive(job.id);
+}
+
+}  // namespace liaison::node
