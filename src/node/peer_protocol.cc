@@ -1,6 +1,8 @@
 #include "node/peer_protocol.h"
 
 #include <algorithm>
+#include <set>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -82,27 +84,11 @@ Json MessageOf(std::string_view type) {
   return Json{{"type", type}, {"v", kPeerProtocolVersion}};
 }
 
-}  // namespace
-
-std::string_view OfferResultToName(OfferResultTo r) {
-  switch (r) {
-    case OfferResultTo::kInitiator: return "initiator";
-    case OfferResultTo::kResponder: return "responder";
-    case OfferResultTo::kBoth: return "both";
-  }
-  return "initiator";
-}
-
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
-  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
-    if (s == OfferResultToName(r)) return r;
-  }
-  return absl::InvalidArgumentError(
-      StrCat("\"", s, "\" is not a result_to (initiator, responder or both)"));
-}
-
-absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
-  Json m = MessageOf("offer");
+// OfferFields is every parameter of an offer as a JSON object: the offer
+// message without "type" and "v". Its dump is the offer's canonical form
+// (nlohmann orders an object's keys).
+Json OfferFields(const JobOffer& o) {
+  Json m = Json::object();
   m["job_id"] = o.job_id;
   m["alliance"] = o.alliance;
   m["question"] = o.question;
@@ -115,11 +101,12 @@ absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
                       {"digest", o.profile_digest}};
   m["software_version"] = o.software_version;
   if (o.dp) m["dp"] = DpJson(*o.dp);
-  return SendJson(channel, m);
+  return m;
 }
 
-absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
-  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+// OfferFromJson reads an offer's fields (the offer message, or its stored
+// canonical form); DataLoss for anything malformed.
+absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
   JobOffer o;
   LIAISON_ASSIGN_OR_RETURN(o.job_id, Str(v, "job_id"));
   if (o.job_id.size() != 36 || o.job_id.rfind("job_", 0) != 0 ||
@@ -170,6 +157,68 @@ absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
     o.dp = std::move(d);
   }
   return o;
+}
+
+}  // namespace
+
+std::string_view OfferResultToName(OfferResultTo r) {
+  switch (r) {
+    case OfferResultTo::kInitiator: return "initiator";
+    case OfferResultTo::kResponder: return "responder";
+    case OfferResultTo::kBoth: return "both";
+  }
+  return "initiator";
+}
+
+absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
+  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
+    if (s == OfferResultToName(r)) return r;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", s, "\" is not a result_to (initiator, responder or both)"));
+}
+
+absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
+  Json m = OfferFields(o);
+  m.update(MessageOf("offer"));
+  return SendJson(channel, m);
+}
+
+absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+  return OfferFromJson(v);
+}
+
+std::string CanonicalOffer(const JobOffer& offer) { return OfferFields(offer).dump(); }
+
+absl::StatusOr<JobOffer> ParseCanonicalOffer(std::string_view json) {
+  Json v = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || !v.is_object()) {
+    return absl::DataLossError("a stored offer is not a JSON object");
+  }
+  return OfferFromJson(v);
+}
+
+std::string OfferChanges(const JobOffer& admitted, const JobOffer& offered) {
+  const Json a = OfferFields(admitted), b = OfferFields(offered);
+  std::vector<std::string> changed;
+  auto compare = [&](const Json& x, const Json& y, const std::string& prefix, auto& self) -> void {
+    std::set<std::string> keys;
+    for (auto it = x.begin(); it != x.end(); ++it) keys.insert(it.key());
+    for (auto it = y.begin(); it != y.end(); ++it) keys.insert(it.key());
+    for (const std::string& k : keys) {
+      const bool in_x = x.contains(k), in_y = y.contains(k);
+      if (in_x && in_y && x[k].is_object() && y[k].is_object()) {
+        self(x[k], y[k], prefix + k + ".", self);
+      } else if (in_x != in_y || x[k] != y[k]) {
+        changed.push_back(prefix + k);
+      }
+    }
+  };
+  compare(a, b, "", compare);
+  std::string out;
+  for (const std::string& c : changed) out += (out.empty() ? "" : ", ") + c;
+  return out;
 }
 
 absl::Status SendVerdict(net::Channel& channel, const Verdict& v) {

@@ -61,6 +61,7 @@ inline constexpr char kRefuseUnsupported[] = "unsupported";
 inline constexpr char kRefuseDpParameters[] = "dp_parameters_invalid";
 inline constexpr char kRefusePrivacyBudget[] = "privacy_budget_exhausted";
 inline constexpr char kRefuseItemBudget[] = "item_budget_exhausted";
+inline constexpr char kRefuseOfferChanged[] = "offer_changed";
 
 // ResultToName for offers, from the initiator's view.
 enum class OfferResultTo { kInitiator, kResponder, kBoth };
@@ -127,6 +128,21 @@ absl::Status SendVerdict(net::Channel& channel, const Verdict& verdict);
 absl::StatusOr<Verdict> RecvVerdict(net::Channel& channel);
 absl::Status SendGo(net::Channel& channel, const Go& go);
 absl::StatusOr<Go> RecvGo(net::Channel& channel);
+
+// CanonicalOffer is the canonical JSON text of every parameter of `offer`
+// (the offer message without "type" and "v", keys in order, no spaces): two
+// offers are the same offer exactly when their canonical forms are equal
+// byte for byte. The responder stores it when it admits an offer, compares
+// a repeated offer's with it, and runs the job from it.
+std::string CanonicalOffer(const JobOffer& offer);
+
+// ParseCanonicalOffer reads CanonicalOffer's output back, with RecvOffer's
+// checks (DataLoss if malformed).
+absl::StatusOr<JobOffer> ParseCanonicalOffer(std::string_view json);
+
+// OfferChanges names the parameters in which `offered` differs from
+// `admitted`, for a person ("dp.epsilon, set_size"); "" if none.
+std::string OfferChanges(const JobOffer& admitted, const JobOffer& offered);
 
 // PolicyDecision is what CheckOfferPolicy found.
 struct PolicyDecision {

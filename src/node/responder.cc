@@ -20,13 +20,20 @@ using Json = nlohmann::json;
 using internal::ChargeJson;
 using internal::DpParamsJson;
 using internal::NodeProfile;
-using internal::ParamString;
 using internal::ParseRfc3339;
 using internal::RefusalText;
 using internal::RunOutcome;
 using internal::SplitRefusal;
 
 constexpr uint32_t kBusyRetrySeconds = 2;
+
+// AdmittedOfferJson is the canonical offer a responder job was admitted
+// with (CanonicalOffer), or nullopt for a job recorded without one.
+std::optional<std::string> AdmittedOfferJson(const Job& job) {
+  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!p.is_object() || !p.contains("offer") || !p["offer"].is_object()) return std::nullopt;
+  return p["offer"].dump();
+}
 
 }  // namespace
 
@@ -81,6 +88,36 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   if (existing.ok() && (existing->role != JobRole::kResponder || existing->peer != peer->name)) {
     return refuse(kRefuseDuplicateJob, "this job id is already in use here");
   }
+  if (existing.ok()) {
+    // A repeated offer (after manual approval) must be the admitted offer,
+    // byte for byte: a partner may not have a job approved and then change
+    // what it runs (docs/wire/node-peer.md).
+    const std::optional<std::string> admitted = AdmittedOfferJson(*existing);
+    if (!admitted) {
+      return refuse(kRefuseDuplicateJob,
+                    "this job was recorded without its offer (by an older liaison); offer it "
+                    "again under a new job id");
+    }
+    if (*admitted != CanonicalOffer(*offer)) {
+      absl::StatusOr<JobOffer> was = ParseCanonicalOffer(*admitted);
+      const std::string reason = StrCat(
+          "job ", offer->job_id, " was admitted with other parameters; this offer changes ",
+          was.ok() ? OfferChanges(*was, *offer) : std::string("them"));
+      const std::string text = RefusalText(kRefuseOfferChanged, reason);
+      Log(LogLevel::kWarning, StrCat("peer ", peer->name, ": ", reason));
+      if (existing->state == JobState::kAwaitingApproval ||
+          existing->state == JobState::kQueued) {
+        // The partner no longer asks for what was admitted: the job ends.
+        Finalize(*existing, JobState::kRefused, text, actor);
+      } else {
+        // It is running or over; the attempt is still on the record.
+        Job attempt = *existing;
+        attempt.error = text;
+        Record(AuditKind::kJobRefused, attempt, actor);
+      }
+      return refuse(kRefuseOfferChanged, reason);
+    }
+  }
   // The policy is checked on every offer, the first and any repeated one
   // (the config is the same, but an approved job must still fit it).
   PolicyDecision decision = CheckOfferPolicy(config_, *peer, *offer, NodeProfile());
@@ -126,7 +163,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     Json params{{"dataset", decision.dataset},
                 {"peer_dataset", offer->peer_dataset},
                 {"result_to", OfferResultToName(offer->result_to)},
-                {"initiator_set_size", offer->set_size}};
+                {"initiator_set_size", offer->set_size},
+                {"offer", Json::parse(CanonicalOffer(*offer))}};
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).
     std::optional<PrivacyAmount> charge, budget;
@@ -203,13 +241,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
       return refuse(code, reason);
     }
   } else {
-    job = *std::move(existing);
-    if (job.alliance != offer->alliance || job.question != offer->question ||
-        job.protocol != offer->protocol ||
-        ParamString(job, "result_to") != OfferResultToName(offer->result_to) ||
-        ParamString(job, "peer_dataset") != offer->peer_dataset) {
-      return refuse(kRefuseDuplicateJob, "this job id was offered with other parameters");
-    }
+    job = *std::move(existing);  // its offer is this one (checked above)
     if (job.state == JobState::kRefused) {
       auto [code, reason] = SplitRefusal(job.error);
       return refuse(code, reason);
@@ -243,7 +275,16 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     return;
   }
 
-  // Accepted (automatically, or approved earlier).
+  // Accepted (automatically, or approved earlier). The job runs with the
+  // offer as it was admitted and charged, read back from its record.
+  const std::optional<std::string> admitted_json = AdmittedOfferJson(job);
+  absl::StatusOr<JobOffer> admitted =
+      admitted_json ? ParseCanonicalOffer(*admitted_json)
+                    : absl::StatusOr<JobOffer>(absl::InternalError("the job has no offer"));
+  if (!admitted.ok()) {
+    Finalize(job, JobState::kFailed, admitted.status().ToString(), kActorNode);
+    return refuse(kRefuseDuplicateJob, "the offer could not be read back here");
+  }
   if (!BeginActive(job.id)) return refuse(kRefuseDuplicateJob, "this job is already running");
   Verdict v;
   v.kind = VerdictKind::kAccept;
@@ -269,10 +310,10 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   started.dataset_digests = {data->info.digest};
   started.profile_digest = NodeProfile().digest();
   started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(offer->set_size)}};
+                    {"peer_items", static_cast<int64_t>(admitted->set_size)}};
   Record(AuditKind::kJobStarted, job, actor, &started);
   absl::StatusOr<RunOutcome> out =
-      Runner::Run(*this, channel, *offer, /*initiator=*/false, data->info.num_distinct,
+      Runner::Run(*this, channel, *admitted, /*initiator=*/false, data->info.num_distinct,
                   *decision.alliance, data->set, peer->fingerprint);
   channel.Close();
   absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();

@@ -1,33 +1,46 @@
-// Tests of the daemon in one process, without its REST server or a peer:
-// scheduled count jobs go through Daemon::SubmitJob, the path of
-// POST /v1/jobs, and spend the privacy ledger as REST-posted jobs do.
+// Tests of the daemon in one process, without its REST server.
 //
-// The schedules run on a FakeClock. The peer is never reached: the
+// DaemonScheduleTest: scheduled count jobs go through Daemon::SubmitJob, the
+// path of POST /v1/jobs, and spend the privacy ledger as REST-posted jobs
+// do. The schedules run on a FakeClock. The peer is never reached: the
 // dataset's file does not exist, so each job fails locally right after it
 // was created, and so after its privacy cost was reserved (a reserved cost
 // is never refunded), which is what these tests look at.
+//
+// DaemonPeerTest: the test plays a cheating partner, "alpha", that speaks
+// the node-to-node protocol (peer_protocol.h) and the session by hand to a
+// daemon "bravo", as a partner running modified code would.
 #include "node/daemon.h"
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "base/version.h"
 #include "dp/rational.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "net/identity.h"
+#include "net/tls_channel.h"
 #include "node/audit.h"
 #include "node/home.h"
 #include "node/internal/sqlite.h"
+#include "node/peer_protocol.h"
 #include "node/privacy_ledger.h"
 #include "node/schedule.h"
 #include "node/testing/fake_clock.h"
 #include "node/testing/raw_db.h"
 #include "node/webhook.h"
+#include "session/psi_job.h"
 #include "testing/subprocess.h"
 #include "testing/temp_dir.h"
 
@@ -271,6 +284,243 @@ TEST_F(DaemonScheduleTest, RestartAfterACrashDoesNotSpendARunTwice) {
   // The next run is an ordinary one.
   ASSERT_TRUE(AdvanceTo(*d, 120));
   EXPECT_EQ(Spent(*d), "4/5");
+}
+
+
+// --- bravo answering a cheating alpha ---------------------------------------
+
+constexpr int kBravoItems = 20;
+
+// JobId returns the n-th job id of the test: "job_" and 32 hex digits.
+std::string JobId(int n) {
+  char hex[33];
+  std::snprintf(hex, sizeof(hex), "%032x", n);
+  return std::string("job_") + hex;
+}
+
+class DaemonPeerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home_ = tmp_.Sub("bravo");
+    auto init = InitHome(home_, InitOptions{"bravo"});
+    ASSERT_TRUE(init.ok()) << init.status();
+    bravo_fp_ = init->fingerprint;
+    auto fp = net::GenerateIdentity(tmp_.Sub("alpha"));
+    ASSERT_TRUE(fp.ok()) << fp.status();
+    alpha_fp_ = *fp;
+    auto id = net::Identity::Load(tmp_.Sub("alpha"));
+    ASSERT_TRUE(id.ok()) << id.status();
+    alpha_ = std::make_unique<net::Identity>(std::move(*id));
+    std::string items;
+    for (int i = 1; i <= kBravoItems; ++i) items += "10.0.0." + std::to_string(i) + "\n";
+    liaison::testing::WriteFile(HomePath(home_, "ind.txt"), items);
+  }
+
+  // Alliance returns an [alliances.NAME] table with alpha as its member and
+  // `datasets` (default: ind) for alpha; `keys` (key -> TOML value) replace
+  // the defaults (match on rr22 and ecdh, automatic approval).
+  static std::string Alliance(const std::string& name,
+                              const std::map<std::string, std::string>& keys = {},
+                              const std::string& datasets = "[\"ind\"]") {
+    std::map<std::string, std::string> k = {{"questions", "[\"match\"]"},
+                                            {"protocols", "[\"rr22\", \"ecdh\"]"},
+                                            {"max_set_size", "1000"},
+                                            {"jobs_per_hour_per_peer", "1000"},
+                                            {"approval", "\"auto\""},
+                                            {"tlp_ceiling", "\"amber\""}};
+    for (const auto& [key, v] : keys) k[key] = v;
+    std::string t = "[alliances." + name + "]\nmembers = [\"alpha\"]\n";
+    for (const auto& [key, v] : k) t += key + " = " + v + "\n";
+    return t + "[alliances." + name + ".datasets]\nalpha = " + datasets + "\n";
+  }
+
+  // Configure writes bravo's config: alpha as its peer at `alpha_port`
+  // (where a fake alpha may listen), dataset ind (and `datasets`), and
+  // `alliances`.
+  void Configure(const std::string& alliances, uint16_t alpha_port = 1,
+                 const std::string& datasets = "") {
+    auto port = [] { return std::to_string(liaison::testing::FreePort()); };
+    liaison::testing::WriteFile(
+        HomePath(home_, kConfigFile),
+        "[node]\nname = \"bravo\"\npeer_listen = \"127.0.0.1:" + port() +
+            "\"\nrest_listen = \"127.0.0.1:" + port() +
+            "\"\nshutdown_grace_seconds = 2\npeer_retry_attempts = 1\n"
+            "[peers.alpha]\naddress = \"127.0.0.1:" + std::to_string(alpha_port) +
+            "\"\nfingerprint = \"" + alpha_fp_ + "\"\n"
+            "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n" + datasets + alliances);
+  }
+
+  std::unique_ptr<Daemon> Start() {
+    DaemonOptions options;
+    options.home = home_;
+    options.peer_io_timeout = absl::Seconds(10);
+    auto d = Daemon::Start(options);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? std::move(*d) : nullptr;
+  }
+
+  // Offer sends `offer` to bravo on a new connection and returns bravo's
+  // verdict; the connection is kept in `*channel` if it is given, else
+  // closed.
+  absl::StatusOr<Verdict> Offer(Daemon& d, const JobOffer& offer,
+                                std::unique_ptr<net::Channel>* channel = nullptr) {
+    net::TlsOptions tls;
+    tls.identity = alpha_.get();
+    tls.peer_fingerprint = bravo_fp_;
+    tls.connect_timeout = absl::Seconds(5);
+    tls.io_timeout = absl::Seconds(10);
+    LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<net::Channel> ch,
+                             net::TlsConnect("127.0.0.1", d.peer_port(), tls));
+    LIAISON_RETURN_IF_ERROR(SendOffer(*ch, offer));
+    absl::StatusOr<Verdict> v = RecvVerdict(*ch);
+    if (channel != nullptr) {
+      *channel = std::move(ch);
+    } else {
+      ch->Close();
+    }
+    return v;
+  }
+
+  // MatchOffer is alpha's offer of a match job announcing `set_size` items,
+  // whose result goes to alpha.
+  static JobOffer MatchOffer(const std::string& id, uint64_t set_size) {
+    JobOffer o;
+    o.job_id = id;
+    o.alliance = "fin";
+    o.question = "match";
+    o.protocol = "rr22";
+    o.result_to = OfferResultTo::kInitiator;
+    o.set_size = set_size;
+    o.profile_name = std::string(data::Profile::V1().name());
+    o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
+    o.profile_digest = data::Profile::V1().digest();
+    o.software_version = kVersion;
+    return o;
+  }
+
+  // CountOffer is alpha's offer of a count of `epsilon` to alpha.
+  static JobOffer CountOffer(const std::string& id, const std::string& epsilon) {
+    JobOffer o = MatchOffer(id, 5);
+    o.question = "count";
+    o.dp = OfferDp{epsilon, "", "", "", ""};
+    return o;
+  }
+
+  // WaitFinal waits (at most 10 s) until bravo's job `id` is final.
+  Job WaitFinal(Daemon& d, const std::string& id) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    absl::StatusOr<Job> j = d.store().GetJob(id);
+    while (std::chrono::steady_clock::now() < deadline) {
+      j = d.store().GetJob(id);
+      if (j.ok() && IsFinal(j->state)) return *j;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    EXPECT_TRUE(j.ok()) << j.status();
+    return j.ok() ? *j : Job{};
+  }
+
+  // RecordsOf returns bravo's audit records of job `id` ("" for all jobs)
+  // of `kind`.
+  std::vector<AuditRecord> RecordsOf(Daemon& d, const std::string& id, std::string_view kind) {
+    std::vector<AuditRecord> out;
+    EXPECT_TRUE(ForEachAuditRecord(d.store(), [&](const AuditRecord& r) {
+                  if (r.kind == kind && r.job_id == id) out.push_back(r);
+                  return absl::OkStatus();
+                }).ok());
+    return out;
+  }
+
+  liaison::testing::ScopedTempDir tmp_;
+  std::string home_;
+  std::string bravo_fp_, alpha_fp_;
+  std::unique_ptr<net::Identity> alpha_;
+};
+
+const std::string kCountBudget = "[alliances.fin.dp]\nepsilon = \"100\"\ndelta = \"0.001\"\n";
+
+TEST_F(DaemonPeerTest, ReofferWithOtherEpsilonIsRefusedAndAudited) {
+  Configure(Alliance("fin", {{"questions", "[\"match\", \"count\"]"},
+                             {"approval", "\"manual\""}}) +
+            kCountBudget);
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  const JobOffer small = CountOffer(JobId(1), "0.01");
+  absl::StatusOr<Verdict> v = Offer(*d, small);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->kind, VerdictKind::kPending) << v->code << ": " << v->reason;
+  ASSERT_TRUE(d->DecideOffer(small.job_id, /*approve=*/true, "", kActorCli).ok());
+
+  // The job approved at epsilon 0.01 is offered again at epsilon 50.
+  JobOffer large = small;
+  large.dp->epsilon = "50";
+  v = Offer(*d, large);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kRefuse);
+  EXPECT_EQ(v->code, "offer_changed") << v->reason;
+  EXPECT_THAT(v->reason, HasSubstr("dp"));
+  Job job = WaitFinal(*d, small.job_id);
+  EXPECT_EQ(job.state, JobState::kRefused);
+  EXPECT_THAT(job.error, StartsWith("offer_changed: "));
+  std::vector<AuditRecord> refused = RecordsOf(*d, small.job_id, "job_refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].actor, ActorForPeer(alpha_fp_));
+  EXPECT_THAT(Json::parse(refused[0].params_json).value("reason", ""),
+              StartsWith("offer_changed: "));
+  EXPECT_TRUE(RecordsOf(*d, small.job_id, "job_started").empty());
+  // The admitted offer, with its epsilon, is what the job's record holds.
+  EXPECT_EQ(Json::parse(job.params_json)["offer"]["dp"]["epsilon"], "0.01") << job.params_json;
+
+  // Nothing runs under that id any more, not even the approved offer.
+  v = Offer(*d, small);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kRefuse);
+  EXPECT_EQ(v->code, "offer_changed");
+}
+
+TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {
+  Configure(Alliance("fin", {{"questions", "[\"match\", \"count\"]"},
+                             {"approval", "\"manual\""}}) +
+            kCountBudget);
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  using Change = std::function<void(JobOffer&)>;
+  const std::vector<std::pair<std::string, Change>> changes = {
+      {"set_size", [](JobOffer& o) { o.set_size += 1; }},
+      {"result_to", [](JobOffer& o) { o.result_to = OfferResultTo::kBoth; }},
+      {"peer_dataset", [](JobOffer& o) { o.peer_dataset = "ind"; }},
+      {"profile.name", [](JobOffer& o) { o.profile_name += "-x"; }},
+      {"software_version", [](JobOffer& o) { o.software_version += "-patched"; }},
+      {"dp.delta", [](JobOffer& o) { o.dp->delta = "0.0000001"; }},
+      {"dp.epsilon", [](JobOffer& o) { o.dp->epsilon = "0.010"; }},
+      {"question", [](JobOffer& o) {
+         o.question = "match";
+         o.dp.reset();
+       }},
+  };
+  int n = 100;
+  for (const auto& [what, change] : changes) {
+    const JobOffer admitted = CountOffer(JobId(++n), "0.01");
+    absl::StatusOr<Verdict> v = Offer(*d, admitted);
+    ASSERT_TRUE(v.ok()) << what << ": " << v.status();
+    ASSERT_EQ(v->kind, VerdictKind::kPending) << what << ": " << v->reason;
+    ASSERT_TRUE(d->DecideOffer(admitted.job_id, true, "", kActorCli).ok()) << what;
+    JobOffer changed = admitted;
+    change(changed);
+    v = Offer(*d, changed);
+    ASSERT_TRUE(v.ok()) << what << ": " << v.status();
+    EXPECT_EQ(v->kind, VerdictKind::kRefuse) << what;
+    EXPECT_EQ(v->code, "offer_changed") << what << ": " << v->reason;
+    EXPECT_EQ(WaitFinal(*d, admitted.job_id).state, JobState::kRefused) << what;
+    EXPECT_EQ(RecordsOf(*d, admitted.job_id, "job_refused").size(), 1u) << what;
+  }
+  // The same offer again is answered from the stored job: approved, so
+  // accepted (alpha then goes away, and the job fails).
+  const JobOffer same = CountOffer(JobId(++n), "0.01");
+  ASSERT_EQ(Offer(*d, same)->kind, VerdictKind::kPending);
+  ASSERT_TRUE(d->DecideOffer(same.job_id, true, "", kActorCli).ok());
+  absl::StatusOr<Verdict> v = Offer(*d, same);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
 }
 
 }  // namespace

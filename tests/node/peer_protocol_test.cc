@@ -59,6 +59,31 @@ TEST(PeerProtocolTest, OfferRoundTrips) {
   EXPECT_EQ(got->profile_digest, o.profile_digest);
 }
 
+TEST(PeerProtocolTest, CanonicalOfferReadsBackAndChangesAreNamed) {
+  JobOffer o = MakeOffer();
+  o.question = "count";
+  o.dp = OfferDp{"0.01", "", "", "", ""};
+  const std::string canonical = CanonicalOffer(o);
+  EXPECT_EQ(canonical.find(' '), std::string::npos) << canonical;
+  EXPECT_EQ(canonical.find("\"type\""), std::string::npos) << canonical;
+  absl::StatusOr<JobOffer> back = ParseCanonicalOffer(canonical);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(CanonicalOffer(*back), canonical);
+  EXPECT_EQ(OfferChanges(o, *back), "");
+
+  JobOffer changed = o;
+  changed.dp->epsilon = "50";
+  changed.set_size = 6;
+  EXPECT_NE(CanonicalOffer(changed), canonical);
+  EXPECT_EQ(OfferChanges(o, changed), "dp.epsilon, set_size");
+  // The same number written otherwise is another offer: comparison is on
+  // the bytes, not on what they might mean.
+  changed = o;
+  changed.dp->epsilon = "0.010";
+  EXPECT_NE(CanonicalOffer(changed), canonical);
+  EXPECT_EQ(ParseCanonicalOffer("[]").status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST(PeerProtocolTest, MalformedOfferIsDataLoss) {
   for (std::string bad :
        {std::string("not json"), std::string(R"({"type":"offer","v":2})"),
