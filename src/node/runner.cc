@@ -36,6 +36,10 @@ absl::StatusOr<RunOutcome> Daemon::Runner::Run(Daemon& d, TranscriptChannel& cha
                      : (initiator_receives == initiator) ? session::ResultTo::kMe
                                                          : session::ResultTo::kPeer;
   params.max_peer_set_size = alliance.max_set_size;
+  // The peer must bring exactly the set it announced — the responder's in
+  // its verdict, the initiator's in the admitted offer — since our policy
+  // and budgets were checked and charged on that size.
+  params.expected_peer_set_size = initiator ? responder_set_size : offer.set_size;
   params.profile = &NodeProfile();
   // A sum's values come from the side whose dataset names a value column
   // or field; the offer says which (node/dp_jobs.h).

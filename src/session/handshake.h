@@ -65,6 +65,11 @@ struct Offer {
   // max_peer_set_size is this side's limit on the peer's set size; it is
   // checked locally and not sent.
   uint64_t max_peer_set_size = UINT64_MAX;
+  // expected_peer_set_size, when set, is the exact set size the peer must
+  // bring: the size it announced before the session (a node's job offer or
+  // verdict), on which this side's policy and budgets were checked and
+  // charged. Checked locally, not sent.
+  std::optional<uint64_t> expected_peer_set_size;
 };
 
 // Agreed is what both sides settled on.
@@ -80,8 +85,11 @@ struct Agreed {
 // mechanism, ε, δ, bounds, count ε or who brings the values) ("normalisation
 // profile differs: ours liaison-indicators v1 (sha256 1a2b…), peer's …") when
 // either side found a mismatch — the peer's reason is relayed; PermissionDenied
-// when a set size exceeds a side's limit; DataLoss for a malformed message;
-// transport errors as the channel returns them.
+// when a set size exceeds a side's limit, or differs from the size a side
+// expects (expected_peer_set_size: "the peer announced 1 items in its offer
+// and brings 50"), a policy refusal like the limit; DataLoss for a malformed
+// message; transport errors as the channel returns them. Either way no
+// protocol data has moved.
 absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine);
 
 // CompatibleSoftware reports whether two software versions may run a

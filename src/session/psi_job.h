@@ -6,6 +6,7 @@
 #define LIAISON_SESSION_PSI_JOB_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct PsiJobParams {
   // of the handshake, so both sides must ask for the same.
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
+  // expected_peer_set_size, when set, is the exact set size the peer
+  // announced before the session (a node's offer or verdict); the handshake
+  // refuses any other (Offer::expected_peer_set_size).
+  std::optional<uint64_t> expected_peer_set_size;
   // dp, when set, makes the job a differentially private count or sum
   // (psi/private_aggregate.h; rr22-psi only, semi-honest only); `output`
   // is then ignored. Its parameters go into the handshake.
@@ -65,6 +70,10 @@ absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_v
 // side's distinct match keys (data::MatchKey of each unique canonical item).
 // For a DP sum, the values side passes one value per key (`values`, e.g.
 // RecordSet::key_values), the other side none.
+// The protocol runs on the sizes agreed in the handshake: a peer whose
+// protocol header announces another set size is DataLoss at that header,
+// before any protocol data (docs/wire/session.md), and so is a protocol run
+// that counted another size for the peer.
 // Errors are those of Handshake and of the protocol; InvalidArgument for an
 // unknown protocol name, for malicious security with ecdh-psi (semi-honest
 // only) or with count and sum modes, and for DP modes with ecdh-psi.

@@ -523,5 +523,89 @@ TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {
   EXPECT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
 }
 
+// MatchKeys returns `n` distinct match keys of alpha's.
+std::vector<std::string> MatchKeys(int n) {
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i) keys.push_back("alpha-item-" + std::to_string(i));
+  return keys;
+}
+
+TEST_F(DaemonPeerTest, InitiatorAnnouncingOneItemAndBringingFiftyFailsBeforeAnyProtocolData) {
+  Configure(Alliance("fin"));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  const JobOffer offer = MatchOffer(JobId(1), 1);
+  std::unique_ptr<net::Channel> ch;
+  absl::StatusOr<Verdict> v = Offer(*d, offer, &ch);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
+  ASSERT_TRUE(SendGo(*ch, Go{}).ok());
+
+  session::PsiJobParams p;
+  p.result_to = session::ResultTo::kMe;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(11);
+  const std::vector<std::string> keys = MatchKeys(50);
+  absl::StatusOr<session::PsiJobResult> r = session::RunPsiJob(*ch, p, keys, prng);
+  ch->Close();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+  EXPECT_THAT(r.status().message(), HasSubstr("announced 1 items in its offer and brings 50"));
+
+  Job job = WaitFinal(*d, offer.job_id);
+  EXPECT_EQ(job.state, JobState::kFailed);
+  EXPECT_THAT(job.error, HasSubstr("the peer announced 1 items in its offer and brings 50"));
+  std::vector<AuditRecord> failed = RecordsOf(*d, offer.job_id, "job_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_THAT(Json::parse(failed[0].params_json).value("reason", ""),
+              HasSubstr("announced 1 items in its offer and brings 50"));
+}
+
+TEST_F(DaemonPeerTest, ResponderAnnouncingOneItemAndBringingFiftyFailsBeforeAnyProtocolData) {
+  // alpha listens as a responder; bravo offers it a job.
+  net::TlsOptions tls;
+  tls.identity = alpha_.get();
+  tls.peer_fingerprints = {bravo_fp_};
+  tls.io_timeout = absl::Seconds(10);
+  auto listener = net::TlsListener::Listen("127.0.0.1", 0, tls);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  Configure(Alliance("fin"), (*listener)->port());
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  JobSubmission s;
+  s.alliance = "fin";
+  s.peer = "alpha";
+  s.dataset = "ind";
+  s.result_to = "both";
+  auto created = d->SubmitJob(s, kActorCli);
+  ASSERT_TRUE(created.ok()) << created.status();
+
+  auto ch = (*listener)->Accept(absl::Seconds(10));
+  ASSERT_TRUE(ch.ok()) << ch.status();
+  absl::StatusOr<JobOffer> offer = RecvOffer(**ch);
+  ASSERT_TRUE(offer.ok()) << offer.status();
+  EXPECT_EQ(offer->set_size, static_cast<uint64_t>(kBravoItems));
+  Verdict accept;
+  accept.kind = VerdictKind::kAccept;
+  accept.set_size = 1;
+  ASSERT_TRUE(SendVerdict(**ch, accept).ok());
+  absl::StatusOr<Go> go = RecvGo(**ch);
+  ASSERT_TRUE(go.ok()) << go.status();
+  ASSERT_TRUE(go->proceed);
+  session::PsiJobParams p;
+  p.result_to = session::ResultTo::kBoth;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(12);
+  const std::vector<std::string> keys = MatchKeys(50);
+  absl::StatusOr<session::PsiJobResult> r = session::RunPsiJob(**ch, p, keys, prng);
+  (*ch)->Close();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kPermissionDenied) << r.status();
+
+  Job job = WaitFinal(*d, created->job.id);
+  EXPECT_EQ(job.state, JobState::kFailed);
+  EXPECT_THAT(job.error, HasSubstr("the peer announced 1 items in its offer and brings 50"));
+  std::vector<AuditRecord> failed = RecordsOf(*d, job.id, "job_failed");
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_THAT(Json::parse(failed[0].params_json).value("reason", ""),
+              HasSubstr("announced 1 items in its offer and brings 50"));
+}
+
 }  // namespace
 }  // namespace liaison::node
