@@ -231,10 +231,13 @@ int RunPsi(const PsiOptions& opts) {
     return fail(absl::InvalidArgumentError(
         "ecdh-psi has no differentially private count or sum; leave out --protocol ecdh"));
   }
-  if (dp_mode && *security == session::Security::kMalicious) {
-    return fail(absl::InvalidArgumentError(
-        "differentially private count and sum are semi-honest only; leave out --security "
-        "malicious"));
+  if (*security == session::Security::kMalicious &&
+      !session::HasMaliciousVariant(*protocol, opts.mode)) {
+    return fail(absl::InvalidArgumentError(StrCat(
+        *protocol, " ", opts.mode,
+        " is semi-honest only (it has no malicious-secure variant); leave out --security "
+        "malicious",
+        *protocol == "ecdh-psi" && opts.mode == "match" ? " or use --protocol rr22" : "")));
   }
   if (dp_mode && (*dp_spec)->kind == psi::AggregateKind::kSum &&
       *result_to == session::ResultTo::kMe &&
@@ -245,11 +248,6 @@ int RunPsi(const PsiOptions& opts) {
   }
   spec->value_column = opts.value_column;
   spec->value_field = opts.value_field;
-  if (*security == session::Security::kMalicious && *protocol == "ecdh-psi") {
-    return fail(absl::InvalidArgumentError(
-        "ecdh-psi is semi-honest only; --security malicious needs --protocol rr22 "
-        "(match mode)"));
-  }
   const bool i_receive = *result_to != session::ResultTo::kPeer;
   if (!i_receive && !opts.output.empty()) {
     return fail(absl::InvalidArgumentError(

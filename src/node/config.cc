@@ -15,6 +15,7 @@
 #include "net/identity.h"
 #include "net/tls_channel.h"
 #include "node/dp_jobs.h"
+#include "node/peer_protocol.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 #include "session/handshake.h"
@@ -468,7 +469,7 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
     c.Keys(t, path,
            {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
             "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp",
-            "max_peer_items_per_day", "max_revealed_items_per_day"});
+            "max_peer_items_per_day", "max_revealed_items_per_day", "security"});
     AllianceConfig a;
     a.name = name;
 
@@ -552,6 +553,15 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
       } else {
         c.Error(Checker::Line(*t.get("approval"), line), path + ".approval",
                 StrCat("\"", *approval, "\" is neither \"auto\" nor \"manual\""));
+      }
+    }
+    if (auto security = c.String(t, line, path, "security", false)) {
+      absl::StatusOr<session::Security> parsed = session::ParseSecurity(*security);
+      if (parsed.ok()) {
+        a.security = *parsed;
+      } else {
+        c.Error(Checker::Line(*t.get("security"), line), path + ".security",
+                StrCat("\"", *security, "\" is neither \"malicious\" nor \"semi-honest\""));
       }
     }
     bool have_ceiling = false;
@@ -806,6 +816,16 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
       job.result_to = *r;
     }
     if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question, job)) ok = false;
+    if (ok && alliance != nullptr && valid_question) {
+      // Every run would be refused (SubmitJob): an error now, not then.
+      absl::StatusOr<session::Security> security =
+          SecurityFor(*alliance, job.protocol, QuestionName(*valid_question));
+      if (!security.ok()) {
+        c.Error(line_of("question"), path + ".question",
+                std::string(security.status().message()));
+        ok = false;
+      }
+    }
     if (auto cu = c.String(t, line, path, "catch_up", false)) {
       if (*cu == "none") {
         sc.catch_up = CatchUp::kNone;

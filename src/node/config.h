@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "data/input.h"
 #include "data/profile.h"
+#include "session/handshake.h"
 
 namespace liaison::node {
 
@@ -144,6 +145,10 @@ struct AllianceConfig {
   Tlp tlp_ceiling = Tlp::kClear;
   // dp is required when `questions` holds count or sum.
   std::optional<DpBudget> dp;
+  // security is the adversary model the alliance's jobs run in; unset, each
+  // job runs malicious where a malicious variant exists for its protocol and
+  // question, semi-honest otherwise (node/peer_protocol.h, SecurityFor).
+  std::optional<session::Security> security;
 };
 
 // Recurrence says when a schedule fires: at every Unix time t (seconds,

@@ -283,12 +283,19 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   if (s.result_to != "me" && s.result_to != "peer" && s.result_to != "both") {
     return absl::InvalidArgumentError("result_to must be me, peer or both");
   }
+  // The security model our policy gives the job; the peer must offer the
+  // same from its own (PermissionDenied if the alliance asks for malicious
+  // and the job has no malicious variant).
+  LIAISON_ASSIGN_OR_RETURN(session::Security security,
+                           SecurityFor(alliance, s.protocol, s.question));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the node is shutting down");
   }
-  Json params{{"dataset", s.dataset}, {"peer_dataset", s.peer_dataset},
-               {"result_to", s.result_to}};
+  Json params{{"dataset", s.dataset},
+              {"peer_dataset", s.peer_dataset},
+              {"result_to", s.result_to},
+              {"security", session::SecurityName(security)}};
   JobChangeHook reserve;
   LIAISON_ASSIGN_OR_RETURN(
       std::optional<JobDp> dp,
@@ -484,6 +491,16 @@ void Daemon::RunInitiator(const Task& task) {
   catalog_.Remember(data->info);
   std::string size = SetSizeRefusal(alliance, data->info.num_distinct, "our");
   if (!size.empty()) return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
+  // The security model the job was created with (a job of an older node
+  // has none recorded: our policy's).
+  const std::string security_name = ParamString(job, "security");
+  absl::StatusOr<session::Security> security =
+      security_name.empty() ? SecurityFor(alliance, job.protocol, job.question)
+                            : session::ParseSecurity(security_name);
+  if (!security.ok()) {
+    return fail(JobState::kRefused, RefusalText(kRefuseSecurityUnavailable,
+                                                std::string(security.status().message())));
+  }
 
   if (job.state == JobState::kQueued) {
     absl::StatusOr<Job> waiting = Transition(job.id, JobState::kAwaitingPeer, "");
@@ -542,6 +559,7 @@ void Daemon::RunInitiator(const Task& task) {
   offer.profile_digest = NodeProfile().digest();
   offer.software_version = kVersion;
   offer.dp = DpOfParams(job);
+  offer.security = *security;
 
   absl::Status sent = SendOffer(channel, offer);
   absl::StatusOr<Verdict> verdict =

@@ -133,6 +133,12 @@ rest_listen = "127.0.0.1:7480"
 # tlp_ceiling: the most restricted marking a dataset may carry and be used
 # here; naming a dataset above it is an error.
 #tlp_ceiling = "amber"
+# security: the adversary model of the alliance's jobs. Left out (as
+# here), a job runs "malicious" (safe even if the partner deviates from the
+# protocol) wherever its protocol and question have a malicious variant
+# (today: match on rr22) and "semi-honest" otherwise. security = "malicious"
+# refuses the jobs that have none; security = "semi-honest" runs all jobs
+# semi-honest. Both sides' policies must give a job the same model.
 #
 # datasets: for each member, the datasets that may be used in jobs with it.
 #[alliances.fincrime.datasets]

@@ -12,7 +12,10 @@
 #include "data/profile.h"
 #include "node/dp_jobs.h"
 #include "node/internal/util.h"
+#include "psi/ecdh_psi.h"
+#include "psi/rr22_psi.h"
 #include "session/handshake.h"
+#include "session/psi_job.h"
 
 namespace liaison::node {
 namespace {
@@ -101,6 +104,7 @@ Json OfferFields(const JobOffer& o) {
                       {"digest", o.profile_digest}};
   m["software_version"] = o.software_version;
   if (o.dp) m["dp"] = DpJson(*o.dp);
+  m["security"] = session::SecurityName(o.security);
   return m;
 }
 
@@ -131,6 +135,10 @@ absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
   o.profile_version = static_cast<uint32_t>(std::min<uint64_t>(pv, UINT32_MAX));
   LIAISON_ASSIGN_OR_RETURN(o.profile_digest, Str(*profile, "digest"));
   LIAISON_ASSIGN_OR_RETURN(o.software_version, Str(v, "software_version"));
+  LIAISON_ASSIGN_OR_RETURN(std::string security, Str(v, "security", 16));
+  absl::StatusOr<session::Security> sec = session::ParseSecurity(security);
+  if (!sec.ok()) return absl::DataLossError(std::string(sec.status().message()));
+  o.security = *sec;
   // Names go into our audit records and job rows: keep them plain.
   for (const std::string* name : {&o.alliance, &o.question, &o.protocol}) {
     if (!IsValidName(*name)) return absl::DataLossError("the offer holds a malformed name");
@@ -273,6 +281,26 @@ absl::StatusOr<Go> RecvGo(net::Channel& channel) {
   return go;
 }
 
+std::string SessionProtocol(std::string_view protocol) {
+  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
+                                        : psi::Rr22Psi::kProtocolName);
+}
+
+absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
+                                              std::string_view protocol,
+                                              std::string_view question) {
+  const bool variant = session::HasMaliciousVariant(SessionProtocol(protocol), question);
+  if (!alliance.security) {
+    return variant ? session::Security::kMalicious : session::Security::kSemiHonest;
+  }
+  if (*alliance.security == session::Security::kMalicious && !variant) {
+    return absl::PermissionDeniedError(
+        StrCat("alliance ", alliance.name, " asks for malicious security, and ", question,
+               " on ", protocol, " has no malicious-secure variant"));
+  }
+  return *alliance.security;
+}
+
 std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose) {
   if (n < alliance.min_set_size || n > alliance.max_set_size) {
     return StrCat(whose, " set size ", n, " is outside alliance ", alliance.name, "'s bounds [",
@@ -365,6 +393,17 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
       }
     }
   }
+  absl::StatusOr<session::Security> security =
+      SecurityFor(alliance, offer.protocol, offer.question);
+  if (!security.ok()) {
+    return refuse(kRefuseSecurityUnavailable, std::string(security.status().message()));
+  }
+  if (offer.security != *security) {
+    return refuse(kRefuseSecurityMismatch,
+                  StrCat("alliance ", alliance.name, " runs ", offer.question, " on ",
+                         offer.protocol, " ", session::SecurityName(*security),
+                         " here; the offer asks for ", session::SecurityName(offer.security)));
+  }
   return d;
 }
 
@@ -376,6 +415,7 @@ std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
          {"question", offer.question},
          {"protocol", offer.protocol},
          {"result_to", OfferResultToName(offer.result_to)},
+         {"security", session::SecurityName(offer.security)},
          {"initiator_set_size", offer.set_size},
          {"responder_set_size", responder_set_size},
          {"profile_digest", offer.profile_digest},

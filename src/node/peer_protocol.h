@@ -6,7 +6,8 @@
 //
 // Flow (I = initiator, R = responder), every message one channel frame:
 //   I -> R  offer     job id, alliance, question, protocol, result_to,
-//                     initiator set size, requested dataset, profile, version
+//                     initiator set size, requested dataset, profile, version,
+//                     security model
 //   R -> I  verdict   accept (with R's set size) | pending (manual approval
 //                     or busy: ask again later) | refuse (code + reason)
 //   I -> R  go | abort  (I checks R's set size against its own policy)
@@ -34,6 +35,7 @@
 #include "net/identity.h"
 #include "node/audit.h"
 #include "node/config.h"
+#include "session/handshake.h"
 
 namespace liaison::node {
 
@@ -62,6 +64,8 @@ inline constexpr char kRefuseDpParameters[] = "dp_parameters_invalid";
 inline constexpr char kRefusePrivacyBudget[] = "privacy_budget_exhausted";
 inline constexpr char kRefuseItemBudget[] = "item_budget_exhausted";
 inline constexpr char kRefuseOfferChanged[] = "offer_changed";
+inline constexpr char kRefuseSecurityMismatch[] = "security_mismatch";
+inline constexpr char kRefuseSecurityUnavailable[] = "security_unavailable";
 
 // ResultToName for offers, from the initiator's view.
 enum class OfferResultTo { kInitiator, kResponder, kBoth };
@@ -98,6 +102,9 @@ struct JobOffer {
   std::string software_version;
   // dp is set exactly for count and sum offers (RecvOffer checks it).
   std::optional<OfferDp> dp;
+  // security is the adversary model the job runs in; it must be the one the
+  // responder's own policy gives the job (SecurityFor).
+  session::Security security = session::Security::kSemiHonest;
 };
 
 enum class VerdictKind { kAccept, kPending, kRefuse };
@@ -160,11 +167,26 @@ struct PolicyDecision {
 // allowed, the requested dataset is one the alliance maps to this peer, the
 // initiator's set size is within bounds, the profile digest is ours and the
 // software versions are compatible; for count and sum, that the alliance
-// has a dp budget and the DP parameters are valid (node/dp_jobs.h). It
+// has a dp budget and the DP parameters are valid (node/dp_jobs.h); last,
+// that the offer's security model is the one SecurityFor gives the job. It
 // never fails; a refusal is in the decision. `profile` is this node's
 // normalisation profile.
 PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
                                 const JobOffer& offer, const data::Profile& profile);
+
+// SessionProtocol maps a job's protocol ("rr22", "ecdh") to the session's
+// protocol name ("rr22-psi", "ecdh-psi").
+std::string SessionProtocol(std::string_view protocol);
+
+// SecurityFor is the security model `alliance`'s policy gives a job of
+// `question` on `protocol` ("rr22", "ecdh"): the alliance's `security` if
+// it sets one, else malicious wherever a malicious variant exists
+// (session::HasMaliciousVariant) and semi-honest otherwise.
+// PermissionDenied if the alliance asks for malicious and the job has no
+// malicious variant.
+absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
+                                              std::string_view protocol,
+                                              std::string_view question);
 
 // SetSizeRefusal returns "" if `n` is within the alliance's bounds, and the
 // reason otherwise. `whose` names the side ("our", "the initiator's").
@@ -172,8 +194,8 @@ std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::stri
 
 // OfferParamsJson returns the canonical job parameters both sides agree on
 // once the responder accepted: job id, alliance, question, protocol,
-// result_to, both set sizes, profile digest, both fingerprints and, for
-// count and sum, the DP parameters. Its
+// result_to, security model, both set sizes, profile digest, both
+// fingerprints and, for count and sum, the DP parameters. Its
 // ParamsDigest is the params_digest of the receipts.
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
                             std::string_view initiator_fingerprint,

@@ -164,6 +164,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                 {"peer_dataset", offer->peer_dataset},
                 {"result_to", OfferResultToName(offer->result_to)},
                 {"initiator_set_size", offer->set_size},
+                {"security", session::SecurityName(offer->security)},
                 {"offer", Json::parse(CanonicalOffer(*offer))}};
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).

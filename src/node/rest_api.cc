@@ -110,7 +110,8 @@ Json AllianceJson(const AllianceConfig& a) {
               {"max_peer_items_per_day", a.max_peer_items_per_day},
               {"max_revealed_items_per_day", a.max_revealed_items_per_day},
               {"approval", ApprovalName(a.approval)},
-              {"tlp_ceiling", TlpName(a.tlp_ceiling)}};
+              {"tlp_ceiling", TlpName(a.tlp_ceiling)},
+              {"security", a.security ? session::SecurityName(*a.security) : "default"}};
 }
 
 Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& state) {

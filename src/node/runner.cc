@@ -19,7 +19,6 @@ using Json = nlohmann::json;
 using internal::MatchedContent;
 using internal::NodeProfile;
 using internal::RunOutcome;
-using internal::SessionProtocol;
 
 absl::StatusOr<RunOutcome> Daemon::Runner::Run(Daemon& d, TranscriptChannel& channel,
                                                 const JobOffer& offer, bool initiator,
@@ -36,6 +35,7 @@ absl::StatusOr<RunOutcome> Daemon::Runner::Run(Daemon& d, TranscriptChannel& cha
                      : (initiator_receives == initiator) ? session::ResultTo::kMe
                                                          : session::ResultTo::kPeer;
   params.max_peer_set_size = alliance.max_set_size;
+  params.security = offer.security;
   // The peer must bring exactly the set it announced — the responder's in
   // its verdict, the initiator's in the admitted offer — since our policy
   // and budgets were checked and charged on that size.

@@ -17,6 +17,10 @@ std::string_view ModeName(psi::PsiOutput output) {
   return output == psi::PsiOutput::kIntersection ? "match" : "count";
 }
 
+bool HasMaliciousVariant(std::string_view protocol, std::string_view mode) {
+  return protocol == psi::Rr22Psi::kProtocolName && mode == "match";
+}
+
 absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_values) {
   LIAISON_ASSIGN_OR_RETURN(psi::AggregateMechanisms m, psi::CalibrateAggregate(spec));
   DpOffer o;
@@ -166,11 +170,6 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
                  " runs on rr22-psi only (it needs PSI with secret-shared output); leave out "
                  "--protocol ecdh"));
     }
-    if (params.security == Security::kMalicious) {
-      return absl::InvalidArgumentError(
-          "differentially private count and sum are semi-honest only; leave out --security "
-          "malicious");
-    }
     if (params.dp->kind == psi::AggregateKind::kCount && !values.empty()) {
       return absl::InvalidArgumentError("a count takes no values");
     }
@@ -188,15 +187,14 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return absl::InvalidArgumentError(StrCat("unknown protocol '", params.protocol,
                                              "' (available: rr22-psi, ecdh-psi)"));
   }
-  if (params.protocol == psi::EcdhPsi::kProtocolName &&
-      params.security == Security::kMalicious) {
+  const std::string mode = params.dp ? std::string(psi::AggregateKindName(params.dp->kind))
+                                     : std::string(ModeName(params.output));
+  if (params.security == Security::kMalicious && !HasMaliciousVariant(params.protocol, mode)) {
     return absl::InvalidArgumentError(
-        "ecdh-psi is semi-honest only; use --protocol rr22 for --security malicious");
-  }
-  if (params.output == psi::PsiOutput::kCardinality &&
-      params.security == Security::kMalicious) {
-    return absl::InvalidArgumentError(
-        "count mode is semi-honest only; leave out --security malicious");
+        StrCat(params.protocol, " ", mode,
+               " is semi-honest only (it has no malicious-secure variant); leave out --security "
+               "malicious",
+               params.protocol == psi::EcdhPsi::kProtocolName ? " or use --protocol rr22" : ""));
   }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();
@@ -204,8 +202,7 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
   Offer offer;
   offer.protocol = protocol;
   offer.protocol_version = version;
-  offer.mode = params.dp ? std::string(psi::AggregateKindName(params.dp->kind))
-                         : std::string(ModeName(params.output));
+  offer.mode = mode;
   if (params.dp) {
     LIAISON_ASSIGN_OR_RETURN(offer.dp, MakeDpOffer(*params.dp, !values.empty()));
   }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -27,8 +28,9 @@ struct PsiJobParams {
   std::string protocol = "rr22-psi";
   psi::PsiOutput output = psi::PsiOutput::kIntersection;
   ResultTo result_to = ResultTo::kBoth;
-  // security: semi-honest (the default) or malicious (rr22-psi only); part
-  // of the handshake, so both sides must ask for the same.
+  // security: semi-honest (the default) or malicious (where
+  // HasMaliciousVariant says so); part of the handshake, so both sides must
+  // ask for the same.
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
   // expected_peer_set_size, when set, is the exact set size the peer
@@ -59,6 +61,13 @@ struct PsiJobResult {
   double seconds = 0;
 };
 
+// HasMaliciousVariant reports whether `protocol` ("rr22-psi", "ecdh-psi")
+// has a malicious-secure variant for `mode` ("match", "count", "sum": an
+// exact match, or a differentially private count or sum). It is the one
+// rule of which jobs can run with Security::kMalicious, for the command
+// line, RunPsiJob and the node's policy alike. Today only rr22-psi match.
+bool HasMaliciousVariant(std::string_view protocol, std::string_view mode);
+
 // ModeName is "match" for the intersection and "count" for the cardinality.
 std::string_view ModeName(psi::PsiOutput output);
 
@@ -75,8 +84,8 @@ absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_v
 // before any protocol data (docs/wire/session.md), and so is a protocol run
 // that counted another size for the peer.
 // Errors are those of Handshake and of the protocol; InvalidArgument for an
-// unknown protocol name, for malicious security with ecdh-psi (semi-honest
-// only) or with count and sum modes, and for DP modes with ecdh-psi.
+// unknown protocol name, for malicious security where HasMaliciousVariant
+// says there is none, and for DP modes with ecdh-psi.
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng,

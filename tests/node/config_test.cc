@@ -143,6 +143,41 @@ TEST(ConfigTest, ValueColumnFieldAndItemBudgetKeysParse) {
   EXPECT_EQ(config->alliances.at("fin").max_revealed_items_per_day, 50u);
 }
 
+const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
+
+TEST(ConfigTest, SecurityKeyParsesAndIsUnsetByDefault) {
+  auto config = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->alliances.at("fin").security.has_value());
+  for (auto [text, want] : {std::pair<const char*, session::Security>{
+                                "semi-honest", session::Security::kSemiHonest},
+                            {"malicious", session::Security::kMalicious}}) {
+    config = ParseConfig(Replace(kBase, "approval = \"auto\"",
+                                 std::string("approval = \"auto\"\nsecurity = \"") + text + "\""),
+                         "liaison.toml", "/srv/node");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->alliances.at("fin").security, want) << text;
+  }
+}
+
+TEST(ConfigTest, ScheduleOfAJobWithoutTheMaliciousVariantItsAllianceAsksForIsAnError) {
+  std::string text = Replace(kBase, "questions = [\"match\"]", "questions = [\"match\", \"count\"]");
+  text = Replace(text, "approval = \"auto\"", "approval = \"auto\"\nsecurity = \"malicious\"");
+  text += kDp +
+          "[schedules.c]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+          "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.1\"\nevery = \"1d\"\n";
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("schedules.c.question: alliance fin asks for malicious security, and "
+                        "count on rr22 has no malicious-secure variant"));
+  // A match on rr22 has one.
+  text = Replace(text, "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.1\"",
+                 "question = \"match\"\nprotocol = \"rr22\"");
+  config = ParseConfig(text, "liaison.toml", "/srv/node");
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
 struct ErrorCase {
   const char* name;
   std::string from;
@@ -160,8 +195,6 @@ TEST_P(ConfigErrorTest, ErrorNamesFileLineAndKey) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(config.status().message()), ::testing::StartsWith(c.expected));
 }
-
-const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
 
 INSTANTIATE_TEST_SUITE_P(
     EveryErrorClass, ConfigErrorTest,
@@ -229,6 +262,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "liaison.toml:19: alliances.fin.jobs_per_hour_per_peer: must be at least 1"},
         ErrorCase{"BadApproval", "approval = \"auto\"", "approval = \"sometimes\"",
                   "liaison.toml:20: alliances.fin.approval: \"sometimes\" is neither"},
+        ErrorCase{"BadSecurity", "approval = \"auto\"", "approval = \"auto\"\nsecurity = \"paranoid\"",
+                  "liaison.toml:21: alliances.fin.security: \"paranoid\" is neither \"malicious\" "
+                  "nor \"semi-honest\""},
         ErrorCase{"DatasetIsNotADataset", "bravo = [\"ind\"]", "bravo = [\"ind\", \"nope\"]",
                   "liaison.toml:23: alliances.fin.datasets.bravo: \"nope\" is not a dataset"},
         ErrorCase{"DatasetAboveTlpCeiling", "tlp = \"amber\"", "tlp = \"red\"",

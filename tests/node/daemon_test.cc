@@ -24,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/status.h"
 #include "base/version.h"
 #include "dp/rational.h"
@@ -364,6 +365,14 @@ class DaemonPeerTest : public ::testing::Test {
   // closed.
   absl::StatusOr<Verdict> Offer(Daemon& d, const JobOffer& offer,
                                 std::unique_ptr<net::Channel>* channel = nullptr) {
+    return OfferRaw(d, [&](net::Channel& ch) { return SendOffer(ch, offer); }, channel);
+  }
+
+ public:
+  // OfferRaw is Offer with the offer sent by `send`.
+  absl::StatusOr<Verdict> OfferRaw(Daemon& d,
+                                   const std::function<absl::Status(net::Channel&)>& send,
+                                   std::unique_ptr<net::Channel>* channel) {
     net::TlsOptions tls;
     tls.identity = alpha_.get();
     tls.peer_fingerprint = bravo_fp_;
@@ -371,7 +380,7 @@ class DaemonPeerTest : public ::testing::Test {
     tls.io_timeout = absl::Seconds(10);
     LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<net::Channel> ch,
                              net::TlsConnect("127.0.0.1", d.peer_port(), tls));
-    LIAISON_RETURN_IF_ERROR(SendOffer(*ch, offer));
+    LIAISON_RETURN_IF_ERROR(send(*ch));
     absl::StatusOr<Verdict> v = RecvVerdict(*ch);
     if (channel != nullptr) {
       *channel = std::move(ch);
@@ -381,8 +390,10 @@ class DaemonPeerTest : public ::testing::Test {
     return v;
   }
 
-  // MatchOffer is alpha's offer of a match job announcing `set_size` items,
-  // whose result goes to alpha.
+ protected:
+
+  // MatchOffer is alpha's offer of a match job on rr22 (malicious, bravo's
+  // default for it) announcing `set_size` items, whose result goes to alpha.
   static JobOffer MatchOffer(const std::string& id, uint64_t set_size) {
     JobOffer o;
     o.job_id = id;
@@ -395,14 +406,17 @@ class DaemonPeerTest : public ::testing::Test {
     o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
     o.profile_digest = data::Profile::V1().digest();
     o.software_version = kVersion;
+    o.security = session::Security::kMalicious;
     return o;
   }
 
-  // CountOffer is alpha's offer of a count of `epsilon` to alpha.
+  // CountOffer is alpha's offer of a count of `epsilon` to alpha
+  // (semi-honest: a count has no malicious variant).
   static JobOffer CountOffer(const std::string& id, const std::string& epsilon) {
     JobOffer o = MatchOffer(id, 5);
     o.question = "count";
     o.dp = OfferDp{epsilon, "", "", "", ""};
+    o.security = session::Security::kSemiHonest;
     return o;
   }
 
@@ -495,7 +509,9 @@ TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {
       {"question", [](JobOffer& o) {
          o.question = "match";
          o.dp.reset();
+         o.security = session::Security::kMalicious;
        }},
+      {"security", [](JobOffer& o) { o.security = session::Security::kMalicious; }},
   };
   int n = 100;
   for (const auto& [what, change] : changes) {
@@ -543,6 +559,7 @@ TEST_F(DaemonPeerTest, InitiatorAnnouncingOneItemAndBringingFiftyFailsBeforeAnyP
 
   session::PsiJobParams p;
   p.result_to = session::ResultTo::kMe;
+  p.security = session::Security::kMalicious;
   crypto::Prng prng = crypto::Prng::FromTestSeed(11);
   const std::vector<std::string> keys = MatchKeys(50);
   absl::StatusOr<session::PsiJobResult> r = session::RunPsiJob(*ch, p, keys, prng);
@@ -592,6 +609,7 @@ TEST_F(DaemonPeerTest, ResponderAnnouncingOneItemAndBringingFiftyFailsBeforeAnyP
   ASSERT_TRUE(go->proceed);
   session::PsiJobParams p;
   p.result_to = session::ResultTo::kBoth;
+  p.security = session::Security::kMalicious;
   crypto::Prng prng = crypto::Prng::FromTestSeed(12);
   const std::vector<std::string> keys = MatchKeys(50);
   absl::StatusOr<session::PsiJobResult> r = session::RunPsiJob(**ch, p, keys, prng);
@@ -605,6 +623,156 @@ TEST_F(DaemonPeerTest, ResponderAnnouncingOneItemAndBringingFiftyFailsBeforeAnyP
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_THAT(Json::parse(failed[0].params_json).value("reason", ""),
               HasSubstr("announced 1 items in its offer and brings 50"));
+}
+
+// --- the security model of node jobs ----------------------------------------
+
+// SendOfferWith sends `offer` with its "security" field set to `security`,
+// written by hand as a partner's own code would.
+absl::Status SendOfferWith(net::Channel& ch, const JobOffer& offer, const std::string& security) {
+  Json m = Json::parse(CanonicalOffer(offer));
+  m["security"] = security;
+  m["type"] = "offer";
+  m["v"] = kPeerProtocolVersion;
+  const std::string text = m.dump();
+  return ch.Send(AsBytes(text));
+}
+
+// OfferWith is Offer with "security" written by hand.
+absl::StatusOr<Verdict> OfferWith(DaemonPeerTest& t, Daemon& d, const JobOffer& offer,
+                                  const std::string& security, std::unique_ptr<net::Channel>* ch);
+
+TEST_F(DaemonPeerTest, MatchOnRr22RunsMaliciousByDefaultAndTheRecordsSaySo) {
+  Configure(Alliance("fin"));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  const JobOffer offer = MatchOffer(JobId(1), 8);
+  std::unique_ptr<net::Channel> ch;
+  absl::StatusOr<Verdict> v = OfferWith(*this, *d, offer, "malicious", &ch);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
+  ASSERT_TRUE(SendGo(*ch, Go{}).ok());
+  session::PsiJobParams p;
+  p.result_to = session::ResultTo::kMe;
+  p.security = session::Security::kMalicious;
+  crypto::Prng prng = crypto::Prng::FromTestSeed(13);
+  std::vector<std::string> keys = MatchKeys(8);
+  absl::StatusOr<session::PsiJobResult> r = session::RunPsiJob(*ch, p, keys, prng);
+  ch->Close();
+  EXPECT_TRUE(r.ok()) << r.status();
+  Job job = WaitFinal(*d, offer.job_id);
+  EXPECT_EQ(Json::parse(job.params_json).value("security", ""), "malicious") << job.params_json;
+  std::vector<AuditRecord> started = RecordsOf(*d, offer.job_id, "job_started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(Json::parse(started[0].params_json).value("security", ""), "malicious");
+}
+
+TEST_F(DaemonPeerTest, OfferWithAnotherSecurityModelThanThePolicyIsRefused) {
+  // fin: the default (malicious wherever it exists); open: semi-honest.
+  Configure(Alliance("fin", {{"questions", "[\"match\", \"count\"]"}}) + kCountBudget +
+            Alliance("open", {{"security", "\"semi-honest\""}}));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  struct Case {
+    JobOffer offer;
+    std::string security;
+    std::string code;  // "" for accepted
+  };
+  JobOffer ecdh = MatchOffer(JobId(3), 5);
+  ecdh.protocol = "ecdh";
+  JobOffer open = MatchOffer(JobId(5), 5);
+  open.alliance = "open";
+  JobOffer open_malicious = MatchOffer(JobId(6), 5);
+  open_malicious.alliance = "open";
+  const std::vector<Case> cases = {
+      {MatchOffer(JobId(1), 5), "semi-honest", "security_mismatch"},
+      {CountOffer(JobId(2), "0.1"), "malicious", "security_mismatch"},
+      {ecdh, "semi-honest", ""},
+      {CountOffer(JobId(4), "0.1"), "semi-honest", ""},
+      {open, "semi-honest", ""},
+      {open_malicious, "malicious", "security_mismatch"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<Verdict> v = OfferWith(*this, *d, c.offer, c.security, nullptr);
+    ASSERT_TRUE(v.ok()) << c.offer.job_id << ": " << v.status();
+    if (c.code.empty()) {
+      EXPECT_EQ(v->kind, VerdictKind::kAccept) << c.offer.job_id << ": " << v->reason;
+      continue;
+    }
+    EXPECT_EQ(v->kind, VerdictKind::kRefuse) << c.offer.job_id;
+    EXPECT_EQ(v->code, c.code) << c.offer.job_id << ": " << v->reason;
+    EXPECT_EQ(RecordsOf(*d, c.offer.job_id, "job_refused").size(), 1u) << c.offer.job_id;
+  }
+}
+
+TEST_F(DaemonPeerTest, AllianceAskingMaliciousForAJobWithoutAMaliciousVariantRefusesIt) {
+  Configure(Alliance("fin", {{"security", "\"malicious\""}}));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  // Our own submission: refused before anything is created.
+  JobSubmission s;
+  s.alliance = "fin";
+  s.peer = "alpha";
+  s.dataset = "ind";
+  s.protocol = "ecdh";
+  auto created = d->SubmitJob(s, kActorCli);
+  EXPECT_EQ(created.status().code(), absl::StatusCode::kPermissionDenied) << created.status();
+  EXPECT_THAT(created.status().message(), HasSubstr("malicious"));
+  // A partner's offer: refused, whatever it asks.
+  JobOffer ecdh = MatchOffer(JobId(1), 5);
+  ecdh.protocol = "ecdh";
+  for (const char* security : {"malicious", "semi-honest"}) {
+    ecdh.job_id = JobId(security[0] == 'm' ? 1 : 2);
+    absl::StatusOr<Verdict> v = OfferWith(*this, *d, ecdh, security, nullptr);
+    ASSERT_TRUE(v.ok()) << v.status();
+    EXPECT_EQ(v->kind, VerdictKind::kRefuse);
+    EXPECT_EQ(v->code, "security_unavailable") << v->reason;
+  }
+  // rr22 match has the malicious variant: our submission says so.
+  s.protocol = "rr22";
+  created = d->SubmitJob(s, kActorCli);
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_EQ(Json::parse(created->job.params_json).value("security", ""), "malicious");
+}
+
+TEST_F(DaemonPeerTest, InitiatorOffersTheSecurityModelOfItsPolicy) {
+  net::TlsOptions tls;
+  tls.identity = alpha_.get();
+  tls.peer_fingerprints = {bravo_fp_};
+  tls.io_timeout = absl::Seconds(10);
+  auto listener = net::TlsListener::Listen("127.0.0.1", 0, tls);
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  Configure(Alliance("fin"), (*listener)->port());
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  for (const char* protocol : {"rr22", "ecdh"}) {
+    JobSubmission s;
+    s.alliance = "fin";
+    s.peer = "alpha";
+    s.dataset = "ind";
+    s.protocol = protocol;
+    auto created = d->SubmitJob(s, kActorCli);
+    ASSERT_TRUE(created.ok()) << created.status();
+    const std::string expected = std::string(protocol) == "rr22" ? "malicious" : "semi-honest";
+    EXPECT_EQ(Json::parse(created->job.params_json).value("security", ""), expected);
+    auto ch = (*listener)->Accept(absl::Seconds(10));
+    ASSERT_TRUE(ch.ok()) << ch.status();
+    absl::StatusOr<Bytes> raw = (*ch)->Recv();
+    ASSERT_TRUE(raw.ok()) << raw.status();
+    Json offer = Json::parse(AsStringView(*raw));
+    EXPECT_EQ(offer.value("security", ""), expected) << offer.dump();
+    Verdict refuse;
+    refuse.code = "refused_by_analyst";
+    refuse.reason = "not now";
+    (void)SendVerdict(**ch, refuse);
+    (*ch)->Close();
+    EXPECT_EQ(WaitFinal(*d, created->job.id).state, JobState::kRefused);
+  }
+}
+
+absl::StatusOr<Verdict> OfferWith(DaemonPeerTest& t, Daemon& d, const JobOffer& offer,
+                                  const std::string& security, std::unique_ptr<net::Channel>* ch) {
+  return t.OfferRaw(d, [&](net::Channel& c) { return SendOfferWith(c, offer, security); }, ch);
 }
 
 }  // namespace

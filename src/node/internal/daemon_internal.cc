@@ -4,8 +4,6 @@
 
 #include "base/strings.h"
 #include "dp/rational.h"
-#include "psi/ecdh_psi.h"
-#include "psi/rr22_psi.h"
 
 namespace liaison::node::internal {
 
@@ -15,11 +13,6 @@ const data::Profile& NodeProfile() { return data::Profile::V1(); }
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string SessionProtocol(std::string_view protocol) {
-  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
-                                        : psi::Rr22Psi::kProtocolName);
 }
 
 std::string ParamString(const Job& job, const char* key) {

@@ -33,10 +33,6 @@ const data::Profile& NodeProfile();
 
 bool Contains(const std::vector<std::string>& v, std::string_view s);
 
-// SessionProtocol maps an offer's protocol ("rr22", "ecdh") to the session's
-// protocol name ("rr22-psi", "ecdh-psi").
-std::string SessionProtocol(std::string_view protocol);
-
 // ParamString reads a string parameter of a stored job ("" if absent).
 std::string ParamString(const Job& job, const char* key);
 
