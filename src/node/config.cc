@@ -315,12 +315,72 @@ void ParsePeers(Checker& c, const toml::table& root, std::map<std::string, PeerC
   }
 }
 
+// DecimalString returns the string at t[key], like Checker::String, but
+// names the mistake of writing a DP parameter as a TOML number.
+std::optional<std::string> DecimalString(Checker& c, const toml::table& t, uint32_t line,
+                                         std::string_view path, std::string_view key,
+                                         bool required) {
+  const toml::node* n = t.get(key);
+  if (n != nullptr && (n->is_floating_point() || n->is_integer())) {
+    c.Error(Checker::Line(*n, line), Checker::Path(path, key),
+            "must be a quoted decimal string such as \"0.5\": a TOML number "
+            "goes through binary floating point and is not exact");
+    return std::nullopt;
+  }
+  return c.String(t, line, path, key, required);
+}
+
+// ParseDatasetGlobalBudgets reads a dataset's budgets across all peers:
+// dp_global_epsilon and dp_global_delta (both or neither, quoted decimals)
+// and the global item limits.
+void ParseDatasetGlobalBudgets(Checker& c, const toml::table& t, uint32_t line,
+                               const std::string& path, DatasetConfig& ds) {
+  DpBudget global;
+  int given = 0;
+  for (auto [key, field] : {std::pair<std::string_view, std::string*>{"dp_global_epsilon",
+                                                                      &global.epsilon},
+                            {"dp_global_delta", &global.delta}}) {
+    if (t.get(key) == nullptr) continue;
+    ++given;
+    std::optional<std::string> v = DecimalString(c, t, line, path, key, false);
+    if (!v) continue;
+    if (!IsDecimal(*v)) {
+      c.Error(Checker::Line(*t.get(key), line), Checker::Path(path, key),
+              StrCat("\"", *v, "\" is not a non-negative decimal number (digits, "
+                               "optionally a '.' and more digits)"));
+      continue;
+    }
+    *field = *v;
+  }
+  if (given == 1) {
+    c.Error(line, path + (t.get("dp_global_epsilon") ? ".dp_global_delta" : ".dp_global_epsilon"),
+            "missing: dp_global_epsilon and dp_global_delta go together");
+  } else if (given == 2 && !global.epsilon.empty() && !global.delta.empty()) {
+    ds.dp_global = std::move(global);
+  }
+  constexpr uint64_t kMaxItems = uint64_t{1} << 40;
+  for (auto [key, field] :
+       {std::pair<const char*, uint64_t*>{"global_max_peer_items_per_day",
+                                          &ds.global_max_peer_items_per_day},
+        {"global_max_revealed_items_per_day", &ds.global_max_revealed_items_per_day}}) {
+    if (auto v = c.Integer(t, line, path, key, false, kMaxItems)) {
+      if (*v == 0) {
+        c.Error(Checker::Line(*t.get(key), line), StrCat(path, ".", key),
+                "must be at least 1 (leave the key out for no limit)");
+      }
+      *field = *v;
+    }
+  }
+}
+
 void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_dir,
                    std::map<std::string, DatasetConfig>& out) {
   ForEachNamedTable(c, root, "datasets", [&](const std::string& name, const std::string& path,
                                              const toml::table& t, uint32_t line) {
     c.Keys(t, path,
-           {"file", "format", "column", "field", "value_column", "value_field", "type", "tlp"});
+           {"file", "format", "column", "field", "value_column", "value_field", "type", "tlp",
+            "dp_global_epsilon", "dp_global_delta", "global_max_peer_items_per_day",
+            "global_max_revealed_items_per_day"});
     DatasetConfig ds;
     ds.name = name;
     if (auto file = c.String(t, line, path, "file", true)) {
@@ -403,23 +463,9 @@ void ParseDatasets(Checker& c, const toml::table& root, const std::string& base_
                 std::string(parsed.status().message()));
       }
     }
+    ParseDatasetGlobalBudgets(c, t, line, path, ds);
     out[ds.name] = std::move(ds);
   });
-}
-
-// DecimalString returns the string at t[key], like Checker::String, but
-// names the mistake of writing a DP parameter as a TOML number.
-std::optional<std::string> DecimalString(Checker& c, const toml::table& t, uint32_t line,
-                                         std::string_view path, std::string_view key,
-                                         bool required) {
-  const toml::node* n = t.get(key);
-  if (n != nullptr && (n->is_floating_point() || n->is_integer())) {
-    c.Error(Checker::Line(*n, line), Checker::Path(path, key),
-            "must be a quoted decimal string such as \"0.5\": a TOML number "
-            "goes through binary floating point and is not exact");
-    return std::nullopt;
-  }
-  return c.String(t, line, path, key, required);
 }
 
 void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,

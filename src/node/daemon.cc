@@ -9,12 +9,14 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
+#include "node/budget_keys.h"
 #include "node/dp_jobs.h"
 #include "node/home.h"
 #include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
 #include "node/job_webhooks.h"
 #include "node/peer_protocol.h"
+#include "node/privacy_ledger.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 
@@ -64,6 +66,20 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     d->observers_.push_back(d->job_webhooks_.get());
   }
   LIAISON_RETURN_IF_ERROR(d->Recover());
+  // Ledger rows of an older store get their peer's key and content now
+  // (node/budget_keys.h).
+  LIAISON_ASSIGN_OR_RETURN(
+      int completed,
+      CompleteBudgetKeys(*d->store_, d->config_,
+                         [](const DatasetConfig& ds) -> absl::StatusOr<std::string> {
+                           LIAISON_ASSIGN_OR_RETURN(LoadedDataset data,
+                                                    LoadDataset(ds, NodeProfile()));
+                           return data.info.digest;
+                         }));
+  if (completed > 0) {
+    Log(LogLevel::kInfo, StrCat("completed ", completed,
+                                " fields of privacy and item budget rows of an older store"));
+  }
 
   AuditEvent loaded;
   loaded.kind = AuditKind::kConfigLoaded;
@@ -301,14 +317,26 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
       std::optional<JobDp> dp,
       JobDpOf(s.question, s.protocol, s.result_to, config_.datasets.at(s.dataset), s.dp));
   if (dp) {
-    LIAISON_ASSIGN_OR_RETURN(PrivacyAmount budget, BudgetOf(alliance));
     const PrivacyAmount charge = PrivacyChargeOf(dp->spec, s.result_to != "me");
     params["dp"] = DpParamsJson(dp->offer);
     params["privacy_charge"] = ChargeJson(charge);
     if (charge.epsilon > 0) {
-      reserve = [key = LedgerKey{s.alliance, s.peer, s.dataset}, charge, budget](
-                    internal::Db& db, const Job& job) -> absl::Status {
-        return ReserveIn(db, key, job.id, charge, budget).status();
+      // The charge counts in every ledger of the data: the peer's of the
+      // dataset's name and of its content, over all alliances, and the
+      // dataset's global ones (node/privacy_ledger.h). The content is the
+      // file's now; if it cannot be read, the job will fail, and its charge
+      // is settled on the content it finds if it runs (SettleContentIn).
+      LIAISON_ASSIGN_OR_RETURN(PrivacyBudgets budgets,
+                               PrivacyBudgetsFor(config_, s.peer, s.dataset));
+      absl::StatusOr<LoadedDataset> data =
+          LoadDataset(config_.datasets.at(s.dataset), NodeProfile());
+      if (data.ok()) catalog_.Remember(data->info);
+      LIAISON_ASSIGN_OR_RETURN(
+          BudgetKey key, BudgetKeyOf(config_, s.peer, s.alliance, s.dataset,
+                                     data.ok() ? data->info.digest : std::string()));
+      reserve = [key = std::move(key), charge, budgets](internal::Db& db,
+                                                        const Job& job) -> absl::Status {
+        return ReserveIn(db, key, job.id, charge, budgets).status();
       };
     }
   }
@@ -491,6 +519,22 @@ void Daemon::RunInitiator(const Task& task) {
   catalog_.Remember(data->info);
   std::string size = SetSizeRefusal(alliance, data->info.num_distinct, "our");
   if (!size.empty()) return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
+  if (DpOfParams(job)) {
+    // The charge was reserved on the dataset's content when the job was
+    // created; it must count against the content the job now uses.
+    absl::StatusOr<PrivacyBudgets> budgets =
+        PrivacyBudgetsFor(config_, job.peer, dataset_name);
+    absl::Status settled =
+        budgets.ok() ? store_->Write([&](internal::Db& db) {
+          return SettleContentIn(db, job.id, data->info.digest, *budgets);
+        })
+                     : budgets.status();
+    if (absl::IsResourceExhausted(settled)) {
+      return fail(JobState::kRefused,
+                  RefusalText(kRefusePrivacyBudget, std::string(settled.message())));
+    }
+    if (!settled.ok()) return fail(JobState::kFailed, settled.ToString());
+  }
   // The security model the job was created with (a job of an older node
   // has none recorded: our policy's).
   const std::string security_name = ParamString(job, "security");
@@ -585,13 +629,16 @@ void Daemon::RunInitiator(const Task& task) {
     channel.Close();
     return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
   }
-  if (job.question == "match" && ItemBudgetApplies(alliance)) {
+  const ItemLimits item_limits = ItemLimitsFor(config_, peer->name, dataset_name);
+  if (job.question == "match" && ItemBudgetApplies(item_limits)) {
     // Our item budget, now that the responder's set size is known and
     // before any protocol message (node/item_budget.h).
     const uint64_t revealed_worst =
         result_to == "me" ? 0 : std::min<uint64_t>(data->info.num_distinct, verdict->set_size);
+    const BudgetKey key{peer->fingerprint, peer->name, job.alliance, dataset_name,
+                        data->info.digest};
     absl::Status reserved = store_->Write([&](internal::Db& db) {
-      return ReserveItemsIn(db, alliance, peer->name, job.id, verdict->set_size, revealed_worst);
+      return ReserveItemsIn(db, item_limits, key, job.id, verdict->set_size, revealed_worst);
     });
     if (!reserved.ok()) {
       const std::string why(reserved.message());

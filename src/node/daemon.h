@@ -34,7 +34,8 @@
 //
 // Restart: on Start, jobs left running (either role) or awaiting_peer are
 // marked failed ("node restarted") with an audit record, since their peer
-// session is gone; queued initiator jobs are queued again. A result is only
+// session is gone; queued initiator jobs are queued again. Budget rows of an
+// older store get their peer's key and content (node/budget_keys.h). A result is only
 // ever stored in the transaction that marks its job succeeded, so a crash
 // never leaves half a result.
 //
@@ -183,15 +184,18 @@ class Daemon {
 
   // SubmitJob checks the submission against our own policy (the alliance
   // exists and has the peer as member, the question, protocol and dataset
-  // are allowed; PermissionDenied otherwise, InvalidArgument for malformed
-  // fields, NotFound for an unknown alliance, peer or dataset), creates the
-  // job (idempotent on the key; AlreadyExists if the key was used for another
-  // request), records job_offered and queues it. A count or sum job whose
-  // peer receives reserves its privacy cost in our ledger in the job's
-  // creating transaction, before any message to the peer (node/dp_jobs.h);
-  // ResourceExhausted (nothing created; RecordRefusedSubmission) when it
-  // would overspend the alliance's budget. The DP parameters are checked by
-  // JobDpOf, as a schedule's are when the config is loaded. Thread-safe.
+  // are allowed, and the alliance's security model exists for the job;
+  // PermissionDenied otherwise, InvalidArgument for malformed fields,
+  // NotFound for an unknown alliance, peer or dataset), creates the job
+  // (idempotent on the key; AlreadyExists if the key was used for another
+  // request), records job_offered and queues it. The job's params record the
+  // security model it runs in. A count or sum job whose peer receives reads
+  // the dataset and reserves its privacy cost in every ledger of the data in
+  // the job's creating transaction, before any message to the peer
+  // (node/dp_jobs.h, node/privacy_ledger.h); ResourceExhausted (nothing
+  // created; RecordRefusedSubmission) when it would overspend one of them.
+  // The DP parameters are checked by JobDpOf, as a schedule's are when the
+  // config is loaded. Thread-safe.
   absl::StatusOr<CreateJobResult> SubmitJob(const JobSubmission& submission,
                                             std::string_view actor);
 

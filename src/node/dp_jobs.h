@@ -3,8 +3,10 @@
 // psi::DpAggregateSpec, and what such a job costs each side in its privacy
 // ledger (privacy_ledger.h).
 //
-// Charging rule. Each side charges, to (alliance, peer, its own dataset),
-// the cost of what ITS data contributes to the PEER's result, and only if
+// Charging rule. Each side charges, to the peer's ledgers of its own dataset
+// (privacy_ledger.h: by name and by content, over all alliances, and the
+// dataset's global ones), the cost of what ITS data contributes to the
+// PEER's result, and only if
 // the peer receives one: a count or a sum (and the optional noised count)
 // depends on both sides' sets, so each side whose peer receives is charged
 // the job's composed cost — ε + count_ε, and δ (twice δ with a noised count

@@ -9,9 +9,11 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "node/budget_keys.h"
 #include "node/dp_jobs.h"
 #include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
+#include "node/privacy_ledger.h"
 
 namespace liaison::node {
 namespace {
@@ -168,13 +170,17 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                 {"offer", Json::parse(CanonicalOffer(*offer))}};
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).
-    std::optional<PrivacyAmount> charge, budget;
+    // Like every charge it counts in all the ledgers of the data: the
+    // peer's of the dataset's name and of its content, over all alliances,
+    // and the dataset's global ones (node/privacy_ledger.h).
+    std::optional<PrivacyAmount> charge;
+    std::optional<PrivacyBudgets> budgets;
     if (offer->dp && decision.refusal_code.empty()) {
       absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
-      absl::StatusOr<PrivacyAmount> b = BudgetOf(*decision.alliance);
+      absl::StatusOr<PrivacyBudgets> b = PrivacyBudgetsFor(config_, peer->name, decision.dataset);
       if (spec.ok() && b.ok()) {
         charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
-        budget = *b;
+        budgets = *b;
         params["dp"] = DpParamsJson(*offer->dp);
         params["privacy_charge"] = ChargeJson(*charge);
       } else {
@@ -188,8 +194,11 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
     // Match jobs under an item budget reserve the initiator's set size and,
     // if it receives, the worst case of our items it can learn.
+    const ItemLimits item_limits = ItemLimitsFor(config_, peer->name, decision.dataset);
     const bool items = offer->question == "match" && decision.refusal_code.empty() &&
-                       ItemBudgetApplies(*decision.alliance);
+                       ItemBudgetApplies(item_limits);
+    const BudgetKey key{peer->fingerprint, peer->name, offer->alliance, decision.dataset,
+                        data ? data->info.digest : std::string()};
     const uint64_t revealed_worst =
         offer->result_to == OfferResultTo::kResponder
             ? 0
@@ -203,15 +212,12 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
           // A rate-limited (refused) offer spends nothing.
           if (j.state != JobState::kRefused && charge && charge->epsilon > 0) {
             exhausted = kRefusePrivacyBudget;
-            LIAISON_RETURN_IF_ERROR(
-                ReserveIn(db, LedgerKey{offer->alliance, peer->name, decision.dataset}, j.id,
-                          *charge, *budget)
-                    .status());
+            LIAISON_RETURN_IF_ERROR(ReserveIn(db, key, j.id, *charge, *budgets).status());
           }
           if (j.state != JobState::kRefused && items) {
             exhausted = kRefuseItemBudget;
-            LIAISON_RETURN_IF_ERROR(ReserveItemsIn(db, *decision.alliance, peer->name, j.id,
-                                                   offer->set_size, revealed_worst));
+            LIAISON_RETURN_IF_ERROR(
+                ReserveItemsIn(db, item_limits, key, j.id, offer->set_size, revealed_worst));
           }
           return observers ? observers(db, j) : absl::OkStatus();
         };
@@ -260,6 +266,24 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
       return refuse(kRefuseDuplicateJob,
                     StrCat("this job is already ", JobStateName(job.state), " here"));
+    }
+    if (decision.refusal_code.empty() && job.state == JobState::kQueued && offer->dp) {
+      // Approved: the charge taken at admission must count against the
+      // content the job now uses, which may have changed meanwhile.
+      absl::StatusOr<PrivacyBudgets> budgets =
+          PrivacyBudgetsFor(config_, peer->name, decision.dataset);
+      absl::Status settled =
+          budgets.ok() ? store_->Write([&](internal::Db& db) {
+            return SettleContentIn(db, job.id, data->info.digest, *budgets);
+          })
+                       : budgets.status();
+      if (absl::IsResourceExhausted(settled)) {
+        decision.refusal_code = kRefusePrivacyBudget;
+        decision.reason = std::string(settled.message());
+      } else if (!settled.ok()) {
+        Finalize(job, JobState::kFailed, settled.ToString(), kActorNode);
+        return refuse(kRefuseDuplicateJob, "the job could not be recorded here");
+      }
     }
     if (!decision.refusal_code.empty()) {
       Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor);

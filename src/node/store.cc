@@ -191,6 +191,55 @@ CREATE TABLE item_reservations (
 );
 CREATE INDEX item_reservations_window ON item_reservations(alliance, peer, time);
 )sql"},
+    {5, R"sql(
+-- Budgets follow the data, not the alliance or the dataset's name
+-- (node/budget_keys.h): every privacy charge, item reservation and revealed
+-- item records the peer's key fingerprint and our dataset's name and content
+-- digest, and the ledgers sum them per (peer key, dataset name) and per
+-- (peer key, content), over all alliances, and per dataset and content over
+-- all peers. Rows written before keep their alliance and peer name; their
+-- content is the dataset digest recorded with their job in the audit log,
+-- where there is one, and their dataset (item rows) the job's. The peer's
+-- fingerprint, and a content digest still missing (the dataset's as the
+-- node then reads it), are filled in when the node next starts
+-- (CompleteBudgetKeys). No row is dropped, so nothing spent is forgotten.
+ALTER TABLE privacy_ledger ADD COLUMN peer_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE privacy_ledger ADD COLUMN dataset_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_reservations ADD COLUMN peer_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_reservations ADD COLUMN dataset TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_reservations ADD COLUMN dataset_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_budget ADD COLUMN peer_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_budget ADD COLUMN dataset TEXT NOT NULL DEFAULT '';
+ALTER TABLE item_budget ADD COLUMN dataset_digest TEXT NOT NULL DEFAULT '';
+-- A job's first record with a dataset digest (SQLite takes the bare column
+-- from the row with the MIN).
+CREATE TEMP TABLE job_content AS
+  SELECT job_id, json_extract(dataset_digests, '$[0]') AS digest, MIN(seq) AS seq
+  FROM audit_log WHERE job_id != '' AND json_array_length(dataset_digests) > 0
+  GROUP BY job_id;
+UPDATE privacy_ledger SET dataset_digest = COALESCE(
+  (SELECT digest FROM job_content c WHERE c.job_id = privacy_ledger.job_id), '');
+UPDATE item_reservations SET
+  dataset = COALESCE((SELECT json_extract(j.params, '$.dataset') FROM jobs j
+                      WHERE j.id = item_reservations.job_id), ''),
+  dataset_digest = COALESCE(
+    (SELECT digest FROM job_content c WHERE c.job_id = item_reservations.job_id), '');
+UPDATE item_budget SET
+  dataset = COALESCE((SELECT r.dataset FROM item_reservations r
+                      WHERE r.job_id = item_budget.job_id), ''),
+  dataset_digest = COALESCE((SELECT r.dataset_digest FROM item_reservations r
+                             WHERE r.job_id = item_budget.job_id), '');
+DROP TABLE job_content;
+CREATE INDEX privacy_ledger_peer_dataset ON privacy_ledger(peer_fingerprint, dataset);
+CREATE INDEX privacy_ledger_peer_content ON privacy_ledger(peer_fingerprint, dataset_digest);
+CREATE INDEX privacy_ledger_dataset ON privacy_ledger(dataset);
+CREATE INDEX privacy_ledger_content ON privacy_ledger(dataset_digest);
+CREATE INDEX privacy_ledger_job ON privacy_ledger(job_id);
+CREATE INDEX item_reservations_dataset ON item_reservations(dataset, time);
+CREATE INDEX item_reservations_content ON item_reservations(dataset_digest, time);
+CREATE INDEX item_budget_dataset ON item_budget(dataset, revealed_at);
+CREATE INDEX item_budget_content ON item_budget(dataset_digest, revealed_at);
+)sql"},
 };
 
 constexpr int kLatestMigration = kMigrations[std::size(kMigrations) - 1].version;

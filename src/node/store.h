@@ -37,7 +37,7 @@ inline constexpr char kStoreFile[] = "node.db";
 
 // kSchemaVersion is the schema this build writes; Open migrates older stores
 // up to it and refuses newer ones.
-inline constexpr int kSchemaVersion = 4;
+inline constexpr int kSchemaVersion = 5;
 
 namespace internal {
 class Db;

@@ -143,6 +143,25 @@ TEST(ConfigTest, ValueColumnFieldAndItemBudgetKeysParse) {
   EXPECT_EQ(config->alliances.at("fin").max_revealed_items_per_day, 50u);
 }
 
+TEST(ConfigTest, DatasetGlobalBudgetKeysParse) {
+  std::string text = Replace(kBase, "tlp = \"amber\"",
+                             "tlp = \"amber\"\ndp_global_epsilon = \"5.0\"\n"
+                             "dp_global_delta = \"0.00001\"\nglobal_max_peer_items_per_day = 500\n"
+                             "global_max_revealed_items_per_day = 50");
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const DatasetConfig& ds = config->datasets.at("ind");
+  ASSERT_TRUE(ds.dp_global.has_value());
+  EXPECT_EQ(ds.dp_global->epsilon, "5.0");
+  EXPECT_EQ(ds.dp_global->delta, "0.00001");
+  EXPECT_EQ(ds.global_max_peer_items_per_day, 500u);
+  EXPECT_EQ(ds.global_max_revealed_items_per_day, 50u);
+  config = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->datasets.at("ind").dp_global.has_value());
+  EXPECT_EQ(config->datasets.at("ind").global_max_peer_items_per_day, 0u);
+}
+
 const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
 
 TEST(ConfigTest, SecurityKeyParsesAndIsUnsetByDefault) {
@@ -245,6 +264,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"ValueFieldIsTheItemField", "file = \"ind.txt\"",
                   "file = \"ind.jsonl\"\nfield = \"ip\"\nvalue_field = \"ip\"",
                   "liaison.toml:13: datasets.ind.value_field: must name a field other than"},
+        ErrorCase{"GlobalEpsilonWithoutDelta", "tlp = \"amber\"",
+                  "tlp = \"amber\"\ndp_global_epsilon = \"1\"",
+                  "liaison.toml:10: datasets.ind.dp_global_delta: missing"},
+        ErrorCase{"GlobalEpsilonAsFloat", "tlp = \"amber\"",
+                  "tlp = \"amber\"\ndp_global_epsilon = 1.0\ndp_global_delta = \"0\"",
+                  "liaison.toml:13: datasets.ind.dp_global_epsilon: must be a quoted decimal"},
+        ErrorCase{"ZeroGlobalItemBudget", "tlp = \"amber\"",
+                  "tlp = \"amber\"\nglobal_max_peer_items_per_day = 0",
+                  "liaison.toml:13: datasets.ind.global_max_peer_items_per_day: must be at least 1"},
         ErrorCase{"ZeroItemBudget", "jobs_per_hour_per_peer = 5",
                   "jobs_per_hour_per_peer = 5\nmax_revealed_items_per_day = 0",
                   "liaison.toml:20: alliances.fin.max_revealed_items_per_day: must be at least 1"},

@@ -40,6 +40,7 @@
 #include "node/schedule.h"
 #include "node/testing/fake_clock.h"
 #include "node/testing/raw_db.h"
+#include "node/testing/schema4.h"
 #include "node/webhook.h"
 #include "session/psi_job.h"
 #include "testing/subprocess.h"
@@ -118,11 +119,12 @@ class DaemonScheduleTest : public ::testing::Test {
     return false;
   }
 
-  // Spent is the ε charged to (fin, bravo, ind), exactly.
+  // Spent is the ε charged to bravo's ledger of ind, exactly.
   std::string Spent(Daemon& d) {
     std::string out = "(unread)";
     absl::Status s = d.store().Read([&](internal::Db& db) -> absl::Status {
-      LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, LedgerKey{"fin", "bravo", "ind"}));
+      LIAISON_ASSIGN_OR_RETURN(
+          LedgerTotals t, SpentIn(db, LedgerScope{"sha256:" + std::string(64, 'b'), "ind", ""}));
       out = dp::FormatRational(t.spent.epsilon);
       return absl::OkStatus();
     });
@@ -315,14 +317,22 @@ class DaemonPeerTest : public ::testing::Test {
     std::string items;
     for (int i = 1; i <= kBravoItems; ++i) items += "10.0.0." + std::to_string(i) + "\n";
     liaison::testing::WriteFile(HomePath(home_, "ind.txt"), items);
+    auto charlie = net::GenerateIdentity(tmp_.Sub("charlie"));
+    ASSERT_TRUE(charlie.ok()) << charlie.status();
+    charlie_fp_ = *charlie;
+    auto charlie_id = net::Identity::Load(tmp_.Sub("charlie"));
+    ASSERT_TRUE(charlie_id.ok()) << charlie_id.status();
+    charlie_ = std::make_unique<net::Identity>(std::move(*charlie_id));
   }
 
-  // Alliance returns an [alliances.NAME] table with alpha as its member and
-  // `datasets` (default: ind) for alpha; `keys` (key -> TOML value) replace
-  // the defaults (match on rr22 and ecdh, automatic approval).
+ public:
+  // Alliance returns an [alliances.NAME] table with `member` (alpha) as its
+  // member and `datasets` (default: ind) for it; `keys` (key -> TOML value)
+  // replace the defaults (match on rr22 and ecdh, automatic approval).
   static std::string Alliance(const std::string& name,
                               const std::map<std::string, std::string>& keys = {},
-                              const std::string& datasets = "[\"ind\"]") {
+                              const std::string& datasets = "[\"ind\"]",
+                              const std::string& member = "alpha") {
     std::map<std::string, std::string> k = {{"questions", "[\"match\"]"},
                                             {"protocols", "[\"rr22\", \"ecdh\"]"},
                                             {"max_set_size", "1000"},
@@ -330,11 +340,12 @@ class DaemonPeerTest : public ::testing::Test {
                                             {"approval", "\"auto\""},
                                             {"tlp_ceiling", "\"amber\""}};
     for (const auto& [key, v] : keys) k[key] = v;
-    std::string t = "[alliances." + name + "]\nmembers = [\"alpha\"]\n";
+    std::string t = "[alliances." + name + "]\nmembers = [\"" + member + "\"]\n";
     for (const auto& [key, v] : k) t += key + " = " + v + "\n";
-    return t + "[alliances." + name + ".datasets]\nalpha = " + datasets + "\n";
+    return t + "[alliances." + name + ".datasets]\n" + member + " = " + datasets + "\n";
   }
 
+ protected:
   // Configure writes bravo's config: alpha as its peer at `alpha_port`
   // (where a fake alpha may listen), dataset ind (and `datasets`), and
   // `alliances`.
@@ -346,9 +357,21 @@ class DaemonPeerTest : public ::testing::Test {
         "[node]\nname = \"bravo\"\npeer_listen = \"127.0.0.1:" + port() +
             "\"\nrest_listen = \"127.0.0.1:" + port() +
             "\"\nshutdown_grace_seconds = 2\npeer_retry_attempts = 1\n"
+            "peer_connect_timeout_seconds = 1\n"
             "[peers.alpha]\naddress = \"127.0.0.1:" + std::to_string(alpha_port) +
             "\"\nfingerprint = \"" + alpha_fp_ + "\"\n"
+            "[peers.charlie]\naddress = \"127.0.0.1:1\"\nfingerprint = \"" + charlie_fp_ + "\"\n"
             "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n" + datasets + alliances);
+  }
+
+  // AddToDataset adds `keys` to [datasets.ind] of the config written.
+  void AddToDataset(const std::string& keys) {
+    std::string config = liaison::testing::ReadFileOrEmpty(HomePath(home_, kConfigFile));
+    const std::string table = "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n";
+    const size_t at = config.find(table);
+    ASSERT_NE(at, std::string::npos);
+    config.insert(at + table.size(), keys);
+    liaison::testing::WriteFile(HomePath(home_, kConfigFile), config);
   }
 
   std::unique_ptr<Daemon> Start() {
@@ -364,17 +387,20 @@ class DaemonPeerTest : public ::testing::Test {
   // verdict; the connection is kept in `*channel` if it is given, else
   // closed.
   absl::StatusOr<Verdict> Offer(Daemon& d, const JobOffer& offer,
-                                std::unique_ptr<net::Channel>* channel = nullptr) {
-    return OfferRaw(d, [&](net::Channel& ch) { return SendOffer(ch, offer); }, channel);
+                                std::unique_ptr<net::Channel>* channel = nullptr,
+                                const net::Identity* from = nullptr) {
+    return OfferRaw(d, [&](net::Channel& ch) { return SendOffer(ch, offer); }, channel, from);
   }
 
  public:
-  // OfferRaw is Offer with the offer sent by `send`.
+  // OfferRaw is Offer with the offer sent by `send`, from alpha unless
+  // `from` is given.
   absl::StatusOr<Verdict> OfferRaw(Daemon& d,
                                    const std::function<absl::Status(net::Channel&)>& send,
-                                   std::unique_ptr<net::Channel>* channel) {
+                                   std::unique_ptr<net::Channel>* channel,
+                                   const net::Identity* from = nullptr) {
     net::TlsOptions tls;
-    tls.identity = alpha_.get();
+    tls.identity = from != nullptr ? from : alpha_.get();
     tls.peer_fingerprint = bravo_fp_;
     tls.connect_timeout = absl::Seconds(5);
     tls.io_timeout = absl::Seconds(10);
@@ -433,8 +459,21 @@ class DaemonPeerTest : public ::testing::Test {
     return j.ok() ? *j : Job{};
   }
 
-  // RecordsOf returns bravo's audit records of job `id` ("" for all jobs)
-  // of `kind`.
+  // WaitRecords returns bravo's audit records of job `id` of `kind` once
+  // there is at least one (a job's record follows its state change), or
+  // none after 5 s.
+  std::vector<AuditRecord> WaitRecords(Daemon& d, const std::string& id, std::string_view kind) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    std::vector<AuditRecord> out = RecordsOf(d, id, kind);
+    while (out.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      out = RecordsOf(d, id, kind);
+    }
+    return out;
+  }
+
+  // RecordsOf returns bravo's audit records of job `id` ("" for records
+  // without a job) of `kind`.
   std::vector<AuditRecord> RecordsOf(Daemon& d, const std::string& id, std::string_view kind) {
     std::vector<AuditRecord> out;
     EXPECT_TRUE(ForEachAuditRecord(d.store(), [&](const AuditRecord& r) {
@@ -446,8 +485,8 @@ class DaemonPeerTest : public ::testing::Test {
 
   liaison::testing::ScopedTempDir tmp_;
   std::string home_;
-  std::string bravo_fp_, alpha_fp_;
-  std::unique_ptr<net::Identity> alpha_;
+  std::string bravo_fp_, alpha_fp_, charlie_fp_;
+  std::unique_ptr<net::Identity> alpha_, charlie_;
 };
 
 const std::string kCountBudget = "[alliances.fin.dp]\nepsilon = \"100\"\ndelta = \"0.001\"\n";
@@ -475,7 +514,7 @@ TEST_F(DaemonPeerTest, ReofferWithOtherEpsilonIsRefusedAndAudited) {
   Job job = WaitFinal(*d, small.job_id);
   EXPECT_EQ(job.state, JobState::kRefused);
   EXPECT_THAT(job.error, StartsWith("offer_changed: "));
-  std::vector<AuditRecord> refused = RecordsOf(*d, small.job_id, "job_refused");
+  std::vector<AuditRecord> refused = WaitRecords(*d, small.job_id, "job_refused");
   ASSERT_EQ(refused.size(), 1u);
   EXPECT_EQ(refused[0].actor, ActorForPeer(alpha_fp_));
   EXPECT_THAT(Json::parse(refused[0].params_json).value("reason", ""),
@@ -527,7 +566,7 @@ TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {
     EXPECT_EQ(v->kind, VerdictKind::kRefuse) << what;
     EXPECT_EQ(v->code, "offer_changed") << what << ": " << v->reason;
     EXPECT_EQ(WaitFinal(*d, admitted.job_id).state, JobState::kRefused) << what;
-    EXPECT_EQ(RecordsOf(*d, admitted.job_id, "job_refused").size(), 1u) << what;
+    EXPECT_EQ(WaitRecords(*d, admitted.job_id, "job_refused").size(), 1u) << what;
   }
   // The same offer again is answered from the stored job: approved, so
   // accepted (alpha then goes away, and the job fails).
@@ -570,7 +609,7 @@ TEST_F(DaemonPeerTest, InitiatorAnnouncingOneItemAndBringingFiftyFailsBeforeAnyP
   Job job = WaitFinal(*d, offer.job_id);
   EXPECT_EQ(job.state, JobState::kFailed);
   EXPECT_THAT(job.error, HasSubstr("the peer announced 1 items in its offer and brings 50"));
-  std::vector<AuditRecord> failed = RecordsOf(*d, offer.job_id, "job_failed");
+  std::vector<AuditRecord> failed = WaitRecords(*d, offer.job_id, "job_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_THAT(Json::parse(failed[0].params_json).value("reason", ""),
               HasSubstr("announced 1 items in its offer and brings 50"));
@@ -619,7 +658,7 @@ TEST_F(DaemonPeerTest, ResponderAnnouncingOneItemAndBringingFiftyFailsBeforeAnyP
   Job job = WaitFinal(*d, created->job.id);
   EXPECT_EQ(job.state, JobState::kFailed);
   EXPECT_THAT(job.error, HasSubstr("the peer announced 1 items in its offer and brings 50"));
-  std::vector<AuditRecord> failed = RecordsOf(*d, job.id, "job_failed");
+  std::vector<AuditRecord> failed = WaitRecords(*d, job.id, "job_failed");
   ASSERT_EQ(failed.size(), 1u);
   EXPECT_THAT(Json::parse(failed[0].params_json).value("reason", ""),
               HasSubstr("announced 1 items in its offer and brings 50"));
@@ -662,7 +701,7 @@ TEST_F(DaemonPeerTest, MatchOnRr22RunsMaliciousByDefaultAndTheRecordsSaySo) {
   EXPECT_TRUE(r.ok()) << r.status();
   Job job = WaitFinal(*d, offer.job_id);
   EXPECT_EQ(Json::parse(job.params_json).value("security", ""), "malicious") << job.params_json;
-  std::vector<AuditRecord> started = RecordsOf(*d, offer.job_id, "job_started");
+  std::vector<AuditRecord> started = WaitRecords(*d, offer.job_id, "job_started");
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(Json::parse(started[0].params_json).value("security", ""), "malicious");
 }
@@ -701,7 +740,7 @@ TEST_F(DaemonPeerTest, OfferWithAnotherSecurityModelThanThePolicyIsRefused) {
     }
     EXPECT_EQ(v->kind, VerdictKind::kRefuse) << c.offer.job_id;
     EXPECT_EQ(v->code, c.code) << c.offer.job_id << ": " << v->reason;
-    EXPECT_EQ(RecordsOf(*d, c.offer.job_id, "job_refused").size(), 1u) << c.offer.job_id;
+    EXPECT_EQ(WaitRecords(*d, c.offer.job_id, "job_refused").size(), 1u) << c.offer.job_id;
   }
 }
 
@@ -773,6 +812,169 @@ TEST_F(DaemonPeerTest, InitiatorOffersTheSecurityModelOfItsPolicy) {
 absl::StatusOr<Verdict> OfferWith(DaemonPeerTest& t, Daemon& d, const JobOffer& offer,
                                   const std::string& security, std::unique_ptr<net::Channel>* ch) {
   return t.OfferRaw(d, [&](net::Channel& c) { return SendOfferWith(c, offer, security); }, ch);
+}
+
+// --- budgets that follow the data, not the alliance or the name -----------
+
+// CountAlliance is an alliance allowing count with alpha (or `member`) on
+// `datasets` under a budget of epsilon 1.
+std::string CountAlliance(const std::string& name, const std::string& datasets = "[\"ind\"]",
+                          const std::string& member = "alpha") {
+  return DaemonPeerTest::Alliance(name, {{"questions", "[\"match\", \"count\"]"}}, datasets,
+                                  member) +
+         "[alliances." + name + ".dp]\nepsilon = \"1\"\ndelta = \"0.001\"\n";
+}
+
+// Count is our submission of a count of `epsilon` to both sides (so we are
+// charged) on `dataset` with `peer` in `alliance`.
+JobSubmission Count(const std::string& alliance, const std::string& dataset,
+                    const std::string& epsilon, const std::string& peer = "alpha") {
+  JobSubmission s;
+  s.alliance = alliance;
+  s.peer = peer;
+  s.dataset = dataset;
+  s.question = "count";
+  s.result_to = "both";
+  s.dp.epsilon = epsilon;
+  return s;
+}
+
+// kInd2 is a second name for the items of ind (the same file).
+const std::string kInd2 = "[datasets.ind2]\nfile = \"ind.txt\"\ntlp = \"amber\"\n";
+
+TEST_F(DaemonPeerTest, SameDatasetThroughTwoAlliancesSharesOneBudget) {
+  Configure(CountAlliance("fin") + CountAlliance("ct"));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  // Ours (initiator): the second alliance's job would overspend what the
+  // first spent on the same data: ResourceExhausted (429), nothing created.
+  ASSERT_TRUE(d->SubmitJob(Count("fin", "ind", "0.6"), kActorCli).ok());
+  auto second = d->SubmitJob(Count("ct", "ind", "0.6"), kActorCli);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kResourceExhausted) << second.status();
+  EXPECT_THAT(second.status().message(), HasSubstr("dataset ind"));
+  std::vector<AuditRecord> refused = WaitRecords(*d, "", "job_refused");
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_THAT(Json::parse(refused[0].params_json).value("reason", ""),
+              StartsWith("privacy_budget_exhausted: "));
+
+  // Theirs (responder): alpha's count through fin, then through ct. Our
+  // answers to alpha about ind are in the same ledger, whoever asked.
+  JobOffer first = CountOffer(JobId(1), "0.3");
+  JobOffer other = CountOffer(JobId(2), "0.3");
+  other.alliance = "ct";
+  absl::StatusOr<Verdict> v = Offer(*d, first);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
+  v = Offer(*d, other);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kRefuse);
+  EXPECT_EQ(v->code, "privacy_budget_exhausted") << v->reason;
+  EXPECT_EQ(WaitRecords(*d, other.job_id, "job_refused").size(), 1u);
+  EXPECT_TRUE(d->SubmitJob(Count("ct", "ind", "0.1"), kActorCli).ok()) << "0.9 + 0.1 fits 1";
+}
+
+TEST_F(DaemonPeerTest, SameContentUnderTwoDatasetNamesSharesOneBudget) {
+  Configure(CountAlliance("fin", "[\"ind\", \"ind2\"]"), 1, kInd2);
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  ASSERT_TRUE(d->SubmitJob(Count("fin", "ind", "0.6"), kActorCli).ok());
+  auto renamed = d->SubmitJob(Count("fin", "ind2", "0.6"), kActorCli);
+  EXPECT_EQ(renamed.status().code(), absl::StatusCode::kResourceExhausted) << renamed.status();
+  EXPECT_THAT(renamed.status().message(), HasSubstr("content"));
+
+  JobOffer first = CountOffer(JobId(1), "0.3");
+  first.peer_dataset = "ind";
+  JobOffer other = CountOffer(JobId(2), "0.3");
+  other.peer_dataset = "ind2";
+  absl::StatusOr<Verdict> v = Offer(*d, first);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
+  v = Offer(*d, other);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->code, "privacy_budget_exhausted") << v->reason;
+}
+
+TEST_F(DaemonPeerTest, GlobalBudgetOfADatasetSpansAllPeers) {
+  Configure(CountAlliance("fin") + CountAlliance("cf", "[\"ind\"]", "charlie"), 1, "");
+  // ind may give out epsilon 1 in all, whoever asks.
+  AddToDataset("dp_global_epsilon = \"1\"\ndp_global_delta = \"0.001\"\n");
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  ASSERT_TRUE(d->SubmitJob(Count("fin", "ind", "0.6"), kActorCli).ok());
+  auto charlie = d->SubmitJob(Count("cf", "ind", "0.6", "charlie"), kActorCli);
+  EXPECT_EQ(charlie.status().code(), absl::StatusCode::kResourceExhausted) << charlie.status();
+  EXPECT_THAT(charlie.status().message(), HasSubstr("all peers"));
+  EXPECT_TRUE(d->SubmitJob(Count("cf", "ind", "0.4", "charlie"), kActorCli).ok());
+  // alpha's offer now finds the global budget spent.
+  absl::StatusOr<Verdict> v = Offer(*d, CountOffer(JobId(1), "0.1"));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->code, "privacy_budget_exhausted") << v->reason;
+}
+
+TEST_F(DaemonPeerTest, ItemBudgetFollowsTheDataAcrossAlliancesNamesAndPeers) {
+  const std::map<std::string, std::string> limited = {{"max_peer_items_per_day", "10"}};
+  Configure(Alliance("fin", limited, "[\"ind\", \"ind2\"]") + Alliance("ct") +
+                Alliance("cf", {}, "[\"ind\"]", "charlie"),
+            1, kInd2);
+  AddToDataset("global_max_peer_items_per_day = 15\n");
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  auto offer = [&](int n, const std::string& alliance, const std::string& dataset,
+                   const net::Identity* from = nullptr) {
+    JobOffer o = MatchOffer(JobId(n), 6);
+    o.alliance = alliance;
+    o.peer_dataset = dataset;
+    absl::StatusOr<Verdict> v = Offer(*d, o, nullptr, from);
+    EXPECT_TRUE(v.ok()) << v.status();
+    return v.ok() ? (v->kind == VerdictKind::kAccept ? "accept" : v->code) : "error";
+  };
+  EXPECT_EQ(offer(1, "fin", "ind"), "accept");
+  // The same data through an alliance without a limit of its own: fin's
+  // limit is the smallest among the alliances that grant alpha ind.
+  EXPECT_EQ(offer(2, "ct", "ind"), "item_budget_exhausted");
+  // The same items under another name.
+  EXPECT_EQ(offer(3, "fin", "ind2"), "item_budget_exhausted");
+  EXPECT_EQ(WaitRecords(*d, JobId(2), "job_refused").size(), 1u);
+  // All peers together may announce 15 items a day against ind: charlie's
+  // first 6 fit (12), its next 6 do not (18).
+  EXPECT_EQ(offer(4, "cf", "ind", charlie_.get()), "accept");
+  EXPECT_EQ(offer(5, "cf", "ind", charlie_.get()), "item_budget_exhausted");
+}
+
+TEST_F(DaemonPeerTest, SpendingRecordedBeforeTheUpgradeStillCountsAfterIt) {
+  // A store of schema version 4, in which alpha was given epsilon 0.5 about
+  // ind in alliance fin and 0.4 in alliance ct: two budgets then, one now.
+  {
+    RawDb raw(HomePath(home_, kStoreFile));
+    testing::MakeSchema4(raw);
+    for (int n : {1, 2}) {
+      raw.Exec("INSERT INTO jobs (id, state, alliance, peer, question, protocol, params, actor, "
+               "created, updated, role) VALUES ('" + JobId(n) + "', 'succeeded', '" +
+               (n == 1 ? "fin" : "ct") + "', 'alpha', 'count', 'rr22', "
+               "'{\"dataset\":\"ind\"}', 'cli', 't', 't', 'initiator')");
+    }
+    testing::Schema4Charge(raw, "fin", "alpha", "ind", "1/2", JobId(1));
+    testing::Schema4Charge(raw, "ct", "alpha", "ind", "2/5", JobId(2));
+  }
+  Configure(CountAlliance("fin", "[\"ind\", \"ind2\"]") + CountAlliance("ct"), 1, kInd2);
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->store().schema_version(), kSchemaVersion);
+  // 0.5 + 0.4 spent: 0.2 more is over the budget of 1, in either alliance,
+  // and on the same items under their other name (the rows got the
+  // dataset's content when the node started).
+  for (const auto& [alliance, dataset] : {std::pair<const char*, const char*>{"fin", "ind"},
+                                         {"ct", "ind"},
+                                         {"fin", "ind2"}}) {
+    auto over = d->SubmitJob(Count(alliance, dataset, "0.2"), kActorCli);
+    EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted)
+        << alliance << "/" << dataset << ": " << over.status();
+  }
+  EXPECT_TRUE(d->SubmitJob(Count("ct", "ind", "0.1"), kActorCli).ok());
+  RawDb raw(HomePath(home_, kStoreFile));
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM privacy_ledger WHERE peer_fingerprint = '" +
+                          alpha_fp_ + "' AND dataset_digest != ''"),
+            "3");
 }
 
 }  // namespace
