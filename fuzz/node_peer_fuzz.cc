@@ -152,6 +152,8 @@ absl::Status RunInitiator(Channel& raw, bool unknown_alliance) {
   offer.profile_digest = Profile().digest();
   offer.software_version = liaison::kVersion;
   offer.build = kInitiatorBuild;
+  // The responder's policy runs a match on rr22 malicious (SecurityFor).
+  offer.security = liaison::session::Security::kMalicious;
   LIAISON_RETURN_IF_ERROR(node::SendOffer(ch, offer));
   LIAISON_ASSIGN_OR_RETURN(node::Verdict v, node::RecvVerdict(ch));
   if (v.kind != node::VerdictKind::kAccept) return absl::OkStatus();

@@ -247,6 +247,16 @@ int RunPsi(const PsiOptions& opts) {
     return fail(absl::InvalidArgumentError(
         "ecdh-psi has no differentially private count or sum; leave out --protocol ecdh"));
   }
+  const std::string variant_mode =
+      opts.mode == "match" || dp_mode ? opts.mode : std::string("exact count");
+  if (*security == session::Security::kMalicious &&
+      !session::HasMaliciousVariant(*protocol, variant_mode)) {
+    return fail(absl::InvalidArgumentError(StrCat(
+        *protocol, " ", variant_mode,
+        " is semi-honest only (it has no malicious-secure variant); leave out --security "
+        "malicious",
+        *protocol == "ecdh-psi" && opts.mode == "match" ? " or use --protocol rr22" : "")));
+  }
   if (dp_mode) {
     (*dp_spec)->malicious = *security == session::Security::kMalicious;
     if (absl::Status s = psi::CalibrateAggregate(**dp_spec).status(); !s.ok()) return fail(s);
@@ -265,11 +275,6 @@ int RunPsi(const PsiOptions& opts) {
   }
   spec->value_column = opts.value_column;
   spec->value_field = opts.value_field;
-  if (*security == session::Security::kMalicious && *protocol == "ecdh-psi") {
-    return fail(absl::InvalidArgumentError(
-        "ecdh-psi is semi-honest only; --security malicious needs --protocol rr22 "
-        "(match mode)"));
-  }
   const bool i_receive = *result_to != session::ResultTo::kPeer;
   if (!i_receive && !opts.output.empty()) {
     return fail(absl::InvalidArgumentError(

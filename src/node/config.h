@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "data/input.h"
 #include "data/profile.h"
+#include "session/handshake.h"
 
 namespace liaison::node {
 
@@ -87,6 +88,18 @@ struct PeerConfig {
   std::string fingerprint;
 };
 
+// DpBudget is a differential-privacy budget: an alliance's (each peer, on
+// each dataset and its content) or a dataset's global one (all peers
+// together). The numbers are kept as the decimal strings of the file
+// ("1.5", "0.000001"); the dp module parses them exactly, never through a
+// binary float.
+struct DpBudget {
+  // epsilon is the total epsilon that may be spent.
+  std::string epsilon;
+  // delta is the total delta that may be spent.
+  std::string delta;
+};
+
 struct DatasetConfig {
   std::string name;
   // path is the file as written in the config.
@@ -105,17 +118,15 @@ struct DatasetConfig {
   // type is the item type of every record; empty means auto-detection.
   std::optional<data::ItemType> type;
   Tlp tlp = Tlp::kRed;
+  // Budgets across all peers together, on this dataset and on its content
+  // whatever its name (node/privacy_ledger.h, node/item_budget.h): the
+  // dp_global_epsilon / dp_global_delta keys, and the global item limits
+  // (0: none).
+  std::optional<DpBudget> dp_global;
+  uint64_t global_max_peer_items_per_day = 0;
+  uint64_t global_max_revealed_items_per_day = 0;
 };
 
-// DpBudget is an alliance's differential-privacy budget. The numbers are
-// kept as the decimal strings of the file ("1.5", "0.000001"); the dp module
-// parses them exactly, never through a binary float.
-struct DpBudget {
-  // epsilon is the total epsilon each peer may spend on each dataset.
-  std::string epsilon;
-  // delta is the total delta each peer may spend on each dataset.
-  std::string delta;
-};
 
 struct AllianceConfig {
   std::string name;
@@ -148,6 +159,10 @@ struct AllianceConfig {
   Tlp tlp_ceiling = Tlp::kClear;
   // dp is required when `questions` holds count or sum.
   std::optional<DpBudget> dp;
+  // security is the adversary model the alliance's jobs run in; unset, each
+  // job runs malicious where a malicious variant exists for its protocol and
+  // question, semi-honest otherwise (node/peer_protocol.h, SecurityFor).
+  std::optional<session::Security> security;
 };
 
 // Recurrence says when a schedule fires: at every Unix time t (seconds,

@@ -11,274 +11,33 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
-#include "crypto/prng.h"
-#include "dp/rational.h"
-#include "data/profile.h"
-#include "node/home.h"
-#include "node/internal/util.h"
+#include "node/budget_keys.h"
 #include "node/dp_jobs.h"
+#include "node/home.h"
+#include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
 #include "node/job_webhooks.h"
 #include "node/peer_protocol.h"
+#include "node/privacy_ledger.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
-#include "psi/ecdh_psi.h"
-#include "psi/rr22_psi.h"
-#include "session/dp_result.h"
-#include "session/psi_job.h"
 
 namespace liaison::node {
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr size_t kMaxListedJobs = 100000;
-constexpr uint32_t kBusyRetrySeconds = 2;
-
-const data::Profile& NodeProfile() { return data::Profile::V1(); }
-
-bool Contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string SessionProtocol(std::string_view protocol) {
-  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
-                                        : psi::Rr22Psi::kProtocolName);
-}
-
-// ParamString reads a string parameter of a stored job ("" if absent).
-std::string ParamString(const Job& job, const char* key) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object()) return "";
-  auto it = p.find(key);
-  return it != p.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-// DpParamsJson is the "dp" object of a count or sum job's params, with the
-// same keys as the offer's (peer_protocol.cc), and DpOfParams reads it back.
-Json DpParamsJson(const OfferDp& dp) {
-  return Json{{"epsilon", dp.epsilon},
-              {"delta", dp.delta},
-              {"count_epsilon", dp.count_epsilon},
-              {"bounds", dp.bounds},
-              {"values", dp.values}};
-}
-
-std::optional<OfferDp> DpOfParams(const Job& job) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object() || !p.contains("dp") || !p["dp"].is_object()) return std::nullopt;
-  const Json& d = p["dp"];
-  return OfferDp{d.value("epsilon", ""), d.value("delta", ""), d.value("count_epsilon", ""),
-                 d.value("bounds", ""), d.value("values", "")};
-}
-
-// ChargeJson is how a job's privacy charge appears in its params (and so in
-// every audit record of the job).
-Json ChargeJson(const PrivacyAmount& a) {
-  return Json{{"epsilon", dp::FormatRational(a.epsilon)},
-              {"delta", dp::FormatRational(a.delta)}};
-}
-
-// RefusalText is how a refusal is recorded in a job's error: "code: reason".
-std::string RefusalText(std::string_view code, std::string_view reason) {
-  return StrCat(code, ": ", reason);
-}
-
-// SplitRefusal undoes RefusalText.
-std::pair<std::string, std::string> SplitRefusal(const std::string& error) {
-  size_t colon = error.find(": ");
-  if (colon == std::string::npos) return {"refused", error};
-  return {error.substr(0, colon), error.substr(colon + 2)};
-}
-
-absl::Time ParseRfc3339(const std::string& s) {
-  absl::Time t;
-  std::string err;
-  if (!absl::ParseTime(absl::RFC3339_full, s, &t, &err)) return absl::InfinitePast();
-  return t;
-}
-
-// MatchedContent is the canonical form of a match result for its
-// commitment: "match-v1\n" then the sorted matched keys, each as a u32
-// big-endian length and its bytes.
-std::string MatchedContent(const session::RecordSet& set, const std::vector<size_t>& matched) {
-  std::vector<const std::string*> keys;
-  for (size_t i : matched) keys.push_back(&set.keys[i]);
-  std::string out = "match-v1\n";
-  ForEachSortedKey(std::move(keys), [&](std::string_view piece) { out += piece; });
-  return out;
-}
-
-// RunOutcome is what one run established, between the verdict and the receipts.
-struct RunOutcome {
-  session::PsiJobResult psi;
-  std::string transcript_hash;
-  std::string params_digest;
-  std::string result_digest;
-  std::string commitment;
-  std::string salt_hex;
-  std::string content;
-  Receipt peer_receipt;
-  std::string peer_build;  // as the peer announced it in the offer or verdict
-};
+using internal::ChargeJson;
+using internal::Contains;
+using internal::DpOfParams;
+using internal::DpParamsJson;
+using internal::kMaxListedJobs;
+using internal::NodeProfile;
+using internal::ParamString;
+using internal::ParseRfc3339;
+using internal::RefusalText;
+using internal::RunOutcome;
 
 }  // namespace
-
-// Runner holds what both roles do once a job has been agreed: the PSI over
-// the transcript channel, the commitments and the receipts.
-class Daemon::Runner {
- public:
-  static absl::StatusOr<RunOutcome> Run(Daemon& d, TranscriptChannel& channel,
-                                        const JobOffer& offer, bool initiator,
-                                        uint64_t responder_set_size,
-                                        const AllianceConfig& alliance,
-                                        const session::RecordSet& set,
-                                        const std::string& peer_fingerprint,
-                                        const std::string& peer_build) {
-    session::PsiJobParams params;
-    params.protocol = SessionProtocol(offer.protocol);
-    params.output = psi::PsiOutput::kIntersection;
-    const bool both = offer.result_to == OfferResultTo::kBoth;
-    const bool initiator_receives = offer.result_to == OfferResultTo::kInitiator;
-    params.result_to = both ? session::ResultTo::kBoth
-                       : (initiator_receives == initiator) ? session::ResultTo::kMe
-                                                           : session::ResultTo::kPeer;
-    params.max_peer_set_size = alliance.max_set_size;
-    // The session handshake must announce the build the offer or verdict
-    // did (checked against the alliance's require_build already).
-    if (!peer_build.empty()) params.require_build = {peer_build};
-    params.profile = &NodeProfile();
-    // A sum's values come from the side whose dataset names a value column
-    // or field; the offer says which (node/dp_jobs.h).
-    absl::Span<const int64_t> values;
-    if (offer.dp) {
-      LIAISON_ASSIGN_OR_RETURN(params.dp, DpSpecOf(offer.question, *offer.dp));
-      if (offer.dp->values == (initiator ? "initiator" : "responder")) {
-        if (set.key_values.size() != set.keys.size()) {
-          return absl::FailedPreconditionError("our dataset was read without its values");
-        }
-        values = set.key_values;
-      }
-    }
-    crypto::Prng prng = crypto::Prng::FromOsEntropy();
-    psi::AggregateNoise noise;
-    if (params.dp) {
-      LIAISON_ASSIGN_OR_RETURN(noise, psi::AggregateNoise::Draw(*params.dp, prng));
-    }
-    RunOutcome out;
-    out.peer_build = peer_build;
-    LIAISON_ASSIGN_OR_RETURN(out.psi, session::RunPsiJob(channel, params, set.keys, prng, values,
-                                                         std::move(noise)));
-    out.transcript_hash = channel.Seal();
-
-    LIAISON_ASSIGN_OR_RETURN(out.salt_hex, internal::RandomHex(32));
-    LIAISON_ASSIGN_OR_RETURN(Bytes salt, FromHex(out.salt_hex));
-    if (!out.psi.received) {
-      out.content = "none";
-    } else if (offer.dp) {
-      if (!out.psi.aggregate) return absl::InternalError("a DP job received no aggregate");
-      // The canonical content of a DP result is its JSON (no items).
-      out.content = session::AggregateJson(*out.psi.aggregate, offer.question).dump();
-    } else {
-      out.content = MatchedContent(set, out.psi.matched_keys);
-    }
-    out.commitment = ResultCommitment(salt, out.content);
-    LIAISON_ASSIGN_OR_RETURN(std::string theirs, ExchangeCommitments(channel, out.commitment));
-    out.result_digest = initiator ? ResultDigest(out.commitment, theirs)
-                                  : ResultDigest(theirs, out.commitment);
-    const std::string& me = d.identity_.fingerprint();
-    const std::string params_json =
-        OfferParamsJson(offer, responder_set_size, initiator ? me : peer_fingerprint,
-                        initiator ? peer_fingerprint : me,
-                        initiator ? peer_build : BuildDigestOrEmpty());
-    LIAISON_ASSIGN_OR_RETURN(out.params_digest, ParamsDigest(params_json));
-    LIAISON_ASSIGN_OR_RETURN(
-        out.peer_receipt,
-        ExchangeReceipts(channel, d.identity_, peer_fingerprint, offer.job_id, out.params_digest,
-                         out.transcript_hash, out.result_digest));
-    return out;
-  }
-
-  // Store writes the outcome: the result (receiving side) and the job
-  // succeeded in one transaction, then job_succeeded and the receipt.
-  static absl::Status Persist(Daemon& d, const Job& job, const LoadedDataset& data,
-                            const RunOutcome& out) {
-    JobResult result;
-    result.job_id = job.id;
-    std::vector<size_t> rows;
-    const bool aggregate = out.psi.aggregate.has_value();
-    if (out.psi.received && aggregate) {
-      Json body = Json::parse(out.content);
-      body["job_id"] = job.id;
-      body["kind"] = "dp-aggregate-v1";
-      body["dataset"] = data.info.name;
-      body["commitment"] = Json{{"digest", out.commitment}, {"salt", out.salt_hex}};
-      body["result_digest"] = out.result_digest;
-      result.kind = "dp-aggregate-v1";
-      result.body = body.dump();
-      result.digest = out.result_digest;
-    } else if (out.psi.received) {
-      rows = data.set.RecordsOfKeys(out.psi.matched_keys);
-      Json items = Json::array();
-      for (size_t i : rows) {
-        const data::Record& r = data.set.records[i];
-        items.push_back(Json{{"line", r.line},
-                             {"type", data::TypeName(r.item.type)},
-                             {"value", r.item.value}});
-      }
-      Json body{{"job_id", job.id},
-                {"kind", "match-v1"},
-                {"dataset", data.info.name},
-                {"intersection_size", out.psi.intersection_size},
-                {"num_rows", rows.size()},
-                {"rows", std::move(items)},
-                {"commitment", Json{{"digest", out.commitment}, {"salt", out.salt_hex}}},
-                {"result_digest", out.result_digest}};
-      result.kind = "match-v1";
-      result.body = body.dump();
-      result.digest = out.result_digest;
-      result.num_rows = static_cast<int64_t>(rows.size());
-    }
-    AuditContent extra;
-    extra.dataset_digests = {data.info.digest};
-    extra.profile_digest = NodeProfile().digest();
-    extra.transcript_hash = out.transcript_hash;
-    extra.result_digest = out.result_digest;
-    extra.peer_build = out.peer_build;
-    extra.counts = {{"items", static_cast<int64_t>(data.info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(out.psi.agreed.peer.set_size)},
-                    {"bytes_sent", static_cast<int64_t>(out.psi.bytes_sent)},
-                    {"bytes_received", static_cast<int64_t>(out.psi.bytes_received)}};
-    if (out.psi.received && !aggregate) {
-      extra.counts["intersection"] = static_cast<int64_t>(out.psi.intersection_size);
-      extra.counts["matched_rows"] = static_cast<int64_t>(rows.size());
-    }
-    JobChangeHook observers = d.ObserverHook(extra.counts, extra.result_digest);
-    JobChangeHook hook = observers;
-    if (!aggregate && out.psi.received && out.psi.agreed.peer_receives) {
-      // Both learned the intersection: what the peer learned of ours is
-      // exactly it, so it replaces the worst case reserved in the item
-      // budget (node/item_budget.h).
-      hook = [&out, &data, observers](internal::Db& db, const Job& j) -> absl::Status {
-        std::vector<const std::string*> keys;
-        for (size_t k : out.psi.matched_keys) keys.push_back(&data.set.keys[k]);
-        LIAISON_RETURN_IF_ERROR(RecordRevealedIn(db, j.id, keys));
-        return observers ? observers(db, j) : absl::OkStatus();
-      };
-    }
-    LIAISON_ASSIGN_OR_RETURN(Job done, d.store_->FinishJob(result, hook));
-    d.Notify(done);
-    d.Record(AuditKind::kJobSucceeded, done, job.actor, &extra);
-    AuditContent receipt;
-    receipt.receipt = out.peer_receipt;
-    receipt.transcript_hash = out.transcript_hash;
-    receipt.result_digest = out.result_digest;
-    receipt.peer_build = out.peer_build;
-    d.Record(AuditKind::kReceipt, done, ActorForPeer(out.peer_receipt.peer_fingerprint),
-             &receipt);
-    return absl::OkStatus();
-  }
-};
 
 Daemon::Daemon(const DaemonOptions& options, Config config, net::Identity identity,
                std::unique_ptr<Store> store)
@@ -309,6 +68,20 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
     d->observers_.push_back(d->job_webhooks_.get());
   }
   LIAISON_RETURN_IF_ERROR(d->Recover());
+  // Ledger rows of an older store get their peer's key and content now
+  // (node/budget_keys.h).
+  LIAISON_ASSIGN_OR_RETURN(
+      int completed,
+      CompleteBudgetKeys(*d->store_, d->config_,
+                         [](const DatasetConfig& ds) -> absl::StatusOr<std::string> {
+                           LIAISON_ASSIGN_OR_RETURN(LoadedDataset data,
+                                                    LoadDataset(ds, NodeProfile()));
+                           return data.info.digest;
+                         }));
+  if (completed > 0) {
+    Log(LogLevel::kInfo, StrCat("completed ", completed,
+                                " fields of privacy and item budget rows of an older store"));
+  }
 
   AuditEvent loaded;
   loaded.kind = AuditKind::kConfigLoaded;
@@ -529,25 +302,44 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   if (s.result_to != "me" && s.result_to != "peer" && s.result_to != "both") {
     return absl::InvalidArgumentError("result_to must be me, peer or both");
   }
+  // The security model our policy gives the job; the peer must offer the
+  // same from its own (PermissionDenied if the alliance asks for malicious
+  // and the job has no malicious variant).
+  LIAISON_ASSIGN_OR_RETURN(session::Security security,
+                           SecurityFor(alliance, s.protocol, s.question));
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the node is shutting down");
   }
-  Json params{{"dataset", s.dataset}, {"peer_dataset", s.peer_dataset},
-               {"result_to", s.result_to}};
+  Json params{{"dataset", s.dataset},
+              {"peer_dataset", s.peer_dataset},
+              {"result_to", s.result_to},
+              {"security", session::SecurityName(security)}};
   JobChangeHook reserve;
   LIAISON_ASSIGN_OR_RETURN(
       std::optional<JobDp> dp,
       JobDpOf(s.question, s.protocol, s.result_to, config_.datasets.at(s.dataset), s.dp));
   if (dp) {
-    LIAISON_ASSIGN_OR_RETURN(PrivacyAmount budget, BudgetOf(alliance));
     const PrivacyAmount charge = PrivacyChargeOf(dp->spec, s.result_to != "me");
     params["dp"] = DpParamsJson(dp->offer);
     params["privacy_charge"] = ChargeJson(charge);
     if (charge.epsilon > 0) {
-      reserve = [key = LedgerKey{s.alliance, s.peer, s.dataset}, charge, budget](
-                    internal::Db& db, const Job& job) -> absl::Status {
-        return ReserveIn(db, key, job.id, charge, budget).status();
+      // The charge counts in every ledger of the data: the peer's of the
+      // dataset's name and of its content, over all alliances, and the
+      // dataset's global ones (node/privacy_ledger.h). The content is the
+      // file's now; if it cannot be read, the job will fail, and its charge
+      // is settled on the content it finds if it runs (SettleContentIn).
+      LIAISON_ASSIGN_OR_RETURN(PrivacyBudgets budgets,
+                               PrivacyBudgetsFor(config_, s.peer, s.dataset));
+      absl::StatusOr<LoadedDataset> data =
+          LoadDataset(config_.datasets.at(s.dataset), NodeProfile());
+      if (data.ok()) catalog_.Remember(data->info);
+      LIAISON_ASSIGN_OR_RETURN(
+          BudgetKey key, BudgetKeyOf(config_, s.peer, s.alliance, s.dataset,
+                                     data.ok() ? data->info.digest : std::string()));
+      reserve = [key = std::move(key), charge, budgets](internal::Db& db,
+                                                        const Job& job) -> absl::Status {
+        return ReserveIn(db, key, job.id, charge, budgets).status();
       };
     }
   }
@@ -733,6 +525,32 @@ void Daemon::RunInitiator(const Task& task) {
   catalog_.Remember(data->info);
   std::string size = SetSizeRefusal(alliance, data->info.num_distinct, "our");
   if (!size.empty()) return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
+  if (DpOfParams(job)) {
+    // The charge was reserved on the dataset's content when the job was
+    // created; it must count against the content the job now uses.
+    absl::StatusOr<PrivacyBudgets> budgets =
+        PrivacyBudgetsFor(config_, job.peer, dataset_name);
+    absl::Status settled =
+        budgets.ok() ? store_->Write([&](internal::Db& db) {
+          return SettleContentIn(db, job.id, data->info.digest, *budgets);
+        })
+                     : budgets.status();
+    if (absl::IsResourceExhausted(settled)) {
+      return fail(JobState::kRefused,
+                  RefusalText(kRefusePrivacyBudget, std::string(settled.message())));
+    }
+    if (!settled.ok()) return fail(JobState::kFailed, settled.ToString());
+  }
+  // The security model the job was created with (a job of an older node
+  // has none recorded: our policy's).
+  const std::string security_name = ParamString(job, "security");
+  absl::StatusOr<session::Security> security =
+      security_name.empty() ? SecurityFor(alliance, job.protocol, job.question)
+                            : session::ParseSecurity(security_name);
+  if (!security.ok()) {
+    return fail(JobState::kRefused, RefusalText(kRefuseSecurityUnavailable,
+                                                std::string(security.status().message())));
+  }
 
   if (job.state == JobState::kQueued) {
     absl::StatusOr<Job> waiting = Transition(job.id, JobState::kAwaitingPeer, "");
@@ -751,6 +569,11 @@ void Daemon::RunInitiator(const Task& task) {
   tls.peer_fingerprint = peer->fingerprint;
   tls.connect_timeout = absl::Seconds(config_.node.peer_connect_timeout_seconds);
   tls.io_timeout = options_.peer_io_timeout;
+  // A noised job's noise is drawn before the channel exists: the samplers'
+  // time depends on the value drawn, and nothing the peer can time may
+  // follow the draw (psi/private_aggregate.h).
+  absl::StatusOr<psi::AggregateNoise> noise = DrawJobNoise(DpOfParams(job), job.question, *security);
+  if (!noise.ok()) return fail(JobState::kFailed, noise.status().ToString());
   absl::StatusOr<std::unique_ptr<net::Channel>> ch = net::TlsConnect(hp->host, hp->port, tls);
   if (!ch.ok()) {
     const std::string why(ch.status().message());
@@ -791,6 +614,7 @@ void Daemon::RunInitiator(const Task& task) {
   offer.profile_digest = NodeProfile().digest();
   offer.software_version = kVersion;
   offer.dp = DpOfParams(job);
+  offer.security = *security;
 
   absl::Status sent = SendOffer(channel, offer);
   absl::StatusOr<Verdict> verdict =
@@ -804,8 +628,9 @@ void Daemon::RunInitiator(const Task& task) {
   }
   if (verdict->kind == VerdictKind::kPending) {
     channel.Close();
-    uint32_t wait = verdict->code == "busy" ? std::max<uint32_t>(1, verdict->retry_after_seconds)
-                                            : config_.node.approval_poll_seconds;
+    const bool soon = verdict->code == "busy" || verdict->code == kPendingPreparing;
+    uint32_t wait = soon ? std::max<uint32_t>(1, verdict->retry_after_seconds)
+                         : config_.node.approval_poll_seconds;
     Enqueue(job.id, absl::Now() + absl::Seconds(wait));
     return;
   }
@@ -826,13 +651,16 @@ void Daemon::RunInitiator(const Task& task) {
     channel.Close();
     return fail(JobState::kRefused, RefusalText(kRefuseBuildNotAllowed, build));
   }
-  if (job.question == "match" && ItemBudgetApplies(alliance)) {
+  const ItemLimits item_limits = ItemLimitsFor(config_, peer->name, dataset_name);
+  if (job.question == "match" && ItemBudgetApplies(item_limits)) {
     // Our item budget, now that the responder's set size is known and
     // before any protocol message (node/item_budget.h).
     const uint64_t revealed_worst =
         result_to == "me" ? 0 : std::min<uint64_t>(data->info.num_distinct, verdict->set_size);
+    const BudgetKey key{peer->fingerprint, peer->name, job.alliance, dataset_name,
+                        data->info.digest};
     absl::Status reserved = store_->Write([&](internal::Db& db) {
-      return ReserveItemsIn(db, alliance, peer->name, job.id, verdict->set_size, revealed_worst);
+      return ReserveItemsIn(db, item_limits, key, job.id, verdict->set_size, revealed_worst);
     });
     if (!reserved.ok()) {
       const std::string why(reserved.message());
@@ -863,270 +691,14 @@ void Daemon::RunInitiator(const Task& task) {
   Record(AuditKind::kJobStarted, job, job.actor, &started);
   absl::StatusOr<RunOutcome> out =
       go.ok() ? Runner::Run(*this, channel, offer, /*initiator=*/true, verdict->set_size,
-                            alliance, data->set, peer->fingerprint, verdict->build)
+                            alliance, data->set, peer->fingerprint, verdict->build,
+                            *std::move(noise))
               : absl::StatusOr<RunOutcome>(go);
   channel.Close();
   absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
   if (!stored.ok()) {
     fail(JobState::kFailed, stored.ToString());
   }
-}
-
-// --- the responder -----------------------------------------------------------
-
-void Daemon::ListenLoop() {
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-    }
-    std::string fingerprint;
-    absl::StatusOr<std::unique_ptr<net::Channel>> ch =
-        listener_->Accept(absl::Milliseconds(200), &fingerprint);
-    if (!ch.ok()) {
-      if (ch.status().code() != absl::StatusCode::kDeadlineExceeded) {
-        Log(LogLevel::kWarning, StrCat("refused a peer connection: ", std::string(ch.status().message())));
-      }
-      continue;
-    }
-    std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_) return;
-    ++connections_;
-    std::thread([this, c = *std::move(ch), fp = std::move(fingerprint)]() mutable {
-      ServeConnection(std::move(c), std::move(fp));
-      std::lock_guard<std::mutex> lock(mu_);
-      --connections_;
-      cv_.notify_all();
-    }).detach();
-  }
-}
-
-void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer_fingerprint) {
-  const PeerConfig* peer = PeerByFingerprint(peer_fingerprint);
-  if (peer == nullptr) return;
-  TranscriptChannel channel(*raw, /*initiator=*/false);
-  absl::StatusOr<JobOffer> offer = RecvOffer(channel);
-  if (!offer.ok()) {
-    Log(LogLevel::kWarning, StrCat("bad offer from ", peer->name, ": ", std::string(offer.status().message())));
-    return;
-  }
-  auto refuse = [&](std::string_view code, std::string_view reason) {
-    Verdict v;
-    v.code = std::string(code);
-    v.reason = std::string(reason);
-    (void)SendVerdict(channel, v);
-    channel.Close();
-  };
-  const std::string actor = ActorForPeer(peer->fingerprint);
-  // peer_audit names the initiator's announced build in every record of
-  // the job.
-  AuditContent peer_audit;
-  peer_audit.peer_build = offer->build;
-
-  absl::StatusOr<Job> existing = store_->GetJob(offer->job_id);
-  if (existing.ok() && (existing->role != JobRole::kResponder || existing->peer != peer->name)) {
-    return refuse(kRefuseDuplicateJob, "this job id is already in use here");
-  }
-  // The policy is checked on every offer, the first and any repeated one
-  // (the config is the same, but an approved job must still fit it).
-  PolicyDecision decision = CheckOfferPolicy(config_, *peer, *offer, NodeProfile());
-  std::optional<LoadedDataset> data;
-  if (decision.refusal_code.empty()) {
-    absl::StatusOr<LoadedDataset> loaded =
-        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile());
-    if (!loaded.ok()) {
-      decision.refusal_code = kRefuseDatasetUnavailable;
-      decision.reason = StrCat("dataset ", decision.dataset, " cannot be read");
-      Log(LogLevel::kError, loaded.status().ToString());
-    } else {
-      catalog_.Remember(loaded->info);
-      std::string size = SetSizeRefusal(*decision.alliance, loaded->info.num_distinct, "the responder's");
-      if (!size.empty()) {
-        decision.refusal_code = kRefuseSetSize;
-        decision.reason = size;
-      }
-      data = *std::move(loaded);
-    }
-  }
-
-  Job job;
-  if (!existing.ok()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || static_cast<uint32_t>(connections_) > config_.node.max_concurrent_jobs) {
-        Verdict v;
-        v.kind = VerdictKind::kPending;
-        v.code = "busy";
-        v.reason = "the node is busy; ask again shortly";
-        v.retry_after_seconds = kBusyRetrySeconds;
-        (void)SendVerdict(channel, v);
-        return;
-      }
-    }
-    JobRequest r;
-    r.alliance = offer->alliance;
-    r.peer = peer->name;
-    r.question = offer->question;
-    r.protocol = offer->protocol;
-    r.actor = actor;
-    Json params{{"dataset", decision.dataset},
-                {"peer_dataset", offer->peer_dataset},
-                {"result_to", OfferResultToName(offer->result_to)},
-                {"initiator_set_size", offer->set_size}};
-    // A count or sum whose initiator receives reserves our privacy cost in
-    // the transaction that admits the offer (node/dp_jobs.h).
-    std::optional<PrivacyAmount> charge, budget;
-    if (offer->dp && decision.refusal_code.empty()) {
-      absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
-      absl::StatusOr<PrivacyAmount> b = BudgetOf(*decision.alliance);
-      if (spec.ok() && b.ok()) {
-        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
-        budget = *b;
-        params["dp"] = DpParamsJson(*offer->dp);
-        params["privacy_charge"] = ChargeJson(*charge);
-      } else {
-        decision.refusal_code = kRefuseDpParameters;
-        decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
-      }
-    }
-    r.params_json = params.dump();
-    const bool manual =
-        decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
-    const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
-    // Match jobs under an item budget reserve the initiator's set size and,
-    // if it receives, the worst case of our items it can learn.
-    const bool items = offer->question == "match" && decision.refusal_code.empty() &&
-                       ItemBudgetApplies(*decision.alliance);
-    const uint64_t revealed_worst =
-        offer->result_to == OfferResultTo::kResponder
-            ? 0
-            : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
-    const char* exhausted = kRefusePrivacyBudget;  // which reservation failed
-    auto admit = [&](std::string_view refusal, bool reserve) {
-      JobChangeHook observers = ObserverHook();
-      JobChangeHook hook = observers;
-      if (reserve && (items || (charge && charge->epsilon > 0))) {
-        hook = [&](internal::Db& db, const Job& j) -> absl::Status {
-          // A rate-limited (refused) offer spends nothing.
-          if (j.state != JobState::kRefused && charge && charge->epsilon > 0) {
-            exhausted = kRefusePrivacyBudget;
-            LIAISON_RETURN_IF_ERROR(
-                ReserveIn(db, LedgerKey{offer->alliance, peer->name, decision.dataset}, j.id,
-                          *charge, *budget)
-                    .status());
-          }
-          if (j.state != JobState::kRefused && items) {
-            exhausted = kRefuseItemBudget;
-            LIAISON_RETURN_IF_ERROR(ReserveItemsIn(db, *decision.alliance, peer->name, j.id,
-                                                   offer->set_size, revealed_worst));
-          }
-          return observers ? observers(db, j) : absl::OkStatus();
-        };
-      }
-      return store_->AdmitPeerJob(
-          r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
-          refusal, hook);
-    };
-    const std::string refusal = decision.refusal_code.empty()
-                                    ? ""
-                                    : RefusalText(decision.refusal_code, decision.reason);
-    absl::StatusOr<PeerJobAdmission> admitted = admit(refusal, /*reserve=*/true);
-    if (absl::IsResourceExhausted(admitted.status())) {
-      // Over a budget: record the offer refused instead (nothing reserved).
-      admitted = admit(RefusalText(exhausted, std::string(admitted.status().message())),
-                       /*reserve=*/false);
-    }
-    if (!admitted.ok()) {
-      Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
-      return refuse(kRefuseDuplicateJob, "the offer could not be recorded");
-    }
-    job = admitted->job;
-    Notify(job);
-    Record(AuditKind::kJobOffered, job, actor, &peer_audit);
-    if (job.state == JobState::kRefused) {
-      Record(AuditKind::kJobRefused, job, actor, &peer_audit);
-      auto [code, reason] = SplitRefusal(job.error);
-      return refuse(code, reason);
-    }
-  } else {
-    job = *std::move(existing);
-    if (job.alliance != offer->alliance || job.question != offer->question ||
-        job.protocol != offer->protocol ||
-        ParamString(job, "result_to") != OfferResultToName(offer->result_to) ||
-        ParamString(job, "peer_dataset") != offer->peer_dataset) {
-      return refuse(kRefuseDuplicateJob, "this job id was offered with other parameters");
-    }
-    if (job.state == JobState::kRefused) {
-      auto [code, reason] = SplitRefusal(job.error);
-      return refuse(code, reason);
-    }
-    if (job.state == JobState::kCancelled) {
-      return refuse(kRefuseByAnalyst, "the offer was cancelled here");
-    }
-    if (job.state == JobState::kAwaitingApproval &&
-        ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
-            absl::Now()) {
-      Finalize(job, JobState::kRefused,
-               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode,
-               &peer_audit);
-      return refuse(kRefuseApprovalExpired, "no analyst decided in time");
-    }
-    if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
-      return refuse(kRefuseDuplicateJob,
-                    StrCat("this job is already ", JobStateName(job.state), " here"));
-    }
-    if (!decision.refusal_code.empty()) {
-      Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor,
-               &peer_audit);
-      return refuse(decision.refusal_code, decision.reason);
-    }
-  }
-  if (job.state == JobState::kAwaitingApproval) {
-    Verdict v;
-    v.kind = VerdictKind::kPending;
-    v.code = "awaiting_approval";
-    v.reason = "an analyst of this node must approve the job";
-    v.retry_after_seconds = config_.node.approval_poll_seconds;
-    (void)SendVerdict(channel, v);
-    return;
-  }
-
-  // Accepted (automatically, or approved earlier).
-  if (!BeginActive(job.id)) return refuse(kRefuseDuplicateJob, "this job is already running");
-  Verdict v;
-  v.kind = VerdictKind::kAccept;
-  v.set_size = data->info.num_distinct;
-  absl::Status status = SendVerdict(channel, v);
-  absl::StatusOr<Go> go = status.ok() ? RecvGo(channel) : absl::StatusOr<Go>(status);
-  if (!go.ok()) {
-    Finalize(job, JobState::kFailed, StrCat("the initiator went away: ", std::string(go.status().message())),
-             actor, &peer_audit);
-    return EndActive(job.id);
-  }
-  if (!go->proceed) {
-    Finalize(job, JobState::kRefused, RefusalText(go->code, go->reason), actor, &peer_audit);
-    return EndActive(job.id);
-  }
-  absl::StatusOr<Job> running = Transition(job.id, JobState::kRunning, "");
-  if (!running.ok()) {
-    channel.Close();
-    return EndActive(job.id);
-  }
-  job = *std::move(running);
-  AuditContent started;
-  started.dataset_digests = {data->info.digest};
-  started.profile_digest = NodeProfile().digest();
-  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(offer->set_size)}};
-  started.peer_build = offer->build;
-  Record(AuditKind::kJobStarted, job, actor, &started);
-  absl::StatusOr<RunOutcome> out =
-      Runner::Run(*this, channel, *offer, /*initiator=*/false, data->info.num_distinct,
-                  *decision.alliance, data->set, peer->fingerprint, offer->build);
-  channel.Close();
-  absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
-  if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor, &peer_audit);
-  EndActive(job.id);
 }
 
 // --- shutdown ------------------------------------------------------------------

@@ -34,7 +34,8 @@
 //
 // Restart: on Start, jobs left running (either role) or awaiting_peer are
 // marked failed ("node restarted") with an audit record, since their peer
-// session is gone; queued initiator jobs are queued again. A result is only
+// session is gone; queued initiator jobs are queued again. Budget rows of an
+// older store get their peer's key and content (node/budget_keys.h). A result is only
 // ever stored in the transaction that marks its job succeeded, so a crash
 // never leaves half a result.
 //
@@ -48,6 +49,10 @@
 // process without destroying the daemon; the store is consistent either way
 // (SQLite WAL, every write one transaction; a late result finds its job no
 // longer running and is dropped).
+//
+// The code: daemon.cc (life cycle, submissions, the executor and the
+// initiator), responder.cc (answering peers' offers) and runner.cc (the run
+// both roles make once a job is agreed), sharing internal/daemon_internal.h.
 #ifndef LIAISON_NODE_DAEMON_H_
 #define LIAISON_NODE_DAEMON_H_
 
@@ -72,7 +77,9 @@
 #include "node/clock.h"
 #include "node/config.h"
 #include "node/datasets.h"
+#include "node/peer_protocol.h"
 #include "node/store.h"
+#include "psi/private_aggregate.h"
 
 namespace liaison::node {
 
@@ -179,15 +186,18 @@ class Daemon {
 
   // SubmitJob checks the submission against our own policy (the alliance
   // exists and has the peer as member, the question, protocol and dataset
-  // are allowed; PermissionDenied otherwise, InvalidArgument for malformed
-  // fields, NotFound for an unknown alliance, peer or dataset), creates the
-  // job (idempotent on the key; AlreadyExists if the key was used for another
-  // request), records job_offered and queues it. A count or sum job whose
-  // peer receives reserves its privacy cost in our ledger in the job's
-  // creating transaction, before any message to the peer (node/dp_jobs.h);
-  // ResourceExhausted (nothing created; RecordRefusedSubmission) when it
-  // would overspend the alliance's budget. The DP parameters are checked by
-  // JobDpOf, as a schedule's are when the config is loaded. Thread-safe.
+  // are allowed, and the alliance's security model exists for the job;
+  // PermissionDenied otherwise, InvalidArgument for malformed fields,
+  // NotFound for an unknown alliance, peer or dataset), creates the job
+  // (idempotent on the key; AlreadyExists if the key was used for another
+  // request), records job_offered and queues it. The job's params record the
+  // security model it runs in. A count or sum job whose peer receives reads
+  // the dataset and reserves its privacy cost in every ledger of the data in
+  // the job's creating transaction, before any message to the peer
+  // (node/dp_jobs.h, node/privacy_ledger.h); ResourceExhausted (nothing
+  // created; RecordRefusedSubmission) when it would overspend one of them.
+  // The DP parameters are checked by JobDpOf, as a schedule's are when the
+  // config is loaded. Thread-safe.
   absl::StatusOr<CreateJobResult> SubmitJob(const JobSubmission& submission,
                                             std::string_view actor);
 
@@ -272,6 +282,16 @@ class Daemon {
   bool BeginActive(const std::string& job_id);
   void EndActive(const std::string& job_id);
 
+  // Noise of the noised jobs this node answers, drawn between two of the
+  // initiator's connections (responder.cc): PrepareJobNoise draws it
+  // (DrawJobNoise) and keeps it in memory only, HasJobNoise asks, and
+  // TakeJobNoise hands it to the run, once. A restart forgets it; it is
+  // drawn again on the next offer, never used twice.
+  absl::Status PrepareJobNoise(const std::string& job_id, const std::optional<OfferDp>& dp,
+                               std::string_view question, session::Security security);
+  bool HasJobNoise(const std::string& job_id);
+  psi::AggregateNoise TakeJobNoise(const std::string& job_id);
+
   DaemonOptions options_;
   Config config_;
   net::Identity identity_;
@@ -293,6 +313,7 @@ class Daemon {
   std::condition_variable cv_;
   std::vector<Task> tasks_;           // guarded by mu_
   std::set<std::string> active_;      // jobs being worked on, guarded by mu_
+  std::map<std::string, psi::AggregateNoise> job_noise_;  // guarded by mu_
   int connections_ = 0;               // peer connections being served, guarded by mu_
   bool stopping_ = false;             // guarded by mu_
   bool shut_down_ = false;            // guarded by mu_

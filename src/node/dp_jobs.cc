@@ -1,5 +1,7 @@
 #include "node/dp_jobs.h"
 
+#include "crypto/prng.h"
+
 #include "base/status.h"
 #include "base/strings.h"
 #include "dp/mechanism.h"
@@ -118,6 +120,16 @@ PrivacyAmount PrivacyChargeOf(const psi::DpAggregateSpec& spec, bool peer_receiv
   a.epsilon = spec.epsilon + spec.count_epsilon.value_or(0);
   if (spec.delta) a.delta = *spec.delta * (spec.count_epsilon ? 2 : 1);
   return a;
+}
+
+absl::StatusOr<psi::AggregateNoise> DrawJobNoise(const std::optional<OfferDp>& dp,
+                                                 std::string_view question,
+                                                 session::Security security) {
+  if (!dp) return psi::AggregateNoise();
+  LIAISON_ASSIGN_OR_RETURN(psi::DpAggregateSpec spec, DpSpecOf(question, *dp));
+  spec.malicious = security == session::Security::kMalicious;
+  crypto::Prng prng = crypto::Prng::FromOsEntropy();
+  return psi::AggregateNoise::Draw(spec, prng);
 }
 
 }  // namespace liaison::node

@@ -3,8 +3,10 @@
 // psi::DpAggregateSpec, and what such a job costs each side in its privacy
 // ledger (privacy_ledger.h).
 //
-// Charging rule. Each side charges, to (alliance, peer, its own dataset),
-// the cost of what ITS data contributes to the PEER's result, and only if
+// Charging rule. Each side charges, to the peer's ledgers of its own dataset
+// (privacy_ledger.h: by name and by content, over all alliances, and the
+// dataset's global ones), the cost of what ITS data contributes to the
+// PEER's result, and only if
 // the peer receives one: a count or a sum (and the optional noised count)
 // depends on both sides' sets, so each side whose peer receives is charged
 // the job's composed cost — ε + count_ε, and δ (twice δ with a noised count
@@ -36,6 +38,14 @@ namespace liaison::node {
 // "question" (a noise scale over the samplers' caps is put on "epsilon").
 absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp,
                                               std::string* field = nullptr);
+
+// DrawJobNoise draws this side's noise for a job: for a count or sum (`dp`
+// set) from DpSpecOf(question, *dp) calibrated for `security`, and an
+// empty AggregateNoise for a match. Callers draw it before the channel to
+// the peer is opened (psi/private_aggregate.h). Errors: DpSpecOf's.
+absl::StatusOr<psi::AggregateNoise> DrawJobNoise(const std::optional<OfferDp>& dp,
+                                                 std::string_view question,
+                                                 session::Security security);
 
 // JobDp is the differential privacy of a count or sum job this node asks
 // for: the parameters its offer carries (with the side that brings a sum's

@@ -95,6 +95,14 @@ rest_listen = "127.0.0.1:7480"
 #type = "auto"
 # tlp: the dataset's TLP 2.0 marking: clear, green, amber, amber+strict, red.
 #tlp = "amber"
+# dp_global_epsilon / dp_global_delta: a privacy budget of this dataset for
+# all peers together, on top of each peer's own (the alliances' dp), as
+# quoted decimal strings. global_max_peer_items_per_day and
+# global_max_revealed_items_per_day: the item budget of match jobs for all
+# peers together. Unset: no such limit.
+#dp_global_epsilon = "5.0"
+#dp_global_delta = "0.00001"
+#global_max_peer_items_per_day = 100000000
 #
 #[datasets.accounts]
 #file = "data/accounts.csv"
@@ -124,8 +132,9 @@ rest_listen = "127.0.0.1:7480"
 # jobs_per_hour_per_peer: rate limit on jobs with each member.
 #jobs_per_hour_per_peer = 12
 # max_peer_items_per_day: for match jobs, the sum of a member's set sizes
-# over any 24 hours (caps how much it can probe); max_revealed_items_per_day:
-# distinct items of ours it may learn over 24 hours. Unset: no limit.
+# against each dataset of ours over any 24 hours (caps how much it can
+# probe); max_revealed_items_per_day: distinct items of each dataset it may
+# learn over 24 hours. Counted over all alliances. Unset: no limit.
 #max_peer_items_per_day = 50000000
 #max_revealed_items_per_day = 100000
 # require_build: the build digests (`liaison version`, "build sha256:...")
@@ -137,14 +146,22 @@ rest_listen = "127.0.0.1:7480"
 # tlp_ceiling: the most restricted marking a dataset may carry and be used
 # here; naming a dataset above it is an error.
 #tlp_ceiling = "amber"
+# security: the adversary model of the alliance's jobs. Left out (as
+# here), a job runs "malicious" (safe even if the partner deviates from the
+# protocol) wherever its protocol and question have a malicious variant
+# (today: match on rr22) and "semi-honest" otherwise. security = "malicious"
+# refuses the jobs that have none; security = "semi-honest" runs all jobs
+# semi-honest. Both sides' policies must give a job the same model.
 #
 # datasets: for each member, the datasets that may be used in jobs with it.
 #[alliances.fincrime.datasets]
 #bravo = ["indicators"]
 #
 # dp: the differential-privacy budget for count and sum answers (required when
-# they are allowed): total epsilon and delta each peer may spend on each
-# dataset, as quoted decimal strings so that they are exact.
+# they are allowed): total epsilon and delta each member may spend on each
+# dataset of ours, in all alliances together (where two alliances grant it
+# the same dataset, the smaller budget applies), as quoted decimal strings so
+# that they are exact.
 #[alliances.fincrime.dp]
 #epsilon = "1.0"
 #delta = "0.000001"

@@ -1,6 +1,8 @@
 #include "node/peer_protocol.h"
 
 #include <algorithm>
+#include <set>
+#include <vector>
 #include <nlohmann/json.hpp>
 #include <utility>
 
@@ -10,7 +12,10 @@
 #include "data/profile.h"
 #include "node/dp_jobs.h"
 #include "node/internal/util.h"
+#include "psi/ecdh_psi.h"
+#include "psi/rr22_psi.h"
 #include "session/handshake.h"
+#include "session/psi_job.h"
 
 namespace liaison::node {
 namespace {
@@ -91,27 +96,11 @@ Json MessageOf(std::string_view type) {
   return Json{{"type", type}, {"v", kPeerProtocolVersion}};
 }
 
-}  // namespace
-
-std::string_view OfferResultToName(OfferResultTo r) {
-  switch (r) {
-    case OfferResultTo::kInitiator: return "initiator";
-    case OfferResultTo::kResponder: return "responder";
-    case OfferResultTo::kBoth: return "both";
-  }
-  return "initiator";
-}
-
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
-  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
-    if (s == OfferResultToName(r)) return r;
-  }
-  return absl::InvalidArgumentError(
-      StrCat("\"", s, "\" is not a result_to (initiator, responder or both)"));
-}
-
-absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
-  Json m = MessageOf("offer");
+// OfferFields is every parameter of an offer as a JSON object: the offer
+// message without "type" and "v". Its dump is the offer's canonical form
+// (nlohmann orders an object's keys).
+Json OfferFields(const JobOffer& o) {
+  Json m = Json::object();
   m["job_id"] = o.job_id;
   m["alliance"] = o.alliance;
   m["question"] = o.question;
@@ -125,11 +114,13 @@ absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
   m["software_version"] = o.software_version;
   m["build"] = o.build;
   if (o.dp) m["dp"] = DpJson(*o.dp);
-  return SendJson(channel, m);
+  m["security"] = session::SecurityName(o.security);
+  return m;
 }
 
-absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
-  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+// OfferFromJson reads an offer's fields (the offer message, or its stored
+// canonical form); DataLoss for anything malformed.
+absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
   JobOffer o;
   LIAISON_ASSIGN_OR_RETURN(o.job_id, Str(v, "job_id"));
   if (o.job_id.size() != 36 || o.job_id.rfind("job_", 0) != 0 ||
@@ -155,6 +146,10 @@ absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
   LIAISON_ASSIGN_OR_RETURN(o.profile_digest, Str(*profile, "digest"));
   LIAISON_ASSIGN_OR_RETURN(o.software_version, Str(v, "software_version"));
   LIAISON_ASSIGN_OR_RETURN(o.build, BuildField(v));
+  LIAISON_ASSIGN_OR_RETURN(std::string security, Str(v, "security", 16));
+  absl::StatusOr<session::Security> sec = session::ParseSecurity(security);
+  if (!sec.ok()) return absl::DataLossError(std::string(sec.status().message()));
+  o.security = *sec;
   // Names go into our audit records and job rows: keep them plain.
   for (const std::string* name : {&o.alliance, &o.question, &o.protocol}) {
     if (!IsValidName(*name)) return absl::DataLossError("the offer holds a malformed name");
@@ -181,6 +176,68 @@ absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
     o.dp = std::move(d);
   }
   return o;
+}
+
+}  // namespace
+
+std::string_view OfferResultToName(OfferResultTo r) {
+  switch (r) {
+    case OfferResultTo::kInitiator: return "initiator";
+    case OfferResultTo::kResponder: return "responder";
+    case OfferResultTo::kBoth: return "both";
+  }
+  return "initiator";
+}
+
+absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
+  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
+    if (s == OfferResultToName(r)) return r;
+  }
+  return absl::InvalidArgumentError(
+      StrCat("\"", s, "\" is not a result_to (initiator, responder or both)"));
+}
+
+absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
+  Json m = OfferFields(o);
+  m.update(MessageOf("offer"));
+  return SendJson(channel, m);
+}
+
+absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
+  LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+  return OfferFromJson(v);
+}
+
+std::string CanonicalOffer(const JobOffer& offer) { return OfferFields(offer).dump(); }
+
+absl::StatusOr<JobOffer> ParseCanonicalOffer(std::string_view json) {
+  Json v = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (v.is_discarded() || !v.is_object()) {
+    return absl::DataLossError("a stored offer is not a JSON object");
+  }
+  return OfferFromJson(v);
+}
+
+std::string OfferChanges(const JobOffer& admitted, const JobOffer& offered) {
+  const Json a = OfferFields(admitted), b = OfferFields(offered);
+  std::vector<std::string> changed;
+  auto compare = [&](const Json& x, const Json& y, const std::string& prefix, auto& self) -> void {
+    std::set<std::string> keys;
+    for (auto it = x.begin(); it != x.end(); ++it) keys.insert(it.key());
+    for (auto it = y.begin(); it != y.end(); ++it) keys.insert(it.key());
+    for (const std::string& k : keys) {
+      const bool in_x = x.contains(k), in_y = y.contains(k);
+      if (in_x && in_y && x[k].is_object() && y[k].is_object()) {
+        self(x[k], y[k], prefix + k + ".", self);
+      } else if (in_x != in_y || x[k] != y[k]) {
+        changed.push_back(prefix + k);
+      }
+    }
+  };
+  compare(a, b, "", compare);
+  std::string out;
+  for (const std::string& c : changed) out += (out.empty() ? "" : ", ") + c;
+  return out;
 }
 
 absl::Status SendVerdict(net::Channel& channel, const Verdict& v) {
@@ -235,6 +292,26 @@ absl::StatusOr<Go> RecvGo(net::Channel& channel) {
   LIAISON_ASSIGN_OR_RETURN(go.code, Str(m, "code", 64));
   LIAISON_ASSIGN_OR_RETURN(go.reason, Str(m, "reason", 1024));
   return go;
+}
+
+std::string SessionProtocol(std::string_view protocol) {
+  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
+                                        : psi::Rr22Psi::kProtocolName);
+}
+
+absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
+                                              std::string_view protocol,
+                                              std::string_view question) {
+  const bool variant = session::HasMaliciousVariant(SessionProtocol(protocol), question);
+  if (!alliance.security) {
+    return variant ? session::Security::kMalicious : session::Security::kSemiHonest;
+  }
+  if (*alliance.security == session::Security::kMalicious && !variant) {
+    return absl::PermissionDeniedError(
+        StrCat("alliance ", alliance.name, " asks for malicious security, and ", question,
+               " on ", protocol, " has no malicious-secure variant"));
+  }
+  return *alliance.security;
 }
 
 std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose) {
@@ -342,6 +419,17 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
       }
     }
   }
+  absl::StatusOr<session::Security> security =
+      SecurityFor(alliance, offer.protocol, offer.question);
+  if (!security.ok()) {
+    return refuse(kRefuseSecurityUnavailable, std::string(security.status().message()));
+  }
+  if (offer.security != *security) {
+    return refuse(kRefuseSecurityMismatch,
+                  StrCat("alliance ", alliance.name, " runs ", offer.question, " on ",
+                         offer.protocol, " ", session::SecurityName(*security),
+                         " here; the offer asks for ", session::SecurityName(offer.security)));
+  }
   return d;
 }
 
@@ -354,6 +442,7 @@ std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
          {"question", offer.question},
          {"protocol", offer.protocol},
          {"result_to", OfferResultToName(offer.result_to)},
+         {"security", session::SecurityName(offer.security)},
          {"initiator_set_size", offer.set_size},
          {"responder_set_size", responder_set_size},
          {"profile_digest", offer.profile_digest},

@@ -7,7 +7,7 @@
 // Flow (I = initiator, R = responder), every message one channel frame:
 //   I -> R  offer     job id, alliance, question, protocol, result_to,
 //                     initiator set size, requested dataset, profile, version,
-//                     I's build digest
+//                     I's build digest, security model
 //   R -> I  verdict   accept (with R's set size) | pending (manual approval
 //                     or busy: ask again later) | refuse (code + reason);
 //                     every verdict carries R's build digest
@@ -20,7 +20,7 @@
 // message, so both sides compute the same value (TranscriptChannel).
 //
 // Nothing here touches the store or the config file; the daemon
-// (job_runner.h) decides and records.
+// (daemon.h) decides and records.
 #ifndef LIAISON_NODE_PEER_PROTOCOL_H_
 #define LIAISON_NODE_PEER_PROTOCOL_H_
 
@@ -37,6 +37,7 @@
 #include "net/identity.h"
 #include "node/audit.h"
 #include "node/config.h"
+#include "session/handshake.h"
 
 namespace liaison::node {
 
@@ -65,6 +66,13 @@ inline constexpr char kRefuseUnsupported[] = "unsupported";
 inline constexpr char kRefuseDpParameters[] = "dp_parameters_invalid";
 inline constexpr char kRefusePrivacyBudget[] = "privacy_budget_exhausted";
 inline constexpr char kRefuseItemBudget[] = "item_budget_exhausted";
+// kPendingPreparing is the pending verdict of a responder that must
+// prepare a job (draw a noised job's noise) with no channel open: the
+// initiator asks again after the verdict's retry_after_seconds.
+inline constexpr char kPendingPreparing[] = "preparing";
+inline constexpr char kRefuseOfferChanged[] = "offer_changed";
+inline constexpr char kRefuseSecurityMismatch[] = "security_mismatch";
+inline constexpr char kRefuseSecurityUnavailable[] = "security_unavailable";
 
 // ResultToName for offers, from the initiator's view.
 enum class OfferResultTo { kInitiator, kResponder, kBoth };
@@ -104,6 +112,9 @@ struct JobOffer {
   std::string build = BuildDigestOrEmpty();
   // dp is set exactly for count and sum offers (RecvOffer checks it).
   std::optional<OfferDp> dp;
+  // security is the adversary model the job runs in; it must be the one the
+  // responder's own policy gives the job (SecurityFor).
+  session::Security security = session::Security::kSemiHonest;
 };
 
 enum class VerdictKind { kAccept, kPending, kRefuse };
@@ -140,6 +151,21 @@ absl::StatusOr<Verdict> RecvVerdict(net::Channel& channel);
 absl::Status SendGo(net::Channel& channel, const Go& go);
 absl::StatusOr<Go> RecvGo(net::Channel& channel);
 
+// CanonicalOffer is the canonical JSON text of every parameter of `offer`
+// (the offer message without "type" and "v", keys in order, no spaces): two
+// offers are the same offer exactly when their canonical forms are equal
+// byte for byte. The responder stores it when it admits an offer, compares
+// a repeated offer's with it, and runs the job from it.
+std::string CanonicalOffer(const JobOffer& offer);
+
+// ParseCanonicalOffer reads CanonicalOffer's output back, with RecvOffer's
+// checks (DataLoss if malformed).
+absl::StatusOr<JobOffer> ParseCanonicalOffer(std::string_view json);
+
+// OfferChanges names the parameters in which `offered` differs from
+// `admitted`, for a person ("dp.epsilon, set_size"); "" if none.
+std::string OfferChanges(const JobOffer& admitted, const JobOffer& offered);
+
 // PolicyDecision is what CheckOfferPolicy found.
 struct PolicyDecision {
   // refusal_code is empty when the offer passes.
@@ -157,11 +183,26 @@ struct PolicyDecision {
 // initiator's set size is within bounds, the profile digest is ours, the
 // software versions are compatible and the initiator's build is one the
 // alliance requires (require_build); for count and sum, that the alliance
-// has a dp budget and the DP parameters are valid (node/dp_jobs.h). It
+// has a dp budget and the DP parameters are valid (node/dp_jobs.h); last,
+// that the offer's security model is the one SecurityFor gives the job. It
 // never fails; a refusal is in the decision. `profile` is this node's
 // normalisation profile.
 PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
                                 const JobOffer& offer, const data::Profile& profile);
+
+// SessionProtocol maps a job's protocol ("rr22", "ecdh") to the session's
+// protocol name ("rr22-psi", "ecdh-psi").
+std::string SessionProtocol(std::string_view protocol);
+
+// SecurityFor is the security model `alliance`'s policy gives a job of
+// `question` on `protocol` ("rr22", "ecdh"): the alliance's `security` if
+// it sets one, else malicious wherever a malicious variant exists
+// (session::HasMaliciousVariant) and semi-honest otherwise.
+// PermissionDenied if the alliance asks for malicious and the job has no
+// malicious variant.
+absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
+                                              std::string_view protocol,
+                                              std::string_view question);
 
 // SetSizeRefusal returns "" if `n` is within the alliance's bounds, and the
 // reason otherwise. `whose` names the side ("our", "the initiator's").
@@ -175,10 +216,11 @@ std::string BuildRefusal(const AllianceConfig& alliance, std::string_view build,
 
 // OfferParamsJson returns the canonical job parameters both sides agree on
 // once the responder accepted: job id, alliance, question, protocol,
-// result_to, both set sizes, profile digest, both fingerprints, both build
-// digests (the offer's and `responder_build`) and, for count and sum, the
-// DP parameters. Its ParamsDigest is the params_digest of the receipts, so
-// each side's receipt signs the builds both announced.
+// result_to, security model, both set sizes, profile digest, both
+// fingerprints, both build digests (the offer's and `responder_build`) and,
+// for count and sum, the DP parameters. Its ParamsDigest is the
+// params_digest of the receipts, so each side's receipt signs the builds
+// both announced.
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,
                             std::string_view initiator_fingerprint,
                             std::string_view responder_fingerprint,

@@ -2,9 +2,11 @@
 
 #include <httplib.h>  // CPPHTTPLIB_OPENSSL_SUPPORT comes from its pkg-config flags
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "base/strings.h"
@@ -110,7 +112,8 @@ Json AllianceJson(const AllianceConfig& a) {
               {"max_peer_items_per_day", a.max_peer_items_per_day},
               {"max_revealed_items_per_day", a.max_revealed_items_per_day},
               {"approval", ApprovalName(a.approval)},
-              {"tlp_ceiling", TlpName(a.tlp_ceiling)}};
+              {"tlp_ceiling", TlpName(a.tlp_ceiling)},
+              {"security", a.security ? session::SecurityName(*a.security) : "default"}};
 }
 
 Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& state) {
@@ -411,29 +414,72 @@ void RestApi::Routes() {
           return absl::OkStatus();
         }));
   s.Get("/v1/privacy", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
-    // Every (alliance with a dp budget, member, dataset it may use) with
-    // what has been spent against the budget, from one snapshot.
-    Json out = Json::array();
+    // From one snapshot: for every member and dataset of ours that an
+    // alliance with a dp budget lets it use, the peer's ledger of the
+    // dataset's name and of each content it was charged under (over all
+    // alliances); for every dataset with a global budget, its ledgers over
+    // all peers (node/privacy_ledger.h).
+    const Config& config = d.config();
+    auto amount = [](const PrivacyAmount& a) {
+      return Json{{"epsilon", dp::FormatRational(a.epsilon)},
+                  {"delta", dp::FormatRational(a.delta)}};
+    };
+    auto spent = [&](internal::Db& db, const LedgerScope& scope) -> absl::StatusOr<Json> {
+      LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, scope));
+      return Json{{"spent", amount(t.spent)}, {"num_charges", t.num_charges}};
+    };
+    auto contents = [&](internal::Db& db, const std::string& fp,
+                        const std::string& dataset) -> absl::StatusOr<Json> {
+      Json out = Json::array();
+      LIAISON_ASSIGN_OR_RETURN(std::vector<std::string> digests,
+                               ContentsIn(db, LedgerScope{fp, dataset, ""}));
+      for (const std::string& digest : digests) {
+        LIAISON_ASSIGN_OR_RETURN(Json c, spent(db, LedgerScope{fp, "", digest}));
+        c["dataset_digest"] = digest;
+        out.push_back(std::move(c));
+      }
+      return out;
+    };
+    Json ledger = Json::array(), global = Json::array();
     LIAISON_RETURN_IF_ERROR(d.store().Read([&](internal::Db& db) -> absl::Status {
-      for (const auto& [name, alliance] : d.config().alliances) {
+      std::map<std::pair<std::string, std::string>, std::vector<std::string>> granted;
+      for (const auto& [name, alliance] : config.alliances) {
         if (!alliance.dp) continue;
         for (const auto& [peer, datasets] : alliance.datasets) {
-          for (const std::string& dataset : datasets) {
-            LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, LedgerKey{name, peer, dataset}));
-            out.push_back(Json{{"alliance", name},
-                               {"peer", peer},
-                               {"dataset", dataset},
-                               {"spent", Json{{"epsilon", dp::FormatRational(t.spent.epsilon)},
-                                              {"delta", dp::FormatRational(t.spent.delta)}}},
-                               {"budget", Json{{"epsilon", alliance.dp->epsilon},
-                                               {"delta", alliance.dp->delta}}},
-                               {"num_charges", t.num_charges}});
-          }
+          for (const std::string& dataset : datasets) granted[{peer, dataset}].push_back(name);
         }
+      }
+      for (const auto& [key, alliances] : granted) {
+        const auto& [peer, dataset] = key;
+        auto p = config.peers.find(peer);
+        if (p == config.peers.end()) continue;
+        LIAISON_ASSIGN_OR_RETURN(PrivacyBudgets budgets,
+                                 PrivacyBudgetsFor(config, peer, dataset));
+        const std::string& fp = p->second.fingerprint;
+        LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{fp, dataset, ""}));
+        row["peer"] = peer;
+        row["peer_fingerprint"] = fp;
+        row["dataset"] = dataset;
+        row["alliances"] = alliances;
+        row["budget"] = amount(budgets.per_peer);
+        LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, fp, dataset));
+        ledger.push_back(std::move(row));
+      }
+      for (const auto& [name, ds] : config.datasets) {
+        if (!ds.dp_global) continue;
+        LIAISON_ASSIGN_OR_RETURN(
+            PrivacyAmount budget,
+            ParsePrivacyAmount(StrCat("datasets.", name, ".dp_global"), ds.dp_global->epsilon,
+                               ds.dp_global->delta));
+        LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{"", name, ""}));
+        row["dataset"] = name;
+        row["budget"] = amount(budget);
+        LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, "", name));
+        global.push_back(std::move(row));
       }
       return absl::OkStatus();
     }));
-    SendJson(res, 200, Json{{"ledger", out}});
+    SendJson(res, 200, Json{{"ledger", ledger}, {"global", global}});
     return absl::OkStatus();
   }));
   s.Get("/v1/schedules", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {

@@ -8,7 +8,7 @@
 // versioned in the `schema_version` table; Open applies the missing forward
 // migrations in one transaction, so reopening is idempotent and a crash
 // during a migration leaves the old schema intact. The schema itself is
-// documented in store.cc next to the migrations.
+// documented in internal/store_schema.h, in the SQL of the migrations.
 //
 // Thread-safety: a Store owns one connection guarded by a mutex; every method
 // may be called from any thread, and calls are serialised. Other processes
@@ -37,7 +37,7 @@ inline constexpr char kStoreFile[] = "node.db";
 
 // kSchemaVersion is the schema this build writes; Open migrates older stores
 // up to it and refuses newer ones.
-inline constexpr int kSchemaVersion = 5;
+inline constexpr int kSchemaVersion = 6;
 
 namespace internal {
 class Db;

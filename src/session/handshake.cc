@@ -248,6 +248,10 @@ absl::Status Check(const Offer& mine, const Offer& peer) {
         StrCat("software versions are not compatible: we run liaison ",
                mine.software_version, ", the peer runs ", peer.software_version));
   }
+  if (mine.expected_peer_set_size && peer.set_size != *mine.expected_peer_set_size) {
+    return absl::PermissionDeniedError(StrCat("the peer announced ", *mine.expected_peer_set_size,
+                                              " items in its offer and brings ", peer.set_size));
+  }
   if (peer.set_size > mine.max_peer_set_size) {
     return absl::PermissionDeniedError(
         StrCat("the peer's set of ", peer.set_size, " items exceeds our limit of ",

@@ -76,6 +76,11 @@ struct Offer {
   // the peer (canonical, as `liaison version` prints them); any other build,
   // or none, is refused with PermissionDenied. Checked locally and not sent.
   std::vector<std::string> require_build;
+  // expected_peer_set_size, when set, is the exact set size the peer must
+  // bring: the size it announced before the session (a node's job offer or
+  // verdict), on which this side's policy and budgets were checked and
+  // charged. Checked locally, not sent.
+  std::optional<uint64_t> expected_peer_set_size;
 };
 
 // Agreed is what both sides settled on.
@@ -91,12 +96,13 @@ struct Agreed {
 // mechanism, ε, δ, bounds, count ε or who brings the values) ("normalisation
 // profile differs: ours liaison-indicators v1 (sha256 1a2b…), peer's …") when
 // either side found a mismatch — the peer's reason is relayed; PermissionDenied
-// when a set size exceeds a side's limit, or when a side's require_build does
-// not list the other's build ("the peer runs build sha256:…, not one we
-// require …"; the other side gets "the peer refused the session: our build
-// sha256:… is not one it requires …"); DataLoss for a malformed message;
-// transport errors as the channel returns them. On any error no protocol
-// data has been sent.
+// when a set size exceeds a side's limit or differs from the size a side
+// expects (expected_peer_set_size: "the peer announced 1 items in its offer
+// and brings 50"), or when a side's require_build does not list the other's
+// build ("the peer runs build sha256:…, not one we require …"; the other
+// side gets "the peer refused the session: our build sha256:… is not one it
+// requires …"); DataLoss for a malformed message; transport errors as the
+// channel returns them. On any error no protocol data has been sent.
 absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine);
 
 // CompatibleSoftware reports whether two software versions may run a

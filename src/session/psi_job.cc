@@ -1,8 +1,12 @@
 #include "session/psi_job.h"
 
 #include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "base/build_info.h"
+#include "base/bytes.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
@@ -12,6 +16,11 @@ namespace liaison::session {
 
 std::string_view ModeName(psi::PsiOutput output) {
   return output == psi::PsiOutput::kIntersection ? "match" : "count";
+}
+
+bool HasMaliciousVariant(std::string_view protocol, std::string_view mode) {
+  return protocol == psi::Rr22Psi::kProtocolName &&
+         (mode == "match" || mode == "count" || mode == "sum");
 }
 
 absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_values) {
@@ -31,6 +40,91 @@ absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_v
 }
 
 namespace {
+
+// The header layouts PeerHeaderSetSize reads. A new version of a protocol
+// may move its set size: read its header here again before raising these.
+static_assert(psi::EcdhPsi::kProtocolVersion == 1, "PeerHeaderSetSize reads ecdh-psi v1");
+static_assert(psi::Rr22Psi::kProtocolVersion == 3, "PeerHeaderSetSize reads rr22-psi v3");
+static_assert(psi::PrivateAggregate::kProtocolVersion == 2,
+              "PeerHeaderSetSize reads dp-aggregate v2");
+constexpr uint32_t kEcdhMagic = 0x48434445;          // docs/wire/ecdh-psi.md
+constexpr uint32_t kRr22Magic = 0x32325252;          // docs/wire/rr22-psi.md
+constexpr uint32_t kPrivateAggregateMagic = 0x47415044;  // docs/protocols/dp-aggregate.md
+
+// PeerHeaderSetSize returns the set size announced by `msg`, the peer's
+// first message of `protocol` (its header), or nullopt if `msg` is not a
+// header of the version whose layout is read here (the protocol then
+// refuses it itself, before any data).
+std::optional<uint64_t> PeerHeaderSetSize(std::string_view protocol, ByteSpan msg) {
+  ByteReader r(msg);
+  absl::StatusOr<uint32_t> magic = r.U32("magic");
+  absl::StatusOr<uint32_t> version = r.U32("version");
+  if (!magic.ok() || !version.ok()) return std::nullopt;
+  auto skip = [&r](int num_bytes) {
+    for (int i = 0; i < num_bytes; ++i) {
+      if (!r.U8("header byte").ok()) return false;
+    }
+    return true;
+  };
+  bool known = false;
+  if (protocol == psi::EcdhPsi::kProtocolName) {
+    // output, sender_receives, other_receives; then set_size.
+    known = *magic == kEcdhMagic && *version == psi::EcdhPsi::kProtocolVersion && skip(3);
+  } else if (protocol == psi::Rr22Psi::kProtocolName) {
+    // output, sender_receives, other_receives, role, security; then set_size.
+    known = *magic == kRr22Magic && *version == psi::Rr22Psi::kProtocolVersion && skip(5);
+  } else if (protocol == psi::PrivateAggregate::kProtocolName) {
+    // kind, sender_receives, other_receives, has_values, mechanism,
+    // security; epsilon, delta, count_epsilon; lo, hi; then set_size.
+    known = *magic == kPrivateAggregateMagic &&
+            *version == psi::PrivateAggregate::kProtocolVersion && skip(6) &&
+            r.String("epsilon").ok() && r.String("delta").ok() &&
+            r.String("count epsilon").ok() && r.U64("lo").ok() && r.U64("hi").ok();
+  }
+  if (!known) return std::nullopt;
+  absl::StatusOr<uint64_t> n = r.U64("set size");
+  return n.ok() ? std::optional<uint64_t>(*n) : std::nullopt;
+}
+
+// AgreedSizeChannel passes a protocol's messages through and checks the
+// first one it receives — the peer's protocol header — against the set size
+// the peer announced in the handshake: a peer cannot agree on one size and
+// then run the protocol with another. The message is withheld from the
+// protocol (DataLoss) when they differ, so the protocol stops at the header.
+class AgreedSizeChannel final : public net::Channel {
+ public:
+  AgreedSizeChannel(net::Channel& inner, std::string_view protocol, uint64_t agreed)
+      : inner_(inner), protocol_(protocol), agreed_(agreed) {
+    set_max_message_len(inner.max_message_len());
+  }
+
+  void Close() override { inner_.Close(); }
+  void SetTimeout(absl::Duration timeout) override { inner_.SetTimeout(timeout); }
+
+ protected:
+  absl::Status DoSend(ByteSpan message) override { return inner_.Send(message); }
+
+  absl::StatusOr<Bytes> DoRecv(size_t max_len) override {
+    inner_.set_max_message_len(max_len);
+    LIAISON_ASSIGN_OR_RETURN(Bytes m, inner_.Recv());
+    if (!checked_) {
+      checked_ = true;
+      std::optional<uint64_t> announced = PeerHeaderSetSize(protocol_, m);
+      if (announced && *announced != agreed_) {
+        return absl::DataLossError(StrCat("the peer announced ", agreed_,
+                                          " items in the handshake but its ", protocol_,
+                                          " header announces ", *announced));
+      }
+    }
+    return m;
+  }
+
+ private:
+  net::Channel& inner_;
+  std::string protocol_;
+  uint64_t agreed_;
+  bool checked_ = false;
+};
 
 // ProtocolVersion returns the version of a known protocol, or 0.
 uint32_t ProtocolVersion(std::string_view protocol) {
@@ -105,15 +199,18 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return absl::InvalidArgumentError(StrCat("unknown protocol '", params.protocol,
                                              "' (available: rr22-psi, ecdh-psi)"));
   }
-  if (params.protocol == psi::EcdhPsi::kProtocolName &&
-      params.security == Security::kMalicious) {
+  const std::string mode = params.dp ? std::string(psi::AggregateKindName(params.dp->kind))
+                                     : std::string(ModeName(params.output));
+  // An exact count is not a noised one: only the latter has a malicious mode.
+  const std::string variant_mode =
+      !params.dp && params.output == psi::PsiOutput::kCardinality ? "exact count" : mode;
+  if (params.security == Security::kMalicious &&
+      !HasMaliciousVariant(params.protocol, variant_mode)) {
     return absl::InvalidArgumentError(
-        "ecdh-psi is semi-honest only; use --protocol rr22 for --security malicious");
-  }
-  if (params.output == psi::PsiOutput::kCardinality &&
-      params.security == Security::kMalicious) {
-    return absl::InvalidArgumentError(
-        "count mode is semi-honest only; leave out --security malicious");
+        StrCat(params.protocol, " ", variant_mode,
+               " is semi-honest only (it has no malicious-secure variant); leave out --security "
+               "malicious",
+               params.protocol == psi::EcdhPsi::kProtocolName ? " or use --protocol rr22" : ""));
   }
   auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = channel.bytes_sent(), received0 = channel.bytes_received();
@@ -121,8 +218,7 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
   Offer offer;
   offer.protocol = protocol;
   offer.protocol_version = version;
-  offer.mode = params.dp ? std::string(psi::AggregateKindName(params.dp->kind))
-                         : std::string(ModeName(params.output));
+  offer.mode = mode;
   if (params.dp) {
     LIAISON_ASSIGN_OR_RETURN(offer.dp, MakeDpOffer(*params.dp, !values.empty()));
   }
@@ -136,9 +232,13 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
   offer.max_peer_set_size = params.max_peer_set_size;
   offer.build = BuildDigestOrEmpty();
   offer.require_build = params.require_build;
+  offer.expected_peer_set_size = params.expected_peer_set_size;
 
   PsiJobResult out;
   LIAISON_ASSIGN_OR_RETURN(out.agreed, Handshake(channel, offer));
+  // The protocol runs on the agreed sizes: its header may not announce
+  // another (the check after the run stays, for what the header cannot say).
+  AgreedSizeChannel agreed_channel(channel, protocol, out.agreed.peer.set_size);
   if (params.dp) {
     psi::PrivateAggregateParams p;
     p.spec = *params.dp;
@@ -149,7 +249,7 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     p.progress = params.progress;
     if (params.max_peer_set_size < p.max_peer_items) p.max_peer_items = params.max_peer_set_size;
     LIAISON_ASSIGN_OR_RETURN(psi::PrivateAggregateResult r,
-                             psi::PrivateAggregate(p).Run(channel, keys, values,
+                             psi::PrivateAggregate(p).Run(agreed_channel, keys, values,
                                                                       std::move(dp_noise), prng));
     if (r.peer_set_size != out.agreed.peer.set_size) {
       return absl::DataLossError(
@@ -165,7 +265,7 @@ absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams
     return out;
   }
   LIAISON_ASSIGN_OR_RETURN(psi::PsiResult r,
-                           RunProtocol(channel, params, out.agreed, keys, prng));
+                           RunProtocol(agreed_channel, params, out.agreed, keys, prng));
   if (r.peer_set_size != out.agreed.peer.set_size) {
     return absl::DataLossError(
         StrCat("the peer announced ", out.agreed.peer.set_size,

@@ -6,7 +6,9 @@
 #define LIAISON_SESSION_PSI_JOB_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -26,14 +28,19 @@ struct PsiJobParams {
   std::string protocol = "rr22-psi";
   psi::PsiOutput output = psi::PsiOutput::kIntersection;
   ResultTo result_to = ResultTo::kBoth;
-  // security: semi-honest (the default) or malicious (rr22-psi only); part
-  // of the handshake, so both sides must ask for the same.
+  // security: semi-honest (the default) or malicious (where
+  // HasMaliciousVariant says so); part of the handshake, so both sides must
+  // ask for the same.
   Security security = Security::kSemiHonest;
   uint64_t max_peer_set_size = UINT64_MAX;
   // require_build, when not empty, lists the peer builds this side accepts
   // (session::Offer::require_build). This side announces the build digest
   // of its own executable (base/build_info.h).
   std::vector<std::string> require_build;
+  // expected_peer_set_size, when set, is the exact set size the peer
+  // announced before the session (a node's offer or verdict); the handshake
+  // refuses any other (Offer::expected_peer_set_size).
+  std::optional<uint64_t> expected_peer_set_size;
   // dp, when set, makes the job a differentially private count or sum
   // (psi/private_aggregate.h; rr22-psi only); `output` is then ignored. Its
   // parameters go into the handshake; dp->malicious must match `security`.
@@ -58,6 +65,14 @@ struct PsiJobResult {
   double seconds = 0;
 };
 
+// HasMaliciousVariant reports whether `protocol` ("rr22-psi", "ecdh-psi")
+// has a malicious-secure variant for `mode`: "match" (an exact match),
+// "count" or "sum" (differentially private, psi/private_aggregate.h), or
+// "exact count" (the cardinality without noise). It is the one rule of which
+// jobs can run with Security::kMalicious, for the command line, RunPsiJob
+// and the node's policy alike: rr22-psi match, count and sum.
+bool HasMaliciousVariant(std::string_view protocol, std::string_view mode);
+
 // ModeName is "match" for the intersection and "count" for the cardinality.
 std::string_view ModeName(psi::PsiOutput output);
 
@@ -71,11 +86,15 @@ absl::StatusOr<DpOffer> MakeDpOffer(const psi::DpAggregateSpec& spec, bool has_v
 // RecordSet::key_values), the other side none. A DP job takes its noise,
 // drawn with psi::AggregateNoise::Draw(*params.dp, ...) BEFORE the channel
 // was opened, so that the peer cannot time the sampler (`dp_noise`).
+// The protocol runs on the sizes agreed in the handshake: a peer whose
+// protocol header announces another set size is DataLoss at that header,
+// before any protocol data (docs/wire/session.md), and so is a protocol run
+// that counted another size for the peer.
 // Errors are those of Handshake and of the protocol; InvalidArgument, before
-// any message, for an unknown protocol name, for malicious security with
-// ecdh-psi (semi-honest only) or with exact count mode, for DP modes with
-// ecdh-psi, and for a DP job without its noise or whose dp->malicious
-// differs from `security`.
+// any message, for an unknown protocol name, for malicious security where
+// HasMaliciousVariant says there is none, for DP modes with ecdh-psi, and
+// for a DP job without its noise or whose dp->malicious differs from
+// `security`.
 absl::StatusOr<PsiJobResult> RunPsiJob(net::Channel& channel, const PsiJobParams& params,
                                        absl::Span<const std::string> keys,
                                        crypto::Prng& prng,

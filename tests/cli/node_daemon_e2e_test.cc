@@ -852,11 +852,12 @@ Json CountJob(const std::string& epsilon, const std::string& result_to) {
               {"result_to", result_to}};
 }
 
-// Spent returns the ledger's spent epsilon for (fin, peer, ind) on `n`.
+// Spent returns the spent epsilon of `peer`'s ledger of ind on `n` (over
+// all alliances).
 std::string Spent(const Node& n, const std::string& peer) {
   Reply r = n.Call("GET", "/v1/privacy", n.analyst_key);
   for (const Json& row : r.json["ledger"]) {
-    if (row["alliance"] == "fin" && row["peer"] == peer && row["dataset"] == "ind") {
+    if (row["peer"] == peer && row["dataset"] == "ind") {
       return row["spent"]["epsilon"];
     }
   }
@@ -1087,6 +1088,73 @@ TEST(NodeDaemonE2eTest, ScheduledDpCountRunsBetweenNodesUntilItsBudgetIsSpent) {
   EXPECT_EQ(cl.Verify("b").exit_code, 0);
 }
 
+TEST(NodeDaemonE2eTest, BudgetsFollowTheDataAcrossAlliancesAndNames) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  WriteItems(a);
+  WriteItems(b);
+  // a grants b its indicators through two alliances, and under two names
+  // (ind and secret are the same file); each alliance's budget is 1.
+  const std::map<std::string, std::string> policy = {
+      {"questions", "[\"match\", \"count\"]"}, {"protocols", "[\"rr22\"]"}};
+  auto dp = [](const std::string& alliance) {
+    return "[alliances." + alliance + ".dp]\nepsilon = \"1\"\ndelta = \"0.000001\"\n";
+  };
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}, policy) + dp("fin") +
+                        Alliance("ct", {"b"}, {{"b", "secret"}}, policy) + dp("ct"));
+  cl.Configure("b", kDatasets + Alliance("fin", {"a"}, {{"a", "ind"}}, policy) + dp("fin") +
+                        Alliance("ct", {"a"}, {{"a", "ind"}}, policy) + dp("ct"));
+  cl.Start("a");
+  cl.Start("b");
+  Reply first = a.PostJob(CountJob("0.7", "both"));
+  ASSERT_EQ(first.status, 202) << first.body;
+  ASSERT_EQ(a.WaitJob(first.json["id"])["state"], "succeeded");
+  // The same items under their other name, through the other alliance:
+  // 0.7 + 0.7 > 1, refused at once on a (429), audited.
+  Json again = CountJob("0.7", "both");
+  again["alliance"] = "ct";
+  again["dataset"] = "secret";
+  Reply refused = a.PostJob(again);
+  EXPECT_EQ(refused.status, 429) << refused.body;
+  EXPECT_THAT(refused.body, HasSubstr("content of dataset secret"));
+  EXPECT_THAT(a.Call("GET", "/v1/audit?limit=1000", a.analyst_key).body,
+              HasSubstr("privacy_budget_exhausted"));
+  // b's ledger of a's answers about b's ind is one too: a count to a only
+  // (b is charged) through ct after 0.7 through fin is refused by b.
+  Json theirs = CountJob("0.7", "me");
+  theirs["alliance"] = "ct";
+  theirs["dataset"] = "secret";
+  Reply mine = a.PostJob(theirs);
+  ASSERT_EQ(mine.status, 202) << mine.body;
+  Json job = a.WaitJob(mine.json["id"]);
+  EXPECT_EQ(job["state"], "refused") << job.dump();
+  EXPECT_EQ(job["refusal_code"], "privacy_budget_exhausted") << job.dump();
+  EXPECT_TRUE(HasRefusal(b, mine.json["id"], "privacy_budget_exhausted"));
+
+  // GET /v1/privacy: one ledger per (peer, dataset) over its alliances, and
+  // the content ledger both names share.
+  Reply ledger = a.Call("GET", "/v1/privacy", a.analyst_key);
+  ASSERT_EQ(ledger.status, 200) << ledger.body;
+  ASSERT_EQ(ledger.json["ledger"].size(), 2u) << ledger.body;
+  for (const Json& row : ledger.json["ledger"]) {
+    EXPECT_EQ(row["peer_fingerprint"], b.fingerprint);
+    EXPECT_EQ(row["budget"]["epsilon"], "1");
+    if (row["dataset"] == "ind") {
+      EXPECT_EQ(row["alliances"], Json::array({"fin"}));
+      EXPECT_EQ(row["spent"]["epsilon"], "7/10");
+      ASSERT_EQ(row["contents"].size(), 1u) << ledger.body;
+      EXPECT_EQ(row["contents"][0]["spent"]["epsilon"], "7/10");
+    } else {
+      EXPECT_EQ(row["spent"]["epsilon"], "0") << ledger.body;
+    }
+  }
+  EXPECT_TRUE(ledger.json["global"].empty());
+  EXPECT_EQ(cl.Verify("a").exit_code, 0);
+  EXPECT_EQ(cl.Verify("b").exit_code, 0);
+}
+
 // --- the item budget of match jobs -------------------------------------------
 
 TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
@@ -1103,10 +1171,12 @@ TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
                         Alliance("fin", {"a"}, {{"a", "ind"}},
                                  {{"max_peer_items_per_day", "12"},
                                   {"max_revealed_items_per_day", "5"}}) +
-                        Alliance("tight", {"a"}, {{"a", "ind"}}));
-  // a: b may learn at most 2 items of a's a day in alliance tight.
+                        Alliance("tight", {"a"}, {{"a", "secret"}}));
+  // a: b may learn at most 2 items a day of a's dataset secret, which
+  // alliance tight grants b. (A limit is the data's, in all alliances: had
+  // tight granted ind, fin's jobs on ind would be under it too.)
   cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}) +
-                        Alliance("tight", {"b"}, {{"b", "ind"}},
+                        Alliance("tight", {"b"}, {{"b", "secret"}},
                                  {{"max_revealed_items_per_day", "2"}}));
   cl.Start("a");
   cl.Start("b");
@@ -1134,7 +1204,7 @@ TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
 
   // a's own limit: a job in which b would learn up to 3 of a's items is
   // refused by a before the protocol; one in which b learns nothing runs.
-  Reply tight = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "ind"},
+  Reply tight = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "secret"},
                            {"result_to", "both"}});
   ASSERT_EQ(tight.status, 202) << tight.body;
   Json t = a.WaitJob(tight.json["id"]);
@@ -1143,7 +1213,7 @@ TEST(NodeDaemonE2eTest, ItemBudgetRefusesMatchJobsAtTheRightJobOnBothSides) {
   EXPECT_THAT(t.value("reason", ""), HasSubstr("max_revealed_items_per_day"));
   EXPECT_EQ(b.WaitJob(tight.json["id"])["state"], "refused");
   EXPECT_TRUE(HasRefusal(b, tight.json["id"], "item_budget_exhausted"));
-  Reply mine = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "ind"},
+  Reply mine = a.PostJob({{"alliance", "tight"}, {"peer", "b"}, {"dataset", "secret"},
                           {"result_to", "me"}});
   ASSERT_EQ(mine.status, 202) << mine.body;
   EXPECT_EQ(a.WaitJob(mine.json["id"])["state"], "succeeded");

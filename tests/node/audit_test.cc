@@ -283,7 +283,7 @@ TEST_F(AuditTest, LogOfAnOlderLiaisonStillVerifies) {
   {
     RawDb raw(db_path());
     raw.Exec("ALTER TABLE audit_log DROP COLUMN build; ALTER TABLE audit_log DROP COLUMN "
-             "peer_build; DELETE FROM schema_version WHERE version = 5;");
+             "peer_build; DELETE FROM schema_version WHERE version = 6;");
   }
   auto reopened = Store::Open(db_path(), {});
   ASSERT_TRUE(reopened.ok()) << reopened.status();

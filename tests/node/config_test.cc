@@ -159,6 +159,59 @@ TEST(ConfigTest, RequireBuildIsCanonicalised) {
   EXPECT_TRUE(plain->alliances.at("fin").require_build.empty());
 }
 
+TEST(ConfigTest, DatasetGlobalBudgetKeysParse) {
+  std::string text = Replace(kBase, "tlp = \"amber\"",
+                             "tlp = \"amber\"\ndp_global_epsilon = \"5.0\"\n"
+                             "dp_global_delta = \"0.00001\"\nglobal_max_peer_items_per_day = 500\n"
+                             "global_max_revealed_items_per_day = 50");
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const DatasetConfig& ds = config->datasets.at("ind");
+  ASSERT_TRUE(ds.dp_global.has_value());
+  EXPECT_EQ(ds.dp_global->epsilon, "5.0");
+  EXPECT_EQ(ds.dp_global->delta, "0.00001");
+  EXPECT_EQ(ds.global_max_peer_items_per_day, 500u);
+  EXPECT_EQ(ds.global_max_revealed_items_per_day, 50u);
+  config = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->datasets.at("ind").dp_global.has_value());
+  EXPECT_EQ(config->datasets.at("ind").global_max_peer_items_per_day, 0u);
+}
+
+const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
+
+TEST(ConfigTest, SecurityKeyParsesAndIsUnsetByDefault) {
+  auto config = ParseConfig(kBase, "liaison.toml", "/srv/node");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_FALSE(config->alliances.at("fin").security.has_value());
+  for (auto [text, want] : {std::pair<const char*, session::Security>{
+                                "semi-honest", session::Security::kSemiHonest},
+                            {"malicious", session::Security::kMalicious}}) {
+    config = ParseConfig(Replace(kBase, "approval = \"auto\"",
+                                 std::string("approval = \"auto\"\nsecurity = \"") + text + "\""),
+                         "liaison.toml", "/srv/node");
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(config->alliances.at("fin").security, want) << text;
+  }
+}
+
+TEST(ConfigTest, ScheduleOfAJobWithoutTheMaliciousVariantItsAllianceAsksForIsAnError) {
+  std::string text = Replace(kBase, "approval = \"auto\"",
+                             "approval = \"auto\"\nsecurity = \"malicious\"");
+  text = Replace(text, "protocols = [\"rr22\"]", "protocols = [\"rr22\", \"ecdh\"]");
+  text += "[schedules.c]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+          "question = \"match\"\nprotocol = \"ecdh\"\nevery = \"1d\"\n";
+  auto config = ParseConfig(text, "liaison.toml", "/srv/node");
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(std::string(config.status().message()),
+              HasSubstr("schedules.c.question: alliance fin asks for malicious security, and "
+                        "match on ecdh has no malicious-secure variant"));
+  // A match on rr22 has one.
+  text = Replace(text, "protocol = \"ecdh\"\nevery", "protocol = \"rr22\"\nevery");
+  config = ParseConfig(text, "liaison.toml", "/srv/node");
+  EXPECT_TRUE(config.ok()) << config.status();
+}
+
 struct ErrorCase {
   const char* name;
   std::string from;
@@ -176,8 +229,6 @@ TEST_P(ConfigErrorTest, ErrorNamesFileLineAndKey) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(config.status().message()), ::testing::StartsWith(c.expected));
 }
-
-const std::string kDp = "[alliances.fin.dp]\nepsilon = \"1.0\"\ndelta = \"0.001\"\n";
 
 INSTANTIATE_TEST_SUITE_P(
     EveryErrorClass, ConfigErrorTest,
@@ -228,6 +279,15 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"ValueFieldIsTheItemField", "file = \"ind.txt\"",
                   "file = \"ind.jsonl\"\nfield = \"ip\"\nvalue_field = \"ip\"",
                   "liaison.toml:13: datasets.ind.value_field: must name a field other than"},
+        ErrorCase{"GlobalEpsilonWithoutDelta", "tlp = \"amber\"",
+                  "tlp = \"amber\"\ndp_global_epsilon = \"1\"",
+                  "liaison.toml:10: datasets.ind.dp_global_delta: missing"},
+        ErrorCase{"GlobalEpsilonAsFloat", "tlp = \"amber\"",
+                  "tlp = \"amber\"\ndp_global_epsilon = 1.0\ndp_global_delta = \"0\"",
+                  "liaison.toml:13: datasets.ind.dp_global_epsilon: must be a quoted decimal"},
+        ErrorCase{"ZeroGlobalItemBudget", "tlp = \"amber\"",
+                  "tlp = \"amber\"\nglobal_max_peer_items_per_day = 0",
+                  "liaison.toml:13: datasets.ind.global_max_peer_items_per_day: must be at least 1"},
         ErrorCase{"ZeroItemBudget", "jobs_per_hour_per_peer = 5",
                   "jobs_per_hour_per_peer = 5\nmax_revealed_items_per_day = 0",
                   "liaison.toml:20: alliances.fin.max_revealed_items_per_day: must be at least 1"},
@@ -256,6 +316,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "liaison.toml:19: alliances.fin.jobs_per_hour_per_peer: must be at least 1"},
         ErrorCase{"BadApproval", "approval = \"auto\"", "approval = \"sometimes\"",
                   "liaison.toml:20: alliances.fin.approval: \"sometimes\" is neither"},
+        ErrorCase{"BadSecurity", "approval = \"auto\"", "approval = \"auto\"\nsecurity = \"paranoid\"",
+                  "liaison.toml:21: alliances.fin.security: \"paranoid\" is neither \"malicious\" "
+                  "nor \"semi-honest\""},
         ErrorCase{"DatasetIsNotADataset", "bravo = [\"ind\"]", "bravo = [\"ind\", \"nope\"]",
                   "liaison.toml:23: alliances.fin.datasets.bravo: \"nope\" is not a dataset"},
         ErrorCase{"DatasetAboveTlpCeiling", "tlp = \"amber\"", "tlp = \"red\"",

@@ -1,6 +1,7 @@
 // Tests of the daemon in one process, without its REST server or a peer:
 // scheduled count jobs go through Daemon::SubmitJob, the path of
 // POST /v1/jobs, and spend the privacy ledger as REST-posted jobs do.
+// (daemon_peer_test.cc plays a cheating peer against the daemon.)
 //
 // The schedules run on a FakeClock. The peer is never reached: the
 // dataset's file does not exist, so each job fails locally right after it
@@ -104,11 +105,12 @@ class DaemonScheduleTest : public ::testing::Test {
     return false;
   }
 
-  // Spent is the ε charged to (fin, bravo, ind), exactly.
+  // Spent is the ε charged to bravo's ledger of ind, exactly.
   std::string Spent(Daemon& d) {
     std::string out = "(unread)";
     absl::Status s = d.store().Read([&](internal::Db& db) -> absl::Status {
-      LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, LedgerKey{"fin", "bravo", "ind"}));
+      LIAISON_ASSIGN_OR_RETURN(
+          LedgerTotals t, SpentIn(db, LedgerScope{"sha256:" + std::string(64, 'b'), "ind", ""}));
       out = dp::FormatRational(t.spent.epsilon);
       return absl::OkStatus();
     });

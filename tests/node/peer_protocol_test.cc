@@ -24,6 +24,7 @@ JobOffer MakeOffer() {
   o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
   o.profile_digest = data::Profile::V1().digest();
   o.software_version = kVersion;
+  o.security = session::Security::kMalicious;  // the default for rr22 match
   return o;
 }
 
@@ -58,6 +59,33 @@ TEST(PeerProtocolTest, OfferRoundTrips) {
   EXPECT_EQ(got->peer_dataset, "ind");
   EXPECT_EQ(got->result_to, OfferResultTo::kBoth);
   EXPECT_EQ(got->profile_digest, o.profile_digest);
+  EXPECT_EQ(got->security, session::Security::kMalicious);
+  EXPECT_EQ(CanonicalOffer(*got), CanonicalOffer(o));
+}
+
+TEST(PeerProtocolTest, CanonicalOfferReadsBackAndChangesAreNamed) {
+  JobOffer o = MakeOffer();
+  o.question = "count";
+  o.dp = OfferDp{"0.01", "", "", "", ""};
+  const std::string canonical = CanonicalOffer(o);
+  EXPECT_EQ(canonical.find(' '), std::string::npos) << canonical;
+  EXPECT_EQ(canonical.find("\"type\""), std::string::npos) << canonical;
+  absl::StatusOr<JobOffer> back = ParseCanonicalOffer(canonical);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(CanonicalOffer(*back), canonical);
+  EXPECT_EQ(OfferChanges(o, *back), "");
+
+  JobOffer changed = o;
+  changed.dp->epsilon = "50";
+  changed.set_size = 6;
+  EXPECT_NE(CanonicalOffer(changed), canonical);
+  EXPECT_EQ(OfferChanges(o, changed), "dp.epsilon, set_size");
+  // The same number written otherwise is another offer: comparison is on
+  // the bytes, not on what they might mean.
+  changed = o;
+  changed.dp->epsilon = "0.010";
+  EXPECT_NE(CanonicalOffer(changed), canonical);
+  EXPECT_EQ(ParseCanonicalOffer("[]").status().code(), absl::StatusCode::kDataLoss);
 }
 
 const std::string kBuildA = "sha256:" + std::string(64, 'a');
@@ -166,6 +194,24 @@ TEST(PeerProtocolTest, PolicyRefusalsNameTheRule) {
   EXPECT_EQ(code([](JobOffer& o) { o.software_version = "9.0.0"; }), kRefuseSoftware);
   EXPECT_EQ(code([](JobOffer& o) { o.set_size = 11; }), kRefuseSetSize);
   EXPECT_EQ(code([](JobOffer& o) { o.set_size = 1; }), kRefuseSetSize);
+  EXPECT_EQ(code([](JobOffer& o) { o.security = session::Security::kSemiHonest; }),
+            kRefuseSecurityMismatch);
+}
+
+TEST(PeerProtocolTest, SecurityForIsMaliciousWhereAVariantExistsUnlessTheAllianceSaysOtherwise) {
+  AllianceConfig a = MakeConfig().alliances.at("fin");
+  using session::Security;
+  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kMalicious);
+  EXPECT_EQ(*SecurityFor(a, "ecdh", "match"), Security::kSemiHonest);
+  EXPECT_EQ(*SecurityFor(a, "rr22", "count"), Security::kSemiHonest);
+  EXPECT_EQ(*SecurityFor(a, "rr22", "sum"), Security::kSemiHonest);
+  a.security = Security::kSemiHonest;
+  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kSemiHonest);
+  a.security = Security::kMalicious;
+  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kMalicious);
+  absl::StatusOr<Security> none = SecurityFor(a, "ecdh", "match");
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(none.status().message(), ::testing::HasSubstr("no malicious-secure variant"));
 }
 
 TEST(PeerProtocolTest, TranscriptHashIsTheSameOnBothSidesWhateverTheInterleaving) {

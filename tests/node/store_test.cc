@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "node/internal/sqlite.h"
 #include "node/testing/raw_db.h"
+#include "node/testing/schema4.h"
 #include "testing/temp_dir.h"
 
 namespace liaison::node {
@@ -403,6 +404,65 @@ TEST(StoreTest, FinishJobStoresTheResultOnlyForARunningJob) {
   auto listed = store->ListJobs(10, JobState::kSucceeded);
   ASSERT_TRUE(listed.ok());
   EXPECT_EQ(listed->size(), 1u);
+}
+
+TEST(StoreTest, SchemaFourLedgerRowsAreCarriedOverWithTheContentOfTheirJobs) {
+  ScopedTempDir tmp;
+  const std::string path = tmp.Sub("node.db");
+  std::string charged, refused, matched;
+  {
+    auto store = OpenNew(path);
+    ASSERT_NE(store, nullptr);
+    for (std::string* id : {&charged, &refused, &matched}) {
+      JobRequest r = Request("");
+      r.params_json = R"({"dataset": "ind", "result_to": "both"})";
+      auto j = store->CreateJob(r);
+      ASSERT_TRUE(j.ok()) << j.status();
+      *id = j->job.id;
+    }
+  }
+  const std::string content(64, 'd');
+  {
+    RawDb raw(path);
+    testing::MakeSchema4(raw);
+    // A job that ran has its dataset digest in its audit records (here
+    // written by hand: the migration reads only these columns).
+    for (const std::string& job : {charged, matched}) {
+      raw.Exec("INSERT INTO audit_log (seq, time, actor, kind, job_id, alliance, peer, question, "
+               "protocol, params, dataset_digests, profile_digest, transcript_hash, "
+               "result_digest, counts, receipt, prev_hash, hash, signature) VALUES ((SELECT "
+               "COALESCE(MAX(seq), 0) + 1 FROM audit_log), 't', 'node', 'job_started', '" +
+               job + "', 'fin', 'bravo', 'count', 'rr22', '{}', '[\"" + content +
+               "\"]', '', '', '', '{}', NULL, '', '" + job + "', '')");
+    }
+    testing::Schema4Charge(raw, "fin", "bravo", "ind", "3/10", charged);
+    testing::Schema4Charge(raw, "ct", "bravo", "ind", "1/5", refused);
+    raw.Exec("INSERT INTO item_reservations VALUES ('" + matched +
+             "', 'fin', 'bravo', 7, 0, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+    raw.Exec("INSERT INTO item_budget VALUES ('fin', 'bravo', zeroblob(32), '" + matched +
+             "', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+    EXPECT_EQ(raw.QueryText("SELECT MAX(version) FROM schema_version"), "4");
+  }
+  auto store = Store::Open(path, {});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->schema_version(), kSchemaVersion);
+  store->reset();
+  RawDb raw(path);
+  // Every row is still there, with its alliance and peer name; the content
+  // is the job's where the audit log has it, and the peer's key is for the
+  // node to fill in from its config.
+  EXPECT_EQ(raw.QueryText("SELECT count(*) FROM privacy_ledger"), "2");
+  EXPECT_EQ(raw.QueryText("SELECT dataset_digest FROM privacy_ledger WHERE job_id = '" +
+                          charged + "'"),
+            content);
+  EXPECT_EQ(raw.QueryText("SELECT dataset_digest || '|' || alliance || '|' || peer_fingerprint "
+                          "FROM privacy_ledger WHERE job_id = '" + refused + "'"),
+            "|ct|");
+  EXPECT_EQ(raw.QueryText("SELECT dataset || '|' || dataset_digest || '|' || peer_items FROM "
+                          "item_reservations"),
+            "ind|" + content + "|7");
+  EXPECT_EQ(raw.QueryText("SELECT dataset || '|' || dataset_digest FROM item_budget"),
+            "ind|" + content);
 }
 
 }  // namespace

@@ -239,6 +239,28 @@ TEST(HandshakeTest, MalformedBuildDigestIsDataLoss) {
   EXPECT_FALSE(peer.get().ok());
 }
 
+TEST(HandshakeTest, PeerBringingOtherThanItAnnouncedIsPermissionDeniedOnBothSides) {
+  Offer a = BaseOffer(), b = BaseOffer();
+  a.expected_peer_set_size = 1;  // b announced 1 item before the session
+  b.set_size = 50;               // and brings 50
+  Both r = RunPair(a, b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.a.status().message(),
+              HasSubstr("the peer announced 1 items in its offer and brings 50"));
+  EXPECT_EQ(r.b.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.b.status().message(), HasSubstr("the peer refused the session"));
+  // Fewer than announced is refused too: the size is exact.
+  b.set_size = 0;
+  a.expected_peer_set_size = 100;
+  r = RunPair(a, b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  // The announced size itself passes.
+  b.set_size = 100;
+  r = RunPair(a, b);
+  EXPECT_TRUE(r.a.ok()) << r.a.status();
+  EXPECT_TRUE(r.b.ok()) << r.b.status();
+}
+
 TEST(HandshakeTest, GarbledOfferIsDataLoss) {
   auto [ca, cb] = net::LocalPair();
   ASSERT_TRUE(cb->Send(Bytes{0x4c, 0x4c, 0x53, 0x4e, 1, 0xff}).ok());

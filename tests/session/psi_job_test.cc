@@ -4,9 +4,12 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
+#include "base/version.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/channel.h"
+#include "psi/private_aggregate.h"
 #include "testing/sets.h"
 
 namespace liaison::session {
@@ -179,6 +182,15 @@ TEST(PsiJobTest, DpSpecForAnotherSecurityModelIsRefusedBeforeAnyMessage) {
   EXPECT_EQ(ca->bytes_sent(), 0u);
 }
 
+TEST(PsiJobTest, Rr22MatchCountAndSumHaveAMaliciousVariant) {
+  for (const char* mode : {"match", "count", "sum"}) {
+    EXPECT_TRUE(HasMaliciousVariant("rr22-psi", mode)) << mode;
+    EXPECT_FALSE(HasMaliciousVariant("ecdh-psi", mode)) << mode;
+  }
+  EXPECT_FALSE(HasMaliciousVariant("rr22-psi", "exact count"));
+  EXPECT_FALSE(HasMaliciousVariant("no-such-psi", "match"));
+}
+
 TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
   auto [ca, cb] = net::LocalPair();
   PsiJobParams p;
@@ -186,6 +198,89 @@ TEST(PsiJobTest, UnknownProtocolIsInvalidArgument) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
   std::vector<std::string> items = {"x"};
   EXPECT_EQ(RunPsiJob(*ca, p, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// CheatingPeer announces `announced` items in the session handshake and then
+// runs `protocol` ("rr22-psi", "ecdh-psi" or "dp-aggregate", a count)
+// itself with `items`, as a partner running modified code would. It returns
+// whether the protocol gave it a result.
+absl::Status CheatingPeer(net::Channel& ch, const std::string& protocol, uint64_t announced,
+                          const std::vector<std::string>& items) {
+  const bool dp = protocol == psi::PrivateAggregate::kProtocolName;
+  Offer o;
+  o.protocol = protocol;
+  o.protocol_version = protocol == psi::EcdhPsi::kProtocolName ? psi::EcdhPsi::kProtocolVersion
+                       : dp ? psi::PrivateAggregate::kProtocolVersion
+                            : psi::Rr22Psi::kProtocolVersion;
+  o.mode = dp ? "count" : "match";
+  o.profile_name = std::string(data::Profile::V1().name());
+  o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
+  o.profile_digest = data::Profile::V1().digest();
+  o.set_size = announced;
+  o.result_to = ResultTo::kBoth;
+  o.software_version = kVersion;
+  psi::DpAggregateSpec spec;
+  if (dp) {
+    LIAISON_ASSIGN_OR_RETURN(o.dp, MakeDpOffer(spec, /*has_values=*/false));
+  }
+  LIAISON_RETURN_IF_ERROR(Handshake(ch, o).status());
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 2);
+  if (dp) {
+    psi::PrivateAggregateParams p;
+    p.spec = spec;
+    p.i_receive = p.peer_receives = true;
+    LIAISON_ASSIGN_OR_RETURN(psi::AggregateNoise noise, psi::AggregateNoise::Draw(spec, prng));
+    return psi::PrivateAggregate(p).Run(ch, items, {}, std::move(noise), prng).status();
+  }
+  if (protocol == psi::EcdhPsi::kProtocolName) {
+    return psi::EcdhPsi(psi::EcdhPsiParams{}).Run(ch, items, prng).status();
+  }
+  return psi::Rr22Psi(psi::Rr22PsiParams{}).Run(ch, items, prng).status();
+}
+
+class ProtocolHeaderTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProtocolHeaderTest, HeaderAnnouncingMoreThanTheHandshakeStopsTheRunAtTheHeader) {
+  const std::string protocol = GetParam();
+  auto sets = testing::MakeSets(/*num_a=*/50, /*num_b=*/20, /*num_common=*/10, kSeed);
+  auto [ca, cb] = net::LocalPair();
+  auto cheat = std::async(std::launch::async, [&, ch = cb.get()] {
+    absl::Status s = CheatingPeer(*ch, protocol, /*announced=*/1, sets.a);
+    ch->Close();
+    return s;
+  });
+  PsiJobParams p;
+  if (protocol == psi::PrivateAggregate::kProtocolName) {
+    p.dp = psi::DpAggregateSpec{};
+  } else {
+    p.protocol = protocol;
+  }
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  psi::AggregateNoise noise;
+  if (p.dp) noise = *psi::AggregateNoise::Draw(*p.dp, prng);
+  absl::StatusOr<PsiJobResult> honest = RunPsiJob(*ca, p, sets.b, prng, {}, std::move(noise));
+  ca->Close();
+  EXPECT_EQ(honest.status().code(), absl::StatusCode::kDataLoss) << honest.status();
+  EXPECT_THAT(honest.status().message(),
+              HasSubstr("the peer announced 1 items in the handshake but its " + protocol +
+                        " header announces 50"));
+  EXPECT_FALSE(cheat.get().ok()) << "the cheating peer got a result";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllProtocols, ProtocolHeaderTest,
+                         ::testing::Values("rr22-psi", "ecdh-psi", "dp-aggregate"));
+
+TEST(PsiJobTest, ExpectedPeerSetSizeIsCheckedInTheHandshake) {
+  auto sets = testing::MakeSets(10, 12, 5, kSeed);
+  PsiJobParams pa, pb;
+  pa.expected_peer_set_size = 11;  // b brings 12
+  Both r = RunJobs(pa, sets.a, pb, sets.b);
+  EXPECT_EQ(r.a.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(r.a.status().message(), HasSubstr("announced 11 items in its offer and brings 12"));
+  EXPECT_FALSE(r.b.ok());  // refused (or a closed the channel first)
+  pa.expected_peer_set_size = 12;
+  r = RunJobs(pa, sets.a, pb, sets.b);
+  EXPECT_TRUE(r.a.ok()) << r.a.status();
 }
 
 }  // namespace

@@ -1,0 +1,321 @@
+// The [schedules.*] and [webhooks.*] tables of liaison.toml: what the node
+// does on its own (docs/node.md). config.cc parses the rest.
+#include <string>
+#include <utility>
+
+#include "base/status.h"
+#include "base/strings.h"
+#include "node/config.h"
+#include "node/dp_jobs.h"
+#include "node/internal/config_checker.h"
+#include "node/peer_protocol.h"
+#include "node/schedule.h"
+#include "node/webhook.h"
+#include "session/handshake.h"
+
+namespace liaison::node::internal {
+namespace {
+
+// ParseRecurrence reads `every` / `at` / `daily` (schedule.h has the
+// grammar) into `out`; false if they are missing or wrong.
+bool ParseRecurrence(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                     Recurrence& out) {
+  std::optional<std::string> every = c.String(t, line, path, "every", false);
+  std::optional<std::string> at = c.String(t, line, path, "at", false);
+  std::optional<std::string> daily = c.String(t, line, path, "daily", false);
+  auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+  if (t.get("every") == nullptr && t.get("daily") == nullptr) {
+    c.Error(line, path + ".every",
+            "missing: a schedule needs every = \"15m\" / \"6h\" / \"24h\" (optionally with "
+            "at = \"HH:MM\") or daily = \"HH:MM\"");
+    return false;
+  }
+  if (t.get("every") != nullptr && t.get("daily") != nullptr) {
+    c.Error(line_of("daily"), path + ".daily",
+            "give either every (with an optional at) or daily, not both");
+    return false;
+  }
+  if (daily) {
+    if (t.get("at") != nullptr) {
+      c.Error(line_of("at"), path + ".at", "daily already says the time; at goes with every");
+      return false;
+    }
+    absl::StatusOr<int64_t> offset = ParseTimeOfDay(*daily);
+    if (!offset.ok()) {
+      c.Error(line_of("daily"), path + ".daily", std::string(offset.status().message()));
+      return false;
+    }
+    out = Recurrence{86400, *offset};
+    return true;
+  }
+  if (!every) return false;
+  absl::StatusOr<int64_t> period = ParseEvery(*every);
+  if (!period.ok()) {
+    c.Error(line_of("every"), path + ".every", std::string(period.status().message()));
+    return false;
+  }
+  out = Recurrence{*period, 0};
+  if (t.get("at") != nullptr) {
+    if (!at) return false;
+    if (*period % 86400 != 0) {
+      c.Error(line_of("at"), path + ".at",
+              StrCat("at needs every to be a whole number of days (24h, 1d, 7d, ...); \"", *every,
+                     "\" runs are aligned to midnight UTC already"));
+      return false;
+    }
+    absl::StatusOr<int64_t> offset = ParseTimeOfDay(*at);
+    if (!offset.ok()) {
+      c.Error(line_of("at"), path + ".at", std::string(offset.status().message()));
+      return false;
+    }
+    out.offset_s = *offset;
+  }
+  return true;
+}
+
+// ParseScheduleDp reads a schedule's DP parameters into `job` and checks
+// them as a POST /v1/jobs body is checked (JobDpOf), putting each error on
+// the key at fault (or on the table's line for a missing one). A count or
+// sum also needs the alliance's [alliances.<name>.dp] budget. False if
+// anything is wrong.
+bool ParseScheduleDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                     const Config& config, const AllianceConfig* alliance,
+                     std::optional<Question> question, JobTemplate& job) {
+  bool ok = true;
+  for (auto [key, field] :
+       {std::pair<std::string_view, std::string*>{"epsilon", &job.dp.epsilon},
+        {"delta", &job.dp.delta},
+        {"count_epsilon", &job.dp.count_epsilon}}) {
+    if (auto v = DecimalString(c, t, line, path, key, false)) {
+      *field = *v;
+    } else if (t.get(key) != nullptr) {
+      ok = false;
+    }
+  }
+  if (auto v = c.String(t, line, path, "bounds", false)) {
+    job.dp.bounds = *v;
+  } else if (t.get("bounds") != nullptr) {
+    ok = false;
+  }
+  // Without a valid question or a protocol there is nothing to check the
+  // parameters against; those keys have their errors already.
+  if (!ok || !question || job.protocol.empty()) return ok;
+  auto line_of = [&](std::string_view key) {
+    const toml::node* n = t.get(key);
+    return n != nullptr ? Checker::Line(*n, line) : line;
+  };
+  auto ds = config.datasets.find(job.dataset);
+  const DatasetConfig no_dataset;
+  std::string field;
+  absl::StatusOr<std::optional<JobDp>> dp =
+      JobDpOf(QuestionName(*question), job.protocol, job.result_to,
+              ds != config.datasets.end() ? ds->second : no_dataset, job.dp, &field);
+  if (!dp.ok()) {
+    // The dp module's messages may start with the parameter's name, which
+    // the key in front of them says already.
+    std::string what(dp.status().message());
+    const std::string prefix = StrCat(field, ": ");
+    if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
+    c.Error(line_of(field), Checker::Path(path, field), what);
+    return false;
+  }
+  if (dp->has_value() && alliance != nullptr && !alliance->dp) {
+    c.Error(line_of("question"), path + ".question",
+            StrCat("alliance \"", job.alliance, "\" has no [alliances.", job.alliance,
+                   ".dp] budget, so it cannot run count or sum jobs"));
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
+                    std::map<std::string, ScheduleConfig>& out) {
+  ForEachNamedTable(c, root, "schedules", [&](const std::string& name, const std::string& path,
+                                              const toml::table& t, uint32_t line) {
+    c.Keys(t, path,
+           {"alliance", "peer", "dataset", "question", "protocol", "result_to", "epsilon",
+            "delta", "count_epsilon", "bounds", "every", "at", "daily", "catch_up"});
+    ScheduleConfig sc;
+    sc.name = name;
+    JobTemplate& job = sc.job;
+    bool ok = ParseRecurrence(c, t, line, path, sc.recurrence);
+    auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+
+    const AllianceConfig* alliance = nullptr;
+    if (auto a = c.String(t, line, path, "alliance", true)) {
+      job.alliance = *a;
+      auto it = config.alliances.find(*a);
+      if (it == config.alliances.end()) {
+        c.Error(line_of("alliance"), path + ".alliance",
+                StrCat("\"", *a, "\" is not an alliance (no [alliances.", *a, "] table)"));
+        ok = false;
+      } else {
+        alliance = &it->second;
+      }
+    }
+    if (auto p = c.String(t, line, path, "peer", true)) {
+      job.peer = *p;
+      if (alliance != nullptr && !Contains(alliance->members, *p)) {
+        c.Error(line_of("peer"), path + ".peer",
+                StrCat("\"", *p, "\" is not a member of alliance \"", job.alliance, "\""));
+        ok = false;
+      }
+    }
+    if (auto d = c.String(t, line, path, "dataset", true)) {
+      job.dataset = *d;
+      if (alliance != nullptr && !job.peer.empty()) {
+        auto allowed = alliance->datasets.find(job.peer);
+        if (allowed == alliance->datasets.end() || !Contains(allowed->second, *d)) {
+          c.Error(line_of("dataset"), path + ".dataset",
+                  StrCat("alliance \"", job.alliance, "\" does not allow dataset \"", *d,
+                         "\" in jobs with \"", job.peer, "\" (see [alliances.", job.alliance,
+                         ".datasets])"));
+          ok = false;
+        }
+      }
+    }
+    std::optional<Question> valid_question;
+    if (auto q = c.String(t, line, path, "question", true)) {
+      std::optional<Question> question;
+      for (Question cand : {Question::kMatch, Question::kCount, Question::kSum}) {
+        if (*q == QuestionName(cand)) question = cand;
+      }
+      if (!question) {
+        c.Error(line_of("question"), path + ".question",
+                StrCat("\"", *q, "\" is not a question (match, count or sum)"));
+        ok = false;
+      } else {
+        job.question = *question;
+        if (alliance != nullptr && !Contains(alliance->questions, *question)) {
+          c.Error(line_of("question"), path + ".question",
+                  StrCat("alliance \"", job.alliance, "\" does not allow the question \"", *q,
+                         "\""));
+          ok = false;
+        } else {
+          valid_question = question;
+        }
+      }
+    }
+    if (auto p = c.String(t, line, path, "protocol", true)) {
+      job.protocol = *p;
+      if (alliance != nullptr && !Contains(alliance->protocols, *p)) {
+        c.Error(line_of("protocol"), path + ".protocol",
+                StrCat("alliance \"", job.alliance, "\" does not allow the protocol \"", *p,
+                       "\""));
+        ok = false;
+      }
+    }
+    if (auto r = c.String(t, line, path, "result_to", false)) {
+      if (!session::ParseResultTo(*r).ok()) {
+        c.Error(line_of("result_to"), path + ".result_to",
+                StrCat("\"", *r, "\" is not both, me or peer"));
+        ok = false;
+      }
+      job.result_to = *r;
+    }
+    if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question, job)) ok = false;
+    if (ok && alliance != nullptr && valid_question) {
+      // Every run would be refused (SubmitJob): an error now, not then.
+      absl::StatusOr<session::Security> security =
+          SecurityFor(*alliance, job.protocol, QuestionName(*valid_question));
+      if (!security.ok()) {
+        c.Error(line_of("question"), path + ".question",
+                std::string(security.status().message()));
+        ok = false;
+      }
+    }
+    if (auto cu = c.String(t, line, path, "catch_up", false)) {
+      if (*cu == "none") {
+        sc.catch_up = CatchUp::kNone;
+      } else if (*cu == "latest") {
+        sc.catch_up = CatchUp::kLatest;
+      } else {
+        c.Error(line_of("catch_up"), path + ".catch_up",
+                StrCat("\"", *cu, "\" is neither \"none\" nor \"latest\""));
+        ok = false;
+      }
+    }
+    if (ok) out[name] = std::move(sc);
+  });
+}
+
+void ParseWebhooks(Checker& c, const toml::table& root, const std::string& base_dir,
+                   std::map<std::string, WebhookConfig>& out) {
+  ForEachNamedTable(c, root, "webhooks", [&](const std::string& name, const std::string& path,
+                                             const toml::table& t, uint32_t line) {
+    c.Keys(t, path,
+           {"url", "secret_file", "secret_env", "events", "max_attempts", "timeout_seconds"});
+    WebhookConfig w;
+    w.name = name;
+    auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+    if (auto url = c.String(t, line, path, "url", true)) {
+      absl::StatusOr<WebhookUrl> parsed = ParseWebhookUrl(*url);
+      if (!parsed.ok()) c.Error(line_of("url"), path + ".url", std::string(parsed.status().message()));
+      w.url = *url;
+    }
+    std::optional<std::string> file = c.String(t, line, path, "secret_file", false);
+    std::optional<std::string> env = c.String(t, line, path, "secret_env", false);
+    if (t.get("secret_file") == nullptr && t.get("secret_env") == nullptr) {
+      c.Error(line, path + ".secret_file",
+              "missing: a webhook needs secret_file (a file in the node's directory, mode 0600) "
+              "or secret_env (an environment variable)");
+    } else if (t.get("secret_file") != nullptr && t.get("secret_env") != nullptr) {
+      c.Error(line_of("secret_env"), path + ".secret_env",
+              "give either secret_file or secret_env, not both");
+    } else if (file) {
+      bool inside = !file->empty() && file->front() != '/' && *file != ".." &&
+                    file->rfind("../", 0) != 0 && file->find("/../") == std::string::npos &&
+                    (file->size() < 3 || file->compare(file->size() - 3, 3, "/..") != 0);
+      if (!inside) {
+        c.Error(line_of("secret_file"), path + ".secret_file",
+                "must be a relative path inside the node's directory (no '..'), e.g. "
+                "\"secrets/soar.key\"");
+      }
+      w.secret_file = *file;
+      w.secret_path = base_dir.empty() ? *file : StrCat(base_dir, "/", *file);
+    } else if (env) {
+      bool valid = !env->empty() && !(env->front() >= '0' && env->front() <= '9') &&
+                   std::all_of(env->begin(), env->end(), [](char ch) {
+                     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                            (ch >= '0' && ch <= '9') || ch == '_';
+                   });
+      if (!valid) {
+        c.Error(line_of("secret_env"), path + ".secret_env",
+                "not an environment variable name (letters, digits and '_')");
+      }
+      w.secret_env = *env;
+    }
+    if (auto events = c.Strings(t, line, path, "events", false)) {
+      if (events->empty()) c.Error(line_of("events"), path + ".events", "must name at least one");
+      for (const auto& [e, e_line] : *events) {
+        absl::StatusOr<WebhookEvent> parsed = ParseWebhookEvent(e);
+        if (!parsed.ok()) {
+          c.Error(e_line, path + ".events", std::string(parsed.status().message()));
+        } else if (Contains(w.events, *parsed)) {
+          c.Error(e_line, path + ".events", StrCat("\"", e, "\" is listed twice"));
+        } else {
+          w.events.push_back(*parsed);
+        }
+      }
+    } else if (t.get("events") == nullptr) {
+      w.events = {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
+                  WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
+                  WebhookEvent::kScheduleMissed};
+    }
+    if (auto v = c.Integer(t, line, path, "max_attempts", false, 100)) {
+      if (*v == 0) c.Error(line_of("max_attempts"), path + ".max_attempts", "must be 1 to 100");
+      w.max_attempts = static_cast<uint32_t>(*v);
+    }
+    if (auto v = c.Integer(t, line, path, "timeout_seconds", false, 300)) {
+      if (*v == 0) {
+        c.Error(line_of("timeout_seconds"), path + ".timeout_seconds", "must be 1 to 300");
+      }
+      w.timeout_seconds = static_cast<uint32_t>(*v);
+    }
+    out[name] = std::move(w);
+  });
+}
+
+}  // namespace liaison::node::internal

@@ -1,0 +1,395 @@
+// The responder side of the daemon: it accepts peers' connections and
+// answers their offers from this node's own policy (docs/wire/node-peer.md,
+// "The responder's decision"), records them, and runs the accepted ones.
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <utility>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "base/strings.h"
+#include "node/budget_keys.h"
+#include "node/dp_jobs.h"
+#include "node/internal/daemon_internal.h"
+#include "node/item_budget.h"
+#include "node/privacy_ledger.h"
+
+namespace liaison::node {
+namespace {
+
+using Json = nlohmann::json;
+using internal::ChargeJson;
+using internal::DpParamsJson;
+using internal::NodeProfile;
+using internal::ParseRfc3339;
+using internal::RefusalText;
+using internal::RunOutcome;
+using internal::SplitRefusal;
+
+constexpr uint32_t kBusyRetrySeconds = 2;
+
+// AdmittedOfferJson is the canonical offer a responder job was admitted
+// with (CanonicalOffer), or nullopt for a job recorded without one.
+std::optional<std::string> AdmittedOfferJson(const Job& job) {
+  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!p.is_object() || !p.contains("offer") || !p["offer"].is_object()) return std::nullopt;
+  return p["offer"].dump();
+}
+
+}  // namespace
+
+// --- the responder -----------------------------------------------------------
+
+void Daemon::ListenLoop() {
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    std::string fingerprint;
+    absl::StatusOr<std::unique_ptr<net::Channel>> ch =
+        listener_->Accept(absl::Milliseconds(200), &fingerprint);
+    if (!ch.ok()) {
+      if (ch.status().code() != absl::StatusCode::kDeadlineExceeded) {
+        Log(LogLevel::kWarning, StrCat("refused a peer connection: ", std::string(ch.status().message())));
+      }
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    ++connections_;
+    std::thread([this, c = *std::move(ch), fp = std::move(fingerprint)]() mutable {
+      ServeConnection(std::move(c), std::move(fp));
+      std::lock_guard<std::mutex> lock(mu_);
+      --connections_;
+      cv_.notify_all();
+    }).detach();
+  }
+}
+
+void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer_fingerprint) {
+  const PeerConfig* peer = PeerByFingerprint(peer_fingerprint);
+  if (peer == nullptr) return;
+  TranscriptChannel channel(*raw, /*initiator=*/false);
+  absl::StatusOr<JobOffer> offer = RecvOffer(channel);
+  if (!offer.ok()) {
+    Log(LogLevel::kWarning, StrCat("bad offer from ", peer->name, ": ", std::string(offer.status().message())));
+    return;
+  }
+  auto refuse = [&](std::string_view code, std::string_view reason) {
+    Verdict v;
+    v.code = std::string(code);
+    v.reason = std::string(reason);
+    (void)SendVerdict(channel, v);
+    channel.Close();
+  };
+  const std::string actor = ActorForPeer(peer->fingerprint);
+  // peer_audit names the initiator's announced build in every record of
+  // the job.
+  AuditContent peer_audit;
+  peer_audit.peer_build = offer->build;
+
+  absl::StatusOr<Job> existing = store_->GetJob(offer->job_id);
+  if (existing.ok() && (existing->role != JobRole::kResponder || existing->peer != peer->name)) {
+    return refuse(kRefuseDuplicateJob, "this job id is already in use here");
+  }
+  if (existing.ok()) {
+    // A repeated offer (after manual approval) must be the admitted offer,
+    // byte for byte: a partner may not have a job approved and then change
+    // what it runs (docs/wire/node-peer.md).
+    const std::optional<std::string> admitted = AdmittedOfferJson(*existing);
+    if (!admitted) {
+      return refuse(kRefuseDuplicateJob,
+                    "this job was recorded without its offer (by an older liaison); offer it "
+                    "again under a new job id");
+    }
+    if (*admitted != CanonicalOffer(*offer)) {
+      absl::StatusOr<JobOffer> was = ParseCanonicalOffer(*admitted);
+      const std::string reason = StrCat(
+          "job ", offer->job_id, " was admitted with other parameters; this offer changes ",
+          was.ok() ? OfferChanges(*was, *offer) : std::string("them"));
+      const std::string text = RefusalText(kRefuseOfferChanged, reason);
+      Log(LogLevel::kWarning, StrCat("peer ", peer->name, ": ", reason));
+      if (existing->state == JobState::kAwaitingApproval ||
+          existing->state == JobState::kQueued) {
+        // The partner no longer asks for what was admitted: the job ends.
+        Finalize(*existing, JobState::kRefused, text, actor, &peer_audit);
+      } else {
+        // It is running or over; the attempt is still on the record.
+        Job attempt = *existing;
+        attempt.error = text;
+        Record(AuditKind::kJobRefused, attempt, actor, &peer_audit);
+      }
+      return refuse(kRefuseOfferChanged, reason);
+    }
+  }
+  // The policy is checked on every offer, the first and any repeated one
+  // (the config is the same, but an approved job must still fit it).
+  PolicyDecision decision = CheckOfferPolicy(config_, *peer, *offer, NodeProfile());
+  std::optional<LoadedDataset> data;
+  if (decision.refusal_code.empty()) {
+    absl::StatusOr<LoadedDataset> loaded =
+        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile());
+    if (!loaded.ok()) {
+      decision.refusal_code = kRefuseDatasetUnavailable;
+      decision.reason = StrCat("dataset ", decision.dataset, " cannot be read");
+      Log(LogLevel::kError, loaded.status().ToString());
+    } else {
+      catalog_.Remember(loaded->info);
+      std::string size = SetSizeRefusal(*decision.alliance, loaded->info.num_distinct, "the responder's");
+      if (!size.empty()) {
+        decision.refusal_code = kRefuseSetSize;
+        decision.reason = size;
+      }
+      data = *std::move(loaded);
+    }
+  }
+
+  Job job;
+  if (!existing.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_ || static_cast<uint32_t>(connections_) > config_.node.max_concurrent_jobs) {
+        Verdict v;
+        v.kind = VerdictKind::kPending;
+        v.code = "busy";
+        v.reason = "the node is busy; ask again shortly";
+        v.retry_after_seconds = kBusyRetrySeconds;
+        (void)SendVerdict(channel, v);
+        return;
+      }
+    }
+    JobRequest r;
+    r.alliance = offer->alliance;
+    r.peer = peer->name;
+    r.question = offer->question;
+    r.protocol = offer->protocol;
+    r.actor = actor;
+    Json params{{"dataset", decision.dataset},
+                {"peer_dataset", offer->peer_dataset},
+                {"result_to", OfferResultToName(offer->result_to)},
+                {"initiator_set_size", offer->set_size},
+                {"security", session::SecurityName(offer->security)},
+                {"offer", Json::parse(CanonicalOffer(*offer))}};
+    // A count or sum whose initiator receives reserves our privacy cost in
+    // the transaction that admits the offer (node/dp_jobs.h).
+    // Like every charge it counts in all the ledgers of the data: the
+    // peer's of the dataset's name and of its content, over all alliances,
+    // and the dataset's global ones (node/privacy_ledger.h).
+    std::optional<PrivacyAmount> charge;
+    std::optional<PrivacyBudgets> budgets;
+    if (offer->dp && decision.refusal_code.empty()) {
+      absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
+      absl::StatusOr<PrivacyBudgets> b = PrivacyBudgetsFor(config_, peer->name, decision.dataset);
+      if (spec.ok() && b.ok()) {
+        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
+        budgets = *b;
+        params["dp"] = DpParamsJson(*offer->dp);
+        params["privacy_charge"] = ChargeJson(*charge);
+      } else {
+        decision.refusal_code = kRefuseDpParameters;
+        decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
+      }
+    }
+    r.params_json = params.dump();
+    const bool manual =
+        decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
+    const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
+    // Match jobs under an item budget reserve the initiator's set size and,
+    // if it receives, the worst case of our items it can learn.
+    const ItemLimits item_limits = ItemLimitsFor(config_, peer->name, decision.dataset);
+    const bool items = offer->question == "match" && decision.refusal_code.empty() &&
+                       ItemBudgetApplies(item_limits);
+    const BudgetKey key{peer->fingerprint, peer->name, offer->alliance, decision.dataset,
+                        data ? data->info.digest : std::string()};
+    const uint64_t revealed_worst =
+        offer->result_to == OfferResultTo::kResponder
+            ? 0
+            : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
+    const char* exhausted = kRefusePrivacyBudget;  // which reservation failed
+    auto admit = [&](std::string_view refusal, bool reserve) {
+      JobChangeHook observers = ObserverHook();
+      JobChangeHook hook = observers;
+      if (reserve && (items || (charge && charge->epsilon > 0))) {
+        hook = [&](internal::Db& db, const Job& j) -> absl::Status {
+          // A rate-limited (refused) offer spends nothing.
+          if (j.state != JobState::kRefused && charge && charge->epsilon > 0) {
+            exhausted = kRefusePrivacyBudget;
+            LIAISON_RETURN_IF_ERROR(ReserveIn(db, key, j.id, *charge, *budgets).status());
+          }
+          if (j.state != JobState::kRefused && items) {
+            exhausted = kRefuseItemBudget;
+            LIAISON_RETURN_IF_ERROR(
+                ReserveItemsIn(db, item_limits, key, j.id, offer->set_size, revealed_worst));
+          }
+          return observers ? observers(db, j) : absl::OkStatus();
+        };
+      }
+      return store_->AdmitPeerJob(
+          r, offer->job_id, per_hour, manual ? JobState::kAwaitingApproval : JobState::kQueued,
+          refusal, hook);
+    };
+    const std::string refusal = decision.refusal_code.empty()
+                                    ? ""
+                                    : RefusalText(decision.refusal_code, decision.reason);
+    absl::StatusOr<PeerJobAdmission> admitted = admit(refusal, /*reserve=*/true);
+    if (absl::IsResourceExhausted(admitted.status())) {
+      // Over a budget: record the offer refused instead (nothing reserved).
+      admitted = admit(RefusalText(exhausted, std::string(admitted.status().message())),
+                       /*reserve=*/false);
+    }
+    if (!admitted.ok()) {
+      Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
+      return refuse(kRefuseDuplicateJob, "the offer could not be recorded");
+    }
+    job = admitted->job;
+    Notify(job);
+    Record(AuditKind::kJobOffered, job, actor, &peer_audit);
+    if (job.state == JobState::kRefused) {
+      Record(AuditKind::kJobRefused, job, actor, &peer_audit);
+      auto [code, reason] = SplitRefusal(job.error);
+      return refuse(code, reason);
+    }
+  } else {
+    job = *std::move(existing);  // its offer is this one (checked above)
+    if (job.state == JobState::kRefused) {
+      auto [code, reason] = SplitRefusal(job.error);
+      return refuse(code, reason);
+    }
+    if (job.state == JobState::kCancelled) {
+      return refuse(kRefuseByAnalyst, "the offer was cancelled here");
+    }
+    if (job.state == JobState::kAwaitingApproval &&
+        ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
+            absl::Now()) {
+      Finalize(job, JobState::kRefused,
+               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode, &peer_audit);
+      return refuse(kRefuseApprovalExpired, "no analyst decided in time");
+    }
+    if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
+      return refuse(kRefuseDuplicateJob,
+                    StrCat("this job is already ", JobStateName(job.state), " here"));
+    }
+    if (decision.refusal_code.empty() && job.state == JobState::kQueued && offer->dp) {
+      // Approved: the charge taken at admission must count against the
+      // content the job now uses, which may have changed meanwhile.
+      absl::StatusOr<PrivacyBudgets> budgets =
+          PrivacyBudgetsFor(config_, peer->name, decision.dataset);
+      absl::Status settled =
+          budgets.ok() ? store_->Write([&](internal::Db& db) {
+            return SettleContentIn(db, job.id, data->info.digest, *budgets);
+          })
+                       : budgets.status();
+      if (absl::IsResourceExhausted(settled)) {
+        decision.refusal_code = kRefusePrivacyBudget;
+        decision.reason = std::string(settled.message());
+      } else if (!settled.ok()) {
+        Finalize(job, JobState::kFailed, settled.ToString(), kActorNode, &peer_audit);
+        return refuse(kRefuseDuplicateJob, "the job could not be recorded here");
+      }
+    }
+    if (!decision.refusal_code.empty()) {
+      Finalize(job, JobState::kRefused, RefusalText(decision.refusal_code, decision.reason), actor, &peer_audit);
+      return refuse(decision.refusal_code, decision.reason);
+    }
+  }
+  // A noised job needs its noise drawn while no channel to the peer is
+  // open (the samplers' time depends on the value drawn): the first time,
+  // answer "preparing", close, draw, and accept on the initiator's next
+  // offer. While an analyst decides, the noise is drawn the same way.
+  const bool noised = offer->dp.has_value();
+  const bool noise_ready = !noised || HasJobNoise(job.id);
+  if (job.state == JobState::kAwaitingApproval || !noise_ready) {
+    Verdict v;
+    v.kind = VerdictKind::kPending;
+    if (job.state == JobState::kAwaitingApproval) {
+      v.code = "awaiting_approval";
+      v.reason = "an analyst of this node must approve the job";
+      v.retry_after_seconds = config_.node.approval_poll_seconds;
+    } else {
+      v.code = kPendingPreparing;
+      v.reason = "this node is preparing the job; ask again shortly";
+      v.retry_after_seconds = 1;
+    }
+    (void)SendVerdict(channel, v);
+    channel.Close();
+    if (!noise_ready) {
+      absl::Status drawn = PrepareJobNoise(job.id, offer->dp, offer->question, offer->security);
+      if (!drawn.ok()) Log(LogLevel::kError, StrCat("job ", job.id, ": ", drawn.ToString()));
+    }
+    return;
+  }
+
+  // Accepted (automatically, or approved earlier). The job runs with the
+  // offer as it was admitted and charged, read back from its record.
+  const std::optional<std::string> admitted_json = AdmittedOfferJson(job);
+  absl::StatusOr<JobOffer> admitted =
+      admitted_json ? ParseCanonicalOffer(*admitted_json)
+                    : absl::StatusOr<JobOffer>(absl::InternalError("the job has no offer"));
+  if (!admitted.ok()) {
+    Finalize(job, JobState::kFailed, admitted.status().ToString(), kActorNode, &peer_audit);
+    return refuse(kRefuseDuplicateJob, "the offer could not be read back here");
+  }
+  if (!BeginActive(job.id)) return refuse(kRefuseDuplicateJob, "this job is already running");
+  Verdict v;
+  v.kind = VerdictKind::kAccept;
+  v.set_size = data->info.num_distinct;
+  absl::Status status = SendVerdict(channel, v);
+  absl::StatusOr<Go> go = status.ok() ? RecvGo(channel) : absl::StatusOr<Go>(status);
+  if (!go.ok()) {
+    Finalize(job, JobState::kFailed, StrCat("the initiator went away: ", std::string(go.status().message())),
+             actor, &peer_audit);
+    return EndActive(job.id);
+  }
+  if (!go->proceed) {
+    Finalize(job, JobState::kRefused, RefusalText(go->code, go->reason), actor, &peer_audit);
+    return EndActive(job.id);
+  }
+  absl::StatusOr<Job> running = Transition(job.id, JobState::kRunning, "");
+  if (!running.ok()) {
+    channel.Close();
+    return EndActive(job.id);
+  }
+  job = *std::move(running);
+  AuditContent started;
+  started.dataset_digests = {data->info.digest};
+  started.profile_digest = NodeProfile().digest();
+  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
+                    {"peer_items", static_cast<int64_t>(admitted->set_size)}};
+  started.peer_build = offer->build;
+  Record(AuditKind::kJobStarted, job, actor, &started);
+  absl::StatusOr<RunOutcome> out =
+      Runner::Run(*this, channel, *admitted, /*initiator=*/false, data->info.num_distinct,
+                  *decision.alliance, data->set, peer->fingerprint, offer->build,
+                  TakeJobNoise(job.id));
+  channel.Close();
+  absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
+  if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor, &peer_audit);
+  EndActive(job.id);
+}
+
+absl::Status Daemon::PrepareJobNoise(const std::string& job_id,
+                                     const std::optional<OfferDp>& dp,
+                                     std::string_view question, session::Security security) {
+  LIAISON_ASSIGN_OR_RETURN(psi::AggregateNoise noise, DrawJobNoise(dp, question, security));
+  std::lock_guard<std::mutex> lock(mu_);
+  job_noise_[job_id] = std::move(noise);
+  return absl::OkStatus();
+}
+
+bool Daemon::HasJobNoise(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return job_noise_.count(job_id) > 0;
+}
+
+psi::AggregateNoise Daemon::TakeJobNoise(const std::string& job_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = job_noise_.find(job_id);
+  if (it == job_noise_.end()) return psi::AggregateNoise();
+  psi::AggregateNoise noise = std::move(it->second);
+  job_noise_.erase(it);
+  return noise;
+}
+
+}  // namespace liaison::node
