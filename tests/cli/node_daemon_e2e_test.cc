@@ -838,8 +838,12 @@ void ConfigureDp(Cluster& cl, const std::string& epsilon, const std::string& ext
                  const std::string& extra_b = "") {
   WriteItems(cl["a"]);
   WriteItems(cl["b"]);
+  // result_to "both" is semi-honest only for noised jobs: these jobs test
+  // the ledgers, so their alliance runs semi-honest.
   const std::map<std::string, std::string> policy = {
-      {"questions", "[\"match\", \"count\", \"sum\"]"}, {"protocols", "[\"rr22\"]"}};
+      {"questions", "[\"match\", \"count\", \"sum\"]"},
+      {"protocols", "[\"rr22\"]"},
+      {"security", "\"semi-honest\""}};
   const std::string dp =
       "[alliances.fin.dp]\nepsilon = \"" + epsilon + "\"\ndelta = \"0.000001\"\n";
   cl.Configure("a", kDatasets + extra_a + Alliance("fin", {"b"}, {{"b", "ind"}}, policy) + dp);
@@ -1098,7 +1102,9 @@ TEST(NodeDaemonE2eTest, BudgetsFollowTheDataAcrossAlliancesAndNames) {
   // a grants b its indicators through two alliances, and under two names
   // (ind and secret are the same file); each alliance's budget is 1.
   const std::map<std::string, std::string> policy = {
-      {"questions", "[\"match\", \"count\"]"}, {"protocols", "[\"rr22\"]"}};
+      {"questions", "[\"match\", \"count\"]"},
+      {"protocols", "[\"rr22\"]"},
+      {"security", "\"semi-honest\""}};  // "both" below: semi-honest only
   auto dp = [](const std::string& alliance) {
     return "[alliances." + alliance + ".dp]\nepsilon = \"1\"\ndelta = \"0.000001\"\n";
   };

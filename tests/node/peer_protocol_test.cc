@@ -203,8 +203,8 @@ TEST(PeerProtocolTest, SecurityForIsMaliciousWhereAVariantExistsUnlessTheAllianc
   using session::Security;
   EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kMalicious);
   EXPECT_EQ(*SecurityFor(a, "ecdh", "match"), Security::kSemiHonest);
-  EXPECT_EQ(*SecurityFor(a, "rr22", "count"), Security::kSemiHonest);
-  EXPECT_EQ(*SecurityFor(a, "rr22", "sum"), Security::kSemiHonest);
+  EXPECT_EQ(*SecurityFor(a, "rr22", "count"), Security::kMalicious);
+  EXPECT_EQ(*SecurityFor(a, "rr22", "sum"), Security::kMalicious);
   a.security = Security::kSemiHonest;
   EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kSemiHonest);
   a.security = Security::kMalicious;

@@ -10,7 +10,8 @@
 
 namespace liaison::node::testing {
 
-// MakeSchema4 turns a store at schema version 5 back into version 4: the
+// MakeSchema4 turns a store at schema version 6 back into version 4: the
+// audit log loses version 6's build columns, and the
 // three tables version 5 changed are replaced by their version-4 form
 // (empty) and version 5 is no longer recorded. The other tables are alike
 // in both versions, so the result is a store as version 4 wrote it.
@@ -48,7 +49,9 @@ CREATE TABLE item_reservations (
   time              TEXT NOT NULL
 );
 CREATE INDEX item_reservations_window ON item_reservations(alliance, peer, time);
-DELETE FROM schema_version WHERE version = 5;
+ALTER TABLE audit_log DROP COLUMN build;
+ALTER TABLE audit_log DROP COLUMN peer_build;
+DELETE FROM schema_version WHERE version >= 5;
 )sql");
 }
 
