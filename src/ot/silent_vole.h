@@ -124,15 +124,14 @@
 // Bytes at the defaults, besides 4-byte frames: receiver → sender 32 (base
 // OT) + 3,584 (SoftSpoken k = 8) + 31 (header) + 2·t·(128 + d) rounded up
 // to whole 128-OT blocks; sender → receiver 8,192 (base OT) +
-// 16·t·(2d + 1). For n = 2^20 (d = 13): 143,699 and 222,472 bytes
-// (measured, bench/vole_bench.cc; 109 ms for both parties on 2 cores).
+// 16·t·(2d + 1). For n = 2^20 (t = 552, d = 12): 158,291 and 229,000
+// bytes (bench/vole_bench.cc; times in the README).
 // Malicious mode adds, receiver → sender, 2·128 bytes (the extra noisy
 // element) + 256 (one more OT block of the check) + 2,064 (the OT check
 // answer) + 16 (x); sender → receiver 16 (χ seed) + 32 (answer). Work: the
 // check is 2 GF(2^128) products per position of N on each side (N ≈ 2n).
-// Measured at n = 2^20 (BM_SilentVoleMalicious): 146,299 and 222,528
-// bytes; 148 ms against 121 ms semi-honest in the same session (minimum
-// of 3 on 2 cores shared with other builds, load average about 6).
+// At n = 2^20 (BM_SilentVoleMalicious, t = 552): 160,891 and 229,056
+// bytes; times in the README.
 //
 // What each party learns: the receiver A, C and nothing about Δ; the sender
 // Δ, B and nothing about C; both learn n and the parameters. No branch or
