@@ -92,7 +92,7 @@
 //
 // Rounds: one header flight each way, one seed-opening flight each way;
 // the shared-output PSI's flights (psi/shared_output_psi.h); one reveal
-// flight (each way when both receive). Bytes: header 121 + the decimal
+// flight (each way when both receive). Bytes: header 90 + the decimal
 // strings of ε, δ and count ε, opening 16;
 // the shared-output PSI's (about 294 + 16·1.28·... bytes per bin for R,
 // see there; measured at 2^20 in docs/protocols/dp-aggregate.md); 8 bytes
