@@ -208,7 +208,8 @@ struct JobTemplate {
   std::string dataset;
   Question question = Question::kMatch;
   std::string protocol;
-  // result_to is "both", "me" or "peer" (session::ResultTo).
+  // result_to is "both", "me" or "peer" (session::ResultTo); a schedule
+  // that does not say gets DefaultResultTo (node/dp_jobs.h).
   std::string result_to = "both";
   // dp: count and sum only.
   DpJobParams dp;

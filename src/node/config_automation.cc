@@ -76,11 +76,12 @@ bool ParseRecurrence(Checker& c, const toml::table& t, uint32_t line, const std:
 // ParseScheduleDp reads a schedule's DP parameters into `job` and checks
 // them as a POST /v1/jobs body is checked (JobDpOf), putting each error on
 // the key at fault (or on the table's line for a missing one). A count or
-// sum also needs the alliance's [alliances.<name>.dp] budget. False if
-// anything is wrong.
+// sum also needs the alliance's [alliances.<name>.dp] budget. `security` is
+// the model the alliance gives the job. False if anything is wrong.
 bool ParseScheduleDp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
                      const Config& config, const AllianceConfig* alliance,
-                     std::optional<Question> question, JobTemplate& job) {
+                     std::optional<Question> question, session::Security security,
+                     JobTemplate& job) {
   bool ok = true;
   for (auto [key, field] :
        {std::pair<std::string_view, std::string*>{"epsilon", &job.dp.epsilon},
@@ -108,7 +109,7 @@ bool ParseScheduleDp(Checker& c, const toml::table& t, uint32_t line, const std:
   const DatasetConfig no_dataset;
   std::string field;
   absl::StatusOr<std::optional<JobDp>> dp =
-      JobDpOf(QuestionName(*question), job.protocol, job.result_to,
+      JobDpOf(QuestionName(*question), job.protocol, job.result_to, security,
               ds != config.datasets.end() ? ds->second : no_dataset, job.dp, &field);
   if (!dp.ok()) {
     // The dp module's messages may start with the parameter's name, which
@@ -207,6 +208,19 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
         ok = false;
       }
     }
+    // The security model our policy gives the job: every run would be
+    // refused (SubmitJob) without one, so that is an error now, not then.
+    std::optional<session::Security> security;
+    if (alliance != nullptr && valid_question && !job.protocol.empty()) {
+      absl::StatusOr<session::Security> s =
+          SecurityFor(*alliance, job.protocol, QuestionName(*valid_question));
+      if (s.ok()) {
+        security = *s;
+      } else {
+        c.Error(line_of("question"), path + ".question", std::string(s.status().message()));
+        ok = false;
+      }
+    }
     if (auto r = c.String(t, line, path, "result_to", false)) {
       if (!session::ParseResultTo(*r).ok()) {
         c.Error(line_of("result_to"), path + ".result_to",
@@ -214,17 +228,14 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
         ok = false;
       }
       job.result_to = *r;
+    } else if (security && valid_question) {
+      auto ds = config.datasets.find(job.dataset);
+      job.result_to = DefaultResultTo(QuestionName(*valid_question), *security,
+                                      ds != config.datasets.end() ? ds->second : DatasetConfig());
     }
-    if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question, job)) ok = false;
-    if (ok && alliance != nullptr && valid_question) {
-      // Every run would be refused (SubmitJob): an error now, not then.
-      absl::StatusOr<session::Security> security =
-          SecurityFor(*alliance, job.protocol, QuestionName(*valid_question));
-      if (!security.ok()) {
-        c.Error(line_of("question"), path + ".question",
-                std::string(security.status().message()));
-        ok = false;
-      }
+    if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question,
+                         security.value_or(session::Security::kSemiHonest), job)) {
+      ok = false;
     }
     if (auto cu = c.String(t, line, path, "catch_up", false)) {
       if (*cu == "none") {

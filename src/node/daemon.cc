@@ -318,7 +318,8 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   JobChangeHook reserve;
   LIAISON_ASSIGN_OR_RETURN(
       std::optional<JobDp> dp,
-      JobDpOf(s.question, s.protocol, s.result_to, config_.datasets.at(s.dataset), s.dp));
+      JobDpOf(s.question, s.protocol, s.result_to, security, config_.datasets.at(s.dataset),
+              s.dp));
   if (dp) {
     const PrivacyAmount charge = PrivacyChargeOf(dp->spec, s.result_to != "me");
     params["dp"] = DpParamsJson(dp->offer);

@@ -74,6 +74,7 @@ absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const O
 absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
                                              std::string_view protocol,
                                              std::string_view result_to,
+                                             session::Security security,
                                              const DatasetConfig& dataset,
                                              const DpJobParams& params, std::string* field) {
   if (question == "match") {
@@ -94,6 +95,14 @@ absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
     return Blame(field, "protocol",
                  absl::InvalidArgumentError("count and sum jobs run on the rr22 protocol only"));
   }
+  const bool malicious = security == session::Security::kMalicious;
+  if (malicious && result_to == "both") {
+    return Blame(field, "result_to",
+                 absl::InvalidArgumentError(StrCat(
+                     "a ", question, " job that runs malicious gives its result to one side "
+                     "only: result_to me or peer, not both (or the alliance's security = "
+                     "\"semi-honest\")")));
+  }
   JobDp dp;
   dp.offer = OfferDp{params.epsilon, params.delta, params.count_epsilon, params.bounds, ""};
   if (question == "sum") {
@@ -107,7 +116,14 @@ absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
     }
   }
   LIAISON_ASSIGN_OR_RETURN(dp.spec, DpSpecOf(question, dp.offer, field));
+  dp.spec.malicious = malicious;
   return dp;
+}
+
+std::string DefaultResultTo(std::string_view question, session::Security security,
+                            const DatasetConfig& dataset) {
+  if (question == "match" || security != session::Security::kMalicious) return "both";
+  return question == "sum" && DatasetHasValues(dataset) ? "peer" : "me";
 }
 
 bool DatasetHasValues(const DatasetConfig& dataset) {

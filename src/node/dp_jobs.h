@@ -61,8 +61,10 @@ struct JobDp {
 // exactly the same jobs. For "count" and "sum" it requires protocol "rr22",
 // decides which side brings a sum's values (ours if `dataset` names a value
 // column or field, else the peer's), refuses a sum whose result would go
-// to the values side alone, and checks `params` with DpSpecOf. For "match"
-// it returns nullopt, and InvalidArgument if any DP parameter is given
+// to the values side alone, refuses result_to "both" when the job runs
+// `security` malicious (a malicious noised count or sum gives its result to
+// one side only: psi/private_aggregate.h), and checks `params` with
+// DpSpecOf. For "match" it returns nullopt, and InvalidArgument if any DP parameter is given
 // (differential privacy cannot hide an exact match list). Other questions
 // are the caller's to refuse (InvalidArgument here). On failure, if `field`
 // is not null, it is set to the job field at fault: "protocol",
@@ -70,9 +72,17 @@ struct JobDp {
 absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
                                              std::string_view protocol,
                                              std::string_view result_to,
+                                             session::Security security,
                                              const DatasetConfig& dataset,
                                              const DpJobParams& params,
                                              std::string* field = nullptr);
+
+// DefaultResultTo is who learns the result of a schedule's job that does
+// not say: "both", except for a count or sum that runs malicious, which
+// goes to one side only: "me", or "peer" when `dataset` brings the sum's
+// values (a sum never goes to the values side alone).
+std::string DefaultResultTo(std::string_view question, session::Security security,
+                            const DatasetConfig& dataset);
 
 // DatasetHasValues reports whether `dataset` names a value column or field,
 // i.e. brings the values of a sum.

@@ -149,7 +149,7 @@ rest_listen = "127.0.0.1:7480"
 # security: the adversary model of the alliance's jobs. Left out (as
 # here), a job runs "malicious" (safe even if the partner deviates from the
 # protocol) wherever its protocol and question have a malicious variant
-# (today: match on rr22) and "semi-honest" otherwise. security = "malicious"
+# (today: match, count and sum on rr22) and "semi-honest" otherwise. security = "malicious"
 # refuses the jobs that have none; security = "semi-honest" runs all jobs
 # semi-honest. Both sides' policies must give a job the same model.
 #
@@ -192,10 +192,11 @@ rest_listen = "127.0.0.1:7480"
 # A count or sum schedule carries the differential-privacy parameters of a
 # POST /v1/jobs body (docs/dp.md), as quoted decimal strings: epsilon
 # (required) and optionally delta; a sum also needs bounds = "LO:HI" and may
-# add count_epsilon. Every run spends its cost from the alliance's dp budget
-# (both sides' budgets with result_to = "both"); a run that would overspend
-# is refused and reported (reason budget_exhausted), and so is every later
-# one until the budget is raised: a budget is never given back.
+# add count_epsilon. A count or sum that runs malicious goes to one side
+# only: result_to "me" (the default here) or "peer". Every run spends its
+# cost from the dp budget of the side whose peer learns it; a run that would
+# overspend is refused and reported (reason budget_exhausted), and so is
+# every later one until the budget is raised: a budget is never given back.
 #alliance = "fincrime"
 #peer = "bravo"
 #dataset = "indicators"

@@ -1026,6 +1026,12 @@ TEST(NodeDaemonE2eTest, DpSumJobUsesThePeersValueColumn) {
                            {"question", "sum"}, {"epsilon", "1"}, {"bounds", "0:100"},
                            {"result_to", "me"}});
   EXPECT_EQ(wrong.status, 400) << wrong.body;
+  // The alliance runs counts and sums malicious (its default): they go to
+  // one side only, and a job asking for both is refused before it exists.
+  Reply both = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"},
+                          {"question", "count"}, {"epsilon", "1"}, {"result_to", "both"}});
+  EXPECT_EQ(both.status, 400) << both.body;
+  EXPECT_THAT(both.body, HasSubstr("one side only")) << both.body;
 }
 
 TEST(NodeDaemonE2eTest, ScheduledDpCountRunsBetweenNodesUntilItsBudgetIsSpent) {

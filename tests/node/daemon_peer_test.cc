@@ -578,8 +578,8 @@ std::string CountAlliance(const std::string& name, const std::string& datasets =
          "[alliances." + name + ".dp]\nepsilon = \"1\"\ndelta = \"0.001\"\n";
 }
 
-// Count is our submission of a count of `epsilon` to both sides (so we are
-// charged) on `dataset` with `peer` in `alliance`.
+// Count is our submission of a count of `epsilon` that the peer learns (so
+// we are charged) on `dataset` with `peer` in `alliance`.
 JobSubmission Count(const std::string& alliance, const std::string& dataset,
                     const std::string& epsilon, const std::string& peer = "alpha") {
   JobSubmission s;
@@ -587,7 +587,7 @@ JobSubmission Count(const std::string& alliance, const std::string& dataset,
   s.peer = peer;
   s.dataset = dataset;
   s.question = "count";
-  s.result_to = "both";
+  s.result_to = "peer";  // the peer learns the count, so we are charged
   s.dp.epsilon = epsilon;
   return s;
 }

@@ -58,7 +58,7 @@ class DaemonScheduleTest : public ::testing::Test {
 
   // Configure writes a config whose alliance allows count jobs with bravo
   // under a budget of ε = 1, and a schedule "counts" asking a count of
-  // ε = 0.4 (both sides receive, so we are charged) every 60 s, with
+  // ε = 0.4 (the peer receives, so we are charged) every 60 s, with
   // `schedule_keys` added; job_refused and schedule_missed go to a webhook.
   void Configure(const std::string& schedule_keys = "") {
     auto port = [] { return std::to_string(liaison::testing::FreePort()); };
@@ -76,7 +76,8 @@ class DaemonScheduleTest : public ::testing::Test {
             "[alliances.fin.datasets]\nbravo = [\"ind\"]\n"
             "[alliances.fin.dp]\nepsilon = \"1\"\ndelta = \"0\"\n"
             "[schedules.counts]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
-            "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.4\"\nevery = \"60s\"\n" +
+            "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.4\"\nevery = \"60s\"\n"
+            "result_to = \"peer\"\n" +
             schedule_keys +
             "[webhooks.soar]\nurl = \"http://127.0.0.1:9/hook\"\nsecret_env = \"" +
             kHookSecretEnv + "\"\nevents = [\"job_refused\", \"schedule_missed\"]\n");

@@ -3,10 +3,13 @@
 #include <string>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace liaison::node {
 namespace {
+
+using ::testing::HasSubstr;
 
 TEST(DpJobsTest, CountSpecIsParsedExactly) {
   auto spec = DpSpecOf("count", OfferDp{"0.3", "", "", "", ""});
@@ -74,20 +77,20 @@ DatasetConfig Dataset(bool with_values) {
 }
 
 TEST(DpJobsTest, JobDpOfDecidesTheValueSideAndChecksTheParameters) {
-  auto count = JobDpOf("count", "rr22", "both", Dataset(false), DpJobParams{"0.3", "", "", ""});
+  auto count = JobDpOf("count", "rr22", "both", session::Security::kSemiHonest, Dataset(false), DpJobParams{"0.3", "", "", ""});
   ASSERT_TRUE(count.ok()) << count.status();
   ASSERT_TRUE(count->has_value());
   EXPECT_EQ((*count)->offer.values, "");
   EXPECT_TRUE((*count)->spec.epsilon == mpq_class(3, 10));
 
-  auto theirs = JobDpOf("sum", "rr22", "me", Dataset(false), DpJobParams{"1", "", "", "0:9"});
+  auto theirs = JobDpOf("sum", "rr22", "me", session::Security::kSemiHonest, Dataset(false), DpJobParams{"1", "", "", "0:9"});
   ASSERT_TRUE(theirs.ok()) << theirs.status();
   EXPECT_EQ((*theirs)->offer.values, "responder");
-  auto ours = JobDpOf("sum", "rr22", "peer", Dataset(true), DpJobParams{"1", "", "", "0:9"});
+  auto ours = JobDpOf("sum", "rr22", "peer", session::Security::kSemiHonest, Dataset(true), DpJobParams{"1", "", "", "0:9"});
   ASSERT_TRUE(ours.ok()) << ours.status();
   EXPECT_EQ((*ours)->offer.values, "initiator");
 
-  auto match = JobDpOf("match", "ecdh", "me", Dataset(false), DpJobParams{});
+  auto match = JobDpOf("match", "ecdh", "me", session::Security::kSemiHonest, Dataset(false), DpJobParams{});
   ASSERT_TRUE(match.ok()) << match.status();
   EXPECT_FALSE(match->has_value());
 }
@@ -98,6 +101,7 @@ TEST(DpJobsTest, JobDpOfRefusalsNameTheJobFieldAtFault) {
     bool with_values;
     DpJobParams params;
     std::string field;
+    session::Security security = session::Security::kSemiHonest;
   };
   const std::vector<Case> cases = {
       {"match", "rr22", "me", false, DpJobParams{"1", "", "", ""}, "epsilon"},
@@ -106,14 +110,46 @@ TEST(DpJobsTest, JobDpOfRefusalsNameTheJobFieldAtFault) {
       {"sum", "rr22", "me", true, DpJobParams{"1", "", "", "0:9"}, "result_to"},
       {"sum", "rr22", "both", false, DpJobParams{"1", "", "", ""}, "bounds"},
       {"count", "rr22", "both", false, DpJobParams{"", "", "", ""}, "epsilon"},
+      {"count", "rr22", "both", false, DpJobParams{"1", "", "", ""}, "result_to",
+       session::Security::kMalicious},
+      {"sum", "rr22", "both", true, DpJobParams{"1", "", "", "0:9"}, "result_to",
+       session::Security::kMalicious},
   };
   for (const Case& c : cases) {
     std::string field;
-    auto dp = JobDpOf(c.question, c.protocol, c.result_to, Dataset(c.with_values), c.params,
-                      &field);
+    auto dp = JobDpOf(c.question, c.protocol, c.result_to, c.security, Dataset(c.with_values),
+                      c.params, &field);
     EXPECT_EQ(dp.status().code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_EQ(field, c.field);
   }
+}
+
+TEST(DpJobsTest, AMaliciousCountOrSumGoesToOneSideOnly) {
+  const auto malicious = session::Security::kMalicious;
+  auto mine = JobDpOf("count", "rr22", "me", malicious, Dataset(false), DpJobParams{"1", "", "", ""});
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  EXPECT_TRUE((*mine)->spec.malicious);
+  auto theirs = JobDpOf("sum", "rr22", "peer", malicious, Dataset(true),
+                        DpJobParams{"1", "", "", "0:9"});
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  auto both = JobDpOf("count", "rr22", "both", malicious, Dataset(false),
+                      DpJobParams{"1", "", "", ""});
+  EXPECT_EQ(both.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(both.status().message()), HasSubstr("one side"));
+  // A match has no such limit: with result_to both, the first to learn can
+  // only leave matches out of what the other learns (docs/node.md).
+  auto match = JobDpOf("match", "rr22", "both", malicious, Dataset(false), DpJobParams{});
+  EXPECT_TRUE(match.ok()) << match.status();
+}
+
+TEST(DpJobsTest, AScheduleThatDoesNotSayGivesAMaliciousCountOrSumToOneSide) {
+  const auto malicious = session::Security::kMalicious;
+  const auto semi = session::Security::kSemiHonest;
+  EXPECT_EQ(DefaultResultTo("match", malicious, Dataset(false)), "both");
+  EXPECT_EQ(DefaultResultTo("count", semi, Dataset(false)), "both");
+  EXPECT_EQ(DefaultResultTo("count", malicious, Dataset(false)), "me");
+  EXPECT_EQ(DefaultResultTo("sum", malicious, Dataset(false)), "me");
+  EXPECT_EQ(DefaultResultTo("sum", malicious, Dataset(true)), "peer");
 }
 
 TEST(DpJobsTest, ASideIsChargedOnlyWhenItsPeerReceives) {

@@ -286,6 +286,27 @@ TEST(ScheduleConfigTest, CountAndSumSchedulesCarryTheirDpParameters) {
   EXPECT_EQ(match->schedules.at("s").job.dp.epsilon, "");
 }
 
+TEST(ScheduleConfigTest, ResultToLeftOutIsOneSideForAMaliciousCountOrSumAndBothOtherwise) {
+  auto config = ParseDp(DpSchedule("count", "epsilon = \"0.1\"\n") +
+                        "[schedules.mine]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                        "dataset = \"amounts\"\nquestion = \"sum\"\nprotocol = \"rr22\"\n"
+                        "epsilon = \"1\"\nbounds = \"0:5000\"\nevery = \"6h\"\n"
+                        "[schedules.m]\nalliance = \"fin\"\npeer = \"bravo\"\n"
+                        "dataset = \"ind\"\nquestion = \"match\"\nprotocol = \"rr22\"\n"
+                        "every = \"6h\"\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->schedules.at("s").job.result_to, "me");
+  EXPECT_EQ(config->schedules.at("mine").job.result_to, "peer") << "our values: the peer's sum";
+  EXPECT_EQ(config->schedules.at("m").job.result_to, "both");
+  // In a semi-honest alliance a count goes to both, as before.
+  std::string semi = kDpBase;
+  semi.replace(semi.find("tlp_ceiling"), 0, "security = \"semi-honest\"\n");
+  auto semi_config = ParseConfig(semi + kDpBudget + DpSchedule("count", "epsilon = \"0.1\"\n"),
+                                 "liaison.toml", "/srv/alpha");
+  ASSERT_TRUE(semi_config.ok()) << semi_config.status();
+  EXPECT_EQ(semi_config->schedules.at("s").job.result_to, "both");
+}
+
 TEST(ScheduleConfigTest, DpErrorsNameTheLineAndKey) {
   struct Case {
     std::string schedule;
@@ -325,6 +346,11 @@ TEST(ScheduleConfigTest, DpErrorsNameTheLineAndKey) {
       {DpSchedule("sum", "epsilon = \"0.1\"\nbounds = \"0:10\"\nresult_to = \"me\"\n",
                   "amounts"),
        "liaison.toml:38: schedules.s.result_to: dataset amounts brings the values of the sum"},
+      // The alliance runs counts malicious (its default), which give their
+      // result to one side only.
+      {DpSchedule("count", "epsilon = \"0.1\"\nresult_to = \"both\"\n"),
+       "liaison.toml:37: schedules.s.result_to: a count job that runs malicious gives its result "
+       "to one side only"},
       {DpSchedule("match", "epsilon = \"0.1\"\n"),
        "liaison.toml:36: schedules.s.epsilon: epsilon, delta, count_epsilon and bounds are for "
        "count and sum jobs"},
