@@ -197,6 +197,12 @@ struct DpJobParams {
   std::string bounds;
 };
 
+// kDefaultResultTo is who learns a job's result when a POST /v1/jobs body
+// or a schedule does not say: we alone. It is the one choice every job can
+// make except a sum whose values we bring (which must go to the peer), and
+// it charges nothing to our privacy ledger.
+inline constexpr std::string_view kDefaultResultTo = "me";
+
 // JobTemplate is the job a schedule submits each time it fires. Its fields
 // were checked against the alliance's policy, and its DP parameters with
 // the same checks as a REST submission's (node/dp_jobs.h, JobDpOf), when
@@ -208,9 +214,8 @@ struct JobTemplate {
   std::string dataset;
   Question question = Question::kMatch;
   std::string protocol;
-  // result_to is "both", "me" or "peer" (session::ResultTo); a schedule
-  // that does not say gets DefaultResultTo (node/dp_jobs.h).
-  std::string result_to = "both";
+  // result_to is "both", "me" or "peer" (session::ResultTo).
+  std::string result_to{kDefaultResultTo};
   // dp: count and sum only.
   DpJobParams dp;
 };

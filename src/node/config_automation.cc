@@ -228,10 +228,6 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
         ok = false;
       }
       job.result_to = *r;
-    } else if (security && valid_question) {
-      auto ds = config.datasets.find(job.dataset);
-      job.result_to = DefaultResultTo(QuestionName(*valid_question), *security,
-                                      ds != config.datasets.end() ? ds->second : DatasetConfig());
     }
     if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question,
                          security.value_or(session::Security::kSemiHonest), job)) {

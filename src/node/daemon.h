@@ -133,7 +133,7 @@ struct JobSubmission {
   std::string dataset;
   std::string peer_dataset;
   // result_to: "me", "peer" or "both".
-  std::string result_to = "me";
+  std::string result_to{kDefaultResultTo};
   // dp: count and sum only (node/dp_jobs.h).
   DpJobParams dp;
   std::string idempotency_key;

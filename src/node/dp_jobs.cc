@@ -120,12 +120,6 @@ absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
   return dp;
 }
 
-std::string DefaultResultTo(std::string_view question, session::Security security,
-                            const DatasetConfig& dataset) {
-  if (question == "match" || security != session::Security::kMalicious) return "both";
-  return question == "sum" && DatasetHasValues(dataset) ? "peer" : "me";
-}
-
 bool DatasetHasValues(const DatasetConfig& dataset) {
   return !dataset.value_column.empty() || !dataset.value_field.empty();
 }

@@ -77,13 +77,6 @@ absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,
                                              const DpJobParams& params,
                                              std::string* field = nullptr);
 
-// DefaultResultTo is who learns the result of a schedule's job that does
-// not say: "both", except for a count or sum that runs malicious, which
-// goes to one side only: "me", or "peer" when `dataset` brings the sum's
-// values (a sum never goes to the values side alone).
-std::string DefaultResultTo(std::string_view question, session::Security security,
-                            const DatasetConfig& dataset);
-
 // DatasetHasValues reports whether `dataset` names a value column or field,
 // i.e. brings the values of a sum.
 bool DatasetHasValues(const DatasetConfig& dataset);

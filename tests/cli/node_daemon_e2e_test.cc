@@ -604,11 +604,12 @@ bool SignatureIsValid(const std::string& secret, const std::string& header,
   return node::testing::ReceiverAccepts(secret, header, body);
 }
 
-// Schedule returns a [schedules.NAME] table for a match with b every `every`.
+// Schedule returns a [schedules.NAME] table for a match with b, to both,
+// every `every`.
 std::string Schedule(const std::string& name, const std::string& every) {
   return "[schedules." + name +
          "]\nalliance = \"fin\"\npeer = \"b\"\ndataset = \"ind\"\nquestion = \"match\"\n"
-         "protocol = \"rr22\"\nevery = \"" + every + "\"\n";
+         "protocol = \"rr22\"\nresult_to = \"both\"\nevery = \"" + every + "\"\n";
 }
 
 // WebhookTo returns a [webhooks.soar] table posting to `url`, with its secret
@@ -1044,7 +1045,8 @@ TEST(NodeDaemonE2eTest, ScheduledDpCountRunsBetweenNodesUntilItsBudgetIsSpent) {
   // first run spends 0.6 on each side, the second would overspend a's.
   const std::string schedule =
       "[schedules.counts]\nalliance = \"fin\"\npeer = \"b\"\ndataset = \"ind\"\n"
-      "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.6\"\nevery = \"2s\"\n";
+      "question = \"count\"\nprotocol = \"rr22\"\nepsilon = \"0.6\"\nevery = \"2s\"\n"
+      "result_to = \"both\"\n";
   ConfigureDp(cl, "1", schedule + WebhookTo(cl["a"], receiver.url(), kHookSecret));
   cl.Start("b");
   cl.Start("a");

@@ -142,16 +142,6 @@ TEST(DpJobsTest, AMaliciousCountOrSumGoesToOneSideOnly) {
   EXPECT_TRUE(match.ok()) << match.status();
 }
 
-TEST(DpJobsTest, AScheduleThatDoesNotSayGivesAMaliciousCountOrSumToOneSide) {
-  const auto malicious = session::Security::kMalicious;
-  const auto semi = session::Security::kSemiHonest;
-  EXPECT_EQ(DefaultResultTo("match", malicious, Dataset(false)), "both");
-  EXPECT_EQ(DefaultResultTo("count", semi, Dataset(false)), "both");
-  EXPECT_EQ(DefaultResultTo("count", malicious, Dataset(false)), "me");
-  EXPECT_EQ(DefaultResultTo("sum", malicious, Dataset(false)), "me");
-  EXPECT_EQ(DefaultResultTo("sum", malicious, Dataset(true)), "peer");
-}
-
 TEST(DpJobsTest, ASideIsChargedOnlyWhenItsPeerReceives) {
   auto spec = DpSpecOf("sum", OfferDp{"1", "0.000001", "0.5", "0:10", "initiator"});
   ASSERT_TRUE(spec.ok()) << spec.status();

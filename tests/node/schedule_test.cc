@@ -178,7 +178,7 @@ TEST(ScheduleConfigTest, SectionParsesIntoTemplateAndRecurrence) {
   EXPECT_EQ(q.recurrence.period_s, 900);
   EXPECT_EQ(q.recurrence.offset_s, 0);
   EXPECT_EQ(q.catch_up, CatchUp::kNone);
-  EXPECT_EQ(q.job.result_to, "both");
+  EXPECT_EQ(q.job.result_to, "me") << "the default, as in a POST /v1/jobs body";
   EXPECT_EQ(RecurrenceText(config->schedules.at("weekly").recurrence), "every 7d at 06:30");
 }
 
@@ -286,25 +286,18 @@ TEST(ScheduleConfigTest, CountAndSumSchedulesCarryTheirDpParameters) {
   EXPECT_EQ(match->schedules.at("s").job.dp.epsilon, "");
 }
 
-TEST(ScheduleConfigTest, ResultToLeftOutIsOneSideForAMaliciousCountOrSumAndBothOtherwise) {
+TEST(ScheduleConfigTest, ResultToLeftOutIsMeAsInARestSubmission) {
   auto config = ParseDp(DpSchedule("count", "epsilon = \"0.1\"\n") +
-                        "[schedules.mine]\nalliance = \"fin\"\npeer = \"bravo\"\n"
-                        "dataset = \"amounts\"\nquestion = \"sum\"\nprotocol = \"rr22\"\n"
-                        "epsilon = \"1\"\nbounds = \"0:5000\"\nevery = \"6h\"\n"
                         "[schedules.m]\nalliance = \"fin\"\npeer = \"bravo\"\n"
                         "dataset = \"ind\"\nquestion = \"match\"\nprotocol = \"rr22\"\n"
                         "every = \"6h\"\n");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->schedules.at("s").job.result_to, "me");
-  EXPECT_EQ(config->schedules.at("mine").job.result_to, "peer") << "our values: the peer's sum";
-  EXPECT_EQ(config->schedules.at("m").job.result_to, "both");
-  // In a semi-honest alliance a count goes to both, as before.
-  std::string semi = kDpBase;
-  semi.replace(semi.find("tlp_ceiling"), 0, "security = \"semi-honest\"\n");
-  auto semi_config = ParseConfig(semi + kDpBudget + DpSchedule("count", "epsilon = \"0.1\"\n"),
-                                 "liaison.toml", "/srv/alpha");
-  ASSERT_TRUE(semi_config.ok()) << semi_config.status();
-  EXPECT_EQ(semi_config->schedules.at("s").job.result_to, "both");
+  EXPECT_EQ(config->schedules.at("m").job.result_to, "me");
+  // A sum of our values cannot go to us alone, so it must say "peer".
+  ExpectConfigError(ParseDp(DpSchedule("sum", "epsilon = \"1\"\nbounds = \"0:9\"\n", "amounts")),
+                    "liaison.toml:29: schedules.s.result_to: dataset amounts brings the values",
+                    "sum of our values");
 }
 
 TEST(ScheduleConfigTest, DpErrorsNameTheLineAndKey) {
