@@ -1,5 +1,7 @@
 #include "net/channel.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
 
 namespace liaison::net {
@@ -25,6 +27,14 @@ absl::StatusOr<Bytes> Channel::Recv() {
   last_was_send_ = false;
   bytes_received_ += kFrameHeaderLen + m->size();
   ++messages_received_;
+  return m;
+}
+
+absl::StatusOr<Bytes> RecvAtMost(Channel& channel, size_t max_len) {
+  const size_t was = channel.max_message_len();
+  channel.set_max_message_len(std::min(was, max_len));
+  absl::StatusOr<Bytes> m = channel.Recv();
+  channel.set_max_message_len(was);
   return m;
 }
 

@@ -87,6 +87,12 @@ class Channel {
   bool last_was_send_ = false;
 };
 
+// RecvAtMost is Recv with a bound of `max_len` for this one message (the
+// channel's own bound is restored afterwards): a message a peer sends before
+// it is trusted with more (an offer, a handshake) is refused from its length
+// prefix, before any of it is buffered (DataLoss).
+absl::StatusOr<Bytes> RecvAtMost(Channel& channel, size_t max_len);
+
 // LocalPair returns two connected in-memory ends. Destroying or closing one
 // end makes the other's Recv return Unavailable once drained. The ends may be
 // used from different threads (each end by one thread at a time).

@@ -910,6 +910,11 @@ TlsListener::~TlsListener() {
 
 absl::StatusOr<std::unique_ptr<Channel>> TlsListener::Accept(absl::Duration timeout,
                                                              std::string* peer_fingerprint) {
+  LIAISON_ASSIGN_OR_RETURN(PendingTls pending, AcceptConnection(timeout));
+  return pending.Handshake(io_timeout_, peer_fingerprint);
+}
+
+absl::StatusOr<PendingTls> TlsListener::AcceptConnection(absl::Duration timeout) {
   const absl::Time deadline = DeadlineAfter(timeout);
   int fd = -1;
   sockaddr_storage addr{};
@@ -930,17 +935,73 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsListener::Accept(absl::Duration time
     }
   }
   ConfigureSocket(fd);
-  const std::string peer = FormatAddress(reinterpret_cast<sockaddr*>(&addr), addr_len);
+  const std::string address = FormatAddress(reinterpret_cast<sockaddr*>(&addr), addr_len);
+  char host[NI_MAXHOST];
+  if (getnameinfo(reinterpret_cast<sockaddr*>(&addr), addr_len, host, sizeof(host), nullptr, 0,
+                  NI_NUMERICHOST) != 0) {
+    host[0] = '\0';
+  }
+  SSL_CTX_up_ref(ctx_);
+  return PendingTls(fd, ctx_, peer_fingerprints_, own_fingerprint_, io_timeout_, address, host);
+}
+
+// --- PendingTls ---------------------------------------------------------------
+
+PendingTls::PendingTls(int fd, SSL_CTX* ctx, std::vector<std::string> peer_fingerprints,
+                       std::string own_fingerprint, absl::Duration io_timeout,
+                       std::string address, std::string host)
+    : fd_(fd),
+      ctx_(ctx),
+      peer_fingerprints_(std::move(peer_fingerprints)),
+      own_fingerprint_(std::move(own_fingerprint)),
+      io_timeout_(io_timeout),
+      address_(std::move(address)),
+      host_(std::move(host)),
+      abort_(std::make_shared<Abort>(fd)) {}
+
+PendingTls::PendingTls(PendingTls&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      ctx_(std::exchange(other.ctx_, nullptr)),
+      peer_fingerprints_(std::move(other.peer_fingerprints_)),
+      own_fingerprint_(std::move(other.own_fingerprint_)),
+      io_timeout_(other.io_timeout_),
+      address_(std::move(other.address_)),
+      host_(std::move(other.host_)),
+      abort_(std::move(other.abort_)) {}
+
+PendingTls::~PendingTls() {
+  if (fd_ >= 0) close(fd_);
+  if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+}
+
+absl::StatusOr<std::unique_ptr<Channel>> PendingTls::Handshake(absl::Duration timeout,
+                                                               std::string* peer_fingerprint) {
+  if (fd_ < 0 || ctx_ == nullptr) {
+    return absl::FailedPreconditionError("the connection was handshaken already");
+  }
   SSL* ssl = SSL_new(ctx_);
   if (ssl == nullptr) {
     ERR_clear_error();
-    close(fd);
     return absl::InternalError("SSL_new failed");
   }
-  auto channel = std::make_unique<TlsChannel>(fd, ssl, peer, io_timeout_);
+  // The channel owns the socket from here, and closes it on failure.
+  auto channel = std::make_unique<TlsChannel>(std::exchange(fd_, -1), ssl, address_, timeout);
   LIAISON_RETURN_IF_ERROR(
       channel->Handshake(/*server=*/true, peer_fingerprints_, own_fingerprint_, peer_fingerprint));
+  channel->SetTimeout(io_timeout_);
   return std::unique_ptr<Channel>(std::move(channel));
+}
+
+PendingTls::Abort::Abort(int fd) : fd_(fcntl(fd, F_DUPFD_CLOEXEC, 0)) {}
+
+PendingTls::Abort::~Abort() {
+  if (fd_ >= 0) close(fd_);
+}
+
+void PendingTls::Abort::Now() {
+  // The duplicate descriptor keeps the socket alive, so this never reaches
+  // a descriptor number the process reused.
+  if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
 }
 
 absl::StatusOr<HostPort> ParseHostPort(std::string_view s) {

@@ -96,6 +96,65 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
                                                     uint16_t port,
                                                     const TlsOptions& options);
 
+// PendingTls is a TCP connection a TlsListener accepted whose TLS handshake
+// has not run yet. Handshake may run on any thread, so that a server
+// handshakes with many clients at once and a client that never finishes
+// holds up nobody else.
+class PendingTls {
+ public:
+  PendingTls(PendingTls&& other) noexcept;
+  PendingTls& operator=(PendingTls&&) = delete;
+  PendingTls(const PendingTls&) = delete;
+  ~PendingTls();
+
+  // address is the client's "host:port" ("[v6]:port"); host its address
+  // alone, the unit of per-source limits.
+  const std::string& address() const { return address_; }
+  const std::string& host() const { return host_; }
+
+  // Handshake completes the TLS handshake and the pinned-key check within
+  // `timeout` (DeadlineExceeded after it), as TlsListener::Accept does; the
+  // channel then waits io_timeout for the peer. It may be called once.
+  absl::StatusOr<std::unique_ptr<Channel>> Handshake(absl::Duration timeout,
+                                                     std::string* peer_fingerprint = nullptr);
+
+  // AbortHandle returns a handle that shuts the connection down from any
+  // thread, so that a Handshake waiting on it fails at once; it stays
+  // valid (and harmless) after the connection is closed.
+  class Abort;
+  std::shared_ptr<Abort> abort_handle() const { return abort_; }
+
+ private:
+  friend class TlsListener;
+  PendingTls(int fd, SSL_CTX* ctx, std::vector<std::string> peer_fingerprints,
+             std::string own_fingerprint, absl::Duration io_timeout, std::string address,
+             std::string host);
+
+  int fd_;
+  SSL_CTX* ctx_;  // a reference of its own
+  std::vector<std::string> peer_fingerprints_;
+  std::string own_fingerprint_;
+  absl::Duration io_timeout_;
+  std::string address_;
+  std::string host_;
+  std::shared_ptr<Abort> abort_;
+};
+
+// PendingTls::Abort shuts down the socket of a PendingTls (Now), through a
+// descriptor of its own, so calling it after the connection was closed is
+// safe.
+class PendingTls::Abort {
+ public:
+  explicit Abort(int fd);
+  ~Abort();
+  Abort(const Abort&) = delete;
+  Abort& operator=(const Abort&) = delete;
+  void Now();
+
+ private:
+  int fd_;
+};
+
 // TlsListener accepts TLS connections from one pinned peer (or from any of a
 // set of pinned peers, TlsOptions::peer_fingerprints). Not thread-safe;
 // the channels it returns are independent of it and may outlive it.
@@ -124,6 +183,11 @@ class TlsListener {
   // the key the peer presented (one of the pinned ones).
   absl::StatusOr<std::unique_ptr<Channel>> Accept(absl::Duration timeout,
                                                   std::string* peer_fingerprint = nullptr);
+
+  // AcceptConnection waits up to `timeout` for a connection (DeadlineExceeded
+  // if none comes) and returns it before its handshake, which the caller
+  // runs (PendingTls::Handshake), on this thread or another.
+  absl::StatusOr<PendingTls> AcceptConnection(absl::Duration timeout);
 
  private:
   TlsListener(int fd, uint16_t port, SSL_CTX* ctx, std::vector<std::string> peer_fingerprints,

@@ -58,7 +58,9 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   c.Keys(*t, "node",
          {"name", "peer_listen", "rest_listen", "max_concurrent_jobs", "approval_poll_seconds",
           "approval_timeout_seconds", "shutdown_grace_seconds", "peer_connect_timeout_seconds",
-          "peer_retry_attempts", "peer_retry_initial_seconds", "peer_retry_max_seconds"});
+          "peer_retry_attempts", "peer_retry_initial_seconds", "peer_retry_max_seconds",
+          "handshake_timeout_seconds", "max_handshakes", "max_handshakes_per_address",
+          "max_connections_per_peer"});
   if (auto name = c.String(*t, line, "node", "name", true)) {
     if (!IsValidName(*name)) {
       c.Error(Checker::Line(*t->get("name"), line), "node.name",
@@ -86,6 +88,10 @@ void ParseNode(Checker& c, const toml::table& root, NodeSection& out) {
   seconds("peer_retry_attempts", 1, 100, &out.peer_retry_attempts);
   seconds("peer_retry_initial_seconds", 1, 3600, &out.peer_retry_initial_seconds);
   seconds("peer_retry_max_seconds", 1, 86400, &out.peer_retry_max_seconds);
+  seconds("handshake_timeout_seconds", 1, 60, &out.handshake_timeout_seconds);
+  seconds("max_handshakes", 1, 4096, &out.max_handshakes);
+  seconds("max_handshakes_per_address", 1, 4096, &out.max_handshakes_per_address);
+  seconds("max_connections_per_peer", 1, 64, &out.max_connections_per_peer);
   if (out.peer_retry_max_seconds < out.peer_retry_initial_seconds) {
     const toml::node* max = t->get("peer_retry_max_seconds");
     c.Error(max != nullptr ? Checker::Line(*max, line) : line, "node.peer_retry_max_seconds",

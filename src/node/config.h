@@ -54,8 +54,8 @@ struct NodeSection {
   // rest_listen is the host:port of the REST API (HTTPS with the node's
   // identity certificate).
   std::string rest_listen;
-  // max_concurrent_jobs bounds the jobs the daemon runs at once, as
-  // initiator and responder together (1 to 64).
+  // max_concurrent_jobs bounds the jobs the daemon runs at once: its
+  // initiator workers, and the peers' offers it serves at a time (1 to 64).
   uint32_t max_concurrent_jobs = 2;
   // approval_poll_seconds is how often an initiator asks again about an
   // offer the peer holds for manual approval.
@@ -67,6 +67,19 @@ struct NodeSection {
   // shutdown_grace_seconds is how long SIGTERM waits for running jobs to
   // finish before it fails them.
   uint32_t shutdown_grace_seconds = 10;
+  // handshake_timeout_seconds bounds how long a client of the peer port may
+  // take for its TLS handshake, and a pinned peer for its offer after it
+  // (1 to 60): a connection that has not got that far by then is closed.
+  uint32_t handshake_timeout_seconds = 5;
+  // max_handshakes bounds the connections of the peer port still in their
+  // TLS handshake, and max_handshakes_per_address those from one source
+  // address. At either bound a new connection displaces the oldest one, so
+  // connections that never finish cannot lock a partner out (1 to 4096).
+  uint32_t max_handshakes = 256;
+  uint32_t max_handshakes_per_address = 32;
+  // max_connections_per_peer bounds one pinned peer's open connections
+  // (1 to 64); offers beyond it are answered "busy".
+  uint32_t max_connections_per_peer = 4;
   // peer_connect_timeout_seconds bounds one attempt of an initiator to
   // connect to a peer (1 to 300).
   uint32_t peer_connect_timeout_seconds = 5;

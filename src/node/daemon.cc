@@ -712,6 +712,8 @@ int Daemon::Shutdown() {
   if (shut_down_) return abandoned_;
   shut_down_ = true;
   stopping_ = true;
+  // Connections still in their handshake have no job to finish.
+  for (auto& entry : handshakes_) entry.second.abort->Now();
   cv_.notify_all();
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::seconds(config_.node.shutdown_grace_seconds);

@@ -246,7 +246,17 @@ class Daemon {
   void Enqueue(std::string job_id, absl::Time not_before, uint32_t connect_attempts = 0);
   void WorkerLoop();
   void ListenLoop();
+  // AdmitHandshakeLocked makes room for a connection from `host` among
+  // those in their handshake (config's max_handshakes and
+  // max_handshakes_per_address), displacing the oldest, and registers it;
+  // it returns the key to UnregisterHandshakeLocked. Needs mu_.
+  uint64_t AdmitHandshakeLocked(const std::string& host,
+                                std::shared_ptr<net::PendingTls::Abort> abort);
+  void Handshake(uint64_t key, net::PendingTls pending);
   void ServeConnection(std::unique_ptr<net::Channel> channel, std::string peer_fingerprint);
+  // A PeerSlot holds one of a peer's connections (max_connections_per_peer)
+  // and, once Serve()d, one of the node's job slots (max_concurrent_jobs).
+  class PeerSlot;
   void RunInitiator(const Task& task);
   // RetryDelay is the back-off before connection attempt `attempts` + 1.
   absl::Duration RetryDelay(uint32_t attempts);
@@ -315,6 +325,16 @@ class Daemon {
   std::set<std::string> active_;      // jobs being worked on, guarded by mu_
   std::map<std::string, psi::AggregateNoise> job_noise_;  // guarded by mu_
   int connections_ = 0;               // peer connections being served, guarded by mu_
+  struct HalfOpen {
+    std::string host;
+    std::shared_ptr<net::PendingTls::Abort> abort;
+  };
+  // handshakes_ are the peer port's connections in their TLS handshake, by
+  // age (oldest first); guarded by mu_.
+  std::map<uint64_t, HalfOpen> handshakes_;
+  uint64_t next_handshake_ = 0;              // guarded by mu_
+  std::map<std::string, uint32_t> peer_connections_;  // by fingerprint, guarded by mu_
+  uint32_t serving_ = 0;  // offers holding a job slot, guarded by mu_
   bool stopping_ = false;             // guarded by mu_
   bool shut_down_ = false;            // guarded by mu_
   int abandoned_ = 0;                 // guarded by mu_

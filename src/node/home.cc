@@ -50,7 +50,8 @@ peer_listen = "0.0.0.0:7400"
 # on loopback or an internal network. It is HTTPS with this node's own
 # certificate (node.crt): clients pin its key (docs/node.md, "REST API").
 rest_listen = "127.0.0.1:7480"
-# max_concurrent_jobs: jobs run at once, ours and our peers' together.
+# max_concurrent_jobs: jobs run at once: that many of ours, and that many
+# offers of our peers (more are answered "busy", to retry shortly).
 #max_concurrent_jobs = 2
 # approval_poll_seconds: how often we ask again about an offer a peer holds
 # for manual approval; approval_timeout_seconds: how long such an offer may
@@ -69,6 +70,16 @@ rest_listen = "127.0.0.1:7480"
 #peer_retry_attempts = 5
 #peer_retry_initial_seconds = 5
 #peer_retry_max_seconds = 300
+# The peer port's limits against clients that connect and stall. A client
+# has handshake_timeout_seconds for its TLS handshake (and a partner as long
+# again for its offer); at most max_handshakes connections (and
+# max_handshakes_per_address from one address) may be in their handshake at
+# once, a new one displacing the oldest; one partner may hold at most
+# max_connections_per_peer connections (beyond: "busy").
+#handshake_timeout_seconds = 5
+#max_handshakes = 256
+#max_handshakes_per_address = 32
+#max_connections_per_peer = 4
 
 # --- Peers -------------------------------------------------------------------
 # One [peers.<name>] table per partner node. The fingerprint is the one the

@@ -33,11 +33,13 @@ absl::Status SendJson(net::Channel& channel, const Json& message) {
 
 // RecvJson receives one control message of `type` and checks its version.
 absl::StatusOr<Json> RecvJson(net::Channel& channel, std::string_view type) {
-  LIAISON_ASSIGN_OR_RETURN(Bytes raw, channel.Recv());
-  if (raw.size() > kMaxControlMessageLen) {
-    return absl::DataLossError(StrCat("the peer's ", type, " message is too long"));
+  absl::StatusOr<Bytes> raw = net::RecvAtMost(channel, kMaxControlMessageLen);
+  if (absl::IsDataLoss(raw.status())) {
+    return absl::DataLossError(StrCat("the peer's ", type, " message: ",
+                                      std::string(raw.status().message())));
   }
-  Json v = Json::parse(AsStringView(raw), nullptr, /*allow_exceptions=*/false);
+  if (!raw.ok()) return raw.status();
+  Json v = Json::parse(AsStringView(*raw), nullptr, /*allow_exceptions=*/false);
   if (v.is_discarded() || !v.is_object()) {
     return absl::DataLossError(StrCat("the peer's ", type, " message is not a JSON object"));
   }

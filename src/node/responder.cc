@@ -41,26 +41,67 @@ std::optional<std::string> AdmittedOfferJson(const Job& job) {
 
 // --- the responder -----------------------------------------------------------
 
+// PeerSlot counts a connection against its peer's max_connections_per_peer
+// for as long as it lives; Serve() also takes one of the node's
+// max_concurrent_jobs slots, for offers that load data and may run.
+class Daemon::PeerSlot {
+ public:
+  PeerSlot(Daemon& d, std::string fingerprint) : d_(d), fingerprint_(std::move(fingerprint)) {
+    std::lock_guard<std::mutex> lock(d_.mu_);
+    within_quota_ = ++d_.peer_connections_[fingerprint_] <= d_.config_.node.max_connections_per_peer;
+  }
+  ~PeerSlot() {
+    std::lock_guard<std::mutex> lock(d_.mu_);
+    if (serving_) --d_.serving_;
+    if (--d_.peer_connections_[fingerprint_] == 0) d_.peer_connections_.erase(fingerprint_);
+  }
+  PeerSlot(const PeerSlot&) = delete;
+  PeerSlot& operator=(const PeerSlot&) = delete;
+
+  // within_quota: the peer had no more than max_connections_per_peer open
+  // with this one.
+  bool within_quota() const { return within_quota_; }
+
+  // Serve takes a job slot; false if the node is stopping or all
+  // max_concurrent_jobs are taken.
+  bool Serve() {
+    std::lock_guard<std::mutex> lock(d_.mu_);
+    if (d_.stopping_ || d_.serving_ >= d_.config_.node.max_concurrent_jobs) return false;
+    ++d_.serving_;
+    serving_ = true;
+    return true;
+  }
+
+ private:
+  Daemon& d_;
+  const std::string fingerprint_;
+  bool within_quota_ = false;
+  bool serving_ = false;
+};
+
 void Daemon::ListenLoop() {
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    std::string fingerprint;
-    absl::StatusOr<std::unique_ptr<net::Channel>> ch =
-        listener_->Accept(absl::Milliseconds(200), &fingerprint);
-    if (!ch.ok()) {
-      if (ch.status().code() != absl::StatusCode::kDeadlineExceeded) {
-        Log(LogLevel::kWarning, StrCat("refused a peer connection: ", std::string(ch.status().message())));
+    absl::StatusOr<net::PendingTls> pending = listener_->AcceptConnection(absl::Milliseconds(200));
+    if (!pending.ok()) {
+      if (pending.status().code() != absl::StatusCode::kDeadlineExceeded) {
+        Log(LogLevel::kWarning,
+            StrCat("peer port: ", std::string(pending.status().message())));
       }
       continue;
     }
+    // Each handshake runs on a thread of its own, within
+    // handshake_timeout_seconds: a client that stalls holds up only itself,
+    // and at most max_handshakes of them are kept (docs/node.md).
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
+    const uint64_t key = AdmitHandshakeLocked(pending->host(), pending->abort_handle());
     ++connections_;
-    std::thread([this, c = *std::move(ch), fp = std::move(fingerprint)]() mutable {
-      ServeConnection(std::move(c), std::move(fp));
+    std::thread([this, key, p = *std::move(pending)]() mutable {
+      Handshake(key, std::move(p));
       std::lock_guard<std::mutex> lock(mu_);
       --connections_;
       cv_.notify_all();
@@ -68,15 +109,74 @@ void Daemon::ListenLoop() {
   }
 }
 
+uint64_t Daemon::AdmitHandshakeLocked(const std::string& host,
+                                      std::shared_ptr<net::PendingTls::Abort> abort) {
+  auto displace = [&](std::map<uint64_t, HalfOpen>::iterator it) {
+    it->second.abort->Now();  // its thread fails its handshake and ends
+    handshakes_.erase(it);
+  };
+  uint32_t from_host = 0;
+  auto oldest_of_host = handshakes_.end();
+  for (auto it = handshakes_.begin(); it != handshakes_.end(); ++it) {
+    if (it->second.host != host) continue;
+    if (from_host++ == 0) oldest_of_host = it;
+  }
+  if (from_host >= config_.node.max_handshakes_per_address) {
+    displace(oldest_of_host);
+  } else if (handshakes_.size() >= config_.node.max_handshakes) {
+    displace(handshakes_.begin());
+  }
+  const uint64_t key = next_handshake_++;
+  handshakes_.emplace(key, HalfOpen{host, std::move(abort)});
+  return key;
+}
+
+void Daemon::Handshake(uint64_t key, net::PendingTls pending) {
+  std::string fingerprint;
+  const std::string address = pending.address();
+  absl::StatusOr<std::unique_ptr<net::Channel>> ch = pending.Handshake(
+      absl::Seconds(config_.node.handshake_timeout_seconds), &fingerprint);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    handshakes_.erase(key);
+  }
+  if (!ch.ok()) {
+    Log(LogLevel::kInfo, StrCat("peer port: no handshake with ", address, ": ",
+                                std::string(ch.status().message())));
+    return;
+  }
+  ServeConnection(*std::move(ch), std::move(fingerprint));
+}
+
 void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer_fingerprint) {
   const PeerConfig* peer = PeerByFingerprint(peer_fingerprint);
   if (peer == nullptr) return;
+  PeerSlot slot(*this, peer->fingerprint);
   TranscriptChannel channel(*raw, /*initiator=*/false);
+  // A partner sends its offer at once: a connection that idles is closed
+  // as soon as one in its handshake would be.
+  raw->SetTimeout(absl::Seconds(config_.node.handshake_timeout_seconds));
   absl::StatusOr<JobOffer> offer = RecvOffer(channel);
+  raw->SetTimeout(options_.peer_io_timeout);
   if (!offer.ok()) {
     Log(LogLevel::kWarning, StrCat("bad offer from ", peer->name, ": ", std::string(offer.status().message())));
     return;
   }
+  auto busy = [&](std::string_view why) {
+    Verdict v;
+    v.kind = VerdictKind::kPending;
+    v.code = "busy";
+    v.reason = StrCat(why, "; ask again shortly");
+    v.retry_after_seconds = kBusyRetrySeconds;
+    (void)SendVerdict(channel, v);
+  };
+  // Capacity before anything costly: no dataset is read for an offer that
+  // is answered "busy".
+  if (!slot.within_quota()) {
+    return busy(StrCat("this node serves at most ", config_.node.max_connections_per_peer,
+                       " connections of one peer at once"));
+  }
+  if (!slot.Serve()) return busy("the node is busy");
   auto refuse = [&](std::string_view code, std::string_view reason) {
     Verdict v;
     v.code = std::string(code);
@@ -148,18 +248,6 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
 
   Job job;
   if (!existing.ok()) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_ || static_cast<uint32_t>(connections_) > config_.node.max_concurrent_jobs) {
-        Verdict v;
-        v.kind = VerdictKind::kPending;
-        v.code = "busy";
-        v.reason = "the node is busy; ask again shortly";
-        v.retry_after_seconds = kBusyRetrySeconds;
-        (void)SendVerdict(channel, v);
-        return;
-      }
-    }
     JobRequest r;
     r.alliance = offer->alliance;
     r.peer = peer->name;

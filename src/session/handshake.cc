@@ -340,7 +340,7 @@ bool CompatibleSoftware(std::string_view a, std::string_view b) {
 
 absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine) {
   LIAISON_RETURN_IF_ERROR(channel.Send(EncodeOffer(mine)));
-  LIAISON_ASSIGN_OR_RETURN(Bytes peer_msg, channel.Recv());
+  LIAISON_ASSIGN_OR_RETURN(Bytes peer_msg, net::RecvAtMost(channel, kMaxHandshakeMessageLen));
   absl::StatusOr<Offer> peer = DecodeOffer(peer_msg);
   absl::Status verdict = peer.ok() ? Check(mine, *peer)
                                    : absl::FailedPreconditionError(
@@ -360,7 +360,8 @@ absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine) {
   if (!peer.ok()) return peer.status();
   if (!verdict.ok()) return verdict;
   LIAISON_RETURN_IF_ERROR(sent);
-  LIAISON_ASSIGN_OR_RETURN(Bytes verdict_msg, channel.Recv());
+  LIAISON_ASSIGN_OR_RETURN(Bytes verdict_msg,
+                           net::RecvAtMost(channel, kMaxHandshakeMessageLen));
   LIAISON_ASSIGN_OR_RETURN(absl::Status peer_verdict, DecodeVerdict(verdict_msg));
   if (!peer_verdict.ok()) return peer_verdict;
 

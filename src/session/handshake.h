@@ -102,8 +102,13 @@ struct Agreed {
 // build ("the peer runs build sha256:…, not one we require …"; the other
 // side gets "the peer refused the session: our build sha256:… is not one it
 // requires …"); DataLoss for a malformed message; transport errors as the
-// channel returns them. On any error no protocol data has been sent.
+// channel returns them. On any error no protocol data has been sent. Each
+// of the peer's two messages is refused from its length prefix if it is
+// longer than kMaxHandshakeMessageLen (DataLoss), before it is buffered.
 absl::StatusOr<Agreed> Handshake(net::Channel& channel, const Offer& mine);
+
+// kMaxHandshakeMessageLen bounds a session offer or verdict from the peer.
+inline constexpr size_t kMaxHandshakeMessageLen = 16 * 1024;
 
 // CompatibleSoftware reports whether two software versions may run a
 // session together: same major version, and for 0.x versions the same minor

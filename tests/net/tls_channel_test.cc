@@ -562,6 +562,58 @@ TEST_P(TlsChannelTest, MessageAboveTheReceiversLimitIsDataLoss) {
   EXPECT_EQ(p.server->messages_received(), 0u);
 }
 
+TEST_P(TlsChannelTest, RecvAtMostRefusesALongerMessageAndRestoresTheLimit) {
+  Pair p = ConnectPair();
+  ASSERT_TRUE(p.client && p.server);
+  ASSERT_TRUE(p.client->Send(Bytes(100)).ok());
+  auto small = RecvAtMost(*p.server, 1024);
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->size(), 100u);
+  EXPECT_EQ(p.server->max_message_len(), kDefaultMaxMessageLen);
+  ASSERT_TRUE(p.client->Send(Bytes(2048)).ok());
+  EXPECT_EQ(RecvAtMost(*p.server, 1024).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(p.server->max_message_len(), kDefaultMaxMessageLen);
+}
+
+TEST_P(TlsChannelTest, PendingConnectionsHandshakeOnTheirOwnThreads) {
+  // A client that connects and stalls (its handshake pending on one
+  // thread) does not stop the next one from being accepted and served.
+  auto listener = TlsListener::Listen(addr(), 0, Options(*bob_, *alice_));
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  const uint16_t port = (*listener)->port();
+  auto stalled_client = std::async(std::launch::async, [&] {
+    const int fd = RawTcpConnect(addr(), port);  // connects, sends nothing
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    if (fd >= 0) close(fd);
+    return 0;
+  });
+  auto stalled = (*listener)->AcceptConnection(kGenerous);
+  ASSERT_TRUE(stalled.ok()) << stalled.status();
+  EXPECT_FALSE(stalled->host().empty());
+  auto stalled_handshake = std::async(std::launch::async, [&] {
+    return stalled->Handshake(absl::Seconds(30));
+  });
+  auto client = std::async(std::launch::async, [&] {
+    return TlsConnect(addr(), port, Options(*alice_, *bob_));
+  });
+  auto next = (*listener)->AcceptConnection(kGenerous);
+  ASSERT_TRUE(next.ok()) << next.status();
+  std::string fingerprint;
+  auto server = next->Handshake(absl::Seconds(30), &fingerprint);
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_EQ(fingerprint, alice_->fingerprint());
+  auto c = client.get();
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE((*c)->Send(Bytes(3, 7)).ok());
+  auto got = (*server)->Recv();
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, Bytes(3, 7));
+  // Aborting the stalled one ends its handshake at once.
+  stalled->abort_handle()->Now();
+  EXPECT_FALSE(stalled_handshake.get().ok());
+  stalled_client.get();
+}
+
 TEST_P(TlsChannelTest, CloseAndDestroyWithoutUseAreFine) {
   Pair p = ConnectPair();
   ASSERT_TRUE(p.client && p.server);

@@ -174,6 +174,18 @@ TEST(PeerProtocolTest, MalformedOfferIsDataLoss) {
   }
 }
 
+TEST(PeerProtocolTest, AnOversizedOfferIsRefusedFromItsLengthAndTheChannelKeepsItsLimit) {
+  // An offer is bounded by kMaxControlMessageLen, not by the channel's
+  // 64 MiB: the receiver refuses it from the frame's length prefix, before
+  // buffering it (over TLS: TlsChannelTest.RecvAtMost...).
+  auto [a, b] = net::LocalPair();
+  ASSERT_TRUE(a->Send(Bytes(kMaxControlMessageLen + 1, ' ')).ok());
+  auto offer = RecvOffer(*b);
+  EXPECT_EQ(offer.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(offer.status().message()), ::testing::HasSubstr("offer"));
+  EXPECT_EQ(b->max_message_len(), net::kDefaultMaxMessageLen);
+}
+
 TEST(PeerProtocolTest, PolicyRefusalsNameTheRule) {
   const Config c = MakeConfig();
   const PeerConfig& bravo = c.peers.at("bravo");
