@@ -253,7 +253,7 @@ absl::Status Scheduler::RecoverSubmitted(Entry& e) {
   std::optional<std::string> job_id;
   LIAISON_RETURN_IF_ERROR(store_.Read([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
-                             db.Prepare("SELECT id FROM jobs WHERE idempotency_key = ?"));
+                             db.Prepare("SELECT id FROM jobs WHERE request_key = ?"));
     s.Bind(1, ScheduleIdempotencyKey(e.config.name, first));
     LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) job_id = s.Text(0);

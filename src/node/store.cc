@@ -46,7 +46,7 @@ absl::StatusOr<std::string> CanonicalObject(std::string_view json, std::string_v
 }
 
 constexpr char kJobColumns[] =
-    "id, COALESCE(idempotency_key, ''), state, alliance, peer, question, protocol, params, "
+    "id, COALESCE(request_key, ''), state, alliance, peer, question, protocol, params, "
     "actor, created, updated, error, role";
 
 absl::StatusOr<Job> JobFromRow(const internal::Stmt& s) {
@@ -78,10 +78,22 @@ absl::StatusOr<std::optional<Job>> SelectJob(internal::Db& db, std::string_view 
   return std::optional<Job>(std::move(job));
 }
 
+// SelectJobOf is SelectJob with two values to bind.
+absl::StatusOr<std::optional<Job>> SelectJobOf(internal::Db& db, std::string_view where,
+                                               std::string_view first, std::string_view second) {
+  LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
+                           db.Prepare(StrCat("SELECT ", kJobColumns, " FROM jobs WHERE ", where)));
+  s.Bind(1, first).Bind(2, second);
+  LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<Job>();
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRow(s));
+  return std::optional<Job>(std::move(job));
+}
+
 absl::Status InsertJob(internal::Db& db, const Job& job) {
   LIAISON_ASSIGN_OR_RETURN(
       internal::Stmt s,
-      db.Prepare("INSERT INTO jobs (id, idempotency_key, state, alliance, peer, question, "
+      db.Prepare("INSERT INTO jobs (id, request_key, state, alliance, peer, question, "
                  "protocol, params, actor, created, updated, error, role) "
                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   s.Bind(1, job.id);
@@ -440,7 +452,8 @@ absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request,
   LIAISON_RETURN_IF_ERROR(Write([&](internal::Db& db) -> absl::Status {
     if (!job.idempotency_key.empty()) {
       LIAISON_ASSIGN_OR_RETURN(std::optional<Job> existing,
-                               SelectJob(db, "idempotency_key = ?", job.idempotency_key));
+                               SelectJobOf(db, "actor = ? AND request_key = ?", job.actor,
+                                           job.idempotency_key));
       if (existing) {
         if (existing->alliance != job.alliance || existing->peer != job.peer ||
             existing->question != job.question || existing->protocol != job.protocol ||

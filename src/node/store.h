@@ -37,7 +37,7 @@ inline constexpr char kStoreFile[] = "node.db";
 
 // kSchemaVersion is the schema this build writes; Open migrates older stores
 // up to it and refuses newer ones.
-inline constexpr int kSchemaVersion = 6;
+inline constexpr int kSchemaVersion = 7;
 
 namespace internal {
 class Db;
@@ -102,7 +102,8 @@ std::string_view JobRoleName(JobRole role);  // "initiator", "responder"
 // JobRequest is what a caller asks for when creating a job.
 struct JobRequest {
   // idempotency_key makes creation safe to retry: a second request with the
-  // same key returns the first job. Empty means "no key" (every request
+  // same key from the same actor returns the first job (another actor's
+  // key of the same text is another key). Empty means "no key" (every request
   // creates a job); otherwise at most 200 bytes.
   std::string idempotency_key;
   std::string alliance;

@@ -482,7 +482,7 @@ class SchedulerTest : public ::testing::Test {
   int64_t CountJobsWithKey(const std::string& key) {
     RawDb raw(node_.Sub("node.db"));
     return std::stoll(
-        raw.QueryText("SELECT count(*) FROM jobs WHERE idempotency_key = '" + key + "'"));
+        raw.QueryText("SELECT count(*) FROM jobs WHERE request_key = '" + key + "'"));
   }
 
   NodeFixture node_;

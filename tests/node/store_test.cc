@@ -236,6 +236,36 @@ TEST(StoreTest, SameIdempotencyKeyForAnotherRequestIsAlreadyExists) {
   EXPECT_EQ(store->CreateJob(other).status().code(), absl::StatusCode::kAlreadyExists);
 }
 
+TEST(StoreTest, IdempotencyKeysArePerActor) {
+  // An analyst's key sending an automation key's Idempotency-Key gets a job
+  // of its own, never the other key's job (before: the other key's job).
+  ScopedTempDir tmp;
+  const std::string path = tmp.Sub("node.db");
+  auto store = OpenNew(path);
+  auto automation = store->CreateJob(Request("nightly"));
+  ASSERT_TRUE(automation.ok()) << automation.status();
+  JobRequest analyst = Request("nightly");
+  analyst.actor = "key_fedcba9876543210";
+  auto theirs = store->CreateJob(analyst);
+  ASSERT_TRUE(theirs.ok()) << theirs.status();
+  EXPECT_TRUE(theirs->created);
+  EXPECT_NE(theirs->job.id, automation->job.id);
+  // Each retry finds its own actor's job.
+  auto again = store->CreateJob(analyst);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->job.id, theirs->job.id);
+  EXPECT_EQ(again->job.idempotency_key, "nightly");
+  // And another body under the other actor's key is not a conflict.
+  JobRequest other = Request("nightly");
+  other.actor = "key_1111111111111111";
+  other.peer = "charlie";
+  auto third = store->CreateJob(other);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_TRUE(third->created);
+  store.reset();
+  EXPECT_EQ(RawDb(path).QueryText("SELECT count(*) FROM jobs"), "3");
+}
+
 TEST(StoreTest, ConcurrentRetriesWithOneKeyCreateOneJob) {
   ScopedTempDir tmp;
   const std::string path = tmp.Sub("node.db");

@@ -234,6 +234,18 @@ CREATE INDEX item_budget_content ON item_budget(dataset_digest, revealed_at);
 ALTER TABLE audit_log ADD COLUMN build TEXT;
 ALTER TABLE audit_log ADD COLUMN peer_build TEXT;
 )sql"},
+    {7, R"sql(
+-- jobs.request_key: the Idempotency-Key of the request that created a job,
+-- unique per actor (the API key, or the schedule, that submitted it), so
+-- one key's requests never return another key's job. It replaces
+-- jobs.idempotency_key (unique over all actors), whose values move here and
+-- which is NULL from now on.
+ALTER TABLE jobs ADD COLUMN request_key TEXT;
+UPDATE jobs SET request_key = idempotency_key, idempotency_key = NULL
+  WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX jobs_request_key ON jobs(actor, request_key)
+  WHERE request_key IS NOT NULL;
+)sql"},
 };
 
 }  // namespace liaison::node::internal

@@ -10,8 +10,9 @@
 
 namespace liaison::node::testing {
 
-// MakeSchema4 turns a store at schema version 6 back into version 4: the
-// audit log loses version 6's build columns, and the
+// MakeSchema4 turns a store at schema version 7 back into version 4: jobs
+// lose version 7's request_key, the audit log version 6's build columns, and
+// the
 // three tables version 5 changed are replaced by their version-4 form
 // (empty) and version 5 is no longer recorded. The other tables are alike
 // in both versions, so the result is a store as version 4 wrote it.
@@ -51,6 +52,8 @@ CREATE TABLE item_reservations (
 CREATE INDEX item_reservations_window ON item_reservations(alliance, peer, time);
 ALTER TABLE audit_log DROP COLUMN build;
 ALTER TABLE audit_log DROP COLUMN peer_build;
+DROP INDEX jobs_request_key;
+ALTER TABLE jobs DROP COLUMN request_key;
 DELETE FROM schema_version WHERE version >= 5;
 )sql");
 }
