@@ -32,6 +32,7 @@ struct InputOptions {
 struct NormalizeOptions {
   InputOptions input;
   std::string output;  // optional: write the normalised records (.csv / .jsonl)
+  std::string rejects_path;  // optional: every rejected record, CSV
   bool strict = false; // any rejected record is an error
 };
 int RunNormalize(const NormalizeOptions& opts);

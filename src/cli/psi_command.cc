@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "base/atomic_file.h"
 #include "base/build_info.h"
+#include "base/escape.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -30,8 +31,6 @@
 
 namespace liaison::cli {
 namespace {
-
-constexpr size_t kRejectsShown = 10;
 
 std::string HumanBytes(uint64_t n) {
   char buf[32];
@@ -117,25 +116,6 @@ absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts
   }
   return absl::DeadlineExceededError(
       StrCat("no peer connected to ", opts.listen, " within ", opts.timeout_seconds, " s"));
-}
-
-absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects) {
-  // Rejected records are our own data as it appeared: owner-only, like results.
-  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, 0600));
-  std::string text = "line,reason,raw\n";
-  auto quote = [](std::string_view s) {
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"') q += '"';
-      q += c;
-    }
-    return q + "\"";
-  };
-  for (const data::Reject& r : rejects) {
-    StrAppend(text, r.line, ",", quote(r.reason), ",", quote(r.raw), "\n");
-  }
-  LIAISON_RETURN_IF_ERROR(file->Write(text));
-  return file->Commit();
 }
 
 absl::Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
@@ -288,15 +268,8 @@ int RunPsi(const PsiOptions& opts) {
   std::vector<data::Reject> rejects;
   absl::StatusOr<session::RecordSet> set = session::LoadRecordSet(
       *spec, data::Profile::V1(), [&](const data::Reject& r) { rejects.push_back(r); });
-  if (!rejects.empty() && !opts.quiet) {
-    for (size_t i = 0; i < rejects.size() && i < kRejectsShown; ++i) {
-      std::fprintf(stderr, "liaison psi: rejected %s\n", FormatReject(rejects[i]).c_str());
-    }
-    if (rejects.size() > kRejectsShown) {
-      std::fprintf(stderr, "liaison psi: ... and %zu more rejected record(s)%s\n",
-                   rejects.size() - kRejectsShown,
-                   opts.rejects_path.empty() ? " (--rejects FILE lists them all)" : "");
-    }
+  if (!opts.quiet) {
+    std::fputs(RejectListText(rejects, "liaison psi: rejected ", opts.rejects_path).c_str(), stderr);
   }
   if (!opts.rejects_path.empty()) {
     absl::Status s = WriteRejects(opts.rejects_path, rejects);
@@ -369,7 +342,7 @@ int RunPsi(const PsiOptions& opts) {
       for (size_t i : rows) {
         const data::Record& r = set->records[i];
         std::printf("%s\t%s\n", std::string(data::TypeName(r.item.type)).c_str(),
-                    r.item.value.c_str());
+                    EscapeNonPrintable(r.item.value).c_str());
       }
     }
   }

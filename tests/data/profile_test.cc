@@ -164,6 +164,12 @@ TEST(TypeNameTest, UnknownNameListsValidNames) {
                         "sha256, sha512, string"));
 }
 
+TEST(TypeNameTest, UnknownNameIsShownEscaped) {
+  auto t = ParseTypeName("ip\x1b]0;x\x07");
+  ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(t.status()), HasSubstr("'ip\\x1B]0;x\\x07'"));
+}
+
 TEST(MatchKeyTest, IsTypeNameNulValue) {
   EXPECT_EQ(MatchKey({ItemType::kIpv4, "1.2.3.4"}), std::string("ipv4\0"
                                                                 "1.2.3.4",
