@@ -177,7 +177,7 @@ absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& 
 
 std::string ReleaseText(std::string_view what, const psi::Release& r) {
   return StrCat("noised ", what, " ", r.estimate, " (95% interval [", r.ci95_lo, ", ", r.ci95_hi,
-                "], ", r.report.mechanism, ", ", r.report.cost, ")");
+                "], ", r.report.mechanism, ", ", r.report.cost_for_people, ")");
 }
 
 // PeerBuildText is the peer's build digest for the summary line, or

@@ -147,10 +147,14 @@ absl::Status CheckPeerHeader(const Header& mine, const Header& peer) {
     return differs("noise mechanism", WireMechanismName(mine.mechanism),
                    WireMechanismName(peer.mechanism));
   }
-  if (peer.epsilon != mine.epsilon) return differs("epsilon", mine.epsilon, peer.epsilon);
-  if (peer.delta != mine.delta) return differs("delta", OrNone(mine.delta), OrNone(peer.delta));
+  // The header holds exact rationals ("1/2"); people read decimals.
+  auto shown = [](const std::string& s) { return OrNone(dp::RationalTextForPeople(s)); };
+  if (peer.epsilon != mine.epsilon) {
+    return differs("epsilon", shown(mine.epsilon), shown(peer.epsilon));
+  }
+  if (peer.delta != mine.delta) return differs("delta", shown(mine.delta), shown(peer.delta));
   if (peer.count_epsilon != mine.count_epsilon) {
-    return differs("count epsilon", OrNone(mine.count_epsilon), OrNone(peer.count_epsilon));
+    return differs("count epsilon", shown(mine.count_epsilon), shown(peer.count_epsilon));
   }
   if (mine.kind == AggregateKind::kSum) {
     if (peer.lo != mine.lo || peer.hi != mine.hi) {
