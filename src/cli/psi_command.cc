@@ -186,14 +186,17 @@ std::string PeerBuildText(const std::string& build) {
   return build.empty() ? std::string("unknown") : build;
 }
 
-// ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
-// default, in match and count mode alike; ecdh-psi on request.
-absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
-  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
-  return std::string("rr22-psi");
-}
-
 }  // namespace
+
+absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
+  if (opts.protocol.empty() || opts.protocol == "rr22" || opts.protocol == "rr22-psi") {
+    return std::string("rr22-psi");
+  }
+  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
+  return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
+                                           EscapeNonPrintable(opts.protocol),
+                                           "'; give rr22 (the default) or ecdh"));
+}
 
 int RunPsi(const PsiOptions& opts) {
   const auto start = std::chrono::steady_clock::now();
