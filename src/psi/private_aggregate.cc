@@ -11,6 +11,7 @@
 #include "dp/rational.h"
 #include "dp/sampler.h"
 #include "mpc/shares.h"
+#include "okvs/okvs.h"
 #include "psi/internal/item_hash.h"
 #include "psi/internal/seed_commit.h"
 #include "psi/shared_output_psi.h"
@@ -433,9 +434,9 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
     shares = SharedOutputPsiSender(sp).Run(channel, keys, clamped, peer.set_size, prng);
     SecureWipe(clamped.data(), clamped.size() * sizeof(uint64_t));
   }
-  if (shares.status().code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(StrCat("dp-aggregate items must be distinct (",
-                                             std::string(shares.status().message()), ")"));
+  if (okvs::IsDuplicateKeysError(shares.status())) {
+    return okvs::DuplicateKeysError(StrCat("dp-aggregate items must be distinct (",
+                                           std::string(shares.status().message()), ")"));
   }
   LIAISON_RETURN_IF_ERROR(shares.status());
 
