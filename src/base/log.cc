@@ -5,6 +5,8 @@
 #include <mutex>
 #include <string>
 
+#include "base/escape.h"
+
 namespace liaison {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kWarning)};
@@ -30,7 +32,7 @@ void Log(LogLevel level, std::string_view message) {
   std::string line = "liaison: ";
   line += LevelName(level);
   line += ": ";
-  line += message;
+  line += EscapeNonPrintable(message, Backslash::kKeep);
   line += '\n';
   std::lock_guard<std::mutex> lock(g_mu);
   std::fwrite(line.data(), 1, line.size(), stderr);

@@ -15,7 +15,10 @@ void SetLogLevel(LogLevel level);
 LogLevel GetLogLevel();
 
 // Log prints one line "liaison: <level>: <message>" to stderr when `level` is
-// at or above the current level. Thread-safe; lines are not interleaved.
+// at or above the current level. The message is escaped (base/escape.h,
+// keeping backslashes): it may quote what a peer sent, and a line break or
+// an escape sequence in it must not forge a log line or reach a terminal.
+// Thread-safe; lines are not interleaved.
 void Log(LogLevel level, std::string_view message);
 
 }  // namespace liaison

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+
 namespace liaison::cli {
 
 struct KeygenOptions {
@@ -32,6 +34,7 @@ struct InputOptions {
 struct NormalizeOptions {
   InputOptions input;
   std::string output;  // optional: write the normalised records (.csv / .jsonl)
+  std::string rejects_path;  // optional: every rejected record, CSV
   bool strict = false; // any rejected record is an error
 };
 int RunNormalize(const NormalizeOptions& opts);
@@ -75,6 +78,12 @@ struct PsiOptions {
   bool quiet = false;
 };
 int RunPsi(const PsiOptions& opts);
+
+// ProtocolFor maps --protocol to a protocol name: "" (the default), "rr22"
+// and "rr22-psi" give "rr22-psi", in match and count mode alike; "ecdh" and
+// "ecdh-psi" give "ecdh-psi". Anything else is InvalidArgument naming the
+// flag: a typo must not silently run another protocol.
+absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts);
 
 struct NodeInitOptions {
   std::string dir;

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/escape.h"
 #include "base/strings.h"
 
 namespace liaison::cli {
@@ -28,7 +29,17 @@ int ExitCode(const absl::Status& status) {
 
 int ReportError(std::string_view command, const absl::Status& status,
                 std::string_view data_loss_hint) {
-  std::string line = StrCat("liaison ", command, ": error: ", std::string(status.message()));
+  // Messages quote file names, input and what peers sent: escape them, but
+  // keep the line breaks of a message that lists several errors.
+  const std::string_view message(status.message().data(), status.message().size());
+  std::string line = StrCat("liaison ", command, ": error: ");
+  for (size_t start = 0;;) {
+    const size_t end = message.find('\n', start);
+    line += EscapeNonPrintable(message.substr(start, end - start), Backslash::kKeep);
+    if (end == std::string_view::npos) break;
+    line += '\n';
+    start = end + 1;
+  }
   if (status.code() == absl::StatusCode::kDataLoss) line += data_loss_hint;
   line += '\n';
   std::fputs(line.c_str(), stderr);

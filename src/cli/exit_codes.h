@@ -28,7 +28,9 @@ inline constexpr std::string_view kPeerDataLossHint =
     " (the peer sent malformed data; this may be an attack)";
 
 // ReportError prints "liaison <command>: error: <message>" on stderr, with
-// `data_loss_hint` appended for DataLoss, and returns ExitCode(status).
+// `data_loss_hint` appended for DataLoss, and returns ExitCode(status). The
+// message is escaped line by line (base/escape.h, keeping backslashes): it
+// may quote input.
 int ReportError(std::string_view command, const absl::Status& status,
                 std::string_view data_loss_hint = kPeerDataLossHint);
 

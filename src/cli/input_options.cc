@@ -1,5 +1,7 @@
 #include "cli/input_options.h"
 
+#include "base/atomic_file.h"
+#include "base/escape.h"
 #include "base/status.h"
 #include "base/strings.h"
 
@@ -22,8 +24,44 @@ absl::StatusOr<data::InputSpec> ToInputSpec(const InputOptions& in) {
 }
 
 std::string FormatReject(const data::Reject& r) {
-  std::string raw = r.raw.size() > 80 ? r.raw.substr(0, 77) + "..." : r.raw;
-  return StrCat("line ", r.line, ": ", r.reason, ": '", raw, "'");
+  return StrCat("line ", r.line, ": ", EscapeNonPrintable(r.reason, Backslash::kKeep), ": '",
+                EscapeNonPrintableTruncated(r.raw, 80), "'");
+}
+
+std::string RejectListText(const std::vector<data::Reject>& rejects, std::string_view prefix,
+                           std::string_view rejects_path) {
+  std::string text;
+  for (size_t i = 0; i < rejects.size() && i < kRejectsShown; ++i) {
+    StrAppend(text, prefix, FormatReject(rejects[i]), "\n");
+  }
+  if (rejects.size() > kRejectsShown) {
+    StrAppend(text, prefix, "... and ", rejects.size() - kRejectsShown,
+              " more record(s); ",
+              rejects_path.empty() ? std::string("--rejects FILE lists them all")
+                                   : StrCat("all are in ", EscapeNonPrintable(rejects_path)),
+              "\n");
+  }
+  return text;
+}
+
+absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects) {
+  // Rejected records are our own data as it appeared: owner-only, like results.
+  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, 0600));
+  std::string text = "line,reason,raw\n";
+  auto quote = [](std::string_view s) {
+    std::string q = "\"";
+    for (char c : s) {
+      if (c == '"') q += '"';
+      q += c;
+    }
+    return q + "\"";
+  };
+  for (const data::Reject& r : rejects) {
+    StrAppend(text, r.line, ",", quote(EscapeNonPrintable(r.reason, Backslash::kKeep)), ",",
+              quote(EscapeNonPrintable(r.raw)), "\n");
+  }
+  LIAISON_RETURN_IF_ERROR(file->Write(text));
+  return file->Commit();
 }
 
 }  // namespace liaison::cli

@@ -1,8 +1,12 @@
-// Turning the input flags shared by several commands into a data::InputSpec.
+// Turning the input flags shared by several commands into a data::InputSpec,
+// and reporting the records an input had to reject.
 #ifndef LIAISON_CLI_INPUT_OPTIONS_H_
 #define LIAISON_CLI_INPUT_OPTIONS_H_
 
+#include <cstddef>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cli/commands.h"
@@ -16,8 +20,29 @@ namespace liaison::cli {
 absl::StatusOr<data::InputSpec> ToInputSpec(const InputOptions& in);
 
 // FormatReject renders a rejected record for a person:
-// "line 12: not a recognised indicator type (…): 'hello world'".
+// "line 12: not a recognised indicator type (…): 'hello world'". The raw
+// text is cut after 80 bytes; it and the reason are escaped
+// (base/escape.h; the reason keeps its backslashes, as it may show bytes as
+// "\xFC" already), so that bytes from the file cannot act on a terminal.
 std::string FormatReject(const data::Reject& r);
+
+// kRejectsShown is how many rejected records a command lists on the
+// terminal; a binary file can yield thousands. The --rejects file has all.
+inline constexpr size_t kRejectsShown = 20;
+
+// RejectListText is the terminal's list of rejects: the first kRejectsShown,
+// each as `prefix` + FormatReject + "\n", then, if there are more, one line
+// "<prefix>... and N more record(s); " followed by "all are in
+// FILE" when `rejects_path` is set or "--rejects FILE lists them all"
+// otherwise. Empty for no rejects.
+std::string RejectListText(const std::vector<data::Reject>& rejects, std::string_view prefix,
+                           std::string_view rejects_path);
+
+// WriteRejects writes every reject to `path` (owner-only, atomically) as
+// CSV: header "line,reason,raw", then one row per reject, the reason and
+// the raw text escaped as FormatReject does and quoted (RFC 4180). The file is a
+// report for people: its line numbers locate the exact bytes in the input.
+absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects);
 
 }  // namespace liaison::cli
 

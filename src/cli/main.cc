@@ -47,6 +47,9 @@ int main(int argc, char** argv) {
   AddInputFlags(normalize_cmd, normalize.input);
   normalize_cmd->add_option("--output,-o", normalize.output,
                             "also write the normalised records (.csv or .jsonl)");
+  normalize_cmd->add_option("--rejects", normalize.rejects_path,
+                            "write every rejected record to this CSV (the terminal shows the "
+                            "first 20)");
   normalize_cmd->add_flag("--strict", normalize.strict, "fail if any record is rejected");
 
   auto* profile_cmd = app.add_subcommand(
@@ -94,7 +97,8 @@ int main(int argc, char** argv) {
   psi_cmd->add_option("--protocol", psi.protocol,
                       "rr22 (default) or ecdh (match and exact count only)")
       ->check(CLI::IsMember({"rr22", "rr22-psi", "ecdh", "ecdh-psi"}));
-  psi_cmd->add_option("--rejects", psi.rejects_path, "write every rejected record to this CSV");
+  psi_cmd->add_option("--rejects", psi.rejects_path,
+                      "write every rejected record to this CSV (the terminal shows the first 20)");
   psi_cmd->add_option("--summary-json", psi.summary_json, "write the run's summary as JSON");
   psi_cmd->add_option("--timeout", psi.timeout_seconds,
                       "seconds to wait for the peer to connect or answer (default 60)")

@@ -1,9 +1,12 @@
 // liaison normalize: what each record of a file becomes under the profile,
-// and every record it rejects, with line number and reason.
+// and the records it rejects, with line number and reason (the first
+// kRejectsShown on the terminal, every one in the --rejects file). Text
+// from the file is printed escaped (base/escape.h).
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "base/escape.h"
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
@@ -36,8 +39,9 @@ int RunNormalize(const NormalizeOptions& opts) {
       [&](data::Record&& r) {
         ++accepted;
         std::printf("%-6llu %-7s %-40s %s\n", static_cast<unsigned long long>(r.line),
-                    std::string(data::TypeName(r.item.type)).c_str(), r.item.value.c_str(),
-                    r.raw == r.item.value ? "" : r.raw.c_str());
+                    std::string(data::TypeName(r.item.type)).c_str(),
+                    EscapeNonPrintable(r.item.value).c_str(),
+                    r.raw == r.item.value ? "" : EscapeNonPrintable(r.raw).c_str());
         if (writer && write_status.ok()) write_status = writer->Write(r);
       },
       [&](data::Reject&& r) { rejects.push_back(std::move(r)); });
@@ -46,7 +50,11 @@ int RunNormalize(const NormalizeOptions& opts) {
 
   if (!rejects.empty()) {
     std::printf("\n# rejected %zu record(s):\n", rejects.size());
-    for (const data::Reject& r : rejects) std::printf("%s\n", FormatReject(r).c_str());
+    std::fputs(RejectListText(rejects, "", opts.rejects_path).c_str(), stdout);
+  }
+  if (!opts.rejects_path.empty()) {
+    absl::Status w = WriteRejects(opts.rejects_path, rejects);
+    if (!w.ok()) return ReportError("normalize", w);
   }
   std::printf("\n# %llu accepted, %zu rejected\n", static_cast<unsigned long long>(accepted),
               rejects.size());

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "base/atomic_file.h"
 #include "base/build_info.h"
+#include "base/escape.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -30,8 +31,6 @@
 
 namespace liaison::cli {
 namespace {
-
-constexpr size_t kRejectsShown = 10;
 
 std::string HumanBytes(uint64_t n) {
   char buf[32];
@@ -119,25 +118,6 @@ absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts
       StrCat("no peer connected to ", opts.listen, " within ", opts.timeout_seconds, " s"));
 }
 
-absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects) {
-  // Rejected records are our own data as it appeared: owner-only, like results.
-  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path, 0600));
-  std::string text = "line,reason,raw\n";
-  auto quote = [](std::string_view s) {
-    std::string q = "\"";
-    for (char c : s) {
-      if (c == '"') q += '"';
-      q += c;
-    }
-    return q + "\"";
-  };
-  for (const data::Reject& r : rejects) {
-    StrAppend(text, r.line, ",", quote(r.reason), ",", quote(r.raw), "\n");
-  }
-  LIAISON_RETURN_IF_ERROR(file->Write(text));
-  return file->Commit();
-}
-
 absl::Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
   LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
   LIAISON_RETURN_IF_ERROR(file->Write(j.dump(2) + "\n"));
@@ -197,7 +177,7 @@ absl::StatusOr<std::optional<psi::DpAggregateSpec>> DpSpecFor(const PsiOptions& 
 
 std::string ReleaseText(std::string_view what, const psi::Release& r) {
   return StrCat("noised ", what, " ", r.estimate, " (95% interval [", r.ci95_lo, ", ", r.ci95_hi,
-                "], ", r.report.mechanism, ", ", r.report.cost, ")");
+                "], ", r.report.mechanism, ", ", r.report.cost_for_people, ")");
 }
 
 // PeerBuildText is the peer's build digest for the summary line, or
@@ -206,14 +186,17 @@ std::string PeerBuildText(const std::string& build) {
   return build.empty() ? std::string("unknown") : build;
 }
 
-// ProtocolFor maps the --protocol flag to a protocol name: rr22-psi by
-// default, in match and count mode alike; ecdh-psi on request.
-absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
-  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
-  return std::string("rr22-psi");
-}
-
 }  // namespace
+
+absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
+  if (opts.protocol.empty() || opts.protocol == "rr22" || opts.protocol == "rr22-psi") {
+    return std::string("rr22-psi");
+  }
+  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
+  return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
+                                           EscapeNonPrintable(opts.protocol),
+                                           "'; give rr22 (the default) or ecdh"));
+}
 
 int RunPsi(const PsiOptions& opts) {
   const auto start = std::chrono::steady_clock::now();
@@ -288,15 +271,8 @@ int RunPsi(const PsiOptions& opts) {
   std::vector<data::Reject> rejects;
   absl::StatusOr<session::RecordSet> set = session::LoadRecordSet(
       *spec, data::Profile::V1(), [&](const data::Reject& r) { rejects.push_back(r); });
-  if (!rejects.empty() && !opts.quiet) {
-    for (size_t i = 0; i < rejects.size() && i < kRejectsShown; ++i) {
-      std::fprintf(stderr, "liaison psi: rejected %s\n", FormatReject(rejects[i]).c_str());
-    }
-    if (rejects.size() > kRejectsShown) {
-      std::fprintf(stderr, "liaison psi: ... and %zu more rejected record(s)%s\n",
-                   rejects.size() - kRejectsShown,
-                   opts.rejects_path.empty() ? " (--rejects FILE lists them all)" : "");
-    }
+  if (!opts.quiet) {
+    std::fputs(RejectListText(rejects, "liaison psi: rejected ", opts.rejects_path).c_str(), stderr);
   }
   if (!opts.rejects_path.empty()) {
     absl::Status s = WriteRejects(opts.rejects_path, rejects);
@@ -369,7 +345,7 @@ int RunPsi(const PsiOptions& opts) {
       for (size_t i : rows) {
         const data::Record& r = set->records[i];
         std::printf("%s\t%s\n", std::string(data::TypeName(r.item.type)).c_str(),
-                    r.item.value.c_str());
+                    EscapeNonPrintable(r.item.value).c_str());
       }
     }
   }

@@ -28,7 +28,10 @@ struct ResultWriterOptions {
 // ResultWriter writes Records, one per row or line, in input order:
 //   CSV (.csv): header "value,type,raw,line", then one row per record;
 //     fields holding ',', '"', CR or LF are quoted with '"' and inner quotes
-//     doubled (RFC 4180); rows end in LF.
+//     doubled (RFC 4180); rows end in LF. Fields keep their exact bytes,
+//     control characters included: a result is data for the next program,
+//     and what is matched must read back unchanged. What is printed for a
+//     person is escaped instead (base/escape.h).
 //   JSON lines (.jsonl, .ndjson, .json): one object per line with keys
 //     "value", "type", "raw" (strings) and "line" (a number), in that order.
 //     JSON text must be UTF-8: an invalid UTF-8 byte in a value (possible

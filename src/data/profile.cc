@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "base/bytes.h"
+#include "base/escape.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
@@ -81,12 +82,8 @@ absl::StatusOr<ItemType> ParseTypeName(std::string_view name) {
     if (internal::EqualsIgnoreAsciiCase(name, TypeName(t))) return t;
     StrAppend(names, names.empty() ? "" : ", ", TypeName(t));
   }
-  std::string shown(name.substr(0, 32));
-  for (char& c : shown) {
-    if (internal::IsControl(c)) c = '?';
-  }
-  return internal::Invalid(
-      StrCat("unknown item type '", shown, "'; valid types are: ", names));
+  return internal::Invalid(StrCat("unknown item type '", EscapeNonPrintableTruncated(name, 32),
+                                  "'; valid types are: ", names));
 }
 
 std::string MatchKey(const Item& item) {

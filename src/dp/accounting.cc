@@ -55,8 +55,8 @@ absl::Status CheckBudget(const PrivacyCost& spent, const PrivacyCost& next,
   if (used > budget.value) {
     const PrivacyCost shown{budget.model, used};
     return absl::ResourceExhaustedError(
-        StrCat("privacy budget exceeded: ", DescribeCost(shown),
-               " after this job, budget ", DescribeCost(budget)));
+        StrCat("privacy budget exceeded: ", CostForPeople(shown),
+               " after this job, budget ", CostForPeople(budget)));
   }
   return absl::OkStatus();
 }
@@ -64,6 +64,11 @@ absl::Status CheckBudget(const PrivacyCost& spent, const PrivacyCost& next,
 std::string DescribeCost(const PrivacyCost& cost) {
   return StrCat(cost.model == PrivacyModel::kPureDp ? "epsilon=" : "rho=",
                 FormatRational(cost.value));
+}
+
+std::string CostForPeople(const PrivacyCost& cost) {
+  return StrCat(cost.model == PrivacyModel::kPureDp ? "epsilon=" : "rho=",
+                FormatDecimal(cost.value));
 }
 
 }  // namespace liaison::dp

@@ -62,7 +62,8 @@ PrivacyCost ComposeAll(absl::Span<const PrivacyCost> costs);
 // CheckBudget returns OK when `spent` composed with `next` stays within
 // `budget` (equality allowed), ResourceExhausted when it would overspend,
 // and InvalidArgument when the models cannot be compared: a zCDP cost (spent
-// or next) against a pure ε budget. Against a zCDP budget, `spent` and
+// or next) against a pure ε budget. Amounts in messages are decimals
+// (CostForPeople). Against a zCDP budget, `spent` and
 // `next` are each converted with ToZcdp; a ledger under a zCDP budget should
 // therefore keep `spent` as Compose(spent, ToZcdp(next)), since converting a
 // sum of ε afterwards ((Σε)²/2) overstates it. Messages carry the (public)
@@ -70,9 +71,13 @@ PrivacyCost ComposeAll(absl::Span<const PrivacyCost> costs);
 absl::Status CheckBudget(const PrivacyCost& spent, const PrivacyCost& next,
                          const PrivacyCost& budget);
 
-// DescribeCost writes a cost for people and logs: "epsilon=1/10" or
-// "rho=1/2".
+// DescribeCost writes a cost exactly, for machines (JSON, logs that are
+// parsed): "epsilon=1/10" or "rho=1/2".
 std::string DescribeCost(const PrivacyCost& cost);
+
+// CostForPeople writes a cost in decimals (dp::FormatDecimal), for what a
+// person reads: "epsilon=0.1" or "rho=0.5".
+std::string CostForPeople(const PrivacyCost& cost);
 
 }  // namespace liaison::dp
 

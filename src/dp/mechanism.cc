@@ -172,6 +172,7 @@ MechanismReport Describe(const Mechanism& mechanism) {
   if (mechanism.cost.model == PrivacyModel::kZcdp)
     r.rho = mechanism.cost.value.get_d();
   r.cost = DescribeCost(mechanism.cost);
+  r.cost_for_people = CostForPeople(mechanism.cost);
   r.half_width_95 = HalfWidth95(noise);
   r.half_width_95_two_noises = HalfWidth95OfTwo(noise);
   return r;

@@ -115,6 +115,7 @@ struct MechanismReport {
   std::optional<double> delta;  // 0 for discrete_laplace
   std::optional<double> rho;    // discrete_gaussian only
   std::string cost;             // exact, e.g. "epsilon=1/2", "rho=1/8"
+  std::string cost_for_people;  // decimal, e.g. "epsilon=0.5", "rho=0.125"
   std::string noise_parameter;  // exact, e.g. "scale=2", "sigma2=25/2"
   double noise_scale = 0;       // the Laplace scale, or σ
   // half_width_95: the released value is within ±this of the truth with

@@ -1,9 +1,12 @@
 #include "dp/rational.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "base/escape.h"
 #include "base/strings.h"
 
 namespace liaison::dp {
@@ -128,5 +131,63 @@ absl::StatusOr<int64_t> ParseInteger(std::string_view name,
 }
 
 std::string FormatRational(const mpq_class& q) { return q.get_str(10); }
+
+std::string FormatDecimal(const mpq_class& q) {
+  mpq_class v = abs(q);
+  v.canonicalize();
+  const std::string sign = q < 0 ? "-" : "";
+  // A reduced fraction has a finite decimal expansion iff its denominator
+  // is 2^a·5^b; then it is n / 10^k with k = max(a, b).
+  mpz_class rest = v.get_den();
+  unsigned long twos = 0, fives = 0;
+  while (mpz_divisible_ui_p(rest.get_mpz_t(), 2)) rest /= 2, ++twos;
+  while (mpz_divisible_ui_p(rest.get_mpz_t(), 5)) rest /= 5, ++fives;
+  if (rest != 1) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "~%s%.6g", sign.c_str(), v.get_d());
+    return buf;
+  }
+  const unsigned long k = std::max(twos, fives);
+  mpz_class ten_k;
+  mpz_ui_pow_ui(ten_k.get_mpz_t(), 10, k);
+  const mpz_class n = v.get_num() * ten_k / v.get_den();  // exact
+  const std::string digits = n.get_str(10);
+  std::string out = sign;
+  if (k == 0) return out.append(digits);
+  if (k <= static_cast<unsigned long>(kMaxPlainDecimals)) {
+    // At least one digit before the point: 1/8 is 125 × 10^-3, "0.125".
+    std::string padded(k + 1 > digits.size() ? k + 1 - digits.size() : 0, '0');
+    padded.append(digits);
+    const size_t point = padded.size() - k;
+    out.append(padded, 0, point);
+    out.push_back('.');
+    return out.append(padded, point, std::string::npos);
+  }
+  // d.ddd × 10^(len - 1 - k); n has no trailing zero (k is minimal).
+  const long exponent = static_cast<long>(digits.size()) - 1 - static_cast<long>(k);
+  out.push_back(digits[0]);
+  if (digits.size() > 1) {
+    out.push_back('.');
+    out.append(digits, 1, std::string::npos);
+  }
+  StrAppend(out, "e", exponent);
+  return out;
+}
+
+absl::StatusOr<mpq_class> ParseRationalText(std::string_view name, std::string_view text) {
+  const bool ok = !text.empty() && text.size() <= kMaxDecimalLen &&
+                  text.find_first_not_of("-/0123456789") == std::string_view::npos;
+  mpq_class q;
+  if (!ok || q.set_str(std::string(text), 10) != 0 || q.get_den() == 0) {
+    return absl::InvalidArgumentError(StrCat(name, ": ", Quoted(text), " is not a rational"));
+  }
+  q.canonicalize();
+  return q;
+}
+
+std::string RationalTextForPeople(std::string_view text) {
+  absl::StatusOr<mpq_class> q = ParseRationalText("value", text);
+  return q.ok() ? FormatDecimal(*q) : EscapeNonPrintable(text);
+}
 
 }  // namespace liaison::dp

@@ -49,8 +49,27 @@ absl::StatusOr<mpq_class> ParseProbability(std::string_view name,
 absl::StatusOr<int64_t> ParseInteger(std::string_view name,
                                      std::string_view text);
 
-// FormatRational writes `q` exactly: "3", "-1/10", "1/1000000".
+// FormatRational writes `q` exactly: "3", "-1/10", "1/1000000". This is
+// the form machines exchange and store (wire, ledger, JSON strings).
 std::string FormatRational(const mpq_class& q);
+
+// FormatDecimal writes `q` for people. A value with a finite decimal
+// expansion is written exactly: "0.5", "0.000001", "-1.25", "3", and with
+// more than kMaxPlainDecimals decimals in scientific form, "1e-20",
+// "1.5e-15". Any other value (1/3) is rounded to six significant digits and
+// marked as such: "~0.333333".
+std::string FormatDecimal(const mpq_class& q);
+inline constexpr int kMaxPlainDecimals = 12;
+
+// ParseRationalText parses FormatRational's output back ("3", "-1/10"); the
+// text may come from a peer, so it is bounded by kMaxDecimalLen. InvalidArgument
+// naming `name` otherwise.
+absl::StatusOr<mpq_class> ParseRationalText(std::string_view name, std::string_view text);
+
+// RationalTextForPeople is FormatDecimal of FormatRational's output `text`
+// ("1/2" -> "0.5"), for messages that show a rational received as text; text
+// that does not parse is shown escaped (base/escape.h).
+std::string RationalTextForPeople(std::string_view text);
 
 }  // namespace liaison::dp
 

@@ -529,12 +529,14 @@ class TlsChannel final : public Channel {
         peer_eof_ = true;
         return absl::OkStatus();
       }
+      // `doing` ends in a preposition ("while sending to"): the address
+      // follows it.
       if (e == ECONNRESET || e == EPIPE) {
         status = absl::UnavailableError(
-            StrCat("connection to ", peer_, " was reset by the peer ", doing));
+            StrCat("the connection was reset by the peer ", doing, " ", peer_));
       } else {
         status = absl::UnavailableError(
-            StrCat("connection to ", peer_, " failed ", doing, ": ", ErrnoText(e)));
+            StrCat("the connection failed ", doing, " ", peer_, ": ", ErrnoText(e)));
       }
     } else if (alert >= 0 && IsRefusalAlert(alert)) {
       status = absl::PermissionDeniedError(StrCat(
@@ -732,7 +734,10 @@ int ConnectOnce(const addrinfo* ai, absl::Time deadline, int* err) {
     return -1;
   }
   auto ready = PollFd(fd, POLLOUT, deadline);
-  if (!ready.ok()) {
+  // An attempt made at the deadline still takes an answer already there
+  // (a refusal from a local host is), rather than calling it a timeout.
+  pollfd now{fd, POLLOUT, 0};
+  if (!ready.ok() && poll(&now, 1, 0) != 1) {
     *err = ETIMEDOUT;
     close(fd);
     return -1;
@@ -752,6 +757,37 @@ struct AddrInfoFree {
   void operator()(addrinfo* ai) const { freeaddrinfo(ai); }
 };
 
+// ConnectFailure is why one attempt to reach the peer failed, ranked by how
+// much it tells a person: the further an attempt got, the more it says.
+struct ConnectFailure {
+  int rank = -1;  // -1: no attempt yet
+  std::string text;
+};
+
+// kRank*: a refusal means a host answered at that address and nothing
+// listens on the port (wrong port, peer not started); another errno (host
+// or network unreachable) comes from the network; a resolver that fails for
+// now, or an attempt nobody answered, tells the least. A TLS failure is not
+// ranked: it ends TlsConnect at once (a listener answered).
+constexpr int kRankTimedOut = 0;
+constexpr int kRankResolver = 1;
+constexpr int kRankNetwork = 2;
+constexpr int kRankRefused = 3;
+
+ConnectFailure FailureOf(int err, const std::string& address) {
+  if (err == ECONNREFUSED) {
+    return {kRankRefused, StrCat(address, " refused the connection (nothing listens on that port)")};
+  }
+  if (err == ETIMEDOUT) return {kRankTimedOut, StrCat("no answer from ", address, " (timed out)")};
+  return {kRankNetwork, StrCat(address, ": ", ErrnoText(err))};
+}
+
+// Keep replaces `best` with `f` when `f` tells at least as much: among
+// equals, the latest attempt is the one reported.
+void Keep(ConnectFailure& best, ConnectFailure f) {
+  if (f.rank >= best.rank) best = std::move(f);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
@@ -764,7 +800,7 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
   const std::string port_str = std::to_string(port);
 
   absl::Duration backoff = kFirstBackoff;
-  std::string last_error = "no attempt was made";
+  ConnectFailure best{kRankTimedOut, "no attempt was made"};
   int fd = -1;
   for (;;) {
     addrinfo hints{};
@@ -778,18 +814,20 @@ absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
       return absl::UnavailableError(
           StrCat("cannot resolve ", display, ": ", gai_strerror(rc)));
     }
-    if (rc == EAI_AGAIN) last_error = gai_strerror(rc);
+    if (rc == EAI_AGAIN) {
+      Keep(best, {kRankResolver, StrCat("cannot resolve ", host, " for now: ", gai_strerror(rc))});
+    }
     for (const addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
       int err = 0;
       fd = ConnectOnce(ai, deadline, &err);
-      if (fd < 0) last_error = ErrnoText(err);
+      if (fd < 0) Keep(best, FailureOf(err, FormatAddress(ai->ai_addr, ai->ai_addrlen)));
     }
     if (fd >= 0) break;
     absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
       return absl::DeadlineExceededError(
           StrCat("could not connect to ", display, " within ",
-                 absl::FormatDuration(options.connect_timeout), " (", last_error, ")"));
+                 absl::FormatDuration(options.connect_timeout), ": ", best.text));
     }
     absl::SleepFor(std::min(backoff, left));
     backoff = std::min(backoff * 2, kMaxBackoff);

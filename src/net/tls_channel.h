@@ -92,6 +92,12 @@ struct TlsOptions {
 // time or the handshake took longer than io_timeout, PermissionDenied if the
 // server's key is not the pinned one or the server refused ours, and
 // Unavailable if the host cannot be resolved or the handshake fails otherwise.
+// When no connection was made in time, the message gives the most telling
+// failure of all attempts to all the addresses the host resolved to, with
+// that address: a refused connection ("1.2.3.4:7400 refused the connection")
+// before a network error (unreachable), before a resolver failing for now,
+// before "no answer ... (timed out)". A connection whose TLS handshake
+// fails is not retried: that error is returned at once.
 absl::StatusOr<std::unique_ptr<Channel>> TlsConnect(const std::string& host,
                                                     uint16_t port,
                                                     const TlsOptions& options);

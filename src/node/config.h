@@ -47,7 +47,7 @@ enum class Approval { kAuto, kManual };
 std::string_view ApprovalName(Approval a);  // "auto", "manual"
 
 struct NodeSection {
-  // name identifies this node to people (audit exports, the console).
+  // name identifies this node to people (audit exports, the REST API).
   std::string name;
   // peer_listen is the host:port the peer protocol (TLS) listens on.
   std::string peer_listen;

@@ -410,7 +410,7 @@ absl::StatusOr<std::vector<Job>> Daemon::ListOffers() {
   const absl::Duration timeout = absl::Seconds(config_.node.approval_timeout_seconds);
   for (Job& job : jobs) {
     if (job.role != JobRole::kResponder) continue;
-    if (ParseRfc3339(job.created) + timeout < absl::Now()) {
+    if (ParseRfc3339(job.created) + timeout < absl::FromChrono(clock().Now())) {
       Finalize(job, JobState::kRefused,
                RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode);
       continue;
@@ -559,7 +559,7 @@ void Daemon::RunInitiator(const Task& task) {
     job = *std::move(waiting);
   }
   if (ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
-      absl::Now()) {
+      absl::FromChrono(clock().Now())) {
     return fail(JobState::kFailed, "the peer did not approve the job in time");
   }
 

@@ -41,7 +41,7 @@ std::string ConfigTemplate(std::string_view name) {
 # are errors, so a typo is reported instead of silently ignored.
 
 [node]
-# name: how this node is called in audit exports and the console.
+# name: how this node is called in audit exports and in the REST API.
 name = ")", name, R"("
 # peer_listen: host:port where other liaison nodes connect (mutual TLS,
 # pinned keys). Open this port to your partners only.

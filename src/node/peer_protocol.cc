@@ -551,7 +551,9 @@ absl::StatusOr<Receipt> ExchangeReceipts(net::Channel& channel, const net::Ident
   LIAISON_ASSIGN_OR_RETURN(
       Receipt mine, SignReceipt(identity, job_id, params_digest, transcript_hash, result_digest));
   Json m = MessageOf("receipt");
-  m["receipt"] = Json::parse(ReceiptJson(mine));
+  Json receipt = Json::parse(ReceiptJson(mine), nullptr, /*allow_exceptions=*/false);
+  if (!receipt.is_object()) return absl::InternalError("our own receipt is not a JSON object");
+  m["receipt"] = std::move(receipt);
   LIAISON_RETURN_IF_ERROR(SendJson(channel, m));
   LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "receipt"));
   auto r = v.find("receipt");

@@ -19,9 +19,11 @@ absl::StatusOr<mpq_class> ParseNonNegative(std::string_view name, std::string_vi
   return v;
 }
 
+// Describe is an amount for people, in decimals ("epsilon 0.5, delta
+// 0.000001"); the ledger's rows keep FormatRational's exact text.
 std::string Describe(const PrivacyAmount& a) {
-  return StrCat("epsilon ", dp::FormatRational(a.epsilon), ", delta ",
-                dp::FormatRational(a.delta));
+  return StrCat("epsilon ", dp::FormatDecimal(a.epsilon), ", delta ",
+                dp::FormatDecimal(a.delta));
 }
 
 }  // namespace

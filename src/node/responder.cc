@@ -350,7 +350,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     }
     if (job.state == JobState::kAwaitingApproval &&
         ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
-            absl::Now()) {
+            absl::FromChrono(clock().Now())) {
       Finalize(job, JobState::kRefused,
                RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode, &peer_audit);
       return refuse(kRefuseApprovalExpired, "no analyst decided in time");

@@ -547,7 +547,11 @@ void RestApi::Routes() {
             if (r.seq <= after) return absl::OkStatus();
             if (records.size() >= limit) return done;
             LIAISON_ASSIGN_OR_RETURN(std::string line, AuditRecordJson(r));
-            records.push_back(Json::parse(line));
+            Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+            if (record.is_discarded()) {
+              return absl::InternalError(StrCat("audit record ", r.seq, " does not encode as JSON"));
+            }
+            records.push_back(std::move(record));
             last = r.seq;
             return absl::OkStatus();
           });

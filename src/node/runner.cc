@@ -103,7 +103,8 @@ absl::Status Daemon::Runner::Persist(Daemon& d, const Job& job, const LoadedData
   std::vector<size_t> rows;
   const bool aggregate = out.psi.aggregate.has_value();
   if (out.psi.received && aggregate) {
-    Json body = Json::parse(out.content);
+    Json body = Json::parse(out.content, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object()) return absl::InternalError("the aggregate result is not a JSON object");
     body["job_id"] = job.id;
     body["kind"] = "dp-aggregate-v1";
     body["dataset"] = data.info.name;

@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "absl/strings/cord.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
@@ -27,6 +28,9 @@
 
 namespace liaison::okvs {
 namespace {
+
+// kDuplicateKeysPayload marks DuplicateKeysError's status.
+constexpr char kDuplicateKeysPayload[] = "type.liaison/okvs.DuplicateKeys";
 
 using crypto::Block;
 using internal::RowHasher;
@@ -53,7 +57,7 @@ absl::Status OverflowStatus(absl::Span<const Block> keys) {
   std::vector<Block> sorted(keys.begin(), keys.end());
   std::sort(sorted.begin(), sorted.end());
   if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) {
-    return absl::InvalidArgumentError("OKVS keys are not distinct");
+    return DuplicateKeysError("OKVS keys are not distinct");
   }
   return absl::FailedPreconditionError(
       "OKVS encoding failed: a bin overflowed; retry with a fresh seed");
@@ -418,6 +422,16 @@ void OkvsDecode(const OkvsParams& params, const crypto::Block& seed,
     internal::DecodeKeys(hasher, shape, okvs.data(), keys.subspan(begin, end - begin),
                          values.subspan(begin, end - begin));
   });
+}
+
+absl::Status DuplicateKeysError(std::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(absl::string_view(message.data(), message.size()));
+  s.SetPayload(kDuplicateKeysPayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsDuplicateKeysError(const absl::Status& status) {
+  return absl::IsInvalidArgument(status) && status.GetPayload(kDuplicateKeysPayload).has_value();
 }
 
 }  // namespace liaison::okvs

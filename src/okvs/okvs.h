@@ -49,6 +49,7 @@
 #define LIAISON_OKVS_OKVS_H_
 
 #include <cstdint>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/types/span.h"
@@ -117,6 +118,14 @@ struct OkvsParams {
 // unspecified. Uses up to `num_threads` threads (values below 1 mean 1).
 // Memory besides the inputs and `out`: 32 bytes per item, plus per thread
 // about 1.5 MB with the default bins (3.7 MB with `prng`).
+// DuplicateKeysError is the InvalidArgument that OkvsEncode returns for
+// duplicated keys, with `message`. It carries a payload that
+// IsDuplicateKeysError recognises, so that a caller can reword that case
+// (by returning DuplicateKeysError with its own message) and pass every
+// other InvalidArgument through as it is.
+absl::Status DuplicateKeysError(std::string_view message);
+bool IsDuplicateKeysError(const absl::Status& status);
+
 absl::Status OkvsEncode(const OkvsParams& params, const crypto::Block& seed,
                         absl::Span<const crypto::Block> keys,
                         absl::Span<const crypto::Block> values, absl::Span<crypto::Block> out,

@@ -11,6 +11,7 @@
 #include "dp/rational.h"
 #include "dp/sampler.h"
 #include "mpc/shares.h"
+#include "okvs/okvs.h"
 #include "psi/internal/item_hash.h"
 #include "psi/internal/seed_commit.h"
 #include "psi/shared_output_psi.h"
@@ -147,10 +148,14 @@ absl::Status CheckPeerHeader(const Header& mine, const Header& peer) {
     return differs("noise mechanism", WireMechanismName(mine.mechanism),
                    WireMechanismName(peer.mechanism));
   }
-  if (peer.epsilon != mine.epsilon) return differs("epsilon", mine.epsilon, peer.epsilon);
-  if (peer.delta != mine.delta) return differs("delta", OrNone(mine.delta), OrNone(peer.delta));
+  // The header holds exact rationals ("1/2"); people read decimals.
+  auto shown = [](const std::string& s) { return OrNone(dp::RationalTextForPeople(s)); };
+  if (peer.epsilon != mine.epsilon) {
+    return differs("epsilon", shown(mine.epsilon), shown(peer.epsilon));
+  }
+  if (peer.delta != mine.delta) return differs("delta", shown(mine.delta), shown(peer.delta));
   if (peer.count_epsilon != mine.count_epsilon) {
-    return differs("count epsilon", OrNone(mine.count_epsilon), OrNone(peer.count_epsilon));
+    return differs("count epsilon", shown(mine.count_epsilon), shown(peer.count_epsilon));
   }
   if (mine.kind == AggregateKind::kSum) {
     if (peer.lo != mine.lo || peer.hi != mine.hi) {
@@ -429,9 +434,9 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
     shares = SharedOutputPsiSender(sp).Run(channel, keys, clamped, peer.set_size, prng);
     SecureWipe(clamped.data(), clamped.size() * sizeof(uint64_t));
   }
-  if (shares.status().code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(StrCat("dp-aggregate items must be distinct (",
-                                             std::string(shares.status().message()), ")"));
+  if (okvs::IsDuplicateKeysError(shares.status())) {
+    return okvs::DuplicateKeysError(StrCat("dp-aggregate items must be distinct (",
+                                           std::string(shares.status().message()), ")"));
   }
   LIAISON_RETURN_IF_ERROR(shares.status());
 

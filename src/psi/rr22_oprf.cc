@@ -13,6 +13,7 @@
 #include "crypto/aes.h"
 #include "crypto/gf128.h"
 #include "crypto/hash.h"
+#include "okvs/okvs.h"
 #include "ot/silent_vole.h"
 #include "psi/internal/item_hash.h"
 
@@ -136,11 +137,12 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
   absl::StatusOr<ot::SilentVoleReceiverOutput> vole_or =
       ot::SilentVoleReceiver(VoleParams(p)).Run(channel, m, prng);
   absl::Status encoded = encoding.get();
-  if (encoded.code() == absl::StatusCode::kInvalidArgument) {  // ours first
-    return absl::InvalidArgumentError(StrCat(
+  if (okvs::IsDuplicateKeysError(encoded)) {  // ours first
+    return okvs::DuplicateKeysError(StrCat(
         "rr22 OPRF keys must be distinct (", std::string(encoded.message()),
         ")"));
   }
+  if (absl::IsInvalidArgument(encoded)) return encoded;  // ours first too
   LIAISON_RETURN_IF_ERROR(vole_or.status());
   LIAISON_RETURN_IF_ERROR(encoded);
   ot::SilentVoleReceiverOutput vole = *std::move(vole_or);

@@ -111,7 +111,7 @@ class Rr22OprfReceiver {
   // Run sets out[i] = F(keys[i]). `keys` must be distinct and non-empty
   // and `out` must have keys.size() blocks. Errors: InvalidArgument for
   // duplicate keys (reported after the VOLE: the OKVS encoding detects
-  // them), an empty key list, `out` of the wrong size or a chunk length that
+  // them; okvs::IsDuplicateKeysError tells this case from the others), an empty key list, `out` of the wrong size or a chunk length that
   // does not fit the channel; the silent VOLE's errors (DataLoss,
   // FailedPrecondition, Unavailable, ...) as it returns them; in malicious
   // mode DataLoss when the sender fails the VOLE check or its opening of w

@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
+#include "okvs/okvs.h"
 #include "ot/secret_blocks.h"
 #include "psi/internal/item_hash.h"
 #include "psi/internal/seed_commit.h"
@@ -307,8 +308,8 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
   ot::UninitSecretBlocks f(n);  // every value is written by the OPRF
   absl::Status oprf =
       Rr22OprfReceiver(OprfParams(ctx)).Run(channel, keys, f.span(), prng);
-  if (oprf.code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(StrCat(
+  if (okvs::IsDuplicateKeysError(oprf)) {
+    return okvs::DuplicateKeysError(StrCat(
         "rr22-psi items must be distinct (", std::string(oprf.message()), ")"));
   }
   LIAISON_RETURN_IF_ERROR(oprf);
@@ -422,7 +423,7 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
     for (size_t x = a; x < e; ++x) {
       for (size_t y = x + 1; y < e; ++y) {
         if (f[sorted[x].idx] == f[sorted[y].idx]) {
-          return absl::InvalidArgumentError("rr22-psi items must be distinct");
+          return okvs::DuplicateKeysError("rr22-psi items must be distinct");
         }
       }
     }
@@ -524,8 +525,8 @@ absl::StatusOr<PsiResult> RunCount(const Context& ctx, net::Channel& channel,
   absl::StatusOr<SharedAggregates> shares =
       i_am_r ? SharedOutputPsiReceiver(sp).Run(channel, keys, ctx.n_s, prng)
              : SharedOutputPsiSender(sp).Run(channel, keys, {}, ctx.n_r, prng);
-  if (shares.status().code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(
+  if (okvs::IsDuplicateKeysError(shares.status())) {
+    return okvs::DuplicateKeysError(
         StrCat("rr22-psi items must be distinct (",
                std::string(shares.status().message()), ")"));
   }

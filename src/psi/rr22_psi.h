@@ -188,7 +188,9 @@ class Rr22Psi {
   // sides return an empty result after the headers. On success the result
   // of a receiving side lists, in increasing order, the indices of `items`
   // in the intersection; in count mode it has intersection_size only.
-  // Errors: InvalidArgument for duplicate items, more than 2^32 - 1 items, nobody
+  // Errors: InvalidArgument for duplicate items ("rr22-psi items must be
+  // distinct", okvs::IsDuplicateKeysError), and, each with its own message,
+  // for more than 2^32 - 1 items, nobody
   // receiving, a role that contradicts the recipients, or a chunk length
   // that does not fit the channel; FailedPrecondition when the peer runs
   // another version or disagrees on the security model, the output, the

@@ -13,6 +13,7 @@
 #include "mpc/equality.h"
 #include "mpc/one_of_n_ot.h"
 #include "mpc/ot_pair.h"
+#include "okvs/okvs.h"
 #include "ot/secret_blocks.h"
 #include "psi/internal/cuckoo.h"
 #include "psi/bin_oprf.h"
@@ -443,9 +444,9 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
                                okvs.span(), threads, &prng);
     if (encoded.code() != absl::StatusCode::kFailedPrecondition) break;
   }
-  if (encoded.code() == absl::StatusCode::kInvalidArgument) {
-    return absl::InvalidArgumentError(StrCat("shared-output PSI keys must be distinct (",
-                                             std::string(encoded.message()), ")"));
+  if (okvs::IsDuplicateKeysError(encoded)) {
+    return okvs::DuplicateKeysError(StrCat("shared-output PSI keys must be distinct (",
+                                           std::string(encoded.message()), ")"));
   }
   LIAISON_RETURN_IF_ERROR(encoded);
   hint_keys.Clear();

@@ -7,6 +7,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "base/strings.h"
+#include "dp/rational.h"
 
 namespace liaison::session {
 namespace {
@@ -159,8 +160,9 @@ std::string ProfileLabel(const Offer& o) {
 
 std::string DpLabel(const std::optional<DpOffer>& dp) {
   if (!dp) return "no differential privacy (exact result)";
-  return StrCat(dp->mechanism, " epsilon=", dp->epsilon,
-                dp->delta.empty() ? std::string() : StrCat(" delta=", dp->delta));
+  return StrCat(dp->mechanism, " epsilon=", dp::RationalTextForPeople(dp->epsilon),
+                dp->delta.empty() ? std::string()
+                                  : StrCat(" delta=", dp::RationalTextForPeople(dp->delta)));
 }
 
 std::string OrNone(const std::string& s) { return s.empty() ? std::string("none") : s; }
@@ -181,8 +183,9 @@ absl::Status CheckDp(const Offer& mine, const Offer& peer) {
   const DpOffer& b = *peer.dp;
   if (a.count_epsilon != b.count_epsilon) {
     return absl::FailedPreconditionError(
-        StrCat("the noised count's epsilon differs: ours ", OrNone(a.count_epsilon),
-               ", the peer's ", OrNone(b.count_epsilon)));
+        StrCat("the noised count's epsilon differs: ours ",
+               OrNone(dp::RationalTextForPeople(a.count_epsilon)), ", the peer's ",
+               OrNone(dp::RationalTextForPeople(b.count_epsilon))));
   }
   if (mine.mode != "sum") {
     if (a.has_values || b.has_values) {

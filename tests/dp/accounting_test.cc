@@ -32,7 +32,8 @@ TEST(CheckBudgetTest, TenTenthsFitInOneAndTheEleventhIsRefused) {
   EXPECT_EQ(spent.value, 1);
   const absl::Status eleventh = CheckBudget(spent, job, budget);
   EXPECT_EQ(eleventh.code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(std::string(eleventh.message()), HasSubstr("epsilon=11/10"));
+  // People read the amounts in decimals (issue 12).
+  EXPECT_THAT(std::string(eleventh.message()), HasSubstr("epsilon=1.1 after this job, budget epsilon=1"));
 }
 
 TEST(CheckBudgetTest, ZcdpTenthsFitExactlyToo) {
@@ -87,6 +88,8 @@ TEST(PrivacyCostTest, NegativeCostsAreRejected) {
   EXPECT_EQ(ZcdpCost(mpq_class(-1, 10)).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(DescribeCost(Zcdp("0.125")), "rho=1/8");
+  EXPECT_EQ(CostForPeople(Zcdp("0.125")), "rho=0.125");
+  EXPECT_EQ(CostForPeople(Pure("0.5")), "epsilon=0.5");
 }
 
 }  // namespace

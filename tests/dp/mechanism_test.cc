@@ -147,6 +147,7 @@ TEST(DescribeTest, LaplaceReport) {
   EXPECT_EQ(*r.delta, 0);
   EXPECT_FALSE(r.rho.has_value());
   EXPECT_EQ(r.cost, "epsilon=1/10");
+  EXPECT_EQ(r.cost_for_people, "epsilon=0.1");
   EXPECT_EQ(r.noise_parameter, "scale=10");
   EXPECT_EQ(r.noise_scale, 10);
   EXPECT_EQ(r.half_width_95, HalfWidth95(m.noise));

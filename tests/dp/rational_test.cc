@@ -114,5 +114,42 @@ TEST(FormatRationalTest, WritesExactFractions) {
   EXPECT_EQ(FormatRational(Q("-5/7")), "-5/7");
 }
 
+// Issue 12: the CLI printed "epsilon=1/2" and "delta 1/1000000".
+TEST(FormatDecimalTest, FiniteDecimalsAreWrittenExactly) {
+  EXPECT_EQ(FormatDecimal(Q("1/2")), "0.5");
+  EXPECT_EQ(FormatDecimal(Q("1/1000000")), "0.000001");
+  EXPECT_EQ(FormatDecimal(Q("1746890475/100000000000")), "0.01746890475");
+  EXPECT_EQ(FormatDecimal(Q("3")), "3");
+  EXPECT_EQ(FormatDecimal(Q("0")), "0");
+  EXPECT_EQ(FormatDecimal(Q("-5/4")), "-1.25");
+  EXPECT_EQ(FormatDecimal(Q("11/10")), "1.1");
+  EXPECT_EQ(FormatDecimal(Q("1/8")), "0.125");
+  EXPECT_EQ(FormatDecimal(Q("1000000")), "1000000");
+}
+
+TEST(FormatDecimalTest, ManyDecimalsGoScientificStillExact) {
+  EXPECT_EQ(FormatDecimal(Q("1/1000000000000")), "0.000000000001");
+  EXPECT_EQ(FormatDecimal(Q("1/10000000000000")), "1e-13");
+  EXPECT_EQ(FormatDecimal(Q("15/10000000000000000")), "1.5e-15");
+  EXPECT_EQ(FormatDecimal(Q("-1/100000000000000000000")), "-1e-20");
+}
+
+TEST(FormatDecimalTest, InfiniteExpansionsAreRoundedAndMarked) {
+  EXPECT_EQ(FormatDecimal(Q("1/3")), "~0.333333");
+  EXPECT_EQ(FormatDecimal(Q("-25/3")), "~-8.33333");
+}
+
+TEST(ParseRationalTextTest, ReadsFormatRationalsOutputAndNothingElse) {
+  EXPECT_EQ(*ParseRationalText("epsilon", "1/2"), Q("1/2"));
+  EXPECT_EQ(*ParseRationalText("epsilon", "-3"), Q("-3"));
+  EXPECT_EQ(*ParseRationalText("epsilon", "2/4"), Q("1/2"));
+  for (const char* bad : {"", "1/0", "0.5", "1e3", "a", "1//2", " 1"}) {
+    absl::StatusOr<mpq_class> q = ParseRationalText("epsilon", bad);
+    EXPECT_EQ(q.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(RationalTextForPeople("1/1000000"), "0.000001");
+  EXPECT_EQ(RationalTextForPeople("x\x1b"), "x\\x1B");
+}
+
 }  // namespace
 }  // namespace liaison::dp

@@ -28,6 +28,7 @@ namespace {
 
 using ::liaison::testing::ScopedTempDir;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr absl::Duration kGenerous = absl::Seconds(60);
 
@@ -463,6 +464,21 @@ TEST_P(TlsChannelTest, ConnectGivesUpWhenNobodyListens) {
   EXPECT_LT(took, absl::Seconds(10));
 }
 
+// The regression of issue 12: a refused connection was reported as
+// "Connection timed out" (the last attempt, made at the deadline).
+TEST_P(TlsChannelTest, RefusedConnectionIsReportedAsRefusedWithTheAddress) {
+  const uint16_t port = FreePort(addr());
+  ASSERT_NE(port, 0);
+  TlsOptions o = Options(*alice_, *bob_);
+  o.connect_timeout = absl::Milliseconds(300);
+  auto c = TlsConnect(addr(), port, o);
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kDeadlineExceeded) << c.status();
+  const std::string shown = addr() == "::1" ? "[::1]" : addr();
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr(shown + ":" + std::to_string(port) + " refused the connection"));
+  EXPECT_THAT(std::string(c.status().message()), Not(HasSubstr("timed out")));
+}
+
 TEST_P(TlsChannelTest, AcceptTimesOutWithDeadlineExceeded) {
   auto listener = TlsListener::Listen(addr(), 0, Options(*bob_, *alice_));
   ASSERT_TRUE(listener.ok());
@@ -762,6 +778,28 @@ TEST_P(RawPeerTest, ResetInTheMiddleOfAMessageIsUnavailable) {
   auto m = server->Recv();
   // Either the reset arrives first, or the ten bytes and then the reset.
   EXPECT_EQ(m.status().code(), absl::StatusCode::kUnavailable) << m.status();
+}
+
+// The regression of issue 12: the message ended in "while sending to",
+// without the address. (Sending into a reset connection may also first
+// notice the reset while reading what the peer sent.)
+TEST_P(RawPeerTest, ResetWhileSendingNamesThePeerAddress) {
+  std::unique_ptr<Channel> server;
+  auto raw = AcceptRaw(&server);
+  ASSERT_TRUE(raw && server);
+  raw->Reset();
+  absl::Status s;
+  const Bytes chunk(64 << 10, 1);
+  for (int i = 0; i < 2000 && s.ok(); ++i) {
+    s = server->Send(chunk);
+    if (s.ok()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_THAT(std::string(s.message()),
+              ::testing::MatchesRegex(".* (while sending to|while receiving from) " +
+                                      (addr() == "::1" ? std::string("\\[::1\\]")
+                                                       : std::string("127\\.0\\.0\\.1")) +
+                                      ":[0-9]+"));
 }
 
 // --- Talking to something that is not a liaison node --------------------------

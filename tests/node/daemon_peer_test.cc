@@ -26,6 +26,7 @@
 #include "node/daemon.h"
 #include "node/home.h"
 #include "node/peer_protocol.h"
+#include "node/testing/fake_clock.h"
 #include "node/testing/raw_db.h"
 #include "node/testing/schema4.h"
 #include "session/psi_job.h"
@@ -37,6 +38,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using testing::FakeClock;
 using testing::RawDb;
 using Json = nlohmann::json;
 
@@ -122,9 +124,10 @@ class DaemonPeerTest : public ::testing::Test {
     liaison::testing::WriteFile(HomePath(home_, kConfigFile), config);
   }
 
-  std::unique_ptr<Daemon> Start() {
+  std::unique_ptr<Daemon> Start(Clock* clock = nullptr) {
     DaemonOptions options;
     options.home = home_;
+    options.clock = clock;
     options.peer_io_timeout = absl::Seconds(10);
     auto d = Daemon::Start(options);
     EXPECT_TRUE(d.ok()) << d.status();
@@ -284,6 +287,30 @@ TEST_F(DaemonPeerTest, ReofferWithOtherEpsilonIsRefusedAndAudited) {
   ASSERT_TRUE(v.ok()) << v.status();
   EXPECT_EQ(v->kind, VerdictKind::kRefuse);
   EXPECT_EQ(v->code, "offer_changed");
+}
+
+// Issue 12: the daemon took a Clock but judged approval deadlines by the
+// system clock.
+TEST_F(DaemonPeerTest, ApprovalDeadlineFollowsTheInjectedClock) {
+  Configure(Alliance("fin", {{"approval", "\"manual\""}}));
+  const int64_t now = UnixSeconds(std::chrono::system_clock::now());
+  FakeClock clock(now);
+  std::unique_ptr<Daemon> d = Start(&clock);
+  ASSERT_NE(d, nullptr);
+  const JobOffer offer = MatchOffer(JobId(1), 5);
+  absl::StatusOr<Verdict> v = Offer(*d, offer);
+  ASSERT_TRUE(v.ok()) << v.status();
+  ASSERT_EQ(v->kind, VerdictKind::kPending) << v->code << ": " << v->reason;
+  absl::StatusOr<std::vector<Job>> offers = d->ListOffers();
+  ASSERT_TRUE(offers.ok()) << offers.status();
+  EXPECT_EQ(offers->size(), 1u);
+  // A day and a minute later by the daemon's clock (the default deadline
+  // is a day), though no real time has passed: the offer has expired.
+  clock.Advance(std::chrono::seconds(86400 + 60));
+  offers = d->ListOffers();
+  ASSERT_TRUE(offers.ok()) << offers.status();
+  EXPECT_TRUE(offers->empty());
+  EXPECT_EQ(WaitFinal(*d, offer.job_id).state, JobState::kRefused);
 }
 
 TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {

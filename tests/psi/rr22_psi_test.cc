@@ -40,22 +40,29 @@ Rr22PsiParams Params(bool i_receive, bool peer_receives,
   return p;
 }
 
+// RunBothOver runs A on `ca` and B on `cb`, the two ends of one pair.
+Outcome RunBothOver(net::Channel& ca, net::Channel& cb, const Rr22PsiParams& pa,
+                    const Rr22PsiParams& pb, const std::vector<std::string>& a,
+                    const std::vector<std::string>& b) {
+  auto fb = std::async(std::launch::async, [&] {
+    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+    auto r = Rr22Psi(pb).Run(cb, b, prng);
+    cb.Close();
+    return r;
+  });
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  Outcome out{Rr22Psi(pa).Run(ca, a, prng), absl::InternalError("unset")};
+  ca.Close();  // as a process would on return, so a failed side never leaves
+               // the other waiting
+  out.b = fb.get();
+  return out;
+}
+
 Outcome RunBoth(const Rr22PsiParams& pa, const Rr22PsiParams& pb,
                 const std::vector<std::string>& a,
                 const std::vector<std::string>& b) {
   auto [ca, cb] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(pb).Run(*ch, b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Outcome out{Rr22Psi(pa).Run(*ca, a, prng), absl::InternalError("unset")};
-  ca->Close();  // as a process would on return, so a failed side never leaves
-                // the other waiting
-  out.b = fb.get();
-  return out;
+  return RunBothOver(*ca, *cb, pa, pb, a, b);
 }
 
 std::vector<std::string> Pick(const std::vector<std::string>& items,
@@ -280,6 +287,48 @@ TEST(Rr22PsiTest, DuplicateItemsOfOprfSenderAreInvalidArgument) {
       << o.a.status();
   EXPECT_EQ(o.b.status().code(), absl::StatusCode::kUnavailable)
       << o.b.status();
+}
+
+TEST(Rr22PsiTest, DuplicateItemsAreCalledSo) {
+  std::vector<std::string> a = {"x", "y", "x"};
+  std::vector<std::string> b = {"x", "z", "w", "v"};
+  for (Rr22Role role : {Rr22Role::kOprfReceiver, Rr22Role::kOprfSender}) {
+    Outcome o = RunBoth(Params(true, true, role), Params(true, true), a, b);
+    ASSERT_EQ(o.a.status().code(), absl::StatusCode::kInvalidArgument) << o.a.status();
+    EXPECT_THAT(std::string(o.a.status().message()),
+                ::testing::HasSubstr("rr22-psi items must be distinct"));
+    Outcome c = RunBoth(CountParams(true, true, role), CountParams(true, true), a, b);
+    ASSERT_EQ(c.a.status().code(), absl::StatusCode::kInvalidArgument) << c.a.status();
+    EXPECT_THAT(std::string(c.a.status().message()),
+                ::testing::HasSubstr("rr22-psi items must be distinct"));
+  }
+}
+
+// The regression of issue 12: every InvalidArgument from the OPRF or the
+// shared-output PSI was relabelled "items must be distinct". Here the
+// channel's message limit is too small for the VOLE's base OTs.
+TEST(Rr22PsiTest, OtherInvalidArgumentIsPassedThroughNotCalledDuplicates) {
+  auto sets = testing::MakeSets(300, 300, 100, kSeed);
+  for (bool count : {false, true}) {
+    SCOPED_TRACE(count ? "count mode" : "match mode");
+    auto [ca, cb] = net::LocalPair();
+    ca->set_max_message_len(2048);
+    cb->set_max_message_len(2048);
+    Rr22PsiParams pa = count ? CountParams(true, true, Rr22Role::kOprfReceiver)
+                             : Params(true, true, Rr22Role::kOprfReceiver);
+    Rr22PsiParams pb = count ? CountParams(true, true) : Params(true, true);
+    pa.chunk_len = pb.chunk_len = 16;
+    Outcome o = RunBothOver(*ca, *cb, pa, pb, sets.a, sets.b);
+    const absl::StatusOr<PsiResult>& ra = o.a;
+    const absl::StatusOr<PsiResult>& rb = o.b;
+    const absl::Status& refused = absl::IsInvalidArgument(ra.status()) ? ra.status() : rb.status();
+    ASSERT_EQ(refused.code(), absl::StatusCode::kInvalidArgument)
+        << ra.status() << " / " << rb.status();
+    // The base OT finds that its messages do not fit the channel.
+    EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("channel"));
+    EXPECT_THAT(std::string(ra.status().message()), ::testing::Not(::testing::HasSubstr("distinct")));
+    EXPECT_THAT(std::string(rb.status().message()), ::testing::Not(::testing::HasSubstr("distinct")));
+  }
 }
 
 TEST(Rr22PsiTest, DisagreementOnRecipientsIsFailedPrecondition) {

@@ -119,10 +119,14 @@ TEST(HandshakeTest, DpParameterMismatchStopsBothSidesNamingIt) {
   const Case cases[] = {
       {"no dp", [](Offer& o) { o.dp.reset(); }, "differential privacy differs"},
       {"epsilon", [](Offer& o) { o.dp->epsilon = "1/10"; }, "differential privacy differs"},
+      // Issue 12: people read decimals, not the wire's fractions.
+      {"epsilon in decimals", [](Offer& o) { o.dp->epsilon = "1/10"; }, " epsilon=0.1"},
       {"mechanism", [](Offer& o) { o.dp->mechanism = "discrete_gaussian"; },
        "differential privacy differs"},
       {"delta", [](Offer& o) { o.dp->delta = "1/1000000"; }, "differential privacy differs"},
+      {"delta in decimals", [](Offer& o) { o.dp->delta = "1/1000000"; }, " delta=0.000001"},
       {"count epsilon", [](Offer& o) { o.dp->count_epsilon = ""; }, "count's epsilon differs"},
+      {"count epsilon in decimals", [](Offer& o) { o.dp->count_epsilon = ""; }, " 0.5"},
       {"bounds", [](Offer& o) { o.dp->hi = 11; }, "value bounds differ"},
       {"both bring values", [](Offer& o) { o.dp->has_values = true; }, "both sides bring values"},
   };

@@ -98,6 +98,7 @@ absl::StatusOr<std::string> NormalizeDomain(std::string_view s) {
     if (c == '\0') return Invalid("domain contains a NUL byte");
   }
   if (IsAllAscii(s)) return NormalizeAsciiDomain(s);
+  LIAISON_RETURN_IF_ERROR(CheckUtf8Text(s, "domain"));
   LIAISON_ASSIGN_OR_RETURN(std::string a_labels, IdnaLookup(s));
   if (!IsAllAscii(a_labels)) {
     return absl::InternalError("libidn2 returned a non-ASCII name");
@@ -114,12 +115,12 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view s) {
     return Invalid(
         StrCat("email local part longer than ", kMaxLocalPartLen, " octets"));
   }
-  for (char c : local) {
-    if (IsAsciiSpace(c) || IsControl(c)) {
-      return Invalid(
-          "email local part contains whitespace or a control character");
+  for (size_t i = 0; i < local.size(); ++i) {
+    if (local[i] == ' ') {
+      return Invalid(StrCat("email local part contains a space (byte ", i + 1, ")"));
     }
   }
+  LIAISON_RETURN_IF_ERROR(CheckUtf8Text(local, "email local part"));
   auto domain = NormalizeDomain(s.substr(at + 1));
   if (!domain.ok()) {
     return Invalid(StrCat("email ", MessageOf(domain.status())));

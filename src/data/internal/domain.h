@@ -22,13 +22,16 @@ namespace liaison::data::internal {
 //   - every label is 1-63 octets of letters, digits and hyphens, and does
 //     not start or end with a hyphen; the name is at most 253 octets;
 //   - the last label is not all digits (so "1.2.3.4" is not a domain).
-// It returns InvalidArgument with a short reason otherwise. Thread-safe.
+// A value that is not valid UTF-8 or holds a control character is rejected
+// naming the byte (CheckUtf8Text). It returns InvalidArgument with a short
+// reason otherwise. Thread-safe.
 absl::StatusOr<std::string> NormalizeDomain(std::string_view s);
 
 // NormalizeEmail splits at the last '@'. The local part is kept exactly as
-// given (it is case-sensitive by RFC 5321) but must be 1-64 octets without
-// whitespace or control characters; the domain part goes through
-// NormalizeDomain. Thread-safe.
+// given (it is case-sensitive by RFC 5321) but must be 1-64 octets of valid
+// UTF-8 without spaces or control characters (CheckUtf8Text); the domain
+// part goes through NormalizeDomain. Reasons name the byte at fault.
+// Thread-safe.
 absl::StatusOr<std::string> NormalizeEmail(std::string_view s);
 
 }  // namespace liaison::data::internal

@@ -46,6 +46,7 @@ host-bits: an address with any bit set beyond the prefix length is rejected (the
 canonical: canonical address "/" decimal prefix length; a /32 or /128 stays a cidr item
 
 [domain]
+utf-8: a value with any non-ASCII byte must be valid UTF-8 (RFC 3629) without control characters (U+0080-U+009F), else it is rejected
 idna: a value with any non-ASCII byte is converted as a whole by UTS #46 non-transitional processing with NFC input (libidn2 idn2_lookup_u8, flags IDN2_NFC_INPUT|IDN2_NONTRANSITIONAL, no STD3 flag); this lower-cases, maps full-width dots, and writes IDNA2008 A-labels
 ascii: an all-ASCII value is lower-cased (A-Z to a-z); each label starting "xn--" must pass the same libidn2 call unchanged
 trailing-dot: one trailing "." is removed
@@ -71,7 +72,7 @@ canonical: scheme ":" ["//" [user-info "@"] host [":" port]] path ["?" query] ["
 
 [email]
 split: at the last "@"
-local-part: kept byte for byte (case-sensitive); 1-64 octets; no whitespace or control characters
+local-part: kept byte for byte (case-sensitive); 1-64 octets of valid UTF-8 (RFC 3629); rejected if it holds a space or a control character (0x00-0x1F, 0x7F, U+0080-U+009F)
 domain-part: the domain rules
 canonical: local-part "@" canonical domain
 

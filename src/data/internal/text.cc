@@ -1,5 +1,6 @@
 #include "data/internal/text.h"
 
+#include "base/escape.h"
 #include "base/strings.h"
 
 namespace liaison::data::internal {
@@ -46,6 +47,22 @@ std::string DescribeChar(char c) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
   auto u = static_cast<unsigned char>(c);
   return StrCat("\\x", kDigits[u >> 4], kDigits[u & 0xf]);
+}
+
+absl::Status CheckUtf8Text(std::string_view s, std::string_view what) {
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    const size_t len = DecodeUtf8Char(s.substr(i), cp);
+    if (len == 0) {
+      return Invalid(StrCat(what, " is not valid UTF-8 (byte ", i + 1, " is ", DescribeChar(s[i]), ")"));
+    }
+    if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+      return Invalid(StrCat(what, " contains the control character ",
+                            EscapeNonPrintable(s.substr(i, len)), " (byte ", i + 1, ")"));
+    }
+    i += len;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Invalid(std::string_view reason) {

@@ -50,6 +50,13 @@ bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b);
 // ASCII, otherwise a \xHH escape, so messages stay printable.
 std::string DescribeChar(char c);
 
+// CheckUtf8Text returns OK when `s` is valid UTF-8 (RFC 3629) without
+// control characters (0x00-0x1F, 0x7F, U+0080-U+009F); otherwise
+// InvalidArgument naming `what` and the byte at fault, counted from 1:
+// "email local part is not valid UTF-8 (byte 3 is \xFC)" or "email local
+// part contains the control character \x1B (byte 2)".
+absl::Status CheckUtf8Text(std::string_view s, std::string_view what);
+
 // MessageOf views a status message as a std::string_view (Debian's abseil
 // has its own absl::string_view, which liaison::StrCat does not take).
 inline std::string_view MessageOf(const absl::Status& status) {

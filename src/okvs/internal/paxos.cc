@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "crypto/gf128.h"
 #include "okvs/internal/dense.h"
+#include "okvs/okvs.h"
 
 namespace liaison::okvs::internal {
 namespace {
@@ -129,7 +130,7 @@ absl::Status SolveCore(const PaxosShape& shape, const PaxosRow* rows, uint32_t n
     for (uint32_t r : core) core_coeffs.push_back(coeffs[r]);
     std::sort(core_coeffs.begin(), core_coeffs.end());
     if (std::adjacent_find(core_coeffs.begin(), core_coeffs.end()) != core_coeffs.end()) {
-      return absl::InvalidArgumentError("OKVS keys are not distinct");
+      return DuplicateKeysError("OKVS keys are not distinct");
     }
   }
 

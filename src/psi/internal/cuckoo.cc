@@ -6,6 +6,7 @@
 
 #include "base/strings.h"
 #include "base/thread_pool.h"
+#include "okvs/okvs.h"
 
 namespace liaison::psi::internal {
 namespace {
@@ -102,7 +103,7 @@ absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const Block> keys,
       const uint64_t e = table[c[j]];
       if (e != kEmptyBin && (e & ~kIndexMask) == my_tag &&
           keys[(e & kIndexMask) >> 2] == keys[i]) {
-        return absl::InvalidArgumentError("cuckoo hashing: keys must be distinct");
+        return okvs::DuplicateKeysError("cuckoo hashing: keys must be distinct");
       }
     }
     uint64_t item = i;

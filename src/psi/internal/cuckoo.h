@@ -80,7 +80,7 @@ inline constexpr uint64_t kEmptyBin = ~uint64_t{0};
 // CuckooInsert places keys[i] (candidates bins[3i..3i+2]) into a table of
 // num_bins bins: entry b is 4·i + j if key i sits in bin b = h_j, or
 // kEmptyBin. `walk_seed` drives the random walk. Errors: InvalidArgument
-// if two keys are equal; FailedPrecondition if some key could not be
+// if two keys are equal (okvs::DuplicateKeysError); FailedPrecondition if some key could not be
 // placed within max_evictions evictions (the set does not fit this
 // table: probability ≤ 2^-ssp at the default parameters).
 absl::StatusOr<std::vector<uint64_t>> CuckooInsert(absl::Span<const crypto::Block> keys,

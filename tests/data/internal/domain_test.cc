@@ -79,8 +79,13 @@ TEST(NormalizeDomainTest, RejectsInvalidUtf8) {
       "b\xfc"
       "cher.example");  // Latin-1, not UTF-8
   ASSERT_FALSE(bad.ok());
-  EXPECT_THAT(std::string(MessageOf(bad.status())),
-              HasSubstr("not a valid internationalised name"));
+  EXPECT_EQ(MessageOf(bad.status()), "domain is not valid UTF-8 (byte 2 is \\xFC)");
+}
+
+TEST(NormalizeDomainTest, RejectsC1ControlsNamingTheByte) {
+  auto bad = NormalizeDomain("a\xC2\x9B" "31m.example");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(MessageOf(bad.status()), "domain contains the control character \\u{009B} (byte 2)");
 }
 
 TEST(NormalizeDomainTest, RejectsAllDigitTopLevelLabel) {
@@ -100,6 +105,48 @@ TEST(NormalizeEmailTest, SplitsAtTheLastAt) {
   auto got = NormalizeEmail("\"odd@local\"@Example.com");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(*got, "\"odd@local\"@example.com");
+}
+
+TEST(NormalizeEmailTest, KeepsAUtf8LocalPart) {
+  auto got = NormalizeEmail("j\xC3\xBCrgen@example.com");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "j\xC3\xBCrgen@example.com");
+}
+
+// Issue 12: control bytes and invalid UTF-8 in the local part were kept.
+TEST(NormalizeEmailTest, RejectsInvalidUtf8InTheLocalPart) {
+  for (const char* bad : {"j\xFCrgen@example.com", "a\xC0\xAF@example.com", "a\xE2\x82@example.com",
+                          "\xED\xA0\x80@example.com"}) {
+    auto got = NormalizeEmail(bad);
+    ASSERT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(MessageOf(got.status())),
+                HasSubstr("email local part is not valid UTF-8 (byte "))
+        << bad;
+  }
+  EXPECT_EQ(MessageOf(NormalizeEmail("j\xFCrgen@example.com").status()),
+            "email local part is not valid UTF-8 (byte 2 is \\xFC)");
+}
+
+TEST(NormalizeEmailTest, RejectsControlCharactersInTheLocalPart) {
+  EXPECT_EQ(MessageOf(NormalizeEmail("a\x1b]0;x\x07@example.com").status()),
+            "email local part contains the control character \\x1B (byte 2)");
+  EXPECT_EQ(MessageOf(NormalizeEmail("a\xC2\x85" "b@example.com").status()),
+            "email local part contains the control character \\u{0085} (byte 2)");
+  EXPECT_EQ(MessageOf(NormalizeEmail("a\x7f@example.com").status()),
+            "email local part contains the control character \\x7F (byte 2)");
+  EXPECT_EQ(MessageOf(NormalizeEmail("a b@example.com").status()),
+            "email local part contains a space (byte 2)");
+  EXPECT_EQ(NormalizeEmail(std::string("a\0b@example.com", 15)).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NormalizeEmailTest, RejectsControlCharactersAndInvalidUtf8InTheDomain) {
+  EXPECT_EQ(MessageOf(NormalizeEmail("a@ex\xFFmple.com").status()),
+            "email domain is not valid UTF-8 (byte 3 is \\xFF)");
+  EXPECT_EQ(MessageOf(NormalizeEmail("a@ex\xC2\x9B" "ample.com").status()),
+            "email domain contains the control character \\u{009B} (byte 3)");
+  EXPECT_EQ(NormalizeEmail("a@ex\x1b" "ample.com").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 TEST(NormalizeEmailTest, ReportsDomainReasonsWithPrefix) {
