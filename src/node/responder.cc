@@ -259,7 +259,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                 {"result_to", OfferResultToName(offer->result_to)},
                 {"initiator_set_size", offer->set_size},
                 {"security", session::SecurityName(offer->security)},
-                {"offer", Json::parse(CanonicalOffer(*offer))}};
+                {"offer", Json::parse(CanonicalOffer(*offer), nullptr,
+                                      /*allow_exceptions=*/false)}};
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).
     // Like every charge it counts in all the ledgers of the data: the
