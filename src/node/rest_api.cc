@@ -253,6 +253,13 @@ absl::StatusOr<std::unique_ptr<RestApi>> RestApi::Start(Daemon& daemon) {
     return absl::InternalError("the REST API's TLS context could not be set up");
   }
   api->server_->set_payload_max_length(kMaxBodyLen);
+  // cpp-httplib's default also sets SO_REUSEPORT, which let a second node
+  // on the same rest_listen start and take a share of this one's calls: a
+  // port in use must be an error, as the peer port's is.
+  api->server_->set_socket_options([](socket_t sock) {
+    int one = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  });
   api->Routes();
   int port = hp.port;
   if (port == 0) {

@@ -356,6 +356,25 @@ void ExpectRefusedOnBoth(const Node& initiator, const Node& responder, const std
   EXPECT_THAT(Kinds(responder.AuditRecords(id)), ::testing::Contains("job_refused"));
 }
 
+TEST(NodeDaemonE2eTest, ASecondNodeOnTheSameRestPortDoesNotStart) {
+  // Before, cpp-httplib's SO_REUSEPORT let the second node start and take a
+  // share of the first one's REST calls.
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  cl.Add("a");
+  cl.Add("b");
+  cl["b"].rest_port = cl["a"].rest_port;
+  cl.Configure("a", "");
+  cl.Configure("b", "");
+  cl.Start("a");
+  testing::Process second({kLiaisonBinary, "node", "run", cl["b"].dir}, tmp.path());
+  std::optional<ProcessResult> ended = second.WaitFor(20000);
+  ASSERT_TRUE(ended.has_value()) << "the second node kept running";
+  EXPECT_NE(ended->exit_code, 0);
+  EXPECT_THAT(ended->err, HasSubstr("REST API")) << ended->err;
+  EXPECT_EQ(cl["a"].Call("GET", "/v1/health", "").status, 200);
+}
+
 TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
   ScopedTempDir tmp;
   Cluster cl(tmp);

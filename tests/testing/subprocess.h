@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -63,10 +64,26 @@ class Process {
 
   void Kill(int sig = SIGKILL) { kill(pid_, sig); }
 
+  // WaitFor waits up to `ms` milliseconds for the process to exit and
+  // returns its result, or nullopt if it is still running.
+  std::optional<ProcessResult> WaitFor(int ms) {
+    for (int waited = 0; waited <= ms; waited += 20) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) return Collect(status);
+      usleep(20 * 1000);
+    }
+    return std::nullopt;
+  }
+
   ProcessResult Wait() {
-    ProcessResult r;
     int status = 0;
     waitpid(pid_, &status, 0);
+    return Collect(status);
+  }
+
+ private:
+  ProcessResult Collect(int status) {
+    ProcessResult r;
     waited_ = true;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = ReadFileOrEmpty(out_path_);
@@ -74,7 +91,6 @@ class Process {
     return r;
   }
 
- private:
   pid_t pid_ = -1;
   bool waited_ = false;
   std::string out_path_, err_path_;
