@@ -2,10 +2,13 @@
 #   make demo   two organisations privately match their indicator lists over TLS
 #   make test   the whole test suite through ctest
 #   make bench  the benchmarks (time and bytes per party)
+#   make fuzz-smoke  each libFuzzer target for a few seconds from its seeds (clang, build-fuzz/)
 BUILD ?= build
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test fuzz-smoke demo bench clean
 
 all: build
 
@@ -21,6 +24,9 @@ build: configure
 test: build
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+fuzz-smoke: deps
+	@JOBS=$(JOBS) bash scripts/fuzz-smoke.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target liaison
 	@bash scripts/demo.sh $(BUILD)
@@ -29,4 +35,4 @@ bench: build
 	@bash scripts/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(FUZZ_BUILD)
