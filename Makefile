@@ -5,12 +5,15 @@
 #   make test-full   the same with every backend variant whole
 #   make fuzz-smoke  each libFuzzer target for a few seconds from its seeds (clang, build-fuzz/)
 #   make bench       the benchmarks (time and bytes per party)
+#   make install     the binary, a systemd unit and the docs under PREFIX (default /usr/local)
+#   make deb         a Debian package of the same build (CPack)
 BUILD ?= build
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: all deps configure build build-tests test test-full fuzz-smoke demo bench clean
+.PHONY: all deps configure build build-tests test test-full fuzz-smoke demo bench install deb clean
 
 all: build
 
@@ -42,6 +45,14 @@ demo: configure
 
 bench: build
 	@bash scripts/bench.sh $(BUILD)
+
+install: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target liaison
+	@cmake --install $(BUILD) --prefix $(PREFIX)
+
+deb: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target liaison
+	@cd $(BUILD) && cpack -G DEB
 
 clean:
 	rm -rf $(BUILD) $(FUZZ_BUILD)
