@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev  # the node: store, REST, config
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind  # the constant-time check of the portable crypto code
+  clang libclang-rt-dev  # the libFuzzer build (make fuzz-smoke, CI); libFuzzer is in libclang-rt
 )
 
 missing=()

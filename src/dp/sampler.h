@@ -9,11 +9,11 @@
 // bits of a release can reveal it (Mironov, CCS 2012). These samplers take
 // rational parameters (GMP's mpq_class) and only ever compare uniformly
 // random integers with integers, so each output has exactly the probability
-// the distribution gives it. The translation unit is compiled with
-// -mgeneral-regs-only where the compiler supports it (the compiler then
-// refuses any floating-point operation), and the test dp.sampler_has_no_float
-// disassembles its object file and fails on any x87 or SSE/AVX
-// floating-point instruction.
+// the distribution gives it. The draws are made in one translation unit,
+// dp/internal/sampler_core.cc, compiled with -mgeneral-regs-only where the
+// compiler supports it (the compiler then refuses any floating-point
+// operation); the test dp.sampler_has_no_float disassembles its object file
+// and fails on any x87 or SSE/AVX floating-point instruction.
 //
 // Randomness. Every random bit comes from the caller's crypto::Prng, by
 // rejection: UniformBelow(n) draws bitlen(n-1) bits and retries when the

@@ -84,7 +84,8 @@ absl::Status ExpectKeys(const Json& obj, std::initializer_list<const char*> keys
                         std::string_view what) {
   if (!obj.is_object()) return absl::DataLossError(StrCat(what, " is not a JSON object"));
   for (const auto& [k, v] : obj.items()) {
-    if (std::none_of(keys.begin(), keys.end(), [&](const char* e) { return k == e; })) {
+    // An init-capture, not [&]: clang before 16 cannot capture a structured binding.
+    if (std::none_of(keys.begin(), keys.end(), [&key = k](const char* e) { return key == e; })) {
       return absl::DataLossError(StrCat(what, " has an unexpected field \"", k, "\""));
     }
   }

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # check_no_float.sh OBJDUMP SAMPLER_OBJECT CONTROL_OBJECT
 #
-# Shows that the exact samplers (src/dp/sampler.cc) contain no floating-point
-# instruction: it disassembles their object file and fails on any x87
-# instruction, any x87 register, and any SSE/AVX floating-point arithmetic,
-# comparison or conversion (addsd, mulsd, divsd, cvtsi2sd, ucomisd, vfmadd...).
+# Shows that the exact samplers' integer core (src/dp/internal/sampler_core.cc,
+# where every draw is made) contains no floating-point instruction: it
+# disassembles its object file and fails on any x87 instruction, any x87
+# register, and any SSE/AVX floating-point arithmetic, comparison or
+# conversion (addsd, mulsd, divsd, cvtsi2sd, ucomisd, vfmadd...).
 # The same patterns must find floating point in CONTROL_OBJECT (a function
 # that does use doubles), so the check cannot pass vacuously, e.g. if
 # objdump's output format changed. Plain register moves are not flagged:
 # compilers use SSE registers to copy integer data.
 #
-# Why a disassembly and not only the compiler: sampler.cc is also built with
-# -mgeneral-regs-only where available (the compiler then rejects floating
+# Why a disassembly and not only the compiler: sampler_core.cc is also built
+# with -mgeneral-regs-only where available (the compiler then rejects floating
 # point in it), but a flag can be dropped or be unavailable; this test looks
 # at what was actually built.
 set -euo pipefail
