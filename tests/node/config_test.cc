@@ -336,14 +336,28 @@ INSTANTIATE_TEST_SUITE_P(
                   "liaison.toml:27: alliances.fin.dp.budget: unknown key"}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
-TEST(ConfigTest, SeveralErrorsReportTheFirstByLineAndHowManyMore) {
+TEST(ConfigTest, SeveralErrorsAreAllReportedInFileOrder) {
   std::string text = Replace(kBase, "name = \"alpha\"", "name = 7");
   text = Replace(text, "approval = \"auto\"", "approval = \"never\"");
   auto config = ParseConfig(text, "liaison.toml", "");
   ASSERT_FALSE(config.ok());
-  EXPECT_THAT(std::string(config.status().message()),
-              ::testing::AllOf(::testing::StartsWith("liaison.toml:2: node.name:"),
-                               HasSubstr("(and 1 more error)")));
+  const std::string message(config.status().message());
+  EXPECT_THAT(message, ::testing::StartsWith("liaison.toml:2: node.name:"));
+  EXPECT_THAT(message, HasSubstr("\nliaison.toml:"));
+  EXPECT_THAT(message, HasSubstr("approval"));
+}
+
+TEST(ConfigTest, AMisspeltKeyIsReportedFirstWithTheKeyItResembles) {
+  // Before, the consequence ("jobs_per_hour_per_peer: missing") came first
+  // and the cause was "and 1 more error".
+  const std::string text =
+      Replace(kBase, "jobs_per_hour_per_peer", "jobs_per_hour_per_pear");
+  auto config = ParseConfig(text, "liaison.toml", "");
+  ASSERT_FALSE(config.ok());
+  const std::string message(config.status().message());
+  EXPECT_THAT(message, HasSubstr("jobs_per_hour_per_pear: unknown key (did you mean "
+                                 "\"jobs_per_hour_per_peer\"?"));
+  EXPECT_LT(message.find("unknown key"), message.find("missing")) << message;
 }
 
 TEST(ConfigTest, MissingFileIsNotFound) {

@@ -356,7 +356,7 @@ TEST(ScheduleConfigTest, DpErrorsNameTheLineAndKey) {
   for (const Case& c : cases) {
     auto config = ParseDp(c.schedule);
     ExpectConfigError(config, c.want, c.schedule);
-    EXPECT_THAT(std::string(config.status().message()), Not(HasSubstr("more error")))
+    EXPECT_THAT(std::string(config.status().message()), Not(HasSubstr("\n")))
         << c.schedule;
   }
 }
@@ -373,11 +373,11 @@ TEST(ScheduleConfigTest, CountScheduleNeedsTheAlliancesDpBudget) {
   ASSERT_FALSE(with_schedule.ok());
   EXPECT_THAT(std::string(with_schedule.status().message()),
               AllOf(StartsWith("liaison.toml:16: alliances.fin.dp: missing"),
-                    HasSubstr("(and 1 more error)")));
+                    HasSubstr("\nliaison.toml:")));
   // A match schedule in the same alliance adds no error.
   auto match = ParseDp(DpSchedule("match", ""), "");
   ASSERT_FALSE(match.ok());
-  EXPECT_THAT(std::string(match.status().message()), Not(HasSubstr("more error")));
+  EXPECT_THAT(std::string(match.status().message()), Not(HasSubstr("\n")));
 }
 
 // --- the scheduler ---

@@ -34,7 +34,7 @@ class Checker {
   explicit Checker(std::string source) : source_(std::move(source)) {}
 
   void Error(uint32_t line, std::string_view key, std::string_view what) {
-    errors_.push_back({line, StrCat(source_, ":", line, ": ", key, ": ", what)});
+    errors_.push_back({false, line, StrCat(source_, ":", line, ": ", key, ": ", what)});
   }
 
   // Line returns the line of `n`, or `fallback` when toml++ has none (an
@@ -44,15 +44,45 @@ class Checker {
     return line != 0 ? line : fallback;
   }
 
-  // Keys reports every key of `t` not in `allowed`.
+  // Keys reports every key of `t` not in `allowed`, naming the allowed key
+  // it is closest to when that is a likely misspelling. These errors are
+  // listed first (Result): a misspelt key is usually the cause of others,
+  // such as the right key's "missing".
   void Keys(const toml::table& t, std::string_view path,
             std::initializer_list<std::string_view> allowed) {
     for (auto&& [k, v] : t) {
       if (std::find(allowed.begin(), allowed.end(), k.str()) != allowed.end()) continue;
       std::vector<std::string> names(allowed.begin(), allowed.end());
-      Error(k.source().begin.line != 0 ? k.source().begin.line : Line(v, 0),
-            Path(path, k.str()), StrCat("unknown key (expected one of: ", Join(names), ")"));
+      std::string hint;
+      size_t best = 3;  // at most 2 edits away
+      for (std::string_view a : allowed) {
+        const size_t d = EditDistance(k.str(), a);
+        if (d < best) {
+          best = d;
+          hint = StrCat("did you mean \"", a, "\"? ");
+        }
+      }
+      const uint32_t line = k.source().begin.line != 0 ? k.source().begin.line : Line(v, 0);
+      errors_.push_back({true, line,
+                         StrCat(source_, ":", line, ": ", Path(path, k.str()), ": unknown key (",
+                                hint, "expected one of: ", Join(names), ")")});
     }
+  }
+
+  // EditDistance is the Levenshtein distance of `a` and `b`.
+  static size_t EditDistance(std::string_view a, std::string_view b) {
+    std::vector<size_t> row(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      size_t diagonal = row[0];
+      row[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        const size_t above = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diagonal = above;
+      }
+    }
+    return row[b.size()];
   }
 
   // String returns the string at t[key]; an error if it has another type, or
@@ -140,21 +170,26 @@ class Checker {
     return path.empty() ? std::string(key) : StrCat(path, ".", key);
   }
 
+  // Result is every error, one a line: unknown keys first, then the others,
+  // each group in the order of the file.
   absl::Status Result() {
     if (errors_.empty()) return absl::OkStatus();
-    std::stable_sort(errors_.begin(), errors_.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
-    std::string msg = errors_.front().second;
-    if (errors_.size() > 1) {
-      StrAppend(msg, " (and ", errors_.size() - 1, " more error",
-                errors_.size() > 2 ? "s" : "", ")");
-    }
-    return absl::InvalidArgumentError(msg);
+    std::stable_sort(errors_.begin(), errors_.end(), [](const Found& a, const Found& b) {
+      return a.unknown_key != b.unknown_key ? a.unknown_key : a.line < b.line;
+    });
+    std::vector<std::string> lines;
+    for (const Found& e : errors_) lines.push_back(e.text);
+    return absl::InvalidArgumentError(StrJoin(lines, "\n"));
   }
 
  private:
+  struct Found {
+    bool unknown_key;
+    uint32_t line;
+    std::string text;
+  };
   std::string source_;
-  std::vector<std::pair<uint32_t, std::string>> errors_;
+  std::vector<Found> errors_;
 };
 
 // IsDecimal reports whether `s` is digits, optionally followed by '.' and
