@@ -115,6 +115,21 @@ struct ApiKeyCreateOptions {
 // audit log and prints the secret once.
 int RunApiKeyCreate(const ApiKeyCreateOptions& opts);
 
+struct ApiKeyListOptions {
+  std::string dir;
+};
+// RunApiKeyList prints every API key, one a line, tab-separated: id, scope,
+// label, created, last used, revoked ("-" where there is none).
+int RunApiKeyList(const ApiKeyListOptions& opts);
+
+struct ApiKeyRevokeOptions {
+  std::string dir;
+  std::string id;
+};
+// RunApiKeyRevoke revokes the key `id` (it gets 401 from the next request
+// on) and records api_key_revoked in the audit log.
+int RunApiKeyRevoke(const ApiKeyRevokeOptions& opts);
+
 struct AuditVerifyOptions {
   std::string dir;          // a node home, or
   std::string export_path;  // an export file (offline)

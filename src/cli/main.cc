@@ -139,6 +139,16 @@ int main(int argc, char** argv) {
       ->required();
   apikey_create_cmd->add_option("--label", apikey_create.label,
                                 "what the key is for, e.g. \"soar\"");
+  ApiKeyListOptions apikey_list;
+  auto* apikey_list_cmd = apikey_cmd->add_subcommand(
+      "list", "list the keys, one a line: id, scope, label, created, last used, revoked");
+  apikey_list_cmd->add_option("dir", apikey_list.dir, "the node's home directory")->required();
+  ApiKeyRevokeOptions apikey_revoke;
+  auto* apikey_revoke_cmd =
+      apikey_cmd->add_subcommand("revoke", "revoke a key: it is refused from the next request on");
+  apikey_revoke_cmd->add_option("dir", apikey_revoke.dir, "the node's home directory")
+      ->required();
+  apikey_revoke_cmd->add_option("id", apikey_revoke.id, "the key's id (key_...)")->required();
 
   auto* audit_cmd = app.add_subcommand("audit", "verify and export a node's signed audit log");
   audit_cmd->require_subcommand(1);
@@ -173,6 +183,8 @@ int main(int argc, char** argv) {
   if (*node_init_cmd) return RunNodeInit(node_init);
   if (*node_run_cmd) return RunNodeRun(node_run);
   if (*apikey_create_cmd) return RunApiKeyCreate(apikey_create);
+  if (*apikey_list_cmd) return RunApiKeyList(apikey_list);
+  if (*apikey_revoke_cmd) return RunApiKeyRevoke(apikey_revoke);
   if (*node_check_cmd) return RunNodeCheck(node_check);
   if (*audit_verify_cmd) {
     if (audit_verify.dir.empty() == audit_verify.export_path.empty()) {

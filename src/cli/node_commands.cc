@@ -6,15 +6,20 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "base/escape.h"
+#include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "net/identity.h"
+#include "node/api_keys.h"
 #include "node/audit.h"
 #include "node/config.h"
 #include "base/log.h"
 #include "node/daemon.h"
 #include "node/home.h"
+#include "node/preflight.h"
 #include "node/rest_api.h"
 #include "node/store.h"
 
@@ -87,6 +92,14 @@ int RunNodeCheck(const NodeCheckOptions& opts) {
   absl::StatusOr<node::Config> config =
       node::LoadConfig(node::HomePath(opts.dir, node::kConfigFile));
   if (!config.ok()) return ReportError("node check", config.status());
+  // The files the config names, as `node run` will need them.
+  std::vector<absl::Status> problems = node::PreflightProblems(*config);
+  if (!problems.empty()) {
+    std::string text = StrCat(node::HomePath(opts.dir, node::kConfigFile), ": ",
+                              problems.size(), " file problem(s):");
+    for (const absl::Status& p : problems) text += StrCat("\n  ", std::string(p.message()));
+    return ReportError("node check", absl::Status(problems.front().code(), text));
+  }
   std::printf("config OK: node %s, %zu peers, %zu datasets, %zu alliances\n",
               config->node.name.c_str(), config->peers.size(), config->datasets.size(),
               config->alliances.size());
@@ -167,6 +180,38 @@ int RunApiKeyCreate(const ApiKeyCreateOptions& opts) {
                "created API key %s (scope %s). The key above is shown only this once; "
                "the node keeps only its hash.\n",
                key->key.id.c_str(), std::string(node::ApiScopeName(*scope)).c_str());
+  return kExitOk;
+}
+
+int RunApiKeyList(const ApiKeyListOptions& opts) {
+  absl::StatusOr<std::unique_ptr<node::Store>> store =
+      node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
+  if (!store.ok()) return ReportError("node apikey list", store.status());
+  absl::StatusOr<std::vector<node::ApiKey>> keys = (*store)->ListApiKeys();
+  if (!keys.ok()) return ReportError("node apikey list", keys.status());
+  auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
+  for (const node::ApiKey& k : *keys) {
+    // The label is the administrator's text: shown escaped, tabs included.
+    std::printf("%s\t%s\t%s\t%s\t%s\t%s\n", k.id.c_str(),
+                std::string(node::ApiScopeName(k.scope)).c_str(),
+                or_dash(EscapeNonPrintable(k.label)).c_str(), k.created.c_str(),
+                or_dash(k.last_used).c_str(), or_dash(k.revoked_at).c_str());
+  }
+  return kExitOk;
+}
+
+int RunApiKeyRevoke(const ApiKeyRevokeOptions& opts) {
+  absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.dir);
+  if (!identity.ok()) return ReportError("node apikey revoke", identity.status());
+  absl::StatusOr<std::unique_ptr<node::Store>> store =
+      node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
+  if (!store.ok()) return ReportError("node apikey revoke", store.status());
+  node::AuditLog log(**store, *identity);
+  absl::StatusOr<node::ApiKey> key =
+      node::RevokeApiKeyAudited(**store, log, opts.id, node::kActorCli);
+  if (!key.ok()) return ReportError("node apikey revoke", key.status());
+  std::printf("revoked API key %s (scope %s) at %s\n", key->id.c_str(),
+              std::string(node::ApiScopeName(key->scope)).c_str(), key->revoked_at.c_str());
   return kExitOk;
 }
 

@@ -295,9 +295,10 @@ struct Config {
 
 // ParseConfig parses and validates the TOML `text`. `source_name` is the
 // file name used in messages; relative dataset paths are resolved against
-// `base_dir`. On failure it returns InvalidArgument whose message is the
-// first error in file order, "<source_name>:<line>: <key>: <what is wrong>",
-// followed by "(and N more errors)" when there are others.
+// `base_dir`. On failure it returns InvalidArgument whose message lists
+// every error, one a line, "<source_name>:<line>: <key>: <what is wrong>":
+// unknown keys first (naming the key a misspelt one resembles), then the
+// others in file order.
 absl::StatusOr<Config> ParseConfig(std::string_view text,
                                    const std::string& source_name,
                                    const std::string& base_dir);

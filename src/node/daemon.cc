@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
+#include "node/api_keys.h"
 #include "node/budget_keys.h"
 #include "node/dp_jobs.h"
 #include "node/home.h"
@@ -153,14 +154,23 @@ absl::Status Daemon::Recover() {
   LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs, store_->ListJobs(kMaxListedJobs, std::nullopt));
   std::reverse(jobs.begin(), jobs.end());  // oldest first
   for (const Job& job : jobs) {
-    if (job.state == JobState::kRunning || job.state == JobState::kAwaitingPeer) {
+    const bool ours = job.role == JobRole::kInitiator;
+    if (ours && (job.state == JobState::kQueued || job.state == JobState::kAwaitingPeer)) {
+      // Not running yet: no protocol message had been exchanged, so the job
+      // resumes: its offer goes out again (a peer that had admitted it sees
+      // the same offer repeated, docs/wire/node-peer.md), with fresh
+      // connection attempts.
+      tasks_.push_back({absl::Now(), job.id});
+    } else if (job.state == JobState::kRunning || job.state == JobState::kAwaitingPeer) {
       Finalize(job, JobState::kFailed, "node restarted while the job was in progress",
                kActorNode);
-    } else if (job.state == JobState::kQueued && job.role == JobRole::kInitiator) {
-      tasks_.push_back({absl::Now(), job.id});
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ApiKey> Daemon::RevokeApiKey(std::string_view id, std::string_view actor) {
+  return RevokeApiKeyAudited(*store_, audit_, id, actor);
 }
 
 const PeerConfig* Daemon::PeerByName(std::string_view name) const {

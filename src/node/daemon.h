@@ -211,6 +211,9 @@ class Daemon {
   // after expiring those older than approval_timeout_seconds.
   absl::StatusOr<std::vector<Job>> ListOffers();
 
+  // RevokeApiKey revokes an API key for `actor` (RevokeApiKeyAudited).
+  absl::StatusOr<ApiKey> RevokeApiKey(std::string_view id, std::string_view actor);
+
   // DecideOffer approves (the job becomes queued and runs when the
   // initiator next asks) or refuses (refused_by_analyst, with `reason`) an
   // offer awaiting approval. NotFound if there is no such job,

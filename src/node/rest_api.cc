@@ -164,6 +164,14 @@ Json DeliveryJson(const WebhookDelivery& d) {
 }
 
 // Limit reads ?limit=N (default 100, at most 1000).
+// ApiKeyJson describes a key (never its secret, which is not stored).
+Json ApiKeyJson(const ApiKey& k) {
+  auto or_null = [](const std::string& s) { return s.empty() ? Json(nullptr) : Json(s); };
+  return Json{{"id", k.id},           {"scope", ApiScopeName(k.scope)},
+              {"label", k.label},     {"created", k.created},
+              {"last_used", or_null(k.last_used)}, {"revoked", or_null(k.revoked_at)}};
+}
+
 absl::StatusOr<size_t> Limit(const httplib::Request& req) {
   if (!req.has_param("limit")) return kDefaultListLimit;
   const std::string v = req.get_param_value("limit");
@@ -534,6 +542,21 @@ void RestApi::Routes() {
            LIAISON_ASSIGN_OR_RETURN(
                Job job, d.DecideOffer(std::string(req.matches[1]), approve, reason, key.id));
            SendJson(res, 200, JobJson(job));
+           return absl::OkStatus();
+         }));
+  s.Get("/v1/apikeys",
+        guarded(ApiScope::kAdmin, [&d](const auto&, auto& res, const auto&) -> absl::Status {
+          LIAISON_ASSIGN_OR_RETURN(std::vector<ApiKey> keys, d.store().ListApiKeys());
+          Json out = Json::array();
+          for (const ApiKey& k : keys) out.push_back(ApiKeyJson(k));
+          SendJson(res, 200, Json{{"keys", out}});
+          return absl::OkStatus();
+        }));
+  s.Post(R"(/v1/apikeys/([^/]+)/revoke)",
+         guarded(ApiScope::kAdmin, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
+           LIAISON_ASSIGN_OR_RETURN(ApiKey revoked,
+                                    d.RevokeApiKey(std::string(req.matches[1]), key.id));
+           SendJson(res, 200, ApiKeyJson(revoked));
            return absl::OkStatus();
          }));
   s.Get("/v1/audit",

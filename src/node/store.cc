@@ -123,8 +123,12 @@ ApiKey ApiKeyFromRow(const internal::Stmt& s) {
   key.label = s.Text(2);
   key.created = s.Text(3);
   key.revoked = !s.IsNull(4);
+  if (key.revoked) key.revoked_at = s.Text(4);
+  if (!s.IsNull(5)) key.last_used = s.Text(5);
   return key;
 }
+
+constexpr char kApiKeyColumns[] = "id, scope, label, created, revoked, last_used";
 
 // CreateFileExclusive makes an empty file with mode 0600 so that SQLite (and
 // its -wal and -shm files, which copy the database's mode) never exist with
@@ -403,13 +407,26 @@ absl::StatusOr<ApiKey> Store::AuthenticateApiKey(std::string_view token) {
   LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
-        db.Prepare("SELECT id, scope, label, created, revoked FROM api_keys WHERE key_hash = ?"));
+        db.Prepare(StrCat("SELECT ", kApiKeyColumns, " FROM api_keys WHERE key_hash = ?")));
     s.BindBlob(1, hash);
     LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
     if (row) key = ApiKeyFromRow(s);
     return absl::OkStatus();
   }));
   if (!key || key->revoked) return denied;
+  // last_used, to the minute: one write a minute per key at most, not one
+  // per request. A failure to note it does not fail the request.
+  const std::string minute = internal::Rfc3339Now().substr(0, 16);  // "YYYY-MM-DDTHH:MM"
+  if (key->last_used.compare(0, 16, minute) != 0) {
+    const std::string stamp = StrCat(minute, ":00Z");
+    absl::Status noted = Write([&](internal::Db& db) -> absl::Status {
+      LIAISON_ASSIGN_OR_RETURN(internal::Stmt u,
+                               db.Prepare("UPDATE api_keys SET last_used = ? WHERE id = ?"));
+      u.Bind(1, stamp).Bind(2, key->id);
+      return u.Run();
+    });
+    if (noted.ok()) key->last_used = stamp;
+  }
   return *key;
 }
 
@@ -430,8 +447,7 @@ absl::StatusOr<std::vector<ApiKey>> Store::ListApiKeys() {
   LIAISON_RETURN_IF_ERROR(Read([&](internal::Db& db) -> absl::Status {
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
-        db.Prepare("SELECT id, scope, label, created, revoked FROM api_keys "
-                   "ORDER BY created, id"));
+        db.Prepare(StrCat("SELECT ", kApiKeyColumns, " FROM api_keys ORDER BY created, id")));
     while (true) {
       LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;

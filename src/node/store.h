@@ -60,6 +60,10 @@ struct ApiKey {
   std::string label;
   std::string created;  // RFC 3339 UTC
   bool revoked = false;
+  std::string revoked_at;  // RFC 3339 UTC, empty unless revoked
+  // last_used is when the key last authenticated a request (RFC 3339 UTC,
+  // kept to the minute); empty if never.
+  std::string last_used;
 };
 
 // NewApiKey is a freshly created key and its secret token, shown once to

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -375,6 +376,62 @@ TEST(NodeDaemonE2eTest, ASecondNodeOnTheSameRestPortDoesNotStart) {
   EXPECT_EQ(cl["a"].Call("GET", "/v1/health", "").status, 200);
 }
 
+TEST(NodeDaemonE2eTest, ApiKeysAreListedAndARevokedKeyIsRefusedAtOnce) {
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  cl.Configure("a", "");
+  cl.Start("a");
+  ASSERT_EQ(a.Call("GET", "/v1/offers", a.analyst_key).status, 200);
+  // One key a line: id, scope, label, created, last used, revoked.
+  auto list = [&] {
+    ProcessResult r = Liaison({"node", "apikey", "list", a.dir}, tmp);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> fields;
+      std::istringstream cells(line);
+      for (std::string f; std::getline(cells, f, '\t');) fields.push_back(f);
+      EXPECT_EQ(fields.size(), 6u) << line;
+      rows.push_back(fields);
+    }
+    return rows;
+  };
+  std::map<std::string, std::string> id_of;  // scope -> id
+  for (const auto& row : list()) {
+    id_of[row[1]] = row[0];
+    EXPECT_EQ(row[5], "-") << "not revoked";
+    if (row[1] == "analyst") {
+      EXPECT_NE(row[4], "-") << "it was used just now";
+    }
+  }
+  ASSERT_EQ(id_of.size(), 3u);
+
+  // Revoked from the command line while the node runs: refused at once.
+  ProcessResult revoke = Liaison({"node", "apikey", "revoke", a.dir, id_of["analyst"]}, tmp);
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  EXPECT_EQ(a.Call("GET", "/v1/offers", a.analyst_key).status, 401);
+
+  // Over REST, for the admin scope only.
+  EXPECT_EQ(a.Call("GET", "/v1/apikeys", a.automation_key).status, 403);
+  Reply keys = a.Call("GET", "/v1/apikeys", a.admin_key);
+  ASSERT_EQ(keys.status, 200) << keys.body;
+  ASSERT_EQ(keys.json["keys"].size(), 3u) << keys.body;
+  for (const Json& k : keys.json["keys"]) {
+    EXPECT_EQ(k["revoked"].is_null(), k["id"] != id_of["analyst"]) << k.dump();
+    EXPECT_FALSE(k.contains("token")) << k.dump();
+  }
+  Reply revoked = a.Call("POST", "/v1/apikeys/" + id_of["automation"] + "/revoke", a.admin_key);
+  ASSERT_EQ(revoked.status, 200) << revoked.body;
+  EXPECT_FALSE(revoked.json["revoked"].is_null()) << revoked.body;
+  EXPECT_EQ(a.Call("GET", "/v1/jobs", a.automation_key).status, 401);
+  EXPECT_EQ(a.Call("POST", "/v1/apikeys/key_0000000000000000/revoke", a.admin_key).status, 404);
+  int revoked_rows = 0;
+  for (const auto& row : list()) revoked_rows += row[5] != "-";
+  EXPECT_EQ(revoked_rows, 2);
+}
+
 TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
   ScopedTempDir tmp;
   Cluster cl(tmp);
@@ -515,6 +572,35 @@ TEST(NodeDaemonE2eTest, ThreeNodesTwoAlliancesRefusalsAndManualApproval) {
     ProcessResult v = cl.Verify(n);
     EXPECT_EQ(v.exit_code, 0) << n << ": " << v.err;
   }
+}
+
+TEST(NodeDaemonE2eTest, AJobWaitingForAnUnreachablePeerResumesAfterARestart) {
+  // Before, a restart failed it ("node restarted while the job was in
+  // progress") although it had sent nothing yet.
+  ScopedTempDir tmp;
+  Cluster cl(tmp);
+  Node& a = cl.Add("a");
+  Node& b = cl.Add("b");
+  WriteItems(a);
+  WriteItems(b);
+  cl.Configure("a", kDatasets + Alliance("fin", {"b"}, {{"b", "ind"}}),
+               "peer_connect_timeout_seconds = 1\npeer_retry_initial_seconds = 60\n");
+  cl.Configure("b", kDatasets + Alliance("fin", {"a"}, {{"a", "ind"}}));
+  cl.Start("a");  // b is not running
+  Reply posted = a.PostJob({{"alliance", "fin"}, {"peer", "b"}, {"dataset", "ind"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const std::string id = posted.json["id"];
+  Json waiting = a.WaitJob(id, [&](const std::string&) {
+    Reply r = a.Call("GET", "/v1/jobs/" + id, a.automation_key);
+    return r.body.find("unreachable (attempt 1") != std::string::npos;
+  });
+  ASSERT_EQ(waiting["state"], "awaiting_peer") << waiting.dump();
+  cl.Stop("a", SIGKILL);
+  cl.Start("b");
+  cl.Start("a");
+  Json done = a.WaitJob(id);
+  EXPECT_EQ(done["state"], "succeeded") << done.dump();
+  EXPECT_EQ(b.WaitJob(id)["state"], "succeeded");
 }
 
 TEST(NodeDaemonE2eTest, KilledMidJobLeavesAConsistentStoreAndAFailedJob) {

@@ -1,5 +1,7 @@
 // End-to-end tests of `liaison node init`, `liaison audit verify` and
 // `liaison audit export`: the real binary on real files.
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -64,6 +66,32 @@ TEST(NodeE2eTest, InitThenVerifyThenRefuseSecondInit) {
   ProcessResult again = Liaison({"node", "init", dir}, tmp);
   EXPECT_EQ(again.exit_code, cli::kExitNotFound);  // AlreadyExists
   EXPECT_THAT(again.err, HasSubstr("already holds a liaison node"));
+}
+
+TEST(NodeE2eTest, CheckNamesMissingDatasetAndWebhookSecretFiles) {
+  // Before, `node check` passed a config whose files were missing.
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ASSERT_EQ(Liaison({"node", "init", dir}, tmp).exit_code, cli::kExitOk);
+  const std::string config = dir + "/liaison.toml";
+  testing::WriteFile(config, testing::ReadFileOrEmpty(config) +
+                                 "\n[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"
+                                 "[webhooks.soar]\nurl = \"https://soar.example.org/hook\"\n"
+                                 "secret_file = \"hook.key\"\nevents = [\"job_succeeded\"]\n");
+  ProcessResult check = Liaison({"node", "check", dir}, tmp);
+  EXPECT_EQ(check.exit_code, cli::kExitNotFound) << check.err;
+  EXPECT_THAT(check.err, HasSubstr("2 file problem(s)"));
+  EXPECT_THAT(check.err, HasSubstr("datasets.ind.file: ind.txt"));
+  EXPECT_THAT(check.err, HasSubstr("does not exist"));
+  EXPECT_THAT(check.err, HasSubstr("webhooks.soar"));
+  EXPECT_THAT(check.err, HasSubstr("hook.key"));
+
+  testing::WriteFile(dir + "/ind.txt", "10.0.0.1\n");
+  testing::WriteFile(dir + "/hook.key", std::string(32, 'k') + "\n");
+  ASSERT_EQ(chmod((dir + "/hook.key").c_str(), 0600), 0);
+  ProcessResult ok = Liaison({"node", "check", dir}, tmp);
+  EXPECT_EQ(ok.exit_code, cli::kExitOk) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("config OK: node alpha"));
 }
 
 TEST(NodeE2eTest, TamperedRecordFailsVerifyWithDataLossNamingIt) {

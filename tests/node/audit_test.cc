@@ -284,7 +284,8 @@ TEST_F(AuditTest, LogOfAnOlderLiaisonStillVerifies) {
     RawDb raw(db_path());
     raw.Exec("ALTER TABLE audit_log DROP COLUMN build; ALTER TABLE audit_log DROP COLUMN "
              "peer_build; DROP INDEX jobs_request_key; ALTER TABLE jobs DROP COLUMN "
-             "request_key; DELETE FROM schema_version WHERE version >= 6;");
+             "request_key; ALTER TABLE api_keys DROP COLUMN last_used; "
+             "DELETE FROM schema_version WHERE version >= 6;");
   }
   auto reopened = Store::Open(db_path(), {});
   ASSERT_TRUE(reopened.ok()) << reopened.status();

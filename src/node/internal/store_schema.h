@@ -245,6 +245,10 @@ UPDATE jobs SET request_key = idempotency_key, idempotency_key = NULL
   WHERE idempotency_key IS NOT NULL;
 CREATE UNIQUE INDEX jobs_request_key ON jobs(actor, request_key)
   WHERE request_key IS NOT NULL;
+
+-- api_keys.last_used: when the key last authenticated a request, to the
+-- minute (written at most once a minute per key); NULL if never.
+ALTER TABLE api_keys ADD COLUMN last_used TEXT;
 )sql"},
 };
 

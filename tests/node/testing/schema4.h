@@ -11,8 +11,8 @@
 namespace liaison::node::testing {
 
 // MakeSchema4 turns a store at schema version 7 back into version 4: jobs
-// lose version 7's request_key, the audit log version 6's build columns, and
-// the
+// lose version 7's request_key and API keys its last_used, the audit log
+// version 6's build columns, and the
 // three tables version 5 changed are replaced by their version-4 form
 // (empty) and version 5 is no longer recorded. The other tables are alike
 // in both versions, so the result is a store as version 4 wrote it.
@@ -54,6 +54,7 @@ ALTER TABLE audit_log DROP COLUMN build;
 ALTER TABLE audit_log DROP COLUMN peer_build;
 DROP INDEX jobs_request_key;
 ALTER TABLE jobs DROP COLUMN request_key;
+ALTER TABLE api_keys DROP COLUMN last_used;
 DELETE FROM schema_version WHERE version >= 5;
 )sql");
 }
