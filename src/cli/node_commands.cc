@@ -26,6 +26,11 @@
 namespace liaison::cli {
 namespace {
 
+// kLocalDataLossHint: the node commands read only this node's own files, so
+// a DataLoss there is not a peer's doing (the store's message says what is
+// damaged).
+constexpr std::string_view kLocalDataLossHint = "";
+
 constexpr std::string_view kAuditDataLossHint =
     " (the audit log was altered or damaged after it was written)";
 
@@ -74,7 +79,7 @@ int RunNodeInit(const NodeInitOptions& opts) {
   node::InitOptions init;
   init.name = opts.name;
   absl::StatusOr<node::InitResult> r = node::InitHome(opts.dir, init);
-  if (!r.ok()) return ReportError("node init", r.status());
+  if (!r.ok()) return ReportError("node init", r.status(), kLocalDataLossHint);
   std::printf(
       "node created in %s\n"
       "  identity:  node.key, node.crt\n"
@@ -91,14 +96,15 @@ int RunNodeInit(const NodeInitOptions& opts) {
 int RunNodeCheck(const NodeCheckOptions& opts) {
   absl::StatusOr<node::Config> config =
       node::LoadConfig(node::HomePath(opts.dir, node::kConfigFile));
-  if (!config.ok()) return ReportError("node check", config.status());
+  if (!config.ok()) return ReportError("node check", config.status(), kLocalDataLossHint);
   // The files the config names, as `node run` will need them.
   std::vector<absl::Status> problems = node::PreflightProblems(*config);
   if (!problems.empty()) {
     std::string text = StrCat(node::HomePath(opts.dir, node::kConfigFile), ": ",
                               problems.size(), " file problem(s):");
     for (const absl::Status& p : problems) text += StrCat("\n  ", std::string(p.message()));
-    return ReportError("node check", absl::Status(problems.front().code(), text));
+    return ReportError("node check", absl::Status(problems.front().code(), text),
+                       kLocalDataLossHint);
   }
   std::printf("config OK: node %s, %zu peers, %zu datasets, %zu alliances\n",
               config->node.name.c_str(), config->peers.size(), config->datasets.size(),
@@ -120,9 +126,9 @@ int RunNodeRun(const NodeRunOptions& opts) {
   node::DaemonOptions options;
   options.home = opts.dir;
   absl::StatusOr<std::unique_ptr<node::Daemon>> daemon = node::Daemon::Start(options);
-  if (!daemon.ok()) return ReportError("node run", daemon.status());
+  if (!daemon.ok()) return ReportError("node run", daemon.status(), kLocalDataLossHint);
   absl::StatusOr<std::unique_ptr<node::RestApi>> rest = node::RestApi::Start(**daemon);
-  if (!rest.ok()) return ReportError("node run", rest.status());
+  if (!rest.ok()) return ReportError("node run", rest.status(), kLocalDataLossHint);
   // One machine-readable line, so that scripts and tests learn the ports
   // (either may have been configured as 0).
   std::printf("%s\n", nlohmann::json{{"event", "started"},
@@ -157,14 +163,14 @@ int RunNodeRun(const NodeRunOptions& opts) {
 
 int RunApiKeyCreate(const ApiKeyCreateOptions& opts) {
   absl::StatusOr<node::ApiScope> scope = node::ParseApiScope(opts.scope);
-  if (!scope.ok()) return ReportError("node apikey create", scope.status());
+  if (!scope.ok()) return ReportError("node apikey create", scope.status(), kLocalDataLossHint);
   absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.dir);
-  if (!identity.ok()) return ReportError("node apikey create", identity.status());
+  if (!identity.ok()) return ReportError("node apikey create", identity.status(), kLocalDataLossHint);
   absl::StatusOr<std::unique_ptr<node::Store>> store =
       node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
-  if (!store.ok()) return ReportError("node apikey create", store.status());
+  if (!store.ok()) return ReportError("node apikey create", store.status(), kLocalDataLossHint);
   absl::StatusOr<node::NewApiKey> key = (*store)->CreateApiKey(*scope, opts.label);
-  if (!key.ok()) return ReportError("node apikey create", key.status());
+  if (!key.ok()) return ReportError("node apikey create", key.status(), kLocalDataLossHint);
   node::AuditLog log(**store, *identity);
   node::AuditEvent e;
   e.kind = node::AuditKind::kApiKeyCreated;
@@ -173,7 +179,7 @@ int RunApiKeyCreate(const ApiKeyCreateOptions& opts) {
                                  {"label", opts.label}}
                       .dump();
   absl::StatusOr<node::AuditRecord> rec = log.Append(e);
-  if (!rec.ok()) return ReportError("node apikey create", rec.status());
+  if (!rec.ok()) return ReportError("node apikey create", rec.status(), kLocalDataLossHint);
   std::printf("%.*s\n", static_cast<int>(key->token.size()),
               reinterpret_cast<const char*>(key->token.data()));
   std::fprintf(stderr,
@@ -186,9 +192,9 @@ int RunApiKeyCreate(const ApiKeyCreateOptions& opts) {
 int RunApiKeyList(const ApiKeyListOptions& opts) {
   absl::StatusOr<std::unique_ptr<node::Store>> store =
       node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
-  if (!store.ok()) return ReportError("node apikey list", store.status());
+  if (!store.ok()) return ReportError("node apikey list", store.status(), kLocalDataLossHint);
   absl::StatusOr<std::vector<node::ApiKey>> keys = (*store)->ListApiKeys();
-  if (!keys.ok()) return ReportError("node apikey list", keys.status());
+  if (!keys.ok()) return ReportError("node apikey list", keys.status(), kLocalDataLossHint);
   auto or_dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
   for (const node::ApiKey& k : *keys) {
     // The label is the administrator's text: shown escaped, tabs included.
@@ -202,14 +208,14 @@ int RunApiKeyList(const ApiKeyListOptions& opts) {
 
 int RunApiKeyRevoke(const ApiKeyRevokeOptions& opts) {
   absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.dir);
-  if (!identity.ok()) return ReportError("node apikey revoke", identity.status());
+  if (!identity.ok()) return ReportError("node apikey revoke", identity.status(), kLocalDataLossHint);
   absl::StatusOr<std::unique_ptr<node::Store>> store =
       node::Store::Open(node::HomePath(opts.dir, node::kStoreFile), {});
-  if (!store.ok()) return ReportError("node apikey revoke", store.status());
+  if (!store.ok()) return ReportError("node apikey revoke", store.status(), kLocalDataLossHint);
   node::AuditLog log(**store, *identity);
   absl::StatusOr<node::ApiKey> key =
       node::RevokeApiKeyAudited(**store, log, opts.id, node::kActorCli);
-  if (!key.ok()) return ReportError("node apikey revoke", key.status());
+  if (!key.ok()) return ReportError("node apikey revoke", key.status(), kLocalDataLossHint);
   std::printf("revoked API key %s (scope %s) at %s\n", key->id.c_str(),
               std::string(node::ApiScopeName(key->scope)).c_str(), key->revoked_at.c_str());
   return kExitOk;

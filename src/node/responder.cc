@@ -329,8 +329,10 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                        /*reserve=*/false);
     }
     if (!admitted.ok()) {
+      // Our own store failed: nothing is wrong with the offer, so the
+      // initiator is asked to offer again later rather than refused.
       Log(LogLevel::kError, StrCat("recording an offer failed: ", admitted.status().ToString()));
-      return refuse(kRefuseDuplicateJob, "the offer could not be recorded");
+      return busy("this node could not record the offer (a local failure)");
     }
     job = admitted->job;
     Notify(job);

@@ -94,6 +94,19 @@ TEST(NodeE2eTest, CheckNamesMissingDatasetAndWebhookSecretFiles) {
   EXPECT_THAT(ok.out, HasSubstr("config OK: node alpha"));
 }
 
+TEST(NodeE2eTest, ADamagedStoreIsNamedAndNotBlamedOnAPeer) {
+  // Before: "the peer sent malformed data; this may be an attack".
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ASSERT_EQ(Liaison({"node", "init", dir}, tmp).exit_code, cli::kExitOk);
+  testing::WriteFile(dir + "/node.db", std::string(8192, 'x'));
+  ProcessResult list = Liaison({"node", "apikey", "list", dir}, tmp);
+  EXPECT_EQ(list.exit_code, cli::kExitDataLoss) << list.err;
+  EXPECT_THAT(list.err, HasSubstr("node.db"));
+  EXPECT_THAT(list.err, HasSubstr("damaged"));
+  EXPECT_THAT(list.err, ::testing::Not(HasSubstr("peer")));
+}
+
 TEST(NodeE2eTest, TamperedRecordFailsVerifyWithDataLossNamingIt) {
   ScopedTempDir tmp;
   const std::string dir = tmp.Sub("alpha");

@@ -250,6 +250,31 @@ class DaemonPeerTest : public ::testing::Test {
 
 const std::string kCountBudget = "[alliances.fin.dp]\nepsilon = \"100\"\ndelta = \"0.001\"\n";
 
+TEST_F(DaemonPeerTest, ALocalStoreFailureAsksThePeerToOfferAgainRatherThanRefusing) {
+  // Before, a failure of our own store was told to the peer as the
+  // permanent refusal duplicate_job.
+  Configure(Alliance("fin"));
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  {
+    RawDb raw(HomePath(home_, kStoreFile));
+    raw.Exec("CREATE TRIGGER no_jobs BEFORE INSERT ON jobs "
+             "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END;");
+  }
+  absl::StatusOr<Verdict> v = Offer(*d, MatchOffer(JobId(1), 5));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kPending) << v->code << ": " << v->reason;
+  EXPECT_EQ(v->code, "busy");
+  EXPECT_THAT(v->reason, HasSubstr("local failure"));
+  {
+    RawDb raw(HomePath(home_, kStoreFile));
+    raw.Exec("DROP TRIGGER no_jobs");
+  }
+  v = Offer(*d, MatchOffer(JobId(1), 5));
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->kind, VerdictKind::kAccept) << v->code << ": " << v->reason;
+}
+
 TEST_F(DaemonPeerTest, ReofferWithOtherEpsilonIsRefusedAndAudited) {
   Configure(Alliance("fin", {{"questions", "[\"match\", \"count\"]"},
                              {"approval", "\"manual\""}}) +

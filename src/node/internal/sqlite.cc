@@ -8,8 +8,23 @@
 
 namespace liaison::node::internal {
 
+namespace {
+
+// StoreLabel names the store in messages: "store /srv/alpha/node.db".
+std::string StoreLabel(sqlite3* db) {
+  const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+  return file != nullptr && *file != '\0' ? StrCat("store ", file) : std::string("store");
+}
+
+}  // namespace
+
 absl::Status StatusFromSqlite(int rc, std::string_view message) {
   std::string msg(message);
+  if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB) {
+    // Our own file, damaged: not something a peer sent.
+    StrAppend(msg, " (SQLite error ", rc,
+              ": the store file is damaged or is not a liaison store; restore it from a backup)");
+  }
   switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_ROW:
@@ -68,7 +83,7 @@ absl::StatusOr<bool> Stmt::Step() {
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return StatusFromSqlite(rc, StrCat("store: ", sqlite3_errmsg(db_)));
+  return StatusFromSqlite(rc, StrCat(StoreLabel(db_), ": ", sqlite3_errmsg(db_)));
 }
 
 absl::Status Stmt::Run() {
@@ -142,7 +157,7 @@ absl::Status Db::Exec(std::string_view sql) {
   if (rc == SQLITE_OK) return absl::OkStatus();
   std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
   sqlite3_free(err);
-  return StatusFromSqlite(rc, StrCat("store: ", msg));
+  return StatusFromSqlite(rc, StrCat(StoreLabel(db_), ": ", msg));
 }
 
 absl::StatusOr<Stmt> Db::Prepare(std::string_view sql) {
@@ -155,7 +170,7 @@ absl::StatusOr<Stmt> Db::Prepare(std::string_view sql) {
 int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
 absl::Status Db::Error(int rc, std::string_view what) const {
-  return StatusFromSqlite(rc, StrCat("store: ", what, ": ", sqlite3_errmsg(db_)));
+  return StatusFromSqlite(rc, StrCat(StoreLabel(db_), ": ", what, ": ", sqlite3_errmsg(db_)));
 }
 
 }  // namespace liaison::node::internal
