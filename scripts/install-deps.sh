@@ -10,7 +10,8 @@ packages=(
   libidn2-dev liburiparser-dev libre2-dev
   libgmp-dev  # exact rationals for the differential-privacy samplers (src/dp)
   nlohmann-json3-dev libcli11-dev
-  libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev  # the node: store, REST, config
+  libsqlite3-dev libcpp-httplib-dev libtomlplusplus-dev  # the node: store, webhooks, config
+  libboost-dev  # the node's HTTPS server (Boost.Beast and Asio, header-only)
   libgtest-dev libgmock-dev libbenchmark-dev
   valgrind  # the constant-time check of the portable crypto code
   clang libclang-rt-dev  # the libFuzzer build (make fuzz-smoke, CI); libFuzzer is in libclang-rt

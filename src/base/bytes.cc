@@ -14,14 +14,12 @@ std::string ToHex(ByteSpan b) {
   return out;
 }
 
-namespace {
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
 
 absl::StatusOr<Bytes> FromHex(std::string_view hex) {
   if (hex.size() % 2 != 0) {

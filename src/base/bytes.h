@@ -30,6 +30,10 @@ inline std::string_view AsStringView(ByteSpan b) {
 // ToHex returns the lower-case hexadecimal form of `b`.
 std::string ToHex(ByteSpan b);
 
+// HexValue returns the value of a hex digit (either case), or -1 for any
+// other character. Not for secrets: it branches on the character.
+int HexValue(char c);
+
 // FromHex parses hexadecimal (either case, no separators). It returns
 // InvalidArgument on an odd length or a non-hex character.
 absl::StatusOr<Bytes> FromHex(std::string_view hex);

@@ -1,13 +1,13 @@
 #include "node/rest_api.h"
 
-#include <httplib.h>  // CPPHTTPLIB_OPENSSL_SUPPORT comes from its pkg-config flags
-
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/escape.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
@@ -24,39 +24,50 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxBodyLen = 1 << 20;
 constexpr size_t kDefaultListLimit = 100;
 constexpr size_t kMaxListLimit = 1000;
 
 std::string CodeName(absl::StatusCode code) { return absl::StatusCodeToString(code); }
 
-void SendError(httplib::Response& res, const absl::Status& status) {
-  res.status = HttpStatusFor(status.code());
-  Json body{{"error", Json{{"code", CodeName(status.code())},
-                           {"message", std::string(status.message())}}}};
-  res.set_content(body.dump(), "application/json");
-}
-
-void SendJson(httplib::Response& res, int http_status, const Json& body) {
+void SendJson(net::HttpResponse& res, int http_status, const Json& body) {
   res.status = http_status;
-  res.set_content(body.dump(), "application/json");
+  res.content_type = "application/json";
+  res.body = body.dump();
 }
 
-// Authorize checks the bearer key and its scope.
-absl::StatusOr<ApiKey> Authorize(Store& store, const httplib::Request& req, ApiScope needed) {
-  const std::string header = req.get_header_value("Authorization");
+net::HttpResponse ErrorJson(int http_status, absl::StatusCode code, std::string_view message) {
+  net::HttpResponse res;
+  SendJson(res, http_status,
+           Json{{"error", Json{{"code", CodeName(code)}, {"message", std::string(message)}}}});
+  return res;
+}
+
+net::HttpResponse ErrorJson(const absl::Status& status) {
+  return ErrorJson(HttpStatusFor(status.code()), status.code(), std::string(status.message()));
+}
+
+// Authorize checks the bearer key of a request's head.
+absl::StatusOr<ApiKey> Authorize(Store& store, const net::HttpRequest& req) {
+  const std::string header = req.Header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (header.size() <= kBearer.size() || header.compare(0, kBearer.size(), kBearer) != 0) {
     return absl::UnauthenticatedError("an API key is required (Authorization: Bearer <key>)");
   }
-  LIAISON_ASSIGN_OR_RETURN(ApiKey key,
-                           store.AuthenticateApiKey(std::string_view(header).substr(kBearer.size())));
-  if (!ScopeAllows(key.scope, needed)) {
-    return absl::PermissionDeniedError(StrCat("this endpoint needs a key of scope ",
-                                              ApiScopeName(needed), " or above; this key is ",
-                                              ApiScopeName(key.scope)));
+  return store.AuthenticateApiKey(std::string_view(header).substr(kBearer.size()));
+}
+
+// Split splits a path into its segments ("/v1/jobs/x" is v1, jobs, x).
+std::vector<std::string_view> Split(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path[0] != '/') return out;
+  path.remove_prefix(1);
+  while (true) {
+    size_t slash = path.find('/');
+    out.push_back(path.substr(0, slash));
+    if (slash == std::string_view::npos) break;
+    path.remove_prefix(slash + 1);
   }
-  return key;
+  return out;
 }
 
 Json JobJson(const Job& job) {
@@ -172,9 +183,9 @@ Json ApiKeyJson(const ApiKey& k) {
               {"last_used", or_null(k.last_used)}, {"revoked", or_null(k.revoked_at)}};
 }
 
-absl::StatusOr<size_t> Limit(const httplib::Request& req) {
-  if (!req.has_param("limit")) return kDefaultListLimit;
-  const std::string v = req.get_param_value("limit");
+absl::StatusOr<size_t> Limit(const net::HttpRequest& req) {
+  if (!req.HasParam("limit")) return kDefaultListLimit;
+  const std::string v = req.Param("limit");
   if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
     return absl::InvalidArgumentError("limit must be a number from 1 to 1000");
   }
@@ -195,13 +206,107 @@ std::string CsvCell(const std::string& s) {
   return q + "\"";
 }
 
+// PrivacyJson is GET /v1/privacy's body.
+absl::StatusOr<Json> PrivacyJson(Daemon& d) {
+  // From one snapshot: for every member and dataset of ours that an
+  // alliance with a dp budget lets it use, the peer's ledger of the
+  // dataset's name and of each content it was charged under (over all
+  // alliances); for every dataset with a global budget, its ledgers over
+  // all peers (node/privacy_ledger.h).
+  const Config& config = d.config();
+  auto amount = [](const PrivacyAmount& a) {
+    return Json{{"epsilon", dp::FormatRational(a.epsilon)},
+                {"delta", dp::FormatRational(a.delta)}};
+  };
+  auto spent = [&](internal::Db& db, const LedgerScope& scope) -> absl::StatusOr<Json> {
+    LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, scope));
+    return Json{{"spent", amount(t.spent)}, {"num_charges", t.num_charges}};
+  };
+  auto contents = [&](internal::Db& db, const std::string& fp,
+                      const std::string& dataset) -> absl::StatusOr<Json> {
+    Json out = Json::array();
+    LIAISON_ASSIGN_OR_RETURN(std::vector<std::string> digests,
+                             ContentsIn(db, LedgerScope{fp, dataset, ""}));
+    for (const std::string& digest : digests) {
+      LIAISON_ASSIGN_OR_RETURN(Json c, spent(db, LedgerScope{fp, "", digest}));
+      c["dataset_digest"] = digest;
+      out.push_back(std::move(c));
+    }
+    return out;
+  };
+  Json ledger = Json::array(), global = Json::array();
+  LIAISON_RETURN_IF_ERROR(d.store().Read([&](internal::Db& db) -> absl::Status {
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> granted;
+    for (const auto& [name, alliance] : config.alliances) {
+      if (!alliance.dp) continue;
+      for (const auto& [peer, datasets] : alliance.datasets) {
+        for (const std::string& dataset : datasets) granted[{peer, dataset}].push_back(name);
+      }
+    }
+    for (const auto& [key, alliances] : granted) {
+      const auto& [peer, dataset] = key;
+      auto p = config.peers.find(peer);
+      if (p == config.peers.end()) continue;
+      LIAISON_ASSIGN_OR_RETURN(PrivacyBudgets budgets,
+                               PrivacyBudgetsFor(config, peer, dataset));
+      const std::string& fp = p->second.fingerprint;
+      LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{fp, dataset, ""}));
+      row["peer"] = peer;
+      row["peer_fingerprint"] = fp;
+      row["dataset"] = dataset;
+      row["alliances"] = alliances;
+      row["budget"] = amount(budgets.per_peer);
+      LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, fp, dataset));
+      ledger.push_back(std::move(row));
+    }
+    for (const auto& [name, ds] : config.datasets) {
+      if (!ds.dp_global) continue;
+      LIAISON_ASSIGN_OR_RETURN(
+          PrivacyAmount budget,
+          ParsePrivacyAmount(StrCat("datasets.", name, ".dp_global"), ds.dp_global->epsilon,
+                             ds.dp_global->delta));
+      LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{"", name, ""}));
+      row["dataset"] = name;
+      row["budget"] = amount(budget);
+      LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, "", name));
+      global.push_back(std::move(row));
+    }
+    return absl::OkStatus();
+  }));
+  return Json{{"ledger", ledger}, {"global", global}};
+}
+
 }  // namespace
 
-absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
-  Json v = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded() || !v.is_object()) {
-    return absl::InvalidArgumentError("the body must be a JSON object");
+absl::StatusOr<Json> ParseJsonBody(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return absl::InvalidArgumentError("the body is empty; it must be JSON");
   }
+  Json::parser_callback_t no_callback = nullptr;
+  try {
+    return Json::parse(body, no_callback, /*allow_exceptions=*/true);
+  } catch (const Json::parse_error& e) {
+    // The position only: the message must not echo the body back.
+    size_t line = 1, column = 1;
+    const size_t end = std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, body.size());
+    for (size_t i = 0; i < end; ++i) {
+      if (body[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return absl::InvalidArgumentError(
+        StrCat("the body is not valid JSON: error at line ", line, ", column ", column));
+  } catch (const Json::exception&) {
+    return absl::InvalidArgumentError("the body is not valid JSON");
+  }
+}
+
+absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
+  LIAISON_ASSIGN_OR_RETURN(Json v, ParseJsonBody(body));
+  if (!v.is_object()) return absl::InvalidArgumentError("the body must be a JSON object");
   JobSubmission s;
   const std::pair<const char*, std::string*> fields[] = {
       {"alliance", &s.alliance}, {"peer", &s.peer},
@@ -250,345 +355,351 @@ int HttpStatusFor(absl::StatusCode code) {
   }
 }
 
+net::HttpsServerLimits RestLimits(const NodeSection& node) {
+  net::HttpsServerLimits limits;
+  limits.handshake_timeout = absl::Seconds(node.handshake_timeout_seconds);
+  return limits;
+}
+
 RestApi::RestApi(Daemon& daemon) : daemon_(daemon) {}
 
 absl::StatusOr<std::unique_ptr<RestApi>> RestApi::Start(Daemon& daemon) {
-  LIAISON_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(daemon.config().node.rest_listen));
+  const std::string& listen = daemon.config().node.rest_listen;
+  LIAISON_ASSIGN_OR_RETURN(net::HostPort hp, net::ParseHostPort(listen));
   std::unique_ptr<RestApi> api(new RestApi(daemon));
-  api->server_ = std::make_unique<httplib::SSLServer>(daemon.identity().certificate(),
-                                                      daemon.identity().private_key());
-  if (!api->server_->is_valid()) {
-    return absl::InternalError("the REST API's TLS context could not be set up");
-  }
-  api->server_->set_payload_max_length(kMaxBodyLen);
-  // cpp-httplib's default also sets SO_REUSEPORT, which let a second node
-  // on the same rest_listen start and take a share of this one's calls: a
-  // port in use must be an error, as the peer port's is.
-  api->server_->set_socket_options([](socket_t sock) {
-    int one = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  });
   api->Routes();
-  int port = hp.port;
-  if (port == 0) {
-    port = api->server_->bind_to_any_port(hp.host);
-    if (port < 0) port = 0;
-  } else if (!api->server_->bind_to_port(hp.host, port)) {
-    port = 0;
+  absl::StatusOr<std::unique_ptr<net::HttpsServer>> server = net::HttpsServer::Start(
+      hp.host, hp.port, daemon.identity().certificate(), daemon.identity().private_key(), *api,
+      RestLimits(daemon.config().node));
+  if (!server.ok()) {
+    if (server.status().code() != absl::StatusCode::kUnavailable) return server.status();
+    return absl::UnavailableError(StrCat("cannot listen on ", listen, " for the REST API (",
+                                         std::string(server.status().message()), ")"));
   }
-  if (port == 0) {
-    return absl::UnavailableError(
-        StrCat("cannot listen on ", daemon.config().node.rest_listen, " for the REST API"));
-  }
-  api->port_ = static_cast<uint16_t>(port);
-  api->thread_ = std::thread([s = api->server_.get()] { s->listen_after_bind(); });
+  api->server_ = *std::move(server);
   return api;
 }
 
 RestApi::~RestApi() { Stop(); }
 
 void RestApi::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_) server_->Stop();
+}
+
+void RestApi::Add(std::string method, std::string_view pattern, std::optional<ApiScope> scope,
+                  size_t max_body, Handler handler) {
+  Route route{std::move(method), {}, scope, max_body, std::move(handler)};
+  for (std::string_view segment : Split(pattern)) route.segments.emplace_back(segment);
+  routes_.push_back(std::move(route));
+}
+
+namespace {
+
+// Match matches a path's segments against a route's; the "*" segments go to
+// `args`.
+bool Match(const std::vector<std::string>& pattern, const std::vector<std::string_view>& path,
+           std::vector<std::string>* args) {
+  if (pattern.size() != path.size()) return false;
+  std::vector<std::string> found;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (pattern[i] == "*") {
+      if (path[i].empty()) return false;
+      found.emplace_back(path[i]);
+    } else if (pattern[i] != path[i]) {
+      return false;
+    }
+  }
+  if (args) *args = std::move(found);
+  return true;
+}
+
+}  // namespace
+
+net::Admission RestApi::Admit(const net::HttpRequest& head) {
+  const std::vector<std::string_view> path = Split(head.path);
+  const Route* route = nullptr;
+  std::vector<std::string> args;
+  std::string allowed;  // the methods of the routes on this path
+  for (const Route& r : routes_) {
+    if (!Match(r.segments, path, nullptr)) continue;
+    if (r.method == head.method) {
+      route = &r;
+      Match(r.segments, path, &args);
+    }
+    if (allowed.find(r.method) == std::string::npos) {
+      StrAppend(allowed, allowed.empty() ? "" : ", ", r.method);
+    }
+  }
+  net::Admission admission;
+  auto admit = [&](std::optional<ApiKey> key) {
+    admission.max_body = route->max_body;
+    admission.handle = [this, route, args = std::move(args),
+                        key = std::move(key)](const net::HttpRequest& request) {
+      return Run(*route, Call{request, args, key ? &*key : nullptr});
+    };
+    return admission;
+  };
+  if (route && !route->scope) return admit(std::nullopt);
+  // Everything else needs a key, checked before anything else: a stranger
+  // learns nothing about the paths, and no body is read for it.
+  absl::StatusOr<ApiKey> key = Authorize(daemon_.store(), head);
+  if (!key.ok()) {
+    admission.reply = ErrorJson(key.status());
+    return admission;
+  }
+  if (!route && allowed.empty()) {
+    admission.reply = ErrorJson(
+        absl::NotFoundError(StrCat("there is no endpoint ", EscapeNonPrintable(head.path))));
+    return admission;
+  }
+  if (!route) {
+    admission.reply = ErrorJson(405, absl::StatusCode::kInvalidArgument,
+                                StrCat(EscapeNonPrintable(head.path), " accepts ", allowed,
+                                       ", not ", EscapeNonPrintable(head.method)));
+    admission.reply->headers.emplace_back("Allow", allowed);
+    return admission;
+  }
+  if (route->scope && !ScopeAllows(key->scope, *route->scope)) {
+    admission.reply = ErrorJson(absl::PermissionDeniedError(
+        StrCat("this endpoint needs a key of scope ", ApiScopeName(*route->scope),
+               " or above; this key is ", ApiScopeName(key->scope))));
+    return admission;
+  }
+  return admit(*std::move(key));
+}
+
+net::HttpResponse RestApi::Run(const Route& route, const Call& call) {
+  net::HttpResponse res;
+  absl::Status status = route.handler(call, res);
+  if (!status.ok()) return ErrorJson(status);
+  return res;
+}
+
+net::HttpResponse RestApi::ErrorResponse(int http_status, std::string_view message) {
+  const absl::StatusCode code = http_status == 400 ? absl::StatusCode::kInvalidArgument
+                                : http_status >= 500 ? absl::StatusCode::kInternal
+                                                     : absl::StatusCode::kResourceExhausted;
+  return ErrorJson(http_status, code, message);
 }
 
 void RestApi::Routes() {
-  httplib::SSLServer& s = *server_;
   Daemon& d = daemon_;
-  // Guarded wraps a handler with authentication; the handler returns the
-  // status to report, or OK after filling the response itself.
-  using Handler = std::function<absl::Status(const httplib::Request&, httplib::Response&,
-                                             const ApiKey&)>;
-  auto guarded = [&d](ApiScope scope, Handler h) {
-    return [&d, scope, h = std::move(h)](const httplib::Request& req, httplib::Response& res) {
-      absl::StatusOr<ApiKey> key = Authorize(d.store(), req, scope);
-      absl::Status status = key.ok() ? h(req, res, *key) : key.status();
-      if (!status.ok()) SendError(res, status);
-    };
-  };
+  const auto kAnalyst = ApiScope::kAnalyst, kAutomation = ApiScope::kAutomation,
+             kAdmin = ApiScope::kAdmin;
+  const std::optional<ApiScope> kPublic;
 
-  s.Get("/v1/health", [](const httplib::Request&, httplib::Response& res) {
+  Add("GET", "/v1/health", kPublic, 0, [](const Call&, auto& res) {
     SendJson(res, 200, Json{{"status", "ok"}, {"version", kVersion}});
-  });
-  s.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kOpenApiJson, "application/json");
-  });
-  s.Get("/v1/node", guarded(ApiScope::kAutomation, [&d](const auto&, auto& res, const auto&) {
-          SendJson(res, 200,
-                   Json{{"name", d.config().node.name},
-                        {"fingerprint", d.identity().fingerprint()},
-                        {"version", kVersion},
-                        {"peer_listen", d.config().node.peer_listen},
-                        {"peer_port", d.peer_port()}});
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/peers", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
-          Json peers = Json::array();
-          for (const auto& [name, p] : d.config().peers) {
-            peers.push_back(
-                Json{{"name", name}, {"address", p.address}, {"fingerprint", p.fingerprint}});
-          }
-          SendJson(res, 200, Json{{"peers", peers}});
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/alliances", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
-          Json out = Json::array();
-          for (const auto& [name, a] : d.config().alliances) out.push_back(AllianceJson(a));
-          SendJson(res, 200, Json{{"alliances", out}});
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/datasets", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) {
-          Json out = Json::array();
-          for (const auto& [name, ds] : d.config().datasets) {
-            out.push_back(DatasetJson(ds, d.datasets().Get(name)));
-          }
-          SendJson(res, 200, Json{{"datasets", out}});
-          return absl::OkStatus();
-        }));
-  s.Post(R"(/v1/datasets/([^/]+)/reread)",
-         guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-           const std::string name = req.matches[1];
-           LIAISON_ASSIGN_OR_RETURN(DatasetInfo info, d.RereadDataset(name));
-           SendJson(res, 200, DatasetJson(d.config().datasets.at(name), info));
-           return absl::OkStatus();
-         }));
-  s.Post("/v1/jobs",
-         guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
-           LIAISON_ASSIGN_OR_RETURN(JobSubmission sub, ParseJobSubmission(req.body));
-           sub.idempotency_key = req.get_header_value("Idempotency-Key");
-           LIAISON_ASSIGN_OR_RETURN(CreateJobResult r, d.SubmitJob(sub, key.id));
-           Json body = JobJson(r.job);
-           body["created_now"] = r.created;
-           res.set_header("Location", StrCat("/v1/jobs/", r.job.id));
-           SendJson(res, 202, body);
-           return absl::OkStatus();
-         }));
-  s.Get("/v1/jobs",
-        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
-          std::optional<JobState> state;
-          if (req.has_param("state")) {
-            LIAISON_ASSIGN_OR_RETURN(state, ParseJobState(req.get_param_value("state")));
-          }
-          LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs, d.store().ListJobs(limit, state));
-          Json out = Json::array();
-          for (const Job& j : jobs) out.push_back(JobJson(j));
-          SendJson(res, 200, Json{{"jobs", out}});
-          return absl::OkStatus();
-        }));
-  s.Get(R"(/v1/jobs/([^/]+))",
-        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(std::string(req.matches[1])));
-          SendJson(res, 200, JobJson(job));
-          return absl::OkStatus();
-        }));
-  s.Post(R"(/v1/jobs/([^/]+)/cancel)",
-         guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
-           LIAISON_ASSIGN_OR_RETURN(Job job, d.CancelJob(std::string(req.matches[1]), key.id));
-           SendJson(res, 200, JobJson(job));
-           return absl::OkStatus();
-         }));
-  s.Get(R"(/v1/jobs/([^/]+)/result)",
-        guarded(ApiScope::kAutomation, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-          const std::string id = req.matches[1];
-          LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(id));
-          if (job.state != JobState::kSucceeded) {
-            return absl::FailedPreconditionError(
-                StrCat("job ", id, " is ", JobStateName(job.state), "; it has no result"));
-          }
-          absl::StatusOr<JobResult> r = d.store().GetResult(id);
-          if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) {
-            return absl::NotFoundError(
-                StrCat("job ", id, " gave its result to the peer only; this node has none"));
-          }
-          LIAISON_RETURN_IF_ERROR(r.status());
-          const bool csv = req.get_param_value("format") == "csv" ||
-                           (req.get_param_value("format").empty() &&
-                            req.get_header_value("Accept").find("text/csv") != std::string::npos);
-          if (!csv) {
-            res.status = 200;
-            res.set_content(r->body, "application/json");
-            return absl::OkStatus();
-          }
-          if (r->kind != "match-v1") {
-            return absl::FailedPreconditionError(
-                "a count or sum result has no rows; ask for JSON");
-          }
-          Json body = Json::parse(r->body, nullptr, false);
-          if (!body.is_object() || !body["rows"].is_array()) {
-            return absl::DataLossError("the stored result is malformed");
-          }
-          std::string text = "line,type,value\n";
-          for (const Json& row : body["rows"]) {
-            StrAppend(text, row.value("line", uint64_t{0}), ",",
-                      CsvCell(row.value("type", std::string())), ",",
-                      CsvCell(row.value("value", std::string())), "\n");
-          }
-          res.status = 200;
-          res.set_content(text, "text/csv");
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/privacy", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
-    // From one snapshot: for every member and dataset of ours that an
-    // alliance with a dp budget lets it use, the peer's ledger of the
-    // dataset's name and of each content it was charged under (over all
-    // alliances); for every dataset with a global budget, its ledgers over
-    // all peers (node/privacy_ledger.h).
-    const Config& config = d.config();
-    auto amount = [](const PrivacyAmount& a) {
-      return Json{{"epsilon", dp::FormatRational(a.epsilon)},
-                  {"delta", dp::FormatRational(a.delta)}};
-    };
-    auto spent = [&](internal::Db& db, const LedgerScope& scope) -> absl::StatusOr<Json> {
-      LIAISON_ASSIGN_OR_RETURN(LedgerTotals t, SpentIn(db, scope));
-      return Json{{"spent", amount(t.spent)}, {"num_charges", t.num_charges}};
-    };
-    auto contents = [&](internal::Db& db, const std::string& fp,
-                        const std::string& dataset) -> absl::StatusOr<Json> {
-      Json out = Json::array();
-      LIAISON_ASSIGN_OR_RETURN(std::vector<std::string> digests,
-                               ContentsIn(db, LedgerScope{fp, dataset, ""}));
-      for (const std::string& digest : digests) {
-        LIAISON_ASSIGN_OR_RETURN(Json c, spent(db, LedgerScope{fp, "", digest}));
-        c["dataset_digest"] = digest;
-        out.push_back(std::move(c));
-      }
-      return out;
-    };
-    Json ledger = Json::array(), global = Json::array();
-    LIAISON_RETURN_IF_ERROR(d.store().Read([&](internal::Db& db) -> absl::Status {
-      std::map<std::pair<std::string, std::string>, std::vector<std::string>> granted;
-      for (const auto& [name, alliance] : config.alliances) {
-        if (!alliance.dp) continue;
-        for (const auto& [peer, datasets] : alliance.datasets) {
-          for (const std::string& dataset : datasets) granted[{peer, dataset}].push_back(name);
-        }
-      }
-      for (const auto& [key, alliances] : granted) {
-        const auto& [peer, dataset] = key;
-        auto p = config.peers.find(peer);
-        if (p == config.peers.end()) continue;
-        LIAISON_ASSIGN_OR_RETURN(PrivacyBudgets budgets,
-                                 PrivacyBudgetsFor(config, peer, dataset));
-        const std::string& fp = p->second.fingerprint;
-        LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{fp, dataset, ""}));
-        row["peer"] = peer;
-        row["peer_fingerprint"] = fp;
-        row["dataset"] = dataset;
-        row["alliances"] = alliances;
-        row["budget"] = amount(budgets.per_peer);
-        LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, fp, dataset));
-        ledger.push_back(std::move(row));
-      }
-      for (const auto& [name, ds] : config.datasets) {
-        if (!ds.dp_global) continue;
-        LIAISON_ASSIGN_OR_RETURN(
-            PrivacyAmount budget,
-            ParsePrivacyAmount(StrCat("datasets.", name, ".dp_global"), ds.dp_global->epsilon,
-                               ds.dp_global->delta));
-        LIAISON_ASSIGN_OR_RETURN(Json row, spent(db, LedgerScope{"", name, ""}));
-        row["dataset"] = name;
-        row["budget"] = amount(budget);
-        LIAISON_ASSIGN_OR_RETURN(row["contents"], contents(db, "", name));
-        global.push_back(std::move(row));
-      }
-      return absl::OkStatus();
-    }));
-    SendJson(res, 200, Json{{"ledger", ledger}, {"global", global}});
     return absl::OkStatus();
-  }));
-  s.Get("/v1/schedules", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(std::vector<ScheduleState> states, ReadScheduleStates(d.store()));
-          Json out = Json::array();
-          for (const auto& [name, c] : d.config().schedules) {
-            std::optional<ScheduleState> state;
-            for (const ScheduleState& st : states) {
-              if (st.name == name) state = st;
-            }
-            out.push_back(ScheduleJson(c, state));
+  });
+  Add("GET", "/v1/openapi.json", kPublic, 0, [](const Call&, auto& res) {
+    res.body = kOpenApiJson;
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/node", kAutomation, 0, [&d](const Call&, auto& res) {
+    SendJson(res, 200,
+             Json{{"name", d.config().node.name},
+                  {"fingerprint", d.identity().fingerprint()},
+                  {"version", kVersion},
+                  {"peer_listen", d.config().node.peer_listen},
+                  {"peer_port", d.peer_port()}});
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/peers", kAnalyst, 0, [&d](const Call&, auto& res) {
+    Json peers = Json::array();
+    for (const auto& [name, p] : d.config().peers) {
+      peers.push_back(Json{{"name", name}, {"address", p.address}, {"fingerprint", p.fingerprint}});
+    }
+    SendJson(res, 200, Json{{"peers", peers}});
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/alliances", kAnalyst, 0, [&d](const Call&, auto& res) {
+    Json out = Json::array();
+    for (const auto& [name, a] : d.config().alliances) out.push_back(AllianceJson(a));
+    SendJson(res, 200, Json{{"alliances", out}});
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/datasets", kAnalyst, 0, [&d](const Call&, auto& res) {
+    Json out = Json::array();
+    for (const auto& [name, ds] : d.config().datasets) {
+      out.push_back(DatasetJson(ds, d.datasets().Get(name)));
+    }
+    SendJson(res, 200, Json{{"datasets", out}});
+    return absl::OkStatus();
+  });
+  Add("POST", "/v1/datasets/*/reread", kAnalyst, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    const std::string& name = c.args[0];
+    LIAISON_ASSIGN_OR_RETURN(DatasetInfo info, d.RereadDataset(name));
+    SendJson(res, 200, DatasetJson(d.config().datasets.at(name), info));
+    return absl::OkStatus();
+  });
+  Add("POST", "/v1/jobs", kAutomation, kMaxJsonBody, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(JobSubmission sub, ParseJobSubmission(c.request.body));
+    sub.idempotency_key = c.request.Header("Idempotency-Key");
+    LIAISON_ASSIGN_OR_RETURN(CreateJobResult r, d.SubmitJob(sub, c.key->id));
+    Json body = JobJson(r.job);
+    body["created_now"] = r.created;
+    res.headers.emplace_back("Location", StrCat("/v1/jobs/", r.job.id));
+    SendJson(res, 202, body);
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/jobs", kAutomation, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(c.request));
+    std::optional<JobState> state;
+    if (c.request.HasParam("state")) {
+      LIAISON_ASSIGN_OR_RETURN(state, ParseJobState(c.request.Param("state")));
+    }
+    LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs, d.store().ListJobs(limit, state));
+    Json out = Json::array();
+    for (const Job& j : jobs) out.push_back(JobJson(j));
+    SendJson(res, 200, Json{{"jobs", out}});
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/jobs/*", kAutomation, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(c.args[0]));
+    SendJson(res, 200, JobJson(job));
+    return absl::OkStatus();
+  });
+  Add("POST", "/v1/jobs/*/cancel", kAutomation, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(Job job, d.CancelJob(c.args[0], c.key->id));
+    SendJson(res, 200, JobJson(job));
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/jobs/*/result", kAutomation, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    const std::string& id = c.args[0];
+    LIAISON_ASSIGN_OR_RETURN(Job job, d.store().GetJob(id));
+    if (job.state != JobState::kSucceeded) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", JobStateName(job.state), "; it has no result"));
+    }
+    absl::StatusOr<JobResult> r = d.store().GetResult(id);
+    if (!r.ok() && r.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(
+          StrCat("job ", id, " gave its result to the peer only; this node has none"));
+    }
+    LIAISON_RETURN_IF_ERROR(r.status());
+    const std::string format = c.request.Param("format");
+    const bool csv = format == "csv" || (format.empty() && c.request.Header("Accept").find(
+                                                               "text/csv") != std::string::npos);
+    if (!csv) {
+      res.body = r->body;
+      return absl::OkStatus();
+    }
+    if (r->kind != "match-v1") {
+      return absl::FailedPreconditionError("a count or sum result has no rows; ask for JSON");
+    }
+    Json body = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    if (!body.is_object() || !body["rows"].is_array()) {
+      return absl::DataLossError("the stored result is malformed");
+    }
+    std::string text = "line,type,value\n";
+    for (const Json& row : body["rows"]) {
+      StrAppend(text, row.value("line", uint64_t{0}), ",",
+                CsvCell(row.value("type", std::string())), ",",
+                CsvCell(row.value("value", std::string())), "\n");
+    }
+    res.content_type = "text/csv";
+    res.body = std::move(text);
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/privacy", kAnalyst, 0, [&d](const Call&, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(Json privacy, PrivacyJson(d));
+    SendJson(res, 200, privacy);
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/schedules", kAnalyst, 0, [&d](const Call&, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::vector<ScheduleState> states, ReadScheduleStates(d.store()));
+    Json out = Json::array();
+    for (const auto& [name, c] : d.config().schedules) {
+      std::optional<ScheduleState> state;
+      for (const ScheduleState& st : states) {
+        if (st.name == name) state = st;
+      }
+      out.push_back(ScheduleJson(c, state));
+    }
+    SendJson(res, 200, Json{{"schedules", out}});
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/webhooks/deliveries", kAnalyst, 0,
+      [&d](const Call& c, auto& res) -> absl::Status {
+        LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(c.request));
+        LIAISON_ASSIGN_OR_RETURN(std::vector<WebhookDelivery> rows,
+                                 ListRecentWebhookDeliveries(d.store(), limit));
+        Json out = Json::array();
+        for (const WebhookDelivery& w : rows) out.push_back(DeliveryJson(w));
+        SendJson(res, 200, Json{{"deliveries", out}});
+        return absl::OkStatus();
+      });
+  Add("GET", "/v1/offers", kAnalyst, 0, [&d](const Call&, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::vector<Job> offers, d.ListOffers());
+    Json out = Json::array();
+    for (const Job& j : offers) out.push_back(JobJson(j));
+    SendJson(res, 200, Json{{"offers", out}});
+    return absl::OkStatus();
+  });
+  Add("POST", "/v1/offers/*/approve", kAnalyst, 0,
+      [&d](const Call& c, auto& res) -> absl::Status {
+        LIAISON_ASSIGN_OR_RETURN(Job job, d.DecideOffer(c.args[0], true, "", c.key->id));
+        SendJson(res, 200, JobJson(job));
+        return absl::OkStatus();
+      });
+  // A refusal may say why: {"reason": "..."} (optional).
+  Add("POST", "/v1/offers/*/refuse", kAnalyst, kMaxJsonBody,
+      [&d](const Call& c, auto& res) -> absl::Status {
+        std::string reason;
+        if (!c.request.body.empty()) {
+          LIAISON_ASSIGN_OR_RETURN(Json v, ParseJsonBody(c.request.body));
+          if (!v.is_object() || (v.contains("reason") && !v["reason"].is_string())) {
+            return absl::InvalidArgumentError("the body must be {\"reason\": \"...\"}");
           }
-          SendJson(res, 200, Json{{"schedules", out}});
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/webhooks/deliveries",
-        guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
-          LIAISON_ASSIGN_OR_RETURN(std::vector<WebhookDelivery> rows,
-                                   ListRecentWebhookDeliveries(d.store(), limit));
-          Json out = Json::array();
-          for (const WebhookDelivery& w : rows) out.push_back(DeliveryJson(w));
-          SendJson(res, 200, Json{{"deliveries", out}});
-          return absl::OkStatus();
-        }));
-  s.Get("/v1/offers", guarded(ApiScope::kAnalyst, [&d](const auto&, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(std::vector<Job> offers, d.ListOffers());
-          Json out = Json::array();
-          for (const Job& j : offers) out.push_back(JobJson(j));
-          SendJson(res, 200, Json{{"offers", out}});
-          return absl::OkStatus();
-        }));
-  s.Post(R"(/v1/offers/([^/]+)/(approve|refuse))",
-         guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
-           const bool approve = req.matches[2] == "approve";
-           std::string reason;
-           if (!approve && !req.body.empty()) {
-             Json v = Json::parse(req.body, nullptr, false);
-             if (!v.is_object() || (v.contains("reason") && !v["reason"].is_string())) {
-               return absl::InvalidArgumentError("the body must be {\"reason\": \"...\"}");
-             }
-             reason = v.value("reason", std::string());
-             if (reason.size() > 500) return absl::InvalidArgumentError("the reason is too long");
-           }
-           LIAISON_ASSIGN_OR_RETURN(
-               Job job, d.DecideOffer(std::string(req.matches[1]), approve, reason, key.id));
-           SendJson(res, 200, JobJson(job));
-           return absl::OkStatus();
-         }));
-  s.Get("/v1/apikeys",
-        guarded(ApiScope::kAdmin, [&d](const auto&, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(std::vector<ApiKey> keys, d.store().ListApiKeys());
-          Json out = Json::array();
-          for (const ApiKey& k : keys) out.push_back(ApiKeyJson(k));
-          SendJson(res, 200, Json{{"keys", out}});
-          return absl::OkStatus();
-        }));
-  s.Post(R"(/v1/apikeys/([^/]+)/revoke)",
-         guarded(ApiScope::kAdmin, [&d](const auto& req, auto& res, const ApiKey& key) -> absl::Status {
-           LIAISON_ASSIGN_OR_RETURN(ApiKey revoked,
-                                    d.RevokeApiKey(std::string(req.matches[1]), key.id));
-           SendJson(res, 200, ApiKeyJson(revoked));
-           return absl::OkStatus();
-         }));
-  s.Get("/v1/audit",
-        guarded(ApiScope::kAnalyst, [&d](const auto& req, auto& res, const auto&) -> absl::Status {
-          LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(req));
-          uint64_t after = 0;
-          if (req.has_param("after")) {
-            const std::string v = req.get_param_value("after");
-            if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-              return absl::InvalidArgumentError("after must be a record number");
-            }
-            after = std::stoull(v);
-          }
-          Json records = Json::array();
-          uint64_t last = after;
-          absl::Status done = absl::CancelledError("enough");
-          absl::Status st = ForEachAuditRecord(d.store(), [&](const AuditRecord& r) -> absl::Status {
-            if (r.seq <= after) return absl::OkStatus();
-            if (records.size() >= limit) return done;
-            LIAISON_ASSIGN_OR_RETURN(std::string line, AuditRecordJson(r));
-            Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-            if (record.is_discarded()) {
-              return absl::InternalError(StrCat("audit record ", r.seq, " does not encode as JSON"));
-            }
-            records.push_back(std::move(record));
-            last = r.seq;
-            return absl::OkStatus();
-          });
-          if (!st.ok() && st.code() != absl::StatusCode::kCancelled) return st;
-          SendJson(res, 200, Json{{"records", records}, {"next_after", last}});
-          return absl::OkStatus();
-        }));
+          reason = v.value("reason", std::string());
+          if (reason.size() > 500) return absl::InvalidArgumentError("the reason is too long");
+        }
+        LIAISON_ASSIGN_OR_RETURN(Job job, d.DecideOffer(c.args[0], false, reason, c.key->id));
+        SendJson(res, 200, JobJson(job));
+        return absl::OkStatus();
+      });
+  Add("GET", "/v1/apikeys", kAdmin, 0, [&d](const Call&, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(std::vector<ApiKey> keys, d.store().ListApiKeys());
+    Json out = Json::array();
+    for (const ApiKey& k : keys) out.push_back(ApiKeyJson(k));
+    SendJson(res, 200, Json{{"keys", out}});
+    return absl::OkStatus();
+  });
+  Add("POST", "/v1/apikeys/*/revoke", kAdmin, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(ApiKey revoked, d.RevokeApiKey(c.args[0], c.key->id));
+    SendJson(res, 200, ApiKeyJson(revoked));
+    return absl::OkStatus();
+  });
+  Add("GET", "/v1/audit", kAnalyst, 0, [&d](const Call& c, auto& res) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(size_t limit, Limit(c.request));
+    uint64_t after = 0;
+    if (c.request.HasParam("after")) {
+      const std::string v = c.request.Param("after");
+      if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+        return absl::InvalidArgumentError("after must be a record number");
+      }
+      after = std::stoull(v);
+    }
+    Json records = Json::array();
+    uint64_t last = after;
+    absl::Status done = absl::CancelledError("enough");
+    absl::Status st = ForEachAuditRecord(d.store(), [&](const AuditRecord& r) -> absl::Status {
+      if (r.seq <= after) return absl::OkStatus();
+      if (records.size() >= limit) return done;
+      LIAISON_ASSIGN_OR_RETURN(std::string line, AuditRecordJson(r));
+      Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) {
+        return absl::InternalError(StrCat("audit record ", r.seq, " does not encode as JSON"));
+      }
+      records.push_back(std::move(record));
+      last = r.seq;
+      return absl::OkStatus();
+    });
+    if (!st.ok() && st.code() != absl::StatusCode::kCancelled) return st;
+    SendJson(res, 200, Json{{"records", records}, {"next_after", last}});
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace liaison::node

@@ -21,11 +21,13 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/raw_tls.h"
 #include "testing/temp_dir.h"
 
 namespace liaison::net {
 namespace {
 
+using ::liaison::testing::RawTcpConnect;
 using ::liaison::testing::ScopedTempDir;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -78,105 +80,20 @@ uint16_t FreePort(const std::string& addr) {
   return port;
 }
 
-// RawTcpConnect opens a blocking TCP connection (for the raw peers below).
-int RawTcpConnect(const std::string& addr, uint16_t port) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICHOST;
-  addrinfo* res = nullptr;
-  if (getaddrinfo(addr.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) {
-    return -1;
-  }
-  int fd = socket(res->ai_family, SOCK_STREAM, 0);
-  if (fd >= 0 && connect(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    close(fd);
-    fd = -1;
-  }
-  freeaddrinfo(res);
-  return fd;
-}
-
-// RawTlsClient is a TLS 1.3 client written directly against OpenSSL, so the
-// tests can put on the wire what TlsChannel never would: truncated frames,
-// lying headers, a TCP close without close_notify, a reset.
-class RawTlsClient {
+// RawTlsClient adds the TlsChannel framing to the test client: the server's
+// ready byte and frame headers.
+class RawTlsClient : public testing::RawTlsClient {
  public:
-  // RawTlsClient connects and handshakes, presenting `identity` (none if
-  // null) and accepting any server certificate.
-  RawTlsClient(const std::string& addr, uint16_t port, const Identity* identity) {
-    fd_ = RawTcpConnect(addr, port);
-    if (fd_ < 0) return;
-    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
-    SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
-    if (identity != nullptr) {
-      SSL_CTX_use_certificate(ctx, identity->certificate());
-      SSL_CTX_use_PrivateKey(ctx, identity->private_key());
-    }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-    ssl_ = SSL_new(ctx);
-    SSL_CTX_free(ctx);
-    SSL_set_fd(ssl_, fd_);
-    handshake_ok_ = SSL_connect(ssl_) == 1;
-    ERR_clear_error();
-  }
-  ~RawTlsClient() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (fd_ >= 0) close(fd_);
-  }
-
-  bool handshake_ok() const { return handshake_ok_; }
+  using testing::RawTlsClient::RawTlsClient;
 
   // ReadReady reads what the server sends first.
-  std::string ReadReady() {
-    std::string got(kTlsServerReady.size(), '\0');
-    size_t done = 0;
-    while (done < got.size()) {
-      size_t n = 0;
-      if (SSL_read_ex(ssl_, got.data() + done, got.size() - done, &n) != 1) {
-        ERR_clear_error();
-        break;
-      }
-      done += n;
-    }
-    got.resize(done);
-    return got;
-  }
+  std::string ReadReady() { return Read(kTlsServerReady.size()); }
 
-  bool Write(ByteSpan data) {
-    size_t n = 0;
-    bool ok = data.empty() || (SSL_write_ex(ssl_, data.data(), data.size(), &n) == 1 &&
-                               n == data.size());
-    ERR_clear_error();
-    return ok;
-  }
   bool WriteFrameHeader(uint32_t len) {
     uint8_t h[4] = {static_cast<uint8_t>(len >> 24), static_cast<uint8_t>(len >> 16),
                     static_cast<uint8_t>(len >> 8), static_cast<uint8_t>(len)};
     return Write(ByteSpan(h, 4));
   }
-
-  // CloseNotify sends a TLS close_notify and closes TCP.
-  void CloseNotify() {
-    SSL_shutdown(ssl_);
-    ERR_clear_error();
-    CloseSocket();
-  }
-  // CloseSocket closes TCP without close_notify.
-  void CloseSocket() {
-    close(fd_);
-    fd_ = -1;
-  }
-  // Reset aborts the connection with a TCP RST.
-  void Reset() {
-    linger l{1, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-    CloseSocket();
-  }
-
- private:
-  int fd_ = -1;
-  SSL* ssl_ = nullptr;
-  bool handshake_ok_ = false;
 };
 
 class TlsChannelTest : public ::testing::TestWithParam<std::string> {

@@ -5,13 +5,6 @@
 
 namespace liaison::data::internal {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string_view TrimAsciiSpace(std::string_view s) {
   size_t begin = 0;
   while (begin < s.size() && IsAsciiSpace(s[begin])) ++begin;

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "base/bytes.h"
 
 namespace liaison::data::internal {
 
@@ -31,8 +32,8 @@ inline char AsciiLower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
-// HexValue returns the value of a hex digit, or -1 for any other character.
-int HexValue(char c);
+// HexValue (a hex digit's value) is base/bytes.h's.
+using ::liaison::HexValue;
 
 // TrimAsciiSpace returns `s` without ASCII whitespace at either end.
 std::string_view TrimAsciiSpace(std::string_view s);
