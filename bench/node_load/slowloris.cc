@@ -25,7 +25,8 @@ double MsSince(Clock::time_point start) {
 
 // Holders counts one kind of attacking connection, over all its threads.
 struct Holders {
-  std::atomic<int> open_now{0};
+  std::atomic<int> open_now{0};  // held now; after the threads end, held at the end
+  std::atomic<int> open_max{0};
   std::mutex mu;
   long long opened = 0;
   long long open_failures = 0;
@@ -34,6 +35,10 @@ struct Holders {
   std::string first_error;
 
   void Opened() {
+    int now = ++open_now;
+    int max = open_max.load();
+    while (now > max && !open_max.compare_exchange_weak(max, now)) {
+    }
     std::lock_guard<std::mutex> lock(mu);
     ++opened;
   }
@@ -42,6 +47,7 @@ struct Holders {
     if (open_failures++ == 0) first_error = error;
   }
   void ClosedByServer(double ms) {
+    --open_now;
     std::lock_guard<std::mutex> lock(mu);
     ++server_closes;
     held_ms.push_back(ms);
@@ -50,6 +56,8 @@ struct Holders {
   void AddTo(Report& report, const std::string& prefix) {
     std::lock_guard<std::mutex> lock(mu);
     report.Add(prefix + "_opened", opened);
+    report.Add(prefix + "_held_at_most", open_max.load());
+    report.Add(prefix + "_held_at_end", open_now.load());
     report.Add(prefix + "_open_failures", open_failures);
     report.Add(prefix + "_closed_by_server", server_closes);
     report.AddLatencies(prefix + "_held_before_close", held_ms);
@@ -76,8 +84,10 @@ void DribbleClient(const TlsClient& client, const SlowlorisOptions& opt, Clock::
       SleepAtMost(1000, deadline);
       continue;
     }
+    // A handshake that ends after the deadline is not held during the run
+    // (the server finishes queued handshakes once the others let go).
+    if (Clock::now() >= deadline) break;
     h.Opened();
-    ++h.open_now;
     Clock::time_point opened = Clock::now();
     for (size_t sent = 0; Clock::now() < deadline; ++sent) {
       char byte = sent < kPrefix.size() ? kPrefix[sent] : 'a';
@@ -91,7 +101,6 @@ void DribbleClient(const TlsClient& client, const SlowlorisOptions& opt, Clock::
         break;
       }
     }
-    --h.open_now;
   }
 }
 
@@ -113,8 +122,11 @@ void HalfOpenClient(const SlowlorisOptions& opt, const std::string& partial_hell
       close(fd);
       continue;
     }
+    if (Clock::now() >= deadline) {
+      close(fd);
+      break;
+    }
     h.Opened();
-    ++h.open_now;
     Clock::time_point opened = Clock::now();
     while (Clock::now() < deadline) {
       if (!SocketReadable(fd, 1000)) continue;
@@ -125,7 +137,6 @@ void HalfOpenClient(const SlowlorisOptions& opt, const std::string& partial_hell
       }
     }
     close(fd);
-    --h.open_now;
   }
 }
 
@@ -152,8 +163,8 @@ void RunSlowloris(const TlsClient& client, const SlowlorisOptions& opt, Report& 
   report.Add("half_open_connections", opt.peer.port != 0 ? opt.half_open : 0);
   report.Add("half_open_mode", opt.half_open_mode);
   report.Add("seconds", opt.seconds);
-  report.Add("slow_open_at_start", slow.open_now.load());
-  report.Add("half_open_open_at_start", half.open_now.load());
+  report.Add("slow_held_at_start", slow.open_now.load());
+  report.Add("half_open_held_at_start", half.open_now.load());
   HealthProber prober(client, opt.rest, opt.probe_interval_ms, opt.timeout_ms);
   prober.Start();
   std::optional<JobWatch> job;
@@ -168,8 +179,6 @@ void RunSlowloris(const TlsClient& client, const SlowlorisOptions& opt, Report& 
     });
   }
   std::this_thread::sleep_until(deadline);
-  report.Add("slow_open_at_end", slow.open_now.load());
-  report.Add("half_open_open_at_end", half.open_now.load());
   prober.Stop();
   if (job_thread.joinable()) job_thread.join();
   for (std::thread& t : threads) t.join();
