@@ -41,6 +41,8 @@ void RunClient(const TlsClient& client, const ThroughputOptions& opt, Clock::tim
       if (conn == nullptr) {
         if (c.connect_failures++ == 0 && c.failed == 0) c.first_error = error;
         ++c.failed;
+        // A refused port answers at once: do not spin on it.
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
         continue;
       }
       ++c.connections;
