@@ -65,7 +65,7 @@ struct Holders {
   }
 };
 
-// SleepUntil sleeps for `ms` or until `deadline`, whichever is first.
+// SleepAtMost sleeps for `ms` or until `deadline`, whichever is first.
 void SleepAtMost(int ms, Clock::time_point deadline) {
   std::this_thread::sleep_until(std::min(deadline, Clock::now() + std::chrono::milliseconds(ms)));
 }
