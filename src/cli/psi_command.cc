@@ -24,6 +24,7 @@
 #include "data/output.h"
 #include "dp/rational.h"
 #include "net/identity.h"
+#include "net/host_port.h"
 #include "net/tls_channel.h"
 #include "session/dp_result.h"
 #include "session/psi_job.h"

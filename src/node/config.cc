@@ -12,7 +12,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "net/identity.h"
-#include "net/tls_channel.h"
+#include "net/host_port.h"
 #include "node/internal/config_checker.h"
 #include "session/handshake.h"
 

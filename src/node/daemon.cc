@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
+#include "net/host_port.h"
 #include "node/api_keys.h"
 #include "node/budget_keys.h"
 #include "node/dp_jobs.h"

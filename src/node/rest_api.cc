@@ -11,7 +11,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
-#include "net/tls_channel.h"
+#include "net/host_port.h"
 #include "node/clock.h"
 #include "dp/rational.h"
 #include "node/openapi.h"

@@ -19,7 +19,7 @@
 #include "base/status.h"
 #include "base/strings.h"
 #include "base/version.h"
-#include "net/tls_channel.h"
+#include "net/host_port.h"
 #include "node/internal/sqlite.h"
 #include "node/internal/util.h"
 
