@@ -39,7 +39,7 @@ void BM_BaseOt(benchmark::State& state) {
   const size_t n = static_cast<size_t>(state.range(0));
   const int threads = static_cast<int>(state.range(1));
   crypto::Prng choice_prng = crypto::Prng::FromTestSeed(3);
-  ot::SecretBits choices = ot::SecretBits::Random(n, choice_prng);
+  crypto::SecretBits choices = crypto::SecretBits::Random(n, choice_prng);
   ot::BaseOtParams params{.num_threads = threads};
   uint64_t sent_s = 0, sent_r = 0;
   for (auto _ : state) {
@@ -78,7 +78,7 @@ void BM_Extend(benchmark::State& state, Security security, Kind kind) {
   params.num_threads = static_cast<int>(state.range(1));
   params.softspoken_k = static_cast<int>(state.range(2));
   crypto::Prng choice_prng = crypto::Prng::FromTestSeed(3);
-  ot::SecretBits choices = ot::SecretBits::Random(n, choice_prng);
+  crypto::SecretBits choices = crypto::SecretBits::Random(n, choice_prng);
   uint64_t sent_s = 0, sent_r = 0;
   double cpu = 0;
   for (auto _ : state) {

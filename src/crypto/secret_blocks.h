@@ -1,11 +1,11 @@
-// Wiping containers for the secrets of oblivious transfer: base-OT messages,
+// Wiping containers for secret 128-bit blocks and bits: base-OT messages,
 // OT-extension correlations (Δ, q_i, t_i) and choice bits. Like the types in
 // base/secret.h they wipe their memory on destruction and on reassignment,
 // are move-only (copies are explicit, with Clone), cannot be compared with ==
 // and have no printer. They hold crypto::Block, so they are 16-byte aligned
 // and load directly into SIMD registers.
-#ifndef LIAISON_OT_SECRET_BLOCKS_H_
-#define LIAISON_OT_SECRET_BLOCKS_H_
+#ifndef LIAISON_CRYPTO_SECRET_BLOCKS_H_
+#define LIAISON_CRYPTO_SECRET_BLOCKS_H_
 
 #include <sys/mman.h>
 
@@ -23,9 +23,7 @@
 #include "crypto/block.h"
 #include "crypto/prng.h"
 
-namespace liaison::ot {
-
-using crypto::Block;
+namespace liaison::crypto {
 
 // SecretBlock is one secret 128-bit value, such as the OT-extension Δ.
 class SecretBlock {
@@ -219,6 +217,6 @@ class UninitSecretBlocks {
   std::unique_ptr<Block[], Free> data_;
 };
 
-}  // namespace liaison::ot
+}  // namespace liaison::crypto
 
-#endif  // LIAISON_OT_SECRET_BLOCKS_H_
+#endif  // LIAISON_CRYPTO_SECRET_BLOCKS_H_

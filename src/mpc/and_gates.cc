@@ -42,7 +42,7 @@ absl::Status AndTriples::SendHalf(OtPair& ots, net::Channel& channel, crypto::Pr
 
 absl::Status AndTriples::ReceiveHalf(OtPair& ots, net::Channel& channel, crypto::Prng& prng,
                                      int num_threads) {
-  const ot::SecretBits choices = ot::SecretBits::FromWords(b_.span(), b_.size() * 64);
+  const crypto::SecretBits choices = crypto::SecretBits::FromWords(b_.span(), b_.size() * 64);
   LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
       channel, choices, 64, prng, num_threads, [&](size_t first, absl::Span<const uint64_t> mc) {
         for (size_t k = 0; k < mc.size() / 64; ++k) {

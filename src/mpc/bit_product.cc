@@ -54,8 +54,8 @@ absl::StatusOr<SecretWords> BitTimesOwnValuesReceive(OtPair& ots, net::Channel& 
     return absl::InvalidArgumentError("bit product: bad sizes");
   }
   const size_t lanes = static_cast<size_t>(num_lanes);
-  const ot::SecretBits choices = ot::SecretBits::FromWords(my_bits, n);
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks m, ots.ReceiveRot(channel, choices, prng));
+  const crypto::SecretBits choices = crypto::SecretBits::FromWords(my_bits, n);
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks m, ots.ReceiveRot(channel, choices, prng));
   std::vector<uint64_t> msg(lanes * n);
   LIAISON_RETURN_IF_ERROR(internal::RecvWords(channel, absl::MakeSpan(msg), "bit product"));
   SecretWords out(lanes * n);
@@ -115,7 +115,7 @@ absl::StatusOr<SecretWords> BitAndSharedWords(OtPair& ots, net::Channel& channel
   if (my_words.size() != n || my_bits.size() < NumWords(n)) {
     return absl::InvalidArgumentError("bit and word: bad sizes");
   }
-  const ot::SecretBits choices = ot::SecretBits::FromWords(my_bits, n);
+  const crypto::SecretBits choices = crypto::SecretBits::FromWords(my_bits, n);
   LIAISON_ASSIGN_OR_RETURN(BothRotWords rots,
                            ExtendBothWaysWords(ots, channel, choices, n, prng, num_threads));
   std::vector<uint64_t> z(n), peer_z(n);

@@ -245,7 +245,7 @@ absl::StatusOr<SecretWords> OneOfNBitOtExtendPads(OtPair& ots, net::Channel& cha
       if (pos % 64 != 0) choice_words[pos / 64 + 1] |= v >> (64 - pos % 64);
     }
   }
-  const ot::SecretBits bits = ot::SecretBits::FromWords(choice_words.span(), fused.num_ots);
+  const crypto::SecretBits bits = crypto::SecretBits::FromWords(choice_words.span(), fused.num_ots);
   SecretWords pads(fused.num_instances);
   LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
       channel, bits, fused.group, prng, num_threads,

@@ -47,11 +47,11 @@ absl::Status OtPair::SetUp(net::Channel& channel, crypto::Prng& prng) {
 absl::StatusOr<ot::RotSenderOutput> OtPair::SendRot(net::Channel& channel,
                                                     size_t num_ots,
                                                     crypto::Prng& prng) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, sender_.ExtendCot(channel, num_ots, prng));
   const uint64_t tweak0 = send_tweak_;
   send_tweak_ += num_ots;
   ot::RotSenderOutput out;
-  out.m1 = ot::SecretBlocks(q.size());
+  out.m1 = crypto::SecretBlocks(q.size());
   const crypto::Block delta = sender_.delta();
   for (size_t i = 0; i < q.size(); ++i) out.m1[i] = q[i] ^ delta;
   Hash(q.span(), tweak0, 0, q.span());
@@ -60,10 +60,10 @@ absl::StatusOr<ot::RotSenderOutput> OtPair::SendRot(net::Channel& channel,
   return out;
 }
 
-absl::StatusOr<ot::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
-                                                    const ot::SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
+                                                    const crypto::SecretBits& choices,
                                                     crypto::Prng& prng) {
-  LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks t, receiver_.ExtendCot(channel, choices, prng));
   const uint64_t tweak0 = receive_tweak_;
   receive_tweak_ += choices.size();
   Hash(t.span(), tweak0, 0, t.span());
@@ -78,7 +78,7 @@ namespace {
 template <typename Fn>
 void ForEachPiece(size_t len, size_t piece, int num_threads, const Fn& fn) {
   ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
-    ot::SecretBlocks h(piece);
+    crypto::SecretBlocks h(piece);
     SecretWords w0(piece), w1(piece);
     for (size_t p = begin; p < end; ++p) {
       const size_t first = p * piece;
@@ -125,7 +125,7 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   const size_t slice = piece * kPiecesPerSlice;
   for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
     const size_t len = std::min(num_ots - s0, slice);
-    LIAISON_ASSIGN_OR_RETURN(ot::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
+    LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
     ForEachPiece(len, piece, num_threads,
                  [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> m0,
                      absl::Span<uint64_t> m1) {
@@ -141,7 +141,7 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   return absl::OkStatus();
 }
 
-absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBits& choices,
+absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const crypto::SecretBits& choices,
                                       size_t group, crypto::Prng& prng, int num_threads,
                                       const ReceivePieceFn& consume) {
   const size_t num_ots = choices.size();
@@ -165,10 +165,10 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const ot::SecretBit
       reinterpret_cast<const uint64_t*>(choices.blocks().data()), choices.num_blocks() * 2);
   for (size_t s0 = 0; s0 < num_ots; s0 += slice) {
     const size_t len = std::min(num_ots - s0, slice);
-    const ot::SecretBits part =
-        len == num_ots ? ot::SecretBits() : ot::SecretBits::FromWords(words.subspan(s0 / 64), len);
+    const crypto::SecretBits part =
+        len == num_ots ? crypto::SecretBits() : crypto::SecretBits::FromWords(words.subspan(s0 / 64), len);
     LIAISON_ASSIGN_OR_RETURN(
-        ot::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
+        crypto::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
     ForEachPiece(len, piece, num_threads,
                  [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> mc,
                      absl::Span<uint64_t>) {
@@ -193,7 +193,7 @@ absl::StatusOr<OtPair::RotWords> OtPair::SendRotWords(net::Channel& channel, siz
 }
 
 absl::StatusOr<SecretWords> OtPair::ReceiveRotWords(net::Channel& channel,
-                                                    const ot::SecretBits& choices,
+                                                    const crypto::SecretBits& choices,
                                                     crypto::Prng& prng, int num_threads) {
   SecretWords out(choices.size());
   LIAISON_RETURN_IF_ERROR(ReceiveRotPieces(
@@ -215,7 +215,7 @@ absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>&
 }
 
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
-                                                 const ot::SecretBits& my_choices,
+                                                 const crypto::SecretBits& my_choices,
                                                  size_t num_peer_ots, crypto::Prng& prng,
                                                  int num_threads) {
   BothRotWords out;
@@ -236,7 +236,7 @@ absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& chan
 }
 
 absl::StatusOr<BothRot> ExtendBothWays(OtPair& ots, net::Channel& channel,
-                                       const ot::SecretBits& my_choices,
+                                       const crypto::SecretBits& my_choices,
                                        size_t num_peer_ots, crypto::Prng& prng) {
   BothRot out;
   if (ots.party() == 0) {

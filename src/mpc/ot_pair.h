@@ -37,7 +37,7 @@
 #include "net/channel.h"
 #include "ot/ot_extension.h"
 #include "mpc/shares.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::mpc {
 
@@ -85,8 +85,8 @@ class OtPair {
   // ReceiveRot extends choices.size() ≥ 1 random OTs as their receiver and
   // returns m_{b_i} = H(t_i) for choice bits b_i. Errors as
   // ot::OtExtensionReceiver::ExtendCot.
-  absl::StatusOr<ot::SecretBlocks> ReceiveRot(net::Channel& channel,
-                                              const ot::SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> ReceiveRot(net::Channel& channel,
+                                              const crypto::SecretBits& choices,
                                               crypto::Prng& prng);
 
   // SendRotWords and ReceiveRotWords are SendRot and ReceiveRot keeping
@@ -98,7 +98,7 @@ class OtPair {
   absl::StatusOr<RotWords> SendRotWords(net::Channel& channel, size_t num_ots,
                                         crypto::Prng& prng, int num_threads);
   absl::StatusOr<SecretWords> ReceiveRotWords(net::Channel& channel,
-                                              const ot::SecretBits& choices,
+                                              const crypto::SecretBits& choices,
                                               crypto::Prng& prng, int num_threads);
 
   // SendRotPieces is SendRotWords for consumers that use the messages
@@ -125,7 +125,7 @@ class OtPair {
   // consume(first, mc) gets the chosen messages of OTs [first, first +
   // mc.size()), pieces cut as there.
   using ReceivePieceFn = std::function<void(size_t first, absl::Span<const uint64_t> mc)>;
-  absl::Status ReceiveRotPieces(net::Channel& channel, const ot::SecretBits& choices,
+  absl::Status ReceiveRotPieces(net::Channel& channel, const crypto::SecretBits& choices,
                                 size_t group, crypto::Prng& prng, int num_threads,
                                 const ReceivePieceFn& consume);
 
@@ -158,7 +158,7 @@ class OtPair {
 // BothRot is a batch of random OTs in each direction: this party receives
 // `mine` (for its choice bits) and sends `theirs` (the peer's messages).
 struct BothRot {
-  ot::SecretBlocks mine;
+  crypto::SecretBlocks mine;
   ot::RotSenderOutput theirs;
 };
 
@@ -176,7 +176,7 @@ absl::Status RunBothWays(const OtPair& ots, const std::function<absl::Status()>&
 
 // ExtendBothWaysWords is ExtendBothWays with 64-bit messages.
 absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& channel,
-                                                 const ot::SecretBits& my_choices,
+                                                 const crypto::SecretBits& my_choices,
                                                  size_t num_peer_ots, crypto::Prng& prng,
                                                  int num_threads);
 
@@ -186,7 +186,7 @@ absl::StatusOr<BothRotWords> ExtendBothWaysWords(OtPair& ots, net::Channel& chan
 // receiver batch); `num_peer_ots` is the size of the peer's batch. Errors
 // as SendRot / ReceiveRot.
 absl::StatusOr<BothRot> ExtendBothWays(OtPair& ots, net::Channel& channel,
-                                       const ot::SecretBits& my_choices,
+                                       const crypto::SecretBits& my_choices,
                                        size_t num_peer_ots, crypto::Prng& prng);
 
 }  // namespace liaison::mpc

@@ -128,7 +128,7 @@ absl::StatusOr<BaseOtSenderOutput> BaseOtSender::Run(net::Channel& channel, size
                                       " bytes, expected ", n * kPairLen));
   }
 
-  BaseOtSenderOutput out{SecretBlocks(n), SecretBlocks(n)};
+  BaseOtSenderOutput out{crypto::SecretBlocks(n), crypto::SecretBlocks(n)};
   std::atomic<bool> bad_point{false};
   std::atomic<bool> bad_key{false};
   ParallelFor(n, Threads(params_), kParallelGrain, [&](size_t begin, size_t end) {
@@ -166,8 +166,8 @@ absl::StatusOr<BaseOtSenderOutput> BaseOtSender::Run(net::Channel& channel, size
   return out;
 }
 
-absl::StatusOr<SecretBlocks> BaseOtReceiver::Run(net::Channel& channel,
-                                                 const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> BaseOtReceiver::Run(net::Channel& channel,
+                                                 const crypto::SecretBits& choices,
                                                  crypto::Prng& prng) const {
   LIAISON_RETURN_IF_ERROR(SodiumReady());
   const size_t n = choices.size();
@@ -228,7 +228,7 @@ absl::StatusOr<SecretBlocks> BaseOtReceiver::Run(net::Channel& channel,
         "base OT: the sender's point is not a canonical non-identity ristretto255 encoding");
   }
 
-  SecretBlocks out(n);
+  crypto::SecretBlocks out(n);
   std::atomic<bool> bad_key{false};
   ParallelFor(n, Threads(params_), kParallelGrain, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {

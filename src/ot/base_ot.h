@@ -57,9 +57,11 @@
 #include "absl/status/statusor.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 struct BaseOtParams {
   // num_threads spreads the scalar multiplications; 0 means all hardware
@@ -69,8 +71,8 @@ struct BaseOtParams {
 
 // BaseOtSenderOutput holds the sender's random messages: m0[i], m1[i].
 struct BaseOtSenderOutput {
-  SecretBlocks m0;
-  SecretBlocks m1;
+  crypto::SecretBlocks m0;
+  crypto::SecretBlocks m1;
 };
 
 // BaseOtSender is the sender side. Run is const and may be called from
@@ -105,7 +107,7 @@ class BaseOtReceiver {
   // DataLoss if the sender's A has the wrong length or is not a canonical
   // non-identity ristretto255 encoding; transport errors as the channel
   // gives them.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, const crypto::SecretBits& choices,
                                    crypto::Prng& prng) const;
 
  private:

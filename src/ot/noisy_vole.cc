@@ -33,19 +33,19 @@ void NoisyVoleCombine(absl::Span<const Block> cot, absl::Span<Block> out) {
   }
 }
 
-absl::StatusOr<SecretBlocks> NoisyVoleSender::Run(net::Channel& channel, OtExtensionSender& ot,
+absl::StatusOr<crypto::SecretBlocks> NoisyVoleSender::Run(net::Channel& channel, OtExtensionSender& ot,
                                                   size_t num_elements,
                                                   crypto::Prng& prng) const {
-  absl::StatusOr<SecretBlocks> q =
+  absl::StatusOr<crypto::SecretBlocks> q =
       ot.ExtendCot(channel, kNoisyVoleOtsPerElement * num_elements, prng);
   if (!q.ok()) return q.status();
-  SecretBlocks b(num_elements);
+  crypto::SecretBlocks b(num_elements);
   NoisyVoleCombine(q->span(), b.span());
   return b;
 }
 
-SecretBits NoisyVoleReceiver::ChoiceBits(absl::Span<const Block> c) {
-  SecretBits bits(kNoisyVoleOtsPerElement * c.size());
+crypto::SecretBits NoisyVoleReceiver::ChoiceBits(absl::Span<const Block> c) {
+  crypto::SecretBits bits(kNoisyVoleOtsPerElement * c.size());
   for (size_t j = 0; j < c.size(); ++j) {
     for (int k = 0; k < 128; ++k) {
       bits.Set(kNoisyVoleOtsPerElement * j + k, static_cast<uint8_t>(c[j].Bit(k)));
@@ -54,14 +54,14 @@ SecretBits NoisyVoleReceiver::ChoiceBits(absl::Span<const Block> c) {
   return bits;
 }
 
-absl::StatusOr<SecretBlocks> NoisyVoleReceiver::Run(net::Channel& channel,
+absl::StatusOr<crypto::SecretBlocks> NoisyVoleReceiver::Run(net::Channel& channel,
                                                     OtExtensionReceiver& ot,
-                                                    const SecretBlocks& c,
+                                                    const crypto::SecretBlocks& c,
                                                     crypto::Prng& prng) const {
-  const SecretBits choices = ChoiceBits(c.span());
-  absl::StatusOr<SecretBlocks> t = ot.ExtendCot(channel, choices, prng);
+  const crypto::SecretBits choices = ChoiceBits(c.span());
+  absl::StatusOr<crypto::SecretBlocks> t = ot.ExtendCot(channel, choices, prng);
   if (!t.ok()) return t.status();
-  SecretBlocks a(c.size());
+  crypto::SecretBlocks a(c.size());
   NoisyVoleCombine(t->span(), a.span());
   return a;
 }

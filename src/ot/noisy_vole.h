@@ -19,7 +19,7 @@
 //       = b_j ⊕ c_j·Δ,
 //
 // so the receiver holds (a_j, c_j), the sender b_j = Σ_k x^k·q_{128j+k}
-// and Δ: the correlation A = B ⊕ C·Δ of silent_vole.h. Because SecretBits
+// and Δ: the correlation A = B ⊕ C·Δ of silent_vole.h. Because crypto::SecretBits
 // packs bit i of the choice vector as bit i % 128 of block i / 128, c_j is
 // exactly block j of the choice bits. This is the cheap way: the VOLE
 // sender is the OT-extension sender (the bits of Δ are its base-OT
@@ -51,9 +51,11 @@
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "ot/ot_extension.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 // kNoisyVoleOtsPerElement is the number of correlated OTs per VOLE element.
 inline constexpr size_t kNoisyVoleOtsPerElement = 128;
@@ -70,7 +72,7 @@ class NoisyVoleSender {
   // Run extends 128·num_elements correlated OTs over `ot` (which must be
   // set up, with the same parameters as the receiver's) and returns the
   // b_j; Δ is ot.delta(). Errors: those of OtExtensionSender::ExtendCot.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, OtExtensionSender& ot,
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, OtExtensionSender& ot,
                                    size_t num_elements, crypto::Prng& prng) const;
 };
 
@@ -81,11 +83,11 @@ class NoisyVoleReceiver {
   // Run returns a_j = b_j ⊕ c_j·Δ for the receiver's `c` (any elements,
   // zero allowed). `ot` must be set up. Errors: those of
   // OtExtensionReceiver::ExtendCot.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, OtExtensionReceiver& ot,
-                                   const SecretBlocks& c, crypto::Prng& prng) const;
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, OtExtensionReceiver& ot,
+                                   const crypto::SecretBlocks& c, crypto::Prng& prng) const;
 
   // ChoiceBits returns the 128·c.size() OT choice bits that spell `c`.
-  static SecretBits ChoiceBits(absl::Span<const Block> c);
+  static crypto::SecretBits ChoiceBits(absl::Span<const Block> c);
 };
 
 }  // namespace liaison::ot

@@ -68,7 +68,7 @@ class GgmPrg {
                  crypto::Aes128(Block(0x6c696169736f6e20ull, 0x67676d2d72696768ull))} {}
   // Expand sets children[2i + s] = π_s(nodes[i]) ⊕ nodes[i].
   void Expand(absl::Span<const Block> nodes, absl::Span<Block> children) const {
-    SecretBlocks tmp(nodes.size());
+    crypto::SecretBlocks tmp(nodes.size());
     for (int s = 0; s < 2; ++s) {
       pi_[s].EncryptBlocks(nodes, tmp.span());
       for (size_t i = 0; i < nodes.size(); ++i) children[2 * i + s] = tmp[i] ^ nodes[i];
@@ -266,8 +266,8 @@ void TransposeOut(const Block* rows, size_t stride, uint64_t first, size_t count
 // OTs of one sub-block and the consumer's scratch, wiped on destruction.
 struct PieceBuffers {
   explicit PieceBuffers(size_t num_blocks) : cots(128 * num_blocks), scratch(128 * num_blocks) {}
-  UninitSecretBlocks cots;
-  UninitSecretBlocks scratch;
+  crypto::UninitSecretBlocks cots;
+  crypto::UninitSecretBlocks scratch;
 };
 
 // EmitPiece transposes the `count` squares held in `rows` (row j at
@@ -291,10 +291,10 @@ std::vector<Block> ChiBlocks(const Block& seed, uint64_t num_blocks) {
 // HashInPlace replaces v[i] with TccrHash(v[i], tweak0 + i) and, when
 // `other` is non-null, sets other[i] = TccrHash(v[i] ⊕ delta, tweak0 + i)
 // from the original v[i].
-void HashInPlace(SecretBlocks& v, uint64_t tweak0, const Block* delta, SecretBlocks* other,
+void HashInPlace(crypto::SecretBlocks& v, uint64_t tweak0, const Block* delta, crypto::SecretBlocks* other,
                  int threads) {
   ParallelFor(v.size(), threads, kHashPiece, [&](size_t begin, size_t end) {
-    SecretBlocks tmp(kHashPiece);
+    crypto::SecretBlocks tmp(kHashPiece);
     for (size_t p0 = begin; p0 < end; p0 += kHashPiece) {
       const size_t len = std::min(kHashPiece, end - p0);
       auto t = tmp.span().subspan(0, len);
@@ -325,13 +325,13 @@ absl::Status OtExtensionSender::SetUp(net::Channel& channel, crypto::Prng& prng)
   broken_ = true;
   Block& d = delta_.mutable_value();
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(&d), sizeof(d)));
-  SecretBits choices(kBaseOts);
+  crypto::SecretBits choices(kBaseOts);
   for (size_t j = 0; j < kBaseOts; ++j) {
     choices.Set(j, static_cast<uint8_t>(d.Bit(static_cast<int>(j))));
   }
   BaseOtParams base_params;
   base_params.num_threads = params_.num_threads;
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks seeds,
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks seeds,
                            BaseOtReceiver(base_params).Run(channel, choices, prng));
 
   const Groups groups{params_.softspoken_k};
@@ -351,7 +351,7 @@ absl::Status OtExtensionSender::SetUp(net::Channel& channel, crypto::Prng& prng)
   for (size_t g = 0; g < groups.count(); ++g) total_leaves += (size_t{1} << groups.size(g)) - 1;
   leaves_.reserve(total_leaves);
   const uint8_t* corr = ggm.data();
-  SecretBlocks nodes(size_t{1} << kMaxK), children(size_t{1} << kMaxK);
+  crypto::SecretBlocks nodes(size_t{1} << kMaxK), children(size_t{1} << kMaxK);
   for (size_t g = 0; g < groups.count(); ++g) {
     const int kg = groups.size(g);
     // Level 1: the two nodes are the base OT's messages, node s = m_{1-s};
@@ -394,7 +394,7 @@ absl::Status OtExtensionSender::SetUp(net::Channel& channel, crypto::Prng& prng)
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, size_t n,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, size_t n,
                                                        Kind kind, crypto::Prng& prng,
                                                        const CotPieceFn* sink) {
   if (!is_set_up()) return absl::FailedPreconditionError("OT extension: SetUp has not run");
@@ -428,14 +428,14 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
   }
 
   // Masks Δ_j·1^128 select by Δ without branching.
-  SecretBlocks masks(kBaseOts);
+  crypto::SecretBlocks masks(kBaseOts);
   for (size_t j = 0; j < kBaseOts; ++j) {
     masks[j] = Block::AllOnesIf(static_cast<uint64_t>(delta_.value().Bit(static_cast<int>(j))));
   }
 
   // The check seed is fixed before any column arrives and revealed after
   // the last one.
-  SecretBlock seed;
+  crypto::SecretBlock seed;
   std::vector<Block> chi;
   SecretWides acc(malicious ? kBaseOts : 0);
   if (malicious) {
@@ -444,7 +444,7 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
   }
   std::mutex acc_mu;
 
-  SecretBlocks q(sink != nullptr ? 0 : n);
+  crypto::SecretBlocks q(sink != nullptr ? 0 : n);
   for (uint64_t k0 = 0; k0 < total; k0 += cb) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(cb, total - k0));
     LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
@@ -453,8 +453,8 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
                                         " bytes, expected ", num_groups * len * sizeof(Block)));
     }
     ParallelFor(len, threads, sub, [&](size_t b0, size_t b1) {
-      SecretBlocks rows(kBaseOts * sub);
-      SecretBlocks buf((size_t{1} << groups.k) * sub);
+      crypto::SecretBlocks rows(kBaseOts * sub);
+      crypto::SecretBlocks buf((size_t{1} << groups.k) * sub);
       SecretWides local(malicious ? kBaseOts : 0);
       std::optional<PieceBuffers> pieces;
       if (sink != nullptr) pieces.emplace(sub);
@@ -524,7 +524,7 @@ absl::StatusOr<SecretBlocks> OtExtensionSender::Extend(net::Channel& channel, si
   return q;
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionSender::ExtendCot(net::Channel& channel, size_t num_ots,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionSender::ExtendCot(net::Channel& channel, size_t num_ots,
                                                           crypto::Prng& prng) {
   return Extend(channel, num_ots, Kind::kCot, prng);
 }
@@ -541,8 +541,8 @@ absl::Status OtExtensionSender::ExtendCotPieces(net::Channel& channel, size_t nu
 absl::StatusOr<RotSenderOutput> OtExtensionSender::ExtendRotKind(net::Channel& channel,
                                                                  size_t num_ots, Kind kind,
                                                                  crypto::Prng& prng) {
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q, Extend(channel, num_ots, kind, prng));
-  RotSenderOutput out{std::move(q), SecretBlocks(num_ots)};
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, Extend(channel, num_ots, kind, prng));
+  RotSenderOutput out{std::move(q), crypto::SecretBlocks(num_ots)};
   // m0 = H(q, τ), m1 = H(q ⊕ Δ, τ) with τ = 128·position + i, unique over
   // the set-up.
   HashInPlace(out.m0, last_first_block_ * 128, &delta_.value(), &out.m1, Threads(params_));
@@ -583,7 +583,7 @@ absl::Status OtExtensionSender::SendChosen(net::Channel& channel, absl::Span<con
 absl::StatusOr<CotSenderOutput> OtExtensionSender::Run(net::Channel& channel, size_t num_ots,
                                                        crypto::Prng& prng) {
   if (!is_set_up()) LIAISON_RETURN_IF_ERROR(SetUp(channel, prng));
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q, ExtendCot(channel, num_ots, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, ExtendCot(channel, num_ots, prng));
   return CotSenderOutput{delta_.Clone(), std::move(q)};
 }
 
@@ -616,7 +616,7 @@ absl::Status OtExtensionReceiver::SetUp(net::Channel& channel, crypto::Prng& prn
   for (size_t g = 0; g < groups.count(); ++g) total_leaves += size_t{1} << groups.size(g);
   leaves_.reserve(total_leaves);
   ByteWriter ggm(GgmMessageLen(groups));
-  SecretBlocks nodes(size_t{1} << kMaxK), children(size_t{1} << kMaxK);
+  crypto::SecretBlocks nodes(size_t{1} << kMaxK), children(size_t{1} << kMaxK);
   for (size_t g = 0; g < groups.count(); ++g) {
     const int kg = groups.size(g);
     const size_t j0 = LevelOt(groups, g, 0);
@@ -643,8 +643,8 @@ absl::Status OtExtensionReceiver::SetUp(net::Channel& channel, crypto::Prng& prn
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
-                                                         const SecretBits& choices, Kind kind,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
+                                                         const crypto::SecretBits& choices, Kind kind,
                                                          crypto::Prng& prng,
                                                          const CotPieceFn* sink) {
   if (!is_set_up()) return absl::FailedPreconditionError("OT extension: SetUp has not run");
@@ -669,7 +669,7 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
   broken_ = true;  // until this Extend succeeds
 
   // The choice blocks b_k; in malicious mode one more, random, that pads x.
-  SecretBlocks r(total);
+  crypto::SecretBlocks r(total);
   for (uint64_t k = 0; k < num_blocks; ++k) r[k] = choices.blocks()[k];
   if (malicious) {
     prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(&r[num_blocks]), sizeof(Block)));
@@ -711,14 +711,14 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
     }
   };
 
-  SecretBlocks t(sink != nullptr ? 0 : n);
+  crypto::SecretBlocks t(sink != nullptr ? 0 : n);
   Bytes msg;
   for (uint64_t k0 = 0; k0 < total; k0 += cb) {
     const size_t len = static_cast<size_t>(std::min<uint64_t>(cb, total - k0));
     msg.resize(num_groups * len * sizeof(Block));
     ParallelFor(len, threads, sub, [&](size_t b0, size_t b1) {
-      SecretBlocks rows(kBaseOts * sub);
-      SecretBlocks buf((size_t{1} << groups.k) * sub);
+      crypto::SecretBlocks rows(kBaseOts * sub);
+      crypto::SecretBlocks buf((size_t{1} << groups.k) * sub);
       std::optional<PieceBuffers> pieces;
       if (sink != nullptr) pieces.emplace(sub);
       for (size_t s0 = b0; s0 < b1; s0 += sub) {
@@ -741,7 +741,7 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
                                         " bytes, expected ", sizeof(Block)));
     }
     const std::vector<Block> chi = ChiBlocks(Block::FromBytes(seed_msg.data()), num_blocks);
-    SecretBlocks answer(1 + kBaseOts);
+    crypto::SecretBlocks answer(1 + kBaseOts);
     Wide xw = crypto::Gf128InnerProductUnreduced(r.span().subspan(0, num_blocks), chi);
     answer[0] = crypto::Gf128Reduce(xw) ^ r[num_blocks];
     SecureWipe(&xw, sizeof(xw));
@@ -750,8 +750,8 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
     SecretWides acc(kBaseOts);
     std::mutex acc_mu;
     ParallelFor(total, threads, sub, [&](size_t b0, size_t b1) {
-      SecretBlocks rows(kBaseOts * sub);
-      SecretBlocks buf((size_t{1} << groups.k) * sub);
+      crypto::SecretBlocks rows(kBaseOts * sub);
+      crypto::SecretBlocks buf((size_t{1} << groups.k) * sub);
       SecretWides local(kBaseOts);
       for (size_t s0 = b0; s0 < b1; s0 += sub) {
         const size_t sl = std::min(sub, b1 - s0);
@@ -771,14 +771,14 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::Extend(net::Channel& channel,
   return t;
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::ExtendCot(net::Channel& channel,
-                                                            const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::ExtendCot(net::Channel& channel,
+                                                            const crypto::SecretBits& choices,
                                                             crypto::Prng& prng) {
   return Extend(channel, choices, Kind::kCot, prng);
 }
 
 absl::Status OtExtensionReceiver::ExtendCotPieces(net::Channel& channel,
-                                                 const SecretBits& choices, crypto::Prng& prng,
+                                                 const crypto::SecretBits& choices, crypto::Prng& prng,
                                                  const CotPieceFn& consume) {
   if (params_.security != Security::kSemiHonest) {
     return absl::FailedPreconditionError(
@@ -787,25 +787,25 @@ absl::Status OtExtensionReceiver::ExtendCotPieces(net::Channel& channel,
   return Extend(channel, choices, Kind::kCot, prng, &consume).status();
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::ExtendRotKind(net::Channel& channel,
-                                                                const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::ExtendRotKind(net::Channel& channel,
+                                                                const crypto::SecretBits& choices,
                                                                 Kind kind, crypto::Prng& prng) {
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks t, Extend(channel, choices, kind, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks t, Extend(channel, choices, kind, prng));
   HashInPlace(t, last_first_block_ * 128, nullptr, nullptr, Threads(params_));
   return t;
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::ExtendRot(net::Channel& channel,
-                                                            const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::ExtendRot(net::Channel& channel,
+                                                            const crypto::SecretBits& choices,
                                                             crypto::Prng& prng) {
   return ExtendRotKind(channel, choices, Kind::kRot, prng);
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::ReceiveChosen(net::Channel& channel,
-                                                                const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::ReceiveChosen(net::Channel& channel,
+                                                                const crypto::SecretBits& choices,
                                                                 crypto::Prng& prng) {
   const size_t n = choices.size();
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks m, ExtendRotKind(channel, choices, Kind::kChosen, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks m, ExtendRotKind(channel, choices, Kind::kChosen, prng));
   const size_t per_msg = params_.chunk_blocks * 64;
   for (size_t i0 = 0; i0 < n; i0 += per_msg) {
     const size_t len = std::min(per_msg, n - i0);
@@ -827,8 +827,8 @@ absl::StatusOr<SecretBlocks> OtExtensionReceiver::ReceiveChosen(net::Channel& ch
   return m;
 }
 
-absl::StatusOr<SecretBlocks> OtExtensionReceiver::Run(net::Channel& channel,
-                                                      const SecretBits& choices,
+absl::StatusOr<crypto::SecretBlocks> OtExtensionReceiver::Run(net::Channel& channel,
+                                                      const crypto::SecretBits& choices,
                                                       crypto::Prng& prng) {
   if (!is_set_up()) LIAISON_RETURN_IF_ERROR(SetUp(channel, prng));
   return ExtendCot(channel, choices, prng);

@@ -138,9 +138,11 @@
 #include "crypto/aes.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 enum class Security { kSemiHonest, kMalicious };
 
@@ -163,14 +165,14 @@ struct OtExtensionParams {
 
 // CotSenderOutput is the sender's side of n correlated OTs.
 struct CotSenderOutput {
-  SecretBlock delta;  // Δ
-  SecretBlocks q;     // q_i; the receiver holds t_i = q_i ⊕ b_i·Δ
+  crypto::SecretBlock delta;  // Δ
+  crypto::SecretBlocks q;     // q_i; the receiver holds t_i = q_i ⊕ b_i·Δ
 };
 
 // RotSenderOutput is the sender's side of n random OTs.
 struct RotSenderOutput {
-  SecretBlocks m0;
-  SecretBlocks m1;
+  crypto::SecretBlocks m0;
+  crypto::SecretBlocks m1;
 };
 
 // CotPieceFn consumes correlated OTs [first, first + cots.size()) as an
@@ -212,7 +214,7 @@ class OtExtensionSender {
   // channel; DataLoss for a malformed or wrong-length message or a failed
   // malicious check (a possible attack); transport errors as the channel
   // gives them. On error nothing is returned and the object is spent.
-  absl::StatusOr<SecretBlocks> ExtendCot(net::Channel& channel, size_t num_ots,
+  absl::StatusOr<crypto::SecretBlocks> ExtendCot(net::Channel& channel, size_t num_ots,
                                          crypto::Prng& prng);
 
   // ExtendCotPieces is ExtendCot for consumers that use each OT once,
@@ -245,13 +247,13 @@ class OtExtensionSender {
   enum class Kind : uint8_t { kCot = 0, kRot = 1, kChosen = 2 };
   // Extend returns the q_i, or with a `sink` hands them to it piece by
   // piece and returns an empty array.
-  absl::StatusOr<SecretBlocks> Extend(net::Channel& channel, size_t num_ots, Kind kind,
+  absl::StatusOr<crypto::SecretBlocks> Extend(net::Channel& channel, size_t num_ots, Kind kind,
                                       crypto::Prng& prng, const CotPieceFn* sink = nullptr);
   absl::StatusOr<RotSenderOutput> ExtendRotKind(net::Channel& channel, size_t num_ots,
                                                 Kind kind, crypto::Prng& prng);
 
   OtExtensionParams params_;
-  SecretBlock delta_;
+  crypto::SecretBlock delta_;
   // leaves_ holds, group after group, the PRGs of the leaves y ⊕ Δ_g for
   // y = 1..2^k_g − 1 (the leaves the sender knows, relabelled so that no
   // index depends on Δ).
@@ -279,41 +281,41 @@ class OtExtensionReceiver {
 
   // ExtendCot produces choices.size() correlated OTs with the given choice
   // bits: t_i = q_i ⊕ b_i·Δ. For random choice bits pass
-  // SecretBits::Random(n, prng). Errors: FailedPrecondition before SetUp or
+  // crypto::SecretBits::Random(n, prng). Errors: FailedPrecondition before SetUp or
   // after an earlier error; InvalidArgument if chunk_blocks is 0 or does not
   // fit the channel; DataLoss for a malformed or wrong-length message;
   // transport errors as the channel gives them. Success does not mean the
   // sender accepted (see the file comment).
-  absl::StatusOr<SecretBlocks> ExtendCot(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> ExtendCot(net::Channel& channel, const crypto::SecretBits& choices,
                                          crypto::Prng& prng);
 
   // ExtendCotPieces is ExtendCot handing the t_i to `consume` piece by
   // piece (see CotPieceFn and OtExtensionSender::ExtendCotPieces). The
   // wire is that of ExtendCot. Semi-honest only (FailedPrecondition
   // otherwise); errors as ExtendCot.
-  absl::Status ExtendCotPieces(net::Channel& channel, const SecretBits& choices,
+  absl::Status ExtendCotPieces(net::Channel& channel, const crypto::SecretBits& choices,
                                crypto::Prng& prng, const CotPieceFn& consume);
 
   // ExtendRot produces choices.size() random OTs: element i is
   // m_{b_i}[i]. Errors as ExtendCot.
-  absl::StatusOr<SecretBlocks> ExtendRot(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> ExtendRot(net::Channel& channel, const crypto::SecretBits& choices,
                                          crypto::Prng& prng);
 
   // ReceiveChosen receives x_{b_i}[i] of the sender's SendChosen. Errors as
   // ExtendCot.
-  absl::StatusOr<SecretBlocks> ReceiveChosen(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> ReceiveChosen(net::Channel& channel, const crypto::SecretBits& choices,
                                              crypto::Prng& prng);
 
   // Run is SetUp (unless already done) followed by ExtendCot.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, const crypto::SecretBits& choices,
                                    crypto::Prng& prng);
 
  private:
   enum class Kind : uint8_t { kCot = 0, kRot = 1, kChosen = 2 };
-  absl::StatusOr<SecretBlocks> Extend(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> Extend(net::Channel& channel, const crypto::SecretBits& choices,
                                       Kind kind, crypto::Prng& prng,
                                       const CotPieceFn* sink = nullptr);
-  absl::StatusOr<SecretBlocks> ExtendRotKind(net::Channel& channel, const SecretBits& choices,
+  absl::StatusOr<crypto::SecretBlocks> ExtendRotKind(net::Channel& channel, const crypto::SecretBits& choices,
                                              Kind kind, crypto::Prng& prng);
 
   OtExtensionParams params_;

@@ -131,11 +131,11 @@ absl::Status PprfSender::Expand(absl::Span<const Block> m0, absl::Span<const Blo
       leaves.size() != t * domain || sums.size() != PprfSumsLen(params_)) {
     return absl::InvalidArgumentError("pprf: span sizes do not match the parameters");
   }
-  SecretBlocks roots(t);
+  crypto::SecretBlocks roots(t);
   prng.Fill(roots.span());
   const GgmPrg& prg = Prg();
   ParallelFor(t, params_.num_threads, 1, [&](size_t begin, size_t end) {
-    SecretBlocks tmp(2 * ((domain + 1) / 2));
+    crypto::SecretBlocks tmp(2 * ((domain + 1) / 2));
     Block* tmp0 = tmp.data();
     Block* tmp1 = tmp.data() + (domain + 1) / 2;
     for (size_t j = begin; j < end; ++j) {
@@ -157,17 +157,17 @@ absl::Status PprfSender::Expand(absl::Span<const Block> m0, absl::Span<const Blo
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretBlocks> PprfSender::Run(net::Channel& channel, OtExtensionSender& ot,
+absl::StatusOr<crypto::SecretBlocks> PprfSender::Run(net::Channel& channel, OtExtensionSender& ot,
                                              crypto::Prng& prng) const {
   LIAISON_RETURN_IF_ERROR(CheckParams(params_));
   const size_t num_ots = PprfNumOts(params_);
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q, ot.ExtendCot(channel, num_ots, prng));
-  SecretBlocks m0(num_ots), m1(num_ots);
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, ot.ExtendCot(channel, num_ots, prng));
+  crypto::SecretBlocks m0(num_ots), m1(num_ots);
   crypto::TccrHash(q.span(), 0, m0.span());
   const Block delta = ot.delta();
   for (size_t i = 0; i < num_ots; ++i) q[i] ^= delta;
   crypto::TccrHash(q.span(), 0, m1.span());
-  SecretBlocks leaves(params_.num_trees * params_.domain);
+  crypto::SecretBlocks leaves(params_.num_trees * params_.domain);
   std::vector<Block> sums(PprfSumsLen(params_));
   LIAISON_RETURN_IF_ERROR(
       Expand(m0.span(), m1.span(), prng, leaves.span(), absl::MakeSpan(sums)));
@@ -175,9 +175,9 @@ absl::StatusOr<SecretBlocks> PprfSender::Run(net::Channel& channel, OtExtensionS
   return leaves;
 }
 
-SecretBits PprfReceiver::ChoiceBits(const SecretPoints& points) const {
+crypto::SecretBits PprfReceiver::ChoiceBits(const SecretPoints& points) const {
   const int d = PprfDepth(params_.domain);
-  SecretBits bits(points.size() * static_cast<size_t>(d));
+  crypto::SecretBits bits(points.size() * static_cast<size_t>(d));
   for (size_t j = 0; j < points.size(); ++j) {
     for (int level = 1; level <= d; ++level) {
       // The sibling's side: the complement of the path's bit at this level.
@@ -206,7 +206,7 @@ absl::Status PprfReceiver::Expand(const SecretPoints& points, absl::Span<const B
 
   const GgmPrg& prg = Prg();
   ParallelFor(t, params_.num_threads, 1, [&](size_t begin, size_t end) {
-    SecretBlocks tmp(2 * ((domain + 1) / 2));
+    crypto::SecretBlocks tmp(2 * ((domain + 1) / 2));
     Block* tmp0 = tmp.data();
     Block* tmp1 = tmp.data() + (domain + 1) / 2;
     for (size_t j = begin; j < end; ++j) {
@@ -243,7 +243,7 @@ absl::Status PprfReceiver::Expand(const SecretPoints& points, absl::Span<const B
   return absl::OkStatus();
 }
 
-absl::StatusOr<SecretBlocks> PprfReceiver::Run(net::Channel& channel, OtExtensionReceiver& ot,
+absl::StatusOr<crypto::SecretBlocks> PprfReceiver::Run(net::Channel& channel, OtExtensionReceiver& ot,
                                                const SecretPoints& points,
                                                crypto::Prng& prng) const {
   LIAISON_RETURN_IF_ERROR(CheckParams(params_));
@@ -251,9 +251,9 @@ absl::StatusOr<SecretBlocks> PprfReceiver::Run(net::Channel& channel, OtExtensio
     return absl::InvalidArgumentError("pprf: need one point per tree");
   }
   const size_t num_ots = PprfNumOts(params_);
-  const SecretBits choices = ChoiceBits(points);
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks t, ot.ExtendCot(channel, choices, prng));
-  SecretBlocks m(num_ots);
+  const crypto::SecretBits choices = ChoiceBits(points);
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks t, ot.ExtendCot(channel, choices, prng));
+  crypto::SecretBlocks m(num_ots);
   crypto::TccrHash(t.span(), 0, m.span());
   LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
   const size_t sums_len = PprfSumsLen(params_);
@@ -263,7 +263,7 @@ absl::StatusOr<SecretBlocks> PprfReceiver::Run(net::Channel& channel, OtExtensio
   }
   std::vector<Block> sums(sums_len);
   if (sums_len > 0) std::memcpy(sums.data(), msg.data(), msg.size());
-  SecretBlocks leaves(params_.num_trees * params_.domain);
+  crypto::SecretBlocks leaves(params_.num_trees * params_.domain);
   LIAISON_RETURN_IF_ERROR(Expand(points, m.span(), sums, leaves.span()));
   return leaves;
 }

@@ -58,9 +58,11 @@
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "ot/ot_extension.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 struct PprfParams {
   // num_trees is t, the number of punctured points (trees). At least 1.
@@ -128,7 +130,7 @@ class PprfSender {
   // The tweaks restart at 0 on every call, so one OT set-up must serve at
   // most one PprfSender::Run (TCCR needs tweaks unique under a Δ).
   // Errors: as Expand, as OtExtensionSender::ExtendCot, and the channel's.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, OtExtensionSender& ot,
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, OtExtensionSender& ot,
                                    crypto::Prng& prng) const;
 
  private:
@@ -142,7 +144,7 @@ class PprfReceiver {
 
   // ChoiceBits returns the PprfNumOts OT choice bits for `points` (one per
   // tree, each below domain, unchecked here).
-  SecretBits ChoiceBits(const SecretPoints& points) const;
+  crypto::SecretBits ChoiceBits(const SecretPoints& points) const;
 
   // Expand writes tree j's leaves to leaves[j·domain, (j+1)·domain), with
   // leaf α_j set to zero. `m` holds the random-OT messages the receiver got
@@ -155,7 +157,7 @@ class PprfReceiver {
   // Run is the receiver's side of PprfSender::Run. Errors: as Expand, as
   // OtExtensionReceiver::ExtendCot; DataLoss if the sender's message has
   // the wrong length; Unavailable if the sender closed the channel.
-  absl::StatusOr<SecretBlocks> Run(net::Channel& channel, OtExtensionReceiver& ot,
+  absl::StatusOr<crypto::SecretBlocks> Run(net::Channel& channel, OtExtensionReceiver& ot,
                                    const SecretPoints& points, crypto::Prng& prng) const;
 
  private:

@@ -36,8 +36,8 @@ OtExtensionParams OtParams(const SilentCotParams& p) {
   return op;
 }
 
-SecretBlocks TakePrefix(UninitSecretBlocks& v, size_t n) {
-  SecretBlocks out(n);
+crypto::SecretBlocks TakePrefix(crypto::UninitSecretBlocks& v, size_t n) {
+  crypto::SecretBlocks out(n);
   std::memcpy(out.data(), v.data(), n * sizeof(Block));
   v.Clear();
   return out;
@@ -53,21 +53,21 @@ absl::StatusOr<CotSenderOutput> SilentCotSender::Run(net::Channel& channel, size
 
   OtExtensionSender ot(OtParams(params_));
   LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q, ot.ExtendCot(channel, num_ots, prng));
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, ot.ExtendCot(channel, num_ots, prng));
   // Random OTs for the PPRF: m0 = H(q, i), m1 = H(q ⊕ Δ_ot, i); the set-up
   // is fresh, so the tweaks i are unique under Δ_ot.
-  SecretBlocks m0(num_ots), m1(num_ots);
+  crypto::SecretBlocks m0(num_ots), m1(num_ots);
   crypto::TccrHash(q.span(), 0, m0.span());
   for (Block& x : q.span()) x ^= ot.delta();
   crypto::TccrHash(q.span(), 0, m1.span());
   q.Clear();
 
-  SecretBlock delta(prng.NextBlock());
+  crypto::SecretBlock delta(prng.NextBlock());
   delta.mutable_value().lo |= 1;
 
   const size_t sums_len = PprfSumsLen(l.pprf);
   std::vector<Block> msg(sums_len + l.t);
-  UninitSecretBlocks leaves(l.code_size);
+  crypto::UninitSecretBlocks leaves(l.code_size);
   LIAISON_RETURN_IF_ERROR(PprfSender(l.pprf).Expand(
       m0.span(), m1.span(), prng, leaves.span(), absl::MakeSpan(msg).subspan(0, sums_len)));
   m0.Clear();
@@ -102,9 +102,9 @@ absl::StatusOr<SilentCotReceiverOutput> SilentCotReceiver::Run(net::Channel& cha
   LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
   const SecretPoints points = SecretPoints::Random(l.t, l.domain, prng);
   const PprfReceiver pprf(l.pprf);
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks t_cot,
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks t_cot,
                            ot.ExtendCot(channel, pprf.ChoiceBits(points), prng));
-  SecretBlocks m(t_cot.size());
+  crypto::SecretBlocks m(t_cot.size());
   crypto::TccrHash(t_cot.span(), 0, m.span());
   t_cot.Clear();
 
@@ -118,7 +118,7 @@ absl::StatusOr<SilentCotReceiverOutput> SilentCotReceiver::Run(net::Channel& cha
   std::vector<Block> msg(msg_len);
   std::memcpy(msg.data(), msg_bytes.data(), msg_bytes.size());
 
-  UninitSecretBlocks leaves(l.code_size);
+  crypto::UninitSecretBlocks leaves(l.code_size);
   LIAISON_RETURN_IF_ERROR(pprf.Expand(points, m.span(),
                                       absl::MakeConstSpan(msg).subspan(0, sums_len),
                                       leaves.span()));
@@ -142,7 +142,7 @@ absl::StatusOr<SilentCotReceiverOutput> SilentCotReceiver::Run(net::Channel& cha
 
   LIAISON_RETURN_IF_ERROR(code.DualEncode(leaves.span(), params_.num_threads));
   SilentCotReceiverOutput out;
-  out.choices = SecretBits(n);
+  out.choices = crypto::SecretBits(n);
   absl::Span<Block> packed = out.choices.mutable_blocks();
   ParallelFor(packed.size(), params_.num_threads, 256, [&](size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {

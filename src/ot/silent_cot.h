@@ -60,9 +60,11 @@
 #include "net/channel.h"
 #include "ot/lpn/ex_conv_code.h"
 #include "ot/ot_extension.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 // kSilentCotNoiseWeight is the default t (see the file comment).
 inline constexpr size_t kSilentCotNoiseWeight = 248;
@@ -80,8 +82,8 @@ struct SilentCotParams {
 
 // SilentCotReceiverOutput is the receiver's side: c and t, t_i = q_i ⊕ c_i·Δ.
 struct SilentCotReceiverOutput {
-  SecretBits choices;
-  UninitSecretBlocks t{0};
+  crypto::SecretBits choices;
+  crypto::UninitSecretBlocks t{0};
 };
 
 // SilentCotSender produces the sender's side (Δ, q) as a CotSenderOutput.

@@ -82,7 +82,7 @@ Block PowerSum(absl::Span<const Block> v, const Block& x, int threads) {
   std::mutex mu;
   crypto::Gf128Unreduced total;
   ParallelFor(v.size(), threads, size_t{1} << 15, [&](size_t begin, size_t end) {
-    SecretBlocks pow(kStep), step(kStep);
+    crypto::SecretBlocks pow(kStep), step(kStep);
     pow[0] = crypto::Gf128Pow(x, begin + 1);
     for (size_t k = 1; k < kStep; ++k) pow[k] = crypto::Gf128Mul(pow[k - 1], x);
     for (size_t k = 0; k < kStep; ++k) step[k] = x_step;
@@ -127,18 +127,18 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
 
   OtExtensionSender ot(OtParams(params_));
   LIAISON_RETURN_IF_ERROR(ot.SetUp(channel, prng));
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks q,
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q,
                            ot.ExtendCot(channel, l.noisy_ots + l.pprf_ots, prng));
   const Block delta = ot.delta();
 
   // Noisy VOLE: b_j with a_j = b_j ⊕ c_j·Δ on the receiver's side (and, in
   // malicious mode, the check's mask b* = b_t).
-  SecretBlocks noisy_b(l.noisy_elements);
+  crypto::SecretBlocks noisy_b(l.noisy_elements);
   NoisyVoleCombine(q.span().subspan(0, l.noisy_ots), noisy_b.span());
 
   // Random OTs for the PPRF: m0 = H(q, i), m1 = H(q ⊕ Δ, i); the set-up is
   // fresh, so the tweaks i (PPRF OT index) are unique under this Δ.
-  SecretBlocks m0(l.pprf_ots), m1(l.pprf_ots);
+  crypto::SecretBlocks m0(l.pprf_ots), m1(l.pprf_ots);
   const absl::Span<Block> q_pprf = q.span().subspan(l.noisy_ots);
   crypto::TccrHash(q_pprf, 0, m0.span());
   for (Block& x : q_pprf) x ^= delta;
@@ -148,7 +148,7 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
   // Message: the PPRF sums, then γ_j.
   const size_t sums_len = PprfSumsLen(l.pprf);
   std::vector<Block> msg(sums_len + l.t);
-  UninitSecretBlocks b_long(l.code_size);
+  crypto::UninitSecretBlocks b_long(l.code_size);
   LIAISON_RETURN_IF_ERROR(PprfSender(l.pprf).Expand(
       m0.span(), m1.span(), prng, b_long.span(), absl::MakeSpan(msg).subspan(0, sums_len)));
   ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
@@ -172,7 +172,7 @@ absl::StatusOr<SilentVoleSenderOutput> SilentVoleSender::Run(net::Channel& chann
 
   LIAISON_RETURN_IF_ERROR(code.DualEncode(b_long.span(), params_.num_threads));
   SilentVoleSenderOutput out;
-  out.delta = SecretBlock(delta);
+  out.delta = crypto::SecretBlock(delta);
   b_long.Truncate(n);
   out.b = std::move(b_long);
   return out;
@@ -192,13 +192,13 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
   // once the sender's PPRF message is in) and the noisy-VOLE element
   // c* = Σ_j x^(pos_j + 1)·c_j, pos_j = j·D + α_j, whose VOLE share a* masks
   // the check.
-  SecretBlocks noise(l.noisy_elements);
+  crypto::SecretBlocks noise(l.noisy_elements);
   prng.Fill(noise.span().subspan(0, l.t));
   const SecretPoints points = SecretPoints::Random(l.t, l.domain, prng);
   const PprfReceiver pprf(l.pprf);
-  SecretBlock challenge;
+  crypto::SecretBlock challenge;
   if (l.malicious) {
-    challenge = SecretBlock(prng.NextBlock());
+    challenge = crypto::SecretBlock(prng.NextBlock());
     const Block x = challenge.value();
     Block c_star;
     for (size_t j = 0; j < l.t; ++j) {
@@ -207,17 +207,17 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
     noise[l.t] = c_star;
   }
 
-  SecretBits choices(l.noisy_ots + l.pprf_ots);
+  crypto::SecretBits choices(l.noisy_ots + l.pprf_ots);
   {
-    const SecretBits noisy_bits = NoisyVoleReceiver::ChoiceBits(noise.span());
-    const SecretBits pprf_bits = pprf.ChoiceBits(points);
+    const crypto::SecretBits noisy_bits = NoisyVoleReceiver::ChoiceBits(noise.span());
+    const crypto::SecretBits pprf_bits = pprf.ChoiceBits(points);
     for (size_t i = 0; i < l.noisy_ots; ++i) choices.Set(i, noisy_bits.Get(i));
     for (size_t i = 0; i < l.pprf_ots; ++i) choices.Set(l.noisy_ots + i, pprf_bits.Get(i));
   }
-  LIAISON_ASSIGN_OR_RETURN(SecretBlocks t_cot, ot.ExtendCot(channel, choices, prng));
-  SecretBlocks noisy_a(l.noisy_elements);
+  LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks t_cot, ot.ExtendCot(channel, choices, prng));
+  crypto::SecretBlocks noisy_a(l.noisy_elements);
   NoisyVoleCombine(t_cot.span().subspan(0, l.noisy_ots), noisy_a.span());
-  SecretBlocks m(l.pprf_ots);
+  crypto::SecretBlocks m(l.pprf_ots);
   crypto::TccrHash(t_cot.span().subspan(l.noisy_ots), 0, m.span());
   t_cot.Clear();
 
@@ -238,10 +238,10 @@ absl::StatusOr<SilentVoleReceiverOutput> SilentVoleReceiver::Run(net::Channel& c
     LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(x_bytes, 16)));
   }
 
-  UninitSecretBlocks a_long(l.code_size);
+  crypto::UninitSecretBlocks a_long(l.code_size);
   LIAISON_RETURN_IF_ERROR(pprf.Expand(points, m.span(), absl::MakeConstSpan(msg).subspan(0, sums_len),
                                       a_long.span()));
-  UninitSecretBlocks c_long(l.code_size);
+  crypto::UninitSecretBlocks c_long(l.code_size);
   ParallelFor(l.t, params_.num_threads, 16, [&](size_t begin, size_t end) {
     for (size_t j = begin; j < end; ++j) {
       Block* a = a_long.data() + j * l.domain;

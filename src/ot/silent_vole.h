@@ -148,9 +148,11 @@
 #include "net/channel.h"
 #include "ot/lpn/ex_conv_code.h"
 #include "ot/pprf.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
+
+using crypto::Block;
 
 // kSilentVoleNoiseWeight is the default t (see the file comment).
 inline constexpr size_t kSilentVoleNoiseWeight = 552;
@@ -192,14 +194,14 @@ struct SilentVoleParams {
 
 // SilentVoleSenderOutput is the sender's side: Δ and B.
 struct SilentVoleSenderOutput {
-  SecretBlock delta;
-  UninitSecretBlocks b{0};
+  crypto::SecretBlock delta;
+  crypto::UninitSecretBlocks b{0};
 };
 
 // SilentVoleReceiverOutput is the receiver's side: A and C, A = B ⊕ C·Δ.
 struct SilentVoleReceiverOutput {
-  UninitSecretBlocks a{0};
-  UninitSecretBlocks c{0};
+  crypto::UninitSecretBlocks a{0};
+  crypto::UninitSecretBlocks c{0};
 };
 
 // SilentVoleSender holds Δ. Not thread-safe; one object may serve several

@@ -31,8 +31,8 @@ ot::SilentVoleParams VoleParams(const BinOprfParams& p) {
 }
 
 // Broadcast returns `n` copies of Δ, the left operand of Gf128MulBlocks.
-ot::SecretBlocks Broadcast(const Block& delta, size_t n) {
-  ot::SecretBlocks rep(n);
+crypto::SecretBlocks Broadcast(const Block& delta, size_t n) {
+  crypto::SecretBlocks rep(n);
   for (size_t i = 0; i < n; ++i) rep[i] = delta;
   return rep;
 }
@@ -66,7 +66,7 @@ absl::Status BinOprfReceiver::Run(net::Channel& channel, absl::Span<const Block>
   }
   // d_b = C_b ⊕ h(y_b), chunk by chunk (C is overwritten).
   {
-    ot::SecretBlocks h(std::min(n, p.chunk_len));
+    crypto::SecretBlocks h(std::min(n, p.chunk_len));
     for (size_t b0 = 0; b0 < n; b0 += p.chunk_len) {
       const size_t c = std::min(p.chunk_len, n - b0);
       auto hs = h.span().subspan(0, c);
@@ -103,8 +103,8 @@ absl::Status BinOprfSender::Run(net::Channel& channel, uint64_t num_bins,
   }
   // K_b = B_b ⊕ Δ·d_b as the chunks arrive.
   const Block delta = vole.delta.value();
-  const ot::SecretBlocks rep = Broadcast(delta, std::min<uint64_t>(peer_chunk_len, n));
-  ot::SecretBlocks chunk(std::min<uint64_t>(peer_chunk_len, n));
+  const crypto::SecretBlocks rep = Broadcast(delta, std::min<uint64_t>(peer_chunk_len, n));
+  crypto::SecretBlocks chunk(std::min<uint64_t>(peer_chunk_len, n));
   for (size_t got = 0; got < n;) {
     const size_t c = static_cast<size_t>(std::min<uint64_t>(peer_chunk_len, n - got));
     LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
@@ -129,7 +129,7 @@ void BinOprfSender::Eval(absl::Span<const uint32_t> bins, absl::Span<const Block
   if (bins.size() != keys.size() || out.size() != keys.size()) std::abort();
   const Block delta = delta_.value();
   ParallelFor(keys.size(), Threads(params_), kBatch, [&](size_t begin, size_t end) {
-    const ot::SecretBlocks rep = Broadcast(delta, kBatch);
+    const crypto::SecretBlocks rep = Broadcast(delta, kBatch);
     for (size_t i0 = begin; i0 < end; i0 += kBatch) {
       const size_t c = std::min(end, i0 + kBatch) - i0;
       auto u = out.subspan(i0, c);
@@ -147,7 +147,7 @@ void BinOprfSender::Eval(absl::Span<const uint32_t> bins, absl::Span<const Block
 
 void BinOprfSender::Clear() {
   k_.Clear();
-  delta_ = ot::SecretBlock();
+  delta_ = crypto::SecretBlock();
 }
 
 }  // namespace liaison::psi

@@ -55,7 +55,7 @@
 #include "crypto/block.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::psi {
 
@@ -108,8 +108,8 @@ class BinOprfSender {
 
  private:
   BinOprfParams params_;
-  ot::SecretBlock delta_;
-  ot::UninitSecretBlocks k_{0};  // K_b = B_b ⊕ Δ·d_b
+  crypto::SecretBlock delta_;
+  crypto::UninitSecretBlocks k_{0};  // K_b = B_b ⊕ Δ·d_b
 };
 
 }  // namespace liaison::psi

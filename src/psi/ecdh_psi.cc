@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "base/thread_pool.h"
 #include "crypto/x25519.h"
+#include "psi/internal/wire_header.h"
 
 namespace liaison::psi {
 namespace {
@@ -15,7 +16,8 @@ namespace {
 using crypto::MontPoint;
 using crypto::kMontPointLen;
 
-constexpr uint32_t kMagic = 0x48434445;  // "EDCH" little-endian
+constexpr internal::WireProtocol kWire{EcdhPsi::kProtocolName, 0x48434445,  // "EDCH"
+                                       EcdhPsi::kProtocolVersion};
 // kHashDst separates this protocol's hash-to-curve from any other use.
 constexpr std::string_view kHashDst = "liaison-ecdh-psi-v1";
 // kBatch bounds the points a worker handles per call, so a worker's scratch
@@ -32,8 +34,7 @@ struct Header {
 
 Bytes EncodeHeader(const Header& h) {
   ByteWriter w;
-  w.U32(kMagic);
-  w.U32(h.version);
+  internal::WriteHeaderStart(w, kWire);
   w.U8(h.output == PsiOutput::kIntersection ? 0 : 1);
   w.U8(h.sender_receives ? 1 : 0);
   w.U8(h.other_receives ? 1 : 0);
@@ -43,16 +44,12 @@ Bytes EncodeHeader(const Header& h) {
 
 absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   ByteReader r(msg);
-  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("ecdh-psi magic"));
-  if (magic != kMagic) return absl::DataLossError("peer message is not an ecdh-psi header");
+  LIAISON_RETURN_IF_ERROR(internal::ReadHeaderStart(r, kWire));
   Header h;
-  LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("ecdh-psi version"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t output, r.U8("ecdh-psi output"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, r.U8("ecdh-psi recipients"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("ecdh-psi recipients"));
-  if (output > 1 || sender_receives > 1 || other_receives > 1) {
-    return absl::DataLossError("ecdh-psi header has out-of-range flags");
-  }
+  h.version = kWire.version;
+  LIAISON_ASSIGN_OR_RETURN(uint8_t output, internal::ReadFlag(r, kWire, "output"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, internal::ReadFlag(r, kWire, "recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, internal::ReadFlag(r, kWire, "recipients"));
   h.output = output == 0 ? PsiOutput::kIntersection : PsiOutput::kCardinality;
   h.sender_receives = sender_receives == 1;
   h.other_receives = other_receives == 1;
@@ -235,6 +232,11 @@ absl::StatusOr<PsiResult> EcdhPsi::Run(net::Channel& channel,
   }
   std::sort(result.matched.begin(), result.matched.end());
   return result;
+}
+
+std::optional<uint64_t> EcdhPsi::AnnouncedSetSize(ByteSpan header) {
+  absl::StatusOr<Header> h = DecodeHeader(header);
+  return h.ok() ? std::optional<uint64_t>(h->set_size) : std::nullopt;
 }
 
 }  // namespace liaison::psi

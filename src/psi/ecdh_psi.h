@@ -36,25 +36,20 @@
 #define LIAISON_PSI_ECDH_PSI_H_
 
 #include <cstdint>
+#include <optional>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/bytes.h"
 #include "absl/types/span.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
+#include "psi/psi.h"
 
 namespace liaison::psi {
-
-// PsiOutput is what a protocol run asks the receiving side(s) to learn.
-enum class PsiOutput { kIntersection, kCardinality };
-
-// ProgressFn reports a phase name and how many of `total` units are done.
-// It is called from the protocol's thread only.
-using ProgressFn =
-    std::function<void(std::string_view phase, uint64_t done, uint64_t total)>;
 
 struct EcdhPsiParams {
   PsiOutput output = PsiOutput::kIntersection;
@@ -65,23 +60,17 @@ struct EcdhPsiParams {
   ProgressFn progress;        // optional
 };
 
-struct PsiResult {
-  // matched holds, in increasing order, the indices into the caller's items
-  // that are in the intersection. Filled only for a receiving side in
-  // kIntersection mode.
-  std::vector<size_t> matched;
-  // intersection_size is |X ∩ Y| for a receiving side, 0 otherwise.
-  uint64_t intersection_size = 0;
-  uint64_t peer_set_size = 0;
-  bool received = false;
-};
-
 // EcdhPsi is one side of the protocol; the two sides run the same code with
 // mirrored `i_receive` / `peer_receives`.
 class EcdhPsi {
  public:
   static constexpr std::string_view kProtocolName = "ecdh-psi";
   static constexpr uint32_t kProtocolVersion = 1;
+
+  // AnnouncedSetSize returns the set size a peer's first message (its
+  // header) announces, or nullopt if it is not a well-formed header of this
+  // version (the protocol then refuses it itself).
+  static std::optional<uint64_t> AnnouncedSetSize(ByteSpan header);
 
   explicit EcdhPsi(EcdhPsiParams params) : params_(std::move(params)) {}
 

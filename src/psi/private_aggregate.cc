@@ -14,6 +14,7 @@
 #include "okvs/okvs.h"
 #include "psi/internal/item_hash.h"
 #include "psi/internal/seed_commit.h"
+#include "psi/internal/wire_header.h"
 #include "psi/shared_output_psi.h"
 
 namespace liaison::psi {
@@ -21,7 +22,8 @@ namespace {
 
 using crypto::Block;
 
-constexpr uint32_t kMagic = 0x47415044;  // "DPAG" little-endian
+constexpr internal::WireProtocol kWire{PrivateAggregate::kProtocolName, 0x47415044,  // "DPAG"
+                                       PrivateAggregate::kProtocolVersion};
 constexpr size_t kMaxRationalLen = 256;
 
 // Mechanism bytes of the header. kWireNoNoise is the test-only noise-free
@@ -51,8 +53,7 @@ struct Header {
 
 Bytes EncodeHeader(const Header& h) {
   ByteWriter w;
-  w.U32(kMagic);
-  w.U32(h.version);
+  internal::WriteHeaderStart(w, kWire);
   w.U8(h.kind == AggregateKind::kCount ? 0 : 1);
   w.U8(h.sender_receives ? 1 : 0);
   w.U8(h.other_receives ? 1 : 0);
@@ -72,25 +73,16 @@ Bytes EncodeHeader(const Header& h) {
 
 absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   ByteReader r(msg);
-  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("dp-aggregate magic"));
-  if (magic != kMagic) return absl::DataLossError("peer message is not a dp-aggregate header");
+  LIAISON_RETURN_IF_ERROR(internal::ReadHeaderStart(r, kWire));
   Header h;
-  LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("dp-aggregate version"));
-  if (h.version != PrivateAggregate::kProtocolVersion) {
-    return absl::FailedPreconditionError(StrCat("the peer runs dp-aggregate version ", h.version,
-                                                ", we run version ",
-                                                PrivateAggregate::kProtocolVersion));
-  }
-  LIAISON_ASSIGN_OR_RETURN(uint8_t kind, r.U8("dp-aggregate kind"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, r.U8("dp-aggregate recipients"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("dp-aggregate recipients"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t has_values, r.U8("dp-aggregate value side"));
-  LIAISON_ASSIGN_OR_RETURN(h.mechanism, r.U8("dp-aggregate mechanism"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t security, r.U8("dp-aggregate security"));
-  if (kind > 1 || sender_receives > 1 || other_receives > 1 || has_values > 1 ||
-      h.mechanism > kWireGaussian || security > 1) {
-    return absl::DataLossError("dp-aggregate header has out-of-range flags");
-  }
+  h.version = kWire.version;
+  LIAISON_ASSIGN_OR_RETURN(uint8_t kind, internal::ReadFlag(r, kWire, "kind"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, internal::ReadFlag(r, kWire, "recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, internal::ReadFlag(r, kWire, "recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t has_values, internal::ReadFlag(r, kWire, "value side"));
+  LIAISON_ASSIGN_OR_RETURN(h.mechanism,
+                           internal::ReadFlag(r, kWire, "mechanism", kWireGaussian));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t security, internal::ReadFlag(r, kWire, "security"));
   h.kind = kind == 0 ? AggregateKind::kCount : AggregateKind::kSum;
   h.sender_receives = sender_receives == 1;
   h.other_receives = other_receives == 1;
@@ -476,6 +468,11 @@ absl::StatusOr<PrivateAggregateResult> PrivateAggregate::Run(
   }
   result.received = true;
   return result;
+}
+
+std::optional<uint64_t> PrivateAggregate::AnnouncedSetSize(ByteSpan header) {
+  absl::StatusOr<Header> h = DecodeHeader(header);
+  return h.ok() ? std::optional<uint64_t>(h->set_size) : std::nullopt;
 }
 
 }  // namespace liaison::psi

@@ -111,12 +111,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/bytes.h"
 #include "absl/types/span.h"
 #include "crypto/prng.h"
 #include "dp/mechanism.h"
 #include "mpc/shares.h"
 #include "net/channel.h"
-#include "psi/ecdh_psi.h"  // ProgressFn
+#include "psi/psi.h"
 
 namespace liaison::testing {
 class InsecureNoiseFreeAggregate;  // tests/testing/insecure_aggregate.h
@@ -260,6 +261,11 @@ class PrivateAggregate {
  public:
   static constexpr std::string_view kProtocolName = "dp-aggregate";
   static constexpr uint32_t kProtocolVersion = 2;
+
+  // AnnouncedSetSize returns the set size a peer's first message (its
+  // header) announces, or nullopt if it is not a well-formed header of this
+  // version (the protocol then refuses it itself).
+  static std::optional<uint64_t> AnnouncedSetSize(ByteSpan header);
 
   explicit PrivateAggregate(PrivateAggregateParams params)
       : params_(std::move(params)), noise_free_(false) {}

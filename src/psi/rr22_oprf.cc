@@ -21,7 +21,7 @@ namespace liaison::psi {
 namespace {
 
 using crypto::Block;
-using ot::SecretBlocks;
+using crypto::SecretBlocks;
 
 // kBatch bounds the keys a worker handles per call, so its scratch stays in
 // cache.
@@ -40,7 +40,7 @@ void Progress(const Rr22OprfParams& p, std::string_view phase, uint64_t done,
 
 // MulByDelta sets v[i] = Δ·v[i], with Δ broadcast from `delta_rep`
 // (kBatch copies of Δ).
-void MulByDelta(const SecretBlocks& delta_rep, absl::Span<Block> v) {
+void MulByDelta(const crypto::SecretBlocks& delta_rep, absl::Span<Block> v) {
   for (size_t b = 0; b < v.size(); b += kBatch) {
     const size_t c = std::min(v.size() - b, kBatch);
     auto s = v.subspan(b, c);
@@ -48,8 +48,8 @@ void MulByDelta(const SecretBlocks& delta_rep, absl::Span<Block> v) {
   }
 }
 
-SecretBlocks Broadcast(const Block& delta) {
-  SecretBlocks rep(kBatch);
+crypto::SecretBlocks Broadcast(const Block& delta) {
+  crypto::SecretBlocks rep(kBatch);
   for (size_t i = 0; i < kBatch; ++i) rep[i] = delta;
   return rep;
 }
@@ -118,12 +118,12 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
   // on its own thread while the VOLE talks to the peer, as volePSI does;
   // the peer is otherwise idle while we encode.
   Progress(p, "vole+encoding", 0, m);
-  ot::UninitSecretBlocks okvs(m);  // every cell is written by the encoding
+  crypto::UninitSecretBlocks okvs(m);  // every cell is written by the encoding
   Block okvs_seeds[kMaxEncodeTries];
   for (Block& seed : okvs_seeds) seed = prng.NextBlock();
   Block okvs_seed;
   auto encoding = std::async(std::launch::async, [&]() -> absl::Status {
-    ot::UninitSecretBlocks values(n);
+    crypto::UninitSecretBlocks values(n);
     internal::ParallelCrHash(keys, values.span(), threads);
     absl::Status st;
     for (const Block& seed : okvs_seeds) {
@@ -158,11 +158,11 @@ absl::Status Rr22OprfReceiver::Run(net::Channel& channel,
 
   // The OKVS seed, and in malicious mode our share w_R of w, drawn now
   // that the VOLE is done.
-  ot::SecretBlock w_r;
+  crypto::SecretBlock w_r;
   uint8_t seed_bytes[32];
   okvs_seed.ToBytes(seed_bytes);
   if (p.malicious) {
-    w_r = ot::SecretBlock(prng.NextBlock());
+    w_r = crypto::SecretBlock(prng.NextBlock());
     w_r.value().ToBytes(seed_bytes + 16);
   }
   LIAISON_RETURN_IF_ERROR(
@@ -216,9 +216,9 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
   const size_t m = okvs_.size();
 
   // Malicious: commit to our share w_S of w before anything else.
-  ot::SecretBlock w_s;
+  crypto::SecretBlock w_s;
   if (p.malicious) {
-    w_s = ot::SecretBlock(prng.NextBlock());
+    w_s = crypto::SecretBlock(prng.NextBlock());
     const crypto::Digest256 c = Commitment(w_s.value());
     LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(c.data(), c.size())));
   }
@@ -231,7 +231,7 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
     return absl::InternalError(
         "silent VOLE returned the wrong number of correlations");
   }
-  const SecretBlocks delta_rep = Broadcast(vole.delta.value());
+  const crypto::SecretBlocks delta_rep = Broadcast(vole.delta.value());
   Progress(p, "vole", m, m);
 
   // B' = B ⊕ Δ·(P ⊕ C), chunk by chunk as it arrives.
@@ -243,10 +243,10 @@ absl::Status Rr22OprfSender::Run(net::Channel& channel,
   }
   okvs_seed_ = Block::FromBytes(seed_msg.data());
   if (p.malicious) {
-    w_ = ot::SecretBlock(Block::FromBytes(seed_msg.data() + 16) ^ w_s.value());
+    w_ = crypto::SecretBlock(Block::FromBytes(seed_msg.data() + 16) ^ w_s.value());
   }
   {
-    SecretBlocks chunk(
+    crypto::SecretBlocks chunk(
         static_cast<size_t>(std::min<uint64_t>(peer_chunk_len, m)));
     for (size_t got = 0; got < m;) {
       const size_t count =
@@ -283,9 +283,9 @@ void Rr22OprfSender::Eval(absl::Span<const Block> keys,
   const int threads = Threads(params_);
   // F(x) = CrHash(Decode(B', x) ⊕ Δ·h(x)).
   okvs::OkvsDecode(okvs_, okvs_seed_, b_prime_.span(), keys, out, threads);
-  const SecretBlocks delta_rep = Broadcast(delta_.value());
+  const crypto::SecretBlocks delta_rep = Broadcast(delta_.value());
   ParallelFor(keys.size(), threads, kBatch, [&](size_t begin, size_t end) {
-    SecretBlocks h(kBatch);
+    crypto::SecretBlocks h(kBatch);
     for (size_t b = begin; b < end; b += kBatch) {
       const size_t c = std::min(end, b + kBatch) - b;
       auto hs = h.span().subspan(0, c);
@@ -307,8 +307,8 @@ void Rr22OprfSender::Eval(absl::Span<const Block> keys,
 
 void Rr22OprfSender::Clear() {
   b_prime_.Clear();
-  delta_ = ot::SecretBlock();
-  w_ = ot::SecretBlock();
+  delta_ = crypto::SecretBlock();
+  w_ = crypto::SecretBlock();
 }
 
 }  // namespace liaison::psi

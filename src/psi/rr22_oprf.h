@@ -84,8 +84,8 @@
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
-#include "ot/secret_blocks.h"
-#include "psi/ecdh_psi.h"  // ProgressFn
+#include "crypto/secret_blocks.h"
+#include "psi/psi.h"
 
 namespace liaison::psi {
 
@@ -151,9 +151,9 @@ class Rr22OprfSender {
   Rr22OprfParams params_;
   okvs::OkvsParams okvs_;
   crypto::Block okvs_seed_;
-  ot::SecretBlock delta_;
-  ot::SecretBlock w_;  // malicious mode: w = w_S ⊕ w_R
-  ot::UninitSecretBlocks b_prime_{0};
+  crypto::SecretBlock delta_;
+  crypto::SecretBlock w_;  // malicious mode: w = w_S ⊕ w_R
+  crypto::UninitSecretBlocks b_prime_{0};
 };
 
 }  // namespace liaison::psi

@@ -12,9 +12,10 @@
 #include "base/thread_pool.h"
 #include "crypto/aes.h"
 #include "okvs/okvs.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 #include "psi/internal/item_hash.h"
 #include "psi/internal/seed_commit.h"
+#include "psi/internal/wire_header.h"
 #include "psi/rr22_oprf.h"
 #include "psi/shared_output_psi.h"
 
@@ -22,10 +23,11 @@ namespace liaison::psi {
 namespace {
 
 using crypto::Block;
-using ot::SecretBlock;
-using ot::SecretBlocks;
+using crypto::SecretBlock;
+using crypto::SecretBlocks;
 
-constexpr uint32_t kMagic = 0x32325252;  // "RR22" little-endian
+constexpr internal::WireProtocol kWire{Rr22Psi::kProtocolName, 0x32325252,  // "RR22"
+                                       Rr22Psi::kProtocolVersion};
 // kBatch bounds the items a worker handles per call, so its scratch stays
 // in cache.
 constexpr size_t kBatch = 1024;
@@ -62,8 +64,7 @@ struct Header {
 
 Bytes EncodeHeader(const Header& h) {
   ByteWriter w;
-  w.U32(kMagic);
-  w.U32(h.version);
+  internal::WriteHeaderStart(w, kWire);
   w.U8(h.output == PsiOutput::kIntersection ? 0 : 1);
   w.U8(h.sender_receives ? 1 : 0);
   w.U8(h.other_receives ? 1 : 0);
@@ -78,28 +79,14 @@ Bytes EncodeHeader(const Header& h) {
 
 absl::StatusOr<Header> DecodeHeader(ByteSpan msg) {
   ByteReader r(msg);
-  LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("rr22-psi magic"));
-  if (magic != kMagic)
-    return absl::DataLossError("peer message is not an rr22-psi header");
+  LIAISON_RETURN_IF_ERROR(internal::ReadHeaderStart(r, kWire));
   Header h;
-  LIAISON_ASSIGN_OR_RETURN(h.version, r.U32("rr22-psi version"));
-  // The rest of the layout depends on the version: refuse another one
-  // before reading it.
-  if (h.version != Rr22Psi::kProtocolVersion) {
-    return absl::FailedPreconditionError(
-        StrCat("the peer runs rr22-psi version ", h.version, ", we run version ",
-               Rr22Psi::kProtocolVersion));
-  }
-  LIAISON_ASSIGN_OR_RETURN(uint8_t output, r.U8("rr22-psi output"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives,
-                           r.U8("rr22-psi recipients"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, r.U8("rr22-psi recipients"));
-  LIAISON_ASSIGN_OR_RETURN(h.role, r.U8("rr22-psi role"));
-  LIAISON_ASSIGN_OR_RETURN(uint8_t security, r.U8("rr22-psi security"));
-  if (output > 1 || sender_receives > 1 || other_receives > 1 ||
-      h.role > kWireSender || security > 1) {
-    return absl::DataLossError("rr22-psi header has out-of-range flags");
-  }
+  h.version = kWire.version;
+  LIAISON_ASSIGN_OR_RETURN(uint8_t output, internal::ReadFlag(r, kWire, "output"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t sender_receives, internal::ReadFlag(r, kWire, "recipients"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t other_receives, internal::ReadFlag(r, kWire, "recipients"));
+  LIAISON_ASSIGN_OR_RETURN(h.role, internal::ReadFlag(r, kWire, "role", kWireSender));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t security, internal::ReadFlag(r, kWire, "security"));
   h.output = output == 0 ? PsiOutput::kIntersection : PsiOutput::kCardinality;
   h.sender_receives = sender_receives == 1;
   h.other_receives = other_receives == 1;
@@ -194,7 +181,7 @@ SortEntry TagFromBytes(const uint8_t* p, size_t len, uint32_t idx) {
 
 // MakeSortedTags returns (tag of f[i], i) for all i, sorted by tag (then
 // index): a bucket pass on the top bits, then the buckets in parallel.
-std::vector<SortEntry> MakeSortedTags(const ot::UninitSecretBlocks& f, size_t tag_len,
+std::vector<SortEntry> MakeSortedTags(const crypto::UninitSecretBlocks& f, size_t tag_len,
                                       int threads) {
   const size_t n = f.size();
   std::vector<SortEntry> v(n);
@@ -242,11 +229,11 @@ void LabelledHash(absl::Span<const Block> in, const Block& label,
 // SortedValues returns the sorted tags S sends for the OPRF values `f`:
 // their first tag_len bytes (semi-honest) or T = CrHash(F ⊕ kTagLabel)
 // (malicious).
-std::vector<SortEntry> SortedValues(const ot::UninitSecretBlocks& f,
+std::vector<SortEntry> SortedValues(const crypto::UninitSecretBlocks& f,
                                     bool malicious, size_t tag_len,
                                     int threads) {
   if (!malicious) return MakeSortedTags(f, tag_len, threads);
-  ot::UninitSecretBlocks tags(f.size());
+  crypto::UninitSecretBlocks tags(f.size());
   LabelledHash(f.span(), kTagLabel, tags.span(), threads);
   return MakeSortedTags(tags, tag_len, threads);
 }
@@ -305,7 +292,7 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
   ctx.Progress("hashing", n, n);
 
   // Our OPRF values F(y), as sorted tags.
-  ot::UninitSecretBlocks f(n);  // every value is written by the OPRF
+  crypto::UninitSecretBlocks f(n);  // every value is written by the OPRF
   absl::Status oprf =
       Rr22OprfReceiver(OprfParams(ctx)).Run(channel, keys, f.span(), prng);
   if (okvs::IsDuplicateKeysError(oprf)) {
@@ -364,7 +351,7 @@ absl::StatusOr<PsiResult> RunOprfReceiver(const Context& ctx,
     w.U64(positions.size());
     LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
     const size_t per_msg = static_cast<size_t>(ProofChunk(p.chunk_len));
-    SecretBlocks proofs(std::min(per_msg, positions.size()));
+    crypto::SecretBlocks proofs(std::min(per_msg, positions.size()));
     for (size_t b = 0; b < positions.size(); b += per_msg) {
       const size_t e = std::min(positions.size(), b + per_msg);
       for (size_t i = b; i < e; ++i) proofs[i - b] = f[position_items[i]] ^ kProofLabel;
@@ -410,7 +397,7 @@ absl::StatusOr<PsiResult> RunOprfSender(const Context& ctx,
   LIAISON_RETURN_IF_ERROR(
       oprf.Run(channel, ctx.n_r, ctx.peer_chunk_len, prng));
   ctx.Progress("evaluating", 0, n);
-  ot::UninitSecretBlocks f(n);  // every value is written by Eval
+  crypto::UninitSecretBlocks f(n);  // every value is written by Eval
   oprf.Eval(keys, f.span());
   oprf.Clear();
   std::vector<SortEntry> sorted =
@@ -641,6 +628,11 @@ absl::StatusOr<PsiResult> Rr22Psi::Run(net::Channel& channel,
   }
   if (i_am_r) return RunOprfReceiver(ctx, channel, items, prng);
   return RunOprfSender(ctx, channel, items, prng);
+}
+
+std::optional<uint64_t> Rr22Psi::AnnouncedSetSize(ByteSpan header) {
+  absl::StatusOr<Header> h = DecodeHeader(header);
+  return h.ok() ? std::optional<uint64_t>(h->set_size) : std::nullopt;
 }
 
 }  // namespace liaison::psi

@@ -132,15 +132,17 @@
 #define LIAISON_PSI_RR22_PSI_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "base/bytes.h"
 #include "absl/types/span.h"
 #include "crypto/prng.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
-#include "psi/ecdh_psi.h"  // PsiOutput, PsiResult, ProgressFn
+#include "psi/psi.h"
 
 namespace liaison::psi {
 
@@ -179,6 +181,11 @@ class Rr22Psi {
   // kProtocolVersion 2 added the security byte to the header, 3 the seed
   // commitment (the seed itself follows in its own message).
   static constexpr uint32_t kProtocolVersion = 3;
+
+  // AnnouncedSetSize returns the set size a peer's first message (its
+  // header) announces, or nullopt if it is not a well-formed header of this
+  // version (the protocol then refuses it itself).
+  static std::optional<uint64_t> AnnouncedSetSize(ByteSpan header);
 
   explicit Rr22Psi(Rr22PsiParams params) : params_(std::move(params)) {}
 

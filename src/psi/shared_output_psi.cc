@@ -14,7 +14,7 @@
 #include "mpc/one_of_n_ot.h"
 #include "mpc/ot_pair.h"
 #include "okvs/okvs.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 #include "psi/internal/cuckoo.h"
 #include "psi/bin_oprf.h"
 
@@ -273,7 +273,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
 
   // 2. OPPRF: OPRF on one key per bin, then the sender's hint OKVS.
   Progress(p, "oprf", 0, num_bins);
-  ot::SecretBlocks bin_keys(num_bins);
+  crypto::SecretBlocks bin_keys(num_bins);
   for (size_t b = 0; b < num_bins; ++b) {
     const uint64_t e = (*table)[b];
     // The table is our own placement; empty bins get a random key.
@@ -282,7 +282,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   table->clear();
   table->shrink_to_fit();
   if (deviation_.bin_keys) deviation_.bin_keys(cuckoo_seed, num_bins, bin_keys.span());
-  ot::UninitSecretBlocks f(num_bins);
+  crypto::UninitSecretBlocks f(num_bins);
   LIAISON_RETURN_IF_ERROR(
       BinOprfReceiver(OprfParams(p)).Run(channel, bin_keys.span(), f.span(), prng));
   Progress(p, "oprf", num_bins, num_bins);
@@ -303,7 +303,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
     return absl::DataLossError("peer's OKVS chunk length does not fit the channel");
   }
   const size_t m = hint.size();
-  ot::UninitSecretBlocks okvs(m);
+  crypto::UninitSecretBlocks okvs(m);
   for (size_t got = 0; got < m;) {
     const size_t count = static_cast<size_t>(std::min<uint64_t>(peer_chunk, m - got));
     LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
@@ -314,7 +314,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
     std::memcpy(okvs.data() + got, msg.data(), msg.size());
     got += count;
   }
-  ot::UninitSecretBlocks decoded(num_bins);
+  crypto::UninitSecretBlocks decoded(num_bins);
   okvs::OkvsDecode(hint, hint_seed, okvs.span(), bin_keys.span(), decoded.span(), threads);
   okvs.Clear();
   bin_keys.Clear();
@@ -398,7 +398,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   BinOprfSender oprf(OprfParams(p));
   LIAISON_RETURN_IF_ERROR(oprf.Run(channel, num_bins, peer_chunk, prng));
   const size_t num_hint = internal::kNumCuckooHashes * n;
-  ot::UninitSecretBlocks hint_keys(num_hint), hint_values(num_hint);
+  crypto::UninitSecretBlocks hint_keys(num_hint), hint_values(num_hint);
   ParallelFor(n, threads, 4096, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       for (uint64_t j = 0; j < internal::kNumCuckooHashes; ++j) {
@@ -435,7 +435,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   cand = {};
   const okvs::OkvsParams hint = HintParams(p, n);
   LIAISON_RETURN_IF_ERROR(hint.Validate());
-  ot::UninitSecretBlocks okvs(hint.size());
+  crypto::UninitSecretBlocks okvs(hint.size());
   Block hint_seed;
   absl::Status encoded;
   for (int t = 0; t < kMaxEncodeTries; ++t) {

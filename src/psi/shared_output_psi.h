@@ -114,7 +114,7 @@
 #include "mpc/shares.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
-#include "psi/ecdh_psi.h"  // ProgressFn
+#include "psi/psi.h"
 
 namespace liaison::testing {
 class InsecureDeviatingReceiver;  // tests/testing/insecure_deviating_receiver.h

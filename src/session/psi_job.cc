@@ -47,43 +47,17 @@ static_assert(psi::EcdhPsi::kProtocolVersion == 1, "PeerHeaderSetSize reads ecdh
 static_assert(psi::Rr22Psi::kProtocolVersion == 3, "PeerHeaderSetSize reads rr22-psi v3");
 static_assert(psi::PrivateAggregate::kProtocolVersion == 2,
               "PeerHeaderSetSize reads dp-aggregate v2");
-constexpr uint32_t kEcdhMagic = 0x48434445;          // docs/wire/ecdh-psi.md
-constexpr uint32_t kRr22Magic = 0x32325252;          // docs/wire/rr22-psi.md
-constexpr uint32_t kPrivateAggregateMagic = 0x47415044;  // docs/protocols/dp-aggregate.md
-
 // PeerHeaderSetSize returns the set size announced by `msg`, the peer's
 // first message of `protocol` (its header), or nullopt if `msg` is not a
-// header of the version whose layout is read here (the protocol then
-// refuses it itself, before any data).
+// well-formed header of our version (the protocol then refuses it itself,
+// before any data).
 std::optional<uint64_t> PeerHeaderSetSize(std::string_view protocol, ByteSpan msg) {
-  ByteReader r(msg);
-  absl::StatusOr<uint32_t> magic = r.U32("magic");
-  absl::StatusOr<uint32_t> version = r.U32("version");
-  if (!magic.ok() || !version.ok()) return std::nullopt;
-  auto skip = [&r](int num_bytes) {
-    for (int i = 0; i < num_bytes; ++i) {
-      if (!r.U8("header byte").ok()) return false;
-    }
-    return true;
-  };
-  bool known = false;
-  if (protocol == psi::EcdhPsi::kProtocolName) {
-    // output, sender_receives, other_receives; then set_size.
-    known = *magic == kEcdhMagic && *version == psi::EcdhPsi::kProtocolVersion && skip(3);
-  } else if (protocol == psi::Rr22Psi::kProtocolName) {
-    // output, sender_receives, other_receives, role, security; then set_size.
-    known = *magic == kRr22Magic && *version == psi::Rr22Psi::kProtocolVersion && skip(5);
-  } else if (protocol == psi::PrivateAggregate::kProtocolName) {
-    // kind, sender_receives, other_receives, has_values, mechanism,
-    // security; epsilon, delta, count_epsilon; lo, hi; then set_size.
-    known = *magic == kPrivateAggregateMagic &&
-            *version == psi::PrivateAggregate::kProtocolVersion && skip(6) &&
-            r.String("epsilon").ok() && r.String("delta").ok() &&
-            r.String("count epsilon").ok() && r.U64("lo").ok() && r.U64("hi").ok();
+  if (protocol == psi::EcdhPsi::kProtocolName) return psi::EcdhPsi::AnnouncedSetSize(msg);
+  if (protocol == psi::Rr22Psi::kProtocolName) return psi::Rr22Psi::AnnouncedSetSize(msg);
+  if (protocol == psi::PrivateAggregate::kProtocolName) {
+    return psi::PrivateAggregate::AnnouncedSetSize(msg);
   }
-  if (!known) return std::nullopt;
-  absl::StatusOr<uint64_t> n = r.U64("set size");
-  return n.ok() ? std::optional<uint64_t>(*n) : std::nullopt;
+  return std::nullopt;
 }
 
 // AgreedSizeChannel passes a protocol's messages through and checks the

@@ -47,12 +47,12 @@ TEST_P(OneOfNOtTest, ReceiverGetsTheChosenEntry) {
       q, [&](int party, OtPair& ots, net::Channel& ch,
              crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
         if (party == 0) {
-          auto bits = ot::SecretBits::FromWords(choice_words, kN * q);
+          auto bits = crypto::SecretBits::FromWords(choice_words, kN * q);
           auto rots = ExtendBothWaysWords(ots, ch, bits, 0, prng, 2);
           if (!rots.ok()) return rots.status();
           return OneOfNBitOtReceive(ch, q, kN, choice_words, rots->mine.span(), 2);
         }
-        auto rots = ExtendBothWaysWords(ots, ch, ot::SecretBits(), kN * q, prng, 2);
+        auto rots = ExtendBothWaysWords(ots, ch, crypto::SecretBits(), kN * q, prng, 2);
         if (!rots.ok()) return rots.status();
         absl::Status st =
             OneOfNBitOtSend(ch, q, tables, rots->theirs.m0.span(), rots->theirs.m1.span(), 2);
@@ -72,12 +72,12 @@ TEST(OneOfNOtTest, TwoBitMessagesGiveBothPlanes) {
       9, [&](int party, OtPair& ots, net::Channel& ch,
              crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
         if (party == 0) {
-          auto bits = ot::SecretBits::FromWords(choice_words, kN * q);
+          auto bits = crypto::SecretBits::FromWords(choice_words, kN * q);
           auto rots = ExtendBothWaysWords(ots, ch, bits, 0, prng, 1);
           if (!rots.ok()) return rots.status();
           return OneOfNBitOtReceive(ch, q, kN, choice_words, rots->mine.span(), 1, 2);
         }
-        auto rots = ExtendBothWaysWords(ots, ch, ot::SecretBits(), kN * q, prng, 1);
+        auto rots = ExtendBothWaysWords(ots, ch, crypto::SecretBits(), kN * q, prng, 1);
         if (!rots.ok()) return rots.status();
         absl::Status st = OneOfNBitOtSend(ch, q, tables, rots->theirs.m0.span(),
                                           rots->theirs.m1.span(), 1, 2);
@@ -148,7 +148,7 @@ TEST_P(OneOfNOtTest, ExtendSendMatchesThePlainReceiver) {
       500 + q, [&](int party, OtPair& ots, net::Channel& ch,
                    crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
         if (party == 0) {
-          auto bits = ot::SecretBits::FromWords(choice_words, kN * q);
+          auto bits = crypto::SecretBits::FromWords(choice_words, kN * q);
           auto mc = ots.ReceiveRotWords(ch, bits, prng, 2);
           if (!mc.ok()) return mc.status();
           return OneOfNBitOtReceive(ch, q, kN, choice_words, mc->span(), 2);

@@ -10,9 +10,9 @@ namespace liaison::mpc {
 namespace {
 
 struct Both {
-  ot::SecretBlocks mine;  // received
+  crypto::SecretBlocks mine;  // received
   ot::RotSenderOutput theirs;
-  ot::SecretBits choices;
+  crypto::SecretBits choices;
 };
 
 TEST(OtPairTest, RandomOtsHoldInBothDirections) {
@@ -20,7 +20,7 @@ TEST(OtPairTest, RandomOtsHoldInBothDirections) {
   auto [r0, r1] = testing::RunTwoParties<Both>(
       7, [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) -> absl::StatusOr<Both> {
         Both b;
-        b.choices = ot::SecretBits::Random(kN + party, prng);
+        b.choices = crypto::SecretBits::Random(kN + party, prng);
         auto rots = ExtendBothWays(ots, ch, b.choices, kN + 1 - party, prng);
         if (!rots.ok()) return rots.status();
         b.mine = std::move(rots->mine);
@@ -48,12 +48,12 @@ TEST(OtPairTest, WordOtsAreTheLowWordsOfTheBlockOts) {
   struct Words {
     SecretWords mine;
     OtPair::RotWords theirs;
-    ot::SecretBits choices;
+    crypto::SecretBits choices;
   };
   auto [r0, r1] = testing::RunTwoParties<Words>(
       8, [&](int party, OtPair& ots, net::Channel& ch, crypto::Prng& prng) -> absl::StatusOr<Words> {
         Words w;
-        w.choices = ot::SecretBits::Random(party == 1 ? kN : 0, prng);
+        w.choices = crypto::SecretBits::Random(party == 1 ? kN : 0, prng);
         auto rots = ExtendBothWaysWords(ots, ch, w.choices, party == 0 ? kN : 0, prng, 2);
         if (!rots.ok()) return rots.status();
         w.mine = std::move(rots->mine);
@@ -80,7 +80,7 @@ TEST(OtPairTest, PiecesCoverEveryOtWithTheRightMessages) {
     std::vector<uint64_t> m0, m1, mc;
     std::vector<int> hits;
     bool aligned = true;
-    ot::SecretBits choices;
+    crypto::SecretBits choices;
   };
   auto [r0, r1] = testing::RunTwoParties<Pieces>(
       9, [&](int party, OtPair& ots, net::Channel& ch,
@@ -106,7 +106,7 @@ TEST(OtPairTest, PiecesCoverEveryOtWithTheRightMessages) {
           if (!st.ok()) return st;
           return p;
         }
-        p.choices = ot::SecretBits::Random(kN, prng);
+        p.choices = crypto::SecretBits::Random(kN, prng);
         p.mc.resize(kN);
         absl::Status st = ots.ReceiveRotPieces(
             ch, p.choices, kGroup, prng, 2, [&](size_t first, absl::Span<const uint64_t> mc) {

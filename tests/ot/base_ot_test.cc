@@ -19,14 +19,14 @@ constexpr uint64_t kSeed = 0xba5e0001;
 
 struct Outcome {
   absl::StatusOr<BaseOtSenderOutput> sender = absl::InternalError("unset");
-  absl::StatusOr<SecretBlocks> receiver = absl::InternalError("unset");
+  absl::StatusOr<crypto::SecretBlocks> receiver = absl::InternalError("unset");
 };
 
 // RunBoth runs the sender over `to_receiver` on another thread and the
 // receiver over `to_sender` here. Each side closes its end when it returns,
 // as a process would, so a failed side never leaves the other waiting.
 Outcome RunBoth(net::Channel& to_receiver, net::Channel& to_sender, size_t num_ots,
-                const SecretBits& choices, uint64_t seed, BaseOtParams params = {}) {
+                const crypto::SecretBits& choices, uint64_t seed, BaseOtParams params = {}) {
   auto sent = std::async(std::launch::async, [&] {
     crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
     auto r = BaseOtSender(params).Run(to_receiver, num_ots, prng);
@@ -41,15 +41,15 @@ Outcome RunBoth(net::Channel& to_receiver, net::Channel& to_sender, size_t num_o
   return out;
 }
 
-SecretBits Choices(size_t n, uint64_t seed) {
+crypto::SecretBits Choices(size_t n, uint64_t seed) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-  return SecretBits::Random(n, prng);
+  return crypto::SecretBits::Random(n, prng);
 }
 
 void ExpectOts(size_t n, BaseOtParams params = {}) {
   SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
   auto [a, b] = net::LocalPair();
-  SecretBits choices = Choices(n, kSeed + 7);
+  crypto::SecretBits choices = Choices(n, kSeed + 7);
   Outcome o = RunBoth(*a, *b, n, choices, kSeed, params);
   ASSERT_TRUE(o.sender.ok()) << o.sender.status();
   ASSERT_TRUE(o.receiver.ok()) << o.receiver.status();
@@ -77,7 +77,7 @@ TEST(BaseOtTest, ThousandOtsOnTwoThreads) { ExpectOts(1000, BaseOtParams{.num_th
 TEST(BaseOtTest, ZeroOtsExchangeOnlyThePoint) { ExpectOts(0); }
 
 TEST(BaseOtTest, SameSeedsGiveSameMessagesWhateverTheThreads) {
-  SecretBits choices = Choices(64, kSeed);
+  crypto::SecretBits choices = Choices(64, kSeed);
   auto [a1, b1] = net::LocalPair();
   Outcome one = RunBoth(*a1, *b1, 64, choices, kSeed, BaseOtParams{.num_threads = 1});
   auto [a2, b2] = net::LocalPair();
@@ -88,7 +88,7 @@ TEST(BaseOtTest, SameSeedsGiveSameMessagesWhateverTheThreads) {
 
 TEST(BaseOtTest, SenderMessagesLookIndependent) {
   auto [a, b] = net::LocalPair();
-  SecretBits choices = Choices(128, kSeed);
+  crypto::SecretBits choices = Choices(128, kSeed);
   Outcome o = RunBoth(*a, *b, 128, choices, kSeed);
   ASSERT_TRUE(o.sender.ok());
   for (size_t i = 0; i < 128; ++i) {
@@ -101,7 +101,7 @@ TEST(BaseOtTest, SenderMessagesLookIndependent) {
 
 TEST(BaseOtTest, CountMismatchIsDataLoss) {
   auto [a, b] = net::LocalPair();
-  SecretBits choices = Choices(10, kSeed);
+  crypto::SecretBits choices = Choices(10, kSeed);
   Outcome o = RunBoth(*a, *b, /*num_ots=*/11, choices, kSeed);
   EXPECT_EQ(o.sender.status().code(), absl::StatusCode::kDataLoss);
 }
@@ -118,7 +118,7 @@ TEST(BaseOtTest, TooManyOtsForTheChannelIsInvalidArgument) {
 }
 
 // A scripted sender: sends `a_msg` as its point and drains the receiver.
-absl::StatusOr<SecretBlocks> ReceiverAgainstPoint(const Bytes& a_msg, size_t n) {
+absl::StatusOr<crypto::SecretBlocks> ReceiverAgainstPoint(const Bytes& a_msg, size_t n) {
   auto [a, b] = net::LocalPair();
   EXPECT_TRUE(a->Send(a_msg).ok());
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
@@ -226,7 +226,7 @@ TEST(BaseOtTest, FaultsEndInDataLossOrUnavailable) {
       } else {
         receiver_end = std::make_unique<testing::FaultyChannel>(std::move(receiver_end), fault);
       }
-      SecretBits choices = Choices(kN, kSeed);
+      crypto::SecretBits choices = Choices(kN, kSeed);
       Outcome o = RunBoth(*sender_end, *receiver_end, kN, choices, kSeed);
       // The victim is the side that receives the damaged message.
       const absl::Status victim = from_sender ? o.receiver.status() : o.sender.status();

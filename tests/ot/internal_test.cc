@@ -6,10 +6,12 @@
 #include "crypto/prng.h"
 #include "gtest/gtest.h"
 #include "ot/internal/transpose.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 
 namespace liaison::ot {
 namespace {
+
+using crypto::Block;
 
 using internal::TransposeImpl;
 
@@ -109,7 +111,7 @@ TEST(TransposeTest, SelectedImplIsAvailable) {
 }
 
 TEST(SecretBitsTest, SetAndGetRoundTrip) {
-  SecretBits bits(300);
+  crypto::SecretBits bits(300);
   for (size_t i = 0; i < 300; i += 7) bits.Set(i, 1);
   for (size_t i = 0; i < 300; ++i) EXPECT_EQ(bits.Get(i), i % 7 == 0 ? 1 : 0) << i;
   bits.Set(7, 0);
@@ -122,7 +124,7 @@ TEST(SecretBitsTest, RandomClearsBitsPastTheEnd) {
   for (size_t n : {size_t{1}, size_t{63}, size_t{64}, size_t{65}, size_t{127}, size_t{128},
                    size_t{129}, size_t{200}}) {
     crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + n);
-    SecretBits bits = SecretBits::Random(n, prng);
+    crypto::SecretBits bits = crypto::SecretBits::Random(n, prng);
     ASSERT_EQ(bits.num_blocks(), (n + 127) / 128);
     const Block& last = bits.blocks().back();
     for (size_t i = n; i < 128 * bits.num_blocks(); ++i) {
@@ -133,7 +135,7 @@ TEST(SecretBitsTest, RandomClearsBitsPastTheEnd) {
 
 TEST(SecretBitsTest, RandomBitsAreBalanced) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  SecretBits bits = SecretBits::Random(10000, prng);
+  crypto::SecretBits bits = crypto::SecretBits::Random(10000, prng);
   size_t ones = 0;
   for (size_t i = 0; i < bits.size(); ++i) ones += bits.Get(i);
   EXPECT_GT(ones, 4700u);
@@ -141,10 +143,10 @@ TEST(SecretBitsTest, RandomBitsAreBalanced) {
 }
 
 TEST(SecretBlocksTest, MovedFromIsEmptyAndCloneCopies) {
-  SecretBlocks a(3);
+  crypto::SecretBlocks a(3);
   a[1] = Block(1, 2);
-  SecretBlocks b = a.Clone();
-  SecretBlocks c = std::move(a);
+  crypto::SecretBlocks b = a.Clone();
+  crypto::SecretBlocks c = std::move(a);
   EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): documented state
   ASSERT_EQ(c.size(), 3u);
   EXPECT_EQ(c[1], Block(1, 2));

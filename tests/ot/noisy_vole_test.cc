@@ -18,9 +18,9 @@ Block XPow(int k) { return k < 64 ? Block(0, uint64_t{1} << k) : Block(uint64_t{
 
 TEST(NoisyVoleCombineTest, IsTheGadgetInnerProduct) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  SecretBlocks cot(2 * 128);
+  crypto::SecretBlocks cot(2 * 128);
   prng.Fill(cot.span());
-  SecretBlocks out(2);
+  crypto::SecretBlocks out(2);
   NoisyVoleCombine(cot.span(), out.span());
   for (size_t j = 0; j < 2; ++j) {
     Block want;
@@ -31,20 +31,20 @@ TEST(NoisyVoleCombineTest, IsTheGadgetInnerProduct) {
 
 TEST(NoisyVoleCombineTest, ChoiceBitsSpellTheElement) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-  SecretBlocks c(3);
+  crypto::SecretBlocks c(3);
   prng.Fill(c.span());
-  const SecretBits bits = NoisyVoleReceiver::ChoiceBits(c.span());
+  const crypto::SecretBits bits = NoisyVoleReceiver::ChoiceBits(c.span());
   ASSERT_EQ(bits.size(), 3u * 128);
   for (size_t j = 0; j < 3; ++j) EXPECT_EQ(bits.blocks()[j], c[j]);
 }
 
 struct NoisyRun {
-  absl::StatusOr<SecretBlocks> b = absl::InternalError("unset");
-  absl::StatusOr<SecretBlocks> a = absl::InternalError("unset");
+  absl::StatusOr<crypto::SecretBlocks> b = absl::InternalError("unset");
+  absl::StatusOr<crypto::SecretBlocks> a = absl::InternalError("unset");
   Block delta;
 };
 
-NoisyRun RunNoisy(const SecretBlocks& c, int k) {
+NoisyRun RunNoisy(const crypto::SecretBlocks& c, int k) {
   SCOPED_TRACE(::testing::Message() << "seed=" << kSeed << " k=" << k);
   OtExtensionParams p;
   p.security = Security::kSemiHonest;
@@ -55,9 +55,9 @@ NoisyRun RunNoisy(const SecretBlocks& c, int k) {
     crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 2);
     OtExtensionSender ot(p);
     absl::Status s = ot.SetUp(*to_receiver, prng);
-    absl::StatusOr<SecretBlocks> r =
+    absl::StatusOr<crypto::SecretBlocks> r =
         s.ok() ? NoisyVoleSender().Run(*to_receiver, ot, c.size(), prng)
-               : absl::StatusOr<SecretBlocks>(s);
+               : absl::StatusOr<crypto::SecretBlocks>(s);
     if (s.ok()) run.delta = ot.delta();
     to_receiver->Close();
     return r;
@@ -66,7 +66,7 @@ NoisyRun RunNoisy(const SecretBlocks& c, int k) {
   OtExtensionReceiver ot(p);
   absl::Status s = ot.SetUp(*to_sender, prng);
   run.a = s.ok() ? NoisyVoleReceiver().Run(*to_sender, ot, c, prng)
-                 : absl::StatusOr<SecretBlocks>(s);
+                 : absl::StatusOr<crypto::SecretBlocks>(s);
   to_sender->Close();
   run.b = sent.get();
   return run;
@@ -76,7 +76,7 @@ TEST(NoisyVoleTest, CorrelationHoldsForEveryElement) {
   for (int k : {1, 8}) {
     for (size_t m : {1, 7, 300}) {
       crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + m);
-      SecretBlocks c(m);
+      crypto::SecretBlocks c(m);
       prng.Fill(c.span());
       if (m >= 7) c[3] = kZeroBlock;  // zero is a valid input
       NoisyRun run = RunNoisy(c, k);

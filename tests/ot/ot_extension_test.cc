@@ -44,9 +44,9 @@ uint64_t GgmBytes(int k) {
   return bytes;
 }
 
-SecretBits Choices(size_t n, uint64_t seed) {
+crypto::SecretBits Choices(size_t n, uint64_t seed) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-  return SecretBits::Random(n, prng);
+  return crypto::SecretBits::Random(n, prng);
 }
 
 template <typename S, typename R>
@@ -74,8 +74,8 @@ auto RunBoth(net::Channel& to_receiver, net::Channel& to_sender, SenderFn sender
 }
 
 // ExpectCorrelation checks t_i = q_i ⊕ b_i·Δ for every i.
-void ExpectCorrelation(const Block& delta, const SecretBlocks& q, const SecretBits& b,
-                       const SecretBlocks& t) {
+void ExpectCorrelation(const Block& delta, const crypto::SecretBlocks& q, const crypto::SecretBits& b,
+                       const crypto::SecretBlocks& t) {
   ASSERT_EQ(q.size(), b.size());
   ASSERT_EQ(t.size(), b.size());
   size_t bad = 0, first_bad = 0;
@@ -95,7 +95,7 @@ void ExpectCot(size_t n, Security security, size_t chunk_blocks = 512, int threa
                                     << " chunk_blocks=" << chunk_blocks << " threads=" << threads
                                     << " k=" << k << " seed=" << kSeed);
   const OtExtensionParams p = Params(security, chunk_blocks, threads, k);
-  SecretBits choices = Choices(n, kSeed + n);
+  crypto::SecretBits choices = Choices(n, kSeed + n);
   auto [a, b] = net::LocalPair();
   auto o = RunBoth(
       *a, *b,
@@ -164,7 +164,7 @@ TEST(CotTest, ThreadCountDoesNotChangeTheOutputs) {
   std::vector<Block> runs[2];
   for (int threads : {1, 2}) {
     const OtExtensionParams p = Params(Security::kMalicious, 8, threads);
-    SecretBits choices = Choices(5000, kSeed);
+    crypto::SecretBits choices = Choices(5000, kSeed);
     auto [a, b] = net::LocalPair();
     auto o = RunBoth(
         *a, *b,
@@ -216,7 +216,7 @@ TEST(RotTest, ReceiverGetsExactlyTheChosenMessage) {
     Pair pair(Params(sec));
     for (size_t n : {size_t{1}, size_t{129}, size_t{10000}}) {
       SCOPED_TRACE(::testing::Message() << "n=" << n << " seed=" << kSeed);
-      SecretBits choices = Choices(n, kSeed + n);
+      crypto::SecretBits choices = Choices(n, kSeed + n);
       auto o = pair.Run(
           [&](net::Channel& ch) { return pair.sender.ExtendRot(ch, n, pair.sender_prng); },
           [&](net::Channel& ch) {
@@ -242,7 +242,7 @@ TEST(RotTest, SuccessiveExtendsGiveFreshMessages) {
   Pair pair(Params(Security::kMalicious));
   std::set<std::pair<uint64_t, uint64_t>> seen;
   for (int round = 0; round < 3; ++round) {
-    SecretBits choices(256);  // all zero: the receiver gets m0 each time
+    crypto::SecretBits choices(256);  // all zero: the receiver gets m0 each time
     auto o = pair.Run(
         [&](net::Channel& ch) { return pair.sender.ExtendRot(ch, 256, pair.sender_prng); },
         [&](net::Channel& ch) {
@@ -266,7 +266,7 @@ TEST(ChosenOtTest, ReceiverGetsTheChosenInputs) {
       x0[i] = Block(i, 2 * i);
       x1[i] = Block(~i, 3 * i + 1);
     }
-    SecretBits choices = Choices(n, kSeed);
+    crypto::SecretBits choices = Choices(n, kSeed);
     auto o = pair.Run(
         [&](net::Channel& ch) { return pair.sender.SendChosen(ch, x0, x1, pair.sender_prng); },
         [&](net::Channel& ch) {
@@ -291,7 +291,7 @@ TEST(ChosenOtTest, UnequalInputsAreInvalidArgument) {
 TEST(OtExtensionTest, MixedKindsOnOneSetUpKeepTheCorrelation) {
   Pair pair(Params(Security::kMalicious, 4));
   for (size_t n : {size_t{300}, size_t{1}, size_t{5000}}) {
-    SecretBits choices = Choices(n, kSeed + n);
+    crypto::SecretBits choices = Choices(n, kSeed + n);
     auto o = pair.Run(
         [&](net::Channel& ch) { return pair.sender.ExtendCot(ch, n, pair.sender_prng); },
         [&](net::Channel& ch) {
@@ -339,7 +339,7 @@ TEST(OtExtensionTest, ZeroChunkIsInvalidArgument) {
 void ExpectMismatch(const OtExtensionParams& ps, const OtExtensionParams& pr, size_t ns,
                     size_t nr) {
   auto [a, b] = net::LocalPair();
-  SecretBits choices = Choices(nr, kSeed);
+  crypto::SecretBits choices = Choices(nr, kSeed);
   auto o = RunBoth(
       *a, *b,
       [&](net::Channel& ch) {
@@ -406,7 +406,7 @@ class InsecureInconsistentChoiceReceiver {
       prg1.emplace_back(seeds->m1[j]);
     }
     const size_t k = (n + 127) / 128, total = k + 1;
-    SecretBits b = SecretBits::Random(128 * total, prng);
+    crypto::SecretBits b = crypto::SecretBits::Random(128 * total, prng);
     ByteWriter w;
     w.U32(0x45544F4C);
     w.U32(1);
@@ -528,8 +528,8 @@ constexpr FaultCase kMaliciousFaults[] = {
 
 struct FaultRun {
   absl::StatusOr<CotSenderOutput> sender = absl::InternalError("unset");
-  absl::StatusOr<SecretBlocks> receiver = absl::InternalError("unset");
-  SecretBits choices;
+  absl::StatusOr<crypto::SecretBlocks> receiver = absl::InternalError("unset");
+  crypto::SecretBits choices;
 };
 
 FaultRun RunWithFault(Security security, const FaultCase& c, const Fault& fault, int k = 1) {
@@ -686,7 +686,7 @@ TEST_P(SoftSpokenTest, RandomAndChosenOts) {
   const auto [k, sec] = GetParam();
   Pair pair(Params(sec, 8, 1, k));
   const size_t n = 3000;
-  SecretBits choices = Choices(n, kSeed + 5);
+  crypto::SecretBits choices = Choices(n, kSeed + 5);
   auto o = pair.Run(
       [&](net::Channel& ch) { return pair.sender.ExtendRot(ch, n, pair.sender_prng); },
       [&](net::Channel& ch) {
@@ -742,7 +742,7 @@ TEST(SoftSpokenTest, KMismatchIsDataLoss) {
   for (const auto& kk : pairs) {
     SCOPED_TRACE(::testing::Message() << "sender k=" << kk[0] << " receiver k=" << kk[1]);
     auto [a, b] = net::LocalPair();
-    SecretBits choices = Choices(100, kSeed);
+    crypto::SecretBits choices = Choices(100, kSeed);
     auto o = RunBoth(
         *a, *b,
         [&](net::Channel& ch) {

@@ -45,13 +45,13 @@ void RunLocal(const PprfParams& p, const SecretPoints& points, uint64_t seed) {
                                     << " threads=" << p.num_threads << " seed=" << seed);
   crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
   const size_t num_ots = PprfNumOts(p);
-  SecretBlocks m0(num_ots), m1(num_ots), m(num_ots);
+  crypto::SecretBlocks m0(num_ots), m1(num_ots), m(num_ots);
   prng.Fill(m0.span());
   prng.Fill(m1.span());
   const PprfReceiver receiver(p);
-  const SecretBits choices = receiver.ChoiceBits(points);
+  const crypto::SecretBits choices = receiver.ChoiceBits(points);
   for (size_t i = 0; i < num_ots; ++i) m[i] = choices.Get(i) ? m1[i] : m0[i];
-  SecretBlocks sender_leaves(p.num_trees * p.domain), receiver_leaves(p.num_trees * p.domain);
+  crypto::SecretBlocks sender_leaves(p.num_trees * p.domain), receiver_leaves(p.num_trees * p.domain);
   std::vector<Block> sums(PprfSumsLen(p));
   ASSERT_TRUE(PprfSender(p).Expand(m0.span(), m1.span(), prng, sender_leaves.span(),
                                    absl::MakeSpan(sums)).ok());
@@ -101,7 +101,7 @@ TEST(PprfTest, PointsAtBothEndsOfTheDomain) {
 TEST(PprfTest, LeavesLookRandomAndDifferAcrossTrees) {
   const PprfParams p{3, 1000, 1};
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  SecretBlocks m0(PprfNumOts(p)), m1(PprfNumOts(p)), leaves(3000);
+  crypto::SecretBlocks m0(PprfNumOts(p)), m1(PprfNumOts(p)), leaves(3000);
   std::vector<Block> sums(PprfSumsLen(p));
   ASSERT_TRUE(PprfSender(p).Expand(m0.span(), m1.span(), prng, leaves.span(),
                                    absl::MakeSpan(sums)).ok());
@@ -111,7 +111,7 @@ TEST(PprfTest, LeavesLookRandomAndDifferAcrossTrees) {
 
 TEST(PprfTest, BadArgumentsAreInvalidArgument) {
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  SecretBlocks m(2), leaves(4);
+  crypto::SecretBlocks m(2), leaves(4);
   std::vector<Block> sums(4);
   EXPECT_EQ(PprfSender({2, 1, 1}).Expand(m.span(), m.span(), prng, leaves.span(),
                                          absl::MakeSpan(sums)).code(),
@@ -126,8 +126,8 @@ TEST(PprfTest, BadArgumentsAreInvalidArgument) {
 }
 
 struct Outcome {
-  absl::StatusOr<SecretBlocks> sender = absl::InternalError("unset");
-  absl::StatusOr<SecretBlocks> receiver = absl::InternalError("unset");
+  absl::StatusOr<crypto::SecretBlocks> sender = absl::InternalError("unset");
+  absl::StatusOr<crypto::SecretBlocks> receiver = absl::InternalError("unset");
 };
 
 // RunOverOt runs PprfSender/Receiver::Run over a semi-honest OT extension,
@@ -148,8 +148,8 @@ Outcome RunOverOt(const PprfParams& p, const SecretPoints& points, const Fault& 
     crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 7);
     OtExtensionSender ot(op);
     absl::Status s = ot.SetUp(*sender_end, prng);
-    absl::StatusOr<SecretBlocks> r =
-        s.ok() ? PprfSender(p).Run(*sender_end, ot, prng) : absl::StatusOr<SecretBlocks>(s);
+    absl::StatusOr<crypto::SecretBlocks> r =
+        s.ok() ? PprfSender(p).Run(*sender_end, ot, prng) : absl::StatusOr<crypto::SecretBlocks>(s);
     sender_end->Close();
     return r;
   });
@@ -157,7 +157,7 @@ Outcome RunOverOt(const PprfParams& p, const SecretPoints& points, const Fault& 
   OtExtensionReceiver ot(op);
   absl::Status s = ot.SetUp(*receiver_end, prng);
   o.receiver = s.ok() ? PprfReceiver(p).Run(*receiver_end, ot, points, prng)
-                      : absl::StatusOr<SecretBlocks>(s);
+                      : absl::StatusOr<crypto::SecretBlocks>(s);
   receiver_end->Close();
   o.sender = sent.get();
   return o;
