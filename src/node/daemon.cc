@@ -57,6 +57,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                            Store::Open(HomePath(options.home, kStoreFile), {}));
   std::unique_ptr<Daemon> d(
       new Daemon(options, std::move(config), std::move(identity), std::move(store)));
+  // Before anything is signed onto the log.
+  LIAISON_RETURN_IF_ERROR(d->CheckAuditLog());
   // The dispatcher exists before the recovery so that the jobs it fails are
   // notified; it starts delivering once the node is up.
   if (!d->config_.webhooks.empty()) {
@@ -148,6 +150,38 @@ Daemon::~Daemon() {
   for (std::thread& t : workers_) {
     if (t.joinable()) t.join();
   }
+}
+
+absl::Status Daemon::CheckAuditLog() {
+  LIAISON_ASSIGN_OR_RETURN(AuditScan scan, ScanAuditLog(*store_, identity_.public_key()));
+  const std::vector<AuditBreak> unaccepted = scan.Unaccepted();
+  if (unaccepted.empty()) {
+    audit_.SetVerifiedHead(scan.scanned.head_seq, scan.scanned.head_hash);
+    if (!scan.breaks.empty()) {
+      Log(LogLevel::kWarning,
+          StrCat("the audit log has ", scan.breaks.size(),
+                 " break(s), the first at record ", scan.breaks.front().seq,
+                 ", accepted by audit_override records (liaison audit verify reports them)"));
+    }
+    return absl::OkStatus();
+  }
+  if (!options_.accept_broken_audit) {
+    return BrokenAuditLogError(
+        unaccepted,
+        StrCat("the node does not start on an altered audit log. See what happened with "
+               "`liaison audit verify ", options_.home,
+               "`; restore node.db from a backup, or start with `liaison node run ",
+               options_.home,
+               " --accept-broken-audit` to record the break in a signed audit_override "
+               "record and run on (docs/audit.md)"));
+  }
+  LIAISON_ASSIGN_OR_RETURN(std::vector<AuditRecord> overrides, audit_.AcceptBreaks());
+  for (const AuditRecord& r : overrides) {
+    Log(LogLevel::kWarning,
+        StrCat("--accept-broken-audit: audit_override record ", r.seq, " accepts ",
+               std::string(r.params_json)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Daemon::Recover() {
@@ -321,6 +355,8 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the node is shutting down");
   }
+  // No job is taken on that could not be audited.
+  LIAISON_RETURN_IF_ERROR(audit_.Check());
   Json params{{"dataset", s.dataset},
               {"peer_dataset", s.peer_dataset},
               {"result_to", s.result_to},
