@@ -194,7 +194,7 @@ absl::Status Daemon::Recover() {
       // resumes: its offer goes out again (a peer that had admitted it sees
       // the same offer repeated, docs/wire/node-peer.md), with fresh
       // connection attempts.
-      tasks_.push_back({absl::Now(), job.id});
+      tasks_.push_back({ClockNow(), job.id});
     } else if (job.state == JobState::kRunning || job.state == JobState::kAwaitingPeer) {
       Finalize(job, JobState::kFailed, "node restarted while the job was in progress",
                kActorNode);
@@ -407,7 +407,7 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   if (created.created) {
     Notify(created.job);
     Record(AuditKind::kJobOffered, created.job, actor);
-    Enqueue(created.job.id, absl::Now());
+    Enqueue(created.job.id, ClockNow());
   }
   return created;
 }
@@ -528,9 +528,10 @@ void Daemon::WorkerLoop() {
       cv_.wait(lock);
       continue;
     }
-    const absl::Time now = absl::Now();
-    if (due->not_before > now) {
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(due->not_before - now));
+    if (due->not_before > ClockNow()) {
+      // The injected clock's wait: a fake clock's Advance wakes it, the
+      // system clock's at least once a minute.
+      clock().WaitUntil(cv_, lock, absl::ToChronoTime(due->not_before));
       continue;
     }
     Task task = *due;
@@ -642,7 +643,7 @@ void Daemon::RunInitiator(const Task& task) {
     Notify(*noted);
     Log(LogLevel::kInfo, StrCat("job ", job.id, ": peer ", peer->name, " unreachable (attempt ",
                                 attempts, " of ", limit, ")"));
-    return Enqueue(job.id, absl::Now() + delay, attempts);
+    return Enqueue(job.id, ClockNow() + delay, attempts);
   }
   TranscriptChannel channel(**ch, /*initiator=*/true);
 
@@ -678,7 +679,7 @@ void Daemon::RunInitiator(const Task& task) {
     const bool soon = verdict->code == "busy" || verdict->code == kPendingPreparing;
     uint32_t wait = soon ? std::max<uint32_t>(1, verdict->retry_after_seconds)
                          : config_.node.approval_poll_seconds;
-    Enqueue(job.id, absl::Now() + absl::Seconds(wait));
+    Enqueue(job.id, ClockNow() + absl::Seconds(wait));
     return;
   }
   // Accepted: the responder's set size must be within our bounds too.

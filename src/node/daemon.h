@@ -151,9 +151,10 @@ struct DaemonOptions {
   std::vector<JobEvents*> observers;
   // peer_io_timeout bounds each wait for a peer's message.
   absl::Duration peer_io_timeout = absl::Seconds(60);
-  // clock drives the scheduler and the webhook dispatcher; null is
-  // SystemClock(). Tests pass a fake to fire schedules without waiting. It
-  // must outlive the daemon.
+  // clock drives the scheduler, the webhook dispatcher, approval deadlines
+  // and the executor's due times (retries of an unreachable or busy peer,
+  // polls for an approval); null is SystemClock(). Tests pass a fake to
+  // fire schedules without waiting. It must outlive the daemon.
   Clock* clock = nullptr;
   // accept_broken_audit is `liaison node run --accept-broken-audit`: start
   // even though the audit log is broken, recording each break in a signed
@@ -252,6 +253,8 @@ class Daemon {
                   std::unique_ptr<Store> store);
 
   Clock& clock() const { return options_.clock != nullptr ? *options_.clock : SystemClock(); }
+  // ClockNow is clock().Now(): the executor's due times follow the clock.
+  absl::Time ClockNow() const { return absl::FromChrono(clock().Now()); }
   // CheckAuditLog is Start's verification of the audit log.
   absl::Status CheckAuditLog();
   absl::Status Recover();

@@ -396,5 +396,58 @@ TEST_F(DaemonScheduleTest, AuditRecordChangedUnderARunningNodeStopsItsNextAppend
   EXPECT_EQ(NumRecords(), "2") << "nothing is signed onto the altered record";
 }
 
+// Issue 12: the executor's retry queue followed the system clock, not the
+// daemon's. A job whose peer is unreachable is tried again when the
+// injected clock says its back-off (an hour here) has passed.
+TEST_F(DaemonScheduleTest, RetryOfAnUnreachablePeerFollowsTheInjectedClock) {
+  auto port = [] { return std::to_string(liaison::testing::FreePort()); };
+  liaison::testing::WriteFile(HomePath(home_, "ind.txt"), "10.0.0.1\n10.0.0.2\n");
+  liaison::testing::WriteFile(
+      HomePath(home_, kConfigFile),
+      "[node]\nname = \"alpha\"\npeer_listen = \"127.0.0.1:" + port() +
+          "\"\nrest_listen = \"127.0.0.1:" + port() +
+          "\"\nshutdown_grace_seconds = 2\npeer_connect_timeout_seconds = 1\n"
+          "peer_retry_attempts = 3\npeer_retry_initial_seconds = 3600\n"
+          "peer_retry_max_seconds = 3600\n"
+          "[peers.bravo]\naddress = \"127.0.0.1:" + port() +
+          "\"\nfingerprint = \"sha256:" + std::string(64, 'b') + "\"\n"
+          "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"
+          "[alliances.fin]\nmembers = [\"bravo\"]\nquestions = [\"match\"]\n"
+          "protocols = [\"rr22\"]\nmax_set_size = 1000\njobs_per_hour_per_peer = 100\n"
+          "approval = \"auto\"\ntlp_ceiling = \"amber\"\n"
+          "[alliances.fin.datasets]\nbravo = [\"ind\"]\n");
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  JobSubmission s;
+  s.alliance = "fin";
+  s.peer = "bravo";
+  s.dataset = "ind";
+  auto created = d->SubmitJob(s, "cli");
+  ASSERT_TRUE(created.ok()) << created.status();
+  // wait_error waits (real time, at most `seconds`) for the job's error to
+  // say `attempt`.
+  auto wait_error = [&](const std::string& attempt, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    std::string error;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto job = d->store().GetJob(created->job.id);
+      if (job.ok()) error = job->error;
+      if (error.find(attempt) != std::string::npos) return error;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return error;
+  };
+  ASSERT_THAT(wait_error("(attempt 1 of 3)", 20), HasSubstr("(attempt 1 of 3)"));
+  // The retry is due within the hour by the daemon's clock. The job may be
+  // queued again just after the clock moved, so it moves an hour at a time
+  // until the second attempt is made; no real hour passes.
+  std::string error;
+  for (int i = 0; i < 10 && error.find("(attempt 2 of 3)") == std::string::npos; ++i) {
+    clock_.Advance(std::chrono::seconds(3600));
+    error = wait_error("(attempt 2 of 3)", 3);
+  }
+  EXPECT_THAT(error, HasSubstr("(attempt 2 of 3)"));
+}
+
 }  // namespace
 }  // namespace liaison::node
