@@ -101,6 +101,9 @@ int RunNodeCheck(const NodeCheckOptions& opts);
 struct NodeRunOptions {
   std::string dir;
   bool verbose = false;
+  // accept_broken_audit starts the node over a broken audit log, recording
+  // the break in an audit_override record (docs/audit.md).
+  bool accept_broken_audit = false;
 };
 // RunNodeRun runs the node daemon and its REST API until SIGTERM or SIGINT,
 // then shuts down (node/daemon.h) and returns 0.

@@ -129,6 +129,9 @@ int main(int argc, char** argv) {
       "run", "run the node: peer listener, job executor and REST API, until SIGTERM/SIGINT");
   node_run_cmd->add_option("dir", node_run.dir, "the node's home directory")->required();
   node_run_cmd->add_flag("--verbose,-v", node_run.verbose, "log informational messages too");
+  node_run_cmd->add_flag("--accept-broken-audit", node_run.accept_broken_audit,
+                         "start although the audit log is broken, recording each break in a "
+                         "signed audit_override record (docs/audit.md)");
   auto* apikey_cmd = node_cmd->add_subcommand("apikey", "manage the REST API's keys");
   apikey_cmd->require_subcommand(1);
   ApiKeyCreateOptions apikey_create;

@@ -125,6 +125,7 @@ int RunNodeRun(const NodeRunOptions& opts) {
 
   node::DaemonOptions options;
   options.home = opts.dir;
+  options.accept_broken_audit = opts.accept_broken_audit;
   absl::StatusOr<std::unique_ptr<node::Daemon>> daemon = node::Daemon::Start(options);
   if (!daemon.ok()) return ReportError("node run", daemon.status(), kLocalDataLossHint);
   absl::StatusOr<std::unique_ptr<node::RestApi>> rest = node::RestApi::Start(**daemon);

@@ -7,6 +7,7 @@
 
 #include "base/atomic_file.h"
 #include "base/build_info.h"
+#include "base/log.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "crypto/hash.h"
@@ -317,6 +318,113 @@ absl::Status ForEachRecordIn(internal::Db& db,
   }
 }
 
+// UnreadableRow is a stored record whose columns cannot be parsed.
+struct UnreadableRow {
+  uint64_t seq = 0;
+  std::string hash;    // its stored hash column
+  std::string digest;  // hex SHA-256 of all its columns
+  std::string what;    // the parse error, without "audit record N: "
+};
+
+// ScanRowsIn calls `fn` for each stored record with seq >= `from_seq`, in
+// seq order, with the record or (if it cannot be parsed) the row's
+// UnreadableRow; exactly one of the two is not null.
+absl::Status ScanRowsIn(internal::Db& db, uint64_t from_seq,
+                        const std::function<void(const AuditRecord*, const UnreadableRow*)>& fn) {
+  LIAISON_ASSIGN_OR_RETURN(
+      internal::Stmt s, db.Prepare(StrCat("SELECT ", kRecordColumns,
+                                          " FROM audit_log WHERE seq >= ? ORDER BY seq")));
+  s.Bind(1, static_cast<int64_t>(from_seq));
+  while (true) {
+    LIAISON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return absl::OkStatus();
+    absl::StatusOr<AuditRecord> record = RecordFromRow(s);
+    if (record.ok()) {
+      fn(&*record, nullptr);
+      continue;
+    }
+    UnreadableRow bad;
+    const int64_t seq = s.Int(0);
+    bad.seq = seq < 0 ? 0 : static_cast<uint64_t>(seq);
+    bad.hash = s.Text(17);
+    std::string columns;
+    for (int i = 0; i < 21; ++i) columns += StrCat(s.IsNull(i) ? "\x01" : s.Text(i), "\x1f");
+    bad.digest = HexSha256(columns);
+    bad.what = std::string(record.status().message());
+    const std::string prefix = StrCat("audit record ", bad.seq, ": ");
+    if (bad.what.rfind(prefix, 0) == 0) bad.what = bad.what.substr(prefix.size());
+    fn(nullptr, &bad);
+  }
+}
+
+// FeedIn gives the records of `db` from `from_seq` on to `verifier`.
+absl::Status FeedIn(internal::Db& db, uint64_t from_seq, AuditChainVerifier& verifier) {
+  return ScanRowsIn(db, from_seq, [&](const AuditRecord* r, const UnreadableRow* bad) {
+    if (r != nullptr) {
+      (void)verifier.Add(*r);  // the verifier keeps every problem
+    } else {
+      verifier.AddUnreadable(bad->seq, bad->hash, bad->digest, bad->what);
+    }
+  });
+}
+
+// RecordDigest is the AuditBreak::record_digest of `r`: the SHA-256 of its
+// export line, or of its fields if it is too malformed for one.
+std::string RecordDigest(const AuditRecord& r) {
+  absl::StatusOr<std::string> line = AuditRecordJson(r);
+  if (line.ok()) return HexSha256(*line);
+  std::string fields = StrCat(r.v, "\x1f", r.seq, "\x1f", r.time, "\x1f", r.kind, "\x1f",
+                              r.actor, "\x1f", r.job_id, "\x1f", r.alliance, "\x1f", r.peer,
+                              "\x1f", r.question, "\x1f", r.protocol, "\x1f", r.params_json,
+                              "\x1f", r.profile_digest, "\x1f", r.transcript_hash, "\x1f",
+                              r.result_digest, "\x1f", r.prev_hash, "\x1f", r.hash, "\x1f",
+                              r.signature, "\x1f", r.build, "\x1f", r.peer_build);
+  for (const std::string& d : r.dataset_digests) fields += StrCat("\x1f", d);
+  for (const auto& [k, n] : r.counts) fields += StrCat("\x1f", k, "=", n);
+  if (r.receipt) fields += StrCat("\x1f", ReceiptToJson(*r.receipt).dump());
+  return HexSha256(fields);
+}
+
+// OwnProblem checks a record by itself: its body hashes to its hash and the
+// node signed that hash. "" if so, else what is wrong.
+std::string OwnProblem(const AuditRecord& r, const net::Ed25519PublicKey& key) {
+  absl::StatusOr<std::string> body = AuditBody(r);
+  if (!body.ok()) return StrCat("malformed: ", std::string(body.status().message()));
+  if (HexSha256(*body) != r.hash) {
+    return "hash mismatch: the content is not what was hashed and signed (changed after it "
+           "was written)";
+  }
+  absl::StatusOr<Bytes> sig = FromHex(r.signature);
+  if (!sig.ok() || !net::Identity::Verify(key, AsBytes(AuditSignedMessage(r.hash)), *sig).ok()) {
+    return "bad signature: not signed by this node's key (forged)";
+  }
+  return "";
+}
+
+// OverrideOf reads an audit_override record's params.
+std::optional<AuditOverride> OverrideOf(const AuditRecord& r) {
+  if (r.kind != AuditKindName(AuditKind::kAuditOverride)) return std::nullopt;
+  Json p = Json::parse(r.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!p.is_object()) return std::nullopt;
+  auto seq = p.find("bad_seq");
+  auto problem = p.find("problem");
+  auto digest = p.find("bad_record_digest");
+  if (seq == p.end() || !seq->is_number_unsigned() || problem == p.end() ||
+      !problem->is_string() || digest == p.end() || !digest->is_string()) {
+    return std::nullopt;
+  }
+  AuditOverride o;
+  o.seq = r.seq;
+  o.time = r.time;
+  o.accepted.seq = seq->get<uint64_t>();
+  o.accepted.problem = problem->get<std::string>();
+  o.accepted.record_digest = digest->get<std::string>();
+  return o;
+}
+
+constexpr char kEmptyLogProblem[] =
+    "missing: the log is empty, but node init writes record 1 (the records were deleted)";
+
 absl::Status CheckDigest(std::string_view value, std::string_view field) {
   if (value.empty() || internal::IsLowerHex(value, 64)) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -377,6 +485,7 @@ std::string_view AuditKindName(AuditKind kind) {
     case AuditKind::kApiKeyRevoked: return "api_key_revoked";
     case AuditKind::kScheduleMissed: return "schedule_missed";
     case AuditKind::kWebhookFailed: return "webhook_failed";
+    case AuditKind::kAuditOverride: return "audit_override";
   }
   return "unknown";
 }
@@ -494,11 +603,152 @@ absl::StatusOr<AuditRecord> AuditLog::Append(const AuditEvent& event) {
     LIAISON_ASSIGN_OR_RETURN(record, AppendIn(db, event));
     return absl::OkStatus();
   }));
+  // Committed: the next append must find this record as it was written.
+  std::lock_guard<std::mutex> lock(mu_);
+  if (broken_.ok() && (!has_head_ || record.seq > head_seq_)) {
+    has_head_ = true;
+    head_seq_ = record.seq;
+    head_hash_ = record.hash;
+  }
   return record;
 }
 
 absl::StatusOr<AuditRecord> AuditLog::AppendIn(internal::Db& db, const AuditEvent& event) {
   LIAISON_RETURN_IF_ERROR(ValidateEvent(event));
+  LIAISON_RETURN_IF_ERROR(CheckChainIn(db));
+  return AppendUncheckedIn(db, event);
+}
+
+absl::Status AuditLog::Check() {
+  return store_.Read([&](internal::Db& db) { return CheckChainIn(db); });
+}
+
+void AuditLog::SetVerifiedHead(uint64_t seq, std::string hash) {
+  std::lock_guard<std::mutex> lock(mu_);
+  has_head_ = seq > 0;
+  head_seq_ = seq;
+  head_hash_ = std::move(hash);
+}
+
+absl::Status AuditLog::CheckChainIn(internal::Db& db) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!broken_.ok()) return broken_;
+  const net::Ed25519PublicKey& key = identity_.public_key();
+  // The quick check: from the remembered head (or, never having verified
+  // anything, the last record by itself) to the last record.
+  bool quick_ok = true;
+  uint64_t last_seq = 0;
+  std::string last_hash;
+  if (!has_head_) {
+    LIAISON_ASSIGN_OR_RETURN(internal::Stmt last,
+                             db.Prepare("SELECT MAX(seq) FROM audit_log"));
+    LIAISON_ASSIGN_OR_RETURN(bool row, last.Step());
+    // An empty log: node init is writing record 1 (a node's start scan is
+    // what notices a log that was emptied).
+    if (!row || last.IsNull(0)) return absl::OkStatus();
+    const uint64_t from = static_cast<uint64_t>(std::max<int64_t>(last.Int(0), 0));
+    LIAISON_RETURN_IF_ERROR(ScanRowsIn(db, from, [&](const AuditRecord* r, const UnreadableRow*) {
+      quick_ok = quick_ok && r != nullptr && OwnProblem(*r, key).empty();
+      if (r != nullptr) {
+        last_seq = r->seq;
+        last_hash = r->hash;
+      }
+    }));
+  } else {
+    AuditChainVerifier verifier(key);
+    bool first = true;
+    LIAISON_RETURN_IF_ERROR(
+        ScanRowsIn(db, head_seq_, [&](const AuditRecord* r, const UnreadableRow*) {
+          const bool head = first;
+          first = false;
+          if (r == nullptr) {
+            quick_ok = false;  // unreadable
+            return;
+          }
+          if (head) {
+            // The remembered head itself, as it was: its content still
+            // hashes to the hash verified then.
+            absl::StatusOr<std::string> body = AuditBody(*r);
+            quick_ok = r->seq == head_seq_ && r->hash == head_hash_ && body.ok() &&
+                       HexSha256(*body) == head_hash_;
+            verifier = AuditChainVerifier(key, head_seq_, head_hash_);
+          } else {
+            quick_ok = quick_ok && verifier.Add(*r).ok();
+          }
+          last_seq = r->seq;
+          last_hash = r->hash;
+        }));
+    if (first) quick_ok = false;  // the head and all after it are gone
+  }
+  if (quick_ok) {
+    has_head_ = last_seq > 0;
+    head_seq_ = last_seq;
+    head_hash_ = last_hash;
+    return absl::OkStatus();
+  }
+  // Something is not as this log left it. The whole chain decides, and the
+  // head this process verified must still be there as it was: the chain
+  // alone does not show the newest records deleted (a remembered head is
+  // always a committed record, AppendIn being once per transaction).
+  LIAISON_ASSIGN_OR_RETURN(AuditScan scan, ScanAuditLogIn(db, key));
+  std::vector<AuditBreak> unaccepted = scan.Unaccepted();
+  if (unaccepted.empty() && has_head_) {
+    LIAISON_ASSIGN_OR_RETURN(internal::Stmt head,
+                             db.Prepare("SELECT hash FROM audit_log WHERE seq = ?"));
+    head.Bind(1, static_cast<int64_t>(head_seq_));
+    LIAISON_ASSIGN_OR_RETURN(bool row, head.Step());
+    if (!row) {
+      unaccepted.push_back(
+          {head_seq_,
+           StrCat("missing: this process verified the log up to record ", head_seq_,
+                  ", which is gone (the newest records were deleted)"),
+           ""});
+    } else if (head.Text(0) != head_hash_) {
+      unaccepted.push_back(
+          {head_seq_,
+           "replaced: not the record this process verified (deleted, and others written in "
+           "its place)",
+           ""});
+    }
+  }
+  if (unaccepted.empty()) {
+    has_head_ = scan.scanned.head_seq > 0;
+    head_seq_ = scan.scanned.head_seq;
+    head_hash_ = scan.scanned.head_hash;
+    return absl::OkStatus();
+  }
+  broken_ = BrokenAuditLogError(
+      unaccepted,
+      "it was altered under this process, which signs no more audit records (restart the "
+      "node: it refuses to start on this log unless run with --accept-broken-audit; "
+      "docs/audit.md)");
+  Log(LogLevel::kError, std::string(broken_.message()));
+  return broken_;
+}
+
+absl::StatusOr<std::vector<AuditRecord>> AuditLog::AcceptBreaks() {
+  std::vector<AuditRecord> written;
+  uint64_t head_seq = 0;
+  std::string head_hash;
+  LIAISON_RETURN_IF_ERROR(store_.Write([&](internal::Db& db) -> absl::Status {
+    written.clear();
+    LIAISON_ASSIGN_OR_RETURN(AuditScan scan, ScanAuditLogIn(db, identity_.public_key()));
+    head_seq = scan.scanned.head_seq;
+    head_hash = scan.scanned.head_hash;
+    for (const AuditBreak& b : scan.Unaccepted()) {
+      LIAISON_ASSIGN_OR_RETURN(AuditRecord r, AppendUncheckedIn(db, AuditOverrideEvent(b)));
+      head_seq = r.seq;
+      head_hash = r.hash;
+      written.push_back(std::move(r));
+    }
+    return absl::OkStatus();
+  }));
+  SetVerifiedHead(head_seq, std::move(head_hash));
+  return written;
+}
+
+absl::StatusOr<AuditRecord> AuditLog::AppendUncheckedIn(internal::Db& db,
+                                                        const AuditEvent& event) {
   AuditRecord r;
   static_cast<AuditContent&>(r) = event;
   r.kind = std::string(AuditKindName(event.kind));
@@ -569,71 +819,171 @@ absl::Status ForEachAuditRecord(Store& store,
   return store.Read([&](internal::Db& db) { return ForEachRecordIn(db, fn); });
 }
 
+void AuditChainVerifier::Break(uint64_t seq, std::string problem, std::string digest) {
+  if (status_.ok()) status_ = absl::DataLossError(StrCat("audit record ", seq, ": ", problem));
+  breaks_.push_back({seq, std::move(problem), std::move(digest)});
+}
+
 absl::Status AuditChainVerifier::Add(const AuditRecord& r) {
-  if (!status_.ok()) return status_;
-  auto fail = [&](uint64_t seq, std::string_view what) {
-    status_ = absl::DataLossError(StrCat("audit record ", seq, ": ", what));
-    return status_;
+  ++scanned_.num_records;
+  scanned_.head_seq = r.seq;
+  scanned_.head_hash = r.hash;
+  std::string digest;
+  auto fail = [&](uint64_t seq, std::string what) {
+    if (digest.empty()) digest = RecordDigest(r);
+    Break(seq, std::move(what), digest);
   };
-  const uint64_t expected = summary_.head_seq + 1;
-  if (r.seq > expected) {
-    return fail(expected, StrCat("missing: the log goes from record ", summary_.head_seq,
-                                 " to record ", r.seq, " (deleted, or records out of order)"));
+  // A record out of sequence is checked by itself, but not against its
+  // predecessor: the gap or the disorder is the problem named.
+  bool in_sequence = true;
+  if (r.seq > expected_seq_) {
+    fail(expected_seq_, StrCat("missing: the log goes from record ", expected_seq_ - 1,
+                               " to record ", r.seq, " (deleted, or records out of order)"));
+    in_sequence = false;
+  } else if (r.seq < expected_seq_) {
+    fail(r.seq, StrCat("out of order: it comes after record ", expected_seq_ - 1,
+                       " (reordered, renumbered or duplicated)"));
+    in_sequence = false;
   }
-  if (r.seq < expected) {
-    return fail(r.seq, StrCat("out of order: it comes after record ", summary_.head_seq,
-                              " (reordered, renumbered or duplicated)"));
+  std::string own = OwnProblem(r, public_key_);
+  if (!own.empty()) {
+    fail(r.seq, std::move(own));
+  } else {
+    if (in_sequence && r.prev_hash != prev_hash_) {
+      fail(r.seq, expected_seq_ == 1
+                      ? std::string("chain broken: the first record does not start from the "
+                                    "genesis hash")
+                      : StrCat("chain broken: prev_hash is not the hash of record ",
+                               expected_seq_ - 1,
+                               " (a record was removed, replaced or reordered)"));
+    }
+    if (r.kind == AuditKindName(AuditKind::kReceipt) && !r.receipt) {
+      fail(r.seq, "a receipt record without a receipt");
+    }
+    if (r.receipt) {
+      absl::Status ok = r.receipt->job_id != r.job_id
+                            ? absl::DataLossError("the receipt is for another job")
+                            : VerifyReceipt(*r.receipt);
+      if (ok.ok()) {
+        ++scanned_.num_receipts;
+      } else {
+        fail(r.seq, std::string(ok.message()));
+      }
+    }
+    // Only the node's key makes an override count, wherever it stands.
+    if (std::optional<AuditOverride> o = OverrideOf(r)) overrides_.push_back(*std::move(o));
   }
-  absl::StatusOr<std::string> body = AuditBody(r);
-  if (!body.ok()) return fail(r.seq, StrCat("malformed: ", std::string(body.status().message())));
-  if (HexSha256(*body) != r.hash) {
-    return fail(r.seq,
-                "hash mismatch: the content is not what was hashed and signed (changed "
-                "after it was written)");
-  }
-  absl::StatusOr<Bytes> sig = FromHex(r.signature);
-  if (!sig.ok() ||
-      !net::Identity::Verify(public_key_, AsBytes(AuditSignedMessage(r.hash)), *sig).ok()) {
-    return fail(r.seq, "bad signature: not signed by this node's key (forged)");
-  }
-  if (r.prev_hash != summary_.head_hash) {
-    return fail(r.seq, summary_.head_seq == 0
-                           ? std::string("chain broken: the first record does not start "
-                                         "from the genesis hash")
-                           : StrCat("chain broken: prev_hash is not the hash of record ",
-                                    summary_.head_seq,
-                                    " (a record was removed, replaced or reordered)"));
-  }
-  if (r.kind == AuditKindName(AuditKind::kReceipt) && !r.receipt) {
-    return fail(r.seq, "a receipt record without a receipt");
-  }
-  if (r.receipt) {
-    if (r.receipt->job_id != r.job_id) return fail(r.seq, "the receipt is for another job");
-    absl::Status ok = VerifyReceipt(*r.receipt);
-    if (!ok.ok()) return fail(r.seq, std::string(ok.message()));
-    ++summary_.num_receipts;
-  }
-  ++summary_.num_records;
-  summary_.head_seq = r.seq;
-  summary_.head_hash = r.hash;
-  return absl::OkStatus();
+  // Whatever was wrong, the next record must chain onto this one as stored.
+  expected_seq_ = r.seq + 1;
+  prev_hash_ = r.hash;
+  if (status_.ok()) summary_ = scanned_;
+  return status_;
+}
+
+void AuditChainVerifier::AddUnreadable(uint64_t seq, std::string hash, std::string digest,
+                                       std::string_view what) {
+  ++scanned_.num_records;
+  scanned_.head_seq = seq;
+  scanned_.head_hash = hash;
+  Break(seq, StrCat("malformed: ", what), std::move(digest));
+  expected_seq_ = seq + 1;
+  prev_hash_ = std::move(hash);
+}
+
+std::vector<AuditBreak> AuditChainVerifier::Breaks() const {
+  std::vector<AuditBreak> out = breaks_;
+  if (from_genesis_ && scanned_.num_records == 0) out.push_back({1, kEmptyLogProblem, ""});
+  return out;
 }
 
 absl::StatusOr<AuditSummary> AuditChainVerifier::Finish() const {
-  if (!status_.ok()) return status_;
-  if (summary_.num_records == 0) {
+  std::string overrides;
+  for (const AuditOverride& o : overrides_) {
+    overrides += StrCat(overrides.empty() ? "" : ", ", "audit_override record ", o.seq, " (",
+                        o.time, ", over record ", o.accepted.seq, ")");
+  }
+  std::vector<AuditBreak> breaks = Breaks();
+  if (!breaks.empty()) {
+    std::string more;
+    if (breaks.size() > 1) {
+      more = StrCat("; ", breaks.size() - 1, " more problem(s) after it, the next at record ",
+                    breaks[1].seq);
+    }
+    if (!overrides.empty()) {
+      more += StrCat("; the node was started over a broken log with --accept-broken-audit: ",
+                     overrides);
+    }
     return absl::DataLossError(
-        "audit record 1: missing: the log is empty, but node init writes record 1 (the "
-        "records were deleted)");
+        StrCat("audit record ", breaks[0].seq, ": ", breaks[0].problem, more));
+  }
+  if (!overrides_.empty()) {
+    const AuditOverride& o = overrides_.front();
+    return absl::DataLossError(StrCat(
+        "audit record ", o.seq, ": audit_override: the node was started with "
+        "--accept-broken-audit over a broken log (record ", o.accepted.seq, ": ",
+        o.accepted.problem, "); that break is no longer in the log, but the log is not whole: ",
+        overrides));
   }
   return summary_;
+}
+
+std::vector<AuditBreak> AuditScan::Unaccepted() const {
+  std::vector<AuditBreak> out;
+  for (const AuditBreak& b : breaks) {
+    const bool accepted = std::any_of(overrides.begin(), overrides.end(), [&](const AuditOverride& o) {
+      return o.accepted.seq == b.seq && o.accepted.problem == b.problem &&
+             o.accepted.record_digest == b.record_digest;
+    });
+    if (!accepted) out.push_back(b);
+  }
+  return out;
+}
+
+absl::StatusOr<AuditScan> ScanAuditLogIn(internal::Db& db,
+                                         const net::Ed25519PublicKey& node_public_key) {
+  AuditChainVerifier verifier(node_public_key);
+  LIAISON_RETURN_IF_ERROR(FeedIn(db, 0, verifier));
+  return AuditScan{verifier.Scanned(), verifier.Breaks(), verifier.Overrides()};
+}
+
+absl::StatusOr<AuditScan> ScanAuditLog(Store& store,
+                                       const net::Ed25519PublicKey& node_public_key) {
+  AuditScan scan;
+  LIAISON_RETURN_IF_ERROR(store.Read([&](internal::Db& db) -> absl::Status {
+    LIAISON_ASSIGN_OR_RETURN(scan, ScanAuditLogIn(db, node_public_key));
+    return absl::OkStatus();
+  }));
+  return scan;
+}
+
+absl::Status BrokenAuditLogError(const std::vector<AuditBreak>& unaccepted,
+                                 std::string_view what_next) {
+  const AuditBreak& first = unaccepted.front();
+  std::string more;
+  if (unaccepted.size() > 1) {
+    more = StrCat(" (and ", unaccepted.size() - 1, " more problem(s) after it, the next at record ",
+                  unaccepted[1].seq, ")");
+  }
+  return absl::DataLossError(StrCat("the audit log is broken: audit record ", first.seq, ": ",
+                                    first.problem, more, "; ", what_next));
+}
+
+AuditEvent AuditOverrideEvent(const AuditBreak& broken) {
+  AuditEvent e;
+  e.kind = AuditKind::kAuditOverride;
+  e.actor = kActorCli;
+  e.params_json = Json{{"bad_seq", broken.seq},
+                       {"problem", broken.problem},
+                       {"bad_record_digest", broken.record_digest}}
+                      .dump(-1, ' ', false, Json::error_handler_t::replace);
+  return e;
 }
 
 absl::StatusOr<AuditSummary> VerifyAuditLog(Store& store,
                                             const net::Ed25519PublicKey& node_public_key) {
   AuditChainVerifier verifier(node_public_key);
-  LIAISON_RETURN_IF_ERROR(ForEachAuditRecord(
-      store, [&](const AuditRecord& r) { return verifier.Add(r); }));
+  LIAISON_RETURN_IF_ERROR(
+      store.Read([&](internal::Db& db) { return FeedIn(db, 0, verifier); }));
   return verifier.Finish();
 }
 
@@ -647,9 +997,12 @@ absl::StatusOr<AuditSummary> ExportAuditLog(Store& store,
   // running node are simply not part of this export.
   LIAISON_RETURN_IF_ERROR(store.Read([&](internal::Db& db) -> absl::Status {
     AuditChainVerifier verifier(node_public_key);
-    LIAISON_RETURN_IF_ERROR(
-        ForEachRecordIn(db, [&](const AuditRecord& r) { return verifier.Add(r); }));
-    LIAISON_ASSIGN_OR_RETURN(summary, verifier.Finish());
+    LIAISON_RETURN_IF_ERROR(FeedIn(db, 0, verifier));
+    // A break the node was started over is exported with its override, for
+    // the verifier of the export to report; any other is refused.
+    AuditScan scan{verifier.Scanned(), verifier.Breaks(), verifier.Overrides()};
+    if (!scan.Unaccepted().empty()) return verifier.Finish().status();
+    summary = verifier.Scanned();
     Json header{{"format", kExportFormat},
                 {"version", kExportVersion},
                 {"node_fingerprint", fingerprint},
@@ -713,7 +1066,7 @@ absl::StatusOr<VerifiedExport> VerifyAuditExport(const std::string& path,
     if (v.is_discarded()) return bad_line("not valid JSON");
     absl::StatusOr<AuditRecord> record = RecordFromJson(v);
     if (!record.ok()) return bad_line(std::string(record.status().message()));
-    LIAISON_RETURN_IF_ERROR(verifier.Add(*record));
+    (void)verifier.Add(*record);  // Finish reports every problem
   }
   if (in.bad()) return absl::InternalError(StrCat("cannot read ", path));
   LIAISON_ASSIGN_OR_RETURN(AuditSummary summary, verifier.Finish());

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,12 +56,13 @@ enum class AuditKind {
   kApiKeyRevoked,
   kScheduleMissed,
   kWebhookFailed,
+  kAuditOverride,
 };
 // AuditKindName returns the record's "kind": "node_initialized",
 // "config_loaded", "job_offered", "job_refused", "job_started",
 // "job_succeeded", "job_failed", "job_cancelled", "job_approved", "receipt",
 // "api_key_created", "api_key_revoked", "schedule_missed",
-// "webhook_failed".
+// "webhook_failed", "audit_override".
 std::string_view AuditKindName(AuditKind kind);
 
 // Actors, as recorded: "cli" for the command line, "node" for what the
@@ -188,23 +190,66 @@ std::string AuditSignedMessage(std::string_view hash_hex);
 // outlive it. Thread-safe: appends from several threads (or processes sharing
 // the store) are serialised by the store's write transaction, which reads the
 // last record's hash and inserts the next record, so the chain never forks.
+//
+// Before it signs a record onto the log, the log checks what it chains onto
+// (docs/audit.md, "A broken log"). It remembers the head it last verified
+// or wrote (with Append; a record written with AppendIn becomes the head at
+// the next check, the caller's transaction not being known to commit) and
+// verifies the records from there to the current last one: normally none,
+// or a few another process appended. If the remembered head is gone or
+// changed, it verifies the whole chain before deciding, and requires the
+// head it verified to be still there as it was (the chain alone does not
+// show the newest records deleted). A log that has never verified anything
+// (a one-shot command) checks the last record's own hash and signature. A
+// break found this way (one no audit_override record accepts, see
+// ScanAuditLog) makes this append and every later one of this log fail with
+// DataLoss naming the record: nothing is signed onto a log known altered.
 class AuditLog {
  public:
   AuditLog(Store& store, const net::Identity& identity) : store_(store), identity_(identity) {}
 
   // Append validates `event` (InvalidArgument naming the field: bad actor,
   // digest, params, missing or stray receipt, a receipt that does not verify),
-  // then appends it as the next record and returns it.
+  // checks the chain as above (DataLoss), then appends it as the next record
+  // and returns it.
   absl::StatusOr<AuditRecord> Append(const AuditEvent& event);
 
   // AppendIn is Append inside the caller's write transaction `db` (from
   // Store::Write on this log's store), so that the record commits together
-  // with the change it records, or not at all.
+  // with the change it records, or not at all. At most once per
+  // transaction: after two appends rolled back together, the next append
+  // would find the head it had verified gone, and report it deleted.
   absl::StatusOr<AuditRecord> AppendIn(internal::Db& db, const AuditEvent& event);
 
+  // Check verifies, in a read snapshot, what the next append would check,
+  // without appending: OK, or the DataLoss the next append would return.
+  // The daemon calls it before it takes on a job.
+  absl::Status Check();
+
+  // SetVerifiedHead tells the log that the chain up to and including record
+  // `seq` with `hash` was verified (Daemon::Start after ScanAuditLog).
+  void SetVerifiedHead(uint64_t seq, std::string hash);
+
+  // AcceptBreaks is --accept-broken-audit: in one write transaction it scans
+  // the whole log again and appends, onto the current last record, one
+  // audit_override record (AuditOverrideEvent) for each break no override
+  // accepts yet, and returns them. The log then trusts its new head; the
+  // breaks stay where they are, and verification keeps reporting them.
+  absl::StatusOr<std::vector<AuditRecord>> AcceptBreaks();
+
  private:
+  // CheckChainIn is the check described above, in `db`; it remembers the
+  // new head, or the failure for good.
+  absl::Status CheckChainIn(internal::Db& db);
+  absl::StatusOr<AuditRecord> AppendUncheckedIn(internal::Db& db, const AuditEvent& event);
+
   Store& store_;
   const net::Identity& identity_;
+  std::mutex mu_;  // guards the three below
+  bool has_head_ = false;
+  uint64_t head_seq_ = 0;
+  std::string head_hash_;
+  absl::Status broken_;
 };
 
 // ForEachAuditRecord calls `fn` for every record of the store in seq order,
@@ -221,32 +266,122 @@ struct AuditSummary {
   std::string head_hash;  // kGenesisHash when there are no records
 };
 
+// AuditBreak is one place where the chain does not verify.
+struct AuditBreak {
+  // seq is the first bad record (for records missing, the first missing).
+  uint64_t seq = 0;
+  // problem is what is wrong, as in the verifier's message after
+  // "audit record <seq>: ": "hash mismatch: ...", "missing: ...", ...
+  std::string problem;
+  // record_digest is the hex SHA-256 of the stored record at which the break
+  // was found (for records missing, the record after the gap), "" if there
+  // is none (an emptied log): an override accepts the break as it is, not
+  // a later different alteration of the same record.
+  std::string record_digest;
+};
+
+// AuditOverride is an audit_override record: the node was started with
+// --accept-broken-audit over the break it names. Its params are
+// {"bad_seq": <seq>, "problem": <problem>, "bad_record_digest": <hex or "">}
+// of that AuditBreak.
+struct AuditOverride {
+  uint64_t seq = 0;  // the audit_override record's own seq
+  std::string time;
+  AuditBreak accepted;
+};
+
 // AuditChainVerifier checks records one at a time, in the order they are
 // given, against the node's public key. The first problem is returned as
 // DataLoss "audit record <seq>: <what>", where what is one of: the sequence
 // skips records (deleted) or goes backwards (reordered or renumbered); the
 // hash does not match the content (changed); the signature does not verify
 // (forged); prev_hash is not the previous record's hash (reordered or
-// removed); the receipt does not verify. Later calls return the same error.
+// removed); the receipt does not verify. Later calls return the same error,
+// but the verifier keeps reading: after a break it resumes from the record
+// it found it at (the next record must chain onto that record's stored
+// hash), so that later breaks and the audit_override records (whose own
+// hash and signature verify) are found too.
 class AuditChainVerifier {
  public:
   explicit AuditChainVerifier(const net::Ed25519PublicKey& node_public_key)
       : public_key_(node_public_key) {
     summary_.head_hash = kGenesisHash;
   }
+  // This constructor verifies a continuation: the records after record
+  // `after_seq`, the first of them chaining onto `after_hash`.
+  AuditChainVerifier(const net::Ed25519PublicKey& node_public_key, uint64_t after_seq,
+                     std::string after_hash)
+      : public_key_(node_public_key),
+        expected_seq_(after_seq + 1),
+        prev_hash_(std::move(after_hash)),
+        from_genesis_(false) {
+    summary_.head_hash = kGenesisHash;
+  }
 
   absl::Status Add(const AuditRecord& record);
-  // Finish returns the summary, or DataLoss if no record was seen (node init
-  // writes record 1, so an empty log has been emptied) or an Add failed.
+  // AddUnreadable counts a stored record whose columns cannot be parsed
+  // (its seq, its stored hash and a digest of its columns) as a break.
+  void AddUnreadable(uint64_t seq, std::string hash, std::string digest, std::string_view what);
+
+  // Finish returns the summary, or DataLoss: the first break (with how many
+  // more follow and the audit_override records that accepted breaks), the
+  // first audit_override record if the log holds one but no break (the
+  // log was broken once; it is not whole), or "empty" if no record was seen
+  // (node init writes record 1, so an empty log has been emptied). An
+  // audit_override never makes a log verify.
   absl::StatusOr<AuditSummary> Finish() const;
 
+  // Scanned is what was read: num_records counts every record, head_seq
+  // and head_hash are those of the last one, whatever its state.
+  const AuditSummary& Scanned() const { return scanned_; }
+  // Breaks returns every break found, in order (the emptied log as a break
+  // of record 1); Overrides the audit_override records.
+  std::vector<AuditBreak> Breaks() const;
+  const std::vector<AuditOverride>& Overrides() const { return overrides_; }
+
  private:
+  void Break(uint64_t seq, std::string problem, std::string digest);
+
   net::Ed25519PublicKey public_key_;
-  AuditSummary summary_;
+  AuditSummary summary_;  // the verified part, up to the first break
+  AuditSummary scanned_;
+  uint64_t expected_seq_ = 1;
+  std::string prev_hash_ = kGenesisHash;
+  bool from_genesis_ = true;
+  std::vector<AuditBreak> breaks_;
+  std::vector<AuditOverride> overrides_;
   absl::Status status_;
 };
 
-// VerifyAuditLog verifies every record of `store` against `node_public_key`.
+// AuditScan is a whole log read with AuditChainVerifier.
+struct AuditScan {
+  AuditSummary scanned;  // as AuditChainVerifier::Scanned
+  std::vector<AuditBreak> breaks;
+  std::vector<AuditOverride> overrides;
+  // Unaccepted returns the breaks that no audit_override accepts: one that
+  // names the same seq, problem and record digest.
+  std::vector<AuditBreak> Unaccepted() const;
+};
+
+// ScanAuditLog reads every record of `store` (ScanAuditLogIn: inside the
+// caller's transaction) and returns all it found; errors only if the store
+// cannot be read.
+absl::StatusOr<AuditScan> ScanAuditLog(Store& store, const net::Ed25519PublicKey& node_public_key);
+absl::StatusOr<AuditScan> ScanAuditLogIn(internal::Db& db,
+                                         const net::Ed25519PublicKey& node_public_key);
+
+// BrokenAuditLogError is the DataLoss a node gives for `unaccepted` breaks
+// (not empty): the first one's seq and problem, how many others there are,
+// and `what_next`.
+absl::Status BrokenAuditLogError(const std::vector<AuditBreak>& unaccepted,
+                                 std::string_view what_next);
+
+// AuditOverrideEvent is the audit_override record accepting `broken`.
+AuditEvent AuditOverrideEvent(const AuditBreak& broken);
+
+// VerifyAuditLog verifies every record of `store` against `node_public_key`:
+// the summary, or Finish's DataLoss (DataLoss too if a stored record cannot
+// be read).
 absl::StatusOr<AuditSummary> VerifyAuditLog(Store& store,
                                             const net::Ed25519PublicKey& node_public_key);
 
@@ -256,8 +391,12 @@ absl::StatusOr<AuditSummary> VerifyAuditLog(Store& store,
 //    "node_public_key":<hex>,"exported":<RFC 3339>,"num_records":N,
 //    "head_seq":N,"head_hash":<hex>}
 // and each further line one record: its body's fields plus "hash" and
-// "signature". The log is verified while it is exported; DataLoss if it is
-// broken (nothing is written then).
+// "signature"; the counts and the head are those of every record
+// (AuditChainVerifier::Scanned). The log is verified while it is exported;
+// DataLoss if it has a break that no audit_override record accepts
+// (nothing is written then). A log the node was started over with
+// --accept-broken-audit is exported, break and override included, for
+// VerifyAuditExport to report.
 absl::StatusOr<AuditSummary> ExportAuditLog(Store& store,
                                             const net::Ed25519PublicKey& node_public_key,
                                             const std::string& path);
@@ -273,8 +412,9 @@ struct VerifiedExport {
 
 // VerifyAuditExport checks an export offline. If `expected_fingerprint` is
 // not empty, the export's key must have that fingerprint (PermissionDenied
-// otherwise). DataLoss for a malformed line, a record that fails as in
-// AuditChainVerifier, or a header whose counts or head do not match the
+// otherwise). DataLoss for a malformed line, a log that fails as in
+// AuditChainVerifier::Finish (a break is reported with the audit_override
+// records that accepted it, if any), or a header whose counts or head do not match the
 // records (a truncated file). NotFound if the file is missing.
 absl::StatusOr<VerifiedExport> VerifyAuditExport(const std::string& path,
                                                  std::string_view expected_fingerprint);

@@ -58,6 +58,8 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const DaemonOptions& optio
                            Store::Open(HomePath(options.home, kStoreFile), {}));
   std::unique_ptr<Daemon> d(
       new Daemon(options, std::move(config), std::move(identity), std::move(store)));
+  // Before anything is signed onto the log.
+  LIAISON_RETURN_IF_ERROR(d->CheckAuditLog());
   // The dispatcher exists before the recovery so that the jobs it fails are
   // notified; it starts delivering once the node is up.
   if (!d->config_.webhooks.empty()) {
@@ -151,6 +153,38 @@ Daemon::~Daemon() {
   }
 }
 
+absl::Status Daemon::CheckAuditLog() {
+  LIAISON_ASSIGN_OR_RETURN(AuditScan scan, ScanAuditLog(*store_, identity_.public_key()));
+  const std::vector<AuditBreak> unaccepted = scan.Unaccepted();
+  if (unaccepted.empty()) {
+    audit_.SetVerifiedHead(scan.scanned.head_seq, scan.scanned.head_hash);
+    if (!scan.breaks.empty()) {
+      Log(LogLevel::kWarning,
+          StrCat("the audit log has ", scan.breaks.size(),
+                 " break(s), the first at record ", scan.breaks.front().seq,
+                 ", accepted by audit_override records (liaison audit verify reports them)"));
+    }
+    return absl::OkStatus();
+  }
+  if (!options_.accept_broken_audit) {
+    return BrokenAuditLogError(
+        unaccepted,
+        StrCat("the node does not start on an altered audit log. See what happened with "
+               "`liaison audit verify ", options_.home,
+               "`; restore node.db from a backup, or start with `liaison node run ",
+               options_.home,
+               " --accept-broken-audit` to record the break in a signed audit_override "
+               "record and run on (docs/audit.md)"));
+  }
+  LIAISON_ASSIGN_OR_RETURN(std::vector<AuditRecord> overrides, audit_.AcceptBreaks());
+  for (const AuditRecord& r : overrides) {
+    Log(LogLevel::kWarning,
+        StrCat("--accept-broken-audit: audit_override record ", r.seq, " accepts ",
+               std::string(r.params_json)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Daemon::Recover() {
   LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs, store_->ListJobs(kMaxListedJobs, std::nullopt));
   std::reverse(jobs.begin(), jobs.end());  // oldest first
@@ -161,7 +195,7 @@ absl::Status Daemon::Recover() {
       // resumes: its offer goes out again (a peer that had admitted it sees
       // the same offer repeated, docs/wire/node-peer.md), with fresh
       // connection attempts.
-      tasks_.push_back({absl::Now(), job.id});
+      tasks_.push_back({ClockNow(), job.id});
     } else if (job.state == JobState::kRunning || job.state == JobState::kAwaitingPeer) {
       Finalize(job, JobState::kFailed, "node restarted while the job was in progress",
                kActorNode);
@@ -322,6 +356,8 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return absl::UnavailableError("the node is shutting down");
   }
+  // No job is taken on that could not be audited.
+  LIAISON_RETURN_IF_ERROR(audit_.Check());
   Json params{{"dataset", s.dataset},
               {"peer_dataset", s.peer_dataset},
               {"result_to", s.result_to},
@@ -372,7 +408,7 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   if (created.created) {
     Notify(created.job);
     Record(AuditKind::kJobOffered, created.job, actor);
-    Enqueue(created.job.id, absl::Now());
+    Enqueue(created.job.id, ClockNow());
   }
   return created;
 }
@@ -493,9 +529,10 @@ void Daemon::WorkerLoop() {
       cv_.wait(lock);
       continue;
     }
-    const absl::Time now = absl::Now();
-    if (due->not_before > now) {
-      cv_.wait_for(lock, absl::ToChronoNanoseconds(due->not_before - now));
+    if (due->not_before > ClockNow()) {
+      // The injected clock's wait: a fake clock's Advance wakes it, the
+      // system clock's at least once a minute.
+      clock().WaitUntil(cv_, lock, absl::ToChronoTime(due->not_before));
       continue;
     }
     Task task = *due;
@@ -607,7 +644,7 @@ void Daemon::RunInitiator(const Task& task) {
     Notify(*noted);
     Log(LogLevel::kInfo, StrCat("job ", job.id, ": peer ", peer->name, " unreachable (attempt ",
                                 attempts, " of ", limit, ")"));
-    return Enqueue(job.id, absl::Now() + delay, attempts);
+    return Enqueue(job.id, ClockNow() + delay, attempts);
   }
   TranscriptChannel channel(**ch, /*initiator=*/true);
 
@@ -643,7 +680,7 @@ void Daemon::RunInitiator(const Task& task) {
     const bool soon = verdict->code == "busy" || verdict->code == kPendingPreparing;
     uint32_t wait = soon ? std::max<uint32_t>(1, verdict->retry_after_seconds)
                          : config_.node.approval_poll_seconds;
-    Enqueue(job.id, absl::Now() + absl::Seconds(wait));
+    Enqueue(job.id, ClockNow() + absl::Seconds(wait));
     return;
   }
   // Accepted: the responder's set size must be within our bounds too.

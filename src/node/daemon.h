@@ -151,15 +151,23 @@ struct DaemonOptions {
   std::vector<JobEvents*> observers;
   // peer_io_timeout bounds each wait for a peer's message.
   absl::Duration peer_io_timeout = absl::Seconds(60);
-  // clock drives the scheduler and the webhook dispatcher; null is
-  // SystemClock(). Tests pass a fake to fire schedules without waiting. It
-  // must outlive the daemon.
+  // clock drives the scheduler, the webhook dispatcher, approval deadlines
+  // and the executor's due times (retries of an unreachable or busy peer,
+  // polls for an approval); null is SystemClock(). Tests pass a fake to
+  // fire schedules without waiting. It must outlive the daemon.
   Clock* clock = nullptr;
+  // accept_broken_audit is `liaison node run --accept-broken-audit`: start
+  // even though the audit log is broken, recording each break in a signed
+  // audit_override record (docs/audit.md).
+  bool accept_broken_audit = false;
 };
 
 class Daemon {
  public:
-  // Start loads DIR's config, identity and store, creates the webhook
+  // Start loads DIR's config, identity and store, verifies the whole audit
+  // log (DataLoss naming the first bad record if it has a break no
+  // audit_override record accepts, unless options.accept_broken_audit:
+  // then it appends those records and goes on), creates the webhook
   // dispatcher (loading every webhook's secret), recovers jobs a previous
   // run left unfinished (see above; their failures are notified too),
   // appends a config_loaded record, starts the dispatcher, the peer
@@ -188,7 +196,8 @@ class Daemon {
   // exists and has the peer as member, the question, protocol and dataset
   // are allowed, and the alliance's security model exists for the job;
   // PermissionDenied otherwise, InvalidArgument for malformed fields,
-  // NotFound for an unknown alliance, peer or dataset), creates the job
+  // NotFound for an unknown alliance, peer or dataset; DataLoss if the
+  // audit log was found altered under the running node), creates the job
   // (idempotent on the key; AlreadyExists if the key was used for another
   // request), records job_offered and queues it. The job's params record the
   // security model it runs in. A count or sum job whose peer receives reads
@@ -244,6 +253,10 @@ class Daemon {
                   std::unique_ptr<Store> store);
 
   Clock& clock() const { return options_.clock != nullptr ? *options_.clock : SystemClock(); }
+  // ClockNow is clock().Now(): the executor's due times follow the clock.
+  absl::Time ClockNow() const { return absl::FromChrono(clock().Now()); }
+  // CheckAuditLog is Start's verification of the audit log.
+  absl::Status CheckAuditLog();
   absl::Status Recover();
   absl::Status StartSchedules();
   void Enqueue(std::string job_id, absl::Time not_before, uint32_t connect_attempts = 0);

@@ -177,6 +177,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
                        " connections of one peer at once"));
   }
   if (!slot.Serve()) return busy("the node is busy");
+  // An audit log altered under us (logged when found) takes no new job.
+  if (!audit_.Check().ok()) return busy("this node cannot audit a job now (a local failure)");
   auto refuse = [&](std::string_view code, std::string_view reason) {
     Verdict v;
     v.code = std::string(code);

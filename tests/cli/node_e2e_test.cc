@@ -1,7 +1,9 @@
 // End-to-end tests of `liaison node init`, `liaison audit verify` and
 // `liaison audit export`: the real binary on real files.
+#include <signal.h>
 #include <sys/stat.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -122,6 +124,55 @@ TEST(NodeE2eTest, TamperedRecordFailsVerifyWithDataLossNamingIt) {
   EXPECT_EQ(verify.exit_code, cli::kExitDataLoss);
   EXPECT_THAT(verify.err, HasSubstr("audit record 3: hash mismatch"));
   EXPECT_THAT(verify.err, ::testing::Not(HasSubstr("peer sent")));
+}
+
+// Issue 12, item 8: `node run` refuses an altered audit log, naming the
+// record and the flag; with --accept-broken-audit it runs, and `audit
+// verify` still reports the break, and the override.
+TEST(NodeE2eTest, NodeRunRefusesAnAlteredAuditLogUnlessTheBreakIsAccepted) {
+  ScopedTempDir tmp;
+  const std::string dir = tmp.Sub("alpha");
+  ASSERT_EQ(Liaison({"node", "init", dir}, tmp).exit_code, cli::kExitOk);
+  testing::WriteFile(dir + "/liaison.toml",
+                     "[node]\nname = \"alpha\"\npeer_listen = \"127.0.0.1:" +
+                         std::to_string(testing::FreePort()) + "\"\nrest_listen = \"127.0.0.1:" +
+                         std::to_string(testing::FreePort()) + "\"\n");
+  AppendJobRecords(dir);
+  {
+    node::testing::RawDb raw(dir + "/node.db");
+    raw.Unprotect();
+    raw.Exec("UPDATE audit_log SET peer = 'charlie' WHERE seq = 3");
+  }
+  {
+    testing::Process run({testing::kLiaisonBinary, "node", "run", dir}, tmp.path());
+    std::optional<ProcessResult> refused = run.WaitFor(30000);
+    ASSERT_TRUE(refused.has_value()) << "the node started on an altered audit log";
+    EXPECT_EQ(refused->exit_code, cli::kExitDataLoss) << refused->err;
+    EXPECT_THAT(refused->err, HasSubstr("audit record 3: hash mismatch"));
+    EXPECT_THAT(refused->err, HasSubstr("--accept-broken-audit"));
+  }
+  {
+    testing::Process run(
+        {testing::kLiaisonBinary, "node", "run", dir, "--accept-broken-audit"}, tmp.path());
+    // Started once it has signed its config_loaded record (at most 30 s).
+    bool started = false;
+    for (int i = 0; i < 300 && !started; ++i) {
+      std::optional<ProcessResult> exited = run.WaitFor(100);
+      ASSERT_FALSE(exited.has_value()) << exited->err;
+      started = node::testing::RawDb(dir + "/node.db")
+                    .QueryText("SELECT COUNT(*) FROM audit_log WHERE kind = 'config_loaded'") ==
+                "1";
+    }
+    ASSERT_TRUE(started);
+    run.Kill(SIGTERM);
+    ProcessResult stopped = run.Wait();
+    EXPECT_EQ(stopped.exit_code, cli::kExitOk) << stopped.err;
+    EXPECT_THAT(stopped.out, HasSubstr("\"event\":\"started\""));
+  }
+  ProcessResult verify = Liaison({"audit", "verify", dir}, tmp);
+  EXPECT_EQ(verify.exit_code, cli::kExitDataLoss);
+  EXPECT_THAT(verify.err, HasSubstr("audit record 3: hash mismatch"));
+  EXPECT_THAT(verify.err, HasSubstr("--accept-broken-audit: audit_override record 5"));
 }
 
 TEST(NodeE2eTest, ExportVerifiesOfflineAndOnlyForTheRightKey) {

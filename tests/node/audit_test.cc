@@ -512,6 +512,119 @@ TEST_F(AuditTest, ConcurrentAppendsKeepOneValidChain) {
   EXPECT_EQ(v->num_records, static_cast<uint64_t>(kThreads * kPerThread));
 }
 
+// Issue 12, item 8: a log does not sign a record onto one that was changed
+// or removed since it verified it.
+TEST_F(AuditTest, AppendOntoAChangedHeadFailsAndKeepsFailing) {
+  AppendJob();
+  RawDb raw(db_path());
+  raw.Unprotect();
+  raw.Exec("UPDATE audit_log SET peer = 'zulu' WHERE seq = 5");
+  auto r = log_->Append(JobEvent(AuditKind::kJobOffered, "job_2"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              StartsWith("the audit log is broken: audit record 5: hash mismatch"));
+  EXPECT_THAT(std::string(log_->Check().message()), HasSubstr("audit record 5: hash mismatch"));
+  // Put back, the record verifies again, but this log stays stopped.
+  raw.Exec("UPDATE audit_log SET peer = 'bravo' WHERE seq = 5");
+  ASSERT_TRUE(Verify().ok());
+  EXPECT_EQ(log_->Append(JobEvent(AuditKind::kJobOffered, "job_3")).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(raw.QueryText("SELECT COUNT(*) FROM audit_log"), "5");
+}
+
+TEST_F(AuditTest, NewestRecordDeletedUnderALogIsCaughtAtItsNextAppend) {
+  AppendJob();
+  RawDb raw(db_path());
+  raw.Unprotect();
+  raw.Exec("DELETE FROM audit_log WHERE seq = 5");
+  ASSERT_TRUE(Verify().ok()) << "the chain alone does not show a truncation";
+  auto r = log_->Append(JobEvent(AuditKind::kJobOffered, "job_2"));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("audit record 5: missing: this process verified the log up to record 5"));
+}
+
+TEST_F(AuditTest, RecordsAnotherWriterAppendedAreVerifiedNotRefused) {
+  AppendJob();
+  auto second = Store::Open(db_path(), {});
+  ASSERT_TRUE(second.ok());
+  AuditLog other(**second, node_);
+  ASSERT_TRUE(other.Append(JobEvent(AuditKind::kJobOffered, "job_2")).ok());
+  auto r = log_->Append(JobEvent(AuditKind::kJobOffered, "job_3"));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->seq, 7u);
+}
+
+TEST_F(AuditTest, OverrideIsSignedOntoTheHeadAndTheBreakStaysReported) {
+  AppendJob();
+  RawDb raw(db_path());
+  raw.Unprotect();
+  raw.Exec("UPDATE audit_log SET peer = 'zulu' WHERE seq = 3");
+  auto scan = ScanAuditLog(*store_, node_.public_key());
+  ASSERT_TRUE(scan.ok()) << scan.status();
+  ASSERT_EQ(scan->Unaccepted().size(), 1u);
+  EXPECT_EQ(scan->Unaccepted()[0].seq, 3u);
+
+  AuditLog log(*store_, node_);
+  auto overrides = log.AcceptBreaks();
+  ASSERT_TRUE(overrides.ok()) << overrides.status();
+  ASSERT_EQ(overrides->size(), 1u);
+  const AuditRecord& o = (*overrides)[0];
+  EXPECT_EQ(o.kind, "audit_override");
+  EXPECT_EQ(o.seq, 6u);
+  EXPECT_THAT(o.params_json, HasSubstr("\"bad_seq\":3"));
+  EXPECT_THAT(o.params_json, HasSubstr("hash mismatch"));
+  EXPECT_EQ(o.prev_hash, raw.QueryText("SELECT hash FROM audit_log WHERE seq = 5"));
+  // The log goes on from the override.
+  ASSERT_TRUE(log.Append(JobEvent(AuditKind::kJobOffered, "job_2")).ok());
+
+  // Verification still reports the break, and names the override.
+  auto v = Verify();
+  ASSERT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(v.status().message()), StartsWith("audit record 3: hash mismatch"));
+  EXPECT_THAT(std::string(v.status().message()),
+              HasSubstr("--accept-broken-audit: audit_override record 6"));
+  scan = ScanAuditLog(*store_, node_.public_key());
+  ASSERT_TRUE(scan.ok());
+  EXPECT_TRUE(scan->Unaccepted().empty());
+
+  // The log can be exported; the offline verifier reports the same.
+  auto exported = ExportAuditLog(*store_, node_.public_key(), tmp_.Sub("audit.jsonl"));
+  ASSERT_TRUE(exported.ok()) << exported.status();
+  EXPECT_EQ(exported->head_seq, 7u);
+  auto offline = VerifyAuditExport(tmp_.Sub("audit.jsonl"), node_.fingerprint());
+  ASSERT_EQ(offline.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(offline.status().message()),
+              StartsWith("audit record 3: hash mismatch"));
+  EXPECT_THAT(std::string(offline.status().message()), HasSubstr("audit_override record 6"));
+
+  // An override accepts the record as it was: altered again, it is a new
+  // break.
+  raw.Exec("UPDATE audit_log SET peer = 'yankee' WHERE seq = 3");
+  scan = ScanAuditLog(*store_, node_.public_key());
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(scan->Unaccepted().size(), 1u);
+  EXPECT_EQ(scan->Unaccepted()[0].seq, 3u);
+}
+
+TEST_F(AuditTest, EveryBreakIsFoundNotOnlyTheFirst) {
+  AppendJob();
+  RawDb raw(db_path());
+  raw.Unprotect();
+  raw.Exec("UPDATE audit_log SET peer = 'zulu' WHERE seq = 2");
+  raw.Exec("DELETE FROM audit_log WHERE seq = 4");
+  auto scan = ScanAuditLog(*store_, node_.public_key());
+  ASSERT_TRUE(scan.ok());
+  ASSERT_EQ(scan->breaks.size(), 2u);
+  EXPECT_EQ(scan->breaks[0].seq, 2u);
+  EXPECT_THAT(scan->breaks[0].problem, StartsWith("hash mismatch"));
+  EXPECT_EQ(scan->breaks[1].seq, 4u);
+  EXPECT_THAT(scan->breaks[1].problem, StartsWith("missing"));
+  EXPECT_THAT(std::string(Verify().status().message()),
+              HasSubstr("1 more problem(s) after it, the next at record 4"));
+}
+
 class AuditExportTest : public AuditTest {
  protected:
   void SetUp() override {

@@ -752,6 +752,9 @@ TEST_F(DaemonPeerTest, SpendingRecordedBeforeTheUpgradeStillCountsAfterIt) {
   {
     RawDb raw(HomePath(home_, kStoreFile));
     testing::MakeSchema4(raw);
+    auto bravo = net::Identity::Load(home_);
+    ASSERT_TRUE(bravo.ok()) << bravo.status();
+    testing::Schema4AuditLog(raw, *bravo);
     for (int n : {1, 2}) {
       raw.Exec("INSERT INTO jobs (id, state, alliance, peer, question, protocol, params, actor, "
                "created, updated, role) VALUES ('" + JobId(n) + "', 'succeeded', '" +

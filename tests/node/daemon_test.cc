@@ -84,12 +84,30 @@ class DaemonScheduleTest : public ::testing::Test {
   }
 
   std::unique_ptr<Daemon> Start() {
+    auto d = TryStart();
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? std::move(*d) : nullptr;
+  }
+
+  absl::StatusOr<std::unique_ptr<Daemon>> TryStart(bool accept_broken_audit = false) {
     DaemonOptions options;
     options.home = home_;
     options.clock = &clock_;
-    auto d = Daemon::Start(options);
-    EXPECT_TRUE(d.ok()) << d.status();
-    return d.ok() ? std::move(*d) : nullptr;
+    options.accept_broken_audit = accept_broken_audit;
+    return Daemon::Start(options);
+  }
+
+  // Tamper runs `sql` on the store as someone with the file would, the
+  // audit log's triggers dropped.
+  void Tamper(const std::string& sql) {
+    RawDb raw(HomePath(home_, kStoreFile));
+    raw.Exec("DROP TRIGGER IF EXISTS audit_log_no_update; "
+             "DROP TRIGGER IF EXISTS audit_log_no_delete;");
+    raw.Exec(sql);
+  }
+
+  std::string NumRecords() {
+    return RawDb(HomePath(home_, kStoreFile)).QueryText("SELECT COUNT(*) FROM audit_log");
   }
 
   // AdvanceTo moves the clock to kT0 + `s` and waits (real time, at most
@@ -274,6 +292,161 @@ TEST_F(DaemonScheduleTest, RestartAfterACrashDoesNotSpendARunTwice) {
   // The next run is an ordinary one.
   ASSERT_TRUE(AdvanceTo(*d, 120));
   EXPECT_EQ(Spent(*d), "4/5");
+}
+
+// Issue 12, item 8: the node refuses to run on an altered audit log.
+TEST_F(DaemonScheduleTest, CleanAuditLogStartsAgain) {
+  Configure();
+  { ASSERT_NE(Start(), nullptr); }
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  auto v = VerifyAuditLog(d->store(), d->identity().public_key());
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->head_seq, 3u);  // node_initialized, config_loaded twice
+}
+
+TEST_F(DaemonScheduleTest, ChangedAuditRecordRefusesTheStartNamingIt) {
+  Configure();
+  { ASSERT_NE(Start(), nullptr); }
+  Tamper("UPDATE audit_log SET params = '{\"node\":\"mallory\"}' WHERE seq = 2");
+  auto d = TryStart();
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(d.status().message()),
+              StartsWith("the audit log is broken: audit record 2: hash mismatch"));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("(changed after it was written)"));
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("--accept-broken-audit"));
+  EXPECT_EQ(NumRecords(), "2") << "nothing is signed onto the broken log";
+}
+
+TEST_F(DaemonScheduleTest, DeletedAuditRecordRefusesTheStart) {
+  Configure();
+  { ASSERT_NE(Start(), nullptr); }
+  { ASSERT_NE(Start(), nullptr); }
+  Tamper("DELETE FROM audit_log WHERE seq = 2");
+  auto d = TryStart();
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(d.status().message()),
+              StartsWith("the audit log is broken: audit record 2: missing"));
+}
+
+TEST_F(DaemonScheduleTest, ForgedAuditSignatureRefusesTheStart) {
+  Configure();
+  { ASSERT_NE(Start(), nullptr); }
+  Tamper("UPDATE audit_log SET signature = '" + std::string(128, '0') + "' WHERE seq = 1");
+  auto d = TryStart();
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(d.status().message()),
+              StartsWith("the audit log is broken: audit record 1: bad signature"));
+}
+
+TEST_F(DaemonScheduleTest, AcceptBrokenAuditStartsAndAuditsTheOverride) {
+  Configure();
+  { ASSERT_NE(Start(), nullptr); }
+  Tamper("UPDATE audit_log SET params = '{\"node\":\"mallory\"}' WHERE seq = 2");
+  {
+    auto d = TryStart(/*accept_broken_audit=*/true);
+    ASSERT_TRUE(d.ok()) << d.status();
+    std::vector<AuditRecord> overrides = Records(**d, "audit_override");
+    ASSERT_EQ(overrides.size(), 1u);
+    EXPECT_EQ(overrides[0].seq, 3u);  // onto the head, before config_loaded
+    EXPECT_EQ(overrides[0].actor, "cli");
+    Json params = Json::parse(overrides[0].params_json);
+    EXPECT_EQ(params["bad_seq"], 2);
+    EXPECT_THAT(params.value("problem", ""), StartsWith("hash mismatch"));
+    EXPECT_EQ(Records(**d, "config_loaded").size(), 2u);
+    // Verification still reports the break, and the override.
+    auto v = VerifyAuditLog((*d)->store(), (*d)->identity().public_key());
+    ASSERT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(v.status().message()), StartsWith("audit record 2: hash mismatch"));
+    EXPECT_THAT(std::string(v.status().message()), HasSubstr("audit_override record 3"));
+  }
+  // The break is accepted as it is: the next start needs no flag and adds
+  // no second override...
+  {
+    std::unique_ptr<Daemon> d = Start();
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(Records(*d, "audit_override").size(), 1u);
+  }
+  // ...but the same record altered again is a new break.
+  Tamper("UPDATE audit_log SET params = '{\"node\":\"oscar\"}' WHERE seq = 2");
+  auto d = TryStart();
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(d.status().message()), HasSubstr("audit record 2: hash mismatch"));
+}
+
+TEST_F(DaemonScheduleTest, AuditRecordChangedUnderARunningNodeStopsItsNextAppend) {
+  Configure();
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  // Record 2 is the config_loaded of this start: the head the node signs
+  // its next record onto.
+  Tamper("UPDATE audit_log SET params = '{\"node\":\"mallory\"}' WHERE seq = 2");
+  auto job = d->SubmitJob(ScheduledSubmission(d->config().schedules.at("counts").job, "k1"),
+                          "cli");
+  ASSERT_FALSE(job.ok());
+  EXPECT_EQ(job.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(job.status().message()),
+              HasSubstr("audit record 2: hash mismatch"));
+  EXPECT_TRUE(ScheduledJobs(*d).empty());
+  EXPECT_EQ(Spent(*d), "0");
+  EXPECT_EQ(NumRecords(), "2") << "nothing is signed onto the altered record";
+}
+
+// Issue 12: the executor's retry queue followed the system clock, not the
+// daemon's. A job whose peer is unreachable is tried again when the
+// injected clock says its back-off (an hour here) has passed.
+TEST_F(DaemonScheduleTest, RetryOfAnUnreachablePeerFollowsTheInjectedClock) {
+  auto port = [] { return std::to_string(liaison::testing::FreePort()); };
+  liaison::testing::WriteFile(HomePath(home_, "ind.txt"), "10.0.0.1\n10.0.0.2\n");
+  liaison::testing::WriteFile(
+      HomePath(home_, kConfigFile),
+      "[node]\nname = \"alpha\"\npeer_listen = \"127.0.0.1:" + port() +
+          "\"\nrest_listen = \"127.0.0.1:" + port() +
+          "\"\nshutdown_grace_seconds = 2\npeer_connect_timeout_seconds = 1\n"
+          "peer_retry_attempts = 3\npeer_retry_initial_seconds = 3600\n"
+          "peer_retry_max_seconds = 3600\n"
+          "[peers.bravo]\naddress = \"127.0.0.1:" + port() +
+          "\"\nfingerprint = \"sha256:" + std::string(64, 'b') + "\"\n"
+          "[datasets.ind]\nfile = \"ind.txt\"\ntlp = \"amber\"\n"
+          "[alliances.fin]\nmembers = [\"bravo\"]\nquestions = [\"match\"]\n"
+          "protocols = [\"rr22\"]\nmax_set_size = 1000\njobs_per_hour_per_peer = 100\n"
+          "approval = \"auto\"\ntlp_ceiling = \"amber\"\n"
+          "[alliances.fin.datasets]\nbravo = [\"ind\"]\n");
+  std::unique_ptr<Daemon> d = Start();
+  ASSERT_NE(d, nullptr);
+  JobSubmission s;
+  s.alliance = "fin";
+  s.peer = "bravo";
+  s.dataset = "ind";
+  auto created = d->SubmitJob(s, "cli");
+  ASSERT_TRUE(created.ok()) << created.status();
+  // wait_error waits (real time, at most `seconds`) for the job's error to
+  // say `attempt`.
+  auto wait_error = [&](const std::string& attempt, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    std::string error;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto job = d->store().GetJob(created->job.id);
+      if (job.ok()) error = job->error;
+      if (error.find(attempt) != std::string::npos) return error;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return error;
+  };
+  ASSERT_THAT(wait_error("(attempt 1 of 3)", 20), HasSubstr("(attempt 1 of 3)"));
+  // The retry is due within the hour by the daemon's clock. The job may be
+  // queued again just after the clock moved, so it moves an hour at a time
+  // until the second attempt is made; no real hour passes.
+  std::string error;
+  for (int i = 0; i < 10 && error.find("(attempt 2 of 3)") == std::string::npos; ++i) {
+    clock_.Advance(std::chrono::seconds(3600));
+    error = wait_error("(attempt 2 of 3)", 3);
+  }
+  EXPECT_THAT(error, HasSubstr("(attempt 2 of 3)"));
 }
 
 }  // namespace

@@ -4,8 +4,16 @@
 #ifndef LIAISON_TESTS_NODE_TESTING_SCHEMA4_H_
 #define LIAISON_TESTS_NODE_TESTING_SCHEMA4_H_
 
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
+#include "base/bytes.h"
+#include "crypto/hash.h"
+#include "net/identity.h"
+#include "node/audit.h"
 #include "node/testing/raw_db.h"
 
 namespace liaison::node::testing {
@@ -57,6 +65,57 @@ ALTER TABLE jobs DROP COLUMN request_key;
 ALTER TABLE api_keys DROP COLUMN last_used;
 DELETE FROM schema_version WHERE version >= 5;
 )sql");
+}
+
+// Schema4AuditLog re-signs, with `node`'s key, the audit records of a store
+// MakeSchema4 turned back, as the version-1 records (no build) version 4
+// wrote: dropping the build columns changed their content, and a node
+// refuses to start on a log whose records no longer verify.
+inline void Schema4AuditLog(RawDb& db, const net::Identity& node) {
+  using Json = nlohmann::json;
+  const std::string trigger =
+      db.QueryText("SELECT sql FROM sqlite_master WHERE name = 'audit_log_no_update'");
+  db.Exec("DROP TRIGGER audit_log_no_update");
+  const int num_records = std::stoi(db.QueryText("SELECT COUNT(*) FROM audit_log"));
+  std::string prev = kGenesisHash;
+  for (int seq = 1; seq <= num_records; ++seq) {
+    auto column = [&](const std::string& name) {
+      return db.QueryText("SELECT " + name + " FROM audit_log WHERE seq = " +
+                          std::to_string(seq));
+    };
+    AuditRecord r;
+    r.v = 1;
+    r.seq = static_cast<uint64_t>(seq);
+    r.time = column("time");
+    r.kind = column("kind");
+    r.actor = column("actor");
+    r.job_id = column("job_id");
+    r.alliance = column("alliance");
+    r.peer = column("peer");
+    r.question = column("question");
+    r.protocol = column("protocol");
+    r.params_json = column("params");
+    r.dataset_digests = Json::parse(column("dataset_digests")).get<std::vector<std::string>>();
+    r.counts = Json::parse(column("counts")).get<std::map<std::string, int64_t>>();
+    if (column("receipt IS NOT NULL") == "1") {
+      auto receipt = ParseReceiptJson(column("receipt"));
+      ASSERT_TRUE(receipt.ok()) << receipt.status();
+      r.receipt = *receipt;
+    }
+    r.profile_digest = column("profile_digest");
+    r.transcript_hash = column("transcript_hash");
+    r.result_digest = column("result_digest");
+    r.prev_hash = prev;
+    auto body = AuditBody(r);
+    ASSERT_TRUE(body.ok()) << body.status();
+    const std::string hash = ToHex(crypto::Sha256(AsBytes(*body)));
+    auto sig = node.Sign(AsBytes(AuditSignedMessage(hash)));
+    ASSERT_TRUE(sig.ok()) << sig.status();
+    db.Exec("UPDATE audit_log SET prev_hash = '" + prev + "', hash = '" + hash +
+            "', signature = '" + ToHex(*sig) + "' WHERE seq = " + std::to_string(seq));
+    prev = hash;
+  }
+  db.Exec(trigger);
 }
 
 // Schema4Charge inserts a version-4 privacy ledger row.
