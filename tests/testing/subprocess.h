@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <ctime>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -107,18 +109,28 @@ inline void WriteFile(const std::string& path, const std::string& text) {
   f << text;
 }
 
-// FreePort returns a loopback TCP port nothing listens on right now (another
-// process may take it before the caller binds it; tests accept that race).
+// FreePort returns a loopback TCP port nothing listens on right now, from
+// below Linux's ephemeral range (32768 and up), so that no outgoing
+// connection of any test can take it before the caller binds it; another
+// test choosing the same port at the same moment remains possible, and
+// unlikely.
 inline uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  static std::atomic<uint32_t> counter{0};
+  uint32_t state = static_cast<uint32_t>(getpid()) * 2654435761u ^
+                   static_cast<uint32_t>(time(nullptr)) ^ (counter.fetch_add(1) * 40503u);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    state = state * 1664525u + 1013904223u;
+    const uint16_t port = static_cast<uint16_t>(20000 + (state >> 8) % 12000);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 #ifdef LIAISON_BINARY_DIR

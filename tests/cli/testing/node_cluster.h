@@ -172,7 +172,8 @@ class Cluster {
     Node& n = nodes_.at(name);
     n.proc = std::make_unique<testing::Process>(
         std::vector<std::string>{kLiaisonBinary, "node", "run", n.dir}, tmp_.path());
-    for (int i = 0; i < 200; ++i) {
+    // Up to 30 s: a loaded machine, and the audit log verified at start.
+    for (int i = 0; i < 1200; ++i) {
       if (n.Call("GET", "/v1/health", "").status == 200) return;
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
