@@ -331,34 +331,26 @@ class Party {
     return Matching(items_, result);
   }
 
-  // ShareTo is the OPPRF me → j: fresh random r(x) for each of our items,
-  // added to our accumulator and programmed for j.
+  // ShareTo is the OPRF me → j with j the receiver: our term of the pair is
+  // F(x) on each of our items; j's is F(y) on its own, which it got from
+  // the OPRF. The two cancel exactly on the items both hold. No OKVS is
+  // needed: F is a random function that j learns only on X_j.
   absl::Status ShareTo(int j, Accumulator& acc, crypto::Prng& prng) {
-    net::Channel& ch = *ch_[j];
     psi::Rr22OprfSender oprf(OprfParams(p_));
-    LIAISON_RETURN_IF_ERROR(oprf.Run(ch, peers_[j].num_items, peers_[j].chunk_len, prng));
-    const size_t m = uniq_.size();
-    ot::UninitSecretBlocks v(m);
+    LIAISON_RETURN_IF_ERROR(oprf.Run(*ch_[j], peers_[j].num_items, peers_[j].chunk_len, prng));
+    ot::UninitSecretBlocks v(uniq_.size());
     oprf.Eval(uniq_.span(), v.span());
     oprf.Clear();
-    ot::UninitSecretBlocks r(m);
-    prng.Fill(r.span());
-    acc.Add(r.span());
-    for (size_t k = 0; k < m; ++k) v[k] ^= r[k];
-    return SendProgrammed(ch, uniq_.span(), v.span(), p_, prng);
+    acc.Add(v.span());
+    return absl::OkStatus();
   }
 
-  // ShareFrom is the OPPRF j → me: we learn r_j(y) at our items y ∈ X_j and
-  // pseudo-random values elsewhere, and add them to our accumulator.
+  // ShareFrom is the OPRF j → me with us the receiver: our term is F(y).
   absl::Status ShareFrom(int j, Accumulator& acc, crypto::Prng& prng) {
-    net::Channel& ch = *ch_[j];
-    const size_t m = uniq_.size();
-    ot::UninitSecretBlocks f(m);
+    ot::UninitSecretBlocks f(uniq_.size());
     LIAISON_RETURN_IF_ERROR(
-        psi::Rr22OprfReceiver(OprfParams(p_)).Run(ch, uniq_.span(), f.span(), prng));
-    ot::UninitSecretBlocks d(m);
-    LIAISON_RETURN_IF_ERROR(RecvProgrammed(ch, peers_[j], uniq_.span(), f.span(), d.span(), p_));
-    acc.Add(d.span());
+        psi::Rr22OprfReceiver(OprfParams(p_)).Run(*ch_[j], uniq_.span(), f.span(), prng));
+    acc.Add(f.span());
     return absl::OkStatus();
   }
 

@@ -5,11 +5,14 @@
 //
 // Papers: Kolesnikov, Matania, Pinkas, Rosulek, Trieu, "Practical
 // Multi-party Private Set Intersection from Symmetric-Key Techniques"
-// (CCS 2017): conditional zero-sharing over oblivious programmable PRFs
-// (OPPRF), then a leader that tests the shares for zero. Our OPPRF is the
-// RR22 OPRF (psi/rr22_oprf.h) with an OKVS (okvs/okvs.h) of
-// F(x) ⊕ value(x) whose free cells are random, as in Nevo–Trieu–Yanai
-// (CCS 2021) and volePSI. Written from the papers' descriptions.
+// (CCS 2017): conditional zero-sharing between every two parties, then a
+// leader that receives everyone's share through an oblivious programmable
+// PRF (OPPRF) and tests the XOR for zero. Ours differs in two ways: the
+// OPPRF is the RR22 OPRF (psi/rr22_oprf.h) plus an OKVS (okvs/okvs.h) of
+// F(x) ⊕ value(x) with random free cells, as in Nevo–Trieu–Yanai (CCS
+// 2021) and volePSI; and the pairwise zero-sharing needs no OKVS at all,
+// its random values being the OPRF's own outputs (below). Written from the
+// papers' descriptions.
 //
 // Parties are 0..n−1; party 0 is the leader L, parties 1..n−1 are members.
 // Every pair of parties has a channel (a full mesh: L–member and
@@ -19,20 +22,21 @@
 //     distinct items and its chunk length; everyone learns every size. If
 //     any set is empty the intersection is empty and all return at once.
 //  1. Conditional zero-sharing among members. For every ordered pair of
-//     members (a, b), a OPPRF a → b: b is the RR22 OPRF receiver on its
-//     items, a the sender; a draws a fresh random r_ab(x) for each of its
-//     items x and sends an OKVS K_ab mapping x ↦ F_ab(x) ⊕ r_ab(x); b
-//     decodes at each of its items y: r_ab(y) if y ∈ X_a, else a value
-//     pseudo-random to b. On the channel of a < b the instance a → b runs
-//     first, then b → a.
-//  2. Each member i holds, for each of its items x,
-//       T_i(x) = ⊕_{b ≠ i} r_ib(x) ⊕ ⊕_{a ≠ i} (what i decoded from a at x),
-//     and sends L an OPPRF programmed with T_i on X_i: the OPRF with L as
-//     receiver (on X_0) runs during step 1, the OKVS x ↦ F_i0(x) ⊕ T_i(x)
-//     after it. When x is in every set, every r_ab(x) appears twice in
-//     ⊕_i T_i(x), so L's decoded values XOR to zero; when some party lacks
-//     x, at least one term is a value nobody but its drawer knows, and the
-//     XOR is uniform (a false positive has probability 2^-128 per item).
+//     members (a, b), an RR22 OPRF F_ab with b the receiver on X_b and a
+//     the sender: a's term is F_ab(x) on each x ∈ X_a, b's term F_ab(y) on
+//     each y ∈ X_b; they cancel exactly on common items, and on an item
+//     x ∈ X_a \ X_b a's term is a value that only a can compute (b queried
+//     F_ab on X_b only). On the channel of a < b, F_ab runs first, then F_ba.
+//  2. Each member i sums (XOR) its terms,
+//       T_i(x) = ⊕_{b ≠ i} F_ib(x) ⊕ ⊕_{a ≠ i} F_ai(x)   for x ∈ X_i,
+//     and sends L an OPPRF programmed with T_i on X_i: the OPRF F_i0 with
+//     L as receiver (on X_0) runs during step 1, the OKVS
+//     x ↦ F_i0(x) ⊕ T_i(x) follows it. L decodes at each x ∈ X_0 and XORs
+//     the n − 1 values. When x is in every set, every F_ab(x) appears twice
+//     and the XOR is zero; when some member c lacks x, each member's T_i(x)
+//     for i ≠ c holds F_ic(x), known to i alone, and when a member lacks x
+//     L's decoded value from it is pseudo-random: the XOR is uniform (a
+//     false positive has probability 2^-128 per item).
 //  3. L sends each member the sorted list of the intersection's blocks;
 //     the member maps them to its own indices. A block that is not one of
 //     the member's items, or a list out of order, is DataLoss.
@@ -47,18 +51,19 @@
 // of the member's own items — this protocol promises nothing against one).
 // docs/protocols/quorum.md gives the argument coalition by coalition.
 //
-// Rounds: the header; the OPRF's flights (silent VOLE, P ⊕ C) and one OKVS
-// flight per direction per member pair (the two directions in turn); then
-// one OKVS flight member → L and one result flight L → member.
+// Rounds: the header; the OPRF's flights (silent VOLE, then P ⊕ C) twice
+// per member pair (the two directions in turn) and once per member with L;
+// then one OKVS flight member → L and one result flight L → member.
 // Bytes (m_i = party i's distinct items, e = OKVS expansion ≈ 1.28 at
-// 2^20, V ≈ 0.4 MB of VOLE per OPRF instance in total):
-//   member i: Σ_{b member ≠ i} (16·e·m_i [OKVS to b] + 16·e·m_i [P ⊕ C as
-//   b's OPRF receiver]) + 16·e·m_i [OKVS to L] + VOLE shares;
-//   L: Σ_i 16·e·m_0 [P ⊕ C as receiver] + 16·|I| per member + VOLE shares.
-//   For equal sizes m: a member ≈ (2n − 3)·20.5·m bytes, L ≈ (n − 1)·20.5·m.
-// Memory per party: about 40·m bytes (items, the T accumulator) plus, per
-// peer being served at once (all of them: each peer has its own thread),
-// the OPRF's ≈ 100 bytes per item and the OKVS (20.5 bytes per item).
+// 2^20, so an OPRF receiver sends 16·e·m ≈ 20.5·m bytes of P ⊕ C; each
+// OPRF instance adds ≈ 0.4 MB of VOLE messages in all):
+//   member i: 20.5·m_i per other member (as receiver) + 20.5·m_i (OKVS to
+//   L) + VOLE messages, ≈ (n − 1)·20.5·m_i;
+//   L: 20.5·m_0 per member (as receiver) + 16·|I| per member (result).
+// Memory per party: about 48 bytes per item (items, the sorted copy, the
+// accumulator) plus, per peer being served at once (all of them: each peer
+// has its own thread), the OPRF's ≈ 100 bytes per item; L also holds one
+// OKVS of 20.5·m_i bytes per member while it decodes.
 #ifndef LIAISON_MPSI_MPSI_H_
 #define LIAISON_MPSI_MPSI_H_
 
