@@ -71,6 +71,9 @@ absl::StatusOr<PeerInfo> RecvHeader(net::Channel& channel, int n, int me, int pe
       info.chunk_len * sizeof(Block) > channel.max_message_len()) {
     return absl::DataLossError("mpsi: peer chunk length out of range");
   }
+  if (info.num_items > p.max_peer_items) {
+    return absl::FailedPreconditionError("mpsi: a peer's set is larger than this party accepts");
+  }
   if (bin_items != p.okvs_bin_items) {
     return absl::FailedPreconditionError("mpsi: the peer's OKVS bin size differs from ours");
   }

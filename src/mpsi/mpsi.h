@@ -93,6 +93,12 @@ struct MpsiParams {
   size_t chunk_len = size_t{1} << 16;  // blocks per OKVS/P ⊕ C message we send
   uint64_t okvs_bin_items = okvs::kDefaultBinItems;
   int ssp = 40;  // the OKVS's statistical security
+  // max_peer_items bounds the item count a peer may declare in its header:
+  // every buffer for a peer's OPRF and OKVS is sized from that count before
+  // its data arrives, so the bound caps what a peer can make us allocate
+  // (about 150 bytes per declared item). The session passes the alliance's
+  // set-size bound; a larger declaration is FailedPrecondition.
+  uint64_t max_peer_items = uint64_t{1} << 28;
 };
 
 // MultipartyIntersection is one party's side. Run is not thread-safe; it
@@ -111,7 +117,7 @@ class MultipartyIntersection {
   // or parameter, or more than 2^32 − 2 items; DataLoss for a malformed or
   // inconsistent peer message (a length, a header field, a result block
   // not among our items); FailedPrecondition when a peer's parameters
-  // differ; the OPRF's errors; Unavailable / DeadlineExceeded from the
+  // differ or it declares more than max_peer_items items; the OPRF's errors; Unavailable / DeadlineExceeded from the
   // channels. On any error Run closes all its channels before returning,
   // so that every other party stops with an error instead of waiting.
   absl::StatusOr<std::vector<uint64_t>> Run(int me, absl::Span<net::Channel* const> channels,

@@ -23,6 +23,8 @@ using Result = std::vector<uint64_t>;
 // Every test logs its seed (SCOPED_TRACE) so a failure can be replayed.
 constexpr uint64_t kSeed = 0x6d707369;
 
+void ExpectAllFail(const std::vector<absl::StatusOr<Result>>& got);
+
 MpsiParams SmallParams() {
   MpsiParams p;
   p.num_threads = 1;
@@ -196,6 +198,21 @@ TEST(MpsiTest, BadArgumentsAreInvalidArgument) {
   std::vector<net::Channel*> two = {a.get(), nullptr};  // our own slot must be empty
   EXPECT_EQ(proto.Run(0, two, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(proto.Run(2, two, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(MpsiTest, PeerDeclaringMoreThanMaxPeerItemsIsRefused) {
+  SCOPED_TRACE("seed " + std::to_string(kSeed));
+  Sets s = HolderPatternSets(3, 3, {5, 100, 5}, -1, kSeed + 11);
+  testing::NPartyMesh mesh = testing::MakeMesh(3);
+  auto got = testing::RunNParties<Result>(
+      mesh, [&](int party, absl::Span<net::Channel* const> channels) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + party);
+        MpsiParams p = SmallParams();
+        if (party == 2) p.max_peer_items = 50;  // party 1 has more than 100
+        return MultipartyIntersection(p).Run(party, channels, s.items[party], prng);
+      });
+  EXPECT_EQ(got[2].status().code(), absl::StatusCode::kFailedPrecondition) << got[2].status();
+  ExpectAllFail(got);
 }
 
 // Faults. With the small sets below, every message fits one chunk.
