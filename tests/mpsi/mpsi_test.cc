@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,35 @@ TEST(MpsiTest, BadArgumentsAreInvalidArgument) {
   std::vector<net::Channel*> two = {a.get(), nullptr};  // our own slot must be empty
   EXPECT_EQ(proto.Run(0, two, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(proto.Run(2, two, items, prng).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Leakage, as far as a test can see it: when one member's set changes only
+// outside the intersection (same size), every party's output and the
+// number of messages and bytes on every link stay the same.
+TEST(MpsiTest, InputsDifferingOnlyOutsideTheIntersectionLookAlike) {
+  SCOPED_TRACE("seed " + std::to_string(kSeed));
+  Sets a = HolderPatternSets(4, 3, {10, 10, 10, 10}, -1, kSeed + 12);
+  Sets b = a;
+  std::mt19937_64 rng(kSeed + 13);
+  std::vector<Block>& list = b.items[2];
+  const std::set<uint64_t> in_result(a.expected[2].begin(), a.expected[2].end());
+  for (size_t k = 0; k < list.size(); ++k) {
+    if (in_result.count(k) == 0) list[k] = RandomBlock(rng);  // a fresh item in place
+  }
+  Finish(b);
+  testing::NPartyMesh mesh_a = testing::MakeMesh(4), mesh_b = testing::MakeMesh(4);
+  auto got_a = RunAll(a, mesh_a);
+  auto got_b = RunAll(b, mesh_b);
+  ExpectExact(a, got_a);
+  ExpectExact(b, got_b);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(*got_a[i], *got_b[i]) << "party " << i;
+    for (int j = 0; j < 4; ++j) {
+      if (i == j) continue;
+      EXPECT_EQ(mesh_a.ends[i][j]->bytes_sent(), mesh_b.ends[i][j]->bytes_sent());
+      EXPECT_EQ(mesh_a.ends[i][j]->messages_sent(), mesh_b.ends[i][j]->messages_sent());
+    }
+  }
 }
 
 TEST(MpsiTest, PeerDeclaringMoreThanMaxPeerItemsIsRefused) {
