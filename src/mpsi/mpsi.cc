@@ -12,7 +12,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "ot/secret_blocks.h"
+#include "crypto/secret_blocks.h"
 #include "psi/rr22_oprf.h"
 
 namespace liaison::mpsi {
@@ -167,7 +167,7 @@ struct Accumulator {
     for (size_t k = 0; k < v.size(); ++k) blocks[k] ^= v[k];
   }
   std::mutex mu;
-  ot::UninitSecretBlocks blocks;
+  crypto::UninitSecretBlocks blocks;
 };
 
 // PickError returns the most telling of the threads' errors: a peer's
@@ -223,7 +223,7 @@ class Party {
   absl::StatusOr<std::vector<uint64_t>> Run() {
     // Distinct items, sorted: the keys of every OPRF and OKVS.
     {
-      ot::UninitSecretBlocks sorted(items_.size());
+      crypto::UninitSecretBlocks sorted(items_.size());
       std::copy(items_.begin(), items_.end(), sorted.data());
       std::sort(sorted.data(), sorted.data() + sorted.size());
       const size_t m = std::unique(sorted.data(), sorted.data() + sorted.size()) - sorted.data();
@@ -256,10 +256,10 @@ class Party {
       tasks.push_back([this, i, &total, &seeds]() -> absl::Status {
         crypto::Prng prng(seeds[i - 1]);
         net::Channel& ch = *ch_[i];
-        ot::UninitSecretBlocks f(uniq_.size());
+        crypto::UninitSecretBlocks f(uniq_.size());
         LIAISON_RETURN_IF_ERROR(
             psi::Rr22OprfReceiver(OprfParams(p_)).Run(ch, uniq_.span(), f.span(), prng));
-        ot::UninitSecretBlocks t(uniq_.size());
+        crypto::UninitSecretBlocks t(uniq_.size());
         LIAISON_RETURN_IF_ERROR(RecvProgrammed(ch, peers_[i], uniq_.span(), f.span(), t.span(), p_));
         total.Add(t.span());
         return absl::OkStatus();
@@ -309,7 +309,7 @@ class Party {
     LIAISON_RETURN_IF_ERROR(RunAll(tasks));
     // 2. T_i to the leader, programmed on our items.
     {
-      ot::UninitSecretBlocks v(m);
+      crypto::UninitSecretBlocks v(m);
       to_leader.Eval(uniq_.span(), v.span());
       to_leader.Clear();
       for (size_t k = 0; k < m; ++k) v[k] ^= acc.blocks[k];
@@ -341,7 +341,7 @@ class Party {
   absl::Status ShareTo(int j, Accumulator& acc, crypto::Prng& prng) {
     psi::Rr22OprfSender oprf(OprfParams(p_));
     LIAISON_RETURN_IF_ERROR(oprf.Run(*ch_[j], peers_[j].num_items, peers_[j].chunk_len, prng));
-    ot::UninitSecretBlocks v(uniq_.size());
+    crypto::UninitSecretBlocks v(uniq_.size());
     oprf.Eval(uniq_.span(), v.span());
     oprf.Clear();
     acc.Add(v.span());
@@ -350,7 +350,7 @@ class Party {
 
   // ShareFrom is the OPRF j → me with us the receiver: our term is F(y).
   absl::Status ShareFrom(int j, Accumulator& acc, crypto::Prng& prng) {
-    ot::UninitSecretBlocks f(uniq_.size());
+    crypto::UninitSecretBlocks f(uniq_.size());
     LIAISON_RETURN_IF_ERROR(
         psi::Rr22OprfReceiver(OprfParams(p_)).Run(*ch_[j], uniq_.span(), f.span(), prng));
     acc.Add(f.span());
@@ -363,7 +363,7 @@ class Party {
   absl::Span<net::Channel* const> ch_;
   absl::Span<const Block> items_;
   crypto::Prng& prng_;
-  ot::UninitSecretBlocks uniq_;
+  crypto::UninitSecretBlocks uniq_;
   std::vector<PeerInfo> peers_;
 };
 
