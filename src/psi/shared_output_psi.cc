@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 #include <vector>
 
 #include "base/bytes.h"
@@ -234,54 +235,38 @@ Bytes CuckooMessage(uint8_t status, bool with_sum, uint64_t num_bins, uint64_t c
   return w.Take();
 }
 
-}  // namespace
 
-absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& channel,
-                                                              absl::Span<const Block> keys,
-                                                              uint64_t num_sender_keys,
-                                                              crypto::Prng& prng) const {
-  const SharedOutputPsiParams& p = params_;
-  SharedAggregates out;
-  out.has_sum = p.with_sum;
-  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_sender_keys));
-  if (keys.empty() || num_sender_keys == 0) return out;
+// Tags are one side's per-bin equality-test inputs after the OPPRF: r_b
+// (R) or t_b (S), and the payload words (R's decoded payload, S's per-bin
+// secrets; sums only).
+struct Tags {
+  SecretWords tags, payload;
+  int sigma = 0;
+};
+
+// ReceiverOpprf is R's steps 1 (the cuckoo message, from a placement made
+// beforehand) and 2. `bin_keys_hook` and `payload_hook` are the test-only
+// deviations (may be empty).
+absl::StatusOr<Tags> ReceiverOpprf(
+    const SharedOutputPsiParams& p, net::Channel& channel, absl::Span<const Block> keys,
+    const CuckooPlacement& placement, uint64_t num_sender_keys, crypto::Prng& prng,
+    const std::function<void(const Block&, uint64_t, absl::Span<Block>)>& bin_keys_hook,
+    const std::function<void(absl::Span<uint64_t>)>& payload_hook) {
   const int threads = Threads(p);
-  const size_t n = keys.size();
-
-  // 1. Cuckoo hashing.
-  Progress(p, "cuckoo", 0, n);
-  const internal::CuckooParams cp =
-      internal::CuckooParams::ForItems(n, p.ssp, p.cuckoo_expansion, p.cuckoo_min_bins);
-  const uint64_t num_bins = cp.num_bins;
-  if (num_bins > kMaxKeys) {
-    return absl::InvalidArgumentError("shared-output PSI: too many cuckoo bins");
-  }
-  const Block cuckoo_seed = prng.NextBlock();
-  std::vector<uint32_t> cand(3 * n);
-  internal::CuckooHasher(cuckoo_seed, num_bins).Bins(keys, absl::MakeSpan(cand), threads);
-  absl::StatusOr<std::vector<uint64_t>> table =
-      internal::CuckooInsert(keys, cand, num_bins, prng.NextU64());
-  if (!table.ok()) {
-    LIAISON_RETURN_IF_ERROR(channel.Send(
-        CuckooMessage(kStatusFailed, p.with_sum, num_bins, p.chunk_len, Block())));
-    return table.status();
-  }
-  cand = {};
+  const uint64_t num_bins = placement.num_bins;
   LIAISON_RETURN_IF_ERROR(channel.Send(
-      CuckooMessage(kStatusOk, p.with_sum, num_bins, p.chunk_len, cuckoo_seed)));
-  Progress(p, "cuckoo", n, n);
+      CuckooMessage(kStatusOk, p.with_sum, num_bins, p.chunk_len, placement.seed)));
+  Progress(p, "cuckoo", keys.size(), keys.size());
 
   // 2. OPPRF: OPRF on one key per bin, then the sender's hint OKVS.
   Progress(p, "oprf", 0, num_bins);
   crypto::SecretBlocks bin_keys(num_bins);
   for (size_t b = 0; b < num_bins; ++b) {
-    const uint64_t e = (*table)[b];
+    const uint64_t e = placement.table[b];
     // The table is our own placement; empty bins get a random key.
     bin_keys[b] = e == internal::kEmptyBin ? prng.NextBlock() : BinKey(keys[e >> 2], e & 3);
   }
-  table->clear();
-  table->shrink_to_fit();
-  if (deviation_.bin_keys) deviation_.bin_keys(cuckoo_seed, num_bins, bin_keys.span());
+  if (bin_keys_hook) bin_keys_hook(placement.seed, num_bins, bin_keys.span());
   crypto::UninitSecretBlocks f(num_bins);
   LIAISON_RETURN_IF_ERROR(
       BinOprfReceiver(OprfParams(p)).Run(channel, bin_keys.span(), f.span(), prng));
@@ -318,53 +303,31 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& chan
   okvs::OkvsDecode(hint, hint_seed, okvs.span(), bin_keys.span(), decoded.span(), threads);
   okvs.Clear();
   bin_keys.Clear();
-  const int sigma = Sigma(p.ssp, num_bins);
-  const uint64_t mask = LowMask(sigma);
-  SecretWords tags(num_bins), payload(p.with_sum ? num_bins : 0);
+  Tags out;
+  out.sigma = Sigma(p.ssp, num_bins);
+  const uint64_t mask = LowMask(out.sigma);
+  out.tags = SecretWords(num_bins);
+  out.payload = SecretWords(p.with_sum ? num_bins : 0);
   for (size_t b = 0; b < num_bins; ++b) {
     const Block r = decoded[b] ^ f[b];
-    tags[b] = r.lo & mask;
-    if (p.with_sum) payload[b] = r.hi;
+    out.tags[b] = r.lo & mask;
+    if (p.with_sum) out.payload[b] = r.hi;
   }
   decoded.Clear();
   f.Clear();
-  if (deviation_.payload) deviation_.payload(payload.span());
+  if (payload_hook) payload_hook(out.payload.span());
   Progress(p, "hint", num_sender_keys, num_sender_keys);
-
-  // 3 and 4.
-  LIAISON_RETURN_IF_ERROR(CompareAndAggregate(p, 0, channel, tags, payload, sigma, prng, out));
   return out;
 }
 
-absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channel,
-                                                            absl::Span<const Block> keys,
-                                                            absl::Span<const uint64_t> values,
-                                                            uint64_t num_receiver_keys,
-                                                            crypto::Prng& prng) const {
-  const SharedOutputPsiParams& p = params_;
-  SharedAggregates out;
-  out.has_sum = p.with_sum;
-  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
-  if (p.with_sum && values.size() != keys.size()) {
-    return absl::InvalidArgumentError("shared-output PSI sums need one value per key");
-  }
-  if (Bitwise(p)) {
-    const uint64_t code_mask = LowMask(static_cast<int>(p.value_bit_weights.size()));
-    for (uint64_t v : values) {
-      if ((v & ~code_mask) != 0) {
-        return absl::InvalidArgumentError("shared-output PSI: a value code exceeds its bits");
-      }
-    }
-  }
-  if (keys.empty() || num_receiver_keys == 0) return out;
+// SenderOpprf is S's steps 1 (the receiver's cuckoo message, then simple
+// hashing) and 2, for `num_bins` bins (computed from the receiver's key
+// count, which both sides know).
+absl::StatusOr<Tags> SenderOpprf(const SharedOutputPsiParams& p, net::Channel& channel,
+                                 absl::Span<const Block> keys, absl::Span<const uint64_t> values,
+                                 uint64_t num_bins, crypto::Prng& prng) {
   const int threads = Threads(p);
   const size_t n = keys.size();
-
-  // 1. The receiver's cuckoo message, then simple hashing.
-  const uint64_t num_bins =
-      internal::CuckooParams::ForItems(num_receiver_keys, p.ssp, p.cuckoo_expansion,
-                                       p.cuckoo_min_bins)
-          .num_bins;
   LIAISON_ASSIGN_OR_RETURN(Bytes msg, channel.Recv());
   ByteReader r(msg);
   LIAISON_ASSIGN_OR_RETURN(uint32_t magic, r.U32("cuckoo message magic"));
@@ -412,9 +375,13 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   Progress(p, "oprf", num_bins, num_bins);
 
   Progress(p, "hint", 0, n);
-  const int sigma = Sigma(p.ssp, num_bins);
-  const uint64_t mask = LowMask(sigma);
-  SecretWords tags(num_bins), shares(p.with_sum ? num_bins : 0);
+  Tags out;
+  out.sigma = Sigma(p.ssp, num_bins);
+  const uint64_t mask = LowMask(out.sigma);
+  out.tags = SecretWords(num_bins);
+  out.payload = SecretWords(p.with_sum ? num_bins : 0);
+  SecretWords& tags = out.tags;
+  SecretWords& shares = out.payload;
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(tags.data()), num_bins * 8));
   for (size_t b = 0; b < num_bins; ++b) tags[b] &= mask;
   if (p.with_sum) {
@@ -463,9 +430,156 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
   }
   okvs.Clear();
   Progress(p, "hint", n, n);
-
-  LIAISON_RETURN_IF_ERROR(CompareAndAggregate(p, 1, channel, tags, shares, sigma, prng, out));
   return out;
+}
+
+// CompareAll runs step 3 alone over all bins, batch by batch, and returns
+// this party's packed XOR shares of e_b.
+absl::StatusOr<SecretWords> CompareAll(const SharedOutputPsiParams& p, int party,
+                                       net::Channel& channel, const Tags& t, crypto::Prng& prng) {
+  mpc::OtPair ots(party, OtParams(p));
+  LIAISON_RETURN_IF_ERROR(ots.SetUp(channel, prng));
+  const size_t num_bins = t.tags.size();
+  const mpc::EqualityParams eq = EqParams(p, t.sigma);
+  SecretWords out(mpc::NumWords(num_bins));
+  for (size_t b0 = 0; b0 < num_bins; b0 += p.batch_bins) {
+    Progress(p, "compare", b0, num_bins);
+    const size_t n = std::min(p.batch_bins, num_bins - b0);
+    LIAISON_ASSIGN_OR_RETURN(
+        SecretWords e, mpc::PrivateEquality(ots, channel, t.tags.span().subspan(b0, n), eq, prng));
+    for (size_t i = 0; i < n; ++i) mpc::SetBit(out.span(), b0 + i, mpc::GetBit(e.span(), i));
+  }
+  Progress(p, "compare", num_bins, num_bins);
+  return out;
+}
+
+absl::Status CheckSenderValues(const SharedOutputPsiParams& p, absl::Span<const Block> keys,
+                               absl::Span<const uint64_t> values) {
+  if (p.with_sum && values.size() != keys.size()) {
+    return absl::InvalidArgumentError("shared-output PSI sums need one value per key");
+  }
+  if (Bitwise(p)) {
+    const uint64_t code_mask = LowMask(static_cast<int>(p.value_bit_weights.size()));
+    for (uint64_t v : values) {
+      if ((v & ~code_mask) != 0) {
+        return absl::InvalidArgumentError("shared-output PSI: a value code exceeds its bits");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+uint64_t NumBins(const SharedOutputPsiParams& params, uint64_t num_receiver_keys) {
+  return internal::CuckooParams::ForItems(num_receiver_keys, params.ssp, params.cuckoo_expansion,
+                                          params.cuckoo_min_bins)
+      .num_bins;
+}
+
+int64_t CuckooPlacement::ItemOfBin(uint64_t bin) const {
+  const uint64_t e = table[bin];
+  return e == internal::kEmptyBin ? -1 : static_cast<int64_t>(e >> 2);
+}
+
+absl::StatusOr<CuckooPlacement> PlaceInBins(const SharedOutputPsiParams& params,
+                                            absl::Span<const Block> keys, crypto::Prng& prng) {
+  const size_t n = keys.size();
+  if (n > kMaxKeys) {
+    return absl::InvalidArgumentError("shared-output PSI takes at most 2^32 - 2 keys a side");
+  }
+  Progress(params, "cuckoo", 0, n);
+  CuckooPlacement out;
+  out.num_bins = NumBins(params, n);
+  if (out.num_bins > kMaxKeys) {
+    return absl::InvalidArgumentError("shared-output PSI: too many cuckoo bins");
+  }
+  out.seed = prng.NextBlock();
+  std::vector<uint32_t> cand(3 * n);
+  internal::CuckooHasher(out.seed, out.num_bins).Bins(keys, absl::MakeSpan(cand),
+                                                      Threads(params));
+  LIAISON_ASSIGN_OR_RETURN(out.table,
+                           internal::CuckooInsert(keys, cand, out.num_bins, prng.NextU64()));
+  return out;
+}
+
+absl::StatusOr<SharedAggregates> SharedOutputPsiReceiver::Run(net::Channel& channel,
+                                                              absl::Span<const Block> keys,
+                                                              uint64_t num_sender_keys,
+                                                              crypto::Prng& prng) const {
+  const SharedOutputPsiParams& p = params_;
+  SharedAggregates out;
+  out.has_sum = p.with_sum;
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_sender_keys));
+  if (keys.empty() || num_sender_keys == 0) return out;
+  absl::StatusOr<CuckooPlacement> placement = PlaceInBins(p, keys, prng);
+  if (!placement.ok()) {
+    if (absl::IsInvalidArgument(placement.status()) &&
+        !okvs::IsDuplicateKeysError(placement.status())) {
+      return placement.status();
+    }
+    LIAISON_RETURN_IF_ERROR(channel.Send(
+        CuckooMessage(kStatusFailed, p.with_sum, NumBins(p, keys.size()), p.chunk_len, Block())));
+    return placement.status();
+  }
+  LIAISON_ASSIGN_OR_RETURN(Tags t, ReceiverOpprf(p, channel, keys, *placement, num_sender_keys,
+                                                 prng, deviation_.bin_keys, deviation_.payload));
+  placement->table = {};
+  LIAISON_RETURN_IF_ERROR(
+      CompareAndAggregate(p, 0, channel, t.tags, t.payload, t.sigma, prng, out));
+  return out;
+}
+
+absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channel,
+                                                            absl::Span<const Block> keys,
+                                                            absl::Span<const uint64_t> values,
+                                                            uint64_t num_receiver_keys,
+                                                            crypto::Prng& prng) const {
+  const SharedOutputPsiParams& p = params_;
+  SharedAggregates out;
+  out.has_sum = p.with_sum;
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
+  LIAISON_RETURN_IF_ERROR(CheckSenderValues(p, keys, values));
+  if (keys.empty() || num_receiver_keys == 0) return out;
+  LIAISON_ASSIGN_OR_RETURN(
+      Tags t, SenderOpprf(p, channel, keys, values, NumBins(p, num_receiver_keys), prng));
+  LIAISON_RETURN_IF_ERROR(
+      CompareAndAggregate(p, 1, channel, t.tags, t.payload, t.sigma, prng, out));
+  return out;
+}
+
+absl::StatusOr<mpc::SecretWords> SharedMembershipReceiver::Run(
+    net::Channel& channel, absl::Span<const Block> keys, const CuckooPlacement& placement,
+    uint64_t num_sender_keys, crypto::Prng& prng) const {
+  SharedOutputPsiParams p = params_;
+  p.with_sum = false;
+  p.value_bit_weights.clear();
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_sender_keys));
+  if (placement.num_bins != NumBins(p, keys.size()) ||
+      placement.table.size() != placement.num_bins) {
+    return absl::InvalidArgumentError("shared membership: the placement is not of these keys");
+  }
+  if (keys.empty() || num_sender_keys == 0) {
+    return mpc::SecretWords(mpc::NumWords(keys.empty() ? 0 : placement.num_bins));
+  }
+  LIAISON_ASSIGN_OR_RETURN(
+      Tags t, ReceiverOpprf(p, channel, keys, placement, num_sender_keys, prng, {}, {}));
+  return CompareAll(p, 0, channel, t, prng);
+}
+
+absl::StatusOr<mpc::SecretWords> SharedMembershipSender::Run(net::Channel& channel,
+                                                             absl::Span<const Block> keys,
+                                                             uint64_t num_receiver_keys,
+                                                             crypto::Prng& prng) const {
+  SharedOutputPsiParams p = params_;
+  p.with_sum = false;
+  p.value_bit_weights.clear();
+  LIAISON_RETURN_IF_ERROR(CheckParams(p, channel, keys.size(), num_receiver_keys));
+  if (num_receiver_keys == 0) return mpc::SecretWords();
+  const uint64_t num_bins = NumBins(p, num_receiver_keys);
+  if (keys.empty()) return mpc::SecretWords(mpc::NumWords(num_bins));
+  LIAISON_ASSIGN_OR_RETURN(Tags t, SenderOpprf(p, channel, keys, {}, num_bins, prng));
+  return CompareAll(p, 1, channel, t, prng);
 }
 
 absl::StatusOr<uint64_t> RevealSum(net::Channel& channel, const mpc::SecretU64& mine,

@@ -216,6 +216,75 @@ class SharedOutputPsiSender {
   SharedOutputPsiParams params_;
 };
 
+// NumBins returns the number of cuckoo bins B for a receiver with
+// `num_receiver_keys` keys under `params` (both sides compute it).
+uint64_t NumBins(const SharedOutputPsiParams& params, uint64_t num_receiver_keys);
+
+// CuckooPlacement is R's placement of its keys in B bins (step 1): the
+// public seed of the hash functions and, per bin, 4·i + j when key i sits
+// there by hash j, or ~0 when the bin is empty. The placement depends on
+// R's keys and its randomness only, so one placement can serve runs with
+// several senders (multi-party protocols query every peer on the same bins).
+struct CuckooPlacement {
+  crypto::Block seed;
+  uint64_t num_bins = 0;
+  std::vector<uint64_t> table;
+
+  // ItemOfBin returns the index of the key in `bin`, or −1 for an empty bin.
+  int64_t ItemOfBin(uint64_t bin) const;
+};
+
+// PlaceInBins cuckoo-hashes distinct `keys` into NumBins(params,
+// keys.size()) bins with a fresh seed from `prng`. Errors: InvalidArgument
+// for duplicate keys (okvs::DuplicateKeysError) or more than 2^32 − 2 keys;
+// FailedPrecondition when the keys do not fit (probability ≤ 2^-ssp).
+absl::StatusOr<CuckooPlacement> PlaceInBins(const SharedOutputPsiParams& params,
+                                            absl::Span<const crypto::Block> keys,
+                                            crypto::Prng& prng);
+
+// SharedMembershipReceiver and SharedMembershipSender run steps 1–3 only:
+// both sides end with packed XOR shares (one bit per bin of R, B bits) of
+// e_b = [the key R placed in bin b is among S's keys] (0 for R's empty
+// bins, up to the 2^-σ false match). Nothing is summed or revealed: the
+// shares feed a further computation (mpsi/quorum.h's threshold test).
+// with_sum and value_bit_weights are ignored. Same messages, security,
+// rounds and bytes as a count run without the final B2A (the file
+// comment); what each side learns: n_R, n_S, B, nothing else.
+class SharedMembershipReceiver {
+ public:
+  explicit SharedMembershipReceiver(SharedOutputPsiParams params) : params_(std::move(params)) {}
+
+  // Run plays R with distinct `keys` placed by `placement` (from
+  // PlaceInBins with these keys and params). With no keys, or a sender
+  // without keys, it returns zero shares without a message (B bits, or
+  // none when `keys` is empty). Errors as SharedOutputPsiReceiver::Run;
+  // InvalidArgument for a placement of another size.
+  absl::StatusOr<mpc::SecretWords> Run(net::Channel& channel,
+                                       absl::Span<const crypto::Block> keys,
+                                       const CuckooPlacement& placement,
+                                       uint64_t num_sender_keys, crypto::Prng& prng) const;
+
+ private:
+  SharedOutputPsiParams params_;
+};
+
+class SharedMembershipSender {
+ public:
+  explicit SharedMembershipSender(SharedOutputPsiParams params) : params_(std::move(params)) {}
+
+  // Run plays S with distinct `keys` against a receiver with
+  // `num_receiver_keys` keys; returns S's shares over R's B =
+  // NumBins(params, num_receiver_keys) bins (none when the receiver has no
+  // keys; zeros without a message when we have none). Errors as
+  // SharedOutputPsiSender::Run.
+  absl::StatusOr<mpc::SecretWords> Run(net::Channel& channel,
+                                       absl::Span<const crypto::Block> keys,
+                                       uint64_t num_receiver_keys, crypto::Prng& prng) const;
+
+ private:
+  SharedOutputPsiParams params_;
+};
+
 // RevealSum opens a shared value to the side(s) that receive: it sends
 // `mine` (8 bytes) if the peer receives and, if this side receives,
 // returns mine + the peer's share (mod 2^64); otherwise 0. Both sides

@@ -466,5 +466,84 @@ TEST(SharedOutputPsiDeviationTest, ShiftedPayloadMovesABoundedSumByAtMostTheCode
   EXPECT_EQ(mal.r->count.value() + mal.s->count.value(), common);
 }
 
+// Membership: one placement of R's keys serves two senders; in each run
+// the XOR of the two shares of bin b is 1 exactly when R's key in b is
+// among that sender's keys (and 0 for empty bins).
+TEST(SharedMembershipTest, OnePlacementGivesEachSendersMembershipPerBin) {
+  const Data d = MakeData(3000, 2000, 700, kSeed + 11);
+  crypto::Prng other = crypto::Prng::FromTestSeed(kSeed + 12);
+  std::vector<Block> s2(d.r_keys.begin() + 100, d.r_keys.begin() + 1100);  // 1000 of R's keys
+  for (int i = 0; i < 500; ++i) s2.push_back(other.NextBlock());
+  const SharedOutputPsiParams p = Params(false);
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 13);
+  absl::StatusOr<CuckooPlacement> placement = PlaceInBins(p, d.r_keys, prng);
+  ASSERT_TRUE(placement.ok()) << placement.status();
+  ASSERT_EQ(placement->num_bins, NumBins(p, d.r_keys.size()));
+  for (const std::vector<Block>* sender : {&d.s_keys, static_cast<const std::vector<Block>*>(&s2)}) {
+    auto [cr, cs] = net::LocalPair();
+    auto fs = std::async(std::launch::async, [&, ch = cs.get()] {
+      crypto::Prng sp = crypto::Prng::FromTestSeed(kSeed + 14);
+      return SharedMembershipSender(p).Run(*ch, *sender, d.r_keys.size(), sp);
+    });
+    absl::StatusOr<mpc::SecretWords> r =
+        SharedMembershipReceiver(p).Run(*cr, d.r_keys, *placement, sender->size(), prng);
+    absl::StatusOr<mpc::SecretWords> s = fs.get();
+    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_EQ(r->size(), mpc::NumWords(placement->num_bins));
+    ASSERT_EQ(s->size(), r->size());
+    std::vector<Block> sorted = *sender;
+    std::sort(sorted.begin(), sorted.end());
+    size_t members = 0, ones_in_r = 0;
+    for (uint64_t b = 0; b < placement->num_bins; ++b) {
+      const int64_t item = placement->ItemOfBin(b);
+      const uint64_t want =
+          item >= 0 && std::binary_search(sorted.begin(), sorted.end(), d.r_keys[item]);
+      ASSERT_EQ(mpc::GetBit(r->span(), b) ^ mpc::GetBit(s->span(), b), want) << "bin " << b;
+      members += want;
+      ones_in_r += mpc::GetBit(r->span(), b);
+    }
+    EXPECT_EQ(members, sender == &s2 ? 1000u : 700u);
+    // R's share alone is no indicator of membership.
+    EXPECT_GT(ones_in_r, placement->num_bins / 3);
+  }
+}
+
+TEST(SharedMembershipTest, EmptySidesGiveZeroSharesWithoutMessages) {
+  const SharedOutputPsiParams p = Params(false);
+  const Data d = MakeData(100, 0, 0, kSeed + 15);
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 16);
+  absl::StatusOr<CuckooPlacement> placement = PlaceInBins(p, d.r_keys, prng);
+  ASSERT_TRUE(placement.ok());
+  auto [cr, cs] = net::LocalPair();
+  absl::StatusOr<mpc::SecretWords> r =
+      SharedMembershipReceiver(p).Run(*cr, d.r_keys, *placement, 0, prng);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->size(), mpc::NumWords(placement->num_bins));
+  absl::StatusOr<mpc::SecretWords> s = SharedMembershipSender(p).Run(*cs, {}, 100, prng);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->size(), mpc::NumWords(NumBins(p, 100)));
+  EXPECT_EQ(cr->bytes_sent() + cs->bytes_sent(), 0u);
+}
+
+TEST(SharedMembershipTest, APlacementOfOtherKeysIsInvalidArgument) {
+  const SharedOutputPsiParams p = Params(false);
+  const Data d = MakeData(1000, 10, 0, kSeed + 17);
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 18);
+  absl::StatusOr<CuckooPlacement> placement =
+      PlaceInBins(p, absl::MakeConstSpan(d.r_keys).subspan(0, 10), prng);
+  ASSERT_TRUE(placement.ok());
+  auto [cr, cs] = net::LocalPair();
+  EXPECT_EQ(SharedMembershipReceiver(p).Run(*cr, d.r_keys, *placement, 10, prng).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(SharedMembershipTest, DuplicateKeysCannotBePlaced) {
+  const SharedOutputPsiParams p = Params(false);
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 19);
+  const std::vector<Block> keys = {Block(1, 2), Block(3, 4), Block(1, 2)};
+  EXPECT_EQ(PlaceInBins(p, keys, prng).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace liaison::psi
