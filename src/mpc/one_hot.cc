@@ -11,16 +11,19 @@
 namespace liaison::mpc {
 namespace {
 
-// Shape of one rotation instance for vectors of M = 2^q bits.
+// Shape of one rotation instance for vectors of M = 2^q bits. Its table
+// is M entries of M bits, entry v at bits [v·M, v·M + M) of W words; word
+// w is padded by half w % 2 of the key block of group w / 2, each group
+// being q random OTs with the instance's choice bits.
 struct Shape {
   explicit Shape(int q_in)
-      : q(q_in), m(1u << q_in), groups((m * m + 63) / 64), per_group(64 / m),
+      : q(q_in), m(1u << q_in), words(std::max(1u, m * m / 64)), groups((words + 1) / 2),
         ots(static_cast<size_t>(groups) * q_in), table_len(std::max<size_t>(1, m * m / 8)),
         mask(m >= 64 ? ~uint64_t{0} : (uint64_t{1} << m) - 1) {}
   int q;
   unsigned m;          // positions
-  unsigned groups;     // G: 64-bit pad words per OT message set
-  unsigned per_group;  // entries padded by one group
+  unsigned words;      // W: 64-bit words of a table
+  unsigned groups;     // G: key blocks (of q OTs each) per instance
   size_t ots;          // random OTs per instance
   size_t table_len;    // bytes of one masked table on the wire
   uint64_t mask;
@@ -56,35 +59,37 @@ absl::StatusOr<SecretWords> OneHotRotateHold(OtPair& ots, net::Channel& channel,
   if (n == 0) return fresh;
   prng.Fill(MutableByteSpan(reinterpret_cast<uint8_t*>(fresh.data()), n * 8));
   for (size_t i = 0; i < n; ++i) fresh[i] &= sh.mask;
-  // tables[i·G + g]: entries g·E … g·E + E − 1 of instance i, M bits each.
-  SecretWords tables(n * sh.groups);
-  LIAISON_RETURN_IF_ERROR(ots.SendRotPieces(
+  // tables[i·W + w]: word w of instance i's masked table.
+  SecretWords tables(n * sh.words);
+  LIAISON_RETURN_IF_ERROR(ots.SendRotBlockPieces(
       channel, n * sh.ots, sh.ots, prng, num_threads,
-      [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+      [&](size_t first, absl::Span<crypto::Block> m0, absl::Span<crypto::Block> m1) {
         const size_t i0 = first / sh.ots;
         for (size_t k = 0; k * sh.ots < m0.size(); ++k) {
           const size_t i = i0 + k;
           const uint64_t s = shares[i];
           for (unsigned v = 0; v < sh.m; ++v) {
-            const unsigned g = v / sh.per_group;
-            const unsigned shift = (v % sh.per_group) * sh.m;
-            uint64_t pad = 0;
+            const unsigned w = v * sh.m / 64;
+            const unsigned g = w / 2;
+            crypto::Block key = crypto::kZeroBlock;
             for (int j = 0; j < q; ++j) {
               const size_t o = k * sh.ots + g * q + j;
-              pad ^= ((v >> j) & 1) != 0 ? m1[o] : m0[o];  // v is public
+              key ^= ((v >> j) & 1) != 0 ? m1[o] : m0[o];  // v is public
             }
+            const uint64_t pad = w % 2 == 0 ? key.lo : key.hi;
+            const unsigned shift = (v * sh.m) % 64;
             const uint64_t entry = (RotateLeft(s, q, v) ^ fresh[i] ^ (pad >> shift)) & sh.mask;
-            tables[i * sh.groups + g] |= entry << shift;
+            tables[i * sh.words + w] |= entry << shift;
           }
         }
       }));
   for (size_t b = 0; b < n; b += kInstancesPerMessage) {
     const size_t e = std::min(n, b + kInstancesPerMessage);
     ByteWriter w((e - b) * sh.table_len);
+    const size_t len = std::min<size_t>(8, sh.table_len);  // bytes of each word
     for (size_t i = b; i < e; ++i) {
-      for (unsigned g = 0; g < sh.groups; ++g) {
-        uint64_t word = tables[i * sh.groups + g];
-        const size_t len = std::min<size_t>(8, sh.table_len);
+      for (unsigned v = 0; v < sh.words; ++v) {
+        const uint64_t word = tables[i * sh.words + v];
         uint8_t bytes[8];
         for (size_t k = 0; k < len; ++k) bytes[k] = static_cast<uint8_t>(word >> (8 * k));
         w.Raw(ByteSpan(bytes, len));
@@ -111,17 +116,19 @@ absl::StatusOr<SecretWords> OneHotRotateChoose(OtPair& ots, net::Channel& channe
       }
     }
   }
-  // pads[i·G + g]: the XOR of our chosen messages of group g.
-  SecretWords pads(n * sh.groups);
-  LIAISON_RETURN_IF_ERROR(ots.ReceiveRotPieces(
+  // pads[i·W + w]: half w % 2 of the XOR of our chosen messages of group
+  // w / 2.
+  SecretWords pads(n * sh.groups * 2);
+  LIAISON_RETURN_IF_ERROR(ots.ReceiveRotBlockPieces(
       channel, choices, sh.ots, prng, num_threads,
-      [&](size_t first, absl::Span<const uint64_t> mc) {
+      [&](size_t first, absl::Span<crypto::Block> mc) {
         const size_t i0 = first / sh.ots;
         for (size_t k = 0; k * sh.ots < mc.size(); ++k) {
           for (unsigned g = 0; g < sh.groups; ++g) {
-            uint64_t pad = 0;
-            for (int j = 0; j < q; ++j) pad ^= mc[k * sh.ots + g * q + j];
-            pads[(i0 + k) * sh.groups + g] = pad;
+            crypto::Block key = crypto::kZeroBlock;
+            for (int j = 0; j < q; ++j) key ^= mc[k * sh.ots + g * q + j];
+            pads[(i0 + k) * sh.groups * 2 + 2 * g] = key.lo;
+            pads[(i0 + k) * sh.groups * 2 + 2 * g + 1] = key.hi;
           }
         }
       }));
@@ -136,15 +143,15 @@ absl::StatusOr<SecretWords> OneHotRotateChoose(OtPair& ots, net::Channel& channe
     const size_t len = std::min<size_t>(8, sh.table_len);
     for (size_t i = b; i < e; ++i) {
       const uint64_t c = amounts[i] & (sh.m - 1);
-      const uint64_t group = c / sh.per_group;
+      const uint64_t chosen_word = c * sh.m / 64;
       uint64_t picked = 0;
-      for (unsigned g = 0; g < sh.groups; ++g) {
+      for (unsigned v = 0; v < sh.words; ++v) {
         uint64_t word = 0;
-        const uint8_t* p = msg.data() + (i - b) * sh.table_len + g * len;
+        const uint8_t* p = msg.data() + (i - b) * sh.table_len + v * len;
         for (size_t k = 0; k < len; ++k) word |= static_cast<uint64_t>(p[k]) << (8 * k);
-        picked ^= EqMask(g, group) & (word ^ pads[i * sh.groups + g]);
+        picked ^= EqMask(v, chosen_word) & (word ^ pads[i * sh.groups * 2 + v]);
       }
-      out[i] = (picked >> ((c % sh.per_group) * sh.m)) & sh.mask;
+      out[i] = (picked >> ((c * sh.m) % 64)) & sh.mask;
     }
   }
   return out;

@@ -18,9 +18,9 @@
 // from every holder (and its own rotated share, if it holds one). The OT
 // is Naor–Pinkas's reduction of 1-out-of-2^q to q random OTs ("Oblivious
 // Transfer and Polynomial Evaluation", STOC 1999), as in mpc/one_of_n_ot.h:
-// the random OT messages are used as one-time pads, bit by bit, so each
-// instance takes G·q random OTs with G = ⌈M² / 64⌉ (1 for M ≤ 8, 4 for
-// M = 16): group g of q OTs pads the entries v with ⌊v / (64/M)⌋ = g.
+// the random OT messages (128 bits) are used as one-time pads, bit by bit,
+// so each instance takes G·q random OTs with G = ⌈M² / 128⌉ (1 for M ≤ 8,
+// 2 for M = 16): group g of q OTs pads the entries v with ⌊v·M / 128⌋ = g.
 //
 // Security model: semi-honest, given random OTs (mpc/ot_pair.h). What
 // each side learns: R learns rot(s, β) ⊕ r, uniform to it since r is
@@ -31,7 +31,8 @@
 // the CPUs we build for).
 // Rounds: one OT-extension flight R → H, then one flight of tables H → R.
 // Bytes per instance: R 16/k · G·q (OT columns, k the SoftSpoken
-// parameter); H ⌈M²/8⌉ (the masked tables).
+// parameter: 3 bytes at M = 8, 8 at M = 16 for k = 4); H ⌈M²/8⌉ (the masked
+// tables: 8 bytes at M = 8, 32 at M = 16).
 #ifndef LIAISON_MPC_ONE_HOT_H_
 #define LIAISON_MPC_ONE_HOT_H_
 

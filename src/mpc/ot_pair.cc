@@ -72,18 +72,17 @@ absl::StatusOr<crypto::SecretBlocks> OtPair::ReceiveRot(net::Channel& channel,
 
 namespace {
 
-// ForEachPiece calls fn(first, hs, w0, w1) for the pieces [first, first +
-// c) of [0, len) on up to num_threads threads, with scratch spans of c
-// blocks and two of c words (wiped when the thread is done).
+// ForEachPiece calls fn(first, h0, h1) for the pieces [first, first + c)
+// of [0, len) on up to num_threads threads, with two scratch spans of c
+// blocks (wiped when the thread is done).
 template <typename Fn>
 void ForEachPiece(size_t len, size_t piece, int num_threads, const Fn& fn) {
   ParallelFor((len + piece - 1) / piece, num_threads, 1, [&](size_t begin, size_t end) {
-    crypto::SecretBlocks h(piece);
-    SecretWords w0(piece), w1(piece);
+    crypto::SecretBlocks h0(piece), h1(piece);
     for (size_t p = begin; p < end; ++p) {
       const size_t first = p * piece;
       const size_t c = std::min(len, first + piece) - first;
-      fn(first, h.span().subspan(0, c), w0.span().subspan(0, c), w1.span().subspan(0, c));
+      fn(first, h0.span().subspan(0, c), h1.span().subspan(0, c));
     }
   });
 }
@@ -99,9 +98,9 @@ absl::Span<const uint64_t> LowWords(absl::Span<crypto::Block> blocks) {
 
 }  // namespace
 
-absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
-                                   crypto::Prng& prng, int num_threads,
-                                   const SendPieceFn& consume) {
+absl::Status OtPair::SendRotBlockPieces(net::Channel& channel, size_t num_ots, size_t group,
+                                        crypto::Prng& prng, int num_threads,
+                                        const SendBlockPieceFn& consume) {
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
   }
@@ -111,14 +110,14 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
   if (128 % group == 0 && !malicious_) {
     // The OT extension's own pieces start at multiples of 128: hash each
     // while it is in cache. m0 = H(q) goes to the scratch, m1 = H(q ⊕ Δ)
-    // stays in q's buffer; both are then packed to words in place.
+    // stays in q's buffer.
     return sender_.ExtendCotPieces(
         channel, num_ots, prng,
         [&](size_t first, absl::Span<crypto::Block> q, absl::Span<crypto::Block> scratch) {
           crypto::CrHash(q, scratch);
           for (crypto::Block& b : q) b ^= delta;
           crypto::CrHash(q, q);
-          consume(first, LowWords(scratch), LowWords(q));
+          consume(first, scratch, q);
         });
   }
   const size_t piece = kRotPiece / group * group;
@@ -127,23 +126,21 @@ absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t
     const size_t len = std::min(num_ots - s0, slice);
     LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks q, sender_.ExtendCot(channel, len, prng));
     ForEachPiece(len, piece, num_threads,
-                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> m0,
-                     absl::Span<uint64_t> m1) {
-                   const size_t c = hs.size();
-                   Hash(q.span().subspan(b, c), tweak0, s0 + b, hs);
-                   for (size_t i = 0; i < c; ++i) m0[i] = hs[i].lo;
-                   for (size_t i = 0; i < c; ++i) hs[i] = q[b + i] ^ delta;
-                   Hash(hs, tweak0, s0 + b, hs);
-                   for (size_t i = 0; i < c; ++i) m1[i] = hs[i].lo;
+                 [&](size_t b, absl::Span<crypto::Block> m0, absl::Span<crypto::Block> m1) {
+                   const size_t c = m0.size();
+                   Hash(q.span().subspan(b, c), tweak0, s0 + b, m0);
+                   for (size_t i = 0; i < c; ++i) m1[i] = q[b + i] ^ delta;
+                   Hash(m1, tweak0, s0 + b, m1);
                    consume(s0 + b, m0, m1);
                  });
   }
   return absl::OkStatus();
 }
 
-absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const crypto::SecretBits& choices,
-                                      size_t group, crypto::Prng& prng, int num_threads,
-                                      const ReceivePieceFn& consume) {
+absl::Status OtPair::ReceiveRotBlockPieces(net::Channel& channel,
+                                           const crypto::SecretBits& choices, size_t group,
+                                           crypto::Prng& prng, int num_threads,
+                                           const ReceiveBlockPieceFn& consume) {
   const size_t num_ots = choices.size();
   if (group == 0 || group > kRotPiece) {
     return absl::InvalidArgumentError("random OT pieces: group out of range");
@@ -155,7 +152,7 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const crypto::Secre
         channel, choices, prng,
         [&](size_t first, absl::Span<crypto::Block> t, absl::Span<crypto::Block>) {
           crypto::CrHash(t, t);
-          consume(first, LowWords(t));
+          consume(first, t);
         });
   }
   const size_t piece = kRotPiece / group * group;
@@ -170,14 +167,30 @@ absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const crypto::Secre
     LIAISON_ASSIGN_OR_RETURN(
         crypto::SecretBlocks t, receiver_.ExtendCot(channel, len == num_ots ? choices : part, prng));
     ForEachPiece(len, piece, num_threads,
-                 [&](size_t b, absl::Span<crypto::Block> hs, absl::Span<uint64_t> mc,
-                     absl::Span<uint64_t>) {
-                   Hash(t.span().subspan(b, hs.size()), tweak0, s0 + b, hs);
-                   for (size_t i = 0; i < hs.size(); ++i) mc[i] = hs[i].lo;
+                 [&](size_t b, absl::Span<crypto::Block> mc, absl::Span<crypto::Block>) {
+                   Hash(t.span().subspan(b, mc.size()), tweak0, s0 + b, mc);
                    consume(s0 + b, mc);
                  });
   }
   return absl::OkStatus();
+}
+
+absl::Status OtPair::SendRotPieces(net::Channel& channel, size_t num_ots, size_t group,
+                                   crypto::Prng& prng, int num_threads,
+                                   const SendPieceFn& consume) {
+  return SendRotBlockPieces(
+      channel, num_ots, group, prng, num_threads,
+      [&](size_t first, absl::Span<crypto::Block> m0, absl::Span<crypto::Block> m1) {
+        consume(first, LowWords(m0), LowWords(m1));
+      });
+}
+
+absl::Status OtPair::ReceiveRotPieces(net::Channel& channel, const crypto::SecretBits& choices,
+                                      size_t group, crypto::Prng& prng, int num_threads,
+                                      const ReceivePieceFn& consume) {
+  return ReceiveRotBlockPieces(
+      channel, choices, group, prng, num_threads,
+      [&](size_t first, absl::Span<crypto::Block> mc) { consume(first, LowWords(mc)); });
 }
 
 absl::StatusOr<OtPair::RotWords> OtPair::SendRotWords(net::Channel& channel, size_t num_ots,

@@ -129,6 +129,20 @@ class OtPair {
                                 size_t group, crypto::Prng& prng, int num_threads,
                                 const ReceivePieceFn& consume);
 
+  // SendRotBlockPieces and ReceiveRotBlockPieces are SendRotPieces and
+  // ReceiveRotPieces with the whole 128-bit messages, for consumers that
+  // need more than 64 bits per OT. The spans are scratch: the consumer may
+  // overwrite them.
+  using SendBlockPieceFn = std::function<void(size_t first, absl::Span<crypto::Block> m0,
+                                              absl::Span<crypto::Block> m1)>;
+  absl::Status SendRotBlockPieces(net::Channel& channel, size_t num_ots, size_t group,
+                                  crypto::Prng& prng, int num_threads,
+                                  const SendBlockPieceFn& consume);
+  using ReceiveBlockPieceFn = std::function<void(size_t first, absl::Span<crypto::Block> mc)>;
+  absl::Status ReceiveRotBlockPieces(net::Channel& channel, const crypto::SecretBits& choices,
+                                     size_t group, crypto::Prng& prng, int num_threads,
+                                     const ReceiveBlockPieceFn& consume);
+
   // kRotPiece bounds the OTs per piece: 2,048 hashed blocks (32 KiB) stay
   // in L1/L2 between hashing and use.
   static constexpr size_t kRotPiece = 2048;

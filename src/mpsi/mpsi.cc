@@ -13,6 +13,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "crypto/secret_blocks.h"
+#include "mpsi/internal/mesh.h"
 #include "psi/rr22_oprf.h"
 
 namespace liaison::mpsi {
@@ -26,7 +27,7 @@ using crypto::Block;
 constexpr uint32_t kMagic = 0x53504d4c;  // "LMPS" as little-endian bytes
 constexpr uint8_t kVersion = 1;
 constexpr size_t kHeaderLen = 4 + 4 * 1 + 3 * 8;
-constexpr uint64_t kMaxItems = (uint64_t{1} << 32) - 2;
+using internal::kMaxItems;
 
 struct PeerInfo {
   uint64_t num_items = 0;
@@ -80,13 +81,8 @@ absl::StatusOr<PeerInfo> RecvHeader(net::Channel& channel, int n, int me, int pe
   return info;
 }
 
-// RecvExact receives one message of exactly `len` bytes.
 absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len, const char* what) {
-  LIAISON_ASSIGN_OR_RETURN(Bytes msg, net::RecvAtMost(channel, len));
-  if (msg.size() != len) {
-    return absl::DataLossError(std::string("mpsi: ") + what + " of the wrong length");
-  }
-  return msg;
+  return internal::RecvExact(channel, len, "mpsi", what);
 }
 
 absl::Status SendBlocks(net::Channel& channel, absl::Span<const Block> blocks, size_t chunk_len) {
@@ -170,40 +166,6 @@ struct Accumulator {
   crypto::UninitSecretBlocks blocks;
 };
 
-// PickError returns the most telling of the threads' errors: a peer's
-// Unavailable is often the echo of an error elsewhere, so any other code
-// comes first.
-absl::Status PickError(const std::vector<absl::Status>& statuses) {
-  absl::Status first;
-  for (const absl::Status& s : statuses) {
-    if (s.ok()) continue;
-    if (!absl::IsUnavailable(s)) return s;
-    if (first.ok()) first = s;
-  }
-  return first;
-}
-
-// RunAll runs every task on its own thread and returns PickError of their
-// statuses. An exception (memory) becomes ResourceExhausted.
-absl::Status RunAll(std::vector<std::function<absl::Status()>>& tasks) {
-  std::vector<absl::Status> statuses(tasks.size());
-  std::vector<std::thread> threads;
-  threads.reserve(tasks.size());
-  for (size_t t = 0; t < tasks.size(); ++t) {
-    threads.emplace_back([&, t] {
-      try {
-        statuses[t] = tasks[t]();
-      } catch (const std::bad_alloc&) {
-        statuses[t] = absl::ResourceExhaustedError("mpsi: out of memory");
-      } catch (const std::exception& e) {
-        statuses[t] = absl::InternalError(std::string("mpsi: ") + e.what());
-      }
-    });
-  }
-  for (std::thread& th : threads) th.join();
-  return PickError(statuses);
-}
-
 // Matching returns the ascending indices of items found in `sorted`.
 std::vector<uint64_t> Matching(absl::Span<const Block> items, absl::Span<const Block> sorted) {
   std::vector<uint64_t> out;
@@ -222,14 +184,7 @@ class Party {
 
   absl::StatusOr<std::vector<uint64_t>> Run() {
     // Distinct items, sorted: the keys of every OPRF and OKVS.
-    {
-      crypto::UninitSecretBlocks sorted(items_.size());
-      std::copy(items_.begin(), items_.end(), sorted.data());
-      std::sort(sorted.data(), sorted.data() + sorted.size());
-      const size_t m = std::unique(sorted.data(), sorted.data() + sorted.size()) - sorted.data();
-      sorted.Truncate(m);
-      uniq_ = std::move(sorted);
-    }
+    uniq_ = internal::DistinctSorted(items_);
     // 0. Headers, all sent before any is read.
     for (int j = 0; j < n_; ++j) {
       if (j == me_) continue;
@@ -265,7 +220,7 @@ class Party {
         return absl::OkStatus();
       });
     }
-    LIAISON_RETURN_IF_ERROR(RunAll(tasks));
+    LIAISON_RETURN_IF_ERROR(internal::RunAll("mpsi", tasks));
     // 3. The intersection: the items whose shares XOR to zero. This is the
     // output, so testing it in the clear reveals nothing more.
     std::vector<Block> result;
@@ -306,7 +261,7 @@ class Party {
         return ShareTo(j, acc, prng);
       });
     }
-    LIAISON_RETURN_IF_ERROR(RunAll(tasks));
+    LIAISON_RETURN_IF_ERROR(internal::RunAll("mpsi", tasks));
     // 2. T_i to the leader, programmed on our items.
     {
       crypto::UninitSecretBlocks v(m);
@@ -372,21 +327,8 @@ class Party {
 absl::StatusOr<std::vector<uint64_t>> MultipartyIntersection::Run(
     int me, absl::Span<net::Channel* const> channels, absl::Span<const crypto::Block> items,
     crypto::Prng& prng) const {
-  const int n = static_cast<int>(channels.size());
-  if (n < 2 || n > kMaxParties) return absl::InvalidArgumentError("mpsi: n out of range");
-  if (me < 0 || me >= n) return absl::InvalidArgumentError("mpsi: party index out of range");
-  for (int j = 0; j < n; ++j) {
-    if ((j == me) != (channels[j] == nullptr)) {
-      return absl::InvalidArgumentError(
-          "mpsi: channels must name every peer and leave our own index empty");
-    }
-    if (j != me && params_.chunk_len * sizeof(crypto::Block) > channels[j]->max_message_len()) {
-      return absl::InvalidArgumentError("mpsi: chunk length does not fit the channel");
-    }
-  }
-  if (params_.chunk_len == 0 || params_.chunk_len > UINT32_MAX) {
-    return absl::InvalidArgumentError("mpsi: chunk length out of range");
-  }
+  LIAISON_RETURN_IF_ERROR(
+      internal::CheckMesh("mpsi", me, channels, params_.chunk_len, kMaxParties));
   if (items.size() > kMaxItems) return absl::InvalidArgumentError("mpsi: too many items");
   absl::StatusOr<std::vector<uint64_t>> out;
   try {
@@ -394,11 +336,7 @@ absl::StatusOr<std::vector<uint64_t>> MultipartyIntersection::Run(
   } catch (const std::bad_alloc&) {
     out = absl::ResourceExhaustedError("mpsi: out of memory");
   }
-  if (!out.ok()) {
-    for (net::Channel* c : channels) {
-      if (c != nullptr) c->Close();
-    }
-  }
+  if (!out.ok()) internal::CloseAll(channels);
   return out;
 }
 

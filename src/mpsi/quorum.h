@@ -41,6 +41,10 @@
 
 namespace liaison::mpsi {
 
+// kMaxQuorumParties bounds n when t < n: the count's one-hot vectors have
+// 2^⌈log2 n⌉ ≤ 16 positions (mpc/one_hot.h).
+inline constexpr int kMaxQuorumParties = 16;
+
 // QuorumParams: threshold, show_count, ssp and okvs_bin_items must be
 // equal at every party (the headers carry them; a difference is
 // FailedPrecondition).

@@ -4,6 +4,7 @@
 #include <bit>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "base/bytes.h"
@@ -436,9 +437,14 @@ absl::StatusOr<Tags> SenderOpprf(const SharedOutputPsiParams& p, net::Channel& c
 // CompareAll runs step 3 alone over all bins, batch by batch, and returns
 // this party's packed XOR shares of e_b.
 absl::StatusOr<SecretWords> CompareAll(const SharedOutputPsiParams& p, int party,
-                                       net::Channel& channel, const Tags& t, crypto::Prng& prng) {
-  mpc::OtPair ots(party, OtParams(p));
-  LIAISON_RETURN_IF_ERROR(ots.SetUp(channel, prng));
+                                       net::Channel& channel, const Tags& t,
+                                       mpc::OtPair* given_ots, crypto::Prng& prng) {
+  std::unique_ptr<mpc::OtPair> own;
+  if (given_ots == nullptr) {
+    own = std::make_unique<mpc::OtPair>(party, OtParams(p));
+    LIAISON_RETURN_IF_ERROR(own->SetUp(channel, prng));
+  }
+  mpc::OtPair& ots = given_ots != nullptr ? *given_ots : *own;
   const size_t num_bins = t.tags.size();
   const mpc::EqualityParams eq = EqParams(p, t.sigma);
   SecretWords out(mpc::NumWords(num_bins));
@@ -550,7 +556,7 @@ absl::StatusOr<SharedAggregates> SharedOutputPsiSender::Run(net::Channel& channe
 
 absl::StatusOr<mpc::SecretWords> SharedMembershipReceiver::Run(
     net::Channel& channel, absl::Span<const Block> keys, const CuckooPlacement& placement,
-    uint64_t num_sender_keys, crypto::Prng& prng) const {
+    uint64_t num_sender_keys, crypto::Prng& prng, mpc::OtPair* ots) const {
   SharedOutputPsiParams p = params_;
   p.with_sum = false;
   p.value_bit_weights.clear();
@@ -564,13 +570,14 @@ absl::StatusOr<mpc::SecretWords> SharedMembershipReceiver::Run(
   }
   LIAISON_ASSIGN_OR_RETURN(
       Tags t, ReceiverOpprf(p, channel, keys, placement, num_sender_keys, prng, {}, {}));
-  return CompareAll(p, 0, channel, t, prng);
+  return CompareAll(p, 0, channel, t, ots, prng);
 }
 
 absl::StatusOr<mpc::SecretWords> SharedMembershipSender::Run(net::Channel& channel,
                                                              absl::Span<const Block> keys,
                                                              uint64_t num_receiver_keys,
-                                                             crypto::Prng& prng) const {
+                                                             crypto::Prng& prng,
+                                                             mpc::OtPair* ots) const {
   SharedOutputPsiParams p = params_;
   p.with_sum = false;
   p.value_bit_weights.clear();
@@ -579,7 +586,7 @@ absl::StatusOr<mpc::SecretWords> SharedMembershipSender::Run(net::Channel& chann
   const uint64_t num_bins = NumBins(p, num_receiver_keys);
   if (keys.empty()) return mpc::SecretWords(mpc::NumWords(num_bins));
   LIAISON_ASSIGN_OR_RETURN(Tags t, SenderOpprf(p, channel, keys, {}, num_bins, prng));
-  return CompareAll(p, 1, channel, t, prng);
+  return CompareAll(p, 1, channel, t, ots, prng);
 }
 
 absl::StatusOr<uint64_t> RevealSum(net::Channel& channel, const mpc::SecretU64& mine,

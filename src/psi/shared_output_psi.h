@@ -111,6 +111,7 @@
 #include "absl/types/span.h"
 #include "crypto/block.h"
 #include "crypto/prng.h"
+#include "mpc/ot_pair.h"
 #include "mpc/shares.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
@@ -258,11 +259,15 @@ class SharedMembershipReceiver {
   // PlaceInBins with these keys and params). With no keys, or a sender
   // without keys, it returns zero shares without a message (B bits, or
   // none when `keys` is empty). Errors as SharedOutputPsiReceiver::Run;
-  // InvalidArgument for a placement of another size.
+  // InvalidArgument for a placement of another size. `ots`, when given,
+  // is an OtPair with the peer, already set up, which the equality test
+  // draws from (either party index: the test is symmetric; the sender must
+  // pass the other end); otherwise the run sets up its own.
   absl::StatusOr<mpc::SecretWords> Run(net::Channel& channel,
                                        absl::Span<const crypto::Block> keys,
                                        const CuckooPlacement& placement,
-                                       uint64_t num_sender_keys, crypto::Prng& prng) const;
+                                       uint64_t num_sender_keys, crypto::Prng& prng,
+                                       mpc::OtPair* ots = nullptr) const;
 
  private:
   SharedOutputPsiParams params_;
@@ -276,10 +281,11 @@ class SharedMembershipSender {
   // `num_receiver_keys` keys; returns S's shares over R's B =
   // NumBins(params, num_receiver_keys) bins (none when the receiver has no
   // keys; zeros without a message when we have none). Errors as
-  // SharedOutputPsiSender::Run.
+  // SharedOutputPsiSender::Run. `ots` as for the receiver.
   absl::StatusOr<mpc::SecretWords> Run(net::Channel& channel,
                                        absl::Span<const crypto::Block> keys,
-                                       uint64_t num_receiver_keys, crypto::Prng& prng) const;
+                                       uint64_t num_receiver_keys, crypto::Prng& prng,
+                                       mpc::OtPair* ots = nullptr) const;
 
  private:
   SharedOutputPsiParams params_;

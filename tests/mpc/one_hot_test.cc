@@ -116,7 +116,7 @@ TEST(OneHotRotateTest, ShortTablesMessageIsDataLoss) {
              crypto::Prng& prng) -> absl::StatusOr<SecretWords> {
         if (party == 0) return OneHotRotateChoose(ots, ch, q, v, prng, 1);
         // The holder's OTs, then a tables message one byte short.
-        auto st = ots.SendRotPieces(ch, v.size() * 16, 16, prng, 1,
+        auto st = ots.SendRotPieces(ch, v.size() * 8, 8, prng, 1,
                                     [](size_t, absl::Span<const uint64_t>,
                                        absl::Span<const uint64_t>) {});
         if (!st.ok()) return st;

@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "testing/faulty_channel.h"
 #include "testing/n_parties.h"
+#include "testing/n_party_sets.h"
 
 namespace liaison::mpsi {
 namespace {
@@ -40,51 +41,19 @@ struct Sets {
   std::vector<Result> expected;
 };
 
-// Finish computes `expected` by counting holders in the clear.
+// Finish computes `expected`: the items every party holds.
 void Finish(Sets& s) {
   const int n = static_cast<int>(s.items.size());
-  std::map<Block, int> holders;
-  for (const auto& list : s.items) {
-    std::vector<Block> uniq = list;
-    std::sort(uniq.begin(), uniq.end());
-    uniq.erase(std::unique(uniq.begin(), uniq.end()), uniq.end());
-    for (const Block& b : uniq) ++holders[b];
-  }
-  s.expected.assign(n, {});
-  for (int i = 0; i < n; ++i) {
-    for (size_t k = 0; k < s.items[i].size(); ++k) {
-      if (holders[s.items[i][k]] == n) s.expected[i].push_back(k);
-    }
+  s.expected.clear();
+  for (const testing::Qualifying& q : testing::Expected(testing::NPartySets{s.items}, n)) {
+    s.expected.push_back(q.indices);
   }
 }
 
-Block RandomBlock(std::mt19937_64& rng) { return Block(rng(), rng()); }
+using testing::RandomBlock;
 
-// HolderPatternSets gives, for every k in 1..n and every start s, `per`
-// items held by exactly the k parties s, s+1, ..., s+k−1 (mod n), plus
-// `extra[i]` items of party i's own, and repeats a few items of party
-// `dup_party` (duplicates count once).
 Sets HolderPatternSets(int n, int per, std::vector<int> extra, int dup_party, uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  Sets s;
-  s.items.resize(n);
-  for (int k = 1; k <= n; ++k) {
-    for (int start = 0; start < (k == n ? 1 : n); ++start) {
-      for (int c = 0; c < per; ++c) {
-        const Block b = RandomBlock(rng);
-        for (int h = 0; h < k; ++h) s.items[(start + h) % n].push_back(b);
-      }
-    }
-  }
-  for (int i = 0; i < n; ++i) {
-    for (int c = 0; c < extra[i]; ++c) s.items[i].push_back(RandomBlock(rng));
-  }
-  if (dup_party >= 0 && !s.items[dup_party].empty()) {
-    auto& list = s.items[dup_party];
-    const size_t m = list.size();
-    for (size_t c = 0; c < 5; ++c) list.push_back(list[(c * 7919) % m]);
-  }
-  for (auto& list : s.items) std::shuffle(list.begin(), list.end(), rng);
+  Sets s{testing::HolderPatternSets(n, per, extra, dup_party, seed).items, {}};
   Finish(s);
   return s;
 }
