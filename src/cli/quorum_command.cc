@@ -3,6 +3,7 @@
 // and normalises the input, connects to every other member
 // (session/mesh.h), runs the job (session/quorum_job.h), writes this
 // member's qualifying records atomically, and prints a one-line summary.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>

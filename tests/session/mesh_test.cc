@@ -46,16 +46,26 @@ std::vector<absl::StatusOr<Mesh>> ConnectAll(const Members& m, const MeshOptions
   return out;
 }
 
-// ConnectTwo runs members 0 and 1 on two threads, each with its own view of
-// the parties and its own key (which may not be the one the others pin).
-std::vector<absl::StatusOr<Mesh>> ConnectTwo(const std::vector<std::vector<Party>>& views,
-                                             const std::vector<const net::Identity*>& keys,
-                                             const MeshOptions& options) {
+// RunWithImpostor runs a mesh of two members, alpha and bravo, in which the
+// member at index `impostor` holds mallory's key and a parties list pinning
+// it for itself, while the other member pins the real key; each member on
+// its own thread. `honest_view` receives the honest member's list.
+std::vector<absl::StatusOr<Mesh>> RunWithImpostor(int impostor, const MeshOptions& options,
+                                                  std::vector<Party>* honest_view) {
+  Members m({"alpha", "bravo", "mallory"});
+  const std::vector<Party> honest = {m.parties()[0], m.parties()[1]};
+  std::vector<Party> forged = honest;
+  forged[impostor].fingerprint = m.parties()[2].fingerprint;
+  *honest_view = honest;
   std::vector<absl::StatusOr<Mesh>> out = NotRun(2);
-  std::thread first([&] { out[0] = ConnectMesh(views[0], 0, *keys[0], options); });
-  std::thread second([&] { out[1] = ConnectMesh(views[1], 1, *keys[1], options); });
-  first.join();
-  second.join();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 2; ++i) {
+    threads.emplace_back([&, i] {
+      out[i] = i == impostor ? ConnectMesh(forged, i, m.identity(2), options)
+                             : ConnectMesh(honest, i, m.identity(i), options);
+    });
+  }
+  for (std::thread& t : threads) t.join();
   return out;
 }
 
@@ -93,11 +103,7 @@ TEST(MeshTest, ThreeMembersStartedInAnyOrderGetAFullPinnedMesh) {
 }
 
 TEST(MeshTest, MemberWithAnotherKeyThanThePinnedOneIsRefused) {
-  Members m({"alpha", "bravo", "mallory"});
-  // alpha pins bravo's key; the member dialling as "bravo" holds mallory's.
-  std::vector<Party> alphas = {m.parties()[0], m.parties()[1]};
-  std::vector<Party> impostors = alphas;
-  impostors[1].fingerprint = m.parties()[2].fingerprint;
+  // The member dialling alpha as "bravo" holds mallory's key.
   MeshOptions options;
   options.setup_timeout = absl::Seconds(3);
   std::atomic<int> refused{0};
@@ -105,8 +111,8 @@ TEST(MeshTest, MemberWithAnotherKeyThanThePinnedOneIsRefused) {
     EXPECT_THAT(std::string(reason), HasSubstr("refused a connection from 127.0.0.1:"));
     ++refused;
   };
-  std::vector<absl::StatusOr<Mesh>> meshes =
-      ConnectTwo({alphas, impostors}, {&m.identity(0), &m.identity(2)}, options);
+  std::vector<Party> alphas;
+  std::vector<absl::StatusOr<Mesh>> meshes = RunWithImpostor(1, options, &alphas);
   EXPECT_EQ(meshes[0].status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(meshes[0].status().message(),
               HasSubstr("no connection with member bravo (" + alphas[1].address + ")"));
@@ -117,15 +123,11 @@ TEST(MeshTest, MemberWithAnotherKeyThanThePinnedOneIsRefused) {
 }
 
 TEST(MeshTest, DialledMemberWithAnotherKeyIsRefused) {
-  Members m({"alpha", "bravo", "mallory"});
   // bravo pins alpha's key, but mallory listens at alpha's address.
-  std::vector<Party> bravos = {m.parties()[0], m.parties()[1]};
-  std::vector<Party> mallorys = bravos;
-  mallorys[0].fingerprint = m.parties()[2].fingerprint;
   MeshOptions options;
   options.setup_timeout = absl::Seconds(3);
-  std::vector<absl::StatusOr<Mesh>> meshes =
-      ConnectTwo({mallorys, bravos}, {&m.identity(2), &m.identity(1)}, options);
+  std::vector<Party> bravos;
+  std::vector<absl::StatusOr<Mesh>> meshes = RunWithImpostor(0, options, &bravos);
   EXPECT_EQ(meshes[1].status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(meshes[1].status().message(), HasSubstr("member alpha (" + bravos[0].address));
   EXPECT_FALSE(meshes[0].ok());
@@ -136,8 +138,11 @@ TEST(MeshTest, MissingMemberIsDeadlineExceededNamingIt) {
   MeshOptions options;
   options.setup_timeout = absl::Seconds(2);
   // charlie never starts.
-  std::vector<absl::StatusOr<Mesh>> meshes = ConnectTwo(
-      {m.parties(), m.parties()}, {&m.identity(0), &m.identity(1)}, options);
+  std::vector<absl::StatusOr<Mesh>> meshes = NotRun(2);
+  std::thread alpha([&] { meshes[0] = ConnectMesh(m.parties(), 0, m.identity(0), options); });
+  std::thread bravo([&] { meshes[1] = ConnectMesh(m.parties(), 1, m.identity(1), options); });
+  alpha.join();
+  bravo.join();
   for (int i = 0; i < 2; ++i) {
     EXPECT_EQ(meshes[i].status().code(), absl::StatusCode::kDeadlineExceeded);
     EXPECT_THAT(meshes[i].status().message(), HasSubstr("no connection with member charlie"));
