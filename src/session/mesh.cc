@@ -22,6 +22,38 @@ constexpr absl::Duration kMaxHandshake = absl::Seconds(10);
 
 std::string Member(const Party& p) { return StrCat("member ", p.name, " (", p.address, ")"); }
 
+// MemberChannel names the member at the other end in every error of the
+// channel it wraps, so that a member that drops mid-run is named at the
+// others ("member bravo (10.0.0.2:7400): the peer closed the channel").
+class MemberChannel final : public net::Channel {
+ public:
+  MemberChannel(std::unique_ptr<net::Channel> inner, std::string member)
+      : inner_(std::move(inner)), member_(std::move(member)) {}
+  void Close() override { inner_->Close(); }
+  void SetTimeout(absl::Duration timeout) override { inner_->SetTimeout(timeout); }
+
+ protected:
+  absl::Status DoSend(ByteSpan message) override {
+    inner_->set_max_message_len(max_message_len());
+    return Named(inner_->Send(message));
+  }
+  absl::StatusOr<Bytes> DoRecv(size_t max_len) override {
+    inner_->set_max_message_len(max_len);
+    absl::StatusOr<Bytes> m = inner_->Recv();
+    if (!m.ok()) return Named(m.status());
+    return m;
+  }
+
+ private:
+  absl::Status Named(const absl::Status& s) const {
+    if (s.ok()) return s;
+    return absl::Status(s.code(), StrCat(member_, ": ", std::string(s.message())));
+  }
+
+  std::unique_ptr<net::Channel> inner_;
+  std::string member_;
+};
+
 void CloseAll(std::vector<std::unique_ptr<net::Channel>>& channels) {
   for (auto& c : channels) {
     if (c) c->Close();
@@ -131,7 +163,14 @@ absl::StatusOr<std::vector<std::unique_ptr<net::Channel>>> ConnectMesh(
   for (int j = 0; j < n; ++j) {
     if (j != me && !channels[j]) missing.push_back(Member(parties[j]));
   }
-  if (missing.empty()) return channels;
+  if (missing.empty()) {
+    for (int j = 0; j < n; ++j) {
+      if (j != me) {
+        channels[j] = std::make_unique<MemberChannel>(std::move(channels[j]), Member(parties[j]));
+      }
+    }
+    return channels;
+  }
   CloseAll(channels);
   std::string message =
       StrCat("no connection with ", StrJoin(missing, ", "), " within ",

@@ -45,7 +45,10 @@ struct MeshOptions {
 // ConnectMesh sets up the channels of party `me` among `parties` with our
 // `identity` (whose key the file pins for `me`; FindMe checks that). It
 // returns one channel per member, indexed by party, null at `me`; the
-// caller owns them. `identity` is only used during the call.
+// caller owns them. Every error of a returned channel names its member
+// ("member bravo (10.0.0.2:7400): the peer closed the channel"), so that a
+// member that drops mid-run is named at the others. `identity` is only
+// used during the call.
 //
 // Errors, after closing every channel made: InvalidArgument for a bad
 // index or identity; Unavailable when our address cannot be bound (in

@@ -100,6 +100,12 @@ TEST(MeshTest, ThreeMembersStartedInAnyOrderGetAFullPinnedMesh) {
       EXPECT_EQ(AsStringView(*got), StrCat(i, "->", j));
     }
   }
+  // A member that goes is named in the errors of the channels to it.
+  (*meshes[2])[0]->Close();
+  absl::StatusOr<Bytes> gone = (*meshes[0])[2]->Recv();
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(gone.status().message(),
+              HasSubstr("member charlie (" + m.parties()[2].address + "): "));
 }
 
 TEST(MeshTest, MemberWithAnotherKeyThanThePinnedOneIsRefused) {
