@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # End-to-end benchmark of `liaison quorum`: K processes, each with its own
 # identity and an N-line file, over the pinned TLS mesh on loopback, at
-# t = K (the intersection). A quarter of the items are everyone's, the rest
-# each member's own.
-#   scripts/bench_quorum_e2e.sh [BUILD] [K] [N]     (defaults: build 5 100000)
+# threshold T (default K: the intersection). A quarter of the items are
+# everyone's, the rest each member's own.
+#   scripts/bench_quorum_e2e.sh [BUILD] [K] [N] [T]     (defaults: build 5 100000 K)
 # Prints each member's wall time, CPU time and peak memory, member 0's
 # summary line (bytes sent by the leader) and the whole run's wall time.
 set -euo pipefail
 build=${1:-build}
 k=${2:-5}
 n=${3:-100000}
+t=${4:-$k}
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/$build/src/cli/liaison"
 work=$(mktemp -d)
@@ -30,14 +31,14 @@ pids=()
 for ((i = k - 1; i >= 0; i--)); do
   /usr/bin/time -f "m$i: %e s wall, %U s user, %S s sys, %M KB peak RSS" -o "$work/m$i.time" \
     "$bin" quorum --parties "$work/parties.txt" --me "m$i" --identity "$work/id$i" \
-    --input "$work/in$i.txt" --output "$work/out$i.csv" --timeout 120 \
+    --input "$work/in$i.txt" --output "$work/out$i.csv" --threshold "$t" --timeout 120 \
     >"$work/m$i.out" 2>"$work/m$i.err" &
   pids+=($!)
 done
 for pid in "${pids[@]}"; do wait "$pid" || { cat "$work"/m*.err; exit 1; }; done
 end=$(date +%s.%N)
 
-echo "== liaison quorum end to end: $k members x $n items from files, t = $k, TLS on loopback, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== liaison quorum end to end: $k members x $n items from files, t = $t, TLS on loopback, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$work"/m*.time
 cat "$work/m0.out"
 echo "rows at m0: $(($(wc -l <"$work/out0.csv") - 1)) (expected $common)"

@@ -34,9 +34,13 @@ int RunQuorum(const QuorumOptions& opts) {
   absl::StatusOr<std::vector<session::Party>> parties = session::LoadParties(opts.parties_path);
   if (!parties.ok()) return fail(parties.status());
   const int n = static_cast<int>(parties->size());
-  if (opts.threshold < 0 || opts.threshold > n) {
-    return fail(absl::InvalidArgumentError(
-        StrCat("--threshold ", opts.threshold, ": give 1 to ", n, " (the number of members)")));
+  session::QuorumJobParams params;
+  params.threshold = opts.threshold;
+  params.show_count = !opts.hide_count;
+  if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
+  if (opts.threads > 0) params.num_threads = opts.threads;
+  if (absl::Status s = session::ValidateQuorumParams(parties->size(), params); !s.ok()) {
+    return fail(absl::InvalidArgumentError(StrCat("--threshold: ", std::string(s.message()))));
   }
   absl::StatusOr<net::Identity> identity = net::Identity::Load(opts.identity_dir);
   if (!identity.ok()) return fail(identity.status());
@@ -77,11 +81,6 @@ int RunQuorum(const QuorumOptions& opts) {
   std::vector<net::Channel*> channels;
   for (const auto& c : *mesh) channels.push_back(c.get());
 
-  session::QuorumJobParams params;
-  params.threshold = opts.threshold;
-  params.show_count = !opts.hide_count;
-  if (opts.max_peer_items > 0) params.max_peer_set_size = opts.max_peer_items;
-  if (opts.threads > 0) params.num_threads = opts.threads;
   params.progress = [&](std::string_view phase, uint64_t done, uint64_t total) {
     progress.Update(phase, done, total);
   };

@@ -206,15 +206,25 @@ absl::Status CheckArguments(absl::Span<net::Channel* const> channels, int me,
           StrCat("the channel list must hold a channel to every member but us (member ", j, ")"));
     }
   }
+  return ValidateQuorumParams(parties.size(), params);
+}
+
+}  // namespace
+
+absl::Status ValidateQuorumParams(size_t num_members, const QuorumJobParams& params) {
+  const int n = static_cast<int>(num_members);
   if (params.threshold < 0 || params.threshold > n) {
     return absl::InvalidArgumentError(
         StrCat("threshold ", params.threshold, " outside 1..", n, " (the number of members)"));
   }
+  if (params.threshold != 0 && params.threshold < n && n > mpsi::kMaxQuorumParties) {
+    return absl::InvalidArgumentError(
+        StrCat("a threshold below the number of members needs at most ",
+               mpsi::kMaxQuorumParties, " members, not ", n));
+  }
   if (params.profile == nullptr) return absl::InvalidArgumentError("no normalisation profile");
   return absl::OkStatus();
 }
-
-}  // namespace
 
 std::vector<crypto::Block> QuorumItems(absl::Span<const std::string> keys,
                                        std::string_view job_digest, int num_threads) {

@@ -72,6 +72,12 @@ struct QuorumJobResult {
   double seconds = 0;
 };
 
+// ValidateQuorumParams checks `params` for a job of `num_members` members
+// before anything else happens (RunQuorumJob checks them again):
+// InvalidArgument for a threshold outside 0..n, or below n with more than
+// mpsi::kMaxQuorumParties members (the over-threshold protocol's bound).
+absl::Status ValidateQuorumParams(size_t num_members, const QuorumJobParams& params);
+
 // QuorumItems returns the 128-bit items the protocol runs on, one per
 // match key (RecordSet::keys, data::MatchKey): the first 16 bytes of
 // SHA-256 of a label, `job_digest` (PartiesDigest: the same at every
@@ -93,13 +99,13 @@ absl::StatusOr<std::vector<uint64_t>> AgreeOnQuorumJob(absl::Span<net::Channel* 
 // them, the same list at every member) over `channels` (channels[j] to
 // member j, null at `me`, as ConnectMesh returns them; owned by the caller
 // and alive until the call returns), with this member's records `set`.
-// Errors: InvalidArgument for bad arguments (before any message);
+// Errors: InvalidArgument for bad arguments (before any message), among
+// them a threshold below n with more than mpsi::kMaxQuorumParties members;
 // FailedPrecondition naming what differs ("threshold differs: alpha asks
 // for t = 3, charlie for t = 2") when the terms of any two members differ,
 // at every member; PermissionDenied when a member brings more items than
 // max_peer_set_size; DataLoss for a malformed message; the protocol's
-// errors (mpsi/quorum.h; Unimplemented for t < n until the over-threshold
-// protocol is built); transport errors as the channels return them. On any
+// errors (mpsi/quorum.h); transport errors as the channels return them. On any
 // error every channel is closed, so the other members stop too, and no
 // result is returned.
 absl::StatusOr<QuorumJobResult> RunQuorumJob(absl::Span<net::Channel* const> channels, int me,

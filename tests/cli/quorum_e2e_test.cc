@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <algorithm>
@@ -78,9 +79,9 @@ class QuorumE2eTest : public ::testing::Test {
   // items everyone holds, and items held by a random subset (never all).
   // Member i's file is text (every third address defanged) for even i, CSV
   // with an "indicator" column for odd i; a few rows repeat an item. The
-  // expected result file of every member (t = n) is computed alongside: CSV
-  // for even members, JSON lines for odd ones.
-  void Inputs(size_t num_common, size_t num_other, uint64_t seed) {
+  // expected result file of every member at `threshold` (0: n) is computed
+  // alongside: CSV for even members, JSON lines for odd ones.
+  void Inputs(size_t num_common, size_t num_other, uint64_t seed, int threshold = 0) {
     SCOPED_TRACE(::testing::Message() << "seed=" << seed);
     const int n = static_cast<int>(members_.size());
     std::mt19937_64 rng(seed);
@@ -91,18 +92,22 @@ class QuorumE2eTest : public ::testing::Test {
         if (used.insert(v).second) return v;
       }
     };
+    const size_t t = threshold == 0 ? n : threshold;
     std::vector<std::vector<uint32_t>> lists(n);
-    std::set<uint32_t> common;
+    std::map<uint32_t, size_t> holders;
     for (size_t k = 0; k < num_common; ++k) {
       const uint32_t v = fresh();
-      common.insert(v);
+      holders[v] = n;
       for (auto& l : lists) l.push_back(v);
     }
     for (size_t k = 0; k < num_other; ++k) {
       const uint32_t v = fresh();
       const int skip = static_cast<int>(rng() % n);  // someone lacks it
       for (int i = 0; i < n; ++i) {
-        if (i != skip && rng() % 2 == 0) lists[i].push_back(v);
+        if (i != skip && rng() % 2 == 0) {
+          lists[i].push_back(v);
+          ++holders[v];
+        }
       }
     }
     for (int i = 0; i < n; ++i) {
@@ -119,8 +124,8 @@ class QuorumE2eTest : public ::testing::Test {
         if (!csv_in && k % 3 == 0) raw.replace(raw.find('.'), 1, "[.]");
         text += raw + (csv_in ? ",x\n" : "\n");
         ++line;
-        if (!common.count(l[k])) continue;
-        const std::string h = std::to_string(n);
+        if (holders[l[k]] < t) continue;
+        const std::string h = std::to_string(holders[l[k]]);
         m.expected += i % 2 == 0 ? Ip(l[k]) + ",ipv4," + raw + "," + std::to_string(line) + "," +
                                        h + "\n"
                                  : "{\"value\":\"" + Ip(l[k]) + "\",\"type\":\"ipv4\",\"raw\":\"" +
@@ -239,18 +244,16 @@ TEST_F(QuorumE2eTest, MismatchedThresholdFailsOnAllSayingWhatDiffers) {
   EXPECT_THAT(got[0].err, HasSubstr("member0 asks for t = 3, member2 for t = 2"));
 }
 
-TEST_F(QuorumE2eTest, ThresholdBelowNIsReportedAsNotBuiltYet) {
-  // mpsi/quorum.h runs t = n only so far; when over-threshold lands this
-  // becomes a test of exact results at t = 2.
-  MakeMembers(3);
-  Inputs(10, 20, 20261211);
+TEST_F(QuorumE2eTest, FiveMembersAtThresholdThreeGetTheirRecordsHeldByThreeOrMore) {
+  MakeMembers(5);
+  Inputs(/*num_common=*/15, /*num_other=*/300, /*seed=*/20261211, /*threshold=*/3);
   std::vector<ProcessResult> got = RunAll(std::vector<std::vector<std::string>>(
-      3, std::vector<std::string>{"--threshold", "2"}));
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(got[i].exit_code, 1) << got[i].err;
-    EXPECT_THAT(got[i].err,
-                HasSubstr("liaison quorum: error: quorum: thresholds below n are not built yet"));
-    EXPECT_FALSE(fs::exists(members_[i].output));
+      5, std::vector<std::string>{"--threshold", "3"}));
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
+    EXPECT_EQ(testing::ReadFileOrEmpty(members_[i].output), members_[i].expected)
+        << members_[i].name;
+    EXPECT_THAT(got[i].out, HasSubstr("held by at least 3 of 5"));
   }
 }
 

@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "mpsi/quorum.h"
 #include "net/identity.h"
 #include "session/mesh.h"
 #include "testing/faulty_channel.h"
@@ -179,20 +180,6 @@ TEST_F(QuorumJobTest, ObjectionBetweenTwoMembersStopsTheThirdToo) {
   }
 }
 
-TEST_F(QuorumJobTest, ThresholdBelowNIsReportedAsNotBuiltAtEveryMember) {
-  // mpsi/quorum.h runs only t = n so far. When its over-threshold protocol
-  // lands, this expectation flips: the members get their exact results, as
-  // OverThresholdGivesEveryItemHeldByAtLeastT checks.
-  for (const char* name : {"alpha", "bravo", "charlie"}) AddMember(name, {Ip(1), Ip(2)});
-  QuorumJobParams p;
-  p.threshold = 2;
-  std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(got[i].status().code(), absl::StatusCode::kUnimplemented) << got[i].status();
-    EXPECT_THAT(got[i].status().message(), HasSubstr("thresholds below n are not built yet"));
-  }
-}
-
 TEST_F(QuorumJobTest, OverThresholdGivesEveryItemHeldByAtLeastT) {
   // Item k is held by the members holders_of[k]: by exactly 1 to 5 of 5,
   // and in patterns that are not prefixes. With t = 3 a member gets its
@@ -212,9 +199,6 @@ TEST_F(QuorumJobTest, OverThresholdGivesEveryItemHeldByAtLeastT) {
   QuorumJobParams p;
   p.threshold = 3;
   std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
-  if (got[0].status().code() == absl::StatusCode::kUnimplemented) {
-    GTEST_SKIP() << "the over-threshold protocol is not built yet (mpsi/quorum.h)";
-  }
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
     std::vector<std::string> want;
@@ -229,6 +213,36 @@ TEST_F(QuorumJobTest, OverThresholdGivesEveryItemHeldByAtLeastT) {
     EXPECT_THAT(Values(i, *got[i]), ElementsAreArray(want)) << "member " << i;
     EXPECT_THAT(got[i]->holders, ElementsAreArray(want_holders)) << "member " << i;
   }
+}
+
+TEST_F(QuorumJobTest, HiddenCountsBelowNGiveOnlyWhichItemsQualify) {
+  AddMember("a", {Ip(1), Ip(2), Ip(3)});
+  AddMember("b", {Ip(2), Ip(3)});
+  AddMember("c", {Ip(3), Ip(4)});
+  QuorumJobParams p;
+  p.threshold = 2;
+  p.show_count = false;
+  std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
+  const std::vector<std::vector<std::string>> want = {{Ip(2), Ip(3)}, {Ip(2), Ip(3)}, {Ip(3)}};
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
+    EXPECT_THAT(Values(i, *got[i]), ElementsAreArray(want[i])) << "member " << i;
+    EXPECT_THAT(got[i]->holders, ::testing::Each(0u));
+  }
+}
+
+TEST_F(QuorumJobTest, ThresholdBelowNWithMoreThanSixteenMembersIsRefusedBeforeAnyMessage) {
+  for (int i = 0; i <= mpsi::kMaxQuorumParties; ++i) AddMember(StrCat("m", i), {Ip(1)});
+  QuorumJobParams p;
+  p.threshold = 3;
+  std::vector<net::Channel*> channels(parties_.size(), nullptr);
+  auto [a, b] = net::LocalPair();
+  for (size_t j = 1; j < channels.size(); ++j) channels[j] = a.get();
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  absl::StatusOr<QuorumJobResult> got = RunQuorumJob(channels, 0, parties_, p, sets_[0], prng);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument) << got.status();
+  EXPECT_THAT(got.status().message(), HasSubstr("at most 16 members"));
+  EXPECT_EQ(a->bytes_sent(), 0u);
 }
 
 TEST_F(QuorumJobTest, MemberClosingMidRunStopsEveryMember) {
