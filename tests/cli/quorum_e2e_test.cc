@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/subprocess.h"
@@ -164,6 +165,18 @@ class QuorumE2eTest : public ::testing::Test {
     return out;
   }
 
+  // ExpectEveryResultExact checks that every member succeeded, wrote
+  // exactly its expected result file and said `summary` in its summary line.
+  void ExpectEveryResultExact(const std::vector<ProcessResult>& got, const std::string& summary) {
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
+      EXPECT_EQ(testing::ReadFileOrEmpty(members_[i].output), members_[i].expected)
+          << members_[i].name;
+      EXPECT_THAT(got[i].out, HasSubstr(StrCat("; ", got.size() - 1, " peers (")));
+      EXPECT_THAT(got[i].out, HasSubstr(summary));
+    }
+  }
+
   struct Member {
     std::string name;
     std::string fingerprint;
@@ -179,27 +192,15 @@ class QuorumE2eTest : public ::testing::Test {
 TEST_F(QuorumE2eTest, ThreeMembersEachGetExactlyTheirRecordsHeldByAll) {
   MakeMembers(3);
   Inputs(/*num_common=*/40, /*num_other=*/300, /*seed=*/20261207);
-  std::vector<ProcessResult> got = RunAll();
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
-    EXPECT_EQ(testing::ReadFileOrEmpty(members_[i].output), members_[i].expected)
-        << members_[i].name;
-    EXPECT_THAT(got[i].out, HasSubstr("40 distinct held by at least 3 of 3"));
-  }
+  ExpectEveryResultExact(RunAll(), "40 distinct held by at least 3 of 3");
 }
 
 TEST_F(QuorumE2eTest, FiveMembersEachGetExactlyTheirRecordsHeldByAll) {
   MakeMembers(5);
   Inputs(/*num_common=*/25, /*num_other=*/400, /*seed=*/20261208);
-  std::vector<ProcessResult> got = RunAll(std::vector<std::vector<std::string>>(
-      5, std::vector<std::string>{"--threshold", "5"}));
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
-    EXPECT_EQ(testing::ReadFileOrEmpty(members_[i].output), members_[i].expected)
-        << members_[i].name;
-    EXPECT_THAT(got[i].out, HasSubstr("; 4 peers ("));
-    EXPECT_THAT(got[i].out, HasSubstr("25 distinct held by at least 5 of 5"));
-  }
+  ExpectEveryResultExact(RunAll(std::vector<std::vector<std::string>>(
+                             5, std::vector<std::string>{"--threshold", "5"})),
+                         "; 25 distinct held by at least 5 of 5");
 }
 
 TEST_F(QuorumE2eTest, MemberKilledMidRunFailsTheOthersWithNoOutput) {
@@ -247,14 +248,9 @@ TEST_F(QuorumE2eTest, MismatchedThresholdFailsOnAllSayingWhatDiffers) {
 TEST_F(QuorumE2eTest, FiveMembersAtThresholdThreeGetTheirRecordsHeldByThreeOrMore) {
   MakeMembers(5);
   Inputs(/*num_common=*/15, /*num_other=*/300, /*seed=*/20261211, /*threshold=*/3);
-  std::vector<ProcessResult> got = RunAll(std::vector<std::vector<std::string>>(
-      5, std::vector<std::string>{"--threshold", "3"}));
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
-    EXPECT_EQ(testing::ReadFileOrEmpty(members_[i].output), members_[i].expected)
-        << members_[i].name;
-    EXPECT_THAT(got[i].out, HasSubstr("held by at least 3 of 5"));
-  }
+  ExpectEveryResultExact(RunAll(std::vector<std::vector<std::string>>(
+                             5, std::vector<std::string>{"--threshold", "3"})),
+                         " held by at least 3 of 5");
 }
 
 TEST_F(QuorumE2eTest, BadPartiesFileOrNameFailsBeforeTheNetwork) {
