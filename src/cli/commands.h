@@ -85,6 +85,25 @@ int RunPsi(const PsiOptions& opts);
 // flag: a typo must not silently run another protocol.
 absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts);
 
+struct QuorumOptions {
+  std::string parties_path;  // the parties file (session/parties.h)
+  std::string me;            // our name in it
+  std::string identity_dir;
+  InputOptions input;
+  std::string output;        // required: CSV, or JSON lines for .jsonl/.ndjson/.json
+  int threshold = 0;         // 0: the number of members (the intersection)
+  bool hide_count = false;   // members learn which items qualify, not how many hold them
+  std::string rejects_path;  // optional: every rejected record, CSV
+  double timeout_seconds = 60;  // for every member to connect
+  uint64_t max_peer_items = 0;  // 0: the protocol's own bound
+  int threads = 0;              // per peer; 0: one
+  bool quiet = false;
+};
+// RunQuorum is one member of a quorum job: it connects to every other member
+// of the parties file over pinned TLS, agrees on the job, runs it, and
+// writes this member's records held by at least `threshold` members.
+int RunQuorum(const QuorumOptions& opts);
+
 struct NodeInitOptions {
   std::string dir;
   std::string name;  // empty: the directory's name

@@ -1,5 +1,7 @@
 #include "cli/input_options.h"
 
+#include <cstdio>
+
 #include "base/atomic_file.h"
 #include "base/escape.h"
 #include "base/status.h"
@@ -62,6 +64,21 @@ absl::Status WriteRejects(const std::string& path, const std::vector<data::Rejec
   }
   LIAISON_RETURN_IF_ERROR(file->Write(text));
   return file->Commit();
+}
+
+absl::StatusOr<session::RecordSet> LoadRecords(const data::InputSpec& spec,
+                                               std::string_view command, bool quiet,
+                                               const std::string& rejects_path) {
+  std::vector<data::Reject> rejects;
+  absl::StatusOr<session::RecordSet> set = session::LoadRecordSet(
+      spec, data::Profile::V1(), [&](const data::Reject& r) { rejects.push_back(r); });
+  if (!quiet) {
+    std::fputs(
+        RejectListText(rejects, StrCat("liaison ", command, ": rejected "), rejects_path).c_str(),
+        stderr);
+  }
+  if (!rejects_path.empty()) LIAISON_RETURN_IF_ERROR(WriteRejects(rejects_path, rejects));
+  return set;
 }
 
 }  // namespace liaison::cli

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "cli/commands.h"
 #include "data/input.h"
+#include "session/record_set.h"
 
 namespace liaison::cli {
 
@@ -43,6 +44,15 @@ std::string RejectListText(const std::vector<data::Reject>& rejects, std::string
 // the raw text escaped as FormatReject does and quoted (RFC 4180). The file is a
 // report for people: its line numbers locate the exact bytes in the input.
 absl::Status WriteRejects(const std::string& path, const std::vector<data::Reject>& rejects);
+
+// LoadRecords reads and normalises the input of a job with the V1 profile
+// (session::LoadRecordSet), lists the rejects on stderr as "liaison
+// <command>: rejected ..." (RejectListText) unless `quiet`, and writes them
+// all to `rejects_path` when it is set, also when loading fails. Errors are
+// LoadRecordSet's, then WriteRejects'.
+absl::StatusOr<session::RecordSet> LoadRecords(const data::InputSpec& spec,
+                                               std::string_view command, bool quiet,
+                                               const std::string& rejects_path);
 
 }  // namespace liaison::cli
 

@@ -112,6 +112,35 @@ int main(int argc, char** argv) {
   psi_cmd->add_option("--threads", psi.threads, "worker threads (default: all cores)");
   psi_cmd->add_flag("--quiet,-q", psi.quiet, "no progress or summary on the terminal");
 
+  QuorumOptions quorum;
+  auto* quorum_cmd = app.add_subcommand(
+      "quorum", "find which of this member's items at least T members of a group hold");
+  quorum_cmd->add_option("--parties", quorum.parties_path,
+                         "the parties file, the same at every member: one line per member, "
+                         "NAME HOST:PORT sha256:FINGERPRINT; the first is party 0")
+      ->required();
+  quorum_cmd->add_option("--me", quorum.me, "this member's NAME in the parties file")->required();
+  quorum_cmd->add_option("--identity", quorum.identity_dir, "this member's identity directory")
+      ->required();
+  AddInputFlags(quorum_cmd, quorum.input);
+  quorum_cmd->add_option("--output,-o", quorum.output,
+                         "write the qualifying records with their holder count (.csv, or "
+                         ".jsonl for JSON lines)")
+      ->required();
+  quorum_cmd->add_option("--threshold", quorum.threshold,
+                         "T: report items held by at least T members (default: all of them)")
+      ->check(CLI::PositiveNumber);
+  quorum_cmd->add_flag("--hide-count", quorum.hide_count,
+                       "members learn which items qualify, not how many members hold them");
+  quorum_cmd->add_option("--rejects", quorum.rejects_path,
+                         "write every rejected record to this CSV (the terminal shows the first 20)");
+  quorum_cmd->add_option("--timeout", quorum.timeout_seconds,
+                         "seconds for every member to connect (default 60)");
+  quorum_cmd->add_option("--max-peer-items", quorum.max_peer_items,
+                         "refuse the job if any member brings more distinct items");
+  quorum_cmd->add_option("--threads", quorum.threads, "worker threads per peer (default: 1)");
+  quorum_cmd->add_flag("--quiet,-q", quorum.quiet, "no progress or summary on the terminal");
+
   auto* node_cmd = app.add_subcommand("node", "create, check and run a liaison node");
   node_cmd->require_subcommand(1);
   NodeInitOptions node_init;
@@ -197,6 +226,7 @@ int main(int argc, char** argv) {
     return RunAuditVerify(audit_verify);
   }
   if (*audit_export_cmd) return RunAuditExport(audit_export);
+  if (*quorum_cmd) return RunQuorum(quorum);
   if (*psi_cmd) {
     if (psi.listen.empty() == psi.connect.empty()) {
       std::fputs("liaison psi: error: give exactly one of --listen ADDR:PORT or --connect HOST:PORT\n",

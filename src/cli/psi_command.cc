@@ -2,8 +2,6 @@
 // authenticated TLS. Reads and normalises the input, connects (or waits for
 // the peer), runs the session, writes the result atomically, and prints a
 // one-line summary.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -20,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/input_options.h"
+#include "cli/progress.h"
 #include "crypto/prng.h"
 #include "data/output.h"
 #include "dp/rational.h"
@@ -32,54 +31,6 @@
 
 namespace liaison::cli {
 namespace {
-
-std::string HumanBytes(uint64_t n) {
-  char buf[32];
-  if (n < 1024) {
-    std::snprintf(buf, sizeof(buf), "%llu B", static_cast<unsigned long long>(n));
-  } else if (n < (uint64_t{1} << 20)) {
-    std::snprintf(buf, sizeof(buf), "%.1f KiB", n / 1024.0);
-  } else if (n < (uint64_t{1} << 30)) {
-    std::snprintf(buf, sizeof(buf), "%.1f MiB", n / 1048576.0);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%.2f GiB", n / 1073741824.0);
-  }
-  return buf;
-}
-
-// Progress redraws one status line on a terminal, at most five times a
-// second; it prints nothing when stderr is not a terminal.
-class Progress {
- public:
-  explicit Progress(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}
-  ~Progress() { Clear(); }
-
-  void Update(std::string_view phase, uint64_t done, uint64_t total) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (done != total && now - last_ < std::chrono::milliseconds(200)) return;
-    last_ = now;
-    int pct = total == 0 ? 100 : static_cast<int>(100 * done / total);
-    std::fprintf(stderr, "\r\033[K  %s %llu/%llu (%d%%)", std::string(phase).c_str(),
-                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                 pct);
-    shown_ = true;
-  }
-  void Status(std::string_view text) {
-    if (!enabled_) return;
-    std::fprintf(stderr, "\r\033[K  %s", std::string(text).c_str());
-    shown_ = true;
-  }
-  void Clear() {
-    if (shown_) std::fputs("\r\033[K", stderr);
-    shown_ = false;
-  }
-
- private:
-  bool enabled_;
-  bool shown_ = false;
-  std::chrono::steady_clock::time_point last_{};
-};
 
 absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts,
                                                           const net::TlsOptions& tls) {
@@ -269,16 +220,8 @@ int RunPsi(const PsiOptions& opts) {
   if (!identity.ok()) return fail(identity.status());
 
   // Read and normalise the input before touching the network.
-  std::vector<data::Reject> rejects;
-  absl::StatusOr<session::RecordSet> set = session::LoadRecordSet(
-      *spec, data::Profile::V1(), [&](const data::Reject& r) { rejects.push_back(r); });
-  if (!opts.quiet) {
-    std::fputs(RejectListText(rejects, "liaison psi: rejected ", opts.rejects_path).c_str(), stderr);
-  }
-  if (!opts.rejects_path.empty()) {
-    absl::Status s = WriteRejects(opts.rejects_path, rejects);
-    if (!s.ok()) return fail(s);
-  }
+  absl::StatusOr<session::RecordSet> set =
+      LoadRecords(*spec, "psi", opts.quiet, opts.rejects_path);
   if (!set.ok()) return fail(set.status());
 
   // Open the result file first, so an unwritable path fails before the

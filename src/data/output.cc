@@ -35,19 +35,31 @@ absl::StatusOr<std::unique_ptr<ResultWriter>> ResultWriter::Create(
   Format format = options.format.value_or(FormatForPath(path));
   LIAISON_ASSIGN_OR_RETURN(std::unique_ptr<AtomicFile> file,
                            AtomicFile::Create(path, options.mode));
+  std::vector<std::string> extra_columns;
+  if (format != Format::kText) extra_columns = options.extra_columns;
   if (format == Format::kCsv) {
-    LIAISON_RETURN_IF_ERROR(file->Write("value,type,raw,line\n"));
+    std::string header = "value,type,raw,line";
+    for (const std::string& c : extra_columns) {
+      header.push_back(',');
+      AppendCsvField(header, c);
+    }
+    LIAISON_RETURN_IF_ERROR(file->Write(header + "\n"));
   }
   return std::unique_ptr<ResultWriter>(
-      new ResultWriter(std::move(file), format));
+      new ResultWriter(std::move(file), format, std::move(extra_columns)));
 }
 
-ResultWriter::ResultWriter(std::unique_ptr<AtomicFile> file, Format format)
-    : file_(std::move(file)), format_(format) {}
+ResultWriter::ResultWriter(std::unique_ptr<AtomicFile> file, Format format,
+                           std::vector<std::string> extra_columns)
+    : file_(std::move(file)), format_(format), extra_columns_(std::move(extra_columns)) {}
 
 ResultWriter::~ResultWriter() = default;
 
-absl::Status ResultWriter::Write(const Record& record) {
+absl::Status ResultWriter::Write(const Record& record, absl::Span<const int64_t> extra) {
+  if (format_ != Format::kText && extra.size() != extra_columns_.size()) {
+    return absl::InvalidArgumentError(StrCat(extra.size(), " values for ",
+                                             extra_columns_.size(), " extra columns"));
+  }
   row_.clear();
   switch (format_) {
     case Format::kCsv:
@@ -56,7 +68,9 @@ absl::Status ResultWriter::Write(const Record& record) {
       AppendCsvField(row_, TypeName(record.item.type));
       row_.push_back(',');
       AppendCsvField(row_, record.raw);
-      StrAppend(row_, ',', record.line, '\n');
+      StrAppend(row_, ',', record.line);
+      for (int64_t v : extra) StrAppend(row_, ',', v);
+      row_.push_back('\n');
       break;
     case Format::kJsonLines: {
       nlohmann::ordered_json j;
@@ -64,6 +78,7 @@ absl::Status ResultWriter::Write(const Record& record) {
       j["type"] = std::string(TypeName(record.item.type));
       j["raw"] = record.raw;
       j["line"] = record.line;
+      for (size_t i = 0; i < extra.size(); ++i) j[extra_columns_[i]] = extra[i];
       try {
         row_ = j.dump(-1, ' ', /*ensure_ascii=*/false,
                       nlohmann::ordered_json::error_handler_t::replace);

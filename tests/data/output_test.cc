@@ -68,6 +68,28 @@ TEST(ResultWriterTest, JsonLinesEscapesAndKeepsKeyOrder) {
   EXPECT_EQ(j["line"], 3);
 }
 
+TEST(ResultWriterTest, ExtraColumnsFollowTheLineInCsvAndJsonLines) {
+  TempDir dir;
+  ResultWriterOptions opts;
+  opts.extra_columns = {"holders"};
+  auto csv = ResultWriter::Create(dir.Sub("out.csv"), opts);
+  auto jsonl = ResultWriter::Create(dir.Sub("out.jsonl"), opts);
+  ASSERT_TRUE(csv.ok() && jsonl.ok());
+  const int64_t three = 3;
+  for (auto* w : {&*csv, &*jsonl}) {
+    ASSERT_TRUE((*w)->Write(MakeRecord(2, "a.com", ItemType::kDomain, "a.com"),
+                             absl::MakeConstSpan(&three, 1))
+                    .ok());
+    absl::Status missing = (*w)->Write(MakeRecord(3, "b.com", ItemType::kDomain, "b.com"));
+    EXPECT_EQ(missing.code(), absl::StatusCode::kInvalidArgument) << missing;
+    ASSERT_TRUE((*w)->Commit().ok());
+  }
+  EXPECT_EQ(ReadFile(dir.Sub("out.csv")), "value,type,raw,line,holders\na.com,domain,a.com,2,3\n");
+  EXPECT_EQ(ReadFile(dir.Sub("out.jsonl")),
+            "{\"value\":\"a.com\",\"type\":\"domain\",\"raw\":\"a.com\",\"line\":2,"
+            "\"holders\":3}\n");
+}
+
 TEST(ResultWriterTest, TextWritesOneValuePerLine) {
   TempDir dir;
   std::string path = dir.Sub("out.txt");
