@@ -20,7 +20,7 @@ cd "$root"
 case "$build" in /*) ;; *) build="$root/$build" ;; esac
 
 targets=(normalize input handshake ecdh_psi rr22_psi dp_aggregate node_config node_peer
-         rest_job_body quorum)
+         rest_job_body quorum parties quorum_terms)
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DLIAISON_FUZZ=ON \
