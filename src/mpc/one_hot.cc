@@ -65,23 +65,32 @@ absl::StatusOr<SecretWords> OneHotRotateHold(OtPair& ots, net::Channel& channel,
       channel, n * sh.ots, sh.ots, prng, num_threads,
       [&](size_t first, absl::Span<crypto::Block> m0, absl::Span<crypto::Block> m1) {
         const size_t i0 = first / sh.ots;
+        // keys[g·M + v] = ⊕_j m_{v_j}[g·q + j], built by doubling: the keys
+        // of the v with bit j set are those without it ⊕ (m0 ⊕ m1)[j].
+        crypto::Block keys[2 * 16];
         for (size_t k = 0; k * sh.ots < m0.size(); ++k) {
           const size_t i = i0 + k;
           const uint64_t s = shares[i];
-          for (unsigned v = 0; v < sh.m; ++v) {
-            const unsigned w = v * sh.m / 64;
-            const unsigned g = w / 2;
-            crypto::Block key = crypto::kZeroBlock;
+          for (unsigned g = 0; g < sh.groups; ++g) {
+            crypto::Block* key = keys + g * sh.m;
+            key[0] = crypto::kZeroBlock;
+            for (int j = 0; j < q; ++j) key[0] ^= m0[k * sh.ots + g * q + j];
             for (int j = 0; j < q; ++j) {
               const size_t o = k * sh.ots + g * q + j;
-              key ^= ((v >> j) & 1) != 0 ? m1[o] : m0[o];  // v is public
+              const crypto::Block d = m0[o] ^ m1[o];
+              for (unsigned v = 0; v < (1u << j); ++v) key[v + (1u << j)] = key[v] ^ d;
             }
-            const uint64_t pad = w % 2 == 0 ? key.lo : key.hi;
+          }
+          for (unsigned v = 0; v < sh.m; ++v) {
+            const unsigned w = v * sh.m / 64;
+            const crypto::Block key = keys[(w / 2) * sh.m + v];
+            const uint64_t pad = w % 2 == 0 ? key.lo : key.hi;  // v is public
             const unsigned shift = (v * sh.m) % 64;
             const uint64_t entry = (RotateLeft(s, q, v) ^ fresh[i] ^ (pad >> shift)) & sh.mask;
             tables[i * sh.words + w] |= entry << shift;
           }
         }
+        SecureWipe(keys, sizeof(keys));
       }));
   for (size_t b = 0; b < n; b += kInstancesPerMessage) {
     const size_t e = std::min(n, b + kInstancesPerMessage);
