@@ -225,15 +225,7 @@ uint64_t MessagesSent(const Sets& s, int from, int to) {
   return mesh.ends[from][to]->messages_sent();
 }
 
-testing::NPartyOptions FaultOn(int from, int to, testing::Fault fault) {
-  testing::NPartyOptions o;
-  o.timeout = absl::Seconds(60);
-  o.wrap = [=](int f, int t, std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
-    if (f == from && t == to) return std::make_unique<testing::FaultyChannel>(std::move(c), fault);
-    return c;
-  };
-  return o;
-}
+using testing::FaultOn;
 
 void ExpectAllFail(const std::vector<absl::StatusOr<Result>>& got) {
   for (size_t i = 0; i < got.size(); ++i) {

@@ -221,15 +221,7 @@ uint64_t MessagesSent(const NPartySets& s, int t, int from, int to) {
   return mesh.ends[from][to]->messages_sent();
 }
 
-testing::NPartyOptions FaultOn(int from, int to, testing::Fault fault) {
-  testing::NPartyOptions o;
-  o.timeout = absl::Seconds(60);
-  o.wrap = [=](int f, int t, std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
-    if (f == from && t == to) return std::make_unique<testing::FaultyChannel>(std::move(c), fault);
-    return c;
-  };
-  return o;
-}
+using testing::FaultOn;
 
 TEST(QuorumFaultTest, MemberClosingMidRunStopsEveryPartyWithAnError) {
   SCOPED_TRACE("seed " + std::to_string(kSeed));

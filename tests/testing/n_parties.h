@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "net/channel.h"
+#include "testing/faulty_channel.h"
 
 namespace liaison::testing {
 
@@ -106,6 +107,18 @@ std::vector<absl::StatusOr<T>> RunNParties(
     const NPartyOptions& options = {}) {
   NPartyMesh mesh = MakeMesh(n, options);
   return RunNParties<T>(mesh, fn);
+}
+
+// FaultOn returns options whose mesh puts party `from`'s end towards `to`
+// behind a FaultyChannel injecting `fault`, with a 60 s timeout.
+inline NPartyOptions FaultOn(int from, int to, Fault fault) {
+  NPartyOptions o;
+  o.timeout = absl::Seconds(60);
+  o.wrap = [=](int f, int t, std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
+    if (f == from && t == to) return std::make_unique<FaultyChannel>(std::move(c), fault);
+    return c;
+  };
+  return o;
 }
 
 }  // namespace liaison::testing
