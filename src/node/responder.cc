@@ -1,6 +1,8 @@
 // The responder side of the daemon: it accepts peers' connections and
-// answers their offers from this node's own policy (docs/wire/node-peer.md,
-// "The responder's decision"), records them, and runs the accepted ones.
+// answers their offers from this node's own policy (node/policy.h;
+// docs/wire/node-peer.md, "The responder's decision"), records them, takes
+// an analyst's decision on those awaiting approval, and runs the accepted
+// ones.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +15,8 @@
 #include "node/dp_jobs.h"
 #include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
+#include "node/job_outcome.h"
+#include "node/policy.h"
 #include "node/privacy_ledger.h"
 
 namespace liaison::node {
@@ -20,12 +24,10 @@ namespace {
 
 using Json = nlohmann::json;
 using internal::ChargeJson;
+using internal::kMaxListedJobs;
 using internal::DpParamsJson;
 using internal::NodeProfile;
 using internal::ParseRfc3339;
-using internal::RefusalText;
-using internal::RunOutcome;
-using internal::SplitRefusal;
 
 constexpr uint32_t kBusyRetrySeconds = 2;
 
@@ -232,7 +234,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   std::optional<LoadedDataset> data;
   if (decision.refusal_code.empty()) {
     absl::StatusOr<LoadedDataset> loaded =
-        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile());
+        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile(), clock().Now());
     if (!loaded.ok()) {
       decision.refusal_code = kRefuseDatasetUnavailable;
       decision.reason = StrCat("dataset ", decision.dataset, " cannot be read");
@@ -484,5 +486,46 @@ psi::AggregateNoise Daemon::TakeJobNoise(const std::string& job_id) {
   job_noise_.erase(it);
   return noise;
 }
+
+// --- an analyst's decisions ---------------------------------------------------
+
+absl::StatusOr<std::vector<Job>> Daemon::ListOffers() {
+  LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs,
+                           store_->ListJobs(kMaxListedJobs, JobState::kAwaitingApproval));
+  std::vector<Job> out;
+  const absl::Duration timeout = absl::Seconds(config_.node.approval_timeout_seconds);
+  for (Job& job : jobs) {
+    if (job.role != JobRole::kResponder) continue;
+    if (ParseRfc3339(job.created) + timeout < absl::FromChrono(clock().Now())) {
+      Finalize(job, JobState::kRefused,
+               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode);
+      continue;
+    }
+    out.push_back(std::move(job));
+  }
+  return out;
+}
+
+absl::StatusOr<Job> Daemon::DecideOffer(std::string_view id, bool approve,
+                                        std::string_view reason, std::string_view actor) {
+  LIAISON_ASSIGN_OR_RETURN(Job job, store_->GetJob(id));
+  if (job.role != JobRole::kResponder || job.state != JobState::kAwaitingApproval) {
+    return absl::FailedPreconditionError(
+        StrCat("job ", id, " is not a peer's offer awaiting approval (it is ",
+               JobStateName(job.state), ")"));
+  }
+  if (approve) {
+    LIAISON_ASSIGN_OR_RETURN(Job done, Transition(id, JobState::kQueued, ""));
+    Record(AuditKind::kJobApproved, done, actor);
+    return done;
+  }
+  LIAISON_ASSIGN_OR_RETURN(
+      Job done,
+      Transition(id, JobState::kRefused,
+                 RefusalText(kRefuseByAnalyst, reason.empty() ? "refused by an analyst" : reason)));
+  Record(AuditKind::kJobRefused, done, actor);
+  return done;
+}
+
 
 }  // namespace liaison::node

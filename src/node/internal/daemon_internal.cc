@@ -43,16 +43,6 @@ Json ChargeJson(const PrivacyAmount& a) {
               {"delta", dp::FormatRational(a.delta)}};
 }
 
-std::string RefusalText(std::string_view code, std::string_view reason) {
-  return StrCat(code, ": ", reason);
-}
-
-std::pair<std::string, std::string> SplitRefusal(const std::string& error) {
-  size_t colon = error.find(": ");
-  if (colon == std::string::npos) return {"refused", error};
-  return {error.substr(0, colon), error.substr(colon + 2)};
-}
-
 absl::Time ParseRfc3339(const std::string& s) {
   absl::Time t;
   std::string err;

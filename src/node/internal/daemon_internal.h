@@ -1,6 +1,7 @@
-// What the daemon's source files share: daemon.cc (life cycle, submissions,
-// the initiator), responder.cc (answering peers' offers) and runner.cc (the
-// run both roles make once a job is agreed). Not for other code.
+// What the daemon's source files share: daemon.cc (life cycle), initiator.cc
+// (submissions and the jobs this node starts), responder.cc (answering
+// peers' offers), runner.cc (the run both roles make once a job is agreed)
+// and job_outcome.cc (recording what happened). Not for other code.
 #ifndef LIAISON_NODE_INTERNAL_DAEMON_INTERNAL_H_
 #define LIAISON_NODE_INTERNAL_DAEMON_INTERNAL_H_
 
@@ -18,6 +19,7 @@
 #include "data/profile.h"
 #include "node/daemon.h"
 #include "node/datasets.h"
+#include "node/job_outcome.h"
 #include "node/peer_protocol.h"
 #include "node/privacy_ledger.h"
 #include "psi/private_aggregate.h"
@@ -46,11 +48,6 @@ std::optional<OfferDp> DpOfParams(const Job& job);
 // every audit record of the job).
 nlohmann::json ChargeJson(const PrivacyAmount& a);
 
-// RefusalText is how a refusal is recorded in a job's error: "code: reason".
-std::string RefusalText(std::string_view code, std::string_view reason);
-// SplitRefusal undoes RefusalText.
-std::pair<std::string, std::string> SplitRefusal(const std::string& error);
-
 // ParseRfc3339 parses a stored time; InfinitePast if it does not parse.
 absl::Time ParseRfc3339(const std::string& s);
 
@@ -59,18 +56,8 @@ absl::Time ParseRfc3339(const std::string& s);
 // big-endian length and its bytes.
 std::string MatchedContent(const session::RecordSet& set, const std::vector<size_t>& matched);
 
-// RunOutcome is what one run established, between the verdict and the receipts.
-struct RunOutcome {
-  session::PsiJobResult psi;
-  std::string transcript_hash;
-  std::string params_digest;
-  std::string result_digest;
-  std::string commitment;
-  std::string salt_hex;
-  std::string content;
-  Receipt peer_receipt;
-  std::string peer_build;  // as the peer announced it in the offer or verdict
-};
+// RunOutcome lives in job_outcome.h, with what a finished job leaves.
+using node::RunOutcome;
 
 }  // namespace liaison::node::internal
 
@@ -81,7 +68,7 @@ namespace liaison::node {
 // (runner.cc).
 class Daemon::Runner {
  public:
-  static absl::StatusOr<internal::RunOutcome> Run(Daemon& d, TranscriptChannel& channel,
+  static absl::StatusOr<RunOutcome> Run(Daemon& d, TranscriptChannel& channel,
                                                   const JobOffer& offer, bool initiator,
                                                   uint64_t responder_set_size,
                                                   const AllianceConfig& alliance,
@@ -93,7 +80,7 @@ class Daemon::Runner {
   // Persist writes the outcome: the result (receiving side) and the job
   // succeeded in one transaction, then job_succeeded and the receipt.
   static absl::Status Persist(Daemon& d, const Job& job, const LoadedDataset& data,
-                              const internal::RunOutcome& out);
+                              const RunOutcome& out);
 };
 
 }  // namespace liaison::node
