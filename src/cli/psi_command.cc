@@ -190,13 +190,16 @@ std::string PeerBuildText(const std::string& build) {
 }  // namespace
 
 absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
-  if (opts.protocol.empty() || opts.protocol == "rr22" || opts.protocol == "rr22-psi") {
-    return std::string("rr22-psi");
+  if (opts.protocol.empty()) {
+    return std::string(session::ProtocolSessionName(session::JobParams().protocol));
   }
-  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
-  return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
-                                           EscapeNonPrintable(opts.protocol),
-                                           "'; give rr22 (the default) or ecdh"));
+  absl::StatusOr<session::Protocol> p = session::ParseProtocol(opts.protocol);
+  if (!p.ok()) {
+    return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
+                                             EscapeNonPrintable(opts.protocol),
+                                             "'; give rr22 (the default) or ecdh"));
+  }
+  return std::string(session::ProtocolSessionName(*p));
 }
 
 int RunPsi(const PsiOptions& opts) {

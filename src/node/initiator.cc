@@ -291,9 +291,7 @@ void Daemon::RunInitiator(const Task& task) {
   offer.alliance = job.alliance;
   offer.question = job.question;
   offer.protocol = job.protocol;
-  offer.result_to = result_to == "peer"   ? OfferResultTo::kResponder
-                    : result_to == "both" ? OfferResultTo::kBoth
-                                          : OfferResultTo::kInitiator;
+  offer.result_to = session::ParseResultTo(result_to).value_or(session::ResultTo::kMe);
   offer.set_size = data->info.num_distinct;
   offer.peer_dataset = ParamString(job, "peer_dataset");
   offer.profile_name = std::string(NodeProfile().name());

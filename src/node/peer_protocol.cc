@@ -128,7 +128,7 @@ absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
   LIAISON_ASSIGN_OR_RETURN(o.question, Str(v, "question"));
   LIAISON_ASSIGN_OR_RETURN(o.protocol, Str(v, "protocol"));
   LIAISON_ASSIGN_OR_RETURN(std::string result_to, Str(v, "result_to"));
-  absl::StatusOr<OfferResultTo> rt = ParseOfferResultTo(result_to);
+  absl::StatusOr<session::ResultTo> rt = ParseOfferResultTo(result_to);
   if (!rt.ok()) return absl::DataLossError(std::string(rt.status().message()));
   o.result_to = *rt;
   LIAISON_ASSIGN_OR_RETURN(o.set_size, Uint(v, "set_size"));
@@ -177,17 +177,18 @@ absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
 
 }  // namespace
 
-std::string_view OfferResultToName(OfferResultTo r) {
+std::string_view OfferResultToName(session::ResultTo r) {
   switch (r) {
-    case OfferResultTo::kInitiator: return "initiator";
-    case OfferResultTo::kResponder: return "responder";
-    case OfferResultTo::kBoth: return "both";
+    case session::ResultTo::kMe: return "initiator";
+    case session::ResultTo::kPeer: return "responder";
+    case session::ResultTo::kBoth: return "both";
   }
   return "initiator";
 }
 
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
-  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
+absl::StatusOr<session::ResultTo> ParseOfferResultTo(std::string_view s) {
+  for (session::ResultTo r :
+       {session::ResultTo::kMe, session::ResultTo::kPeer, session::ResultTo::kBoth}) {
     if (s == OfferResultToName(r)) return r;
   }
   return absl::InvalidArgumentError(
@@ -292,8 +293,8 @@ absl::StatusOr<Go> RecvGo(net::Channel& channel) {
 }
 
 std::string SessionProtocol(std::string_view protocol) {
-  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
-                                        : psi::Rr22Psi::kProtocolName);
+  absl::StatusOr<session::Protocol> p = session::ParseProtocol(protocol);
+  return std::string(session::ProtocolSessionName(p.ok() ? *p : session::Protocol::kRr22));
 }
 
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,

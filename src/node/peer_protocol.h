@@ -74,10 +74,12 @@ inline constexpr char kRefuseOfferChanged[] = "offer_changed";
 inline constexpr char kRefuseSecurityMismatch[] = "security_mismatch";
 inline constexpr char kRefuseSecurityUnavailable[] = "security_unavailable";
 
-// ResultToName for offers, from the initiator's view.
-enum class OfferResultTo { kInitiator, kResponder, kBoth };
-std::string_view OfferResultToName(OfferResultTo r);  // "initiator", "responder", "both"
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s);
+// An offer says who receives the result (session::ResultTo) from the
+// initiator's view, in the words of the two roles: OfferResultToName is
+// "initiator" for kMe, "responder" for kPeer and "both"; ParseOfferResultTo
+// its inverse (InvalidArgument for anything else).
+std::string_view OfferResultToName(session::ResultTo r);
+absl::StatusOr<session::ResultTo> ParseOfferResultTo(std::string_view s);
 
 // OfferDp is the differential-privacy part of a count or sum offer, as
 // exact decimal or rational strings (dp/rational.h); node/dp_jobs.h turns
@@ -98,7 +100,8 @@ struct JobOffer {
   std::string alliance;
   std::string question;  // "match", "count" or "sum"
   std::string protocol;  // "rr22" or "ecdh"
-  OfferResultTo result_to = OfferResultTo::kInitiator;
+  // result_to is from the initiator's view: kMe is the initiator.
+  session::ResultTo result_to = session::ResultTo::kMe;
   uint64_t set_size = 0;  // the initiator's distinct items
   // peer_dataset names the responder's dataset to match against; empty
   // lets the responder use the first one its alliance maps to this peer.

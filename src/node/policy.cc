@@ -5,6 +5,7 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "node/dp_jobs.h"
+#include "session/job_params.h"
 #include "session/psi_job.h"
 
 namespace liaison::node {
@@ -17,8 +18,17 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return false;
 }
 
-bool IsQuestion(std::string_view q) { return q == "match" || q == "count" || q == "sum"; }
-bool IsProtocol(std::string_view p) { return p == "rr22" || p == "ecdh"; }
+// IsQuestion: the node runs the two-party questions of the job vocabulary.
+bool IsQuestion(std::string_view q) {
+  absl::StatusOr<session::Question> parsed = session::ParseQuestion(q);
+  return parsed.ok() && *parsed != session::Question::kQuorum;
+}
+
+// IsProtocol: the node names protocols by their short names.
+bool IsProtocol(std::string_view p) {
+  absl::StatusOr<session::Protocol> parsed = session::ParseProtocol(p);
+  return parsed.ok() && session::ProtocolName(*parsed) == p;
+}
 
 }  // namespace
 
@@ -239,8 +249,8 @@ PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
       }
       // The sum must reach the side without values (psi/private_aggregate.h).
       const bool values_side_alone =
-          (we_bring && offer.result_to == OfferResultTo::kResponder) ||
-          (!we_bring && offer.result_to == OfferResultTo::kInitiator);
+          (we_bring && offer.result_to == session::ResultTo::kPeer) ||
+          (!we_bring && offer.result_to == session::ResultTo::kMe);
       if (offer.dp->values.empty() || values_side_alone) {
         return refuse(kRefuseDpParameters,
                       "a sum must go to the side without values (or to both)");

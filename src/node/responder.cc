@@ -276,7 +276,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
       absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
       absl::StatusOr<PrivacyBudgets> b = PrivacyBudgetsFor(config_, peer->name, decision.dataset);
       if (spec.ok() && b.ok()) {
-        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
+        charge = PrivacyChargeOf(*spec, offer->result_to != session::ResultTo::kPeer);
         budgets = *b;
         params["dp"] = DpParamsJson(*offer->dp);
         params["privacy_charge"] = ChargeJson(*charge);
@@ -297,7 +297,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     const BudgetKey key{peer->fingerprint, peer->name, offer->alliance, decision.dataset,
                         data ? data->info.digest : std::string()};
     const uint64_t revealed_worst =
-        offer->result_to == OfferResultTo::kResponder
+        offer->result_to == session::ResultTo::kPeer
             ? 0
             : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
     const char* exhausted = kRefusePrivacyBudget;  // which reservation failed

@@ -31,11 +31,8 @@ absl::StatusOr<RunOutcome> Daemon::Runner::Run(Daemon& d, TranscriptChannel& cha
   session::PsiJobParams params;
   params.protocol = SessionProtocol(offer.protocol);
   params.output = psi::PsiOutput::kIntersection;
-  const bool both = offer.result_to == OfferResultTo::kBoth;
-  const bool initiator_receives = offer.result_to == OfferResultTo::kInitiator;
-  params.result_to = both ? session::ResultTo::kBoth
-                     : (initiator_receives == initiator) ? session::ResultTo::kMe
-                                                         : session::ResultTo::kPeer;
+  // The offer speaks from the initiator's view.
+  params.result_to = initiator ? offer.result_to : session::ForPeer(offer.result_to);
   params.max_peer_set_size = alliance.max_set_size;
   params.security = offer.security;
   // The peer must bring exactly the set it announced — the responder's in

@@ -32,13 +32,13 @@ TEST(PeerProtocolTest, OfferRoundTrips) {
   auto [a, b] = net::LocalPair();
   JobOffer o = MakeOffer();
   o.peer_dataset = "ind";
-  o.result_to = OfferResultTo::kBoth;
+  o.result_to = session::ResultTo::kBoth;
   ASSERT_TRUE(SendOffer(*a, o).ok());
   absl::StatusOr<JobOffer> got = RecvOffer(*b);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->job_id, o.job_id);
   EXPECT_EQ(got->peer_dataset, "ind");
-  EXPECT_EQ(got->result_to, OfferResultTo::kBoth);
+  EXPECT_EQ(got->result_to, session::ResultTo::kBoth);
   EXPECT_EQ(got->profile_digest, o.profile_digest);
   EXPECT_EQ(got->security, session::Security::kMalicious);
   EXPECT_EQ(CanonicalOffer(*got), CanonicalOffer(o));
