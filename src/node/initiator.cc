@@ -27,11 +27,10 @@ namespace liaison::node {
 namespace {
 
 using Json = nlohmann::json;
-using internal::ChargeJson;
-using internal::DpOfParams;
-using internal::DpParamsJson;
+using internal::JobParamsRecord;
+using internal::JobParamsRecordJson;
+using internal::ParseJobParamsRecord;
 using internal::NodeProfile;
-using internal::ParamString;
 using internal::ParseRfc3339;
 
 }  // namespace
@@ -67,9 +66,8 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   if (!s.peer_dataset.empty() && !IsValidName(s.peer_dataset)) {
     return absl::InvalidArgumentError("peer_dataset is not a valid name");
   }
-  if (s.result_to != "me" && s.result_to != "peer" && s.result_to != "both") {
-    return absl::InvalidArgumentError("result_to must be me, peer or both");
-  }
+  absl::StatusOr<session::ResultTo> result_to = session::ParseResultTo(s.result_to);
+  if (!result_to.ok()) return result_to.status();
   if (no_security != nullptr) return PolicyStatus(query, *no_security);
   const session::Security security = admission.security;
   {
@@ -78,19 +76,20 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   }
   // No job is taken on that could not be audited.
   LIAISON_RETURN_IF_ERROR(audit_.Check());
-  Json params{{"dataset", s.dataset},
-              {"peer_dataset", s.peer_dataset},
-              {"result_to", s.result_to},
-              {"security", session::SecurityName(security)}};
+  JobParamsRecord params;
+  params.dataset = s.dataset;
+  params.peer_dataset = s.peer_dataset;
+  params.result_to = *result_to;
+  params.security = security;
   JobChangeHook reserve;
   LIAISON_ASSIGN_OR_RETURN(
       std::optional<JobDp> dp,
       JobDpOf(s.question, s.protocol, s.result_to, security, config_.datasets.at(s.dataset),
               s.dp));
   if (dp) {
-    const PrivacyAmount charge = PrivacyChargeOf(dp->spec, s.result_to != "me");
-    params["dp"] = DpParamsJson(dp->offer);
-    params["privacy_charge"] = ChargeJson(charge);
+    const PrivacyAmount charge = PrivacyChargeOf(dp->spec, *result_to != session::ResultTo::kMe);
+    params.dp = dp->offer;
+    params.privacy_charge = charge;
     if (charge.epsilon > 0) {
       // The charge counts in every ledger of the data: the peer's of the
       // dataset's name and of its content, over all alliances, and the
@@ -117,7 +116,7 @@ absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
   r.peer = s.peer;
   r.question = s.question;
   r.protocol = s.protocol;
-  r.params_json = params.dump();
+  r.params_json = JobParamsRecordJson(params, JobRole::kInitiator);
   r.actor = std::string(actor);
   absl::StatusOr<CreateJobResult> attempt = store_->CreateJob(r, reserve);
   if (absl::IsResourceExhausted(attempt.status())) {
@@ -188,8 +187,8 @@ void Daemon::RunInitiator(const Task& task) {
   if (!got.ok()) return;
   Job job = *std::move(got);
   if (job.state != JobState::kQueued && job.state != JobState::kAwaitingPeer) return;
-  const std::string dataset_name = ParamString(job, "dataset");
-  const std::string result_to = ParamString(job, "result_to");
+  const JobParamsRecord params = ParseJobParamsRecord(job);
+  const std::string& dataset_name = params.dataset;
   // peer_audit names the responder's build in our records once its verdict
   // announced it.
   AuditContent peer_audit;
@@ -212,7 +211,7 @@ void Daemon::RunInitiator(const Task& task) {
   catalog_.Remember(data->info);
   std::string size = SetSizeRefusal(alliance, data->info.num_distinct, "our");
   if (!size.empty()) return fail(JobState::kRefused, RefusalText(kRefuseSetSize, size));
-  if (DpOfParams(job)) {
+  if (params.dp) {
     // The charge was reserved on the dataset's content when the job was
     // created; it must count against the content the job now uses.
     absl::StatusOr<PrivacyBudgets> budgets =
@@ -230,10 +229,9 @@ void Daemon::RunInitiator(const Task& task) {
   }
   // The security model the job was created with (a job of an older node
   // has none recorded: our policy's).
-  const std::string security_name = ParamString(job, "security");
   absl::StatusOr<session::Security> security =
-      security_name.empty() ? SecurityFor(alliance, job.protocol, job.question)
-                            : session::ParseSecurity(security_name);
+      params.security ? absl::StatusOr<session::Security>(*params.security)
+                      : SecurityFor(alliance, job.protocol, job.question);
   if (!security.ok()) {
     return fail(JobState::kRefused, RefusalText(kRefuseSecurityUnavailable,
                                                 std::string(security.status().message())));
@@ -259,7 +257,7 @@ void Daemon::RunInitiator(const Task& task) {
   // A noised job's noise is drawn before the channel exists: the samplers'
   // time depends on the value drawn, and nothing the peer can time may
   // follow the draw (psi/private_aggregate.h).
-  absl::StatusOr<psi::AggregateNoise> noise = DrawJobNoise(DpOfParams(job), job.question, *security);
+  absl::StatusOr<psi::AggregateNoise> noise = DrawJobNoise(params.dp, job.question, *security);
   if (!noise.ok()) return fail(JobState::kFailed, noise.status().ToString());
   absl::StatusOr<std::unique_ptr<net::Channel>> ch = net::TlsConnect(hp->host, hp->port, tls);
   if (!ch.ok()) {
@@ -291,14 +289,14 @@ void Daemon::RunInitiator(const Task& task) {
   offer.alliance = job.alliance;
   offer.question = job.question;
   offer.protocol = job.protocol;
-  offer.result_to = session::ParseResultTo(result_to).value_or(session::ResultTo::kMe);
+  offer.result_to = params.result_to;
   offer.set_size = data->info.num_distinct;
-  offer.peer_dataset = ParamString(job, "peer_dataset");
+  offer.peer_dataset = params.peer_dataset;
   offer.profile_name = std::string(NodeProfile().name());
   offer.profile_version = static_cast<uint32_t>(NodeProfile().version());
   offer.profile_digest = NodeProfile().digest();
   offer.software_version = kVersion;
-  offer.dp = DpOfParams(job);
+  offer.dp = params.dp;
   offer.security = *security;
 
   absl::Status sent = SendOffer(channel, offer);
@@ -341,7 +339,7 @@ void Daemon::RunInitiator(const Task& task) {
     // Our item budget, now that the responder's set size is known and
     // before any protocol message (node/item_budget.h).
     const uint64_t revealed_worst =
-        result_to == "me" ? 0 : std::min<uint64_t>(data->info.num_distinct, verdict->set_size);
+        params.result_to == session::ResultTo::kMe ? 0 : std::min<uint64_t>(data->info.num_distinct, verdict->set_size);
     const BudgetKey key{peer->fingerprint, peer->name, job.alliance, dataset_name,
                         data->info.digest};
     absl::Status reserved = store_->Write([&](internal::Db& db) {

@@ -23,9 +23,7 @@ namespace liaison::node {
 namespace {
 
 using Json = nlohmann::json;
-using internal::ChargeJson;
 using internal::kMaxListedJobs;
-using internal::DpParamsJson;
 using internal::NodeProfile;
 using internal::ParseRfc3339;
 
@@ -34,9 +32,7 @@ constexpr uint32_t kBusyRetrySeconds = 2;
 // AdmittedOfferJson is the canonical offer a responder job was admitted
 // with (CanonicalOffer), or nullopt for a job recorded without one.
 std::optional<std::string> AdmittedOfferJson(const Job& job) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object() || !p.contains("offer") || !p["offer"].is_object()) return std::nullopt;
-  return p["offer"].dump();
+  return internal::ParseJobParamsRecord(job).offer;
 }
 
 }  // namespace
@@ -258,13 +254,13 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     r.question = offer->question;
     r.protocol = offer->protocol;
     r.actor = actor;
-    Json params{{"dataset", decision.dataset},
-                {"peer_dataset", offer->peer_dataset},
-                {"result_to", OfferResultToName(offer->result_to)},
-                {"initiator_set_size", offer->set_size},
-                {"security", session::SecurityName(offer->security)},
-                {"offer", Json::parse(CanonicalOffer(*offer), nullptr,
-                                      /*allow_exceptions=*/false)}};
+    internal::JobParamsRecord params;
+    params.dataset = decision.dataset;
+    params.peer_dataset = offer->peer_dataset;
+    params.result_to = offer->result_to;
+    params.initiator_set_size = offer->set_size;
+    params.security = offer->security;
+    params.offer = CanonicalOffer(*offer);
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).
     // Like every charge it counts in all the ledgers of the data: the
@@ -278,14 +274,14 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
       if (spec.ok() && b.ok()) {
         charge = PrivacyChargeOf(*spec, offer->result_to != session::ResultTo::kPeer);
         budgets = *b;
-        params["dp"] = DpParamsJson(*offer->dp);
-        params["privacy_charge"] = ChargeJson(*charge);
+        params.dp = *offer->dp;
+        params.privacy_charge = *charge;
       } else {
         decision.refusal_code = kRefuseDpParameters;
         decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
       }
     }
-    r.params_json = params.dump();
+    r.params_json = internal::JobParamsRecordJson(params, JobRole::kResponder);
     const bool manual =
         decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
     const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;

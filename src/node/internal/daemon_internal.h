@@ -36,17 +36,37 @@ const data::Profile& NodeProfile();
 
 bool Contains(const std::vector<std::string>& v, std::string_view s);
 
-// ParamString reads a string parameter of a stored job ("" if absent).
-std::string ParamString(const Job& job, const char* key);
+// JobParamsRecord is a job's params as the daemon stores them
+// (Job::params_json: shown by GET /v1/jobs and in every audit record of the
+// job), typed. JobParamsRecordJson writes it and ParseJobParamsRecord reads
+// it back, so that no code reads the stored JSON by key.
+struct JobParamsRecord {
+  std::string dataset;       // ours
+  std::string peer_dataset;  // the peer's, as asked ("": its first for us)
+  // result_to is from the initiator's view: an initiator writes it as
+  // "me", "peer" or "both", a responder in the offer's words (initiator,
+  // responder, both).
+  session::ResultTo result_to = session::ResultTo::kMe;
+  // security is unset for a job of an older node that recorded none.
+  std::optional<session::Security> security;
+  // dp is set for a count or sum, with the offer's keys (peer_protocol.cc);
+  // privacy_charge is this side's charge for it (written, never read back).
+  std::optional<OfferDp> dp;
+  std::optional<PrivacyAmount> privacy_charge;
+  // A responder's: the initiator's announced set size and the canonical
+  // offer the job was admitted with (CanonicalOffer).
+  std::optional<uint64_t> initiator_set_size;
+  std::optional<std::string> offer;
+};
 
-// DpParamsJson is the "dp" object of a count or sum job's params, with the
-// same keys as the offer's (peer_protocol.cc), and DpOfParams reads it back.
-nlohmann::json DpParamsJson(const OfferDp& dp);
-std::optional<OfferDp> DpOfParams(const Job& job);
+// JobParamsRecordJson is `p` as a job of `role` stores it: a JSON object
+// with the keys dataset, peer_dataset, result_to, security, and those of
+// the optional fields that are set (privacy_charge as exact rationals).
+std::string JobParamsRecordJson(const JobParamsRecord& p, JobRole role);
 
-// ChargeJson is how a job's privacy charge appears in its params (and so in
-// every audit record of the job).
-nlohmann::json ChargeJson(const PrivacyAmount& a);
+// ParseJobParamsRecord reads a stored job's params; what is missing or
+// malformed keeps JobParamsRecord's defaults (a job of an older node).
+JobParamsRecord ParseJobParamsRecord(const Job& job);
 
 // ParseRfc3339 parses a stored time; InfinitePast if it does not parse.
 absl::Time ParseRfc3339(const std::string& s);
