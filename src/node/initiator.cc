@@ -365,12 +365,8 @@ void Daemon::RunInitiator(const Task& task) {
   }
   job = *std::move(running);
   absl::Status go = SendGo(channel, Go{});
-  AuditContent started;
-  started.dataset_digests = {data->info.digest};
-  started.profile_digest = NodeProfile().digest();
-  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(verdict->set_size)}};
-  started.peer_build = verdict->build;
+  const AuditContent started =
+      StartedAudit(data->info, NodeProfile().digest(), verdict->set_size, verdict->build);
   Record(AuditKind::kJobStarted, job, job.actor, &started);
   absl::StatusOr<RunOutcome> out =
       go.ok() ? Runner::Run(*this, channel, offer, /*initiator=*/true, verdict->set_size,

@@ -26,6 +26,17 @@ std::pair<std::string, std::string> SplitRefusal(const std::string& error) {
   return {error.substr(0, colon), error.substr(colon + 2)};
 }
 
+AuditContent StartedAudit(const DatasetInfo& ours, std::string_view profile_digest,
+                          uint64_t peer_items, std::string_view peer_build) {
+  AuditContent started;
+  started.dataset_digests = {ours.digest};
+  started.profile_digest = std::string(profile_digest);
+  started.counts = {{"items", static_cast<int64_t>(ours.num_distinct)},
+                    {"peer_items", static_cast<int64_t>(peer_items)}};
+  started.peer_build = std::string(peer_build);
+  return started;
+}
+
 AuditEvent JobAuditEvent(AuditKind kind, const Job& job, std::string_view actor,
                          const AuditContent* extra) {
   AuditEvent e;

@@ -8,6 +8,7 @@
 #define LIAISON_NODE_JOB_OUTCOME_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,6 +63,12 @@ struct FinishedJob {
 // `out`. Internal if an aggregate's content is not a JSON object.
 absl::StatusOr<FinishedJob> FinishedJobOf(const Job& job, const LoadedDataset& data,
                                           const RunOutcome& out);
+
+// StartedAudit is the content of a job_started record: our dataset's
+// digest, the normalisation profile's, both sides' set sizes (items,
+// peer_items) and the peer's announced build.
+AuditContent StartedAudit(const DatasetInfo& ours, std::string_view profile_digest,
+                          uint64_t peer_items, std::string_view peer_build);
 
 // JobAuditEvent is the audit record of `kind` about `job`: its id,
 // alliance, peer, question, protocol and params, with `extra`'s content

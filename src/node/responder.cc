@@ -443,12 +443,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     return EndActive(job.id);
   }
   job = *std::move(running);
-  AuditContent started;
-  started.dataset_digests = {data->info.digest};
-  started.profile_digest = NodeProfile().digest();
-  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(admitted->set_size)}};
-  started.peer_build = offer->build;
+  const AuditContent started =
+      StartedAudit(data->info, NodeProfile().digest(), admitted->set_size, offer->build);
   Record(AuditKind::kJobStarted, job, actor, &started);
   absl::StatusOr<RunOutcome> out =
       Runner::Run(*this, channel, *admitted, /*initiator=*/false, data->info.num_distinct,

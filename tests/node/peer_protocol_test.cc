@@ -9,24 +9,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/channel.h"
+#include "node/testing/match_offer.h"
 
 namespace liaison::node {
 namespace {
 
-JobOffer MakeOffer() {
-  JobOffer o;
-  o.job_id = "job_" + std::string(32, 'a');
-  o.alliance = "fin";
-  o.question = "match";
-  o.protocol = "rr22";
-  o.set_size = 5;
-  o.profile_name = std::string(data::Profile::V1().name());
-  o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
-  o.profile_digest = data::Profile::V1().digest();
-  o.software_version = kVersion;
-  o.security = session::Security::kMalicious;  // the default for rr22 match
-  return o;
-}
+JobOffer MakeOffer() { return testing::MatchOffer(); }
 
 TEST(PeerProtocolTest, OfferRoundTrips) {
   auto [a, b] = net::LocalPair();

@@ -6,6 +6,7 @@
 #include "data/profile.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "node/testing/match_offer.h"
 
 namespace liaison::node {
 namespace {
@@ -15,20 +16,7 @@ using ::testing::HasSubstr;
 const std::string kBuildA = "sha256:" + std::string(64, 'a');
 const std::string kBuildB = "sha256:" + std::string(64, 'b');
 
-JobOffer MakeOffer() {
-  JobOffer o;
-  o.job_id = "job_" + std::string(32, 'a');
-  o.alliance = "fin";
-  o.question = "match";
-  o.protocol = "rr22";
-  o.set_size = 5;
-  o.profile_name = std::string(data::Profile::V1().name());
-  o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
-  o.profile_digest = data::Profile::V1().digest();
-  o.software_version = kVersion;
-  o.security = session::Security::kMalicious;  // the default for rr22 match
-  return o;
-}
+JobOffer MakeOffer() { return testing::MatchOffer(); }
 
 Config MakeConfig() {
   Config c;
