@@ -21,6 +21,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "ot/ot_extension.h"
 #include "psi/private_aggregate.h"
 
 namespace liaison::session {
@@ -59,8 +60,10 @@ absl::StatusOr<ResultTo> ParseResultTo(std::string_view s);
 ResultTo ForPeer(ResultTo r);
 
 // Security is the adversary model the protocol must withstand; both sides
-// must ask for the same one.
-enum class Security { kSemiHonest, kMalicious };
+// must ask for the same one. It is the OT extension's type (the lowest
+// layer that has the choice), so that one enum names the model from the
+// job down to the OT; its names are here.
+using Security = ot::Security;
 // SecurityName is "semi-honest" or "malicious"; ParseSecurity its inverse
 // (InvalidArgument naming the field "security" for anything else).
 std::string_view SecurityName(Security s);
