@@ -26,6 +26,7 @@
 #include "node/audit.h"
 #include "node/config.h"
 #include "node/peer_protocol.h"
+#include "node/policy.h"
 
 namespace {
 
@@ -145,7 +146,7 @@ absl::Status RunInitiator(Channel& raw, bool unknown_alliance) {
   offer.alliance = unknown_alliance ? "elsewhere" : "fin";
   offer.question = "match";
   offer.protocol = "rr22";
-  offer.result_to = node::OfferResultTo::kBoth;
+  offer.result_to = liaison::session::ResultTo::kBoth;
   offer.set_size = kSetSize;
   offer.profile_name = std::string(Profile().name());
   offer.profile_version = static_cast<uint32_t>(Profile().version());

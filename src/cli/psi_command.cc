@@ -26,6 +26,7 @@
 #include "net/host_port.h"
 #include "net/tls_channel.h"
 #include "session/dp_result.h"
+#include "session/job_params.h"
 #include "session/psi_job.h"
 #include "session/record_set.h"
 
@@ -141,13 +142,16 @@ std::string PeerBuildText(const std::string& build) {
 }  // namespace
 
 absl::StatusOr<std::string> ProtocolFor(const PsiOptions& opts) {
-  if (opts.protocol.empty() || opts.protocol == "rr22" || opts.protocol == "rr22-psi") {
-    return std::string("rr22-psi");
+  if (opts.protocol.empty()) {
+    return std::string(session::ProtocolSessionName(session::JobParams().protocol));
   }
-  if (opts.protocol == "ecdh" || opts.protocol == "ecdh-psi") return std::string("ecdh-psi");
-  return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
-                                           EscapeNonPrintable(opts.protocol),
-                                           "'; give rr22 (the default) or ecdh"));
+  absl::StatusOr<session::Protocol> p = session::ParseProtocol(opts.protocol);
+  if (!p.ok()) {
+    return absl::InvalidArgumentError(StrCat("--protocol: unknown protocol '",
+                                             EscapeNonPrintable(opts.protocol),
+                                             "'; give rr22 (the default) or ecdh"));
+  }
+  return std::string(session::ProtocolSessionName(*p));
 }
 
 int RunPsi(const PsiOptions& opts) {
@@ -178,28 +182,21 @@ int RunPsi(const PsiOptions& opts) {
   const bool count_mode = opts.mode == "count" || opts.mode == "sum";
   absl::StatusOr<std::string> protocol = ProtocolFor(opts);
   if (!protocol.ok()) return fail(protocol.status());
-  if (dp_mode && *protocol == "ecdh-psi") {
-    return fail(absl::InvalidArgumentError(
-        "ecdh-psi has no differentially private count or sum; leave out --protocol ecdh"));
-  }
-  const std::string variant_mode =
-      opts.mode == "match" || dp_mode ? opts.mode : std::string("exact count");
-  if (*security == session::Security::kMalicious &&
-      !session::HasMaliciousVariant(*protocol, variant_mode)) {
-    return fail(absl::InvalidArgumentError(StrCat(
-        *protocol, " ", variant_mode,
-        " is semi-honest only (it has no malicious-secure variant); leave out --security "
-        "malicious",
-        *protocol == "ecdh-psi" && opts.mode == "match" ? " or use --protocol rr22" : "")));
-  }
+  // The flags are the job's fields; the job is checked as every interface's
+  // jobs are (session/job_params.h): no DP on ecdh, malicious only where a
+  // variant exists, a malicious noised result to one side only.
+  absl::StatusOr<session::Question> question = session::ParseQuestion(opts.mode);
+  if (!question.ok()) return fail(question.status());
+  session::JobParams job;
+  job.question = *question;
+  job.protocol = *session::ParseProtocol(*protocol);
+  job.result_to = *result_to;
+  job.security = *security;
+  if (dp_mode) job.dp = {opts.epsilon, opts.delta, opts.count_epsilon, opts.bounds};
+  if (absl::Status s = session::ValidateJobParams(job); !s.ok()) return fail(s);
   if (dp_mode) {
     (*dp_spec)->malicious = *security == session::Security::kMalicious;
     if (absl::Status s = psi::CalibrateAggregate(**dp_spec).status(); !s.ok()) return fail(s);
-    if ((*dp_spec)->malicious && *result_to == session::ResultTo::kBoth) {
-      return fail(absl::InvalidArgumentError(
-          "with --security malicious a noised count or sum goes to one side only: give "
-          "--result-to me or peer"));
-    }
   }
   if (dp_mode && (*dp_spec)->kind == psi::AggregateKind::kSum &&
       *result_to == session::ResultTo::kMe &&

@@ -455,7 +455,7 @@ absl::StatusOr<AuditRecord> AuditLog::AppendUncheckedIn(internal::Db& db,
     LIAISON_ASSIGN_OR_RETURN(bool row, last.Step());
     r.seq = row ? static_cast<uint64_t>(last.Int(0)) + 1 : 1;
     r.prev_hash = row ? last.Text(1) : kGenesisHash;
-    r.time = internal::Rfc3339Now();
+    r.time = db.NowRfc3339();
     LIAISON_ASSIGN_OR_RETURN(std::string body, AuditBody(r));
     r.hash = HexSha256(body);
     LIAISON_ASSIGN_OR_RETURN(net::Ed25519Signature sig,

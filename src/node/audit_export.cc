@@ -128,7 +128,7 @@ absl::StatusOr<AuditSummary> ExportAuditLog(Store& store,
                 {"version", kExportVersion},
                 {"node_fingerprint", fingerprint},
                 {"node_public_key", ToHex(node_public_key)},
-                {"exported", internal::Rfc3339Now()},
+                {"exported", db.NowRfc3339()},
                 {"num_records", summary.num_records},
                 {"head_seq", summary.head_seq},
                 {"head_hash", summary.head_hash}};

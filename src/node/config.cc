@@ -501,15 +501,6 @@ absl::StatusOr<Tlp> ParseTlp(std::string_view name) {
       StrCat("\"", name, "\" is not a TLP 2.0 marking (clear, green, amber, amber+strict, red)"));
 }
 
-std::string_view QuestionName(Question q) {
-  switch (q) {
-    case Question::kMatch: return "match";
-    case Question::kCount: return "count";
-    case Question::kSum: return "sum";
-  }
-  return "match";
-}
-
 std::string_view ApprovalName(Approval a) {
   return a == Approval::kAuto ? "auto" : "manual";
 }

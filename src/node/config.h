@@ -37,9 +37,10 @@ std::string_view TlpName(Tlp tlp);
 // without a "TLP:" prefix ("TLP:AMBER+STRICT"). InvalidArgument otherwise.
 absl::StatusOr<Tlp> ParseTlp(std::string_view name);
 
-// Question is what a job asks (DESIGN.md, "The questions").
-enum class Question { kMatch, kCount, kSum };
-std::string_view QuestionName(Question q);  // "match", "count", "sum"
+// Question is what a job asks (session/job_params.h). The node runs the
+// two-party questions match, count and sum; an alliance allows no other.
+using session::Question;
+using session::QuestionName;
 
 // Approval says whether an accepted offer runs at once or waits for an
 // analyst.
@@ -203,12 +204,7 @@ std::string_view CatchUpName(CatchUp c);  // "none", "latest"
 // discrete Gaussian instead of the discrete Laplace; bounds "LO:HI" (sum,
 // required) clamp each value; count_epsilon (sum, optional) also releases a
 // noised count. A match job has none.
-struct DpJobParams {
-  std::string epsilon;
-  std::string delta;
-  std::string count_epsilon;
-  std::string bounds;
-};
+using DpJobParams = session::DpParams;
 
 // kDefaultResultTo is who learns a job's result when a POST /v1/jobs body
 // or a schedule does not say: we alone. It is the one choice every job can

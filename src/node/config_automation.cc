@@ -9,6 +9,7 @@
 #include "node/dp_jobs.h"
 #include "node/internal/config_checker.h"
 #include "node/peer_protocol.h"
+#include "node/policy.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 #include "session/handshake.h"
@@ -144,82 +145,84 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
     bool ok = ParseRecurrence(c, t, line, path, sc.recurrence);
     auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
 
-    const AllianceConfig* alliance = nullptr;
-    if (auto a = c.String(t, line, path, "alliance", true)) {
-      job.alliance = *a;
-      auto it = config.alliances.find(*a);
-      if (it == config.alliances.end()) {
-        c.Error(line_of("alliance"), path + ".alliance",
-                StrCat("\"", *a, "\" is not an alliance (no [alliances.", *a, "] table)"));
-        ok = false;
-      } else {
-        alliance = &it->second;
-      }
-    }
-    if (auto p = c.String(t, line, path, "peer", true)) {
-      job.peer = *p;
-      if (alliance != nullptr && !Contains(alliance->members, *p)) {
-        c.Error(line_of("peer"), path + ".peer",
-                StrCat("\"", *p, "\" is not a member of alliance \"", job.alliance, "\""));
-        ok = false;
-      }
-    }
-    if (auto d = c.String(t, line, path, "dataset", true)) {
-      job.dataset = *d;
-      if (alliance != nullptr && !job.peer.empty()) {
-        auto allowed = alliance->datasets.find(job.peer);
-        if (allowed == alliance->datasets.end() || !Contains(allowed->second, *d)) {
-          c.Error(line_of("dataset"), path + ".dataset",
-                  StrCat("alliance \"", job.alliance, "\" does not allow dataset \"", *d,
-                         "\" in jobs with \"", job.peer, "\" (see [alliances.", job.alliance,
-                         ".datasets])"));
-          ok = false;
-        }
-      }
-    }
+    // The fields of the job, each read from its key (a missing or mistyped
+    // one has its error already), then checked with the same admission check
+    // as a REST submission and a peer's offer (node/policy.h), each finding
+    // put on its key.
+    std::optional<std::string> a = c.String(t, line, path, "alliance", true);
+    std::optional<std::string> p = c.String(t, line, path, "peer", true);
+    std::optional<std::string> d = c.String(t, line, path, "dataset", true);
+    std::optional<std::string> q = c.String(t, line, path, "question", true);
+    std::optional<std::string> proto = c.String(t, line, path, "protocol", true);
+    if (a) job.alliance = *a;
+    if (p) job.peer = *p;
+    if (d) job.dataset = *d;
+    if (proto) job.protocol = *proto;
     std::optional<Question> valid_question;
-    if (auto q = c.String(t, line, path, "question", true)) {
-      std::optional<Question> question;
+    if (q) {
       for (Question cand : {Question::kMatch, Question::kCount, Question::kSum}) {
-        if (*q == QuestionName(cand)) question = cand;
+        if (*q == QuestionName(cand)) valid_question = cand;
       }
-      if (!question) {
+      if (valid_question) {
+        job.question = *valid_question;
+      } else {
         c.Error(line_of("question"), path + ".question",
                 StrCat("\"", *q, "\" is not a question (match, count or sum)"));
         ok = false;
-      } else {
-        job.question = *question;
-        if (alliance != nullptr && !Contains(alliance->questions, *question)) {
-          c.Error(line_of("question"), path + ".question",
-                  StrCat("alliance \"", job.alliance, "\" does not allow the question \"", *q,
-                         "\""));
-          ok = false;
-        } else {
-          valid_question = question;
-        }
       }
     }
-    if (auto p = c.String(t, line, path, "protocol", true)) {
-      job.protocol = *p;
-      if (alliance != nullptr && !Contains(alliance->protocols, *p)) {
-        c.Error(line_of("protocol"), path + ".protocol",
-                StrCat("alliance \"", job.alliance, "\" does not allow the protocol \"", *p,
-                       "\""));
-        ok = false;
-      }
-    }
+    const JobPolicyQuery query{job.alliance, job.peer, q.value_or(""), job.protocol, job.dataset};
+    const JobAdmission admission = CheckJobPolicy(config, query);
+    const AllianceConfig* alliance = admission.alliance;
     // The security model our policy gives the job: every run would be
     // refused (SubmitJob) without one, so that is an error now, not then.
-    std::optional<session::Security> security;
-    if (alliance != nullptr && valid_question && !job.protocol.empty()) {
-      absl::StatusOr<session::Security> s =
-          SecurityFor(*alliance, job.protocol, QuestionName(*valid_question));
-      if (s.ok()) {
-        security = *s;
-      } else {
-        c.Error(line_of("question"), path + ".question", std::string(s.status().message()));
-        ok = false;
+    // (Semi-honest where the job has none: its DP parameters are checked
+    // as for a semi-honest job.)
+    session::Security security = session::Security::kSemiHonest;
+    if (alliance != nullptr && valid_question && proto) security = admission.security;
+    for (const PolicyFinding& f : admission.findings) {
+      std::string key = f.field, what;
+      switch (f.rule) {
+        case PolicyRule::kNoAlliance:
+          if (a) what = StrCat("\"", *a, "\" is not an alliance (no [alliances.", *a, "] table)");
+          break;
+        case PolicyRule::kNoPeer:
+        case PolicyRule::kNotMember:
+          if (p) what = StrCat("\"", *p, "\" is not a member of alliance \"", job.alliance, "\"");
+          break;
+        case PolicyRule::kUnknownQuestion:
+          break;  // reported above
+        case PolicyRule::kQuestionNotAllowed:
+          valid_question.reset();
+          security = session::Security::kSemiHonest;
+          what = StrCat("alliance \"", job.alliance, "\" does not allow the question \"", *q,
+                        "\"");
+          break;
+        case PolicyRule::kUnknownProtocol:
+        case PolicyRule::kProtocolNotAllowed:
+          if (proto) {
+            what = StrCat("alliance \"", job.alliance, "\" does not allow the protocol \"",
+                          *proto, "\"");
+          }
+          break;
+        case PolicyRule::kNoDataset:
+        case PolicyRule::kNoDatasetForPeer:
+        case PolicyRule::kDatasetNotAllowed:
+          if (d && p) {
+            what = StrCat("alliance \"", job.alliance, "\" does not allow dataset \"", *d,
+                          "\" in jobs with \"", job.peer, "\" (see [alliances.", job.alliance,
+                          ".datasets])");
+          }
+          break;
+        case PolicyRule::kSecurityUnavailable:
+          security = session::Security::kSemiHonest;
+          key = "question";
+          what = f.detail;
+          break;
       }
+      if (what.empty()) continue;
+      c.Error(line_of(key), path + "." + key, what);
+      ok = false;
     }
     if (auto r = c.String(t, line, path, "result_to", false)) {
       if (!session::ParseResultTo(*r).ok()) {
@@ -230,7 +233,7 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
       job.result_to = *r;
     }
     if (!ParseScheduleDp(c, t, line, path, config, alliance, valid_question,
-                         security.value_or(session::Security::kSemiHonest), job)) {
+                         security, job)) {
       ok = false;
     }
     if (auto cu = c.String(t, line, path, "catch_up", false)) {

@@ -50,9 +50,13 @@
 // (SQLite WAL, every write one transaction; a late result finds its job no
 // longer running and is dropped).
 //
-// The code: daemon.cc (life cycle, submissions, the executor and the
-// initiator), responder.cc (answering peers' offers) and runner.cc (the run
-// both roles make once a job is agreed), sharing internal/daemon_internal.h.
+// The code: daemon.cc (life cycle, cancelling, shutdown), policy.h (the one
+// admission check of submissions, schedules and offers), initiator.cc
+// (submissions and the jobs this node starts: offers, retries, polls),
+// responder.cc (answering peers' offers, an analyst's decisions),
+// runner.cc (the run both roles make once a job is agreed) and
+// job_outcome.cc (state changes, results and audit records), sharing
+// internal/daemon_internal.h.
 #ifndef LIAISON_NODE_DAEMON_H_
 #define LIAISON_NODE_DAEMON_H_
 
@@ -77,6 +81,7 @@
 #include "node/clock.h"
 #include "node/config.h"
 #include "node/datasets.h"
+#include "node/initiator.h"
 #include "node/peer_protocol.h"
 #include "node/store.h"
 #include "psi/private_aggregate.h"
@@ -120,29 +125,6 @@ class JobEvents {
   }
   virtual void OnJobChanged(const Job& job) = 0;
 };
-
-// JobSubmission is a request for a job with a peer, as the REST API and
-// schedules make it.
-struct JobSubmission {
-  std::string alliance;
-  std::string peer;
-  std::string question = "match";
-  std::string protocol = "rr22";  // "rr22" or "ecdh"
-  // dataset is ours; peer_dataset the peer's (empty: the peer's first
-  // dataset for us in the alliance).
-  std::string dataset;
-  std::string peer_dataset;
-  // result_to: "me", "peer" or "both".
-  std::string result_to{kDefaultResultTo};
-  // dp: count and sum only (node/dp_jobs.h).
-  DpJobParams dp;
-  std::string idempotency_key;
-};
-
-// ScheduledSubmission is the submission a schedule's run makes: the
-// template's job (with its DP parameters) under `idempotency_key`, passed
-// to Daemon::SubmitJob like a POST /v1/jobs body.
-JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idempotency_key);
 
 struct DaemonOptions {
   // home is the node's directory (home.h).
@@ -286,11 +268,8 @@ class Daemon {
   JobChangeHook ObserverHook(std::map<std::string, int64_t> counts = {},
                              std::string result_digest = "");
   void Notify(const Job& job);
-  // AuditEventOf is the audit record of `kind` about `job` (its params,
-  // with its role and error when it has one); Record appends it, logging a
-  // failure.
-  AuditEvent AuditEventOf(AuditKind kind, const Job& job, std::string_view actor,
-                          const AuditContent* extra = nullptr);
+  // Record appends the audit record of `kind` about `job` (JobAuditEvent),
+  // logging a failure.
   void Record(AuditKind kind, const Job& job, std::string_view actor,
               const AuditContent* extra = nullptr);
   // RecordRefusedSubmission records a submission refused before its job

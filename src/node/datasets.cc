@@ -24,7 +24,7 @@ void ForEachSortedKey(std::vector<const std::string*> keys,
 }
 
 absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
-                                          const data::Profile& profile) {
+                                          const data::Profile& profile, Clock::TimePoint now) {
   data::InputSpec spec;
   spec.path = dataset.resolved_path;
   spec.format = dataset.format;
@@ -54,7 +54,7 @@ absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
   out.info.num_records = out.set.records.size();
   out.info.num_distinct = out.set.keys.size();
   out.info.num_rejected = out.set.num_rejected;
-  out.info.read_at = internal::Rfc3339Now();
+  out.info.read_at = internal::Rfc3339At(now);
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "data/profile.h"
+#include "node/clock.h"
 #include "node/config.h"
 #include "session/record_set.h"
 
@@ -46,11 +47,12 @@ struct LoadedDataset {
 void ForEachSortedKey(std::vector<const std::string*> keys,
                       const std::function<void(std::string_view)>& sink);
 
-// LoadDataset reads `dataset` with `profile`. Errors are the reader's
-// (NotFound for a missing file, InvalidArgument for a file without a valid
-// record, ...); messages name the dataset, never an item.
+// LoadDataset reads `dataset` with `profile`; `now` (the node's clock) is
+// its info's read_at. Errors are the reader's (NotFound for a missing file,
+// InvalidArgument for a file without a valid record, ...); messages name
+// the dataset, never an item.
 absl::StatusOr<LoadedDataset> LoadDataset(const DatasetConfig& dataset,
-                                          const data::Profile& profile);
+                                          const data::Profile& profile, Clock::TimePoint now);
 
 // DatasetCatalog remembers the last DatasetInfo of each dataset, for the
 // REST API. Thread-safe.

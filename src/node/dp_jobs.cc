@@ -7,6 +7,7 @@
 #include "dp/mechanism.h"
 #include "dp/rational.h"
 #include "session/dp_result.h"
+#include "session/job_params.h"
 
 namespace liaison::node {
 namespace {
@@ -21,54 +22,20 @@ absl::Status Blame(std::string* field, std::string_view name, absl::Status statu
 
 absl::StatusOr<psi::DpAggregateSpec> DpSpecOf(std::string_view question, const OfferDp& dp,
                                               std::string* field) {
-  psi::DpAggregateSpec spec;
-  if (question == "count") {
-    spec.kind = psi::AggregateKind::kCount;
-    if (!dp.bounds.empty() || !dp.count_epsilon.empty() || !dp.values.empty()) {
-      return Blame(field,
-                   !dp.bounds.empty()          ? "bounds"
-                   : !dp.count_epsilon.empty() ? "count_epsilon"
-                                               : "values",
-                   absl::InvalidArgumentError("bounds, count_epsilon and values are for sum jobs"));
-    }
-  } else if (question == "sum") {
-    spec.kind = psi::AggregateKind::kSum;
-    if (dp.bounds.empty()) {
-      return Blame(field, "bounds", absl::InvalidArgumentError("a sum job needs bounds \"LO:HI\""));
-    }
-    absl::StatusOr<std::pair<int64_t, int64_t>> bounds = session::ParseBounds("bounds", dp.bounds);
-    if (!bounds.ok()) return Blame(field, "bounds", bounds.status());
-    spec.lo = bounds->first;
-    spec.hi = bounds->second;
-    if (absl::Status s = dp::SumSensitivity(spec.lo, spec.hi).status(); !s.ok()) {
-      return Blame(field, "bounds", s);
-    }
-    if (!dp.count_epsilon.empty()) {
-      absl::StatusOr<mpq_class> ce = dp::ParsePositive("count_epsilon", dp.count_epsilon);
-      if (!ce.ok()) return Blame(field, "count_epsilon", ce.status());
-      spec.count_epsilon = *ce;
-    }
-  } else {
+  absl::StatusOr<session::Question> q = session::ParseQuestion(question);
+  if (!q.ok()) {
     return Blame(field, "question",
                  absl::InvalidArgumentError(StrCat(
                      "differential privacy is for count and sum jobs, not ", question)));
   }
-  if (dp.epsilon.empty()) {
-    return Blame(field, "epsilon",
-                 absl::InvalidArgumentError("a count or sum job needs epsilon"));
+  if (*q == session::Question::kCount && dp.bounds.empty() && dp.count_epsilon.empty() &&
+      !dp.values.empty()) {
+    return Blame(field, "values",
+                 absl::InvalidArgumentError("bounds, count_epsilon and values are for sum jobs"));
   }
-  absl::StatusOr<mpq_class> epsilon = dp::ParsePositive("epsilon", dp.epsilon);
-  if (!epsilon.ok()) return Blame(field, "epsilon", epsilon.status());
-  spec.epsilon = *epsilon;
-  if (!dp.delta.empty()) {
-    absl::StatusOr<mpq_class> delta = dp::ParseProbability("delta", dp.delta);
-    if (!delta.ok()) return Blame(field, "delta", delta.status());
-    spec.delta = *delta;
-  }
-  if (absl::Status s = psi::CalibrateAggregate(spec).status(); !s.ok()) {
-    return Blame(field, "epsilon", s);
-  }
-  return spec;
+  // The parameters themselves are checked by the job vocabulary's one check.
+  return session::DpSpecOf(*q, session::DpParams{dp.epsilon, dp.delta, dp.count_epsilon, dp.bounds},
+                           field);
 }
 
 absl::StatusOr<std::optional<JobDp>> JobDpOf(std::string_view question,

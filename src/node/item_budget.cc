@@ -13,8 +13,9 @@ namespace {
 
 constexpr char kItemDigestContext[] = "liaison-item-budget-v1\n";
 
-std::string WindowStart() {
-  return internal::Rfc3339At(std::chrono::system_clock::now() - std::chrono::hours(24));
+// WindowStart is 24 hours before the store's clock.
+std::string WindowStart(const internal::Db& db) {
+  return internal::Rfc3339At(db.clock().Now() - std::chrono::hours(24));
 }
 
 // Scope is one budget: a peer's (or, with an empty fingerprint, all peers')
@@ -74,7 +75,7 @@ absl::Status ReserveItemsIn(internal::Db& db, const ItemLimits& limits, const Bu
   if (key.peer_fingerprint.empty() || key.dataset.empty()) {
     return absl::InternalError("an item reservation needs the peer's key and the dataset");
   }
-  const std::string since = WindowStart();
+  const std::string since = WindowStart(db);
   // Each limit applies to the dataset's name and, when it is known, to its
   // content: the same items under another name share the budget.
   auto scopes = [&](bool global) {
@@ -152,7 +153,7 @@ absl::Status ReserveItemsIn(internal::Db& db, const ItemLimits& limits, const Bu
       .Bind(3, key.peer)
       .Bind(4, static_cast<int64_t>(peer_items))
       .Bind(5, static_cast<int64_t>(revealed_worst))
-      .Bind(6, internal::Rfc3339Now())
+      .Bind(6, db.NowRfc3339())
       .Bind(7, key.peer_fingerprint)
       .Bind(8, key.dataset)
       .Bind(9, key.dataset_digest);
@@ -171,7 +172,7 @@ absl::Status RecordRevealedIn(internal::Db& db, std::string_view job_id,
   const std::string alliance = sel.Text(0), peer = sel.Text(1), fingerprint = sel.Text(2),
                     dataset = sel.Text(3), digest = sel.Text(4);
   sel.Reset();
-  const std::string now = internal::Rfc3339Now();
+  const std::string now = db.NowRfc3339();
   LIAISON_ASSIGN_OR_RETURN(
       internal::Stmt ins,
       db.Prepare("INSERT OR IGNORE INTO item_budget (alliance, peer, item_digest, job_id, "

@@ -10,7 +10,6 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "data/profile.h"
-#include "node/dp_jobs.h"
 #include "node/internal/util.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
@@ -82,10 +81,6 @@ absl::StatusOr<std::string> BuildField(const Json& v) {
   return build;
 }
 
-bool Contains(const std::vector<std::string>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
 Json DpJson(const OfferDp& dp) {
   return Json{{"epsilon", dp.epsilon},
               {"delta", dp.delta},
@@ -133,7 +128,7 @@ absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
   LIAISON_ASSIGN_OR_RETURN(o.question, Str(v, "question"));
   LIAISON_ASSIGN_OR_RETURN(o.protocol, Str(v, "protocol"));
   LIAISON_ASSIGN_OR_RETURN(std::string result_to, Str(v, "result_to"));
-  absl::StatusOr<OfferResultTo> rt = ParseOfferResultTo(result_to);
+  absl::StatusOr<session::ResultTo> rt = ParseOfferResultTo(result_to);
   if (!rt.ok()) return absl::DataLossError(std::string(rt.status().message()));
   o.result_to = *rt;
   LIAISON_ASSIGN_OR_RETURN(o.set_size, Uint(v, "set_size"));
@@ -182,17 +177,18 @@ absl::StatusOr<JobOffer> OfferFromJson(const Json& v) {
 
 }  // namespace
 
-std::string_view OfferResultToName(OfferResultTo r) {
+std::string_view OfferResultToName(session::ResultTo r) {
   switch (r) {
-    case OfferResultTo::kInitiator: return "initiator";
-    case OfferResultTo::kResponder: return "responder";
-    case OfferResultTo::kBoth: return "both";
+    case session::ResultTo::kMe: return "initiator";
+    case session::ResultTo::kPeer: return "responder";
+    case session::ResultTo::kBoth: return "both";
   }
   return "initiator";
 }
 
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s) {
-  for (OfferResultTo r : {OfferResultTo::kInitiator, OfferResultTo::kResponder, OfferResultTo::kBoth}) {
+absl::StatusOr<session::ResultTo> ParseOfferResultTo(std::string_view s) {
+  for (session::ResultTo r :
+       {session::ResultTo::kMe, session::ResultTo::kPeer, session::ResultTo::kBoth}) {
     if (s == OfferResultToName(r)) return r;
   }
   return absl::InvalidArgumentError(
@@ -297,142 +293,8 @@ absl::StatusOr<Go> RecvGo(net::Channel& channel) {
 }
 
 std::string SessionProtocol(std::string_view protocol) {
-  return std::string(protocol == "ecdh" ? psi::EcdhPsi::kProtocolName
-                                        : psi::Rr22Psi::kProtocolName);
-}
-
-absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
-                                              std::string_view protocol,
-                                              std::string_view question) {
-  const bool variant = session::HasMaliciousVariant(SessionProtocol(protocol), question);
-  if (!alliance.security) {
-    return variant ? session::Security::kMalicious : session::Security::kSemiHonest;
-  }
-  if (*alliance.security == session::Security::kMalicious && !variant) {
-    return absl::PermissionDeniedError(
-        StrCat("alliance ", alliance.name, " asks for malicious security, and ", question,
-               " on ", protocol, " has no malicious-secure variant"));
-  }
-  return *alliance.security;
-}
-
-std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose) {
-  if (n < alliance.min_set_size || n > alliance.max_set_size) {
-    return StrCat(whose, " set size ", n, " is outside alliance ", alliance.name, "'s bounds [",
-                  alliance.min_set_size, ", ", alliance.max_set_size, "]");
-  }
-  return "";
-}
-
-std::string BuildRefusal(const AllianceConfig& alliance, std::string_view build,
-                         std::string_view whose) {
-  if (alliance.require_build.empty() || (!build.empty() && Contains(alliance.require_build, build))) {
-    return "";
-  }
-  const size_t n = alliance.require_build.size();
-  return StrCat(whose, " build ", build.empty() ? std::string_view("(none announced)") : build,
-                " is not one of the ", n, n == 1 ? " build" : " builds", " alliance ",
-                alliance.name, " requires (require_build)");
-}
-
-PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
-                                const JobOffer& offer, const data::Profile& profile) {
-  PolicyDecision d;
-  auto refuse = [&](std::string_view code, std::string reason) {
-    d.refusal_code = std::string(code);
-    d.reason = std::move(reason);
-    return d;
-  };
-  auto a = config.alliances.find(offer.alliance);
-  if (a == config.alliances.end() || !Contains(a->second.members, peer.name)) {
-    // The same answer whether the alliance is unknown or the peer is not in
-    // it: a peer learns nothing about alliances it is not part of.
-    return refuse(kRefusePeerNotInAlliance,
-                  StrCat("this node has no alliance ", offer.alliance, " with ", peer.name));
-  }
-  const AllianceConfig& alliance = a->second;
-  d.alliance = &alliance;
-  bool question_known = false;
-  for (Question q : alliance.questions) question_known |= QuestionName(q) == offer.question;
-  if (!question_known) {
-    return refuse(kRefuseQuestionNotAllowed, StrCat("alliance ", alliance.name,
-                                                    " does not allow the question ",
-                                                    offer.question));
-  }
-  if (!Contains(alliance.protocols, offer.protocol)) {
-    return refuse(kRefuseProtocolNotAllowed, StrCat("alliance ", alliance.name,
-                                                    " does not allow the protocol ",
-                                                    offer.protocol));
-  }
-  auto mapped = alliance.datasets.find(peer.name);
-  if (mapped == alliance.datasets.end() || mapped->second.empty()) {
-    return refuse(kRefuseDatasetNotAllowed,
-                  StrCat("alliance ", alliance.name, " allows no dataset of ours for ", peer.name));
-  }
-  if (offer.peer_dataset.empty()) {
-    d.dataset = mapped->second.front();
-  } else if (Contains(mapped->second, offer.peer_dataset)) {
-    d.dataset = offer.peer_dataset;
-  } else {
-    return refuse(kRefuseDatasetNotAllowed,
-                  StrCat("alliance ", alliance.name, " does not allow dataset ",
-                         offer.peer_dataset, " for ", peer.name));
-  }
-  if (offer.profile_digest != profile.digest()) {
-    return refuse(kRefuseProfileMismatch,
-                  StrCat("normalisation profile differs: ours ", profile.name(), " v",
-                         profile.version(), " (sha256 ", profile.digest().substr(0, 12),
-                         "...), the initiator's ", offer.profile_name, " v",
-                         offer.profile_version, " (sha256 ",
-                         offer.profile_digest.substr(0, 12), "...)"));
-  }
-  if (!session::CompatibleSoftware(offer.software_version, kVersion)) {
-    return refuse(kRefuseSoftware, StrCat("software ", offer.software_version,
-                                          " cannot run jobs with ours, ", kVersion));
-  }
-  std::string build = BuildRefusal(alliance, offer.build, "the initiator's");
-  if (!build.empty()) return refuse(kRefuseBuildNotAllowed, build);
-  std::string size = SetSizeRefusal(alliance, offer.set_size, "the initiator's");
-  if (!size.empty()) return refuse(kRefuseSetSize, size);
-  if (offer.dp) {
-    if (!alliance.dp.has_value()) {
-      return refuse(kRefuseQuestionNotAllowed, StrCat("alliance ", alliance.name,
-                                                      " has no privacy budget here"));
-    }
-    if (offer.protocol != "rr22") {
-      return refuse(kRefuseProtocolNotAllowed, "count and sum jobs run on rr22 only");
-    }
-    absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer.question, *offer.dp);
-    if (!spec.ok()) return refuse(kRefuseDpParameters, std::string(spec.status().message()));
-    if (offer.question == "sum") {
-      const bool we_bring = offer.dp->values == "responder";
-      auto ds = config.datasets.find(d.dataset);
-      if (we_bring && (ds == config.datasets.end() || !DatasetHasValues(ds->second))) {
-        return refuse(kRefuseDpParameters,
-                      StrCat("dataset ", d.dataset, " has no value column or field here"));
-      }
-      // The sum must reach the side without values (psi/private_aggregate.h).
-      const bool values_side_alone =
-          (we_bring && offer.result_to == OfferResultTo::kResponder) ||
-          (!we_bring && offer.result_to == OfferResultTo::kInitiator);
-      if (offer.dp->values.empty() || values_side_alone) {
-        return refuse(kRefuseDpParameters,
-                      "a sum must go to the side without values (or to both)");
-      }
-    }
-  }
-  absl::StatusOr<session::Security> security =
-      SecurityFor(alliance, offer.protocol, offer.question);
-  if (!security.ok()) {
-    return refuse(kRefuseSecurityUnavailable, std::string(security.status().message()));
-  }
-  if (offer.security != *security) {
-    return refuse(kRefuseSecurityMismatch,
-                  StrCat("alliance ", alliance.name, " runs ", offer.question, " on ",
-                         offer.protocol, " ", session::SecurityName(*security),
-                         " here; the offer asks for ", session::SecurityName(offer.security)));
-  }
-  return d;
+  absl::StatusOr<session::Protocol> p = session::ParseProtocol(protocol);
+  return std::string(session::ProtocolSessionName(p.ok() ? *p : session::Protocol::kRr22));
 }
 
 std::string OfferParamsJson(const JobOffer& offer, uint64_t responder_set_size,

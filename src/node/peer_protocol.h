@@ -74,10 +74,12 @@ inline constexpr char kRefuseOfferChanged[] = "offer_changed";
 inline constexpr char kRefuseSecurityMismatch[] = "security_mismatch";
 inline constexpr char kRefuseSecurityUnavailable[] = "security_unavailable";
 
-// ResultToName for offers, from the initiator's view.
-enum class OfferResultTo { kInitiator, kResponder, kBoth };
-std::string_view OfferResultToName(OfferResultTo r);  // "initiator", "responder", "both"
-absl::StatusOr<OfferResultTo> ParseOfferResultTo(std::string_view s);
+// An offer says who receives the result (session::ResultTo) from the
+// initiator's view, in the words of the two roles: OfferResultToName is
+// "initiator" for kMe, "responder" for kPeer and "both"; ParseOfferResultTo
+// its inverse (InvalidArgument for anything else).
+std::string_view OfferResultToName(session::ResultTo r);
+absl::StatusOr<session::ResultTo> ParseOfferResultTo(std::string_view s);
 
 // OfferDp is the differential-privacy part of a count or sum offer, as
 // exact decimal or rational strings (dp/rational.h); node/dp_jobs.h turns
@@ -98,7 +100,8 @@ struct JobOffer {
   std::string alliance;
   std::string question;  // "match", "count" or "sum"
   std::string protocol;  // "rr22" or "ecdh"
-  OfferResultTo result_to = OfferResultTo::kInitiator;
+  // result_to is from the initiator's view: kMe is the initiator.
+  session::ResultTo result_to = session::ResultTo::kMe;
   uint64_t set_size = 0;  // the initiator's distinct items
   // peer_dataset names the responder's dataset to match against; empty
   // lets the responder use the first one its alliance maps to this peer.
@@ -113,7 +116,7 @@ struct JobOffer {
   // dp is set exactly for count and sum offers (RecvOffer checks it).
   std::optional<OfferDp> dp;
   // security is the adversary model the job runs in; it must be the one the
-  // responder's own policy gives the job (SecurityFor).
+  // responder's own policy gives the job (node/policy.h, SecurityFor).
   session::Security security = session::Security::kSemiHonest;
 };
 
@@ -166,53 +169,9 @@ absl::StatusOr<JobOffer> ParseCanonicalOffer(std::string_view json);
 // `admitted`, for a person ("dp.epsilon, set_size"); "" if none.
 std::string OfferChanges(const JobOffer& admitted, const JobOffer& offered);
 
-// PolicyDecision is what CheckOfferPolicy found.
-struct PolicyDecision {
-  // refusal_code is empty when the offer passes.
-  std::string refusal_code;
-  std::string reason;
-  const AllianceConfig* alliance = nullptr;
-  // dataset is the name of our dataset the job would use.
-  std::string dataset;
-};
-
-// CheckOfferPolicy checks an offer from `peer` against this node's own
-// config, everything that does not need the data or the store: the alliance
-// exists and has the peer as a member, the question and protocol are
-// allowed, the requested dataset is one the alliance maps to this peer, the
-// initiator's set size is within bounds, the profile digest is ours, the
-// software versions are compatible and the initiator's build is one the
-// alliance requires (require_build); for count and sum, that the alliance
-// has a dp budget and the DP parameters are valid (node/dp_jobs.h); last,
-// that the offer's security model is the one SecurityFor gives the job. It
-// never fails; a refusal is in the decision. `profile` is this node's
-// normalisation profile.
-PolicyDecision CheckOfferPolicy(const Config& config, const PeerConfig& peer,
-                                const JobOffer& offer, const data::Profile& profile);
-
 // SessionProtocol maps a job's protocol ("rr22", "ecdh") to the session's
 // protocol name ("rr22-psi", "ecdh-psi").
 std::string SessionProtocol(std::string_view protocol);
-
-// SecurityFor is the security model `alliance`'s policy gives a job of
-// `question` on `protocol` ("rr22", "ecdh"): the alliance's `security` if
-// it sets one, else malicious wherever a malicious variant exists
-// (session::HasMaliciousVariant) and semi-honest otherwise.
-// PermissionDenied if the alliance asks for malicious and the job has no
-// malicious variant.
-absl::StatusOr<session::Security> SecurityFor(const AllianceConfig& alliance,
-                                              std::string_view protocol,
-                                              std::string_view question);
-
-// SetSizeRefusal returns "" if `n` is within the alliance's bounds, and the
-// reason otherwise. `whose` names the side ("our", "the initiator's").
-std::string SetSizeRefusal(const AllianceConfig& alliance, uint64_t n, std::string_view whose);
-
-// BuildRefusal returns "" if the alliance requires no build or lists
-// `build`, and the reason naming `build` otherwise. `whose` names the side
-// ("the initiator's", "the responder's").
-std::string BuildRefusal(const AllianceConfig& alliance, std::string_view build,
-                         std::string_view whose);
 
 // OfferParamsJson returns the canonical job parameters both sides agree on
 // once the responder accepted: job id, alliance, question, protocol,

@@ -211,7 +211,7 @@ absl::StatusOr<LedgerTotals> ReserveIn(internal::Db& db, const BudgetKey& key,
       .Bind(4, dp::FormatRational(cost.epsilon))
       .Bind(5, dp::FormatRational(cost.delta))
       .Bind(6, job_id)
-      .Bind(7, internal::Rfc3339Now())
+      .Bind(7, db.NowRfc3339())
       .Bind(8, key.peer_fingerprint)
       .Bind(9, key.dataset_digest);
   LIAISON_RETURN_IF_ERROR(ins.Run());

@@ -1,6 +1,8 @@
 // The responder side of the daemon: it accepts peers' connections and
-// answers their offers from this node's own policy (docs/wire/node-peer.md,
-// "The responder's decision"), records them, and runs the accepted ones.
+// answers their offers from this node's own policy (node/policy.h;
+// docs/wire/node-peer.md, "The responder's decision"), records them, takes
+// an analyst's decision on those awaiting approval, and runs the accepted
+// ones.
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,28 +15,24 @@
 #include "node/dp_jobs.h"
 #include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
+#include "node/job_outcome.h"
+#include "node/policy.h"
 #include "node/privacy_ledger.h"
 
 namespace liaison::node {
 namespace {
 
 using Json = nlohmann::json;
-using internal::ChargeJson;
-using internal::DpParamsJson;
+using internal::kMaxListedJobs;
 using internal::NodeProfile;
 using internal::ParseRfc3339;
-using internal::RefusalText;
-using internal::RunOutcome;
-using internal::SplitRefusal;
 
 constexpr uint32_t kBusyRetrySeconds = 2;
 
 // AdmittedOfferJson is the canonical offer a responder job was admitted
 // with (CanonicalOffer), or nullopt for a job recorded without one.
 std::optional<std::string> AdmittedOfferJson(const Job& job) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object() || !p.contains("offer") || !p["offer"].is_object()) return std::nullopt;
-  return p["offer"].dump();
+  return internal::ParseJobParamsRecord(job).offer;
 }
 
 }  // namespace
@@ -232,7 +230,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   std::optional<LoadedDataset> data;
   if (decision.refusal_code.empty()) {
     absl::StatusOr<LoadedDataset> loaded =
-        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile());
+        LoadDataset(config_.datasets.at(decision.dataset), NodeProfile(), clock().Now());
     if (!loaded.ok()) {
       decision.refusal_code = kRefuseDatasetUnavailable;
       decision.reason = StrCat("dataset ", decision.dataset, " cannot be read");
@@ -256,13 +254,13 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     r.question = offer->question;
     r.protocol = offer->protocol;
     r.actor = actor;
-    Json params{{"dataset", decision.dataset},
-                {"peer_dataset", offer->peer_dataset},
-                {"result_to", OfferResultToName(offer->result_to)},
-                {"initiator_set_size", offer->set_size},
-                {"security", session::SecurityName(offer->security)},
-                {"offer", Json::parse(CanonicalOffer(*offer), nullptr,
-                                      /*allow_exceptions=*/false)}};
+    internal::JobParamsRecord params;
+    params.dataset = decision.dataset;
+    params.peer_dataset = offer->peer_dataset;
+    params.result_to = offer->result_to;
+    params.initiator_set_size = offer->set_size;
+    params.security = offer->security;
+    params.offer = CanonicalOffer(*offer);
     // A count or sum whose initiator receives reserves our privacy cost in
     // the transaction that admits the offer (node/dp_jobs.h).
     // Like every charge it counts in all the ledgers of the data: the
@@ -274,16 +272,16 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
       absl::StatusOr<psi::DpAggregateSpec> spec = DpSpecOf(offer->question, *offer->dp);
       absl::StatusOr<PrivacyBudgets> b = PrivacyBudgetsFor(config_, peer->name, decision.dataset);
       if (spec.ok() && b.ok()) {
-        charge = PrivacyChargeOf(*spec, offer->result_to != OfferResultTo::kResponder);
+        charge = PrivacyChargeOf(*spec, offer->result_to != session::ResultTo::kPeer);
         budgets = *b;
-        params["dp"] = DpParamsJson(*offer->dp);
-        params["privacy_charge"] = ChargeJson(*charge);
+        params.dp = *offer->dp;
+        params.privacy_charge = *charge;
       } else {
         decision.refusal_code = kRefuseDpParameters;
         decision.reason = std::string((spec.ok() ? b.status() : spec.status()).message());
       }
     }
-    r.params_json = params.dump();
+    r.params_json = internal::JobParamsRecordJson(params, JobRole::kResponder);
     const bool manual =
         decision.alliance != nullptr && decision.alliance->approval == Approval::kManual;
     const uint32_t per_hour = decision.alliance ? decision.alliance->jobs_per_hour_per_peer : 0;
@@ -295,7 +293,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     const BudgetKey key{peer->fingerprint, peer->name, offer->alliance, decision.dataset,
                         data ? data->info.digest : std::string()};
     const uint64_t revealed_worst =
-        offer->result_to == OfferResultTo::kResponder
+        offer->result_to == session::ResultTo::kPeer
             ? 0
             : std::min<uint64_t>(offer->set_size, data ? data->info.num_distinct : 0);
     const char* exhausted = kRefusePrivacyBudget;  // which reservation failed
@@ -445,12 +443,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     return EndActive(job.id);
   }
   job = *std::move(running);
-  AuditContent started;
-  started.dataset_digests = {data->info.digest};
-  started.profile_digest = NodeProfile().digest();
-  started.counts = {{"items", static_cast<int64_t>(data->info.num_distinct)},
-                    {"peer_items", static_cast<int64_t>(admitted->set_size)}};
-  started.peer_build = offer->build;
+  const AuditContent started =
+      StartedAudit(data->info, NodeProfile().digest(), admitted->set_size, offer->build);
   Record(AuditKind::kJobStarted, job, actor, &started);
   absl::StatusOr<RunOutcome> out =
       Runner::Run(*this, channel, *admitted, /*initiator=*/false, data->info.num_distinct,
@@ -484,5 +478,46 @@ psi::AggregateNoise Daemon::TakeJobNoise(const std::string& job_id) {
   job_noise_.erase(it);
   return noise;
 }
+
+// --- an analyst's decisions ---------------------------------------------------
+
+absl::StatusOr<std::vector<Job>> Daemon::ListOffers() {
+  LIAISON_ASSIGN_OR_RETURN(std::vector<Job> jobs,
+                           store_->ListJobs(kMaxListedJobs, JobState::kAwaitingApproval));
+  std::vector<Job> out;
+  const absl::Duration timeout = absl::Seconds(config_.node.approval_timeout_seconds);
+  for (Job& job : jobs) {
+    if (job.role != JobRole::kResponder) continue;
+    if (ParseRfc3339(job.created) + timeout < absl::FromChrono(clock().Now())) {
+      Finalize(job, JobState::kRefused,
+               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode);
+      continue;
+    }
+    out.push_back(std::move(job));
+  }
+  return out;
+}
+
+absl::StatusOr<Job> Daemon::DecideOffer(std::string_view id, bool approve,
+                                        std::string_view reason, std::string_view actor) {
+  LIAISON_ASSIGN_OR_RETURN(Job job, store_->GetJob(id));
+  if (job.role != JobRole::kResponder || job.state != JobState::kAwaitingApproval) {
+    return absl::FailedPreconditionError(
+        StrCat("job ", id, " is not a peer's offer awaiting approval (it is ",
+               JobStateName(job.state), ")"));
+  }
+  if (approve) {
+    LIAISON_ASSIGN_OR_RETURN(Job done, Transition(id, JobState::kQueued, ""));
+    Record(AuditKind::kJobApproved, done, actor);
+    return done;
+  }
+  LIAISON_ASSIGN_OR_RETURN(
+      Job done,
+      Transition(id, JobState::kRefused,
+                 RefusalText(kRefuseByAnalyst, reason.empty() ? "refused by an analyst" : reason)));
+  Record(AuditKind::kJobRefused, done, actor);
+  return done;
+}
+
 
 }  // namespace liaison::node

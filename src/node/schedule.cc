@@ -165,7 +165,7 @@ absl::Status Scheduler::CatchUpAfterDowntime() {
         LIAISON_ASSIGN_OR_RETURN(
             internal::Stmt s,
             db.Prepare("INSERT INTO schedule_state (name, through, updated) VALUES (?, ?, ?)"));
-        s.Bind(1, state.name).Bind(2, state.through).Bind(3, internal::Rfc3339Now());
+        s.Bind(1, state.name).Bind(2, state.through).Bind(3, internal::Rfc3339At(clock_.Now()));
         return s.Run();
       }));
     }
@@ -295,7 +295,7 @@ absl::Status Scheduler::ReportMissed(Entry& e, int64_t first, int64_t last, int6
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
         db.Prepare("UPDATE schedule_state SET through = ?, updated = ? WHERE name = ?"));
-    s.Bind(1, new_through).Bind(2, internal::Rfc3339Now()).Bind(3, e.config.name);
+    s.Bind(1, new_through).Bind(2, internal::Rfc3339At(clock_.Now())).Bind(3, e.config.name);
     return s.Run();
   }));
   if (webhooks_ != nullptr) webhooks_->Wake();
@@ -316,7 +316,7 @@ absl::Status Scheduler::RecordFired(Entry& e, int64_t fire_time, const std::stri
     s.Bind(1, fire_time)
         .Bind(2, fire_time)
         .Bind(3, job_id)
-        .Bind(4, internal::Rfc3339Now())
+        .Bind(4, internal::Rfc3339At(clock_.Now()))
         .Bind(5, e.config.name);
     return s.Run();
   }));

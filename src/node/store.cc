@@ -146,7 +146,7 @@ absl::Status CreatePrivateFile(const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<Job> JobFromRequest(const JobRequest& request) {
+absl::StatusOr<Job> JobFromRequest(const JobRequest& request, Clock::TimePoint now) {
   for (auto [name, value] : {std::pair<std::string_view, const std::string*>{"alliance", &request.alliance},
                              {"peer", &request.peer},
                              {"question", &request.question},
@@ -167,7 +167,7 @@ absl::StatusOr<Job> JobFromRequest(const JobRequest& request) {
   job.question = request.question;
   job.protocol = request.protocol;
   job.actor = request.actor;
-  job.created = job.updated = internal::Rfc3339Now();
+  job.created = job.updated = internal::Rfc3339At(now);
   return job;
 }
 
@@ -263,6 +263,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path,
   LIAISON_ASSIGN_OR_RETURN(
       internal::Db db,
       internal::Db::Open(path, options.read_only, options.create, options.busy_timeout_ms));
+  if (options.clock != nullptr) db.set_clock(*options.clock);
   std::unique_ptr<Store> store(
       new Store(std::make_unique<internal::Db>(std::move(db)), options.read_only));
   LIAISON_RETURN_IF_ERROR(store->Migrate(options.read_only));
@@ -328,7 +329,7 @@ absl::Status Store::Migrate(bool read_only) {
       LIAISON_RETURN_IF_ERROR(db.Exec(m.sql));
       LIAISON_ASSIGN_OR_RETURN(
           internal::Stmt ins, db.Prepare("INSERT INTO schema_version (version, applied) VALUES (?, ?)"));
-      ins.Bind(1, static_cast<int64_t>(m.version)).Bind(2, internal::Rfc3339Now());
+      ins.Bind(1, static_cast<int64_t>(m.version)).Bind(2, db.NowRfc3339());
       LIAISON_RETURN_IF_ERROR(ins.Run());
     }
     schema_version_ = kSchemaVersion;
@@ -370,7 +371,7 @@ absl::StatusOr<NewApiKey> Store::CreateApiKey(ApiScope scope, std::string_view l
   out.key.id = StrCat("key_", id_hex);
   out.key.scope = scope;
   out.key.label = std::string(label);
-  out.key.created = internal::Rfc3339Now();
+  out.key.created = db_->NowRfc3339();
   {
     LIAISON_ASSIGN_OR_RETURN(std::string secret_hex, internal::RandomHex(kTokenRandomLen));
     std::string token = StrCat(kTokenPrefix, secret_hex);
@@ -416,7 +417,7 @@ absl::StatusOr<ApiKey> Store::AuthenticateApiKey(std::string_view token) {
   if (!key || key->revoked) return denied;
   // last_used, to the minute: one write a minute per key at most, not one
   // per request. A failure to note it does not fail the request.
-  const std::string minute = internal::Rfc3339Now().substr(0, 16);  // "YYYY-MM-DDTHH:MM"
+  const std::string minute = db_->NowRfc3339().substr(0, 16);  // "YYYY-MM-DDTHH:MM"
   if (key->last_used.compare(0, 16, minute) != 0) {
     const std::string stamp = StrCat(minute, ":00Z");
     absl::Status noted = Write([&](internal::Db& db) -> absl::Status {
@@ -435,7 +436,7 @@ absl::Status Store::RevokeApiKey(std::string_view id) {
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
         db.Prepare("UPDATE api_keys SET revoked = COALESCE(revoked, ?) WHERE id = ?"));
-    s.Bind(1, internal::Rfc3339Now()).Bind(2, id);
+    s.Bind(1, db.NowRfc3339()).Bind(2, id);
     LIAISON_RETURN_IF_ERROR(s.Run());
     if (db.Changes() == 0) return absl::NotFoundError(StrCat("no API key ", id));
     return absl::OkStatus();
@@ -460,7 +461,7 @@ absl::StatusOr<std::vector<ApiKey>> Store::ListApiKeys() {
 
 absl::StatusOr<CreateJobResult> Store::CreateJob(const JobRequest& request,
                                                  const JobChangeHook& hook) {
-  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request, db_->clock().Now()));
   LIAISON_ASSIGN_OR_RETURN(std::string id_hex, internal::RandomHex(16));
   job.id = StrCat("job_", id_hex);
 
@@ -497,7 +498,7 @@ absl::StatusOr<PeerJobAdmission> Store::AdmitPeerJob(const JobRequest& request,
                                                      uint32_t jobs_per_hour, JobState state,
                                                      std::string_view refusal,
                                                      const JobChangeHook& hook) {
-  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request));
+  LIAISON_ASSIGN_OR_RETURN(Job job, JobFromRequest(request, db_->clock().Now()));
   job.id = std::string(id);
   job.role = JobRole::kResponder;
   job.idempotency_key.clear();
@@ -510,7 +511,7 @@ absl::StatusOr<PeerJobAdmission> Store::AdmitPeerJob(const JobRequest& request,
       job.error = std::string(refusal);
     } else {
       const std::string since =
-          internal::Rfc3339At(std::chrono::system_clock::now() - std::chrono::hours(1));
+          internal::Rfc3339At(db.clock().Now() - std::chrono::hours(1));
       LIAISON_ASSIGN_OR_RETURN(
           internal::Stmt count,
           db.Prepare("SELECT count(*) FROM jobs WHERE role = 'responder' AND peer = ? AND "
@@ -566,7 +567,7 @@ absl::StatusOr<Job> Store::FinishJob(const JobResult& result, const JobChangeHoo
     }
     job = std::move(*current);
     job.state = JobState::kSucceeded;
-    job.updated = internal::Rfc3339Now();
+    job.updated = db.NowRfc3339();
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt u, db.Prepare("UPDATE jobs SET state = ?, updated = ? WHERE id = ?"));
     u.Bind(1, JobStateName(job.state)).Bind(2, job.updated).Bind(3, job.id);
@@ -636,7 +637,7 @@ absl::StatusOr<Job> Store::TransitionJob(std::string_view id, JobState to,
     }
     job = std::move(*current);
     job.state = to;
-    job.updated = internal::Rfc3339Now();
+    job.updated = db.NowRfc3339();
     job.error = (to == JobState::kFailed || to == JobState::kRefused) ? std::string(error) : "";
     LIAISON_ASSIGN_OR_RETURN(
         internal::Stmt s,
@@ -658,7 +659,7 @@ absl::StatusOr<Job> Store::NoteJobError(std::string_view id, std::string_view er
           StrCat("job ", id, " is ", JobStateName(current->state), "; it takes no more notes"));
     }
     job = std::move(*current);
-    job.updated = internal::Rfc3339Now();
+    job.updated = db.NowRfc3339();
     job.error = std::string(error);
     LIAISON_ASSIGN_OR_RETURN(internal::Stmt s,
                              db.Prepare("UPDATE jobs SET updated = ?, error = ? WHERE id = ?"));

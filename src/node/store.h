@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "node/clock.h"
 #include "base/secret.h"
 
 namespace liaison::node {
@@ -137,11 +138,11 @@ struct Job {
 };
 
 // JobFromRequest returns the job CreateJob would insert for `request`:
-// queued, created now, with canonical params_json, but without an id (one
-// is drawn when it is inserted) and not stored. InvalidArgument as for
+// queued, created at `now`, with canonical params_json, but without an id
+// (one is drawn when it is inserted) and not stored. InvalidArgument as for
 // CreateJob. The daemon uses it to describe a request it refused before
 // creating anything.
-absl::StatusOr<Job> JobFromRequest(const JobRequest& request);
+absl::StatusOr<Job> JobFromRequest(const JobRequest& request, Clock::TimePoint now);
 
 // JobResult is the stored result of a succeeded job, written in the same
 // transaction that marks the job succeeded.
@@ -188,6 +189,11 @@ class Store {
     // create makes the file if it does not exist (mode 0600).
     bool create = false;
     int busy_timeout_ms = 5000;
+    // clock stamps the rows the store writes (jobs' created and updated
+    // times, API keys, budget reservations, audit records) and measures its
+    // windows (the hourly job rate limit, the daily item budget); null is
+    // SystemClock(). It must outlive the store.
+    Clock* clock = nullptr;
   };
 
   // Open opens the store at `path`, sets WAL mode and the pragmas above and

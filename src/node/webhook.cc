@@ -366,7 +366,7 @@ absl::Status WebhookDispatcher::EnqueueIn(internal::Db& db, const WebhookNotific
         .Bind(4, n.job ? n.job->id : std::string())
         .Bind(5, body)
         .Bind(6, now_ms)
-        .Bind(7, internal::Rfc3339Now());
+        .Bind(7, internal::Rfc3339At(clock_.Now()));
     LIAISON_RETURN_IF_ERROR(s.Run());
   }
   return absl::OkStatus();
@@ -500,7 +500,7 @@ absl::Status WebhookDispatcher::Record(const Hook* hook, const WebhookDelivery& 
                                        const Attempt& a) {
   const int64_t attempts = d.attempts + 1;
   const int64_t now_ms = UnixMillis(clock_.Now());
-  const std::string now = internal::Rfc3339Now();
+  const std::string now = internal::Rfc3339At(clock_.Now());
   bool give_up = a.outcome == Attempt::Outcome::kFail ||
                  (a.outcome == Attempt::Outcome::kRetry &&
                   (hook == nullptr || attempts >= hook->config.max_attempts));

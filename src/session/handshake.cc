@@ -305,34 +305,6 @@ std::optional<std::pair<int, int>> MajorMinor(std::string_view v) {
 
 }  // namespace
 
-std::string_view ResultToName(ResultTo r) {
-  switch (r) {
-    case ResultTo::kBoth: return "both";
-    case ResultTo::kMe: return "me";
-    case ResultTo::kPeer: return "peer";
-  }
-  return "?";
-}
-
-absl::StatusOr<ResultTo> ParseResultTo(std::string_view s) {
-  if (s == "both") return ResultTo::kBoth;
-  if (s == "me") return ResultTo::kMe;
-  if (s == "peer") return ResultTo::kPeer;
-  return absl::InvalidArgumentError(
-      StrCat("result recipients must be both, me or peer, not '", s, "'"));
-}
-
-std::string_view SecurityName(Security s) {
-  return s == Security::kMalicious ? "malicious" : "semi-honest";
-}
-
-absl::StatusOr<Security> ParseSecurity(std::string_view s) {
-  if (s == "semi-honest") return Security::kSemiHonest;
-  if (s == "malicious") return Security::kMalicious;
-  return absl::InvalidArgumentError(
-      StrCat("security must be semi-honest or malicious, not '", s, "'"));
-}
-
 bool CompatibleSoftware(std::string_view a, std::string_view b) {
   auto va = MajorMinor(a);
   auto vb = MajorMinor(b);

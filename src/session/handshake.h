@@ -19,23 +19,11 @@
 
 #include "absl/status/statusor.h"
 #include "net/channel.h"
+#include "session/job_params.h"
 
 namespace liaison::session {
 
-// ResultTo says which side learns the result, from the speaker's view.
-enum class ResultTo { kBoth, kMe, kPeer };
-
-std::string_view ResultToName(ResultTo r);
-absl::StatusOr<ResultTo> ParseResultTo(std::string_view s);
-
-// Security is the adversary model the protocol must withstand; both sides
-// must ask for the same one.
-enum class Security { kSemiHonest, kMalicious };
-
-// SecurityName is "semi-honest" or "malicious"; ParseSecurity its inverse
-// (InvalidArgument for anything else).
-std::string_view SecurityName(Security s);
-absl::StatusOr<Security> ParseSecurity(std::string_view s);
+// ResultTo and Security are the job vocabulary's (job_params.h).
 
 // DpOffer is the differential-privacy part of an offer (count and sum modes
 // with --epsilon): the mechanism and its exact parameters, so that both

@@ -185,7 +185,7 @@ class DaemonPeerTest : public ::testing::Test {
     o.alliance = "fin";
     o.question = "match";
     o.protocol = "rr22";
-    o.result_to = OfferResultTo::kInitiator;
+    o.result_to = session::ResultTo::kMe;
     o.set_size = set_size;
     o.profile_name = std::string(data::Profile::V1().name());
     o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
@@ -347,7 +347,7 @@ TEST_F(DaemonPeerTest, ReofferDifferingInAnyParameterIsRefused) {
   using Change = std::function<void(JobOffer&)>;
   const std::vector<std::pair<std::string, Change>> changes = {
       {"set_size", [](JobOffer& o) { o.set_size += 1; }},
-      {"result_to", [](JobOffer& o) { o.result_to = OfferResultTo::kBoth; }},
+      {"result_to", [](JobOffer& o) { o.result_to = session::ResultTo::kBoth; }},
       {"peer_dataset", [](JobOffer& o) { o.peer_dataset = "ind"; }},
       {"profile.name", [](JobOffer& o) { o.profile_name += "-x"; }},
       {"software_version", [](JobOffer& o) { o.software_version += "-patched"; }},

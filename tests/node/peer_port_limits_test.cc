@@ -130,7 +130,7 @@ class PeerPortLimitsTest : public ::testing::Test {
     o.alliance = "fin";
     o.question = "match";
     o.protocol = "rr22";
-    o.result_to = OfferResultTo::kInitiator;
+    o.result_to = session::ResultTo::kMe;
     o.set_size = 3;
     o.profile_name = std::string(data::Profile::V1().name());
     o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());

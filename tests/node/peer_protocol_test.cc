@@ -9,55 +9,24 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "net/channel.h"
+#include "node/testing/match_offer.h"
 
 namespace liaison::node {
 namespace {
 
-JobOffer MakeOffer() {
-  JobOffer o;
-  o.job_id = "job_" + std::string(32, 'a');
-  o.alliance = "fin";
-  o.question = "match";
-  o.protocol = "rr22";
-  o.set_size = 5;
-  o.profile_name = std::string(data::Profile::V1().name());
-  o.profile_version = static_cast<uint32_t>(data::Profile::V1().version());
-  o.profile_digest = data::Profile::V1().digest();
-  o.software_version = kVersion;
-  o.security = session::Security::kMalicious;  // the default for rr22 match
-  return o;
-}
-
-Config MakeConfig() {
-  Config c;
-  PeerConfig bravo{"bravo", "127.0.0.1:1", "sha256:" + std::string(64, 'b')};
-  c.peers["bravo"] = bravo;
-  c.datasets["ind"].name = "ind";
-  c.datasets["other"].name = "other";
-  AllianceConfig a;
-  a.name = "fin";
-  a.members = {"bravo"};
-  a.datasets["bravo"] = {"ind"};
-  a.questions = {Question::kMatch};
-  a.protocols = {"rr22"};
-  a.min_set_size = 2;
-  a.max_set_size = 10;
-  a.jobs_per_hour_per_peer = 5;
-  c.alliances["fin"] = a;
-  return c;
-}
+JobOffer MakeOffer() { return testing::MatchOffer(); }
 
 TEST(PeerProtocolTest, OfferRoundTrips) {
   auto [a, b] = net::LocalPair();
   JobOffer o = MakeOffer();
   o.peer_dataset = "ind";
-  o.result_to = OfferResultTo::kBoth;
+  o.result_to = session::ResultTo::kBoth;
   ASSERT_TRUE(SendOffer(*a, o).ok());
   absl::StatusOr<JobOffer> got = RecvOffer(*b);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->job_id, o.job_id);
   EXPECT_EQ(got->peer_dataset, "ind");
-  EXPECT_EQ(got->result_to, OfferResultTo::kBoth);
+  EXPECT_EQ(got->result_to, session::ResultTo::kBoth);
   EXPECT_EQ(got->profile_digest, o.profile_digest);
   EXPECT_EQ(got->security, session::Security::kMalicious);
   EXPECT_EQ(CanonicalOffer(*got), CanonicalOffer(o));
@@ -128,25 +97,6 @@ TEST(PeerProtocolTest, MalformedBuildIsDataLoss) {
   }
 }
 
-TEST(PeerProtocolTest, AllianceRequiringBuildsRefusesAnyOtherNamingIt) {
-  Config c = MakeConfig();
-  c.alliances["fin"].require_build = {kBuildA};
-  const PeerConfig& bravo = c.peers.at("bravo");
-  JobOffer o = MakeOffer();
-  o.build = kBuildA;
-  EXPECT_EQ(CheckOfferPolicy(c, bravo, o, data::Profile::V1()).refusal_code, "");
-  o.build = kBuildB;
-  PolicyDecision d = CheckOfferPolicy(c, bravo, o, data::Profile::V1());
-  EXPECT_EQ(d.refusal_code, kRefuseBuildNotAllowed);
-  EXPECT_EQ(d.reason, "the initiator's build " + kBuildB +
-                          " is not one of the 1 build alliance fin requires (require_build)");
-  o.build = "";
-  EXPECT_EQ(CheckOfferPolicy(c, bravo, o, data::Profile::V1()).refusal_code,
-            kRefuseBuildNotAllowed);
-  EXPECT_EQ(BuildRefusal(c.alliances["fin"], kBuildA, "the responder's"), "");
-  EXPECT_EQ(BuildRefusal(MakeConfig().alliances["fin"], kBuildB, "the responder's"), "");
-}
-
 TEST(PeerProtocolTest, ReceiptParametersCoverBothBuilds) {
   JobOffer o = MakeOffer();
   o.build = kBuildA;
@@ -184,46 +134,6 @@ TEST(PeerProtocolTest, AnOversizedOfferIsRefusedFromItsLengthAndTheChannelKeepsI
   EXPECT_EQ(offer.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(std::string(offer.status().message()), ::testing::HasSubstr("offer"));
   EXPECT_EQ(b->max_message_len(), net::kDefaultMaxMessageLen);
-}
-
-TEST(PeerProtocolTest, PolicyRefusalsNameTheRule) {
-  const Config c = MakeConfig();
-  const PeerConfig& bravo = c.peers.at("bravo");
-  const data::Profile& p = data::Profile::V1();
-  auto code = [&](auto mutate) {
-    JobOffer o = MakeOffer();
-    mutate(o);
-    return CheckOfferPolicy(c, bravo, o, p).refusal_code;
-  };
-  EXPECT_EQ(code([](JobOffer&) {}), "");
-  EXPECT_EQ(CheckOfferPolicy(c, bravo, MakeOffer(), p).dataset, "ind");
-  EXPECT_EQ(code([](JobOffer& o) { o.alliance = "ct"; }), kRefusePeerNotInAlliance);
-  EXPECT_EQ(code([](JobOffer& o) { o.question = "count"; }), kRefuseQuestionNotAllowed);
-  EXPECT_EQ(code([](JobOffer& o) { o.protocol = "ecdh"; }), kRefuseProtocolNotAllowed);
-  EXPECT_EQ(code([](JobOffer& o) { o.peer_dataset = "other"; }), kRefuseDatasetNotAllowed);
-  EXPECT_EQ(code([](JobOffer& o) { o.profile_digest = std::string(64, '0'); }),
-            kRefuseProfileMismatch);
-  EXPECT_EQ(code([](JobOffer& o) { o.software_version = "9.0.0"; }), kRefuseSoftware);
-  EXPECT_EQ(code([](JobOffer& o) { o.set_size = 11; }), kRefuseSetSize);
-  EXPECT_EQ(code([](JobOffer& o) { o.set_size = 1; }), kRefuseSetSize);
-  EXPECT_EQ(code([](JobOffer& o) { o.security = session::Security::kSemiHonest; }),
-            kRefuseSecurityMismatch);
-}
-
-TEST(PeerProtocolTest, SecurityForIsMaliciousWhereAVariantExistsUnlessTheAllianceSaysOtherwise) {
-  AllianceConfig a = MakeConfig().alliances.at("fin");
-  using session::Security;
-  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kMalicious);
-  EXPECT_EQ(*SecurityFor(a, "ecdh", "match"), Security::kSemiHonest);
-  EXPECT_EQ(*SecurityFor(a, "rr22", "count"), Security::kMalicious);
-  EXPECT_EQ(*SecurityFor(a, "rr22", "sum"), Security::kMalicious);
-  a.security = Security::kSemiHonest;
-  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kSemiHonest);
-  a.security = Security::kMalicious;
-  EXPECT_EQ(*SecurityFor(a, "rr22", "match"), Security::kMalicious);
-  absl::StatusOr<Security> none = SecurityFor(a, "ecdh", "match");
-  EXPECT_EQ(none.status().code(), absl::StatusCode::kPermissionDenied);
-  EXPECT_THAT(none.status().message(), ::testing::HasSubstr("no malicious-secure variant"));
 }
 
 TEST(PeerProtocolTest, TranscriptHashIsTheSameOnBothSidesWhateverTheInterleaving) {

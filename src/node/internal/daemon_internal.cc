@@ -15,12 +15,7 @@ bool Contains(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string ParamString(const Job& job, const char* key) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object()) return "";
-  auto it = p.find(key);
-  return it != p.end() && it->is_string() ? it->get<std::string>() : "";
-}
+namespace {
 
 Json DpParamsJson(const OfferDp& dp) {
   return Json{{"epsilon", dp.epsilon},
@@ -30,27 +25,53 @@ Json DpParamsJson(const OfferDp& dp) {
               {"values", dp.values}};
 }
 
-std::optional<OfferDp> DpOfParams(const Job& job) {
-  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
-  if (!p.is_object() || !p.contains("dp") || !p["dp"].is_object()) return std::nullopt;
-  const Json& d = p["dp"];
-  return OfferDp{d.value("epsilon", ""), d.value("delta", ""), d.value("count_epsilon", ""),
-                 d.value("bounds", ""), d.value("values", "")};
-}
-
 Json ChargeJson(const PrivacyAmount& a) {
   return Json{{"epsilon", dp::FormatRational(a.epsilon)},
               {"delta", dp::FormatRational(a.delta)}};
 }
 
-std::string RefusalText(std::string_view code, std::string_view reason) {
-  return StrCat(code, ": ", reason);
+std::string StringOf(const Json& p, const char* key) {
+  auto it = p.find(key);
+  return it != p.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::pair<std::string, std::string> SplitRefusal(const std::string& error) {
-  size_t colon = error.find(": ");
-  if (colon == std::string::npos) return {"refused", error};
-  return {error.substr(0, colon), error.substr(colon + 2)};
+}  // namespace
+
+std::string JobParamsRecordJson(const JobParamsRecord& p, JobRole role) {
+  Json j{{"dataset", p.dataset},
+         {"peer_dataset", p.peer_dataset},
+         {"result_to", role == JobRole::kResponder ? OfferResultToName(p.result_to)
+                                                   : session::ResultToName(p.result_to)}};
+  if (p.security) j["security"] = session::SecurityName(*p.security);
+  if (p.initiator_set_size) j["initiator_set_size"] = *p.initiator_set_size;
+  if (p.offer) j["offer"] = Json::parse(*p.offer, nullptr, /*allow_exceptions=*/false);
+  if (p.dp) j["dp"] = DpParamsJson(*p.dp);
+  if (p.privacy_charge) j["privacy_charge"] = ChargeJson(*p.privacy_charge);
+  return j.dump();
+}
+
+JobParamsRecord ParseJobParamsRecord(const Job& job) {
+  JobParamsRecord out;
+  Json p = Json::parse(job.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!p.is_object()) return out;
+  out.dataset = StringOf(p, "dataset");
+  out.peer_dataset = StringOf(p, "peer_dataset");
+  const std::string result_to = StringOf(p, "result_to");
+  absl::StatusOr<session::ResultTo> r = job.role == JobRole::kResponder
+                                            ? ParseOfferResultTo(result_to)
+                                            : session::ParseResultTo(result_to);
+  if (r.ok()) out.result_to = *r;
+  absl::StatusOr<session::Security> security = session::ParseSecurity(StringOf(p, "security"));
+  if (security.ok()) out.security = *security;
+  if (auto d = p.find("dp"); d != p.end() && d->is_object()) {
+    out.dp = OfferDp{d->value("epsilon", ""), d->value("delta", ""), d->value("count_epsilon", ""),
+                     d->value("bounds", ""), d->value("values", "")};
+  }
+  if (auto n = p.find("initiator_set_size"); n != p.end() && n->is_number_unsigned()) {
+    out.initiator_set_size = n->get<uint64_t>();
+  }
+  if (auto o = p.find("offer"); o != p.end() && o->is_object()) out.offer = o->dump();
+  return out;
 }
 
 absl::Time ParseRfc3339(const std::string& s) {

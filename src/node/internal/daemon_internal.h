@@ -1,6 +1,7 @@
-// What the daemon's source files share: daemon.cc (life cycle, submissions,
-// the initiator), responder.cc (answering peers' offers) and runner.cc (the
-// run both roles make once a job is agreed). Not for other code.
+// What the daemon's source files share: daemon.cc (life cycle), initiator.cc
+// (submissions and the jobs this node starts), responder.cc (answering
+// peers' offers), runner.cc (the run both roles make once a job is agreed)
+// and job_outcome.cc (recording what happened). Not for other code.
 #ifndef LIAISON_NODE_INTERNAL_DAEMON_INTERNAL_H_
 #define LIAISON_NODE_INTERNAL_DAEMON_INTERNAL_H_
 
@@ -18,6 +19,7 @@
 #include "data/profile.h"
 #include "node/daemon.h"
 #include "node/datasets.h"
+#include "node/job_outcome.h"
 #include "node/peer_protocol.h"
 #include "node/privacy_ledger.h"
 #include "psi/private_aggregate.h"
@@ -34,22 +36,37 @@ const data::Profile& NodeProfile();
 
 bool Contains(const std::vector<std::string>& v, std::string_view s);
 
-// ParamString reads a string parameter of a stored job ("" if absent).
-std::string ParamString(const Job& job, const char* key);
+// JobParamsRecord is a job's params as the daemon stores them
+// (Job::params_json: shown by GET /v1/jobs and in every audit record of the
+// job), typed. JobParamsRecordJson writes it and ParseJobParamsRecord reads
+// it back, so that no code reads the stored JSON by key.
+struct JobParamsRecord {
+  std::string dataset;       // ours
+  std::string peer_dataset;  // the peer's, as asked ("": its first for us)
+  // result_to is from the initiator's view: an initiator writes it as
+  // "me", "peer" or "both", a responder in the offer's words (initiator,
+  // responder, both).
+  session::ResultTo result_to = session::ResultTo::kMe;
+  // security is unset for a job of an older node that recorded none.
+  std::optional<session::Security> security;
+  // dp is set for a count or sum, with the offer's keys (peer_protocol.cc);
+  // privacy_charge is this side's charge for it (written, never read back).
+  std::optional<OfferDp> dp;
+  std::optional<PrivacyAmount> privacy_charge;
+  // A responder's: the initiator's announced set size and the canonical
+  // offer the job was admitted with (CanonicalOffer).
+  std::optional<uint64_t> initiator_set_size;
+  std::optional<std::string> offer;
+};
 
-// DpParamsJson is the "dp" object of a count or sum job's params, with the
-// same keys as the offer's (peer_protocol.cc), and DpOfParams reads it back.
-nlohmann::json DpParamsJson(const OfferDp& dp);
-std::optional<OfferDp> DpOfParams(const Job& job);
+// JobParamsRecordJson is `p` as a job of `role` stores it: a JSON object
+// with the keys dataset, peer_dataset, result_to, security, and those of
+// the optional fields that are set (privacy_charge as exact rationals).
+std::string JobParamsRecordJson(const JobParamsRecord& p, JobRole role);
 
-// ChargeJson is how a job's privacy charge appears in its params (and so in
-// every audit record of the job).
-nlohmann::json ChargeJson(const PrivacyAmount& a);
-
-// RefusalText is how a refusal is recorded in a job's error: "code: reason".
-std::string RefusalText(std::string_view code, std::string_view reason);
-// SplitRefusal undoes RefusalText.
-std::pair<std::string, std::string> SplitRefusal(const std::string& error);
+// ParseJobParamsRecord reads a stored job's params; what is missing or
+// malformed keeps JobParamsRecord's defaults (a job of an older node).
+JobParamsRecord ParseJobParamsRecord(const Job& job);
 
 // ParseRfc3339 parses a stored time; InfinitePast if it does not parse.
 absl::Time ParseRfc3339(const std::string& s);
@@ -59,18 +76,8 @@ absl::Time ParseRfc3339(const std::string& s);
 // big-endian length and its bytes.
 std::string MatchedContent(const session::RecordSet& set, const std::vector<size_t>& matched);
 
-// RunOutcome is what one run established, between the verdict and the receipts.
-struct RunOutcome {
-  session::PsiJobResult psi;
-  std::string transcript_hash;
-  std::string params_digest;
-  std::string result_digest;
-  std::string commitment;
-  std::string salt_hex;
-  std::string content;
-  Receipt peer_receipt;
-  std::string peer_build;  // as the peer announced it in the offer or verdict
-};
+// RunOutcome lives in job_outcome.h, with what a finished job leaves.
+using node::RunOutcome;
 
 }  // namespace liaison::node::internal
 
@@ -81,7 +88,7 @@ namespace liaison::node {
 // (runner.cc).
 class Daemon::Runner {
  public:
-  static absl::StatusOr<internal::RunOutcome> Run(Daemon& d, TranscriptChannel& channel,
+  static absl::StatusOr<RunOutcome> Run(Daemon& d, TranscriptChannel& channel,
                                                   const JobOffer& offer, bool initiator,
                                                   uint64_t responder_set_size,
                                                   const AllianceConfig& alliance,
@@ -93,7 +100,7 @@ class Daemon::Runner {
   // Persist writes the outcome: the result (receiving side) and the job
   // succeeded in one transaction, then job_succeeded and the receipt.
   static absl::Status Persist(Daemon& d, const Job& job, const LoadedDataset& data,
-                              const internal::RunOutcome& out);
+                              const RunOutcome& out);
 };
 
 }  // namespace liaison::node

@@ -1,5 +1,7 @@
 #include "node/internal/sqlite.h"
 
+#include "node/internal/util.h"
+
 #include <sqlite3.h>
 
 #include <utility>
@@ -142,7 +144,10 @@ absl::StatusOr<Db> Db::Open(const std::string& path, bool read_only, bool create
   return db;
 }
 
-Db::Db(Db&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Db::Db(Db&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), clock_(other.clock_) {}
+
+std::string Db::NowRfc3339() const { return Rfc3339At(clock_->Now()); }
 
 Db::~Db() {
   // All statements are finalised by their owners first; close_v2 defers the

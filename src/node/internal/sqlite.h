@@ -20,6 +20,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "base/bytes.h"
+#include "node/clock.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -85,9 +86,18 @@ class Db {
   // Error turns the connection's last error into a Status prefixed by `what`.
   absl::Status Error(int rc, std::string_view what) const;
 
+  // clock is the time every row written through this connection is stamped
+  // with (the store's, Store::Options::clock); SystemClock() unless set.
+  // The clock must outlive the connection.
+  Clock& clock() const { return *clock_; }
+  void set_clock(Clock& clock) { clock_ = &clock; }
+  // NowRfc3339 is clock().Now() as RFC 3339 with milliseconds.
+  std::string NowRfc3339() const;
+
  private:
   explicit Db(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  Clock* clock_ = &SystemClock();
 };
 
 // StatusFromSqlite maps a result code as described at the top of this file.

@@ -13,7 +13,6 @@
 
 namespace liaison::node::internal {
 
-std::string Rfc3339Now() { return Rfc3339At(std::chrono::system_clock::now()); }
 
 std::string Rfc3339At(std::chrono::system_clock::time_point now) {
   using namespace std::chrono;

@@ -11,10 +11,8 @@
 
 namespace liaison::node::internal {
 
-// Rfc3339Now returns the current UTC time as RFC 3339 with milliseconds:
-// "2025-01-31T23:59:59.123Z".
-std::string Rfc3339Now();
-// Rfc3339At formats `t` the same way.
+// Rfc3339At returns `t` as RFC 3339 UTC with milliseconds:
+// "2025-01-31T23:59:59.123Z". The time comes from the node's Clock.
 std::string Rfc3339At(std::chrono::system_clock::time_point t);
 
 // RandomHex returns 2 * `num_bytes` lower-case hex digits from the OS CSPRNG
