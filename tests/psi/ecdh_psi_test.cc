@@ -11,6 +11,7 @@
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
 #include "testing/sets.h"
+#include "testing/two_parties.h"
 
 namespace liaison::psi {
 namespace {
@@ -36,16 +37,16 @@ EcdhPsiParams Params(PsiOutput output, bool i_receive, bool peer_receives) {
 
 Outcome RunBoth(const EcdhPsiParams& pa, const EcdhPsiParams& pb,
                 const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  auto [ca, cb] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    return EcdhPsi(pb).Run(*ch, b, prng);
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Outcome out{EcdhPsi(pa).Run(*ca, a, prng), absl::InternalError("unset")};
-  ca->Close();  // as a process would on return, so a failed side never leaves the other waiting
-  out.b = fb.get();
-  return out;
+  auto [ra, rb] = testing::RunPair<PsiResult>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return EcdhPsi(pa).Run(ch, a, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return EcdhPsi(pb).Run(ch, b, prng);
+      });
+  return Outcome{std::move(ra), std::move(rb)};
 }
 
 std::vector<std::string> Pick(const std::vector<std::string>& items,
