@@ -64,7 +64,7 @@ struct Ecdh {
 
 template <typename Proto>
 class PsiProtocolSuite : public ::testing::Test {
- protected:
+ public:
   using Results = std::pair<absl::StatusOr<PsiResult>, absl::StatusOr<PsiResult>>;
 
   Results RunBoth(const testing::TwoSets& sets, bool a_receives, bool b_receives,
@@ -132,30 +132,30 @@ TYPED_TEST(PsiProtocolSuite, ResultToOneSideOnly) {
   EXPECT_EQ(b->intersection_size, 0u);
 }
 
-TYPED_TEST(PsiProtocolSuite, PeerClosingBeforeItsFirstMessageIsUnavailable) {
-  const testing::TwoSets sets = testing::MakeSets(100, 100, 10, kSeed + 4);
+// RunWithFaultOnB runs both sides with `fault` on b's first message and
+// returns a's result; b must fail too.
+template <typename Suite>
+absl::Status RunWithFaultOnB(Suite& suite, testing::Fault::Kind kind, uint64_t seed) {
+  const testing::TwoSets sets = testing::MakeSets(100, 100, 10, seed);
   testing::PairOptions o;
   o.timeout = absl::Seconds(30);
-  o.wrap_b = [](std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
+  o.wrap_b = [kind](std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
     return std::make_unique<testing::FaultyChannel>(
-        std::move(c), testing::Fault{.kind = testing::Fault::kCloseBefore, .message_index = 0});
+        std::move(c), testing::Fault{.kind = kind, .message_index = 0});
   };
-  auto [a, b] = this->RunBoth(sets, true, true, o);
-  EXPECT_EQ(a.status().code(), absl::StatusCode::kUnavailable) << a.status();
+  auto [a, b] = suite.RunBoth(sets, true, true, o);
   EXPECT_FALSE(b.ok());
+  return a.status();
+}
+
+TYPED_TEST(PsiProtocolSuite, PeerClosingBeforeItsFirstMessageIsUnavailable) {
+  const absl::Status a = RunWithFaultOnB(*this, testing::Fault::kCloseBefore, kSeed + 4);
+  EXPECT_EQ(a.code(), absl::StatusCode::kUnavailable) << a;
 }
 
 TYPED_TEST(PsiProtocolSuite, TruncatedFirstMessageIsDataLoss) {
-  const testing::TwoSets sets = testing::MakeSets(100, 100, 10, kSeed + 5);
-  testing::PairOptions o;
-  o.timeout = absl::Seconds(30);
-  o.wrap_b = [](std::unique_ptr<net::Channel> c) -> std::unique_ptr<net::Channel> {
-    return std::make_unique<testing::FaultyChannel>(
-        std::move(c), testing::Fault{.kind = testing::Fault::kTruncate, .message_index = 0});
-  };
-  auto [a, b] = this->RunBoth(sets, true, true, o);
-  EXPECT_EQ(a.status().code(), absl::StatusCode::kDataLoss) << a.status();
-  EXPECT_FALSE(b.ok());
+  const absl::Status a = RunWithFaultOnB(*this, testing::Fault::kTruncate, kSeed + 5);
+  EXPECT_EQ(a.code(), absl::StatusCode::kDataLoss) << a;
 }
 
 }  // namespace
