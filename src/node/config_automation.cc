@@ -312,7 +312,7 @@ void ParseWebhooks(Checker& c, const toml::table& root, const std::string& base_
     } else if (t.get("events") == nullptr) {
       w.events = {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
                   WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
-                  WebhookEvent::kScheduleMissed};
+                  WebhookEvent::kScheduleMissed, WebhookEvent::kQuorumAlert};
     }
     if (auto v = c.Integer(t, line, path, "max_attempts", false, 100)) {
       if (*v == 0) c.Error(line_of("max_attempts"), path + ".max_attempts", "must be 1 to 100");

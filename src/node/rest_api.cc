@@ -317,6 +317,32 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
       {"bounds", &s.dp.bounds}};
   for (const auto& [key, value] : v.items()) {
     bool known = false;
+    if (key == "participants") {
+      if (!value.is_array() || value.size() > kMaxQuorumMembers) {
+        return absl::InvalidArgumentError(StrCat(
+            "\"participants\" must be a list of at most ", kMaxQuorumMembers, " names"));
+      }
+      for (const Json& p : value) {
+        if (!p.is_string() || !IsValidName(p.get_ref<const std::string&>())) {
+          return absl::InvalidArgumentError("\"participants\" must hold node names");
+        }
+        s.participants.push_back(p.get<std::string>());
+      }
+      continue;
+    }
+    if (key == "threshold") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > kMaxQuorumMembers) {
+        return absl::InvalidArgumentError(StrCat(
+            "\"threshold\" must be a whole number from 1 to ", kMaxQuorumMembers));
+      }
+      s.threshold = value.get<uint32_t>();
+      continue;
+    }
+    if (key == "hide_count") {
+      if (!value.is_boolean()) return absl::InvalidArgumentError("\"hide_count\" must be true or false");
+      s.hide_count = value.get<bool>();
+      continue;
+    }
     for (const auto& [name, target] : fields) {
       if (key != name) continue;
       if (!value.is_string()) {
@@ -328,7 +354,8 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
     if (!known && key.size() > 64) return absl::InvalidArgumentError("unknown field");
     if (!known) return absl::InvalidArgumentError(StrCat("unknown field \"", key, "\""));
   }
-  for (const char* required : {"alliance", "peer", "dataset"}) {
+  const bool quorum = s.question == "quorum";
+  for (const char* required : {"alliance", quorum ? "participants" : "peer", "dataset"}) {
     if (!v.contains(required)) {
       return absl::InvalidArgumentError(StrCat("\"", required, "\" is required"));
     }
