@@ -255,6 +255,12 @@ struct JobTemplate {
   std::string result_to{kDefaultResultTo};
   // dp: count and sum only.
   DpJobParams dp;
+  // A quorum's (question quorum, no peer or protocol): the participants by
+  // the names our config gives them (ours by [node] name), the threshold and
+  // whether counts are hidden (node/initiator.h, JobSubmission).
+  std::vector<std::string> participants;
+  uint32_t threshold = 0;
+  bool hide_count = false;
 };
 
 // ScheduleConfig is one [schedules.<name>] table.

@@ -44,6 +44,9 @@ JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idemp
   s.dataset = job.dataset;
   s.result_to = job.result_to;
   s.dp = job.dp;
+  s.participants = job.participants;
+  s.threshold = job.threshold;
+  s.hide_count = job.hide_count;
   s.idempotency_key = std::string(idempotency_key);
   return s;
 }

@@ -134,6 +134,14 @@ Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& s
            {"question", QuestionName(c.job.question)},
            {"protocol", c.job.protocol},
            {"result_to", c.job.result_to}};
+  if (c.job.question == Question::kQuorum) {
+    job.erase("peer");
+    job.erase("protocol");
+    job.erase("result_to");
+    job["participants"] = c.job.participants;
+    job["threshold"] = c.job.threshold;
+    job["hide_count"] = c.job.hide_count;
+  }
   // The DP parameters as configured (and as a POST /v1/jobs body has them).
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{
                                        "epsilon", c.job.dp.epsilon},

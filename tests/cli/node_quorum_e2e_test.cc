@@ -12,9 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include "cli/exit_codes.h"
 #include "cli/testing/node_cluster.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "node/testing/raw_db.h"
 #include "testing/temp_dir.h"
 
 namespace liaison {
@@ -221,6 +223,77 @@ TEST_F(NodeQuorumE2eTest, OwnPolicyIsCheckedAtSubmission) {
                                           {"peer", "b"}, {"participants", {"a", "b", "c"}},
                                           {"threshold", 2}, {"dataset", "ind"}});
   EXPECT_EQ(with_peer.status, 400) << with_peer.body;
+}
+
+TEST_F(NodeQuorumE2eTest, AScheduleRunsQuorumJobs) {
+  SetUpNodes({"a", "b", "c"}, {},
+             "[schedules.ring2]\nalliance = \"ring\"\nquestion = \"quorum\"\n"
+             "participants = [\"c\", \"a\", \"b\"]\nthreshold = 2\ndataset = \"ind\"\n"
+             "every = \"2s\"\n");
+  Reply schedules = cl_["a"].Call("GET", "/v1/schedules", cl_["a"].analyst_key);
+  ASSERT_EQ(schedules.status, 200) << schedules.body;
+  EXPECT_EQ(schedules.json["schedules"][0]["job"]["participants"],
+            Json({"c", "a", "b"}))
+      << schedules.body;
+  Json job = FirstFinishedJobOf(cl_["a"], "schedule:ring2");
+  ASSERT_EQ(job.value("state", ""), "succeeded") << job.dump();
+  const std::string id = job["id"];
+  for (const std::string& n : names_) {
+    ASSERT_EQ(cl_[n].WaitJob(id)["state"], "succeeded") << n;
+    Reply result = cl_[n].Call("GET", "/v1/jobs/" + id + "/result", cl_[n].automation_key);
+    EXPECT_EQ(Rows(result.json), Expected(n, names_, 2)) << n << ": " << result.body;
+  }
+}
+
+TEST_F(NodeQuorumE2eTest, AParticipantKilledMidRunFailsTheJobEverywhereWithNoResult) {
+  // Sets large enough that the run takes a while.
+  names_ = {"a", "b", "c"};
+  for (const std::string& n : names_) cl_.Add(n);
+  for (const std::string& n : names_) {
+    cl_.Configure(n, kDatasets + QuorumAlliance(names_, n));
+    std::string text;
+    for (int i = 0; i < 150000; ++i) {
+      text += "10." + std::to_string(n[0] - 'a' + (i % 2 == 0 ? 0 : 100)) + "." +
+              std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + "\n";
+    }
+    WriteFile(cl_[n].dir + "/ind.txt", text);
+  }
+  for (const std::string& n : names_) cl_.Start(n);
+  const Json posted = Post({"a", "b", "c"}, 2);
+  const std::string id = posted.value("id", "");
+  ASSERT_FALSE(id.empty()) << posted.dump();
+  Json c_job = cl_["c"].WaitJob(id, [](const std::string& s) { return s == "running"; });
+  ASSERT_EQ(c_job.value("state", ""), "running") << c_job.dump();
+  cl_.Stop("c", SIGKILL);
+  for (const char* n : {"a", "b"}) {
+    Json job = cl_[n].WaitJob(id);
+    EXPECT_EQ(job["state"], "failed") << n << ": " << job.dump();
+    EXPECT_EQ(cl_[n].Call("GET", "/v1/jobs/" + id + "/result", cl_[n].automation_key).status,
+              409)
+        << n;
+    EXPECT_THAT(Kinds(cl_[n].AuditRecords(id)), ::testing::Contains("job_failed")) << n;
+  }
+}
+
+TEST_F(NodeQuorumE2eTest, AuditVerifyFailsOnAnAlteredQuorumReceipt) {
+  SetUpNodes({"a", "b", "c"});
+  const std::string id = Post({"a", "b", "c"}, 3).value("id", "");
+  ASSERT_EQ(cl_["b"].WaitJob(id)["state"], "succeeded");
+  ASSERT_EQ(cl_["a"].WaitJob(id)["state"], "succeeded");
+  ASSERT_EQ(cl_["c"].WaitJob(id)["state"], "succeeded");
+  cl_.Stop("b");
+  ASSERT_EQ(cl_.Verify("b").exit_code, cli::kExitOk);
+  {
+    node::testing::RawDb raw(cl_["b"].dir + "/node.db");
+    raw.Unprotect();
+    const std::string seq = raw.QueryText(
+        "SELECT seq FROM audit_log WHERE kind = 'receipt' AND job_id = '" + id + "' LIMIT 1");
+    ASSERT_FALSE(seq.empty());
+    raw.Exec("UPDATE audit_log SET receipt = replace(receipt, '\"result_digest\":\"', "
+             "'\"result_digest\":\"0') WHERE seq = " + seq);
+  }
+  ProcessResult verify = cl_.Verify("b");
+  EXPECT_EQ(verify.exit_code, cli::kExitDataLoss) << verify.out << verify.err;
 }
 
 }  // namespace
