@@ -620,18 +620,22 @@ void RestApi::Routes() {
       res.body = r->body;
       return absl::OkStatus();
     }
-    if (r->kind != "match-v1") {
+    if (r->kind != "match-v1" && r->kind != "quorum-v1") {
       return absl::FailedPreconditionError("a count or sum result has no rows; ask for JSON");
     }
     Json body = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object() || !body["rows"].is_array()) {
       return absl::DataLossError("the stored result is malformed");
     }
-    std::string text = "line,type,value\n";
+    // A quorum result shows its holders, unless the job hid them.
+    const bool holders = r->kind == "quorum-v1" && !body.value("hide_count", false);
+    std::string text = holders ? "line,type,value,holders\n" : "line,type,value\n";
     for (const Json& row : body["rows"]) {
       StrAppend(text, row.value("line", uint64_t{0}), ",",
                 CsvCell(row.value("type", std::string())), ",",
-                CsvCell(row.value("value", std::string())), "\n");
+                CsvCell(row.value("value", std::string())));
+      if (holders) StrAppend(text, ",", row.value("holders", uint64_t{0}));
+      StrAppend(text, "\n");
     }
     res.content_type = "text/csv";
     res.body = std::move(text);

@@ -150,6 +150,11 @@ TEST_F(NodeQuorumE2eTest, ThreeNodesLearnTheirItemsOverTheThresholdWithHolders) 
     EXPECT_EQ(result.json["kind"], "quorum-v1");
     EXPECT_EQ(result.json["threshold"], 2);
     EXPECT_EQ(Rows(result.json), Expected(n, names_, 2)) << n << ": " << result.body;
+    Reply csv = cl_[n].Call("GET", "/v1/jobs/" + id + "/result?format=csv",
+                            cl_[n].automation_key);
+    EXPECT_EQ(csv.status, 200) << csv.body;
+    EXPECT_THAT(csv.body, ::testing::StartsWith("line,type,value,holders\n"));
+    EXPECT_THAT(csv.body, HasSubstr(",ipv4,10.0.0.1,3\n"));
     // Every other participant's receipt is on the record.
     int receipts = 0;
     for (const Json& rec : cl_[n].AuditRecords(id)) receipts += rec["kind"] == "receipt";
