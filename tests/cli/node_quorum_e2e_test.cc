@@ -5,6 +5,7 @@
 // every node, a participant killed mid-run, and `liaison audit verify` with
 // the receipts every participant signs.
 #include <chrono>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -92,16 +93,49 @@ std::multimap<std::string, int> Rows(const Json& result) {
 
 class NodeQuorumE2eTest : public ::testing::Test {
  protected:
-  void SetUpNodes(const std::vector<std::string>& names,
-                  const std::map<std::string, std::string>& quorum_tables = {},
-                  const std::string& extra_a = "") {
+  // Setup is how the nodes differ: a node's [alliances.ring.quorum] body,
+  // more config for node a, the nodes whose analyst approves each job, and
+  // what each node's dataset holds.
+  struct Setup {
+    std::map<std::string, std::string> quorum_tables;
+    std::string extra_a;
+    std::set<std::string> manual;
+    std::function<void(const Node&)> items = WriteHoldings;
+  };
+  static Setup QuorumTable(const std::string& node, const std::string& table) {
+    Setup s;
+    s.quorum_tables[node] = table;
+    return s;
+  }
+  static Setup Manual(const std::string& node) {
+    Setup s;
+    s.manual.insert(node);
+    return s;
+  }
+  static Setup ExtraA(const std::string& text) {
+    Setup s;
+    s.extra_a = text;
+    return s;
+  }
+  static Setup Items(std::function<void(const Node&)> items) {
+    Setup s;
+    s.items = std::move(items);
+    return s;
+  }
+  void SetUpNodes(const std::vector<std::string>& names) { SetUpNodes(names, Setup()); }
+  void SetUpNodes(const std::vector<std::string>& names, const Setup& setup) {
     names_ = names;
     for (const std::string& n : names) cl_.Add(n);
     for (const std::string& n : names) {
-      auto q = quorum_tables.find(n);
-      cl_.Configure(n, kDatasets + QuorumAlliance(names, n, q == quorum_tables.end() ? "" : q->second) +
-                           (n == "a" ? extra_a : ""));
-      WriteHoldings(cl_[n]);
+      auto q = setup.quorum_tables.find(n);
+      std::string alliance =
+          QuorumAlliance(names, n, q == setup.quorum_tables.end() ? "" : q->second);
+      if (setup.manual.count(n) > 0) {
+        const std::string from = "approval = \"auto\"";
+        alliance.replace(alliance.find(from), from.size(), "approval = \"manual\"");
+      }
+      cl_.Configure(n, kDatasets + alliance + (n == "a" ? setup.extra_a : ""));
+      setup.items(cl_[n]);
     }
     for (const std::string& n : names) cl_.Start(n);
   }
@@ -132,7 +166,7 @@ class NodeQuorumE2eTest : public ::testing::Test {
 
 TEST_F(NodeQuorumE2eTest, ThreeNodesLearnTheirItemsOverTheThresholdWithHolders) {
   WebhookReceiver hooks;
-  SetUpNodes({"a", "b", "c"}, {}, "");
+  SetUpNodes({"a", "b", "c"});
   // The webhook only at a: reconfigure and restart it.
   cl_.Stop("a");
   cl_.Configure("a", kDatasets + QuorumAlliance(names_, "a") +
@@ -195,7 +229,7 @@ TEST_F(NodeQuorumE2eTest, FiveNodesWithHiddenCounts) {
 
 TEST_F(NodeQuorumE2eTest, ARefusalByOneParticipantEndsTheJobEverywhere) {
   // c admits only t >= 3.
-  SetUpNodes({"a", "b", "c"}, {{"c", "min_threshold = 3\n"}});
+  SetUpNodes({"a", "b", "c"}, QuorumTable("c", "min_threshold = 3\n"));
   const Json posted = Post({"a", "b", "c"}, 2);
   const std::string id = posted.value("id", "");
   ASSERT_FALSE(id.empty()) << posted.dump();
@@ -214,7 +248,7 @@ TEST_F(NodeQuorumE2eTest, ARefusalByOneParticipantEndsTheJobEverywhere) {
 }
 
 TEST_F(NodeQuorumE2eTest, OwnPolicyIsCheckedAtSubmission) {
-  SetUpNodes({"a", "b", "c"}, {{"a", "min_members = 4\n"}});
+  SetUpNodes({"a", "b", "c"}, QuorumTable("a", "min_members = 4\n"));
   Reply small = cl_["a"].PostJob(Json{{"alliance", "ring"}, {"question", "quorum"},
                                       {"participants", {"a", "b", "c"}}, {"threshold", 2},
                                       {"dataset", "ind"}});
@@ -230,11 +264,52 @@ TEST_F(NodeQuorumE2eTest, OwnPolicyIsCheckedAtSubmission) {
   EXPECT_EQ(with_peer.status, 400) << with_peer.body;
 }
 
+TEST_F(NodeQuorumE2eTest, AParticipantsAnalystApprovesAndTheJobRunsEverywhere) {
+  // c's alliance needs an analyst; b accepts at once and waits with a.
+  SetUpNodes({"a", "b", "c"}, Manual("c"));
+  const std::string id = Post({"a", "b", "c"}, 2).value("id", "");
+  ASSERT_FALSE(id.empty());
+  Json pending =
+      cl_["c"].WaitJob(id, [](const std::string& s) { return s == "awaiting_approval"; });
+  ASSERT_EQ(pending.value("state", ""), "awaiting_approval") << pending.dump();
+  // Nothing runs meanwhile: the initiator waits, b keeps its job queued.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(cl_["a"].WaitJob(id, [](const std::string&) { return true; })["state"],
+            "awaiting_peer");
+  EXPECT_EQ(cl_["b"].WaitJob(id, [](const std::string&) { return true; })["state"], "queued");
+  Reply approved = cl_["c"].Call("POST", "/v1/offers/" + id + "/approve", cl_["c"].analyst_key);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  for (const std::string& n : names_) {
+    Json job = cl_[n].WaitJob(id);
+    EXPECT_EQ(job["state"], "succeeded") << n << ": " << job.dump();
+    Reply result = cl_[n].Call("GET", "/v1/jobs/" + id + "/result", cl_[n].automation_key);
+    EXPECT_EQ(Rows(result.json), Expected(n, names_, 2)) << n << ": " << result.body;
+  }
+}
+
+TEST_F(NodeQuorumE2eTest, AnAnalystsRefusalAtOneParticipantEndsTheJobAtEvery) {
+  SetUpNodes({"a", "b", "c"}, Manual("c"));
+  const std::string id = Post({"a", "b", "c"}, 2).value("id", "");
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(cl_["c"].WaitJob(id, [](const std::string& s) {
+    return s == "awaiting_approval";
+  })["state"], "awaiting_approval");
+  Reply refused = cl_["c"].Call("POST", "/v1/offers/" + id + "/refuse", cl_["c"].analyst_key,
+                                "{\"reason\": \"not this week\"}");
+  ASSERT_EQ(refused.status, 200) << refused.body;
+  for (const std::string& n : names_) {
+    Json job = cl_[n].WaitJob(id);
+    EXPECT_EQ(job["state"], "refused") << n << ": " << job.dump();
+    EXPECT_EQ(job["refusal_code"], "refused_by_analyst") << n << ": " << job.dump();
+  }
+  EXPECT_THAT(cl_["b"].WaitJob(id).dump(), HasSubstr("participant c refused: not this week"));
+}
+
 TEST_F(NodeQuorumE2eTest, AScheduleRunsQuorumJobs) {
-  SetUpNodes({"a", "b", "c"}, {},
-             "[schedules.ring2]\nalliance = \"ring\"\nquestion = \"quorum\"\n"
+  SetUpNodes({"a", "b", "c"},
+             ExtraA("[schedules.ring2]\nalliance = \"ring\"\nquestion = \"quorum\"\n"
              "participants = [\"c\", \"a\", \"b\"]\nthreshold = 2\ndataset = \"ind\"\n"
-             "every = \"2s\"\n");
+             "every = \"2s\"\n"));
   Reply schedules = cl_["a"].Call("GET", "/v1/schedules", cl_["a"].analyst_key);
   ASSERT_EQ(schedules.status, 200) << schedules.body;
   EXPECT_EQ(schedules.json["schedules"][0]["job"]["participants"],
@@ -252,18 +327,14 @@ TEST_F(NodeQuorumE2eTest, AScheduleRunsQuorumJobs) {
 
 TEST_F(NodeQuorumE2eTest, AParticipantKilledMidRunFailsTheJobEverywhereWithNoResult) {
   // Sets large enough that the run takes a while.
-  names_ = {"a", "b", "c"};
-  for (const std::string& n : names_) cl_.Add(n);
-  for (const std::string& n : names_) {
-    cl_.Configure(n, kDatasets + QuorumAlliance(names_, n));
-    std::string text;
-    for (int i = 0; i < 150000; ++i) {
-      text += "10." + std::to_string(n[0] - 'a' + (i % 2 == 0 ? 0 : 100)) + "." +
-              std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + "\n";
-    }
-    WriteFile(cl_[n].dir + "/ind.txt", text);
-  }
-  for (const std::string& n : names_) cl_.Start(n);
+  SetUpNodes({"a", "b", "c"}, Items([](const Node& n) {
+               std::string text;
+               for (int i = 0; i < 150000; ++i) {
+                 text += "10." + std::to_string(n.name[0] - 'a' + (i % 2 == 0 ? 0 : 100)) + "." +
+                         std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + "\n";
+               }
+               WriteFile(n.dir + "/ind.txt", text);
+             }));
   const Json posted = Post({"a", "b", "c"}, 2);
   const std::string id = posted.value("id", "");
   ASSERT_FALSE(id.empty()) << posted.dump();
