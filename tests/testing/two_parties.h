@@ -26,29 +26,43 @@ struct PairOptions {
   // wrap_a / wrap_b, when set, return the channel each party uses.
   std::function<std::unique_ptr<net::Channel>(std::unique_ptr<net::Channel>)> wrap_a, wrap_b;
   absl::Duration timeout = absl::Seconds(120);
+  // after, when set, sees both ends (as the parties used them) once both
+  // returned: to read their byte and message counters.
+  std::function<void(const net::Channel& a, const net::Channel& b)> after;
 };
 
 template <typename T>
 using PartyFn = std::function<absl::StatusOr<T>(net::Channel&)>;
 
-// RunPair runs `a` and `b` concurrently and returns both results.
-template <typename T>
-std::pair<absl::StatusOr<T>, absl::StatusOr<T>> RunPair(const PartyFn<T>& a, const PartyFn<T>& b,
-                                                        const PairOptions& options = {}) {
+// RunPair runs `a` and `b` concurrently and returns both results; party b
+// may return another type than a (an OT sender's and receiver's outputs).
+template <typename TA, typename TB = TA>
+std::pair<absl::StatusOr<TA>, absl::StatusOr<TB>> RunPair(const PartyFn<TA>& a,
+                                                          const PartyFn<TB>& b,
+                                                          const PairOptions& options = {}) {
   auto [ca, cb] = net::LocalPair();
   if (options.wrap_a) ca = options.wrap_a(std::move(ca));
   if (options.wrap_b) cb = options.wrap_b(std::move(cb));
   ca->SetTimeout(options.timeout);
   cb->SetTimeout(options.timeout);
   auto fb = std::async(std::launch::async, [&b, ch = cb.get()] {
-    absl::StatusOr<T> r = b(*ch);
+    absl::StatusOr<TB> r = b(*ch);
     if (!r.ok()) ch->Close();
     return r;
   });
-  absl::StatusOr<T> ra = a(*ca);
+  absl::StatusOr<TA> ra = a(*ca);
   if (!ra.ok()) ca->Close();
-  absl::StatusOr<T> rb = fb.get();
+  absl::StatusOr<TB> rb = fb.get();
+  if (options.after) options.after(*ca, *cb);
   return {std::move(ra), std::move(rb)};
+}
+
+// Done is the result of a party whose protocol returns only a Status:
+// `return Done(proto.Run(ch, ...));` makes it a PartyFn<Ok>.
+struct Ok {};
+inline absl::StatusOr<Ok> Done(const absl::Status& s) {
+  if (!s.ok()) return s;
+  return Ok{};
 }
 
 }  // namespace liaison::testing
