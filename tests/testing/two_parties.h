@@ -14,6 +14,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -37,9 +38,9 @@ using PartyFn = std::function<absl::StatusOr<T>(net::Channel&)>;
 // RunPair runs `a` and `b` concurrently and returns both results; party b
 // may return another type than a (an OT sender's and receiver's outputs).
 template <typename TA, typename TB = TA>
-std::pair<absl::StatusOr<TA>, absl::StatusOr<TB>> RunPair(const PartyFn<TA>& a,
-                                                          const PartyFn<TB>& b,
-                                                          const PairOptions& options = {}) {
+std::pair<absl::StatusOr<TA>, absl::StatusOr<TB>> RunPair(
+    const std::type_identity_t<PartyFn<TA>>& a, const std::type_identity_t<PartyFn<TB>>& b,
+    const PairOptions& options = {}) {
   auto [ca, cb] = net::LocalPair();
   if (options.wrap_a) ca = options.wrap_a(std::move(ca));
   if (options.wrap_b) cb = options.wrap_b(std::move(cb));
