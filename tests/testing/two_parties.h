@@ -35,8 +35,27 @@ struct PairOptions {
 template <typename T>
 using PartyFn = std::function<absl::StatusOr<T>(net::Channel&)>;
 
-// RunPair runs `a` and `b` concurrently and returns both results; party b
-// may return another type than a (an OT sender's and receiver's outputs).
+// RunOnEnds runs `a` on the calling thread over `end_a` and `b` on its own
+// over `end_b` (two ends of one channel the caller keeps, e.g. across
+// several runs of a session) and returns both results, as a pair of
+// whatever each returns (a Status or a StatusOr). An end whose party fails
+// is closed.
+template <typename FA, typename FB>
+auto RunOnEnds(net::Channel& end_a, net::Channel& end_b, FA&& a, FB&& b) {
+  auto fb = std::async(std::launch::async, [&b, &end_b] {
+    auto r = b(end_b);
+    if (!r.ok()) end_b.Close();
+    return r;
+  });
+  auto ra = a(end_a);
+  if (!ra.ok()) end_a.Close();
+  auto rb = fb.get();
+  return std::make_pair(std::move(ra), std::move(rb));
+}
+
+// RunPair runs `a` and `b` concurrently over a new LocalPair (RunOnEnds)
+// and returns both results; party b may return another type than a (an OT
+// sender's and receiver's outputs).
 template <typename TA, typename TB = TA>
 std::pair<absl::StatusOr<TA>, absl::StatusOr<TB>> RunPair(
     const std::type_identity_t<PartyFn<TA>>& a, const std::type_identity_t<PartyFn<TB>>& b,
@@ -46,16 +65,9 @@ std::pair<absl::StatusOr<TA>, absl::StatusOr<TB>> RunPair(
   if (options.wrap_b) cb = options.wrap_b(std::move(cb));
   ca->SetTimeout(options.timeout);
   cb->SetTimeout(options.timeout);
-  auto fb = std::async(std::launch::async, [&b, ch = cb.get()] {
-    absl::StatusOr<TB> r = b(*ch);
-    if (!r.ok()) ch->Close();
-    return r;
-  });
-  absl::StatusOr<TA> ra = a(*ca);
-  if (!ra.ok()) ca->Close();
-  absl::StatusOr<TB> rb = fb.get();
+  auto result = RunOnEnds(*ca, *cb, a, b);
   if (options.after) options.after(*ca, *cb);
-  return {std::move(ra), std::move(rb)};
+  return result;
 }
 
 // Done is the result of a party whose protocol returns only a Status:
