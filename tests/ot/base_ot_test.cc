@@ -23,8 +23,8 @@ struct Outcome {
 };
 
 // RunBoth runs the sender over `to_receiver` and the receiver over
-// `to_sender` at once (testing::RunOnEnds), and closes both ends after, as
-// processes would.
+// `to_sender` at once (testing::RunOnEnds), each end closed when its side
+// returns, as processes would.
 Outcome RunBoth(net::Channel& to_receiver, net::Channel& to_sender, size_t num_ots,
                 const crypto::SecretBits& choices, uint64_t seed, BaseOtParams params = {}) {
   auto [sender, receiver] = testing::RunOnEnds(
@@ -37,8 +37,6 @@ Outcome RunBoth(net::Channel& to_receiver, net::Channel& to_sender, size_t num_o
         crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
         return BaseOtReceiver(params).Run(ch, choices, prng);
       });
-  to_receiver.Close();
-  to_sender.Close();
   Outcome out;
   out.sender = std::move(sender);
   out.receiver = std::move(receiver);

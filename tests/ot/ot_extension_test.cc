@@ -56,14 +56,12 @@ struct Outcome {
 };
 
 // RunBoth runs `sender_fn` over `to_receiver` and `receiver_fn` over
-// `to_sender` at once (testing::RunOnEnds) and closes both ends after, as
-// processes would.
+// `to_sender` at once (testing::RunOnEnds), each end closed when its side
+// returns, as processes would.
 template <typename SenderFn, typename ReceiverFn>
 auto RunBoth(net::Channel& to_receiver, net::Channel& to_sender, SenderFn sender_fn,
              ReceiverFn receiver_fn) {
   auto [s, got] = testing::RunOnEnds(to_receiver, to_sender, sender_fn, receiver_fn);
-  to_receiver.Close();
-  to_sender.Close();
   return Outcome<decltype(s), decltype(got)>{std::move(s), std::move(got)};
 }
 
@@ -190,14 +188,16 @@ struct Pair {
     to_sender = std::move(b);
     auto [st, r] = testing::RunOnEnds(
         *to_receiver, *to_sender, [&](net::Channel& ch) { return sender.SetUp(ch, sender_prng); },
-        [&](net::Channel& ch) { return receiver.SetUp(ch, receiver_prng); });
+        [&](net::Channel& ch) { return receiver.SetUp(ch, receiver_prng); },
+        testing::WhenDone::kKeepOpen);
     EXPECT_TRUE(r.ok()) << r;
     EXPECT_TRUE(st.ok()) << st;
   }
 
   template <typename SenderFn, typename ReceiverFn>
   auto Run(SenderFn sf, ReceiverFn rf) {
-    auto [s, got] = testing::RunOnEnds(*to_receiver, *to_sender, sf, rf);
+    auto [s, got] =
+        testing::RunOnEnds(*to_receiver, *to_sender, sf, rf, testing::WhenDone::kKeepOpen);
     return Outcome<decltype(s), decltype(got)>{std::move(s), std::move(got)};
   }
 };

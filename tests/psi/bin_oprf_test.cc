@@ -1,9 +1,10 @@
 #include "psi/bin_oprf.h"
 
-#include <future>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "net/channel.h"
 
 namespace liaison::psi {
@@ -28,16 +29,16 @@ void RunOprf(OprfRun& run, const std::vector<Block>& keys, bool malicious, size_
   run.sender = BinOprfSender(p);
   run.f.assign(keys.size(), Block());
   auto [cr, cs] = net::LocalPair();
-  auto fs = std::async(std::launch::async, [&, ch = cs.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    absl::Status st = run.sender.Run(*ch, keys.size(), chunk_len, prng);
-    ch->Close();
-    return st;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  run.r = BinOprfReceiver(p).Run(*cr, keys, absl::MakeSpan(run.f), prng);
-  cr->Close();
-  run.s = fs.get();
+  std::tie(run.r, run.s) = testing::RunOnEnds(
+      *cr, *cs,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return BinOprfReceiver(p).Run(ch, keys, absl::MakeSpan(run.f), prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return run.sender.Run(ch, keys.size(), chunk_len, prng);
+      });
 }
 
 std::vector<Block> Keys(size_t n, uint64_t seed) {
@@ -106,17 +107,17 @@ TEST(BinOprfTest, TruncatedOrMissingChunkIsDataLossOrUnavailable) {
   p.chunk_len = 100;
   auto [cr, cs] = net::LocalPair();
   BinOprfSender sender(p);
-  auto fs = std::async(std::launch::async, [&, ch = cs.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    absl::Status st = sender.Run(*ch, keys.size() + 1, 100, prng);  // expects one more bin
-    ch->Close();
-    return st;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
   std::vector<Block> f(keys.size());
-  absl::Status r = BinOprfReceiver(p).Run(*cr, keys, absl::MakeSpan(f), prng);
-  cr->Close();
-  absl::Status s = fs.get();
+  auto [r, s] = testing::RunOnEnds(
+      *cr, *cs,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return BinOprfReceiver(p).Run(ch, keys, absl::MakeSpan(f), prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return sender.Run(ch, keys.size() + 1, 100, prng);  // expects one more bin
+      });
   EXPECT_FALSE(r.ok() && s.ok());
   EXPECT_TRUE(s.code() == absl::StatusCode::kDataLoss ||
               s.code() == absl::StatusCode::kUnavailable ||

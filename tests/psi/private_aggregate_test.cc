@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
+#include <tuple>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "base/status.h"
 #include "base/strings.h"
 #include "net/channel.h"
@@ -56,22 +58,20 @@ absl::StatusOr<PrivateAggregateResult> RunSide(net::Channel& ch, const Side& s,
 }
 
 Outcome RunBoth(const Side& a, const Side& b, testing::Fault fault = {}) {
-  auto [ca, cb] = net::LocalPair();
-  ca->SetTimeout(absl::Seconds(60));
-  cb->SetTimeout(absl::Seconds(60));
-  testing::FaultyChannel fa(std::move(ca), fault);
-  net::Channel* chb = cb.get();
-  auto fb = std::async(std::launch::async, [&] {
-    auto out = RunSide(*chb, b, nullptr);
-    chb->Close();
-    return out;
-  });
+  testing::PairOptions options;
+  options.timeout = absl::Seconds(60);
+  options.wrap_a = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
   Outcome o;
-  o.a = RunSide(fa, a, &o.a_log);
-  fa.Close();
-  o.b = fb.get();
-  o.a_bytes_sent = fa.inner().bytes_sent();
-  o.b_bytes_sent = chb->bytes_sent();
+  options.after = [&o](const net::Channel& ca, const net::Channel& cb) {
+    o.a_bytes_sent = static_cast<const testing::FaultyChannel&>(ca).inner().bytes_sent();
+    o.b_bytes_sent = cb.bytes_sent();
+  };
+  std::tie(o.a, o.b) = testing::RunPair<PrivateAggregateResult>(
+      [&](net::Channel& ch) { return RunSide(ch, a, &o.a_log); },
+      [&](net::Channel& ch) { return RunSide(ch, b, nullptr); }, options);
   return o;
 }
 
@@ -539,14 +539,16 @@ TEST(PrivateAggregateTest, FaultsEndWithDataLossOrUnavailable) {
   probe.message_index = UINT64_MAX;
   uint64_t num_messages = 0;
   {
-    auto [ca, cb] = net::LocalPair();
-    ca->SetTimeout(absl::Seconds(60));
-    cb->SetTimeout(absl::Seconds(60));
-    net::Channel* chb = cb.get();
-    auto fb = std::async(std::launch::async, [&] { return RunSide(*chb, s0, nullptr); });
-    ASSERT_TRUE(RunSide(*ca, r0, nullptr).ok());
-    ASSERT_TRUE(fb.get().ok());
-    num_messages = ca->messages_sent();
+    testing::PairOptions options;
+    options.timeout = absl::Seconds(60);
+    options.after = [&num_messages](const net::Channel& ca, const net::Channel&) {
+      num_messages = ca.messages_sent();
+    };
+    auto [ra, rb] = testing::RunPair<PrivateAggregateResult>(
+        [&](net::Channel& ch) { return RunSide(ch, r0, nullptr); },
+        [&](net::Channel& ch) { return RunSide(ch, s0, nullptr); }, options);
+    ASSERT_TRUE(ra.ok()) << ra.status();
+    ASSERT_TRUE(rb.ok()) << rb.status();
   }
   ASSERT_GT(num_messages, 5u);
   for (testing::Fault::Kind kind :

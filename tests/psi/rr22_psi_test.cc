@@ -1,14 +1,15 @@
 #include "psi/rr22_psi.h"
 
 #include <algorithm>
-#include <future>
 #include <string>
+#include <future>
 #include <tuple>
 #include <vector>
 
 #include "base/bytes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "net/channel.h"
 #include "okvs/okvs.h"
 #include "psi/internal/seed_commit.h"
@@ -44,18 +45,17 @@ Rr22PsiParams Params(bool i_receive, bool peer_receives,
 Outcome RunBothOver(net::Channel& ca, net::Channel& cb, const Rr22PsiParams& pa,
                     const Rr22PsiParams& pb, const std::vector<std::string>& a,
                     const std::vector<std::string>& b) {
-  auto fb = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(pb).Run(cb, b, prng);
-    cb.Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Outcome out{Rr22Psi(pa).Run(ca, a, prng), absl::InternalError("unset")};
-  ca.Close();  // as a process would on return, so a failed side never leaves
-               // the other waiting
-  out.b = fb.get();
-  return out;
+  auto [ra, rb] = testing::RunOnEnds(
+      ca, cb,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return Rr22Psi(pa).Run(ch, a, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return Rr22Psi(pb).Run(ch, b, prng);
+      });
+  return Outcome{std::move(ra), std::move(rb)};
 }
 
 Outcome RunBoth(const Rr22PsiParams& pa, const Rr22PsiParams& pb,
@@ -488,17 +488,62 @@ Rr22PsiParams FaultParams(bool receiver) {
   return p;
 }
 
+// FaultyRun is a run with a fault on A's end: both results, whether the
+// fault fired, and how many messages A sent.
+struct FaultyRun {
+  absl::StatusOr<PsiResult> a = absl::InternalError("unset");
+  absl::StatusOr<PsiResult> b = absl::InternalError("unset");
+  bool fired = false;
+  uint64_t a_messages = 0;
+};
+
+// RunFaulty runs A (params `pa`, set a) over a FaultyChannel with `fault`
+// against B (testing::RunPair).
+FaultyRun RunFaulty(const Rr22PsiParams& pa, const Rr22PsiParams& pb,
+                    const testing::TwoSets& sets, const testing::Fault& fault) {
+  testing::PairOptions options;
+  options.timeout = absl::Seconds(30);
+  options.wrap_a = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
+  FaultyRun out;
+  options.after = [&out](const net::Channel& a, const net::Channel&) {
+    const auto& faulty = static_cast<const testing::FaultyChannel&>(a);
+    out.fired = faulty.fired();
+    out.a_messages = faulty.messages_sent();
+  };
+  std::tie(out.a, out.b) = testing::RunPair<PsiResult>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return Rr22Psi(pa).Run(ch, sets.a, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return Rr22Psi(pb).Run(ch, sets.b, prng);
+      },
+      options);
+  return out;
+}
+
 uint64_t CleanRunMessages(bool a_is_receiver, const testing::TwoSets& sets) {
-  auto [ca, cb] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    return Rr22Psi(FaultParams(!a_is_receiver)).Run(*ch, sets.b, prng);
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  auto ra = Rr22Psi(FaultParams(a_is_receiver)).Run(*ca, sets.a, prng);
-  auto rb = fb.get();
+  uint64_t messages = 0;
+  testing::PairOptions options;
+  options.after = [&messages](const net::Channel& a, const net::Channel&) {
+    messages = a.messages_sent();
+  };
+  auto [ra, rb] = testing::RunPair<PsiResult>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return Rr22Psi(FaultParams(a_is_receiver)).Run(ch, sets.a, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return Rr22Psi(FaultParams(!a_is_receiver)).Run(ch, sets.b, prng);
+      },
+      options);
   EXPECT_TRUE(ra.ok() && rb.ok());
-  return ca->messages_sent();
+  return messages;
 }
 
 uint64_t SlotIndex(Slot slot, uint64_t total) {
@@ -541,19 +586,9 @@ TEST(Rr22PsiTest, FlippedByteInOkvsLosesMatchesButNeverAddsThem) {
   fault.byte_index = 7;
   fault.xor_mask = 0x40;
   fault.message_index = SlotIndex(Slot::kLastP, CleanRunMessages(true, sets));
-  auto [ca, cb] = net::LocalPair();
-  testing::FaultyChannel faulty(std::move(ca), fault);
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(FaultParams(false)).Run(*ch, sets.b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  auto ra = Rr22Psi(FaultParams(true)).Run(faulty, sets.a, prng);
-  faulty.Close();
-  auto rb = fb.get();
-  EXPECT_TRUE(faulty.fired());
+  FaultyRun run = RunFaulty(FaultParams(true), FaultParams(false), sets, fault);
+  const auto& [ra, rb] = std::tie(run.a, run.b);
+  EXPECT_TRUE(run.fired);
   ASSERT_TRUE(ra.ok()) << ra.status();
   ASSERT_TRUE(rb.ok()) << rb.status();
   EXPECT_THAT(Pick(sets.a, ra->matched), IsSubsetOf(sets.common));
@@ -574,21 +609,10 @@ TEST_P(Rr22PsiFaultTest, FaultEndsTheRunWithTheRightError) {
   SCOPED_TRACE(fault.DebugString() +
                (c.a_is_receiver ? " (A is R)" : " (A is S)") +
                " seed=" + std::to_string(kSeed));
-  auto [ca, cb] = net::LocalPair();
-  ca->SetTimeout(absl::Seconds(30));
-  cb->SetTimeout(absl::Seconds(30));
-  testing::FaultyChannel faulty(std::move(ca), fault);
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(FaultParams(!c.a_is_receiver)).Run(*ch, sets.b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  auto ra = Rr22Psi(FaultParams(c.a_is_receiver)).Run(faulty, sets.a, prng);
-  faulty.Close();
-  auto rb = fb.get();
-  EXPECT_TRUE(faulty.fired());
+  FaultyRun run =
+      RunFaulty(FaultParams(c.a_is_receiver), FaultParams(!c.a_is_receiver), sets, fault);
+  const auto& [ra, rb] = std::tie(run.a, run.b);
+  EXPECT_TRUE(run.fired);
   EXPECT_EQ(rb.status().code(), c.expected) << rb.status();
   if (ra.ok()) {
     EXPECT_THAT(Pick(sets.a, ra->matched),
@@ -691,18 +715,9 @@ TEST(Rr22PsiMaliciousTest, ResultToOneSideEitherWay) {
 TEST(Rr22PsiMaliciousTest, SecurityMismatchIsFailedPreconditionBeforeTheVole) {
   std::vector<std::string> a = {"x", "y"}, b = {"x"};
   auto [ca, cb] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(MaliciousParams(true, true)).Run(*ch, b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  auto ra = Rr22Psi(Params(true, true)).Run(*ca, a, prng);
-  ca->Close();
-  auto rb = fb.get();
-  EXPECT_EQ(ra.status().code(), absl::StatusCode::kFailedPrecondition) << ra.status();
-  EXPECT_EQ(rb.status().code(), absl::StatusCode::kFailedPrecondition) << rb.status();
+  Outcome out = RunBothOver(*ca, *cb, Params(true, true), MaliciousParams(true, true), a, b);
+  EXPECT_EQ(out.a.status().code(), absl::StatusCode::kFailedPrecondition) << out.a.status();
+  EXPECT_EQ(out.b.status().code(), absl::StatusCode::kFailedPrecondition) << out.b.status();
   // Only the headers moved.
   EXPECT_EQ(ca->messages_sent(), 1u);
   EXPECT_EQ(cb->messages_sent(), 1u);
@@ -732,38 +747,17 @@ TEST(Rr22PsiTest, OtherProtocolVersionIsFailedPrecondition) {
 // DataLoss; a change to a value the honest run never uses (a level sum off
 // the receiver's path, a SoftSpoken correction on Δ's side) may pass, and
 // then both results are exact. No side ever returns a wrong result.
-struct MaliciousRun {
-  absl::StatusOr<PsiResult> a = absl::InternalError("unset");
-  absl::StatusOr<PsiResult> b = absl::InternalError("unset");
-  bool fired = false;
-  uint64_t a_messages = 0;
-};
+
+using MaliciousRun = FaultyRun;
 
 MaliciousRun RunMalicious(bool a_is_receiver, const testing::TwoSets& sets,
                           testing::Fault fault) {
-  auto [ca, cb] = net::LocalPair();
-  ca->SetTimeout(absl::Seconds(30));
-  cb->SetTimeout(absl::Seconds(30));
-  testing::FaultyChannel faulty(std::move(ca), fault);
   auto pa = MaliciousParams(true, true, a_is_receiver ? Rr22Role::kOprfReceiver
                                                       : Rr22Role::kOprfSender);
   auto pb = MaliciousParams(true, true, a_is_receiver ? Rr22Role::kOprfSender
                                                       : Rr22Role::kOprfReceiver);
   pa.chunk_len = pb.chunk_len = kFaultChunk;
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = Rr22Psi(pb).Run(*ch, sets.b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  MaliciousRun out;
-  out.a = Rr22Psi(pa).Run(faulty, sets.a, prng);
-  faulty.Close();
-  out.b = fb.get();
-  out.fired = faulty.fired();
-  out.a_messages = faulty.messages_sent();
-  return out;
+  return RunFaulty(pa, pb, sets, fault);
 }
 
 void ExpectExactIfOk(const MaliciousRun& r, const testing::TwoSets& sets) {

@@ -87,6 +87,7 @@ class FaultyChannel final : public net::Channel {
   // fired tells whether the fault has been injected.
   bool fired() const { return fired_; }
   net::Channel& inner() { return *inner_; }
+  const net::Channel& inner() const { return *inner_; }
 
  protected:
   absl::Status DoSend(ByteSpan message) override;

@@ -1,8 +1,8 @@
 // Runs a two-party protocol in one process: party a on the calling thread,
 // party b on its own, over a LocalPair whose ends may be wrapped (e.g. in a
 // FaultyChannel) to play a failing link. Each party's end is closed when
-// its function returns an error, as a process would on exit, so the other
-// never waits; every end gets a timeout, so a protocol that fails to stop
+// its function returns, as a process would on exit, so the other never
+// waits; every end gets a timeout, so a protocol that fails to stop
 // fails the test with DeadlineExceeded instead of hanging.
 //
 //   auto [a, b] = testing::RunPair<PsiResult>(
@@ -35,20 +35,27 @@ struct PairOptions {
 template <typename T>
 using PartyFn = std::function<absl::StatusOr<T>(net::Channel&)>;
 
+// WhenDone says what RunOnEnds does with an end whose party returned
+// successfully: kClose it, as a process would on exit (so a peer still
+// waiting for more stops with Unavailable instead of hanging), or
+// kKeepOpen it for another run of the same session. An end whose party
+// failed is always closed.
+enum class WhenDone { kClose, kKeepOpen };
+
 // RunOnEnds runs `a` on the calling thread over `end_a` and `b` on its own
 // over `end_b` (two ends of one channel the caller keeps, e.g. across
 // several runs of a session) and returns both results, as a pair of
-// whatever each returns (a Status or a StatusOr). An end whose party fails
-// is closed.
+// whatever each returns (a Status or a StatusOr).
 template <typename FA, typename FB>
-auto RunOnEnds(net::Channel& end_a, net::Channel& end_b, FA&& a, FB&& b) {
-  auto fb = std::async(std::launch::async, [&b, &end_b] {
+auto RunOnEnds(net::Channel& end_a, net::Channel& end_b, FA&& a, FB&& b,
+               WhenDone when_done = WhenDone::kClose) {
+  auto fb = std::async(std::launch::async, [&b, &end_b, when_done] {
     auto r = b(end_b);
-    if (!r.ok()) end_b.Close();
+    if (!r.ok() || when_done == WhenDone::kClose) end_b.Close();
     return r;
   });
   auto ra = a(end_a);
-  if (!ra.ok()) end_a.Close();
+  if (!ra.ok() || when_done == WhenDone::kClose) end_a.Close();
   auto rb = fb.get();
   return std::make_pair(std::move(ra), std::move(rb));
 }
