@@ -665,6 +665,10 @@ absl::StatusOr<int> CheckCommon(const QuorumParams& params, int me,
 
 }  // namespace
 
+absl::StatusOr<dp::Mechanism> QuorumNoise::Calibrate(const psi::DpAggregateSpec& spec) {
+  return DpMechanism(spec);
+}
+
 absl::StatusOr<QuorumNoise> QuorumNoise::Draw(const psi::DpAggregateSpec& spec,
                                               crypto::Prng& prng) {
   LIAISON_ASSIGN_OR_RETURN(dp::Mechanism m, DpMechanism(spec));

@@ -121,6 +121,8 @@ class QuorumNoise {
   // InvalidArgument for a spec CalibrateAggregate refuses, one that is not
   // a semi-honest count, or a noise scale (σ) above kMaxQuorumNoiseScale.
   static absl::StatusOr<QuorumNoise> Draw(const psi::DpAggregateSpec& spec, crypto::Prng& prng);
+  // Calibrate returns the mechanism Draw would draw from, with its errors.
+  static absl::StatusOr<dp::Mechanism> Calibrate(const psi::DpAggregateSpec& spec);
 
   bool drawn() const { return value_.has_value(); }
   // mechanism is what it was drawn from (public).
