@@ -452,25 +452,27 @@ TEST(QuorumCountTest, DpReleaseIsTheCountPlusEveryOtherPartysNoiseOnce) {
   }
 }
 
-// Loosely, the noise distribution: discrete Laplace of scale 1/ε = 4 has
-// mean 0 and variance 2q/(1 − q)² ≈ 31.5 (q = e^(−1/4)); 4000 draws.
-TEST(QuorumCountTest, NoiseLooksLikeTheCalibratedDiscreteLaplace) {
+// Loosely, the noise distribution: Draw calibrates a count (sensitivity
+// 1) to the discrete Laplace of scale 1/ε, or with δ the discrete
+// Gaussian, and draws from it with dp::SampleNoise (the test above checks
+// the values drawn against SampleNoise's exactly); 4000 draws of scale 4
+// have mean ≈ 0 and variance ≈ 2q/(1 − q)² ≈ 31.5 (q = e^(−1/4)).
+TEST(QuorumCountTest, NoiseIsTheCalibratedDiscreteLaplaceOrGaussian) {
   SCOPED_TRACE("seed " + std::to_string(kSeed + 45));
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 45);
+  absl::StatusOr<QuorumNoise> laplace = QuorumNoise::Draw(CountSpec(mpq_class(1, 4)), prng);
+  ASSERT_TRUE(laplace.ok()) << laplace.status();
+  ASSERT_EQ(laplace->mechanism()->noise.kind(), dp::NoiseKind::kDiscreteLaplace);
+  EXPECT_EQ(laplace->mechanism()->noise.parameter(), mpq_class(4));
+  absl::StatusOr<QuorumNoise> gauss =
+      QuorumNoise::Draw(CountSpec(mpq_class(1), mpq_class(1, 1000000)), prng);
+  ASSERT_TRUE(gauss.ok()) << gauss.status();
+  EXPECT_EQ(gauss->mechanism()->noise.kind(), dp::NoiseKind::kDiscreteGaussian);
   double sum = 0, sum2 = 0;
   constexpr int kDraws = 4000;
   for (int i = 0; i < kDraws; ++i) {
-    absl::StatusOr<QuorumNoise> drawn = QuorumNoise::Draw(CountSpec(mpq_class(1, 4)), prng);
-    ASSERT_TRUE(drawn.ok()) << drawn.status();
-    ASSERT_EQ(drawn->mechanism()->noise.kind(), dp::NoiseKind::kDiscreteLaplace);
-    EXPECT_EQ(drawn->mechanism()->noise.parameter(), mpq_class(4));
-  }
-  // The values themselves are secret inside QuorumNoise; the sampler they
-  // come from is dp::SampleNoise, drawn here from the same mechanism.
-  absl::StatusOr<QuorumNoise> one = QuorumNoise::Draw(CountSpec(mpq_class(1, 4)), prng);
-  ASSERT_TRUE(one.ok());
-  for (int i = 0; i < kDraws; ++i) {
-    const double x = static_cast<double>(dp::SampleNoise(one->mechanism()->noise, prng).value());
+    const double x =
+        static_cast<double>(dp::SampleNoise(laplace->mechanism()->noise, prng).value());
     sum += x;
     sum2 += x * x;
   }
