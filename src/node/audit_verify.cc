@@ -29,6 +29,25 @@ using internal::OverrideOf;
 using internal::OwnProblem;
 using internal::RecordDigest;
 
+namespace {
+
+// CheckQuorumSigner: a receipt of a quorum job (its record's params list the
+// participants) must be signed by one of them; DataLoss otherwise.
+absl::Status CheckQuorumSigner(const AuditRecord& r) {
+  Json params = Json::parse(r.params_json, nullptr, /*allow_exceptions=*/false);
+  if (!params.is_object()) return absl::OkStatus();
+  auto members = params.find("participants");
+  if (members == params.end() || !members->is_array()) return absl::OkStatus();
+  for (const Json& m : *members) {
+    if (m.is_object() && m.value("fingerprint", "") == r.receipt->peer_fingerprint) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::DataLossError("the receipt is signed by a key that is not a participant's");
+}
+
+}  // namespace
+
 absl::Status ForEachAuditRecord(Store& store,
                                 const std::function<absl::Status(const AuditRecord&)>& fn) {
   return store.Read([&](internal::Db& db) { return ForEachRecordIn(db, fn); });
@@ -79,6 +98,7 @@ absl::Status AuditChainVerifier::Add(const AuditRecord& r) {
       absl::Status ok = r.receipt->job_id != r.job_id
                             ? absl::DataLossError("the receipt is for another job")
                             : VerifyReceipt(*r.receipt);
+      if (ok.ok()) ok = CheckQuorumSigner(r);
       if (ok.ok()) {
         ++scanned_.num_receipts;
       } else {

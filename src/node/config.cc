@@ -272,7 +272,9 @@ void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string&
              AllianceConfig& a) {
   const toml::table* dp = c.Table(t, line, path, "dp");
   bool needs_dp = std::any_of(a.questions.begin(), a.questions.end(),
-                              [](Question q) { return q != Question::kMatch; });
+                              [](Question q) {
+                                return q == Question::kCount || q == Question::kSum;
+                              });
   if (dp == nullptr) {
     if (needs_dp && t.get("dp") == nullptr) {
       c.Error(line, path + ".dp",
@@ -300,6 +302,59 @@ void ParseDp(Checker& c, const toml::table& t, uint32_t line, const std::string&
   a.dp = std::move(budget);
 }
 
+// ParseQuorumPolicy reads [alliances.<name>.quorum]; the table is allowed
+// only when the alliance allows the quorum question.
+void ParseQuorumPolicy(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                       AllianceConfig& a) {
+  const bool allowed =
+      std::find(a.questions.begin(), a.questions.end(), Question::kQuorum) != a.questions.end();
+  const toml::table* q = c.Table(t, line, path, "quorum");
+  const std::string q_path = path + ".quorum";
+  if (q == nullptr) {
+    if (allowed) a.quorum = QuorumPolicy();
+    return;
+  }
+  const uint32_t q_line = Checker::Line(*q, line);
+  if (!allowed) {
+    c.Error(q_line, q_path, "the alliance does not allow the question \"quorum\"");
+    return;
+  }
+  c.Keys(*q, q_path, {"min_members", "max_members", "min_threshold", "hide_count"});
+  QuorumPolicy p;
+  auto key_line = [&](std::string_view key) { return Checker::Line(*q->get(key), q_line); };
+  if (auto v = c.Integer(*q, q_line, q_path, "min_members", false, kMaxQuorumMembers)) {
+    if (*v < 3) {
+      c.Error(key_line("min_members"), q_path + ".min_members",
+              "must be at least 3 (two members ask a match or count job)");
+    }
+    p.min_members = static_cast<uint32_t>(*v);
+  }
+  if (auto v = c.Integer(*q, q_line, q_path, "max_members", false, kMaxQuorumMembers)) {
+    p.max_members = static_cast<uint32_t>(*v);
+    if (p.max_members < p.min_members) {
+      c.Error(key_line("max_members"), q_path + ".max_members",
+              StrCat("must be at least min_members (", p.min_members, ")"));
+    }
+  }
+  if (auto v = c.Integer(*q, q_line, q_path, "min_threshold", false, kMaxQuorumMembers)) {
+    if (*v < 2) {
+      c.Error(key_line("min_threshold"), q_path + ".min_threshold", "must be at least 2");
+    }
+    p.min_threshold = static_cast<uint32_t>(*v);
+  }
+  if (auto h = c.String(*q, q_line, q_path, "hide_count", false)) {
+    if (*h == "allowed") {
+      p.hide_count = HideCount::kAllowed;
+    } else if (*h == "required") {
+      p.hide_count = HideCount::kRequired;
+    } else {
+      c.Error(key_line("hide_count"), q_path + ".hide_count",
+              StrCat("\"", *h, "\" is neither \"allowed\" nor \"required\""));
+    }
+  }
+  a.quorum = p;
+}
+
 std::string ToUpperTlp(Tlp t) {
   std::string s(TlpName(t));
   for (char& ch : s) {
@@ -316,7 +371,7 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
            {"members", "datasets", "questions", "protocols", "min_set_size", "max_set_size",
             "jobs_per_hour_per_peer", "approval", "tlp_ceiling", "dp",
             "max_peer_items_per_day", "max_revealed_items_per_day", "require_build",
-            "security"});
+            "security", "quorum"});
     AllianceConfig a;
     a.name = name;
 
@@ -343,9 +398,11 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
           a.questions.push_back(Question::kCount);
         } else if (q == "sum") {
           a.questions.push_back(Question::kSum);
+        } else if (q == "quorum") {
+          a.questions.push_back(Question::kQuorum);
         } else {
           c.Error(q_line, path + ".questions",
-                  StrCat("\"", q, "\" is not a question (match, count or sum)"));
+                  StrCat("\"", q, "\" is not a question (match, count, sum or quorum)"));
         }
       }
     }
@@ -473,6 +530,7 @@ void ParseAlliances(Checker& c, const toml::table& root, const Config& config,
       }
     }
     ParseDp(c, t, line, path, a);
+    ParseQuorumPolicy(c, t, line, path, a);
     out[a.name] = std::move(a);
   });
 }
@@ -501,6 +559,10 @@ absl::StatusOr<Tlp> ParseTlp(std::string_view name) {
       StrCat("\"", name, "\" is not a TLP 2.0 marking (clear, green, amber, amber+strict, red)"));
 }
 
+std::string_view HideCountName(HideCount h) {
+  return h == HideCount::kRequired ? "required" : "allowed";
+}
+
 std::string_view ApprovalName(Approval a) {
   return a == Approval::kAuto ? "auto" : "manual";
 }
@@ -514,6 +576,7 @@ std::string_view WebhookEventName(WebhookEvent e) {
     case WebhookEvent::kJobRefused: return "job_refused";
     case WebhookEvent::kJobCancelled: return "job_cancelled";
     case WebhookEvent::kScheduleMissed: return "schedule_missed";
+    case WebhookEvent::kQuorumAlert: return "quorum_alert";
   }
   return "job_failed";
 }
@@ -521,12 +584,12 @@ std::string_view WebhookEventName(WebhookEvent e) {
 absl::StatusOr<WebhookEvent> ParseWebhookEvent(std::string_view name) {
   for (WebhookEvent e : {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
                          WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
-                         WebhookEvent::kScheduleMissed}) {
+                         WebhookEvent::kScheduleMissed, WebhookEvent::kQuorumAlert}) {
     if (name == WebhookEventName(e)) return e;
   }
   return absl::InvalidArgumentError(
       StrCat("\"", name, "\" is not a webhook event (job_succeeded, job_failed, job_refused, "
-                          "job_cancelled, schedule_missed)"));
+                          "job_cancelled, schedule_missed, quorum_alert)"));
 }
 
 bool IsValidName(std::string_view name) {

@@ -142,6 +142,31 @@ struct DatasetConfig {
 };
 
 
+// HideCount is an alliance's rule on a quorum job's holder counts:
+// kAllowed lets each job choose (counts shown by default), kRequired makes
+// every job hide them (members learn only which items qualify).
+enum class HideCount { kAllowed, kRequired };
+std::string_view HideCountName(HideCount h);  // "allowed", "required"
+
+// QuorumPolicy is an alliance's [alliances.<name>.quorum] table: the bounds
+// within which it admits n-party quorum jobs (docs/node.md, "Quorum jobs";
+// docs/protocols/quorum.md, section 8). n counts every participant, the
+// initiator included.
+struct QuorumPolicy {
+  // min_members / max_members bound n (3 ≤ min ≤ max ≤ kMaxQuorumMembers;
+  // two members ask a match or count job instead).
+  uint32_t min_members = 3;
+  uint32_t max_members = 16;
+  // min_threshold is the smallest t a job may ask (t ≥ 2: with t = 1 a
+  // member would learn nothing it does not hold, but its counts say how
+  // many others hold each of its items).
+  uint32_t min_threshold = 2;
+  HideCount hide_count = HideCount::kAllowed;
+};
+// kMaxQuorumMembers is the most participants a quorum job may have (the
+// over-threshold protocol's bound, mpsi::kMaxQuorumParties).
+inline constexpr uint32_t kMaxQuorumMembers = 16;
+
 struct AllianceConfig {
   std::string name;
   // members are peer names, each in Config::peers.
@@ -173,6 +198,9 @@ struct AllianceConfig {
   Tlp tlp_ceiling = Tlp::kClear;
   // dp is required when `questions` holds count or sum.
   std::optional<DpBudget> dp;
+  // quorum is set when `questions` holds quorum (defaults if the alliance
+  // has no [alliances.<name>.quorum] table).
+  std::optional<QuorumPolicy> quorum;
   // security is the adversary model the alliance's jobs run in; unset, each
   // job runs malicious where a malicious variant exists for its protocol and
   // question, semi-honest otherwise (node/peer_protocol.h, SecurityFor).
@@ -227,6 +255,12 @@ struct JobTemplate {
   std::string result_to{kDefaultResultTo};
   // dp: count and sum only.
   DpJobParams dp;
+  // A quorum's (question quorum, no peer or protocol): the participants by
+  // the names our config gives them (ours by [node] name), the threshold and
+  // whether counts are hidden (node/initiator.h, JobSubmission).
+  std::vector<std::string> participants;
+  uint32_t threshold = 0;
+  bool hide_count = false;
 };
 
 // ScheduleConfig is one [schedules.<name>] table.
@@ -244,9 +278,12 @@ enum class WebhookEvent {
   kJobRefused,
   kJobCancelled,
   kScheduleMissed,
+  // kQuorumAlert: a quorum job succeeded here and found items of ours
+  // over its threshold (the count and a link to the result, never items).
+  kQuorumAlert,
 };
 // WebhookEventName returns "job_succeeded", "job_failed", "job_refused",
-// "job_cancelled" or "schedule_missed".
+// "job_cancelled", "schedule_missed" or "quorum_alert".
 std::string_view WebhookEventName(WebhookEvent e);
 // ParseWebhookEvent is the inverse of WebhookEventName; InvalidArgument for
 // any other string.

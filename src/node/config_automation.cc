@@ -1,5 +1,6 @@
 // The [schedules.*] and [webhooks.*] tables of liaison.toml: what the node
 // does on its own (docs/node.md). config.cc parses the rest.
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include "node/internal/config_checker.h"
 #include "node/peer_protocol.h"
 #include "node/policy.h"
+#include "node/quorum_policy.h"
 #include "node/schedule.h"
 #include "node/webhook.h"
 #include "session/handshake.h"
@@ -130,6 +132,107 @@ bool ParseScheduleDp(Checker& c, const toml::table& t, uint32_t line, const std:
   return true;
 }
 
+// ParseQuorumSchedule reads the job of a schedule whose question is
+// quorum: alliance, dataset, participants (names of our peers and our own
+// [node] name, in party order), threshold and hide_count, checked with the
+// same admission check as a POST /v1/jobs body (node/quorum_policy.h).
+// A quorum job has no peer, protocol, result_to or DP parameters. False if
+// anything is wrong.
+bool ParseQuorumSchedule(Checker& c, const toml::table& t, uint32_t line,
+                         const std::string& path, const Config& config, JobTemplate& job) {
+  bool ok = true;
+  auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+  for (const char* key : {"peer", "protocol", "result_to", "epsilon", "delta", "count_epsilon",
+                          "bounds"}) {
+    if (t.get(key) == nullptr) continue;
+    c.Error(line_of(key), Checker::Path(path, key),
+            "a quorum job names its participants and has no peer, protocol, result_to or "
+            "dp parameters");
+    ok = false;
+  }
+  job.question = Question::kQuorum;
+  std::optional<std::string> a = c.String(t, line, path, "alliance", true);
+  std::optional<std::string> d = c.String(t, line, path, "dataset", true);
+  if (a) job.alliance = *a;
+  if (d) job.dataset = *d;
+  std::optional<uint64_t> threshold =
+      c.Integer(t, line, path, "threshold", true, kMaxQuorumMembers);
+  if (threshold && *threshold == 0) {
+    c.Error(line_of("threshold"), path + ".threshold", "must be at least 1");
+    threshold.reset();
+  }
+  if (threshold) job.threshold = static_cast<uint32_t>(*threshold);
+  if (const toml::node* h = t.get("hide_count")) {
+    if (h->is_boolean()) {
+      job.hide_count = h->as_boolean()->get();
+    } else {
+      c.Error(line_of("hide_count"), path + ".hide_count", "must be true or false");
+      ok = false;
+    }
+  }
+  // Our own entry is matched by name; its key is ours whatever it is.
+  constexpr char kSelf[] = "self";
+  QuorumPolicyQuery query;
+  query.our_fingerprint = kSelf;
+  auto names = c.Strings(t, line, path, "participants", true);
+  if (names) {
+    query.me = static_cast<uint32_t>(names->size());
+    for (const auto& [n, n_line] : *names) {
+      if (std::find(job.participants.begin(), job.participants.end(), n) !=
+          job.participants.end()) {
+        c.Error(n_line, path + ".participants", StrCat("\"", n, "\" is listed twice"));
+        ok = false;
+        continue;
+      }
+      job.participants.push_back(n);
+      auto peer = config.peers.find(n);
+      if (n == config.node.name) {
+        query.me = static_cast<uint32_t>(query.participants.size());
+        query.participants.push_back(QuorumMember{n, kSelf});
+      } else if (peer == config.peers.end()) {
+        c.Error(n_line, path + ".participants",
+                StrCat("\"", n, "\" is neither a peer nor this node's name"));
+        ok = false;
+      } else {
+        query.participants.push_back(QuorumMember{n, peer->second.fingerprint});
+      }
+    }
+    if (query.me == names->size()) {
+      c.Error(line_of("participants"), path + ".participants",
+              StrCat("must include this node (\"", config.node.name, "\")"));
+      ok = false;
+    }
+  }
+  if (!ok || !a || !d || !threshold || !names) return false;
+  query.alliance = job.alliance;
+  query.threshold = job.threshold;
+  query.hide_count = job.hide_count;
+  query.dataset = job.dataset;
+  const QuorumAdmission admission = CheckQuorumPolicy(config, query);
+  if (!admission.admitted()) {
+    c.Error(line, path, admission.reason);
+    return false;
+  }
+  return true;
+}
+
+// ParseCatchUp reads `catch_up`; false if it is neither "none" nor "latest".
+bool ParseCatchUp(Checker& c, const toml::table& t, uint32_t line, const std::string& path,
+                  CatchUp& out) {
+  std::optional<std::string> cu = c.String(t, line, path, "catch_up", false);
+  if (!cu) return t.get("catch_up") == nullptr;
+  if (*cu == "none") {
+    out = CatchUp::kNone;
+  } else if (*cu == "latest") {
+    out = CatchUp::kLatest;
+  } else {
+    c.Error(Checker::Line(*t.get("catch_up"), line), path + ".catch_up",
+            StrCat("\"", *cu, "\" is neither \"none\" nor \"latest\""));
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
@@ -138,12 +241,25 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
                                               const toml::table& t, uint32_t line) {
     c.Keys(t, path,
            {"alliance", "peer", "dataset", "question", "protocol", "result_to", "epsilon",
-            "delta", "count_epsilon", "bounds", "every", "at", "daily", "catch_up"});
+            "delta", "count_epsilon", "bounds", "every", "at", "daily", "catch_up",
+            "participants", "threshold", "hide_count"});
     ScheduleConfig sc;
     sc.name = name;
     JobTemplate& job = sc.job;
     bool ok = ParseRecurrence(c, t, line, path, sc.recurrence);
     auto line_of = [&](std::string_view key) { return Checker::Line(*t.get(key), line); };
+    if (const toml::node* qn = t.get("question");
+        qn != nullptr && qn->is_string() && qn->as_string()->get() == "quorum") {
+      ok = ParseQuorumSchedule(c, t, line, path, config, job) && ok;
+      ok = ParseCatchUp(c, t, line, path, sc.catch_up) && ok;
+      if (ok) out[name] = std::move(sc);
+      return;
+    }
+    for (const char* key : {"participants", "threshold", "hide_count"}) {
+      if (t.get(key) == nullptr) continue;
+      c.Error(line_of(key), Checker::Path(path, key), "only quorum jobs take this key");
+      ok = false;
+    }
 
     // The fields of the job, each read from its key (a missing or mistyped
     // one has its error already), then checked with the same admission check
@@ -236,17 +352,7 @@ void ParseSchedules(Checker& c, const toml::table& root, const Config& config,
                          security, job)) {
       ok = false;
     }
-    if (auto cu = c.String(t, line, path, "catch_up", false)) {
-      if (*cu == "none") {
-        sc.catch_up = CatchUp::kNone;
-      } else if (*cu == "latest") {
-        sc.catch_up = CatchUp::kLatest;
-      } else {
-        c.Error(line_of("catch_up"), path + ".catch_up",
-                StrCat("\"", *cu, "\" is neither \"none\" nor \"latest\""));
-        ok = false;
-      }
-    }
+    ok = ParseCatchUp(c, t, line, path, sc.catch_up) && ok;
     if (ok) out[name] = std::move(sc);
   });
 }
@@ -312,7 +418,7 @@ void ParseWebhooks(Checker& c, const toml::table& root, const std::string& base_
     } else if (t.get("events") == nullptr) {
       w.events = {WebhookEvent::kJobSucceeded, WebhookEvent::kJobFailed,
                   WebhookEvent::kJobRefused, WebhookEvent::kJobCancelled,
-                  WebhookEvent::kScheduleMissed};
+                  WebhookEvent::kScheduleMissed, WebhookEvent::kQuorumAlert};
     }
     if (auto v = c.Integer(t, line, path, "max_attempts", false, 100)) {
       if (*v == 0) c.Error(line_of("max_attempts"), path + ".max_attempts", "must be 1 to 100");

@@ -83,6 +83,7 @@
 #include "node/datasets.h"
 #include "node/initiator.h"
 #include "node/peer_protocol.h"
+#include "node/policy.h"
 #include "node/store.h"
 #include "psi/private_aggregate.h"
 
@@ -256,8 +257,27 @@ class Daemon {
   // and, once Serve()d, one of the node's job slots (max_concurrent_jobs).
   class PeerSlot;
   void RunInitiator(const Task& task);
+  // Quorum jobs (quorum_jobs.cc; node/quorum_protocol.h). SubmitQuorumJob
+  // is SubmitJob's for the question quorum; RunQuorumInitiator the
+  // initiator's side of a queued one; ServeQuorumOffer a participant's
+  // answer to an offer, ServeJoin an incoming channel of a job's mesh.
+  class QuorumRun;
+  struct MeshSlot;
+  absl::StatusOr<CreateJobResult> SubmitQuorumJob(const JobSubmission& submission,
+                                                  std::string_view actor);
+  void RunQuorumInitiator(const Task& task, Job job);
+  void ServeQuorumOffer(TranscriptChannel& channel, const PeerConfig& peer, ByteSpan first);
+  void ServeJoin(TranscriptChannel& channel, const PeerConfig& peer, ByteSpan first);
+  void ServeQuorumAbort(const PeerConfig& peer, ByteSpan first);
   // RetryDelay is the back-off before connection attempt `attempts` + 1.
   absl::Duration RetryDelay(uint32_t attempts);
+  // RequeueUnreachable handles a failed connection of `job` to `who`
+  // ("peer", "participant") `name`: a transient error below
+  // peer_retry_attempts is noted on the job and the next attempt queued
+  // after RetryDelay (it returns ""); otherwise it returns the error the job
+  // fails with.
+  std::string RequeueUnreachable(const Job& job, const Task& task, std::string_view who,
+                                 std::string_view name, const absl::Status& error);
 
   // Transition moves a job and tells the observers (in the transaction and
   // after it); it returns the job or the store's error (a job cancelled
@@ -283,6 +303,13 @@ class Daemon {
                 const AuditContent* extra = nullptr);
   const PeerConfig* PeerByName(std::string_view name) const;
   const PeerConfig* PeerByFingerprint(std::string_view fingerprint) const;
+
+  // RepeatedOfferRefusal is the answer to an offer repeated for `job` (a
+  // responder job admitted before) when the job cannot take it: its
+  // refusal, a cancellation, an approval that expired (the job is refused
+  // now, with `extra` in the record), or a state past waiting; nullopt
+  // while the job awaits approval or is queued.
+  std::optional<Refusal> RepeatedOfferRefusal(const Job& job, const AuditContent* extra);
 
   bool BeginActive(const std::string& job_id);
   void EndActive(const std::string& job_id);
@@ -320,6 +347,9 @@ class Daemon {
   std::set<std::string> active_;      // jobs being worked on, guarded by mu_
   std::map<std::string, psi::AggregateNoise> job_noise_;  // guarded by mu_
   int connections_ = 0;               // peer connections being served, guarded by mu_
+  // meshes_ are the quorum jobs waiting for, or running on, their mesh:
+  // where ServeJoin hands an incoming channel (guarded by mu_).
+  std::map<std::string, std::shared_ptr<MeshSlot>> meshes_;
   struct HalfOpen {
     std::string host;
     std::shared_ptr<net::PendingTls::Abort> abort;

@@ -44,6 +44,9 @@ JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idemp
   s.dataset = job.dataset;
   s.result_to = job.result_to;
   s.dp = job.dp;
+  s.participants = job.participants;
+  s.threshold = job.threshold;
+  s.hide_count = job.hide_count;
   s.idempotency_key = std::string(idempotency_key);
   return s;
 }
@@ -52,6 +55,11 @@ JobSubmission ScheduledSubmission(const JobTemplate& job, std::string_view idemp
 
 absl::StatusOr<CreateJobResult> Daemon::SubmitJob(const JobSubmission& s,
                                                   std::string_view actor) {
+  if (s.question == "quorum") return SubmitQuorumJob(s, actor);
+  if (!s.participants.empty() || s.threshold != 0 || s.hide_count) {
+    return absl::InvalidArgumentError(
+        "participants, threshold and hide_count belong to quorum jobs");
+  }
   // Our own policy first: the same admission check as a schedule's and a
   // peer's offer (node/policy.h).
   const JobPolicyQuery query{s.alliance, s.peer, s.question, s.protocol, s.dataset};
@@ -182,11 +190,35 @@ void Daemon::WorkerLoop() {
   }
 }
 
+std::string Daemon::RequeueUnreachable(const Job& job, const Task& task, std::string_view who,
+                                       std::string_view name, const absl::Status& error) {
+  const std::string why(error.message());
+  const bool transient = absl::IsUnavailable(error) || absl::IsDeadlineExceeded(error);
+  if (!transient) return StrCat(who, " connection failed: ", why);
+  const uint32_t attempts = task.connect_attempts + 1;
+  const uint32_t limit = config_.node.peer_retry_attempts;
+  if (attempts >= limit) {
+    return StrCat(who, " unreachable after ", attempts, " attempts: ", why);
+  }
+  const absl::Duration delay = RetryDelay(attempts);
+  absl::StatusOr<Job> noted = store_->NoteJobError(
+      job.id, StrCat(who, " unreachable (attempt ", attempts, " of ", limit, "): ", why,
+                     "; next attempt in ",
+                     absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1))), " s"));
+  if (!noted.ok()) return "";  // cancelled meanwhile
+  Notify(*noted);
+  Log(LogLevel::kInfo, StrCat("job ", job.id, ": ", who, " ", name, " unreachable (attempt ",
+                              attempts, " of ", limit, ")"));
+  Enqueue(job.id, ClockNow() + delay, attempts);
+  return "";
+}
+
 void Daemon::RunInitiator(const Task& task) {
   absl::StatusOr<Job> got = store_->GetJob(task.job_id);
   if (!got.ok()) return;
   Job job = *std::move(got);
   if (job.state != JobState::kQueued && job.state != JobState::kAwaitingPeer) return;
+  if (job.question == "quorum") return RunQuorumInitiator(task, std::move(job));
   const JobParamsRecord params = ParseJobParamsRecord(job);
   const std::string& dataset_name = params.dataset;
   // peer_audit names the responder's build in our records once its verdict
@@ -261,26 +293,9 @@ void Daemon::RunInitiator(const Task& task) {
   if (!noise.ok()) return fail(JobState::kFailed, noise.status().ToString());
   absl::StatusOr<std::unique_ptr<net::Channel>> ch = net::TlsConnect(hp->host, hp->port, tls);
   if (!ch.ok()) {
-    const std::string why(ch.status().message());
-    const bool transient = absl::IsUnavailable(ch.status()) ||
-                           absl::IsDeadlineExceeded(ch.status());
-    if (!transient) return fail(JobState::kFailed, StrCat("peer connection failed: ", why));
-    const uint32_t attempts = task.connect_attempts + 1;
-    const uint32_t limit = config_.node.peer_retry_attempts;
-    if (attempts >= limit) {
-      return fail(JobState::kFailed,
-                  StrCat("peer unreachable after ", attempts, " attempts: ", why));
-    }
-    const absl::Duration delay = RetryDelay(attempts);
-    absl::StatusOr<Job> noted = store_->NoteJobError(
-        job.id, StrCat("peer unreachable (attempt ", attempts, " of ", limit, "): ", why,
-                       "; next attempt in ",
-                       absl::ToInt64Seconds(absl::Ceil(delay, absl::Seconds(1))), " s"));
-    if (!noted.ok()) return;  // cancelled meanwhile
-    Notify(*noted);
-    Log(LogLevel::kInfo, StrCat("job ", job.id, ": peer ", peer->name, " unreachable (attempt ",
-                                attempts, " of ", limit, ")"));
-    return Enqueue(job.id, ClockNow() + delay, attempts);
+    const std::string failed = RequeueUnreachable(job, task, "peer", peer->name, ch.status());
+    if (!failed.empty()) fail(JobState::kFailed, failed);
+    return;
   }
   TranscriptChannel channel(**ch, /*initiator=*/true);
 

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "node/config.h"
@@ -35,6 +36,13 @@ struct JobSubmission {
   std::string result_to{kDefaultResultTo};
   // dp: count and sum only (node/dp_jobs.h).
   DpJobParams dp;
+  // A quorum's (question "quorum", no peer): the participants by the names
+  // our config gives them, this node included (by its [node] name), in
+  // party order; the threshold t (1 ≤ t ≤ n); whether the holder counts
+  // are hidden.
+  std::vector<std::string> participants;
+  uint32_t threshold = 0;
+  bool hide_count = false;
   std::string idempotency_key;
 };
 

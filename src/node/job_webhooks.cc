@@ -24,6 +24,12 @@ absl::Status JobWebhooks::OnJobChangeIn(internal::Db& db, const JobChange& chang
   n.counts = change.counts;
   n.result_digest = change.result_digest;
   absl::Status s = dispatcher_.EnqueueIn(db, n);
+  auto qualifying = change.counts.find("qualifying");
+  if (s.ok() && change.job.state == JobState::kSucceeded && change.job.question == "quorum" &&
+      qualifying != change.counts.end() && qualifying->second > 0) {
+    n.event = WebhookEvent::kQuorumAlert;
+    s = dispatcher_.EnqueueIn(db, n);
+  }
   if (absl::IsInvalidArgument(s)) {
     Log(LogLevel::kError, StrCat("job ", change.job.id, ": its webhook notification was dropped: ",
                                  std::string(s.message())));

@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "base/version.h"
 #include "data/profile.h"
+#include "node/internal/control_message.h"
 #include "node/internal/util.h"
 #include "psi/ecdh_psi.h"
 #include "psi/rr22_psi.h"
@@ -20,66 +21,16 @@ namespace liaison::node {
 namespace {
 
 using Json = nlohmann::json;
+using internal::BuildField;
+using internal::MessageOf;
+using internal::RecvJson;
+using internal::SendJson;
+using internal::Str;
+using internal::Uint;
 
 constexpr char kTranscriptContext[] = "liaison-transcript-v1\n";
 constexpr char kResultContext[] = "liaison-result-v1\n";
 constexpr char kResultPairContext[] = "liaison-result-pair-v1\n";
-
-absl::Status SendJson(net::Channel& channel, const Json& message) {
-  std::string text = message.dump();
-  return channel.Send(AsBytes(text));
-}
-
-// RecvJson receives one control message of `type` and checks its version.
-absl::StatusOr<Json> RecvJson(net::Channel& channel, std::string_view type) {
-  absl::StatusOr<Bytes> raw = net::RecvAtMost(channel, kMaxControlMessageLen);
-  if (absl::IsDataLoss(raw.status())) {
-    return absl::DataLossError(StrCat("the peer's ", type, " message: ",
-                                      std::string(raw.status().message())));
-  }
-  if (!raw.ok()) return raw.status();
-  Json v = Json::parse(AsStringView(*raw), nullptr, /*allow_exceptions=*/false);
-  if (v.is_discarded() || !v.is_object()) {
-    return absl::DataLossError(StrCat("the peer's ", type, " message is not a JSON object"));
-  }
-  auto t = v.find("type");
-  if (t == v.end() || !t->is_string() || t->get<std::string>() != type) {
-    return absl::DataLossError(StrCat("expected a ", type, " message from the peer"));
-  }
-  auto ver = v.find("v");
-  if (ver == v.end() || !ver->is_number_integer() || ver->get<int64_t>() != kPeerProtocolVersion) {
-    return absl::DataLossError(StrCat("the peer's ", type, " message is not version ",
-                                      kPeerProtocolVersion));
-  }
-  return v;
-}
-
-// Field reads a field of a peer message; anything else than the expected
-// type is DataLoss.
-absl::StatusOr<std::string> Str(const Json& v, const char* key, size_t max_len = 256) {
-  auto it = v.find(key);
-  if (it == v.end() || !it->is_string() || it->get_ref<const std::string&>().size() > max_len) {
-    return absl::DataLossError(StrCat("field \"", key, "\" is missing or not a short string"));
-  }
-  return it->get<std::string>();
-}
-
-absl::StatusOr<uint64_t> Uint(const Json& v, const char* key) {
-  auto it = v.find(key);
-  if (it == v.end() || !it->is_number_unsigned()) {
-    return absl::DataLossError(StrCat("field \"", key, "\" is missing or not a count"));
-  }
-  return it->get<uint64_t>();
-}
-
-// BuildField reads the "build" of an offer or verdict: "" or a build digest.
-absl::StatusOr<std::string> BuildField(const Json& v) {
-  LIAISON_ASSIGN_OR_RETURN(std::string build, Str(v, "build", 128));
-  if (!build.empty() && !IsBuildDigest(build)) {
-    return absl::DataLossError("field \"build\" is not a build digest (sha256: and 64 hex)");
-  }
-  return build;
-}
 
 Json DpJson(const OfferDp& dp) {
   return Json{{"epsilon", dp.epsilon},
@@ -87,10 +38,6 @@ Json DpJson(const OfferDp& dp) {
               {"count_epsilon", dp.count_epsilon},
               {"bounds", dp.bounds},
               {"values", dp.values}};
-}
-
-Json MessageOf(std::string_view type) {
-  return Json{{"type", type}, {"v", kPeerProtocolVersion}};
 }
 
 // OfferFields is every parameter of an offer as a JSON object: the offer
@@ -203,6 +150,11 @@ absl::Status SendOffer(net::Channel& channel, const JobOffer& o) {
 
 absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel) {
   LIAISON_ASSIGN_OR_RETURN(Json v, RecvJson(channel, "offer"));
+  return OfferFromJson(v);
+}
+
+absl::StatusOr<JobOffer> ParseOffer(ByteSpan raw) {
+  LIAISON_ASSIGN_OR_RETURN(Json v, internal::ParseJson(raw, "offer"));
   return OfferFromJson(v);
 }
 
@@ -343,8 +295,8 @@ absl::Status TranscriptChannel::DoSend(ByteSpan message) {
 }
 
 absl::StatusOr<Bytes> TranscriptChannel::DoRecv(size_t max_len) {
-  inner_.set_max_message_len(max_len);
-  LIAISON_ASSIGN_OR_RETURN(Bytes m, inner_.Recv());
+  // This one message's bound; the inner channel keeps its own for sends.
+  LIAISON_ASSIGN_OR_RETURN(Bytes m, net::RecvAtMost(inner_, max_len));
   Hash(/*sent=*/false, m);
   return m;
 }

@@ -149,6 +149,9 @@ struct Go {
 // errors otherwise.
 absl::Status SendOffer(net::Channel& channel, const JobOffer& offer);
 absl::StatusOr<JobOffer> RecvOffer(net::Channel& channel);
+// ParseOffer reads an offer already received (the first frame of a
+// connection, whose type the listener looked at), as RecvOffer does.
+absl::StatusOr<JobOffer> ParseOffer(ByteSpan raw);
 absl::Status SendVerdict(net::Channel& channel, const Verdict& verdict);
 absl::StatusOr<Verdict> RecvVerdict(net::Channel& channel);
 absl::Status SendGo(net::Channel& channel, const Go& go);

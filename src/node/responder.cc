@@ -13,6 +13,7 @@
 #include "base/strings.h"
 #include "node/budget_keys.h"
 #include "node/dp_jobs.h"
+#include "node/internal/control_message.h"
 #include "node/internal/daemon_internal.h"
 #include "node/item_budget.h"
 #include "node/job_outcome.h"
@@ -154,8 +155,20 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   // A partner sends its offer at once: a connection that idles is closed
   // as soon as one in its handshake would be.
   raw->SetTimeout(absl::Seconds(config_.node.handshake_timeout_seconds));
-  absl::StatusOr<JobOffer> offer = RecvOffer(channel);
+  absl::StatusOr<Bytes> first = net::RecvAtMost(channel, kMaxControlMessageLen);
   raw->SetTimeout(options_.peer_io_timeout);
+  absl::StatusOr<std::string> type =
+      first.ok() ? internal::TypeOf(*first) : absl::StatusOr<std::string>(first.status());
+  // A quorum job's channel or abort is not an offer: no job slot, no verdict.
+  if (type.ok() && *type == "join") {
+    if (slot.within_quota()) ServeJoin(channel, *peer, *first);
+    return;
+  }
+  if (type.ok() && *type == "quorum_abort") return ServeQuorumAbort(*peer, *first);
+  absl::StatusOr<JobOffer> offer =
+      !type.ok() ? absl::StatusOr<JobOffer>(type.status())
+      : *type == "quorum_offer" ? absl::StatusOr<JobOffer>(JobOffer())
+                                : ParseOffer(*first);
   if (!offer.ok()) {
     Log(LogLevel::kWarning, StrCat("bad offer from ", peer->name, ": ", std::string(offer.status().message())));
     return;
@@ -177,6 +190,7 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   if (!slot.Serve()) return busy("the node is busy");
   // An audit log altered under us (logged when found) takes no new job.
   if (!audit_.Check().ok()) return busy("this node cannot audit a job now (a local failure)");
+  if (*type == "quorum_offer") return ServeQuorumOffer(channel, *peer, *first);
   auto refuse = [&](std::string_view code, std::string_view reason) {
     Verdict v;
     v.code = std::string(code);
@@ -344,23 +358,8 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
     }
   } else {
     job = *std::move(existing);  // its offer is this one (checked above)
-    if (job.state == JobState::kRefused) {
-      auto [code, reason] = SplitRefusal(job.error);
-      return refuse(code, reason);
-    }
-    if (job.state == JobState::kCancelled) {
-      return refuse(kRefuseByAnalyst, "the offer was cancelled here");
-    }
-    if (job.state == JobState::kAwaitingApproval &&
-        ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
-            absl::FromChrono(clock().Now())) {
-      Finalize(job, JobState::kRefused,
-               RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode, &peer_audit);
-      return refuse(kRefuseApprovalExpired, "no analyst decided in time");
-    }
-    if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
-      return refuse(kRefuseDuplicateJob,
-                    StrCat("this job is already ", JobStateName(job.state), " here"));
+    if (std::optional<Refusal> r = RepeatedOfferRefusal(job, &peer_audit)) {
+      return refuse(r->code, r->reason);
     }
     if (decision.refusal_code.empty() && job.state == JobState::kQueued && offer->dp) {
       // Approved: the charge taken at admission must count against the
@@ -454,6 +453,28 @@ void Daemon::ServeConnection(std::unique_ptr<net::Channel> raw, std::string peer
   absl::Status stored = out.ok() ? Runner::Persist(*this, job, *data, *out) : out.status();
   if (!stored.ok()) Finalize(job, JobState::kFailed, stored.ToString(), actor, &peer_audit);
   EndActive(job.id);
+}
+
+std::optional<Refusal> Daemon::RepeatedOfferRefusal(const Job& job, const AuditContent* extra) {
+  if (job.state == JobState::kRefused) {
+    auto [code, reason] = SplitRefusal(job.error);
+    return Refusal{code, reason};
+  }
+  if (job.state == JobState::kCancelled) {
+    return Refusal{kRefuseByAnalyst, "the offer was cancelled here"};
+  }
+  if (job.state == JobState::kAwaitingApproval &&
+      ParseRfc3339(job.created) + absl::Seconds(config_.node.approval_timeout_seconds) <
+          absl::FromChrono(clock().Now())) {
+    Finalize(job, JobState::kRefused,
+             RefusalText(kRefuseApprovalExpired, "no analyst decided in time"), kActorNode, extra);
+    return Refusal{kRefuseApprovalExpired, "no analyst decided in time"};
+  }
+  if (job.state != JobState::kAwaitingApproval && job.state != JobState::kQueued) {
+    return Refusal{kRefuseDuplicateJob,
+                   StrCat("this job is already ", JobStateName(job.state), " here")};
+  }
+  return std::nullopt;
 }
 
 absl::Status Daemon::PrepareJobNoise(const std::string& job_id,

@@ -134,6 +134,14 @@ Json ScheduleJson(const ScheduleConfig& c, const std::optional<ScheduleState>& s
            {"question", QuestionName(c.job.question)},
            {"protocol", c.job.protocol},
            {"result_to", c.job.result_to}};
+  if (c.job.question == Question::kQuorum) {
+    job.erase("peer");
+    job.erase("protocol");
+    job.erase("result_to");
+    job["participants"] = c.job.participants;
+    job["threshold"] = c.job.threshold;
+    job["hide_count"] = c.job.hide_count;
+  }
   // The DP parameters as configured (and as a POST /v1/jobs body has them).
   for (const auto& [key, value] : {std::pair<const char*, const std::string&>{
                                        "epsilon", c.job.dp.epsilon},
@@ -317,6 +325,32 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
       {"bounds", &s.dp.bounds}};
   for (const auto& [key, value] : v.items()) {
     bool known = false;
+    if (key == "participants") {
+      if (!value.is_array() || value.size() > kMaxQuorumMembers) {
+        return absl::InvalidArgumentError(StrCat(
+            "\"participants\" must be a list of at most ", kMaxQuorumMembers, " names"));
+      }
+      for (const Json& p : value) {
+        if (!p.is_string() || !IsValidName(p.get_ref<const std::string&>())) {
+          return absl::InvalidArgumentError("\"participants\" must hold node names");
+        }
+        s.participants.push_back(p.get<std::string>());
+      }
+      continue;
+    }
+    if (key == "threshold") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > kMaxQuorumMembers) {
+        return absl::InvalidArgumentError(StrCat(
+            "\"threshold\" must be a whole number from 1 to ", kMaxQuorumMembers));
+      }
+      s.threshold = value.get<uint32_t>();
+      continue;
+    }
+    if (key == "hide_count") {
+      if (!value.is_boolean()) return absl::InvalidArgumentError("\"hide_count\" must be true or false");
+      s.hide_count = value.get<bool>();
+      continue;
+    }
     for (const auto& [name, target] : fields) {
       if (key != name) continue;
       if (!value.is_string()) {
@@ -328,7 +362,8 @@ absl::StatusOr<JobSubmission> ParseJobSubmission(std::string_view body) {
     if (!known && key.size() > 64) return absl::InvalidArgumentError("unknown field");
     if (!known) return absl::InvalidArgumentError(StrCat("unknown field \"", key, "\""));
   }
-  for (const char* required : {"alliance", "peer", "dataset"}) {
+  const bool quorum = s.question == "quorum";
+  for (const char* required : {"alliance", quorum ? "participants" : "peer", "dataset"}) {
     if (!v.contains(required)) {
       return absl::InvalidArgumentError(StrCat("\"", required, "\" is required"));
     }
@@ -585,18 +620,22 @@ void RestApi::Routes() {
       res.body = r->body;
       return absl::OkStatus();
     }
-    if (r->kind != "match-v1") {
+    if (r->kind != "match-v1" && r->kind != "quorum-v1") {
       return absl::FailedPreconditionError("a count or sum result has no rows; ask for JSON");
     }
     Json body = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object() || !body["rows"].is_array()) {
       return absl::DataLossError("the stored result is malformed");
     }
-    std::string text = "line,type,value\n";
+    // A quorum result shows its holders, unless the job hid them.
+    const bool holders = r->kind == "quorum-v1" && !body.value("hide_count", false);
+    std::string text = holders ? "line,type,value,holders\n" : "line,type,value\n";
     for (const Json& row : body["rows"]) {
       StrAppend(text, row.value("line", uint64_t{0}), ",",
                 CsvCell(row.value("type", std::string())), ",",
-                CsvCell(row.value("value", std::string())), "\n");
+                CsvCell(row.value("value", std::string())));
+      if (holders) StrAppend(text, ",", row.value("holders", uint64_t{0}));
+      StrAppend(text, "\n");
     }
     res.content_type = "text/csv";
     res.body = std::move(text);

@@ -47,6 +47,7 @@ std::optional<JobState> StateForEvent(WebhookEvent e) {
     case WebhookEvent::kJobRefused: return JobState::kRefused;
     case WebhookEvent::kJobCancelled: return JobState::kCancelled;
     case WebhookEvent::kScheduleMissed: return std::nullopt;
+    case WebhookEvent::kQuorumAlert: return JobState::kSucceeded;
   }
   return std::nullopt;
 }
@@ -173,6 +174,18 @@ absl::StatusOr<std::string> WebhookPayload(const WebhookNotification& n,
                    {"error", j.error},
                    {"counts", counts},
                    {"result_digest", n.result_digest}};
+    if (n.event == WebhookEvent::kQuorumAlert) {
+      // The alert: how many items of ours crossed the threshold, and where
+      // the result is (GET it with an API key); never the items.
+      auto count = [&](const char* key) {
+        auto it = n.counts.find(key);
+        return it != n.counts.end() ? it->second : int64_t{0};
+      };
+      body["alert"] = {{"threshold", count("threshold")},
+                       {"participants", count("participants")},
+                       {"qualifying", count("qualifying")},
+                       {"result", StrCat("/v1/jobs/", j.id, "/result")}};
+    }
   } else {
     if (!n.missed) {
       return absl::InvalidArgumentError("a schedule_missed notification needs its missed runs");

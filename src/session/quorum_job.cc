@@ -269,6 +269,9 @@ absl::Status ValidateQuorumParams(size_t num_members, const QuorumJobParams& par
                mpsi::kMaxQuorumParties, " members, not ", n));
   }
   if (params.profile == nullptr) return absl::InvalidArgumentError("no normalisation profile");
+  if (!params.expected_set_sizes.empty() && params.expected_set_sizes.size() != num_members) {
+    return absl::InvalidArgumentError("expected_set_sizes needs one size a member");
+  }
   const int t = params.threshold == 0 ? n : params.threshold;
   const int max_counting = t == 1 ? mpsi::kMaxQuorumParties - 1 : mpsi::kMaxQuorumParties;
   if (params.count_only && n > max_counting) {
@@ -355,6 +358,12 @@ absl::StatusOr<std::vector<uint64_t>> AgreeOnQuorumJob(absl::Span<net::Channel* 
                                          static_cast<uint32_t>(j), params.max_peer_set_size)
                                  : theirs.status();
     if (theirs.ok()) set_sizes[j] = theirs->set_size;
+    if (s.ok() && !params.expected_set_sizes.empty() &&
+        theirs->set_size != params.expected_set_sizes[j]) {
+      s = absl::PermissionDeniedError(StrCat(parties[j].name, " brings ", theirs->set_size,
+                                             " items, not the ", params.expected_set_sizes[j],
+                                             " it announced"));
+    }
     if (finding.ok() && !s.ok()) {
       finding = s.code() == absl::StatusCode::kDataLoss
                     ? absl::DataLossError(StrCat("the job terms from member ", parties[j].name,

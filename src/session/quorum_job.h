@@ -66,6 +66,10 @@ struct QuorumJobParams {
   // max_peer_set_size bounds the distinct items any member may bring
   // (checked on its terms, PermissionDenied, and passed to the protocol).
   uint64_t max_peer_set_size = uint64_t{1} << 28;
+  // expected_set_sizes, when not empty, holds every member's set size as
+  // admitted beforehand (the node's quorum jobs): a member announcing
+  // another is refused, PermissionDenied, before any protocol message.
+  std::vector<uint64_t> expected_set_sizes;
   int num_threads = 1;  // per peer; every peer already has its own thread
   psi::ProgressFn progress;
 };

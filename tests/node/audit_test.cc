@@ -339,6 +339,36 @@ TEST_F(AuditTest, InvalidEventsAreRefused) {
   EXPECT_EQ(Verify().status().code(), absl::StatusCode::kDataLoss);
 }
 
+// A quorum job's receipts must come from its participants: the node's own
+// log holding one signed by any other key (a bug, or a record written with
+// the node's key by someone who wanted a receipt on file) fails verify.
+TEST_F(AuditTest, AQuorumReceiptFromANonParticipantFailsVerify) {
+  AuditEvent init;
+  init.kind = AuditKind::kNodeInitialized;
+  ASSERT_TRUE(log_->Append(init).ok());
+  auto append_receipt = [&](const net::Identity& signer) {
+    AuditEvent r = JobEvent(AuditKind::kReceipt, "job_q");
+    r.question = "quorum";
+    r.protocol = "quorum-v1";
+    r.params_json = R"({"participants":[{"name":"alpha","fingerprint":")" +
+                    node_.fingerprint() + R"("},{"name":"bravo","fingerprint":")" +
+                    peer_.fingerprint() + R"("}],"threshold":2})";
+    auto receipt = SignReceipt(signer, "job_q", kDigestA, kDigestB, kDigestC);
+    ASSERT_TRUE(receipt.ok());
+    r.actor = ActorForPeer(signer.fingerprint());
+    r.receipt = *receipt;
+    ASSERT_TRUE(log_->Append(r).ok());
+  };
+  append_receipt(peer_);
+  ASSERT_TRUE(Verify().ok()) << Verify().status();
+  const net::Identity stranger = MakeIdentity(tmp_.Sub("stranger"));
+  append_receipt(stranger);
+  absl::StatusOr<AuditSummary> v = Verify();
+  EXPECT_EQ(v.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(v.status().message(), HasSubstr("audit record 3: the receipt is signed by a key "
+                                              "that is not a participant's"));
+}
+
 TEST_F(AuditTest, ActorsHaveTheDocumentedForms) {
   EXPECT_TRUE(IsValidActor("cli"));
   EXPECT_TRUE(IsValidActor(ActorForSchedule("nightly")));

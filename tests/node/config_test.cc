@@ -336,6 +336,103 @@ INSTANTIATE_TEST_SUITE_P(
                   "liaison.toml:27: alliances.fin.dp.budget: unknown key"}),
     [](const ::testing::TestParamInfo<ErrorCase>& info) { return info.param.name; });
 
+TEST(ConfigTest, QuorumPolicyHasDefaultsAndBounds) {
+  const std::string quorum = Replace(kBase, "questions = [\"match\"]",
+                                     "questions = [\"match\", \"quorum\"]");
+  auto config = ParseConfig(quorum, "liaison.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const AllianceConfig& a = config->alliances.at("fin");
+  ASSERT_TRUE(a.quorum.has_value());
+  EXPECT_EQ(a.quorum->min_members, 3u);
+  EXPECT_EQ(a.quorum->max_members, 16u);
+  EXPECT_EQ(a.quorum->min_threshold, 2u);
+  EXPECT_EQ(a.quorum->hide_count, HideCount::kAllowed);
+  config = ParseConfig(quorum + "[alliances.fin.quorum]\nmin_members = 4\nmax_members = 6\n"
+                                "min_threshold = 3\nhide_count = \"required\"\n",
+                       "liaison.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->alliances.at("fin").quorum->max_members, 6u);
+  EXPECT_EQ(config->alliances.at("fin").quorum->hide_count, HideCount::kRequired);
+  // Without the question there is no quorum policy, and a table is an error.
+  config = ParseConfig(kBase, "liaison.toml", "");
+  ASSERT_TRUE(config.ok());
+  EXPECT_FALSE(config->alliances.at("fin").quorum.has_value());
+  struct Case {
+    std::string text, expected;
+  };
+  const Case cases[] = {
+      {kBase + "[alliances.fin.quorum]\nmin_members = 3\n",
+       "liaison.toml:24: alliances.fin.quorum: the alliance does not allow the question"},
+      {quorum + "[alliances.fin.quorum]\nmin_members = 2\n",
+       "liaison.toml:25: alliances.fin.quorum.min_members: must be at least 3"},
+      {quorum + "[alliances.fin.quorum]\nmin_members = 5\nmax_members = 4\n",
+       "liaison.toml:26: alliances.fin.quorum.max_members: must be at least min_members (5)"},
+      {quorum + "[alliances.fin.quorum]\nmax_members = 17\n",
+       "liaison.toml:25: alliances.fin.quorum.max_members: must be between 0 and 16"},
+      {quorum + "[alliances.fin.quorum]\nmin_threshold = 1\n",
+       "liaison.toml:25: alliances.fin.quorum.min_threshold: must be at least 2"},
+      {quorum + "[alliances.fin.quorum]\nhide_count = \"sometimes\"\n",
+       "liaison.toml:25: alliances.fin.quorum.hide_count: \"sometimes\" is neither"},
+      {quorum + "[alliances.fin.quorum]\nreveal = \"all\"\n",
+       "liaison.toml:25: alliances.fin.quorum.reveal: unknown key"},
+  };
+  for (const Case& c : cases) {
+    auto bad = ParseConfig(c.text, "liaison.toml", "");
+    ASSERT_FALSE(bad.ok()) << c.expected;
+    EXPECT_THAT(std::string(bad.status().message()), ::testing::StartsWith(c.expected));
+  }
+}
+
+TEST(ConfigTest, QuorumSchedulesAreCheckedLikeSubmissions) {
+  // Three members: alpha (us), bravo and charlie.
+  std::string text = Replace(kBase, "questions = [\"match\"]", "questions = [\"quorum\"]");
+  text = Replace(text, "members = [\"bravo\"]", "members = [\"bravo\", \"charlie\"]");
+  text = Replace(text, "[datasets.ind]",
+                 "[peers.charlie]\naddress = \"charlie.example:7400\"\nfingerprint = \"sha256:" +
+                     std::string(64, 'c') + "\"\n[datasets.ind]");
+  text += "charlie = [\"ind\"]\n";
+  const std::string schedule =
+      "[schedules.ring]\nalliance = \"fin\"\nquestion = \"quorum\"\ndataset = \"ind\"\n"
+      "every = \"1h\"\n";
+  auto config = ParseConfig(text + schedule +
+                                "participants = [\"bravo\", \"alpha\", \"charlie\"]\n"
+                                "threshold = 2\nhide_count = true\n",
+                            "liaison.toml", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const JobTemplate& job = config->schedules.at("ring").job;
+  EXPECT_EQ(job.question, Question::kQuorum);
+  EXPECT_EQ(job.participants, (std::vector<std::string>{"bravo", "alpha", "charlie"}));
+  EXPECT_EQ(job.threshold, 2u);
+  EXPECT_TRUE(job.hide_count);
+  struct Case {
+    std::string keys, expected;
+  };
+  const Case cases[] = {
+      {"participants = [\"bravo\", \"charlie\"]\nthreshold = 2\n",
+       "participants: must include this node (\"alpha\")"},
+      {"participants = [\"bravo\", \"alpha\", \"zulu\"]\nthreshold = 2\n",
+       "participants: \"zulu\" is neither a peer nor this node's name"},
+      {"participants = [\"bravo\", \"alpha\", \"charlie\"]\n",
+       "threshold: missing (required)"},
+      {"participants = [\"bravo\", \"alpha\", \"charlie\"]\nthreshold = 4\n",
+       "schedules.ring: alliance fin admits thresholds from 2"},
+      {"participants = [\"bravo\", \"alpha\", \"charlie\"]\nthreshold = 2\npeer = \"bravo\"\n",
+       "schedules.ring.peer: a quorum job names its participants"},
+  };
+  for (const Case& c : cases) {
+    auto bad = ParseConfig(text + schedule + c.keys, "liaison.toml", "");
+    ASSERT_FALSE(bad.ok()) << c.expected;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(c.expected));
+  }
+  // The quorum keys belong to quorum jobs only.
+  auto bad = ParseConfig(
+      kBase + "[schedules.m]\nalliance = \"fin\"\npeer = \"bravo\"\ndataset = \"ind\"\n"
+              "question = \"match\"\nprotocol = \"rr22\"\nevery = \"1h\"\nthreshold = 2\n",
+      "liaison.toml", "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("only quorum jobs take this key"));
+}
+
 TEST(ConfigTest, SeveralErrorsAreAllReportedInFileOrder) {
   std::string text = Replace(kBase, "name = \"alpha\"", "name = 7");
   text = Replace(text, "approval = \"auto\"", "approval = \"never\"");

@@ -1,5 +1,6 @@
 #include "node/webhook.h"
 
+#include <algorithm>
 #include <httplib.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -183,7 +184,10 @@ TEST(WebhookConfigTest, SectionParsesWithDefaults) {
   ASSERT_TRUE(config.ok()) << config.status();
   const WebhookConfig& soar = config->webhooks.at("soar");
   EXPECT_EQ(soar.secret_path, "/srv/alpha/secrets/soar.key");
-  EXPECT_EQ(soar.events.size(), 5u);
+  // Every event by default, the quorum alert included.
+  EXPECT_EQ(soar.events.size(), 6u);
+  EXPECT_NE(std::find(soar.events.begin(), soar.events.end(), WebhookEvent::kQuorumAlert),
+            soar.events.end());
   EXPECT_EQ(soar.max_attempts, 8u);
   EXPECT_EQ(soar.timeout_seconds, 10u);
   const WebhookConfig& siem = config->webhooks.at("siem");

@@ -2,11 +2,11 @@
 
 #include <sodium.h>
 
-#include <future>
 #include <memory>
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
 
@@ -22,22 +22,26 @@ struct Outcome {
   absl::StatusOr<crypto::SecretBlocks> receiver = absl::InternalError("unset");
 };
 
-// RunBoth runs the sender over `to_receiver` on another thread and the
-// receiver over `to_sender` here. Each side closes its end when it returns,
-// as a process would, so a failed side never leaves the other waiting.
+// RunBoth runs the sender over `to_receiver` and the receiver over
+// `to_sender` at once (testing::RunOnEnds), and closes both ends after, as
+// processes would.
 Outcome RunBoth(net::Channel& to_receiver, net::Channel& to_sender, size_t num_ots,
                 const crypto::SecretBits& choices, uint64_t seed, BaseOtParams params = {}) {
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-    auto r = BaseOtSender(params).Run(to_receiver, num_ots, prng);
-    to_receiver.Close();
-    return r;
-  });
-  Outcome out;
-  crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
-  out.receiver = BaseOtReceiver(params).Run(to_sender, choices, prng);
+  auto [sender, receiver] = testing::RunOnEnds(
+      to_receiver, to_sender,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
+        return BaseOtSender(params).Run(ch, num_ots, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
+        return BaseOtReceiver(params).Run(ch, choices, prng);
+      });
+  to_receiver.Close();
   to_sender.Close();
-  out.sender = sent.get();
+  Outcome out;
+  out.sender = std::move(sender);
+  out.receiver = std::move(receiver);
   return out;
 }
 

@@ -1,11 +1,12 @@
 #include "ot/noisy_vole.h"
 
-#include <future>
 #include <utility>
 
+#include "base/status.h"
 #include "crypto/gf128.h"
 #include "gtest/gtest.h"
 #include "net/channel.h"
+#include "testing/two_parties.h"
 
 namespace liaison::ot {
 namespace {
@@ -44,31 +45,30 @@ struct NoisyRun {
   Block delta;
 };
 
+// RunNoisy runs both sides over a semi-honest OT extension with SoftSpoken
+// parameter k (testing::RunPair; the sender is party a).
 NoisyRun RunNoisy(const crypto::SecretBlocks& c, int k) {
   SCOPED_TRACE(::testing::Message() << "seed=" << kSeed << " k=" << k);
   OtExtensionParams p;
   p.security = Security::kSemiHonest;
   p.softspoken_k = k;
-  auto [to_receiver, to_sender] = net::LocalPair();
   NoisyRun run;
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 2);
-    OtExtensionSender ot(p);
-    absl::Status s = ot.SetUp(*to_receiver, prng);
-    absl::StatusOr<crypto::SecretBlocks> r =
-        s.ok() ? NoisyVoleSender().Run(*to_receiver, ot, c.size(), prng)
-               : absl::StatusOr<crypto::SecretBlocks>(s);
-    if (s.ok()) run.delta = ot.delta();
-    to_receiver->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 3);
-  OtExtensionReceiver ot(p);
-  absl::Status s = ot.SetUp(*to_sender, prng);
-  run.a = s.ok() ? NoisyVoleReceiver().Run(*to_sender, ot, c, prng)
-                 : absl::StatusOr<crypto::SecretBlocks>(s);
-  to_sender->Close();
-  run.b = sent.get();
+  auto [b, a] = testing::RunPair<crypto::SecretBlocks>(
+      [&](net::Channel& ch) -> absl::StatusOr<crypto::SecretBlocks> {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 2);
+        OtExtensionSender ot(p);
+        LIAISON_RETURN_IF_ERROR(ot.SetUp(ch, prng));
+        run.delta = ot.delta();
+        return NoisyVoleSender().Run(ch, ot, c.size(), prng);
+      },
+      [&](net::Channel& ch) -> absl::StatusOr<crypto::SecretBlocks> {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 3);
+        OtExtensionReceiver ot(p);
+        LIAISON_RETURN_IF_ERROR(ot.SetUp(ch, prng));
+        return NoisyVoleReceiver().Run(ch, ot, c, prng);
+      });
+  run.b = std::move(b);
+  run.a = std::move(a);
   return run;
 }
 

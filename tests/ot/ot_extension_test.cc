@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <functional>
-#include <future>
 #include <memory>
 #include <set>
 #include <tuple>
@@ -14,6 +13,7 @@
 #include "crypto/aes.h"
 #include "crypto/gf128.h"
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "net/channel.h"
 #include "ot/base_ot.h"
 #include "testing/faulty_channel.h"
@@ -55,21 +55,15 @@ struct Outcome {
   R receiver;
 };
 
-// RunBoth runs `sender_fn` over `to_receiver` on another thread and
-// `receiver_fn` over `to_sender` here. Each side closes its end when it
-// returns, as a process would, so a failed side never leaves the other
-// waiting.
+// RunBoth runs `sender_fn` over `to_receiver` and `receiver_fn` over
+// `to_sender` at once (testing::RunOnEnds) and closes both ends after, as
+// processes would.
 template <typename SenderFn, typename ReceiverFn>
 auto RunBoth(net::Channel& to_receiver, net::Channel& to_sender, SenderFn sender_fn,
              ReceiverFn receiver_fn) {
-  auto sent = std::async(std::launch::async, [&] {
-    auto r = sender_fn(to_receiver);
-    to_receiver.Close();
-    return r;
-  });
-  auto got = receiver_fn(to_sender);
+  auto [s, got] = testing::RunOnEnds(to_receiver, to_sender, sender_fn, receiver_fn);
+  to_receiver.Close();
   to_sender.Close();
-  auto s = sent.get();
   return Outcome<decltype(s), decltype(got)>{std::move(s), std::move(got)};
 }
 
@@ -194,19 +188,16 @@ struct Pair {
     auto [a, b] = net::LocalPair();
     to_receiver = std::move(a);
     to_sender = std::move(b);
-    auto s = std::async(std::launch::async,
-                        [&] { return sender.SetUp(*to_receiver, sender_prng); });
-    absl::Status r = receiver.SetUp(*to_sender, receiver_prng);
+    auto [st, r] = testing::RunOnEnds(
+        *to_receiver, *to_sender, [&](net::Channel& ch) { return sender.SetUp(ch, sender_prng); },
+        [&](net::Channel& ch) { return receiver.SetUp(ch, receiver_prng); });
     EXPECT_TRUE(r.ok()) << r;
-    absl::Status st = s.get();
     EXPECT_TRUE(st.ok()) << st;
   }
 
   template <typename SenderFn, typename ReceiverFn>
   auto Run(SenderFn sf, ReceiverFn rf) {
-    auto sent = std::async(std::launch::async, [&] { return sf(*to_receiver); });
-    auto got = rf(*to_sender);
-    auto s = sent.get();
+    auto [s, got] = testing::RunOnEnds(*to_receiver, *to_sender, sf, rf);
     return Outcome<decltype(s), decltype(got)>{std::move(s), std::move(got)};
   }
 };
@@ -460,17 +451,18 @@ struct CheatOutcome {
 CheatOutcome RunCheater(std::vector<size_t> cheat_columns, uint64_t seed) {
   auto [a, b] = net::LocalPair();
   OtExtensionSender sender(Params(Security::kMalicious));
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-    auto r = sender.Run(*a, 1000, prng);
-    a->Close();
-    return r.status();
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
   InsecureInconsistentChoiceReceiver cheater(std::move(cheat_columns));
-  absl::Status cheat_status = cheater.Run(*b, 1000, prng);
-  b->Close();
-  CheatOutcome out{sent.get(), sender.is_set_up() ? sender.delta() : kZeroBlock};
+  auto [cheat_status, sent] = testing::RunOnEnds(
+      *b, *a,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
+        return cheater.Run(ch, 1000, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
+        return sender.Run(ch, 1000, prng).status();
+      });
+  CheatOutcome out{sent, sender.is_set_up() ? sender.delta() : kZeroBlock};
   EXPECT_TRUE(cheat_status.ok()) << cheat_status;
   return out;
 }

@@ -1,14 +1,15 @@
 #include "ot/pprf.h"
 
-#include <future>
 #include <memory>
 #include <set>
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "gtest/gtest.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
+#include "testing/two_parties.h"
 
 namespace liaison::ot {
 namespace {
@@ -130,36 +131,35 @@ struct Outcome {
   absl::StatusOr<crypto::SecretBlocks> receiver = absl::InternalError("unset");
 };
 
-// RunOverOt runs PprfSender/Receiver::Run over a semi-honest OT extension,
-// with `fault` on the sender's end (if by_sender) or the receiver's.
+// RunOverOt runs PprfSender/Receiver::Run over a semi-honest OT extension
+// (testing::RunPair; the sender is party a), with `fault` on the sender's
+// end (if by_sender) or the receiver's.
 Outcome RunOverOt(const PprfParams& p, const SecretPoints& points, const Fault& fault,
                   bool by_sender) {
   OtExtensionParams op;
   op.security = Security::kSemiHonest;
-  auto [a, b] = net::LocalPair();
-  std::unique_ptr<net::Channel> sender_end = std::move(a), receiver_end = std::move(b);
-  if (by_sender) {
-    sender_end = std::make_unique<testing::FaultyChannel>(std::move(sender_end), fault);
-  } else {
-    receiver_end = std::make_unique<testing::FaultyChannel>(std::move(receiver_end), fault);
-  }
+  testing::PairOptions options;
+  (by_sender ? options.wrap_a : options.wrap_b) = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
+  auto [sender, receiver] = testing::RunPair<crypto::SecretBlocks>(
+      [&](net::Channel& ch) -> absl::StatusOr<crypto::SecretBlocks> {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 7);
+        OtExtensionSender ot(op);
+        LIAISON_RETURN_IF_ERROR(ot.SetUp(ch, prng));
+        return PprfSender(p).Run(ch, ot, prng);
+      },
+      [&](net::Channel& ch) -> absl::StatusOr<crypto::SecretBlocks> {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 8);
+        OtExtensionReceiver ot(op);
+        LIAISON_RETURN_IF_ERROR(ot.SetUp(ch, prng));
+        return PprfReceiver(p).Run(ch, ot, points, prng);
+      },
+      options);
   Outcome o;
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 7);
-    OtExtensionSender ot(op);
-    absl::Status s = ot.SetUp(*sender_end, prng);
-    absl::StatusOr<crypto::SecretBlocks> r =
-        s.ok() ? PprfSender(p).Run(*sender_end, ot, prng) : absl::StatusOr<crypto::SecretBlocks>(s);
-    sender_end->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 8);
-  OtExtensionReceiver ot(op);
-  absl::Status s = ot.SetUp(*receiver_end, prng);
-  o.receiver = s.ok() ? PprfReceiver(p).Run(*receiver_end, ot, points, prng)
-                      : absl::StatusOr<crypto::SecretBlocks>(s);
-  receiver_end->Close();
-  o.sender = sent.get();
+  o.sender = std::move(sender);
+  o.receiver = std::move(receiver);
   return o;
 }
 

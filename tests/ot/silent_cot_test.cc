@@ -1,12 +1,12 @@
 #include "ot/silent_cot.h"
 
-#include <future>
 #include <memory>
 #include <utility>
 
 #include "gtest/gtest.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
+#include "testing/two_parties.h"
 
 namespace liaison::ot {
 namespace {
@@ -20,27 +20,35 @@ struct Outcome {
   absl::StatusOr<SilentCotReceiverOutput> receiver = absl::InternalError("unset");
   uint64_t sender_bytes = 0;
   uint64_t receiver_bytes = 0;
+  uint64_t sender_messages = 0;
 };
 
-// RunCot runs both parties over LocalPair, the sender on another thread,
-// with `fault` on the sender's end; each side closes its end on return.
+// RunCot runs both parties (testing::RunPair; the sender is party a), with
+// `fault` on the sender's end.
 Outcome RunCot(size_t n, uint64_t seed, Fault fault = {}) {
-  auto [a, b] = net::LocalPair();
-  auto sender_end = std::make_unique<testing::FaultyChannel>(std::move(a), fault);
-  std::unique_ptr<net::Channel> receiver_end = std::move(b);
+  testing::PairOptions options;
+  options.wrap_a = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
   Outcome o;
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-    auto r = SilentCotSender().Run(*sender_end, n, prng);
-    sender_end->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
-  o.receiver = SilentCotReceiver().Run(*receiver_end, n, prng);
-  receiver_end->Close();
-  o.sender = sent.get();
-  o.sender_bytes = sender_end->bytes_sent();
-  o.receiver_bytes = receiver_end->bytes_sent();
+  options.after = [&o](const net::Channel& sender, const net::Channel& receiver) {
+    o.sender_bytes = sender.bytes_sent();
+    o.receiver_bytes = receiver.bytes_sent();
+    o.sender_messages = sender.messages_sent();
+  };
+  auto [sender, receiver] = testing::RunPair<CotSenderOutput, SilentCotReceiverOutput>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
+        return SilentCotSender().Run(ch, n, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
+        return SilentCotReceiver().Run(ch, n, prng);
+      },
+      options);
+  o.sender = std::move(sender);
+  o.receiver = std::move(receiver);
   return o;
 }
 
@@ -104,22 +112,9 @@ TEST(SilentCotFaultTest, TruncatedPprfMessageIsDataLoss) {
   // The sender's last message is the PPRF sums and γ.
   const Outcome clean = RunCot(5000, kSeed);
   ASSERT_TRUE(clean.sender.ok());
-  auto [a, b] = net::LocalPair();
-  (void)a;
   Fault fault;
   fault.kind = Fault::kTruncate;
-  // Count the sender's messages on a clean run.
-  {
-    auto [x, y] = net::LocalPair();
-    auto s = std::async(std::launch::async, [&, ch = x.get()] {
-      crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-      auto r = SilentCotSender().Run(*ch, 5000, prng);
-      return ch->messages_sent();
-    });
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    ASSERT_TRUE(SilentCotReceiver().Run(*y, 5000, prng).ok());
-    fault.message_index = s.get() - 1;
-  }
+  fault.message_index = clean.sender_messages - 1;
   const Outcome o = RunCot(5000, kSeed, fault);
   EXPECT_EQ(o.receiver.status().code(), absl::StatusCode::kDataLoss) << o.receiver.status();
 }

@@ -1,7 +1,7 @@
 #include "ot/silent_vole.h"
 
-#include <future>
 #include <memory>
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
+#include "testing/two_parties.h"
 
 namespace liaison::ot {
 namespace {
@@ -24,33 +25,39 @@ struct Outcome {
   absl::StatusOr<SilentVoleReceiverOutput> receiver = absl::InternalError("unset");
   uint64_t sender_bytes = 0;
   uint64_t receiver_bytes = 0;
+  uint64_t sender_messages = 0;
+  uint64_t receiver_messages = 0;
 };
 
-// RunVole runs both parties over LocalPair, the sender on another thread;
-// `fault` applies to the sender's end if by_sender, else to the
-// receiver's. Each side closes its end when it returns.
+// RunVole runs both parties (testing::RunPair; the sender is party a),
+// the receiver with `receiver_p` if given (else `p`); `fault` applies to
+// the sender's end if by_sender, else to the receiver's.
 Outcome RunVole(size_t n, uint64_t seed, SilentVoleParams p = {}, Fault fault = {},
-                bool by_sender = true) {
-  auto [a, b] = net::LocalPair();
-  std::unique_ptr<net::Channel> sender_end = std::move(a), receiver_end = std::move(b);
-  if (by_sender) {
-    sender_end = std::make_unique<testing::FaultyChannel>(std::move(sender_end), fault);
-  } else {
-    receiver_end = std::make_unique<testing::FaultyChannel>(std::move(receiver_end), fault);
-  }
+                bool by_sender = true, std::optional<SilentVoleParams> receiver_p = {}) {
+  testing::PairOptions options;
+  (by_sender ? options.wrap_a : options.wrap_b) = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
   Outcome o;
-  auto sent = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
-    auto r = SilentVoleSender(p).Run(*sender_end, n, prng);
-    sender_end->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
-  o.receiver = SilentVoleReceiver(p).Run(*receiver_end, n, prng);
-  receiver_end->Close();
-  o.sender = sent.get();
-  o.sender_bytes = sender_end->bytes_sent();
-  o.receiver_bytes = receiver_end->bytes_sent();
+  options.after = [&o](const net::Channel& sender, const net::Channel& receiver) {
+    o.sender_bytes = sender.bytes_sent();
+    o.receiver_bytes = receiver.bytes_sent();
+    o.sender_messages = sender.messages_sent();
+    o.receiver_messages = receiver.messages_sent();
+  };
+  auto [sender, receiver] = testing::RunPair<SilentVoleSenderOutput, SilentVoleReceiverOutput>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed);
+        return SilentVoleSender(p).Run(ch, n, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(seed + 1);
+        return SilentVoleReceiver(receiver_p.value_or(p)).Run(ch, n, prng);
+      },
+      options);
+  o.sender = std::move(sender);
+  o.receiver = std::move(receiver);
   return o;
 }
 
@@ -294,18 +301,9 @@ TEST(SilentVoleMaliciousTest, BytesSentMatchTheHeader) {
 }
 
 TEST(SilentVoleMaliciousTest, MismatchedModesFailInTheOtExtensionHeader) {
-  auto [a, b] = net::LocalPair();
-  auto sent = std::async(std::launch::async, [&, ch = a.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-    auto r = SilentVoleSender(Malicious()).Run(*ch, 1000, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-  auto r = SilentVoleReceiver().Run(*b, 1000, prng);
-  b->Close();
-  EXPECT_EQ(sent.get().status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_FALSE(r.ok());
+  Outcome o = RunVole(1000, kSeed, Malicious(), {}, true, SilentVoleParams{});
+  EXPECT_EQ(o.sender.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(o.receiver.ok());
 }
 
 // Message counts of a clean malicious run at n = 1000. Sender: #0 base
@@ -317,15 +315,10 @@ struct Counts {
   uint64_t receiver = 0;
 };
 Counts CleanCounts(const SilentVoleParams& p) {
-  auto [a, b] = net::LocalPair();
-  auto sent = std::async(std::launch::async, [&, ch = a.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 110);
-    return SilentVoleSender(p).Run(*ch, 1000, prng).ok();
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 111);
-  EXPECT_TRUE(SilentVoleReceiver(p).Run(*b, 1000, prng).ok());
-  EXPECT_TRUE(sent.get());
-  return {a->messages_sent(), b->messages_sent()};
+  Outcome o = RunVole(1000, kSeed + 110, p);
+  EXPECT_TRUE(o.sender.ok()) << o.sender.status();
+  EXPECT_TRUE(o.receiver.ok()) << o.receiver.status();
+  return {o.sender_messages, o.receiver_messages};
 }
 
 // CorrelationHolds reports whether both sides succeeded with

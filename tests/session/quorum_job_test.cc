@@ -276,6 +276,30 @@ TEST_F(QuorumJobTest, DifferentPartiesFilesFailAtEveryMember) {
   }
 }
 
+// The node admits and charges a quorum job on every member's announced set
+// size; a member that then brings another set (a cheating node, or a
+// dataset swapped under it) is refused before any protocol message.
+TEST_F(QuorumJobTest, AMemberBringingAnotherSetThanAdmittedIsRefusedEverywhere) {
+  AddMember("alpha", {Ip(1), Ip(2)});
+  AddMember("bravo", {Ip(1), Ip(2), Ip(3)});
+  AddMember("charlie", {Ip(1)});
+  QuorumJobParams p;
+  p.threshold = 2;
+  p.expected_set_sizes = {2, 2, 1};  // bravo was admitted with 2 items
+  std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
+  for (int i = 0; i < 3; ++i) EXPECT_FALSE(got[i].ok()) << i;
+  EXPECT_EQ(got[0].status().code(), absl::StatusCode::kPermissionDenied) << got[0].status();
+  EXPECT_THAT(got[0].status().message(), HasSubstr("bravo brings 3 items, not the 2"));
+  EXPECT_EQ(got[2].status().code(), absl::StatusCode::kPermissionDenied) << got[2].status();
+  // With the sizes as admitted the same job runs.
+  p.expected_set_sizes = {2, 3, 1};
+  got = RunAll({p});
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(got[i].ok()) << got[i].status();
+  QuorumJobParams wrong_count;
+  wrong_count.expected_set_sizes = {2, 3};
+  EXPECT_EQ(ValidateQuorumParams(3, wrong_count).code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(QuorumJobTest, ObjectionBetweenTwoMembersStopsTheThirdToo) {
   AddMember("alpha", {Ip(1)});
   AddMember("bravo", {Ip(1)});

@@ -47,6 +47,15 @@ std::string JobParamsRecordJson(const JobParamsRecord& p, JobRole role) {
   if (p.offer) j["offer"] = Json::parse(*p.offer, nullptr, /*allow_exceptions=*/false);
   if (p.dp) j["dp"] = DpParamsJson(*p.dp);
   if (p.privacy_charge) j["privacy_charge"] = ChargeJson(*p.privacy_charge);
+  if (p.quorum) {
+    Json members = Json::array();
+    for (const QuorumMember& m : p.quorum->participants) {
+      members.push_back(Json{{"name", m.name}, {"fingerprint", m.fingerprint}});
+    }
+    j["participants"] = std::move(members);
+    j["threshold"] = p.quorum->threshold;
+    j["hide_count"] = p.quorum->hide_count;
+  }
   return j.dump();
 }
 
@@ -71,6 +80,19 @@ JobParamsRecord ParseJobParamsRecord(const Job& job) {
     out.initiator_set_size = n->get<uint64_t>();
   }
   if (auto o = p.find("offer"); o != p.end() && o->is_object()) out.offer = o->dump();
+  auto members = p.find("participants");
+  auto threshold = p.find("threshold");
+  if (members != p.end() && members->is_array() && threshold != p.end() &&
+      threshold->is_number_unsigned()) {
+    JobParamsRecord::Quorum q;
+    for (const Json& m : *members) {
+      if (!m.is_object()) continue;
+      q.participants.push_back(QuorumMember{m.value("name", ""), m.value("fingerprint", "")});
+    }
+    q.threshold = threshold->get<uint32_t>();
+    q.hide_count = p.value("hide_count", false);
+    out.quorum = std::move(q);
+  }
   return out;
 }
 

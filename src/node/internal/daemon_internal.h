@@ -8,6 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +25,7 @@
 #include "node/job_outcome.h"
 #include "node/peer_protocol.h"
 #include "node/privacy_ledger.h"
+#include "node/quorum_protocol.h"
 #include "psi/private_aggregate.h"
 #include "session/psi_job.h"
 #include "session/record_set.h"
@@ -57,6 +61,14 @@ struct JobParamsRecord {
   // offer the job was admitted with (CanonicalOffer).
   std::optional<uint64_t> initiator_set_size;
   std::optional<std::string> offer;
+  // A quorum job's terms (both roles): the participants in party order,
+  // the threshold and whether counts are hidden.
+  struct Quorum {
+    std::vector<QuorumMember> participants;
+    uint32_t threshold = 0;
+    bool hide_count = false;
+  };
+  std::optional<Quorum> quorum;
 };
 
 // JobParamsRecordJson is `p` as a job of `role` stores it: a JSON object
@@ -101,6 +113,48 @@ class Daemon::Runner {
   // succeeded in one transaction, then job_succeeded and the receipt.
   static absl::Status Persist(Daemon& d, const Job& job, const LoadedDataset& data,
                               const RunOutcome& out);
+};
+
+// Daemon::MeshSlot is a quorum job's place for the channels the other
+// participants open to us (their join frames, ServeJoin): joined[k] is
+// participant k's, once it came; the thread that serves it waits until
+// `done` (the run is over) before it closes the connection.
+struct Daemon::MeshSlot {
+  std::string job_id;
+  // fingerprints[k] is participant k's key; expected[k] whether k dials us.
+  std::vector<std::string> fingerprints;
+  std::vector<bool> expected;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<TranscriptChannel*> joined;  // guarded by mu
+  bool done = false;                       // guarded by mu
+};
+
+// Daemon::QuorumRun is what every participant of a quorum job does once it
+// goes (quorum_run.cc): the rest of the mesh (dialling the participants
+// before us with a join, waiting for those after us), session::RunQuorumJob
+// on it, the receipts every participant signs and checks, and the store's
+// record of the outcome.
+class Daemon::QuorumRun {
+ public:
+  // OpenSlot registers the mesh slot of `offer`'s job for participant `me`
+  // (joins expected from every participant after us but the initiator).
+  static std::shared_ptr<MeshSlot> OpenSlot(Daemon& d, const QuorumOffer& offer, uint32_t me);
+  // CloseSlot ends the slot: the threads serving its joins return.
+  static void CloseSlot(Daemon& d, const std::shared_ptr<MeshSlot>& slot);
+
+  // Run runs `job` as participant `me` with `control` (the channels already
+  // open, by party index: every other participant's at the initiator, the
+  // initiator's at a participant), `peers` (our [peers.*] entry of each
+  // participant, null at `me`) and `slot` (null at the initiator), and
+  // stores the outcome. Its error is the job's failure; it records nothing
+  // then.
+  static absl::Status Run(Daemon& d, const Job& job, const QuorumOffer& offer,
+                          const QuorumSizes& sizes, uint32_t me, const LoadedDataset& data,
+                          const AllianceConfig& alliance,
+                          const std::vector<const PeerConfig*>& peers,
+                          std::vector<TranscriptChannel*> control,
+                          const std::shared_ptr<MeshSlot>& slot);
 };
 
 }  // namespace liaison::node
