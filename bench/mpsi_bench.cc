@@ -8,6 +8,9 @@
 //   BM_MpsiIntersection/n/log2m: n parties with 2^log2m items each, a
 //   quarter of them common to all, the rest distinct.
 //   BM_Quorum/n/log2m/t: the same sets, over-threshold PSI with threshold t.
+//   BM_QuorumCount/n/log2m/t: the same, count-only (no noise: drawing it
+//   happens before the run and costs microseconds); t = n is the
+//   intersection cardinality.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -156,6 +159,33 @@ void BM_Quorum(benchmark::State& state) {
 BENCHMARK(BM_Quorum)
     ->ArgNames({"n", "log2m", "t"})
     ->Args({3, 12, 2})->Args({3, 16, 2})->Args({5, 16, 3})->Args({10, 16, 3})->Args({5, 20, 3})
+    ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
+
+// BM_QuorumCount/n/log2m/t: the count-only variant (section 4.6) on the
+// sets of BM_Quorum: every party learns m/4 (or, for t = 1, the union's
+// size).
+void BM_QuorumCount(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  const size_t m = size_t{1} << state.range(1);
+  const int t = static_cast<int>(state.range(2));
+  const std::vector<std::vector<Block>> items = MakeItems(n, m, m / 4);
+  const size_t want = t == 1 ? m / 4 + n * (m - m / 4) : m / 4;
+  RunMesh(state, n, want,
+          [&](int i, absl::Span<net::Channel* const> channels) -> absl::StatusOr<size_t> {
+            crypto::Prng prng = crypto::Prng::FromTestSeed(200 + i);
+            mpsi::QuorumParams params;
+            params.threshold = t;
+            params.count_only = true;
+            params.num_threads = 1;
+            auto got = mpsi::Quorum(params).Count(i, channels, items[i], mpsi::QuorumNoise(), prng);
+            if (!got.ok()) return got.status();
+            return static_cast<size_t>(got->estimate);
+          });
+}
+BENCHMARK(BM_QuorumCount)
+    ->ArgNames({"n", "log2m", "t"})
+    ->Args({3, 12, 2})->Args({3, 16, 2})->Args({5, 16, 3})->Args({5, 16, 5})->Args({10, 16, 3})
+    ->Args({5, 20, 3})
     ->Unit(benchmark::kSecond)->UseRealTime()->Iterations(1);
 
 }  // namespace

@@ -3,9 +3,11 @@
 // peer whose messages come from the fuzz input: the header, the shared
 // membership runs (bin OPRF, hint OKVS, OT extension, equality test), the
 // bit-to-arithmetic conversion, the one-hot rotations, the output shares
-// and the confirmation. The configuration byte picks our index, the
-// threshold (1: over-threshold, 2: the intersection) and whether counts
-// are shown.
+// and the confirmation; in count-only mode the n-party fold and the total
+// share, with reveal = all the lists of qualifying items. The
+// configuration byte picks our index, the threshold (1: over-threshold,
+// 2: the intersection), whether counts are shown, count-only (bit 3) and
+// reveal = all (bit 4).
 #include <string>
 #include <vector>
 
@@ -24,6 +26,10 @@ liaison::mpsi::QuorumParams Params(uint8_t config) {
   liaison::mpsi::QuorumParams p;
   p.threshold = (config & 2) != 0 ? 2 : 1;
   p.show_count = (config & 4) == 0;
+  p.count_only = (config & 8) != 0;
+  if ((config & 16) != 0 && !p.count_only && p.show_count) {
+    p.reveal = liaison::mpsi::QuorumReveal::kAll;
+  }
   p.num_threads = 1;
   p.chunk_len = 16;
   // The session bounds a peer's set (the alliance's set-size bound); so
@@ -47,7 +53,13 @@ absl::Status Run(liaison::net::Channel& ch, uint8_t config, bool mirrored, uint6
   channels[1 - me] = &ch;
   liaison::crypto::Prng prng = liaison::crypto::Prng::FromTestSeed(seed);
   const std::vector<Block> items = mirrored ? Items(30, 10) : Items(40, 0);
-  return liaison::mpsi::Quorum(Params(config)).Run(me, channels, items, prng).status();
+  const liaison::mpsi::QuorumParams p = Params(config);
+  if (p.count_only) {
+    return liaison::mpsi::Quorum(p)
+        .Count(me, channels, items, liaison::mpsi::QuorumNoise(), prng)
+        .status();
+  }
+  return liaison::mpsi::Quorum(p).Run(me, channels, items, prng).status();
 }
 
 absl::Status RunSide(liaison::net::Channel& ch, uint8_t config) {
@@ -63,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
 std::vector<std::string> LiaisonFuzzSeeds() {
   return liaison::fuzz::RecordSeeds(
-      {0, 1, 2, 3, 4, 5}, RunSide, [](liaison::net::Channel& ch, uint8_t config) {
+      {0, 1, 2, 3, 4, 5, 8, 9, 10, 11, 16, 17}, RunSide, [](liaison::net::Channel& ch, uint8_t config) {
         (void)Run(ch, config, true, kSeed + 1);
       });
 }

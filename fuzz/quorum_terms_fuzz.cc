@@ -1,8 +1,10 @@
 // Fuzz target: the agreement of a quorum job (session/quorum_job.h,
 // AgreeOnQuorumJob) between two members, against a peer whose terms and
 // verdict come from the fuzz input. The first byte picks our member index
-// (0 or 1) and whether counts are shown, so that the peer's index, the
-// count flag and every other field are both parsed and compared.
+// (0 or 1), whether counts are shown, and whether the job is a noised
+// count (count-only with ε and δ, so that the DP strings are parsed too),
+// so that the peer's index, the flags and every other field are both
+// parsed and compared.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -16,7 +18,7 @@ namespace {
 using liaison::session::Party;
 using liaison::session::QuorumJobParams;
 
-constexpr uint8_t kNumConfigs = 4;
+constexpr uint8_t kNumConfigs = 8;
 
 std::vector<Party> TwoParties() {
   std::vector<Party> parties(2);
@@ -32,12 +34,19 @@ std::vector<Party> TwoParties() {
 }
 
 // Agree runs the agreement as member `me` (config bit 0) with counts shown
-// or not (bit 1), over `channel` to the other member.
+// or not (bit 1), a noised count or not (bit 2), over `channel` to the
+// other member.
 absl::Status Agree(liaison::net::Channel& channel, uint8_t config, bool as_peer) {
   config %= kNumConfigs;
   const int me = (config & 1) ^ (as_peer ? 1 : 0);
   QuorumJobParams params;
   params.show_count = (config & 2) == 0;
+  if ((config & 4) != 0) {
+    params.count_only = true;
+    params.dp.emplace();
+    params.dp->epsilon = mpq_class(1, 3);
+    params.dp->delta = mpq_class(1, 1000000);
+  }
   params.max_peer_set_size = 1 << 20;
   std::vector<liaison::net::Channel*> channels(2, nullptr);
   channels[1 - me] = &channel;

@@ -93,6 +93,13 @@ struct QuorumOptions {
   std::string output;        // required: CSV, or JSON lines for .jsonl/.ndjson/.json
   int threshold = 0;         // 0: the number of members (the intersection)
   bool hide_count = false;   // members learn which items qualify, not how many hold them
+  // count_only: members learn only how many distinct items qualify; the
+  // output is then a JSON file.
+  bool count_only = false;
+  std::string epsilon;       // count_only: noise each member adds (exact decimal)
+  std::string delta;         // "": discrete Laplace; else discrete Gaussian
+  std::string reveal = "holders";  // "all": every member learns every qualifying item
+  std::string others_path;   // reveal all: the qualifying items we do not hold, CSV
   std::string rejects_path;  // optional: every rejected record, CSV
   double timeout_seconds = 60;  // for every member to connect
   uint64_t max_peer_items = 0;  // 0: the protocol's own bound

@@ -125,13 +125,30 @@ int main(int argc, char** argv) {
   AddInputFlags(quorum_cmd, quorum.input);
   quorum_cmd->add_option("--output,-o", quorum.output,
                          "write the qualifying records with their holder count (.csv, or "
-                         ".jsonl for JSON lines)")
+                         ".jsonl for JSON lines); with --count-only, the count as JSON")
       ->required();
   quorum_cmd->add_option("--threshold", quorum.threshold,
                          "T: report items held by at least T members (default: all of them)")
       ->check(CLI::PositiveNumber);
   quorum_cmd->add_flag("--hide-count", quorum.hide_count,
                        "members learn which items qualify, not how many members hold them");
+  quorum_cmd->add_flag("--count-only", quorum.count_only,
+                       "members learn only how many distinct items at least T members hold, "
+                       "not which (every member receives the count)");
+  quorum_cmd->add_option("--epsilon", quorum.epsilon,
+                         "with --count-only: each member adds noise that alone makes the count "
+                         "epsilon-differentially private, e.g. 0.5");
+  quorum_cmd->add_option("--delta", quorum.delta,
+                         "with --epsilon: the discrete Gaussian, calibrated to (epsilon, delta), "
+                         "e.g. 1e-6 (default: discrete Laplace, pure epsilon)");
+  quorum_cmd->add_option("--reveal", quorum.reveal,
+                         "holders (default): a qualifying item is reported to its holders only; "
+                         "all: every member learns every qualifying item AND which members hold "
+                         "it (traceable)")
+      ->check(CLI::IsMember({"holders", "all"}));
+  quorum_cmd->add_option("--others", quorum.others_path,
+                         "with --reveal all: write the qualifying items this member does not "
+                         "hold (hex item, holders) to this CSV");
   quorum_cmd->add_option("--rejects", quorum.rejects_path,
                          "write every rejected record to this CSV (the terminal shows the first 20)");
   quorum_cmd->add_option("--timeout", quorum.timeout_seconds,

@@ -17,6 +17,7 @@
 #include "base/strings.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
+#include "cli/json_file.h"
 #include "cli/input_options.h"
 #include "cli/progress.h"
 #include "crypto/prng.h"
@@ -69,12 +70,6 @@ absl::StatusOr<std::unique_ptr<net::Channel>> OpenChannel(const PsiOptions& opts
   }
   return absl::DeadlineExceededError(
       StrCat("no peer connected to ", opts.listen, " within ", opts.timeout_seconds, " s"));
-}
-
-absl::Status WriteJsonAtomically(const std::string& path, const nlohmann::json& j) {
-  LIAISON_ASSIGN_OR_RETURN(auto file, AtomicFile::Create(path));
-  LIAISON_RETURN_IF_ERROR(file->Write(j.dump(2) + "\n"));
-  return file->Commit();
 }
 
 absl::Status WriteCountResult(const std::string& path, const session::PsiJobResult& r,

@@ -25,9 +25,27 @@ absl::StatusOr<SecretWords> BitTimesOwnValuesSend(OtPair& ots, net::Channel& cha
       my_bits.size() < NumWords(n)) {
     return absl::InvalidArgumentError("bit product: bad sizes");
   }
-  LIAISON_ASSIGN_OR_RETURN(ot::RotSenderOutput rots, ots.SendRot(channel, n, prng));
   std::vector<uint64_t> msg(lanes * n);
   SecretWords out(lanes * n);
+  if (lanes == 1) {
+    // One lane: the low words of the OT messages, hashed and used piece by
+    // piece while in cache (the same OTs and wire as SendRot's), without
+    // arrays of 32 bytes an OT.
+    LIAISON_RETURN_IF_ERROR(ots.SendRotPieces(
+        channel, n, 1, prng, num_threads,
+        [&](size_t first, absl::Span<const uint64_t> m0, absl::Span<const uint64_t> m1) {
+          for (size_t k = 0; k < m0.size(); ++k) {
+            const size_t i = first + k;
+            const uint64_t e = 0 - GetBit(my_bits, i);
+            const uint64_t w = values[i];
+            msg[i] = m0[k] + (w - (e & (2 * w))) - m1[k];
+            out[i] = (e & w) - m0[k];
+          }
+        }));
+    LIAISON_RETURN_IF_ERROR(internal::SendWords(channel, msg));
+    return out;
+  }
+  LIAISON_ASSIGN_OR_RETURN(ot::RotSenderOutput rots, ots.SendRot(channel, n, prng));
   ParallelFor(n, num_threads, 4096, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const uint64_t e = 0 - GetBit(my_bits, i);  // all ones or zero
@@ -55,6 +73,14 @@ absl::StatusOr<SecretWords> BitTimesOwnValuesReceive(OtPair& ots, net::Channel& 
   }
   const size_t lanes = static_cast<size_t>(num_lanes);
   const crypto::SecretBits choices = crypto::SecretBits::FromWords(my_bits, n);
+  if (lanes == 1) {
+    LIAISON_ASSIGN_OR_RETURN(SecretWords m,
+                             ots.ReceiveRotWords(channel, choices, prng, num_threads));
+    std::vector<uint64_t> msg(n);
+    LIAISON_RETURN_IF_ERROR(internal::RecvWords(channel, absl::MakeSpan(msg), "bit product"));
+    for (size_t i = 0; i < n; ++i) m[i] += (0 - GetBit(my_bits, i)) & msg[i];
+    return m;
+  }
   LIAISON_ASSIGN_OR_RETURN(crypto::SecretBlocks m, ots.ReceiveRot(channel, choices, prng));
   std::vector<uint64_t> msg(lanes * n);
   LIAISON_RETURN_IF_ERROR(internal::RecvWords(channel, absl::MakeSpan(msg), "bit product"));

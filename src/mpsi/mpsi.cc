@@ -86,22 +86,12 @@ absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len, const char* w
 }
 
 absl::Status SendBlocks(net::Channel& channel, absl::Span<const Block> blocks, size_t chunk_len) {
-  for (size_t b = 0; b < blocks.size(); b += chunk_len) {
-    const size_t e = std::min(blocks.size(), b + chunk_len);
-    LIAISON_RETURN_IF_ERROR(channel.Send(
-        ByteSpan(reinterpret_cast<const uint8_t*>(blocks.data() + b), (e - b) * sizeof(Block))));
-  }
-  return absl::OkStatus();
+  return internal::SendBlocks(channel, blocks, chunk_len);
 }
 
 absl::Status RecvBlocks(net::Channel& channel, absl::Span<Block> out, size_t peer_chunk_len,
                         const char* what) {
-  for (size_t b = 0; b < out.size(); b += peer_chunk_len) {
-    const size_t e = std::min(out.size(), b + peer_chunk_len);
-    LIAISON_ASSIGN_OR_RETURN(Bytes msg, RecvExact(channel, (e - b) * sizeof(Block), what));
-    std::memcpy(out.data() + b, msg.data(), msg.size());
-  }
-  return absl::OkStatus();
+  return internal::RecvBlocks(channel, out, peer_chunk_len, "mpsi", what);
 }
 
 okvs::OkvsParams OkvsFor(uint64_t num_items, const MpsiParams& p) {
@@ -228,10 +218,7 @@ class Party {
       if (total.blocks[k] == crypto::kZeroBlock) result.push_back(uniq_[k]);
     }
     for (int i = 1; i < n_; ++i) {
-      ByteWriter w(8);
-      w.U64(result.size());
-      LIAISON_RETURN_IF_ERROR(ch_[i]->Send(w.Take()));
-      LIAISON_RETURN_IF_ERROR(SendBlocks(*ch_[i], result, p_.chunk_len));
+      LIAISON_RETURN_IF_ERROR(internal::SendBlockList(*ch_[i], result, p_.chunk_len));
     }
     return Matching(items_, result);
   }
@@ -272,18 +259,12 @@ class Party {
     }
     // 3. The leader's list of the intersection.
     net::Channel& ch = *ch_[0];
-    LIAISON_ASSIGN_OR_RETURN(Bytes count_msg, RecvExact(ch, 8, "result count"));
-    ByteReader r(count_msg);
-    LIAISON_ASSIGN_OR_RETURN(uint64_t count, r.U64("result count"));
-    if (count > m) return absl::DataLossError("mpsi: the leader's result is larger than our set");
-    std::vector<Block> result(count);
-    LIAISON_RETURN_IF_ERROR(
-        RecvBlocks(ch, absl::MakeSpan(result), peers_[0].chunk_len, "result chunk"));
-    for (size_t k = 0; k < count; ++k) {
-      if ((k > 0 && !(result[k - 1] < result[k])) ||
-          !std::binary_search(uniq_.data(), uniq_.data() + m, result[k])) {
-        return absl::DataLossError(
-            "mpsi: the leader's result is out of order or names an item we do not hold");
+    LIAISON_ASSIGN_OR_RETURN(
+        std::vector<Block> result,
+        internal::RecvBlockList(ch, m, peers_[0].chunk_len, "mpsi", "the leader's result"));
+    for (const Block& x : result) {
+      if (!std::binary_search(uniq_.data(), uniq_.data() + m, x)) {
+        return absl::DataLossError("mpsi: the leader's result names an item we do not hold");
       }
     }
     return Matching(items_, result);

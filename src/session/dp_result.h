@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "mpsi/quorum.h"
 #include "psi/private_aggregate.h"
 
 namespace liaison::session {
@@ -32,6 +33,19 @@ nlohmann::json ReleaseJson(const psi::Release& r);
 // sum with count_epsilon, "mode" and "job_privacy_cost". `r` must hold the
 // release(s) of `mode` (a receiving side's result). No items.
 nlohmann::json AggregateJson(const psi::PrivateAggregateResult& r, std::string_view mode);
+
+// HalfWidth95OfSum returns a half-width h with P(|N_1 + … + N_k| ≤ h) ≥
+// 95% for k independent noises drawn from `noise`: exact for k ≤ 2
+// (dp/interval.h), Chebyshev's bound sqrt(20·k·Var) above (conservative:
+// the true half-width is smaller). `exact` tells which. 0 for k ≤ 0.
+int64_t HalfWidth95OfSum(const dp::NoiseParams& noise, int k, bool* exact);
+
+// QuorumCountJson is a count-only quorum result: "mode" "quorum-count",
+// "threshold", "members", "count" (the released value), and with DP
+// "noised": true, the release's fields as ReleaseJson writes them (its
+// 95% interval that of the k = members − 1 noises it carries), "noises"
+// and "ci95_method" ("exact" or "chebyshev"). No items.
+nlohmann::json QuorumCountJson(const mpsi::QuorumCount& count, int threshold, int members);
 
 }  // namespace liaison::session
 

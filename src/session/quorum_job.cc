@@ -11,6 +11,7 @@
 #include "base/thread_pool.h"
 #include "base/version.h"
 #include "crypto/hash.h"
+#include "dp/rational.h"
 #include "mpsi/mpsi.h"
 #include "mpsi/quorum.h"
 #include "session/handshake.h"
@@ -34,6 +35,11 @@ struct Terms {
   std::string parties_digest;
   uint32_t threshold = 0;  // resolved: never 0
   bool show_count = true;
+  bool count_only = false;
+  bool reveal_all = false;
+  std::string dp_mechanism;  // "" (none), "discrete_laplace", "discrete_gaussian"
+  std::string dp_epsilon;    // exact rationals (dp::FormatRational), "" when none
+  std::string dp_delta;
   std::string profile_name;
   uint32_t profile_version = 0;
   std::string profile_digest;
@@ -52,6 +58,11 @@ Bytes EncodeTerms(const Terms& t) {
   w.String(t.parties_digest);
   w.U32(t.threshold);
   w.U8(t.show_count ? 1 : 0);
+  w.U8(t.count_only ? 1 : 0);
+  w.U8(t.reveal_all ? 1 : 0);
+  w.String(t.dp_mechanism);
+  w.String(t.dp_epsilon);
+  w.String(t.dp_delta);
   w.String(t.profile_name);
   w.U32(t.profile_version);
   w.String(t.profile_digest);
@@ -83,6 +94,16 @@ absl::StatusOr<Terms> DecodeTerms(ByteSpan msg) {
   LIAISON_ASSIGN_OR_RETURN(uint8_t show_count, r.U8("show count flag"));
   if (show_count > 1) return absl::DataLossError("quorum job terms with a malformed count flag");
   t.show_count = show_count == 1;
+  LIAISON_ASSIGN_OR_RETURN(uint8_t count_only, r.U8("count-only flag"));
+  LIAISON_ASSIGN_OR_RETURN(uint8_t reveal_all, r.U8("reveal flag"));
+  if (count_only > 1 || reveal_all > 1) {
+    return absl::DataLossError("quorum job terms with a malformed output or reveal flag");
+  }
+  t.count_only = count_only == 1;
+  t.reveal_all = reveal_all == 1;
+  LIAISON_ASSIGN_OR_RETURN(t.dp_mechanism, r.String("DP mechanism", 64));
+  LIAISON_ASSIGN_OR_RETURN(t.dp_epsilon, r.String("DP epsilon", 256));
+  LIAISON_ASSIGN_OR_RETURN(t.dp_delta, r.String("DP delta", 256));
   LIAISON_ASSIGN_OR_RETURN(t.profile_name, r.String("profile name", 128));
   LIAISON_ASSIGN_OR_RETURN(t.profile_version, r.U32("profile version"));
   LIAISON_ASSIGN_OR_RETURN(t.profile_digest, r.String("profile digest", 128));
@@ -124,6 +145,20 @@ std::string CountText(bool show_count) {
   return show_count ? "the holder counts shown" : "the holder counts hidden";
 }
 
+std::string OutputText(bool count_only) {
+  return count_only ? "only the count of qualifying items" : "the qualifying items";
+}
+
+std::string RevealText(bool reveal_all) {
+  return reveal_all ? "reveal = all" : "reveal = holders";
+}
+
+std::string DpText(const Terms& t) {
+  if (t.dp_mechanism.empty()) return "no noise";
+  return StrCat(t.dp_mechanism, " with epsilon = ", t.dp_epsilon,
+                t.dp_delta.empty() ? "" : StrCat(", delta = ", t.dp_delta));
+}
+
 // Check returns the first difference between our terms (we are `us`) and
 // member `them`'s, in words that read the same at every member.
 absl::Status Check(const Terms& mine, std::string_view us, const Terms& theirs,
@@ -159,6 +194,17 @@ absl::Status Check(const Terms& mine, std::string_view us, const Terms& theirs,
   if (mine.show_count != theirs.show_count) {
     return differs("showing the counts", CountText(mine.show_count),
                    CountText(theirs.show_count));
+  }
+  if (mine.count_only != theirs.count_only) {
+    return differs("the output", OutputText(mine.count_only), OutputText(theirs.count_only));
+  }
+  if (mine.reveal_all != theirs.reveal_all) {
+    return differs("who learns the qualifying items", RevealText(mine.reveal_all),
+                   RevealText(theirs.reveal_all));
+  }
+  if (mine.dp_mechanism != theirs.dp_mechanism || mine.dp_epsilon != theirs.dp_epsilon ||
+      mine.dp_delta != theirs.dp_delta) {
+    return differs("the DP noise", DpText(mine), DpText(theirs));
   }
   if (mine.profile_name != theirs.profile_name ||
       mine.profile_version != theirs.profile_version ||
@@ -226,6 +272,25 @@ absl::Status ValidateQuorumParams(size_t num_members, const QuorumJobParams& par
   if (!params.expected_set_sizes.empty() && params.expected_set_sizes.size() != num_members) {
     return absl::InvalidArgumentError("expected_set_sizes needs one size a member");
   }
+  const int t = params.threshold == 0 ? n : params.threshold;
+  const int max_counting = t == 1 ? mpsi::kMaxQuorumParties - 1 : mpsi::kMaxQuorumParties;
+  if (params.count_only && n > max_counting) {
+    return absl::InvalidArgumentError(StrCat("counting with t = ", t, " needs at most ",
+                                             max_counting, " members, not ", n));
+  }
+  if (params.dp && !params.count_only) {
+    return absl::InvalidArgumentError(
+        "differential privacy is for the count only: it cannot hide an exact item list");
+  }
+  if (params.dp) LIAISON_RETURN_IF_ERROR(mpsi::QuorumNoise::Calibrate(*params.dp).status());
+  if (params.reveal == mpsi::QuorumReveal::kAll && params.count_only) {
+    return absl::InvalidArgumentError("revealing the qualifying items and counting only exclude "
+                                      "each other");
+  }
+  if (params.reveal == mpsi::QuorumReveal::kAll && !params.show_count) {
+    return absl::InvalidArgumentError(
+        "revealing the qualifying items to all shows who holds them: counts cannot be hidden");
+  }
   return absl::OkStatus();
 }
 
@@ -266,6 +331,13 @@ absl::StatusOr<std::vector<uint64_t>> AgreeOnQuorumJob(absl::Span<net::Channel* 
   mine.parties_digest = PartiesDigest(parties);
   mine.threshold = static_cast<uint32_t>(params.threshold == 0 ? n : params.threshold);
   mine.show_count = params.show_count;
+  mine.count_only = params.count_only;
+  mine.reveal_all = params.reveal == mpsi::QuorumReveal::kAll;
+  if (params.dp) {
+    mine.dp_mechanism = params.dp->delta ? "discrete_gaussian" : "discrete_laplace";
+    mine.dp_epsilon = dp::FormatRational(params.dp->epsilon);
+    if (params.dp->delta) mine.dp_delta = dp::FormatRational(*params.dp->delta);
+  }
   mine.profile_name = std::string(params.profile->name());
   mine.profile_version = static_cast<uint32_t>(params.profile->version());
   mine.profile_digest = params.profile->digest();
@@ -332,8 +404,14 @@ absl::StatusOr<std::vector<uint64_t>> AgreeOnQuorumJob(absl::Span<net::Channel* 
 absl::StatusOr<QuorumJobResult> RunQuorumJob(absl::Span<net::Channel* const> channels, int me,
                                              absl::Span<const Party> parties,
                                              const QuorumJobParams& params, const RecordSet& set,
-                                             crypto::Prng& prng) {
+                                             crypto::Prng& prng, mpsi::QuorumNoise noise) {
   LIAISON_RETURN_IF_ERROR(CheckArguments(channels, me, parties, params));
+  if (params.dp.has_value() != noise.drawn()) {
+    return absl::InvalidArgumentError(
+        params.dp ? "a DP count needs its noise drawn before the mesh is connected "
+                    "(mpsi::QuorumNoise::Draw)"
+                  : "noise given for a job without differential privacy");
+  }
   const auto start = std::chrono::steady_clock::now();
   uint64_t sent0 = 0, received0 = 0;
   for (net::Channel* c : channels) {
@@ -355,11 +433,36 @@ absl::StatusOr<QuorumJobResult> RunQuorumJob(absl::Span<net::Channel* const> cha
   mpsi::QuorumParams qp;
   qp.threshold = out.threshold;
   qp.show_count = params.show_count;
+  qp.count_only = params.count_only;
+  qp.dp = params.dp;
+  qp.reveal = params.reveal;
   qp.num_threads = params.num_threads;
   qp.max_peer_items = params.max_peer_set_size;
   qp.progress = params.progress;
   const std::vector<crypto::Block> items =
       QuorumItems(set.keys, PartiesDigest(parties), params.num_threads);
+  auto finish = [&]() {
+    for (net::Channel* c : channels) {
+      if (c == nullptr) continue;
+      out.bytes_sent += c->bytes_sent();
+      out.bytes_received += c->bytes_received();
+    }
+    out.bytes_sent -= sent0;
+    out.bytes_received -= received0;
+    out.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  if (params.count_only) {
+    absl::StatusOr<mpsi::QuorumCount> count =
+        mpsi::Quorum(qp).Count(me, channels, items, std::move(noise), prng);
+    if (!count.ok()) {
+      CloseAll(channels);
+      return count.status();
+    }
+    out.count = *std::move(count);
+    finish();
+    return out;
+  }
   absl::StatusOr<mpsi::QuorumOutput> got = mpsi::Quorum(qp).Run(me, channels, items, prng);
   if (!got.ok()) {
     CloseAll(channels);
@@ -387,14 +490,9 @@ absl::StatusOr<QuorumJobResult> RunQuorumJob(absl::Span<net::Channel* const> cha
     out.rows.push_back(r);
     out.holders.push_back(h);
   }
-  for (net::Channel* c : channels) {
-    if (c == nullptr) continue;
-    out.bytes_sent += c->bytes_sent();
-    out.bytes_received += c->bytes_received();
-  }
-  out.bytes_sent -= sent0;
-  out.bytes_received -= received0;
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.other_items = std::move(got->others);
+  out.other_holders = std::move(got->others_holders);
+  finish();
   return out;
 }
 

@@ -18,6 +18,8 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "base/strings.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -111,6 +113,13 @@ class QuorumE2eTest : public ::testing::Test {
         }
       }
     }
+    qualifying_ = 0;
+    for (const auto& [v, c] : holders) qualifying_ += c >= t ? 1 : 0;
+    for (int i = 0; i < n; ++i) {
+      std::set<uint32_t> mine(lists[i].begin(), lists[i].end());
+      members_[i].others = 0;
+      for (const auto& [v, c] : holders) members_[i].others += c >= t && !mine.count(v) ? 1 : 0;
+    }
     for (int i = 0; i < n; ++i) {
       std::vector<uint32_t>& l = lists[i];
       std::shuffle(l.begin(), l.end(), rng);
@@ -184,9 +193,11 @@ class QuorumE2eTest : public ::testing::Test {
     std::string input;
     std::string output;
     std::string expected;
+    size_t others = 0;  // qualifying items the member does not hold
   };
   testing::ScopedTempDir tmp_;
   std::vector<Member> members_;
+  size_t qualifying_ = 0;  // distinct items held by at least t members
 };
 
 TEST_F(QuorumE2eTest, ThreeMembersEachGetExactlyTheirRecordsHeldByAll) {
@@ -251,6 +262,79 @@ TEST_F(QuorumE2eTest, FiveMembersAtThresholdThreeGetTheirRecordsHeldByThreeOrMor
   ExpectEveryResultExact(RunAll(std::vector<std::vector<std::string>>(
                              5, std::vector<std::string>{"--threshold", "3"})),
                          " held by at least 3 of 5");
+}
+
+// --count-only: every member writes the same exact count as JSON, and no
+// item; with --epsilon, a noised count with its interval.
+TEST_F(QuorumE2eTest, ThreeMembersCountOnlyWriteTheNumberOfQualifyingItemsAsJson) {
+  MakeMembers(3);
+  Inputs(/*num_common=*/20, /*num_other=*/300, /*seed=*/20261213, /*threshold=*/2);
+  for (auto& m : members_) m.output = tmp_.Sub(m.name + "-count.json");
+  std::vector<ProcessResult> got = RunAll(std::vector<std::vector<std::string>>(
+      3, std::vector<std::string>{"--threshold", "2", "--count-only"}));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(got[i].exit_code, 0) << members_[i].name << ": " << got[i].err;
+    const nlohmann::json j = nlohmann::json::parse(testing::ReadFileOrEmpty(members_[i].output));
+    EXPECT_EQ(j["mode"], "quorum-count");
+    EXPECT_EQ(j["count"], qualifying_);
+    EXPECT_EQ(j["threshold"], 2);
+    EXPECT_EQ(j["members"], 3);
+    EXPECT_EQ(j["noised"], false);
+    EXPECT_THAT(got[i].out,
+                HasSubstr(StrCat("; ", qualifying_, " distinct items held by at least 2 of 3")));
+  }
+
+  std::vector<ProcessResult> noised = RunAll(std::vector<std::vector<std::string>>(
+      3, std::vector<std::string>{"--threshold", "2", "--count-only", "--epsilon", "0.5"}));
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(noised[i].exit_code, 0) << members_[i].name << ": " << noised[i].err;
+    const nlohmann::json j = nlohmann::json::parse(testing::ReadFileOrEmpty(members_[i].output));
+    EXPECT_EQ(j["noised"], true);
+    EXPECT_EQ(j["noises"], 2);
+    EXPECT_EQ(j["mechanism"], "discrete_laplace");
+    EXPECT_EQ(j["ci95_method"], "exact");
+    EXPECT_LE(j["ci95"][0].get<int64_t>(), j["count"].get<int64_t>());
+    EXPECT_THAT(noised[i].out, HasSubstr("noised count of "));
+  }
+}
+
+TEST_F(QuorumE2eTest, MismatchedEpsilonOrOutputFailsOnAllSayingWhatDiffers) {
+  MakeMembers(3);
+  Inputs(10, 20, 20261214, 2);
+  std::vector<ProcessResult> got =
+      RunAll({{"--threshold", "2", "--count-only", "--epsilon", "1"},
+              {"--threshold", "2", "--count-only", "--epsilon", "1"},
+              {"--threshold", "2", "--count-only", "--epsilon", "0.5"}});
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].exit_code, 5) << got[i].err;  // FailedPrecondition
+    EXPECT_THAT(got[i].err, HasSubstr("the DP noise differs"));
+  }
+  EXPECT_THAT(got[0].err, HasSubstr("member0 asks for discrete_laplace with epsilon = 1, member2 "
+                                    "for discrete_laplace with epsilon = 1/2"));
+  ProcessResult items_with_dp = testing::Run(Args(0, {"--epsilon", "1"}), tmp_.path());
+  EXPECT_EQ(items_with_dp.exit_code, 2);
+  EXPECT_THAT(items_with_dp.err, HasSubstr("--epsilon and --delta are for --count-only"));
+}
+
+// --reveal all (traceable): each member also writes the qualifying items
+// it does not hold, as hex items with their holder counts.
+TEST_F(QuorumE2eTest, RevealAllWritesTheOtherQualifyingItems) {
+  MakeMembers(3);
+  Inputs(/*num_common=*/10, /*num_other=*/200, /*seed=*/20261215, /*threshold=*/2);
+  std::vector<std::vector<std::string>> extras;
+  for (int i = 0; i < 3; ++i) {
+    extras.push_back({"--threshold", "2", "--reveal", "all", "--others",
+                      tmp_.Sub(members_[i].name + "-others.csv")});
+  }
+  ExpectEveryResultExact(RunAll(extras), " held by at least 2 of 3");
+  for (int i = 0; i < 3; ++i) {
+    const std::string text = testing::ReadFileOrEmpty(tmp_.Sub(members_[i].name + "-others.csv"));
+    EXPECT_EQ(text.substr(0, 13), "item,holders\n");
+    EXPECT_EQ(static_cast<size_t>(std::count(text.begin(), text.end(), '\n')),
+              members_[i].others + 1)
+        << members_[i].name;
+    EXPECT_GT(members_[i].others, 0u);
+  }
 }
 
 TEST_F(QuorumE2eTest, BadPartiesFileOrNameFailsBeforeTheNetwork) {

@@ -78,8 +78,14 @@ class QuorumJobTest : public ::testing::Test {
         [&](int i, absl::Span<net::Channel* const> channels) {
           crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + i);
           const QuorumJobParams& p = params.size() == 1 ? params[0] : params[i];
+          mpsi::QuorumNoise noise;
+          if (p.dp) {
+            absl::StatusOr<mpsi::QuorumNoise> drawn = mpsi::QuorumNoise::Draw(*p.dp, prng);
+            if (!drawn.ok()) return absl::StatusOr<QuorumJobResult>(drawn.status());
+            noise = *std::move(drawn);
+          }
           return RunQuorumJob(channels, i, views.empty() ? parties_ : views[i], p, sets_[i],
-                              prng);
+                              prng, std::move(noise));
         },
         options);
   }
@@ -147,6 +153,114 @@ TEST_F(QuorumJobTest, MismatchedThresholdFailsAtEveryMemberNamingIt) {
               HasSubstr("the threshold differs: alpha asks for t = 3, charlie for t = 2"));
   EXPECT_THAT(got[2].status().message(),
               HasSubstr("the threshold differs: charlie asks for t = 2, alpha for t = 3"));
+}
+
+// The count-only job, its DP parameters and reveal = all are terms that
+// every pair compares: a difference stops every member, named.
+TEST_F(QuorumJobTest, MismatchedOutputRevealOrDpFailsAtEveryMemberNamingIt) {
+  for (const char* name : {"alpha", "bravo", "charlie"}) AddMember(name, {Ip(1), Ip(2)});
+  QuorumJobParams items, count, noised, laplace_half, reveal;
+  items.threshold = count.threshold = noised.threshold = laplace_half.threshold = 2;
+  reveal.threshold = 2;
+  count.count_only = noised.count_only = laplace_half.count_only = true;
+  noised.dp.emplace();
+  noised.dp->epsilon = 1;
+  laplace_half.dp.emplace();
+  laplace_half.dp->epsilon = mpq_class(1, 2);
+  reveal.reveal = mpsi::QuorumReveal::kAll;
+  struct Case {
+    QuorumJobParams ours, charlies;
+    const char* alpha_says;
+  };
+  const std::vector<Case> cases = {
+      {items, count,
+       "the output differs: alpha asks for the qualifying items, charlie for only the count "
+       "of qualifying items"},
+      {count, noised,
+       "the DP noise differs: alpha asks for no noise, charlie for discrete_laplace with "
+       "epsilon = 1"},
+      {noised, laplace_half,
+       "the DP noise differs: alpha asks for discrete_laplace with epsilon = 1, charlie "
+       "for discrete_laplace with epsilon = 1/2"},
+      {items, reveal,
+       "who learns the qualifying items differs: alpha asks for reveal = holders, charlie for "
+       "reveal = all"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.alpha_says);
+    std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({c.ours, c.ours, c.charlies});
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_EQ(got[i].status().code(), absl::StatusCode::kFailedPrecondition) << got[i].status();
+    }
+    EXPECT_THAT(got[0].status().message(), HasSubstr(c.alpha_says));
+  }
+}
+
+TEST_F(QuorumJobTest, CountOnlyGivesEveryMemberTheNumberOfQualifyingItems) {
+  AddMember("a", {Ip(1), Ip(2), Ip(3), Ip(9)});
+  AddMember("b", {Ip(2), Ip(3), "10[.]0.0.3"});
+  AddMember("c", {Ip(3), Ip(4), Ip(1)});
+  for (const auto& [t, want] : std::vector<std::pair<int, int64_t>>{{1, 5}, {2, 3}, {3, 1}}) {
+    SCOPED_TRACE(StrCat("t = ", t));
+    QuorumJobParams p;
+    p.threshold = t;
+    p.count_only = true;
+    std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(got[i].ok()) << i << ": " << got[i].status();
+      ASSERT_TRUE(got[i]->count.has_value());
+      EXPECT_EQ(got[i]->count->estimate, want) << "member " << i;
+      EXPECT_TRUE(got[i]->rows.empty());
+      EXPECT_EQ(got[i]->num_qualifying, 0u);
+    }
+  }
+}
+
+TEST_F(QuorumJobTest, DpCountWithoutItsNoiseOrItemsWithDpAreInvalidArgument) {
+  for (const char* name : {"a", "b", "c"}) AddMember(name, {Ip(1)});
+  QuorumJobParams p;
+  p.threshold = 2;
+  p.dp.emplace();
+  EXPECT_EQ(ValidateQuorumParams(3, p).code(), absl::StatusCode::kInvalidArgument);
+  p.count_only = true;
+  EXPECT_TRUE(ValidateQuorumParams(3, p).ok());
+  testing::NPartyMesh mesh = testing::MakeMesh(3);
+  std::vector<net::Channel*> channels = {nullptr, mesh.ends[0][1].get(), mesh.ends[0][2].get()};
+  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+  EXPECT_EQ(RunQuorumJob(channels, 0, parties_, p, sets_[0], prng).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(mesh.ends[0][1]->bytes_sent(), 0u);
+  QuorumJobParams hidden_all;
+  hidden_all.threshold = 2;
+  hidden_all.show_count = false;
+  hidden_all.reveal = mpsi::QuorumReveal::kAll;
+  EXPECT_EQ(ValidateQuorumParams(3, hidden_all).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// reveal = all: a member also gets the qualifying items it does not hold,
+// as 128-bit items (QuorumItems of the key), with their holder counts.
+TEST_F(QuorumJobTest, RevealAllGivesTheOtherQualifyingItemsAsItems) {
+  AddMember("a", {Ip(1), Ip(2), Ip(3)});
+  AddMember("b", {Ip(2), Ip(3)});
+  AddMember("c", {Ip(3), Ip(4), Ip(1)});
+  QuorumJobParams p;
+  p.threshold = 2;
+  p.reveal = mpsi::QuorumReveal::kAll;
+  std::vector<absl::StatusOr<QuorumJobResult>> got = RunAll({p});
+  const std::string digest = PartiesDigest(parties_);
+  ASSERT_TRUE(got[1].ok()) << got[1].status();
+  ASSERT_TRUE(got[0].ok()) << got[0].status();
+  ASSERT_TRUE(got[2].ok()) << got[2].status();
+  // b holds 2 and 3; 1 (held by a and c) qualifies too.
+  EXPECT_THAT(Values(1, *got[1]), ElementsAre(Ip(2), Ip(3)));
+  ASSERT_EQ(got[1]->other_items.size(), 1u);
+  EXPECT_THAT(got[1]->other_holders, ElementsAre(2u));
+  // c's key for Ip(1) hashes to the item b was told about.
+  const std::vector<crypto::Block> c_items = QuorumItems(sets_[2].keys, digest, 1);
+  EXPECT_NE(std::find(c_items.begin(), c_items.end(), got[1]->other_items[0]), c_items.end());
+  // a and c hold every qualifying item but one: 2 (a holds it) for c.
+  EXPECT_TRUE(got[0]->other_items.empty());
+  EXPECT_EQ(got[2]->other_items.size(), 1u);
 }
 
 TEST_F(QuorumJobTest, DifferentPartiesFilesFailAtEveryMember) {

@@ -54,6 +54,14 @@ inline std::vector<Qualifying> Expected(const NPartySets& s, int t) {
   return out;
 }
 
+// ExpectedCount returns the number of distinct items held by at least t
+// parties (the count-only output).
+inline int64_t ExpectedCount(const NPartySets& s, int t) {
+  int64_t count = 0;
+  for (const auto& [item, c] : Holders(s)) count += c >= static_cast<uint32_t>(t) ? 1 : 0;
+  return count;
+}
+
 inline crypto::Block RandomBlock(std::mt19937_64& rng) { return crypto::Block(rng(), rng()); }
 
 // HolderPatternSets gives, for every k in 1..n and every start s, `per`

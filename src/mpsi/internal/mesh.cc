@@ -1,11 +1,13 @@
 #include "mpsi/internal/mesh.h"
 
 #include <algorithm>
+#include <cstring>
 #include <exception>
 #include <new>
 #include <string>
 #include <thread>
 
+#include "base/bytes.h"
 #include "base/status.h"
 #include "base/strings.h"
 
@@ -88,6 +90,53 @@ absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len, std::string_v
     return absl::DataLossError(StrCat(who, ": ", what, " of the wrong length"));
   }
   return msg;
+}
+
+absl::Status SendBlocks(net::Channel& channel, absl::Span<const crypto::Block> blocks,
+                        size_t chunk_len) {
+  for (size_t b = 0; b < blocks.size(); b += chunk_len) {
+    const size_t e = std::min(blocks.size(), b + chunk_len);
+    LIAISON_RETURN_IF_ERROR(channel.Send(ByteSpan(
+        reinterpret_cast<const uint8_t*>(blocks.data() + b), (e - b) * sizeof(crypto::Block))));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecvBlocks(net::Channel& channel, absl::Span<crypto::Block> out,
+                        size_t peer_chunk_len, std::string_view who, std::string_view what) {
+  for (size_t b = 0; b < out.size(); b += peer_chunk_len) {
+    const size_t e = std::min(out.size(), b + peer_chunk_len);
+    LIAISON_ASSIGN_OR_RETURN(Bytes msg,
+                             RecvExact(channel, (e - b) * sizeof(crypto::Block), who, what));
+    std::memcpy(out.data() + b, msg.data(), msg.size());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SendBlockList(net::Channel& channel, absl::Span<const crypto::Block> blocks,
+                           size_t chunk_len) {
+  ByteWriter w(8);
+  w.U64(blocks.size());
+  LIAISON_RETURN_IF_ERROR(channel.Send(w.Take()));
+  return SendBlocks(channel, blocks, chunk_len);
+}
+
+absl::StatusOr<std::vector<crypto::Block>> RecvBlockList(net::Channel& channel, uint64_t max_len,
+                                                         size_t peer_chunk_len,
+                                                         std::string_view who,
+                                                         std::string_view what) {
+  LIAISON_ASSIGN_OR_RETURN(Bytes head, RecvExact(channel, 8, who, StrCat(what, "'s length")));
+  ByteReader r(head);
+  LIAISON_ASSIGN_OR_RETURN(uint64_t len, r.U64("list length"));
+  if (len > max_len) return absl::DataLossError(StrCat(who, ": ", what, " is too long"));
+  std::vector<crypto::Block> out(len);
+  LIAISON_RETURN_IF_ERROR(RecvBlocks(channel, absl::MakeSpan(out), peer_chunk_len, who, what));
+  for (size_t k = 1; k < out.size(); ++k) {
+    if (!(out[k - 1] < out[k])) {
+      return absl::DataLossError(StrCat(who, ": ", what, " out of order"));
+    }
+  }
+  return out;
 }
 
 }  // namespace liaison::mpsi::internal

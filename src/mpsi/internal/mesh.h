@@ -54,6 +54,28 @@ size_t IndexIn(absl::Span<const crypto::Block> sorted, const crypto::Block& item
 absl::StatusOr<Bytes> RecvExact(net::Channel& channel, size_t len, std::string_view who,
                                 std::string_view what);
 
+// SendBlocks sends `blocks` in messages of at most `chunk_len` blocks.
+absl::Status SendBlocks(net::Channel& channel, absl::Span<const crypto::Block> blocks,
+                        size_t chunk_len);
+
+// RecvBlocks fills `out` from messages of the peer's chunk length, each
+// of exactly the expected length (DataLoss otherwise).
+absl::Status RecvBlocks(net::Channel& channel, absl::Span<crypto::Block> out,
+                        size_t peer_chunk_len, std::string_view who, std::string_view what);
+
+// SendBlockList sends a list of blocks: its u64 length, then the blocks
+// as SendBlocks does.
+absl::Status SendBlockList(net::Channel& channel, absl::Span<const crypto::Block> blocks,
+                           size_t chunk_len);
+
+// RecvBlockList receives a list SendBlockList sent: DataLoss "<who>: <what>
+// ..." when it is longer than `max_len`, a message has the wrong length, or
+// the blocks are not strictly ascending.
+absl::StatusOr<std::vector<crypto::Block>> RecvBlockList(net::Channel& channel, uint64_t max_len,
+                                                         size_t peer_chunk_len,
+                                                         std::string_view who,
+                                                         std::string_view what);
+
 }  // namespace liaison::mpsi::internal
 
 #endif  // LIAISON_MPSI_INTERNAL_MESH_H_
