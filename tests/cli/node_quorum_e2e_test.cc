@@ -326,12 +326,13 @@ TEST_F(NodeQuorumE2eTest, AScheduleRunsQuorumJobs) {
 }
 
 TEST_F(NodeQuorumE2eTest, AParticipantKilledMidRunFailsTheJobEverywhereWithNoResult) {
-  // Sets large enough that the run takes a while.
+  // Sets large enough (2^18 distinct items, half of them everyone's) that
+  // the run takes seconds, so the kill lands in it.
   SetUpNodes({"a", "b", "c"}, Items([](const Node& n) {
                std::string text;
-               for (int i = 0; i < 150000; ++i) {
-                 text += "10." + std::to_string(n.name[0] - 'a' + (i % 2 == 0 ? 0 : 100)) + "." +
-                         std::to_string(i / 256 % 256) + "." + std::to_string(i % 256) + "\n";
+               for (int i = 0; i < (1 << 18); ++i) {
+                 text += (i % 2 == 0 ? "shared" : n.name) + "-" + std::to_string(i) +
+                         ".example.net\n";
                }
                WriteFile(n.dir + "/ind.txt", text);
              }));
