@@ -1,10 +1,11 @@
 #include "psi/rr22_oprf.h"
 
-#include <future>
+#include <tuple>
 #include <vector>
 
 #include "crypto/block.h"
 #include "gtest/gtest.h"
+#include "testing/two_parties.h"
 #include "net/channel.h"
 #include "testing/faulty_channel.h"
 
@@ -36,25 +37,26 @@ struct OprfRun {
   std::vector<Block> receiver_out;
 };
 
-// RunOprf runs both sides over `receiver_end` / `sender_end`; the sender
-// stays usable for Eval afterwards.
+// RunOprf runs both sides over `receiver_end` / `sender_end`
+// (testing::RunOnEnds, the ends kept open); the sender stays usable for
+// Eval afterwards.
 OprfRun RunOprf(net::Channel& receiver_end, net::Channel& sender_end,
                 const std::vector<Block>& keys, Rr22OprfSender& sender,
                 uint64_t announced_keys, bool malicious = false) {
-  auto s = std::async(std::launch::async, [&] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    absl::Status st = sender.Run(sender_end, announced_keys, 777, prng);
-    if (!st.ok()) sender_end.Close();
-    return st;
-  });
   OprfRun out;
   out.receiver_out.resize(keys.size());
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  out.receiver =
-      Rr22OprfReceiver(Params(malicious)).Run(receiver_end, keys,
-                                     absl::MakeSpan(out.receiver_out), prng);
-  if (!out.receiver.ok()) receiver_end.Close();
-  out.sender = s.get();
+  std::tie(out.receiver, out.sender) = testing::RunOnEnds(
+      receiver_end, sender_end,
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return Rr22OprfReceiver(Params(malicious))
+            .Run(ch, keys, absl::MakeSpan(out.receiver_out), prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return sender.Run(ch, announced_keys, 777, prng);
+      },
+      testing::WhenDone::kKeepOpen);
   return out;
 }
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <future>
+#include <memory>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -13,6 +13,7 @@
 #include "psi/internal/cuckoo.h"
 #include "psi/private_aggregate.h"
 #include "testing/faulty_channel.h"
+#include "testing/two_parties.h"
 #include "testing/insecure_deviating_receiver.h"
 
 namespace liaison::psi {
@@ -62,8 +63,8 @@ SharedOutputPsiParams Params(bool with_sum) {
 }
 
 struct Outcome {
-  absl::StatusOr<SharedAggregates> r;
-  absl::StatusOr<SharedAggregates> s;
+  absl::StatusOr<SharedAggregates> r = absl::InternalError("unset");
+  absl::StatusOr<SharedAggregates> s = absl::InternalError("unset");
   uint64_t r_messages = 0;  // messages the receiver sent
   bool fired = false;       // the fault was injected
 };
@@ -72,23 +73,27 @@ struct Outcome {
 // LocalPair, R's end behind a FaultyChannel with `fault` (kNone by default).
 Outcome RunWithReceiver(const Data& d, const SharedOutputPsiReceiver& receiver,
                         const SharedOutputPsiParams& ps, testing::Fault fault = {}) {
-  auto [cr, cs] = net::LocalPair();
-  cr->SetTimeout(absl::Seconds(60));
-  cs->SetTimeout(absl::Seconds(60));
-  testing::FaultyChannel rch(std::move(cr), fault);
-  auto fs = std::async(std::launch::async, [&, ch = cs.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto out = SharedOutputPsiSender(ps).Run(*ch, d.s_keys, d.values, d.r_keys.size(), prng);
-    ch->Close();
-    return out;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Outcome o{receiver.Run(rch, d.r_keys, d.s_keys.size(), prng), absl::InternalError("unset")};
-  rch.Close();  // as a process would on return: a failed side never leaves
-                // the other waiting
-  o.s = fs.get();
-  o.r_messages = rch.messages_sent();
-  o.fired = rch.fired();
+  testing::PairOptions options;
+  options.timeout = absl::Seconds(60);
+  options.wrap_a = [fault](std::unique_ptr<net::Channel> ch) {
+    return std::unique_ptr<net::Channel>(
+        std::make_unique<testing::FaultyChannel>(std::move(ch), fault));
+  };
+  Outcome o;
+  options.after = [&o](const net::Channel& r, const net::Channel&) {
+    o.r_messages = r.messages_sent();
+    o.fired = static_cast<const testing::FaultyChannel&>(r).fired();
+  };
+  std::tie(o.r, o.s) = testing::RunPair<SharedAggregates>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return receiver.Run(ch, d.r_keys, d.s_keys.size(), prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return SharedOutputPsiSender(ps).Run(ch, d.s_keys, d.values, d.r_keys.size(), prng);
+      },
+      options);
   return o;
 }
 
@@ -155,13 +160,14 @@ TEST(SharedOutputPsiTest, SumAtTheEdgesWrapsModulo2To64) {
 
 TEST(SharedOutputPsiTest, RevealSumGivesTheTotalToTheReceivingSides) {
   auto [a, b] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [ch = b.get()] {
-    return RevealSum(*ch, mpc::SecretU64(5), true, true);
-  });
-  auto ra = RevealSum(*a, mpc::SecretU64(~uint64_t{0}), true, true);
+  auto [ra, rb] = testing::RunOnEnds(
+      *a, *b,
+      [](net::Channel& ch) { return RevealSum(ch, mpc::SecretU64(~uint64_t{0}), true, true); },
+      [](net::Channel& ch) { return RevealSum(ch, mpc::SecretU64(5), true, true); },
+      testing::WhenDone::kKeepOpen);
   ASSERT_TRUE(ra.ok());
   EXPECT_EQ(*ra, 4u);
-  EXPECT_EQ(*fb.get(), 4u);
+  EXPECT_EQ(*rb, 4u);
   auto rc = RevealSum(*a, mpc::SecretU64(1), false, true);
   ASSERT_TRUE(rc.ok());
   EXPECT_EQ(*rc, 0u);
@@ -480,14 +486,14 @@ TEST(SharedMembershipTest, OnePlacementGivesEachSendersMembershipPerBin) {
   ASSERT_TRUE(placement.ok()) << placement.status();
   ASSERT_EQ(placement->num_bins, NumBins(p, d.r_keys.size()));
   for (const std::vector<Block>* sender : {&d.s_keys, static_cast<const std::vector<Block>*>(&s2)}) {
-    auto [cr, cs] = net::LocalPair();
-    auto fs = std::async(std::launch::async, [&, ch = cs.get()] {
-      crypto::Prng sp = crypto::Prng::FromTestSeed(kSeed + 14);
-      return SharedMembershipSender(p).Run(*ch, *sender, d.r_keys.size(), sp);
-    });
-    absl::StatusOr<mpc::SecretWords> r =
-        SharedMembershipReceiver(p).Run(*cr, d.r_keys, *placement, sender->size(), prng);
-    absl::StatusOr<mpc::SecretWords> s = fs.get();
+    auto [r, s] = testing::RunPair<mpc::SecretWords>(
+        [&](net::Channel& ch) {
+          return SharedMembershipReceiver(p).Run(ch, d.r_keys, *placement, sender->size(), prng);
+        },
+        [&](net::Channel& ch) {
+          crypto::Prng sp = crypto::Prng::FromTestSeed(kSeed + 14);
+          return SharedMembershipSender(p).Run(ch, *sender, d.r_keys.size(), sp);
+        });
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_TRUE(s.ok()) << s.status();
     ASSERT_EQ(r->size(), mpc::NumWords(placement->num_bins));

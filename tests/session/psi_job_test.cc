@@ -1,6 +1,5 @@
 #include "session/psi_job.h"
 
-#include <future>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,7 @@
 #include "net/channel.h"
 #include "psi/private_aggregate.h"
 #include "testing/sets.h"
+#include "testing/two_parties.h"
 
 namespace liaison::session {
 namespace {
@@ -27,18 +27,16 @@ struct Both {
 
 Both RunJobs(const PsiJobParams& pa, const std::vector<std::string>& a, const PsiJobParams& pb,
              const std::vector<std::string>& b) {
-  auto [ca, cb] = net::LocalPair();
-  auto fb = std::async(std::launch::async, [&, ch = cb.get()] {
-    crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
-    auto r = RunPsiJob(*ch, pb, b, prng);
-    ch->Close();
-    return r;
-  });
-  crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
-  Both out{RunPsiJob(*ca, pa, a, prng), absl::InternalError("unset")};
-  ca->Close();
-  out.b = fb.get();
-  return out;
+  auto [ra, rb] = testing::RunPair<PsiJobResult>(
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
+        return RunPsiJob(ch, pa, a, prng);
+      },
+      [&](net::Channel& ch) {
+        crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed + 1);
+        return RunPsiJob(ch, pb, b, prng);
+      });
+  return Both{std::move(ra), std::move(rb)};
 }
 
 TEST(PsiJobTest, MatchJobReturnsMatchedKeyIndicesAndCounters) {
@@ -243,12 +241,6 @@ class ProtocolHeaderTest : public ::testing::TestWithParam<std::string> {};
 TEST_P(ProtocolHeaderTest, HeaderAnnouncingMoreThanTheHandshakeStopsTheRunAtTheHeader) {
   const std::string protocol = GetParam();
   auto sets = testing::MakeSets(/*num_a=*/50, /*num_b=*/20, /*num_common=*/10, kSeed);
-  auto [ca, cb] = net::LocalPair();
-  auto cheat = std::async(std::launch::async, [&, ch = cb.get()] {
-    absl::Status s = CheatingPeer(*ch, protocol, /*announced=*/1, sets.a);
-    ch->Close();
-    return s;
-  });
   PsiJobParams p;
   if (protocol == psi::PrivateAggregate::kProtocolName) {
     p.dp = psi::DpAggregateSpec{};
@@ -258,13 +250,16 @@ TEST_P(ProtocolHeaderTest, HeaderAnnouncingMoreThanTheHandshakeStopsTheRunAtTheH
   crypto::Prng prng = crypto::Prng::FromTestSeed(kSeed);
   psi::AggregateNoise noise;
   if (p.dp) noise = *psi::AggregateNoise::Draw(*p.dp, prng);
-  absl::StatusOr<PsiJobResult> honest = RunPsiJob(*ca, p, sets.b, prng, {}, std::move(noise));
-  ca->Close();
+  auto [honest, cheat] = testing::RunPair<PsiJobResult, testing::Ok>(
+      [&](net::Channel& ch) { return RunPsiJob(ch, p, sets.b, prng, {}, std::move(noise)); },
+      [&](net::Channel& ch) {
+        return testing::Done(CheatingPeer(ch, protocol, /*announced=*/1, sets.a));
+      });
   EXPECT_EQ(honest.status().code(), absl::StatusCode::kDataLoss) << honest.status();
   EXPECT_THAT(honest.status().message(),
               HasSubstr("the peer announced 1 items in the handshake but its " + protocol +
                         " header announces 50"));
-  EXPECT_FALSE(cheat.get().ok()) << "the cheating peer got a result";
+  EXPECT_FALSE(cheat.ok()) << "the cheating peer got a result";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllProtocols, ProtocolHeaderTest,
