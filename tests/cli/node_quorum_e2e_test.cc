@@ -126,18 +126,29 @@ class NodeQuorumE2eTest : public ::testing::Test {
   void SetUpNodes(const std::vector<std::string>& names, const Setup& setup) {
     names_ = names;
     for (const std::string& n : names) cl_.Add(n);
-    for (const std::string& n : names) {
-      auto q = setup.quorum_tables.find(n);
-      std::string alliance =
-          QuorumAlliance(names, n, q == setup.quorum_tables.end() ? "" : q->second);
-      if (setup.manual.count(n) > 0) {
-        const std::string from = "approval = \"auto\"";
-        alliance.replace(alliance.find(from), from.size(), "approval = \"manual\"");
+    for (const std::string& n : names) setup.items(cl_[n]);
+    // Ports are chosen free, but a test running beside this one may take
+    // one before our node binds it: then every node gets new ones.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      for (const std::string& n : names) {
+        auto q = setup.quorum_tables.find(n);
+        std::string alliance =
+            QuorumAlliance(names, n, q == setup.quorum_tables.end() ? "" : q->second);
+        if (setup.manual.count(n) > 0) {
+          const std::string from = "approval = \"auto\"";
+          alliance.replace(alliance.find(from), from.size(), "approval = \"manual\"");
+        }
+        cl_.Configure(n, kDatasets + alliance + (n == "a" ? setup.extra_a : ""));
       }
-      cl_.Configure(n, kDatasets + alliance + (n == "a" ? setup.extra_a : ""));
-      setup.items(cl_[n]);
+      bool all = true;
+      for (const std::string& n : names) all = all && cl_.TryStart(n);
+      if (all) return;
+      for (const std::string& n : names) {
+        if (cl_[n].proc) cl_.Stop(n);
+        cl_.NewPorts(n);
+      }
     }
-    for (const std::string& n : names) cl_.Start(n);
+    ADD_FAILURE() << "the nodes did not start";
   }
   ~NodeQuorumE2eTest() override {
     for (const std::string& n : names_) {

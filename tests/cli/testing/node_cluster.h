@@ -169,15 +169,32 @@ class Cluster {
   }
 
   void Start(const std::string& name) {
+    if (!TryStart(name)) ADD_FAILURE() << "node " << name << " did not start";
+  }
+
+  // TryStart starts `name` and waits until it answers; false (the process
+  // gone) if it did not start, e.g. because another test took one of its
+  // ports in the meantime.
+  bool TryStart(const std::string& name) {
     Node& n = nodes_.at(name);
     n.proc = std::make_unique<testing::Process>(
         std::vector<std::string>{kLiaisonBinary, "node", "run", n.dir}, tmp_.path());
     // Up to 30 s: a loaded machine, and the audit log verified at start.
     for (int i = 0; i < 1200; ++i) {
-      if (n.Call("GET", "/v1/health", "").status == 200) return;
+      if (n.Call("GET", "/v1/health", "").status == 200) return true;
+      if (n.proc->WaitFor(0).has_value()) break;  // it exited
       std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
-    ADD_FAILURE() << "node " << name << " did not start";
+    n.proc.reset();
+    return false;
+  }
+
+  // NewPorts gives `name` other free ports (configure every node again
+  // before starting them).
+  void NewPorts(const std::string& name) {
+    Node& n = nodes_.at(name);
+    n.peer_port = FreePort();
+    n.rest_port = FreePort();
   }
 
   ProcessResult Stop(const std::string& name, int sig = SIGTERM) {
